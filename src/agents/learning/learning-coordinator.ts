@@ -1,0 +1,161 @@
+/**
+ * qe-learning-coordinator: builds and keeps the knowledge graph (seed: "Knowledge Graph" — code intelligence,
+ * dependency maps, impact analysis) from the signals of a window and from the other agents' findings.
+ *
+ * Nodes: `service:<name>`, `operation:<service>/<name>`, `peer:<db|queue|host>`, `file:<path>`,
+ *        `fingerprint:<id>`, `host:<name>`.
+ * Edges: `calls` (service → service/peer, with calls, errors, mean latency), `op-calls` (operation → operation),
+ *        `has-operation`, `runs-on` (service → host), `code` (service → file, from stack frames and code.*
+ *        attributes), `raises` (fingerprint → file), `finding` links are left to the learning store.
+ */
+import type { Agent, AgentContext, AgentTask, Finding } from '../../fleet/contracts.js';
+import { AGENT_IDS } from '../../fleet/contracts.js';
+import { buildDependencyMap, type DependencyMap } from '../../algorithms/graph/dependency-map.js';
+import type { ErrorEvent, Span } from '../../signals/model.js';
+import { RESOURCE_KEYS } from '../../signals/model.js';
+
+export const nodeId = {
+  service: (s: string): string => `service:${s}`,
+  operation: (s: string, op: string): string => `operation:${s}/${op}`,
+  peer: (p: string): string => `peer:${p}`,
+  file: (f: string): string => `file:${f}`,
+  fingerprint: (f: string): string => `fingerprint:${f}`,
+  host: (h: string): string => `host:${h}`,
+};
+
+type NodeIn = { id: string; kind: string; props?: Record<string, unknown>; seenUs: number };
+type EdgeIn = { source: string; target: string; kind: string; weight?: number; props?: Record<string, unknown>; seenUs: number };
+
+/** Pure: graph upserts for a window's spans and errors. Exported for tests and for the transfer specialist. */
+export function graphUpdates(spans: Span[], errors: ErrorEvent[], nowUs: number): { nodes: NodeIn[]; edges: EdgeIn[]; map: DependencyMap } {
+  const map = buildDependencyMap(spans);
+  const nodes = new Map<string, NodeIn>();
+  const edges: EdgeIn[] = [];
+  const node = (id: string, kind: string, props: Record<string, unknown> = {}): void => {
+    if (!nodes.has(id)) nodes.set(id, { id, kind, props, seenUs: nowUs });
+  };
+  const services = new Set(map.services);
+  for (const s of map.services) node(nodeId.service(s), 'service');
+  for (const e of map.edges) {
+    const target = services.has(e.target) ? nodeId.service(e.target) : nodeId.peer(e.target);
+    if (!services.has(e.target)) node(target, e.kind === 'calls' ? 'service' : e.kind);
+    edges.push({
+      source: nodeId.service(e.source),
+      target,
+      kind: 'calls',
+      weight: e.calls,
+      props: { calls: e.calls, errors: e.errors, errorShare: e.calls ? e.errors / e.calls : 0, meanLatencyMs: e.calls ? e.durationSumUs / e.calls / 1000 : 0, peerKind: e.kind },
+      seenUs: e.lastUs,
+    });
+  }
+  // Operation level: server/consumer span names per service, and op → op edges across services.
+  const byId = new Map(spans.map((s) => [s.spanId, s]));
+  const opEdges = new Map<string, { n: number; last: number }>();
+  const hosts = new Map<string, string>();
+  for (const s of spans) {
+    if (s.kind === 2 || s.kind === 5) {
+      node(nodeId.operation(s.service, s.name), 'operation', { service: s.service });
+      const parent = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
+      if (parent && parent.service !== s.service) {
+        // The caller's operation is its nearest server/consumer ancestor in the same service.
+        let p: Span | undefined = parent;
+        while (p && !(p.kind === 2 || p.kind === 5)) p = p.parentSpanId ? byId.get(p.parentSpanId) : undefined;
+        if (p && p.service === parent.service) {
+          const k = `${nodeId.operation(p.service, p.name)}\u0000${nodeId.operation(s.service, s.name)}`;
+          const cur = opEdges.get(k) ?? { n: 0, last: 0 };
+          cur.n++;
+          cur.last = Math.max(cur.last, s.startUs);
+          opEdges.set(k, cur);
+        }
+      }
+    }
+    const host = s.resource.attributes[RESOURCE_KEYS.hostName];
+    if (typeof host === 'string') hosts.set(s.service, host);
+    const codeFile = s.attributes['code.filepath'] ?? s.attributes['code.file.path'];
+    if (typeof codeFile === 'string') {
+      node(nodeId.file(codeFile), 'file');
+      edges.push({ source: nodeId.service(s.service), target: nodeId.file(codeFile), kind: 'code', weight: 1, seenUs: s.startUs });
+    }
+  }
+  for (const [k, v] of opEdges) {
+    const [source, target] = k.split('\u0000') as [string, string];
+    edges.push({ source, target, kind: 'op-calls', weight: v.n, props: { calls: v.n }, seenUs: v.last });
+  }
+  for (const s of map.services) {
+    for (const n of nodes.values()) if (n.kind === 'operation' && n.props?.service === s) edges.push({ source: nodeId.service(s), target: n.id, kind: 'has-operation', seenUs: nowUs });
+  }
+  for (const [svc, host] of hosts) {
+    node(nodeId.host(host), 'host');
+    edges.push({ source: nodeId.service(svc), target: nodeId.host(host), kind: 'runs-on', seenUs: nowUs });
+  }
+  // Code intelligence from errors: service → file, fingerprint → file (the in-app frames).
+  const codeCounts = new Map<string, { n: number; last: number; line?: number; fn?: string }>();
+  for (const e of errors) {
+    node(nodeId.service(e.service), 'service');
+    node(nodeId.fingerprint(e.fingerprint), 'fingerprint', { type: e.type, message: e.message.slice(0, 200), service: e.service });
+    const frames = e.frames.filter((f) => f.inApp && f.file).slice(0, 3);
+    frames.forEach((f, depth) => {
+      const file = nodeId.file(f.file!);
+      node(file, 'file');
+      const k1 = `${nodeId.service(e.service)}\u0000${file}\u0000code`;
+      const k2 = `${nodeId.fingerprint(e.fingerprint)}\u0000${file}\u0000raises`;
+      for (const k of [k1, k2]) {
+        const cur = codeCounts.get(k) ?? { n: 0, last: 0 };
+        cur.n++;
+        cur.last = Math.max(cur.last, e.timeUs);
+        if (depth === 0) {
+          cur.line = f.line;
+          cur.fn = f.function;
+        }
+        codeCounts.set(k, cur);
+      }
+    });
+  }
+  for (const [k, v] of codeCounts) {
+    const [source, target, kind] = k.split('\u0000') as [string, string, string];
+    edges.push({ source, target, kind, weight: v.n, props: { occurrences: v.n, line: v.line, function: v.fn }, seenUs: v.last });
+  }
+  return { nodes: [...nodes.values()], edges, map };
+}
+
+export class LearningCoordinator implements Agent {
+  readonly id = AGENT_IDS.learningCoordinator;
+  readonly layer = 'learning' as const;
+  readonly description = 'Builds the knowledge graph (dependency maps, code intelligence, impact) and synthesises learnings';
+
+  async run(task: AgentTask, ctx: AgentContext): Promise<Finding[]> {
+    const window = task.window;
+    const spans = await ctx.store.telemetry.querySpans({ window, limit: Number(task.params.maxSpans ?? 500_000) });
+    ctx.progress({ done: 1, total: 3, message: `${spans.length} spans` });
+    const errors = await ctx.store.telemetry.queryErrors({ window, limit: 100_000 });
+    const nowUs = ctx.clock.nowUs();
+    const { nodes, edges, map } = graphUpdates(spans, errors, nowUs);
+    await ctx.store.graph.upsertNodes(nodes);
+    await ctx.store.graph.upsertEdges(edges);
+    ctx.progress({ done: 2, total: 3, message: `${nodes.length} nodes, ${edges.length} edges` });
+    const findings: Finding[] = [];
+    // New dependency edges are a learning update: the architecture changed (or was first seen).
+    const known = await ctx.store.graph.edges({ kind: 'calls' });
+    const firstSeen = known.filter((e) => e.firstSeenUs >= (window?.fromUs ?? nowUs) && e.firstSeenUs === e.lastSeenUs);
+    if (map.edges.length) {
+      findings.push({
+        id: `graph-deps-${map.services.length}-${map.edges.length}`,
+        agentId: this.id,
+        kind: 'dependency-map',
+        category: 'learning-updates',
+        title: `Dependency map: ${map.services.length} services, ${map.edges.length} call edges`,
+        summary: map.edges.map((e) => `${e.source}→${e.target}`).join(', '),
+        severity: 'info',
+        confidence: 0.95,
+        subject: {},
+        evidence: { chain: [`built from ${spans.length} spans`, ...firstSeen.slice(0, 10).map((e) => `new edge ${e.source} → ${e.target}`)] },
+        basis: 'measured',
+        window,
+        createdUs: nowUs,
+        data: { services: map.services, edges: map.edges.map((e) => ({ source: e.source, target: e.target, calls: e.calls, errors: e.errors })) },
+      });
+    }
+    ctx.progress({ done: 3, total: 3 });
+    return findings;
+  }
+}

@@ -1,0 +1,131 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ErrorEvent, LogRecord, SignalBatch } from '../../signals/model.js';
+import type { MemoryStore, PatternRecord } from '../../store/store.js';
+import type { AgentContext, Finding } from '../../fleet/contracts.js';
+import { PatternLearnerAgent } from './pattern-learner.js';
+
+/**
+ * The real store (src/store/open.ts) is used when it exists; until then a minimal in-memory store with the same
+ * query semantics for the facets this agent uses (time window [from, to), limit, errorsOnly).
+ */
+async function memoryStore(): Promise<MemoryStore> {
+  const path = '../../store/open.js';
+  try {
+    const mod = (await import(path)) as { openStore(p: string): Promise<MemoryStore> };
+    return await mod.openStore(':memory:');
+  } catch {
+    /* fall through to the in-test store */
+  }
+  const batch: SignalBatch = { spans: [], logs: [], metrics: [], errors: [] };
+  const patterns = new Map<string, PatternRecord>();
+  const inW = (t: number, q: { window?: { fromUs: number; toUs: number } }): boolean => !q.window || (t >= q.window.fromUs && t < q.window.toUs);
+  const unsupported = (): never => {
+    throw new Error('not used by this agent');
+  };
+  return {
+    backend: 'sqlite',
+    telemetry: {
+      ingest: async (b) => {
+        batch.spans.push(...b.spans);
+        batch.logs.push(...b.logs);
+        batch.errors.push(...b.errors);
+        return { spans: b.spans.length, logs: b.logs.length, metrics: 0, errors: b.errors.length };
+      },
+      queryLogs: async (q) => batch.logs.filter((l) => inW(l.timeUs, q)).slice(0, q.limit),
+      queryErrors: async (q) => batch.errors.filter((e) => inW(e.timeUs, q)).slice(0, q.limit),
+      querySpans: async (q) => batch.spans.filter((s) => inW(s.startUs, q) && (!q.errorsOnly || s.status.code === 2)).slice(0, q.limit),
+      queryMetrics: async () => [],
+      rollups: async () => [],
+      stats: async () => [],
+      prune: async () => 0,
+    },
+    patterns: {
+      put: async (kind, key, value, opts) => {
+        const prev = patterns.get(`${kind}/${key}`);
+        const rec = { kind, key, value, service: opts?.service, updatedUs: Date.now() * 1000, version: (prev?.version ?? 0) + 1 };
+        patterns.set(`${kind}/${key}`, rec);
+        return rec as PatternRecord<never>;
+      },
+      putMany: async (kind, items) => {
+        for (const i of items) patterns.set(`${kind}/${i.key}`, { kind, key: i.key, value: i.value, service: i.service, updatedUs: 0, version: 1 });
+      },
+      get: async (kind, key) => patterns.get(`${kind}/${key}`) as PatternRecord<never> | undefined,
+      list: async (kind) => [...patterns.values()].filter((r) => r.kind === kind) as PatternRecord<never>[],
+      delete: async (kind, key) => patterns.delete(`${kind}/${key}`),
+    },
+    graph: { upsertNodes: unsupported, upsertEdges: unsupported, nodes: unsupported, edges: unsupported },
+    learning: { recordTrajectory: unsupported, trajectories: unsupported, recordVerdict: unsupported, verdicts: unsupported, recordTransfer: unsupported, transfers: unsupported },
+    shared: { defineNamespace: unsupported, write: unsupported, read: unsupported, share: unsupported, audit: unsupported },
+    findings: { upsert: unsupported, get: unsupported, list: unsupported },
+    close: async () => {},
+  };
+}
+
+const S = 1_000_000;
+const res = (service: string) => ({ attributes: { 'service.name': service, 'service.version': '2.1.0' } });
+const log = (service: string, timeUs: number, body: string, sev = 9, traceId?: string): LogRecord => ({ timeUs, service, severityNumber: sev, body, attributes: {}, resource: res(service), traceId });
+
+/** A shop: steady traffic for `from..to`; with `fault`, checkout throws on every 3rd request in the last minute. */
+function traffic(from: number, to: number, faultFrom?: number): SignalBatch {
+  const b: SignalBatch = { spans: [], logs: [], metrics: [], errors: [] };
+  let i = 0;
+  for (let t = from; t < to; t += 2 * S, i++) {
+    const traceId = `${(t / S).toString(16).padStart(16, '0')}${i.toString(16).padStart(16, '0')}`;
+    b.logs.push(log('frontend', t, `GET /api/cart/${i % 50} 200 in ${5 + (i % 7)}ms`, 9, traceId));
+    b.logs.push(log('checkout', t + 1000, `reserved ${1 + (i % 4)} items for order ${10000 + i}`, 9, traceId));
+    const faulty = faultFrom !== undefined && t >= faultFrom && i % 3 === 0;
+    b.spans.push({ traceId, spanId: `${i}`.padStart(16, '0'), name: 'POST /checkout', kind: 2, startUs: t, endUs: t + 5000, service: 'checkout', attributes: {}, events: [], links: [], status: { code: faulty ? 2 : 1 }, resource: res('checkout') });
+    if (faulty) {
+      b.logs.push(log('checkout', t + 2000, `payment failed for order ${10000 + i}: TypeError: Cannot read properties of undefined (reading 'amount')`, 17, traceId));
+      const err: ErrorEvent = {
+        timeUs: t + 2000, service: 'checkout', type: 'TypeError', message: "Cannot read properties of undefined (reading 'amount')",
+        frames: [{ file: '/srv/checkout/src/pay.ts', line: 42, function: 'charge', inApp: true }, { file: '/srv/checkout/src/routes.ts', line: 9, function: 'checkout', inApp: true }],
+        fingerprint: 'x', traceId, release: '2.1.0', source: 'span', attributes: {}, resource: res('checkout'),
+      };
+      b.errors.push(err);
+    }
+  }
+  return b;
+}
+
+function ctx(store: MemoryStore, upstream: Finding[] = []): AgentContext {
+  const noop = (): void => {};
+  return { store, log: { debug: noop, info: noop, warn: noop, error: noop }, progress: noop, signal: new AbortController().signal, clock: { nowUs: () => 1e15 }, upstream };
+}
+
+test('a thrown-exception fault shows as a new error fingerprint and a burst of its template on the faulty service, with trace ids', async () => {
+  const store = await memoryStore();
+  const t0 = 1_700_000_000 * S;
+  await store.telemetry.ingest(traffic(t0, t0 + 7 * 60 * S, t0 + 6 * 60 * S));
+  const agent = new PatternLearnerAgent();
+  const window = { fromUs: t0 + 6 * 60 * S, toUs: t0 + 7 * 60 * S };
+  const findings = await agent.run({ id: 'w1', kind: 'analyze-window', params: {}, window }, ctx(store));
+  const newErr = findings.find((f) => f.kind === 'new-error');
+  assert.ok(newErr, `new-error expected, got ${findings.map((f) => f.kind).join(',')}`);
+  assert.equal(newErr.subject.service, 'checkout');
+  assert.ok((newErr.evidence.fingerprints ?? []).length === 1 && (newErr.evidence.traceIds ?? []).length > 0);
+  const burst = findings.filter((f) => f.kind === 'log-burst' || f.kind === 'new-template').find((f) => f.evidence.logTemplates?.[0]?.template.startsWith('payment failed for order <*>'));
+  assert.ok(burst, 'the failure template is flagged');
+  assert.equal(burst.subject.service, 'checkout');
+  assert.ok((burst.evidence.traceIds ?? []).length > 0 && (burst.evidence.logTemplates?.[0]?.count ?? 0) >= 10);
+  assert.ok(!findings.some((f) => f.subject.service === 'frontend' && f.kind === 'log-burst'), 'steady services stay quiet');
+  // Memory: templates, groups and the miner state persisted with stable ids.
+  const state = await store.patterns.get('log-template', 'miner-state');
+  assert.ok(state);
+  assert.equal((await store.patterns.list('error-group')).length, 1);
+
+  // A later, similar incident matches the stored signature.
+  const t1 = t0 + 60 * 60 * S;
+  await store.telemetry.ingest(traffic(t1, t1 + 7 * 60 * S, t1 + 6 * 60 * S));
+  const again = await agent.run({ id: 'w2', kind: 'analyze-window', params: {}, window: { fromUs: t1 + 6 * 60 * S, toUs: t1 + 7 * 60 * S } }, ctx(store));
+  const match = again.find((f) => f.kind === 'incident-match');
+  assert.ok(match, `incident-match expected, got ${again.map((f) => f.kind).join(',')}`);
+  assert.ok(match.confidence >= 0.5);
+  await store.close();
+});
+
+test('rejects an invalid window with a clear error', async () => {
+  const store = await memoryStore();
+  await assert.rejects(new PatternLearnerAgent().run({ id: 'x', kind: 'analyze-window', params: {}, window: { fromUs: 10, toUs: 5 } }, ctx(store)), /invalid window/);
+});

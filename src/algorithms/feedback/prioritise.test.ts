@@ -1,0 +1,50 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding } from '../../fleet/contracts.js';
+import { prioritise } from './prioritise.js';
+
+const base = (over: Partial<Finding>): Finding => ({
+  id: 'f',
+  agentId: 'qe-root-cause-analyzer',
+  kind: 'root-cause',
+  category: 'defect-patterns',
+  title: 't',
+  severity: 'medium',
+  confidence: 0.5,
+  subject: {},
+  evidence: {},
+  basis: 'measured',
+  createdUs: 0,
+  ...over,
+});
+
+test('duplicates collapse to one item and related findings on one subject merge with corroborated confidence', () => {
+  const items = prioritise([
+    base({ id: 'a', subject: { service: 'payment' }, confidence: 0.6, window: { fromUs: 0, toUs: 10 } }),
+    base({ id: 'a', subject: { service: 'payment' }, confidence: 0.6, window: { fromUs: 0, toUs: 10 } }),
+    base({ id: 'b', agentId: 'qe-pattern-learner', subject: { service: 'payment' }, confidence: 0.5, window: { fromUs: 5, toUs: 20 } }),
+    base({ id: 'c', subject: { service: 'cart' }, confidence: 0.6 }),
+  ]);
+  assert.equal(items.length, 2);
+  const pay = items.find((i) => i.lead.subject.service === 'payment')!;
+  assert.equal(pay.members.length, 2);
+  assert.ok(Math.abs(pay.confidence - 0.8) < 1e-9); // 1 - 0.4 * 0.5
+  assert.deepEqual(pay.agents.sort(), ['qe-pattern-learner', 'qe-root-cause-analyzer']);
+  assert.equal(items[0]!.lead.subject.service, 'payment'); // corroborated item outranks the lone one
+});
+
+test('impact from the knowledge graph and novelty from earlier cycles change the order', () => {
+  const findings = [
+    base({ id: 'edge', subject: { service: 'email' }, severity: 'high', confidence: 0.8 }),
+    base({ id: 'core', subject: { service: 'checkout' }, severity: 'high', confidence: 0.8 }),
+  ];
+  const impact = (s?: string): number => (s === 'checkout' ? 1 : 0.05);
+  assert.deepEqual(prioritise(findings, { impact }).map((i) => i.id), ['core', 'edge']);
+  const prior = new Map([['core', { id: 'core', severity: 'high' as const, confidence: 0.8, cycles: 9 }]]);
+  assert.deepEqual(prioritise(findings, { impact, prior }).map((i) => i.id), ['edge', 'core']);
+});
+
+test('an item is measured when any member is measured, inferred only when all are', () => {
+  const items = prioritise([base({ id: 'x', basis: 'inferred', subject: { service: 's' } }), base({ id: 'y', basis: 'inferred', subject: { service: 't' } })]);
+  assert.ok(items.every((i) => i.basis === 'inferred'));
+});

@@ -1,0 +1,215 @@
+/**
+ * Variable masking for log lines, following the conventions of Khan et al. (ICSE 2022, "Guidelines for Assessing
+ * the Accuracy of Log Message Template Identification Techniques") that the corrected Loghub ground truth uses:
+ *
+ * - a variable becomes `<*>`; punctuation around it that is not part of the value stays (`(<*>)`, `uid=<*>`, `<*>,`);
+ * - whole-value kinds are one `<*>`: URLs, file paths, IPv4 with optional port, host:port, IPv6, UUIDs,
+ *   identifiers with numeric `_` parts (block ids, job/container/attempt ids);
+ * - otherwise every standalone number inside a token is masked on its own, so a time `12:03:44` stays
+ *   `<*>:<*>:<*>` and a date `2017-07-02` stays `<*>-<*>-<*>`, while a dotted number (`6.1.7601`) is one value;
+ * - a number glued to letters is part of a name (`awdl0`, `tty2`, `e820`) and is kept;
+ * - adjacent `<*><*>` collapse into one, and runs of spaces into one.
+ *
+ * One rule set for every kind of log: there is no per-format or per-dataset rule here (production logs do not come
+ * labelled with their format). Written by hand because this is the analysis itself: no npm package masks to the
+ * guideline conventions.
+ */
+
+export const WILDCARD = '<*>';
+
+/** Hostile-input bounds: the work per line is O(MAX_LINE_CHARS) whatever arrives. */
+export const MAX_LINE_CHARS = 4096;
+export const MAX_TOKENS = 128;
+export const MAX_TOKEN_CHARS = 256;
+
+const URL_RE = /^[A-Za-z][\w+.-]*:\/\/\S*$/;
+const PATH_RE = /^(?:[A-Za-z]:)?(?:[\\/][^\\/\s]*){2,}$|^(?:[A-Za-z]:)?[\\/][^\\/\s]*[A-Za-z0-9_.-][^\s]*$/;
+const IPV4_RE = /^\/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$/;
+/** host:port, host/ip:port (`msra-sa-41:9000`, `proxy.example.org:5070`, `h-1/10.0.0.1:9000`). */
+const HOST_PORT_RE = /^[A-Za-z0-9][A-Za-z0-9.-]*[.-][A-Za-z0-9.-]*(?:\/\d{1,3}(?:\.\d{1,3}){3})?:\d{2,5}$/;
+/** A dotted host name with a digit in it (`cp-1.slowvm1.example.us`): numbered hosts are values. */
+const HOST_RE = /^(?=[^.]*\d|.*\.[^.]*\d)[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+){2,}$/;
+/** Numbers joined by underscores (`30546173_4261722401`) are one id. */
+const NUM_JOIN_RE = /^\d+(?:_\d+)+$/;
+const IPV6_RE = /^(?=[0-9A-Fa-f:]*(?:::|[0-9A-Fa-f]{4}))[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}$/;
+const UUID_RE = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
+/** `blk_-123`, `application_1445_0005`, `attempt_1445_0020_m_000002_0`: a name with numeric `_` parts. */
+const ID_RE = /^[A-Za-z][A-Za-z0-9]*(?:_[-A-Za-z0-9]+)+$/;
+/** Standalone numbers (decimal, dotted, signed, 0x-hex) and long hex strings inside a token. */
+const NUM_RE = /(?<![A-Za-z0-9])(?:0[xX][0-9A-Fa-f]+|[-+]?\d+(?:[._]\d+)*|[0-9A-Fa-f]{8,})(?![A-Za-z0-9])/g;
+const BOOL_PROBE = /true|false|null|None/i;
+/** Cheap pre-check so the date regex runs only on lines holding a clock time. */
+const TIME_PROBE_RE = /\d:\d\d/;
+/** A number with a unit glued on (`126MB`, `80x25`, `30s`, `1.5ms`): the whole thing is the value. */
+const NUM_UNIT_RE = /^[-+]?\d+(?:\.\d+)?(?:[A-Za-z]{1,3}|x\d+)(?:\/\d+(?:\.\d+)?(?:[A-Za-z]{1,3})?)*$/;
+/** Versions: `v2.0`, `2.6.5-1.358`, `3.3.3-7`. */
+const VERSION_RE = /^(?:[vV]\d+(?:\.\d+)+|\d+(?:\.\d+)+(?:-[\d.]+)+)$/;
+/** Booleans and null are values (the corrected truth masks `setLightsOn(true)` as `setLightsOn(<*>)`). */
+const BOOL_RE = /(?<![A-Za-z0-9_])(?:true|false|null|True|False|TRUE|FALSE|NULL|None)(?![A-Za-z0-9_])/g;
+/**
+ * Dates and times spanning several tokens are one value: `Sun Jul  3 10:05:25 2005`, `2016-09-27 20:30:31.455`.
+ * Applied to the whole line before tokenising.
+ */
+const DATETIME_RE =
+  /(?:\b(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\s+\d{1,2},?\s+(?:\d{4}\s+)?\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s+(?:[A-Z]{3,4}\s+)?\d{4}\b)?|\b\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?/g;
+const DIGIT_RE = /\d/;
+const LEAD_RE = /^[([{<"'`]+/;
+const TRAIL_RE = /[)\]}>"'`,;:.]+$/;
+const WILD_RUN_RE = /(?:<\*>)+/g;
+/** `<*>>` reads as a wildcard closing an angle bracket; the guideline truth writes it `<*>`. */
+const WILD_CLOSE_RE = /<\*>>+/g;
+
+/** Fast filter before the boolean regex: a boolean needs an `e`/`l` (true, false, null, None has `e` too). */
+function mayHoldBool(s: string): boolean {
+  return s.length >= 4 && (s.includes('e') || s.includes('E') || s.includes('l') || s.includes('L'));
+}
+
+function wholeValue(core: string): boolean {
+  if (core.length === 0) return false;
+  if (URL_RE.test(core)) return true;
+  if (IPV4_RE.test(core) || HOST_PORT_RE.test(core) || UUID_RE.test(core) || NUM_JOIN_RE.test(core)) return true;
+  if (HOST_RE.test(core) && /[A-Za-z]/.test(core) && !/^\d+(?:\.\d+)+$/.test(core)) return true;
+  if (IPV6_RE.test(core)) return true;
+  if (ID_RE.test(core)) {
+    const rest = core.slice(core.indexOf('_'));
+    if (DIGIT_RE.test(rest) || DIGIT_RE.test(core)) return true;
+  }
+  if ((core[0] === '/' || core[0] === '\\' || /^[A-Za-z]:\\/.test(core)) && PATH_RE.test(core)) return true;
+  return false;
+}
+
+const IP_IN_TOKEN_RE = /(?<![\d.])\/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\d.])/g;
+
+function maskNumbers(core: string): string {
+  if (core.includes('.')) core = core.replace(IP_IN_TOKEN_RE, WILDCARD);
+  return core.replace(NUM_RE, WILDCARD);
+}
+
+/** Masks one whitespace-free token. Tokens with no digit, slash or backslash come back unchanged (fast path). */
+export function maskToken(token: string): string {
+  let probe = false;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || c === 47 || c === 92) {
+      probe = true;
+      break;
+    }
+  }
+  if (!probe) return mayHoldBool(token) && BOOL_PROBE.test(token) ? token.replace(BOOL_RE, WILDCARD) : token;
+  if (token.length > MAX_TOKEN_CHARS) return WILDCARD;
+  const lead = LEAD_RE.exec(token)?.[0] ?? '';
+  let rest = token.slice(lead.length);
+  const trail = TRAIL_RE.exec(rest)?.[0] ?? '';
+  let core = rest.slice(0, rest.length - trail.length);
+  if (wholeValue(core) || NUM_UNIT_RE.test(core) || VERSION_RE.test(core)) {
+    // A path may end in a dot (`part-00590.`); keep only the punctuation after it.
+    return lead + WILDCARD + (core[0] === '/' ? trail.replace(/^\.+/, '') : trail);
+  }
+  // key=value and key:value pairs: the value may be a whole-value kind (rhost=10.0.0.1, path=/a/b).
+  const eq = core.search(/[=:]/);
+  if (eq > 0 && eq < core.length - 1 && wholeValue(core.slice(eq + 1))) {
+    return lead + maskNumbers(core.slice(0, eq + 1)) + WILDCARD + trail;
+  }
+  rest = maskNumbers(core);
+  if (BOOL_PROBE.test(rest)) rest = rest.replace(BOOL_RE, WILDCARD);
+  core = rest.replace(WILD_RUN_RE, WILDCARD);
+  return lead + core + trail;
+}
+
+/** Splits a line into at most MAX_TOKENS whitespace-separated tokens; the rest of a longer line is one `<*>`. */
+export function tokenize(line: string): string[] {
+  let text = line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line;
+  if (TIME_PROBE_RE.test(text)) text = text.replace(DATETIME_RE, WILDCARD);
+  const raw = text.split(/\s+/);
+  const toks: string[] = [];
+  for (const t of raw) {
+    if (t.length === 0) continue;
+    if (toks.length === MAX_TOKENS - 1) {
+      toks.push(WILDCARD);
+      return toks;
+    }
+    toks.push(t);
+  }
+  if (line.length > MAX_LINE_CHARS && toks[toks.length - 1] !== WILDCARD) toks.push(WILDCARD);
+  return toks;
+}
+
+/** Tokenises and masks a line. Control characters and invalid UTF-8 replacement characters are treated as text. */
+/**
+ * Memo of masked tokens: words and common values repeat across lines far more than lines do, and a Map hit costs
+ * a fraction of the regex work. Bounded: cleared when full.
+ */
+const tokenMemo = new Map<string, string>();
+const TOKEN_MEMO_MAX = 100_000;
+
+export function maskLine(line: string): string[] {
+  const toks = tokenize(line);
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    let m = tokenMemo.get(t);
+    if (m === undefined) {
+      m = maskToken(t);
+      if (tokenMemo.size >= TOKEN_MEMO_MAX) tokenMemo.clear();
+      if (t.length <= 64) tokenMemo.set(t, m);
+    }
+    toks[i] = m;
+  }
+  return joinValues(toks);
+}
+
+/** Size units written as their own token after a number: `5.2 KB`, `1190 bytes (1.16 KB)` are one value. */
+const SIZE_UNIT_RE = /^(?:B|KB|MB|GB|TB|kB|KiB|MiB|GiB|bytes)([,;.)\]]*)$/;
+/** Runs of at least this many bare wildcards are a variable-length list (`delete blk_1 blk_2 ...`): one value. */
+export const LIST_RUN = 5;
+
+function joinValues(toks: string[]): string[] {
+  let out: string[] | undefined;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    if (t === WILDCARD && i + 1 < toks.length) {
+      const u = SIZE_UNIT_RE.exec(toks[i + 1]);
+      if (u) {
+        out ??= toks.slice(0, i);
+        let j = i + 2;
+        let tail = u[1];
+        // `1190 bytes (1.16 KB)`: the parenthesised conversion is the same value again.
+        if (tail === '' && toks[j] === '(<*>' && j + 1 < toks.length && /^(?:B|KB|MB|GB|TB|kB)\)/.test(toks[j + 1])) {
+          tail = toks[j + 1].slice(toks[j + 1].indexOf(')') + 1);
+          j += 2;
+        }
+        out.push(WILDCARD + tail);
+        i = j - 1;
+        continue;
+      }
+    }
+    if (t === WILDCARD) {
+      let j = i;
+      while (j < toks.length && toks[j] === WILDCARD) j++;
+      if (j - i >= LIST_RUN) {
+        out ??= toks.slice(0, i);
+        out.push(WILDCARD);
+        i = j - 1;
+        continue;
+      }
+    }
+    out?.push(t);
+  }
+  return out ?? toks;
+}
+
+/** Renders a template the way the guidelines print it: single spaces, adjacent wildcards collapsed. */
+export function renderTemplate(tokens: readonly string[]): string {
+  return tokens.join(' ').replace(WILD_RUN_RE, WILDCARD).replace(WILD_CLOSE_RE, WILDCARD);
+}
+
+export function isWildcardToken(t: string): boolean {
+  return t === WILDCARD;
+}
+
+/**
+ * True when a masked token holds a value. Digits that survived masking are part of a name (`IPV6`, `wl0`), so
+ * only the wildcard counts.
+ */
+export function looksVariable(t: string): boolean {
+  return t.includes(WILDCARD);
+}

@@ -1,0 +1,68 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { detectChanges, errorCoOccurrence, poissonUpper, poissonLower, bucketCounts, type PatternEvent } from './tracker.js';
+import { matchIncident, signatureSimilarity, weightedJaccard, type IncidentSignature } from './signatures.js';
+
+const S = 1_000_000;
+
+function steady(templateId: string, perMinute: number, fromUs: number, toUs: number, service = 'api'): PatternEvent[] {
+  const out: PatternEvent[] = [];
+  const step = (60 * S) / perMinute;
+  for (let t = fromUs; t < toUs; t += step) out.push({ templateId, service, timeUs: Math.round(t) });
+  return out;
+}
+
+test('poisson tails', () => {
+  assert.ok(Math.abs(poissonUpper(1, 1) - (1 - Math.exp(-1))) < 1e-9);
+  assert.ok(Math.abs(poissonLower(0, 2) - Math.exp(-2)) < 1e-12);
+  assert.ok(poissonUpper(50, 5) < 1e-15);
+});
+
+test('detects burst, drop, new and rare templates against the baseline; steady ones stay quiet', () => {
+  const w = { fromUs: 60 * 60 * S, toUs: 70 * 60 * S };
+  const events = [
+    ...steady('T1', 10, 0, w.toUs),
+    ...steady('T2', 2, 0, w.fromUs),
+    ...steady('T2', 60, w.fromUs, w.toUs),
+    ...steady('T3', 20, 0, w.fromUs),
+    { templateId: 'T4', service: 'api', timeUs: w.fromUs + 5 * S, traceId: 'tr1', error: true },
+    { templateId: 'T5', service: 'api', timeUs: 10 * S },
+    { templateId: 'T5', service: 'api', timeUs: w.fromUs + S },
+  ];
+  const ch = detectChanges(events, w, 0);
+  const kinds = (id: string): string[] => ch.filter((c) => c.templateId === id).map((c) => c.kind).sort();
+  assert.deepEqual(kinds('T1'), []);
+  assert.deepEqual(kinds('T2'), ['burst']);
+  assert.deepEqual(kinds('T3'), ['drop']);
+  assert.deepEqual(kinds('T4'), ['new']);
+  assert.deepEqual(kinds('T5'), ['rare']);
+  assert.equal(ch.find((c) => c.templateId === 'T4')?.errorLines, 1);
+  assert.throws(() => detectChanges(events, { fromUs: 5, toUs: 5 }, 0), /toUs > fromUs/);
+});
+
+test('error co-occurrence joins log lines with error traces', () => {
+  const ev: PatternEvent[] = [
+    { templateId: 'A', service: 's', timeUs: 1, traceId: 'bad' },
+    { templateId: 'A', service: 's', timeUs: 2, traceId: 'good' },
+    { templateId: 'B', service: 's', timeUs: 3, traceId: 'good' },
+  ];
+  const co = errorCoOccurrence(ev, new Set(['bad']));
+  assert.deepEqual(co.map((c) => [c.templateId, c.onErrorTraces, c.withTrace]), [['A', 1, 2]]);
+  const b = bucketCounts(ev, 2);
+  assert.deepEqual([...b.get('A\u0000s')!], [[0, 1], [2, 1]]);
+});
+
+test('incident signatures match the most similar past incident', () => {
+  const sig = (id: string, t: Record<string, number>, fps: string[], services: string[], rootCause?: string): IncidentSignature => ({ id, atUs: 1, templates: t, fingerprints: fps, metrics: [], services, rootCause });
+  const past = [
+    sig('db-outage', { T1: 100, T2: 40 }, ['fpDB'], ['orders', 'db'], 'db connection pool exhausted'),
+    sig('cache-miss', { T9: 50 }, ['fpCache'], ['catalog']),
+  ];
+  const now = sig('now', { T1: 80, T2: 50 }, ['fpDB'], ['orders']);
+  assert.ok(Math.abs(weightedJaccard({ a: 1, b: 3 }, { a: 2 }) - 1 / 5) < 1e-12);
+  const m = matchIncident(now, past);
+  assert.equal(m.length, 1);
+  assert.equal(m[0].signature.rootCause, 'db connection pool exhausted');
+  assert.ok(m[0].score > 0.6 && m[0].score < 1);
+  assert.equal(signatureSimilarity(now, past[1]), 0);
+});

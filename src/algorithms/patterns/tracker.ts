@@ -1,0 +1,187 @@
+/**
+ * Pattern tracking: counts per (template, service) per time bucket, and what changed in a window against the
+ * baseline learned from the buckets before it:
+ *   - new:   never seen in the baseline;
+ *   - rare:  seen fewer than `rareMax` times in the whole baseline;
+ *   - burst: observed count is improbably high for a Poisson with the baseline's mean rate (one-sided p < alpha),
+ *            with at least `minCount` occurrences and `minRatio` times the expected count;
+ *   - drop:  expected at least `minCount` but observed improbably few (one-sided p < alpha).
+ * Error co-occurrence: templates whose lines carry trace ids of traces that had an error (join on trace id).
+ *
+ * Poisson rather than a z-score because template counts are small integers where a normal approximation lies;
+ * a rate floor (half an occurrence per baseline span) keeps a zero baseline from making any count infinitely
+ * surprising. Pure: callers feed events with timestamps.
+ */
+
+export interface PatternEvent {
+  templateId: string;
+  service: string;
+  timeUs: number;
+  traceId?: string;
+  /** The line was logged at error severity or above. */
+  error?: boolean;
+}
+
+export type ChangeKind = 'new' | 'rare' | 'burst' | 'drop';
+
+export interface PatternChange {
+  kind: ChangeKind;
+  templateId: string;
+  service: string;
+  observed: number;
+  /** Expected count in the window from the baseline rate. */
+  expected: number;
+  /** One-sided Poisson p-value (1 for `new`/`rare`). */
+  p: number;
+  baselineTotal: number;
+  traceIds: string[];
+  errorLines: number;
+}
+
+export interface TrackerOptions {
+  alpha?: number;
+  minCount?: number;
+  minRatio?: number;
+  rareMax?: number;
+  maxTraceIds?: number;
+}
+
+const DEFAULTS: Required<TrackerOptions> = { alpha: 1e-3, minCount: 5, minRatio: 3, rareMax: 2, maxTraceIds: 10 };
+
+/** log P(X = k) for X ~ Poisson(lambda). */
+function logPmf(k: number, lambda: number): number {
+  if (lambda <= 0) return k === 0 ? 0 : -Infinity;
+  let lf = 0;
+  for (let i = 2; i <= k; i++) lf += Math.log(i);
+  return k * Math.log(lambda) - lambda - lf;
+}
+
+/** P(X >= k). Summed in log space from k upward until terms vanish; bounded to 10,000 terms. */
+export function poissonUpper(k: number, lambda: number): number {
+  if (k <= 0) return 1;
+  let sum = 0;
+  let logP = logPmf(k, lambda);
+  for (let i = k; i < k + 10_000; i++) {
+    const p = Math.exp(logP);
+    sum += p;
+    if (p < sum * 1e-12 && i > lambda) break;
+    logP += Math.log(lambda) - Math.log(i + 1);
+  }
+  return Math.min(1, sum);
+}
+
+/** P(X <= k). */
+export function poissonLower(k: number, lambda: number): number {
+  if (k < 0) return 0;
+  let sum = 0;
+  for (let i = 0; i <= k; i++) sum += Math.exp(logPmf(i, lambda));
+  return Math.min(1, sum);
+}
+
+interface Acc {
+  count: number;
+  errors: number;
+  traceIds: Set<string>;
+}
+
+function accumulate(events: readonly PatternEvent[], fromUs: number, toUs: number, maxTrace: number): Map<string, Acc> {
+  const m = new Map<string, Acc>();
+  for (const e of events) {
+    if (e.timeUs < fromUs || e.timeUs >= toUs) continue;
+    const k = `${e.templateId}\u0000${e.service}`;
+    let a = m.get(k);
+    if (!a) m.set(k, (a = { count: 0, errors: 0, traceIds: new Set() }));
+    a.count++;
+    if (e.error) a.errors++;
+    if (e.traceId && a.traceIds.size < maxTrace) a.traceIds.add(e.traceId);
+  }
+  return m;
+}
+
+/**
+ * Compares a window with its baseline (events in `[baselineFromUs, window.fromUs)`). Returns changes sorted by
+ * surprise (smallest p first, then largest count).
+ */
+export function detectChanges(
+  events: readonly PatternEvent[],
+  window: { fromUs: number; toUs: number },
+  baselineFromUs: number,
+  options: TrackerOptions = {},
+): PatternChange[] {
+  const o = { ...DEFAULTS, ...options };
+  const span = window.toUs - window.fromUs;
+  const baseSpan = window.fromUs - baselineFromUs;
+  if (!(span > 0)) throw new Error(`window must have toUs > fromUs (got ${window.fromUs}..${window.toUs})`);
+  const cur = accumulate(events, window.fromUs, window.toUs, o.maxTraceIds);
+  const base = baseSpan > 0 ? accumulate(events, baselineFromUs, window.fromUs, 0) : new Map<string, Acc>();
+  const scale = baseSpan > 0 ? span / baseSpan : 0;
+  const out: PatternChange[] = [];
+  for (const [k, a] of cur) {
+    const [templateId, service] = k.split('\u0000');
+    const b = base.get(k)?.count ?? 0;
+    const common = { templateId, service, observed: a.count, baselineTotal: b, traceIds: [...a.traceIds], errorLines: a.errors };
+    if (baseSpan > 0 && b === 0) {
+      out.push({ kind: 'new', ...common, expected: 0, p: 1 });
+      continue;
+    }
+    const expected = Math.max(b, 0.5) * scale;
+    if (baseSpan > 0 && b <= o.rareMax) out.push({ kind: 'rare', ...common, expected, p: 1 });
+    if (baseSpan > 0 && a.count >= o.minCount && a.count >= o.minRatio * expected) {
+      const p = poissonUpper(a.count, expected);
+      if (p < o.alpha) out.push({ kind: 'burst', ...common, expected, p });
+    }
+  }
+  if (baseSpan > 0) {
+    for (const [k, b] of base) {
+      const expected = b.count * scale;
+      if (expected < o.minCount) continue;
+      const observed = cur.get(k)?.count ?? 0;
+      if (observed * o.minRatio > expected) continue;
+      const p = poissonLower(observed, expected);
+      if (p < o.alpha) {
+        const [templateId, service] = k.split('\u0000');
+        out.push({ kind: 'drop', templateId, service, observed, expected, p, baselineTotal: b.count, traceIds: [], errorLines: 0 });
+      }
+    }
+  }
+  return out.sort((x, y) => x.p - y.p || y.observed - x.observed);
+}
+
+export interface CoOccurrence {
+  templateId: string;
+  /** Lines of this template on traces that had an error span. */
+  onErrorTraces: number;
+  /** Lines of this template that carry any trace id. */
+  withTrace: number;
+  traceIds: string[];
+}
+
+/** Templates whose lines land on error traces (joined on trace id), most frequent first. */
+export function errorCoOccurrence(events: readonly PatternEvent[], errorTraceIds: ReadonlySet<string>, maxTraceIds = 10): CoOccurrence[] {
+  const m = new Map<string, CoOccurrence>();
+  for (const e of events) {
+    if (!e.traceId) continue;
+    let c = m.get(e.templateId);
+    if (!c) m.set(e.templateId, (c = { templateId: e.templateId, onErrorTraces: 0, withTrace: 0, traceIds: [] }));
+    c.withTrace++;
+    if (errorTraceIds.has(e.traceId)) {
+      c.onErrorTraces++;
+      if (c.traceIds.length < maxTraceIds && !c.traceIds.includes(e.traceId)) c.traceIds.push(e.traceId);
+    }
+  }
+  return [...m.values()].filter((c) => c.onErrorTraces > 0).sort((a, b) => b.onErrorTraces - a.onErrorTraces);
+}
+
+/** Counts per template/service/bucket (for rate charts and rollups). */
+export function bucketCounts(events: readonly PatternEvent[], bucketUs: number): Map<string, Map<number, number>> {
+  if (!(bucketUs > 0)) throw new Error(`bucketUs must be > 0, got ${bucketUs}`);
+  const out = new Map<string, Map<number, number>>();
+  for (const e of events) {
+    const k = `${e.templateId}\u0000${e.service}`;
+    const b = Math.floor(e.timeUs / bucketUs) * bucketUs;
+    let m = out.get(k);
+    if (!m) out.set(k, (m = new Map()));
+    m.set(b, (m.get(b) ?? 0) + 1);
+  }
+  return out;
+}

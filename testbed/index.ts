@@ -71,12 +71,23 @@ export interface Testbed {
 }
 
 async function adminCall(url: string, method: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(url, {
-    method,
-    headers: body === undefined ? undefined : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(10_000),
-  });
+  let res: Response | undefined;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(url, {
+        method,
+        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(10_000),
+      });
+      break;
+    } catch (e) {
+      // admin calls are idempotent; a service whose event loop a fault blocked may close a kept-alive socket
+      // just as it is reused (ECONNRESET), so a transport failure is retried
+      if (attempt >= 2) throw new Error(`${method} ${url}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   const text = await res.text();
   const parsed: unknown = text ? JSON.parse(text) : undefined;
   if (!res.ok) {

@@ -48,11 +48,15 @@ export async function runCase(tb: Testbed, plan: ScenarioPlan, log: (m: string) 
   const startMs = Date.now();
   tb.traffic.start({ model: plan.load.model, users: plan.load.users, rate: plan.load.rate, seed: plan.load.seed, timeoutMs: 8000 });
   const timers: NodeJS.Timeout[] = [];
+  let over = false;
   for (const n of plan.noise) {
     timers.push(
       setTimeout(() => {
+        if (over) return;
         tb.setFault(n.service, n.fault, n.params).then(
-          () => timers.push(setTimeout(() => void tb.clearFault(n.service, n.fault).catch(() => undefined), n.durationMs)),
+          () => {
+            if (!over) timers.push(setTimeout(() => void tb.clearFault(n.service, n.fault).catch(() => undefined), n.durationMs));
+          },
           (e: Error) => log(`noise ${n.service}/${n.fault} failed: ${e.message}`),
         );
       }, n.atMs),
@@ -67,6 +71,7 @@ export async function runCase(tb: Testbed, plan: ScenarioPlan, log: (m: string) 
     const endMs = Date.now();
     return { window: { startMs, injectMs, endMs }, traffic: tb.traffic.stats() };
   } finally {
+    over = true;
     for (const t of timers) clearTimeout(t);
     await tb.traffic.stop();
     await tb.clearFaults().catch((e: Error) => log(`reset failed: ${e.message}`));

@@ -55,7 +55,8 @@ export class TrafficDriver {
 
   start(options: TrafficOptions = {}): void {
     if (this.running) throw new Error('traffic is already running; stop it first');
-    this.opts = { ...this.opts, ...options };
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as TrafficOptions;
+    this.opts = { ...this.opts, ...given };
     const o = this.opts;
     if (o.model !== 'closed' && o.model !== 'open') throw new Error(`traffic model must be closed or open, got ${String(o.model)}`);
     if (!(o.users >= 1 && o.users <= 500)) throw new Error(`users must be in [1, 500], got ${o.users}`);
@@ -146,6 +147,8 @@ export class TrafficDriver {
   }
 
   private async req(method: string, path: string, body?: unknown): Promise<void> {
+    // a stopped driver lets journeys run out without sending more requests, so stop() returns quickly
+    if (!this.running) return;
     this.stats.requests++;
     try {
       const res = await fetch(new URL(path, this.frontendUrl()), {

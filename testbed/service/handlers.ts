@@ -379,7 +379,7 @@ function catalog(d: Deps): Route[] {
       handler: async ({ query }) => {
         const cursor = query.get('cursor') ?? (d.faults.trigger('exception') ? defects.staleCursor() : '0');
         const start = defects.decodeCursor(cursor);
-        return store.list().slice(start).map(serialise);
+        return (await store.list()).slice(start).map(serialise);
       },
     },
     {
@@ -387,7 +387,7 @@ function catalog(d: Deps): Route[] {
       pattern: '/products/:id',
       handler: async ({ params }) => {
         if (d.faults.trigger('exception')) defects.decodeCursor(defects.staleCursor());
-        const p = store.get(params.id);
+        const p = await store.get(params.id);
         if (!p) {
           log.warn('product not found', { productId: params.id });
           throw new HttpError(404, `product ${params.id} not found`);

@@ -4,6 +4,8 @@
  * services see are the ones a real store failure produces.
  */
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import type { Faults } from './faults.js';
@@ -106,16 +108,82 @@ export class RedisCartStore implements CartStore {
   }
 }
 
-/** A recursive CTE whose row count is calibrated to take about `ms` on this machine: a genuinely slow query. */
-function slowCountRows(db: Database.Database, rowsPerMs: number, ms: number): void {
-  db.prepare('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c').get(Math.max(1, Math.round(rowsPerMs * ms)));
-}
-
 function calibrate(db: Database.Database): number {
   const n = 200_000;
   const t0 = performance.now();
   db.prepare('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c').get(n);
   return n / Math.max(1, performance.now() - t0);
+}
+
+/**
+ * The worker's code, evaluated in the thread (not a module file) so that it runs the same from source (tsx) and
+ * from dist/: it opens its own connection and runs the slow query the parent sizes.
+ */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.path);
+const stmt = db.prepare('WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ?) SELECT count(*) AS n FROM c');
+parentPort.on('message', (m) => {
+  try { stmt.get(m.rows); parentPort.postMessage({ id: m.id }); }
+  catch (e) { parentPort.postMessage({ id: m.id, error: String(e && e.message) }); }
+});`;
+const SQLITE_DRIVER = createRequire(import.meta.url).resolve('better-sqlite3');
+
+/**
+ * Two worker-thread connections that run a recursive CTE sized to take about `ms`: a genuinely slow query, run off
+ * the event loop the way a database server would, so the service gets slow and queued (a small connection pool)
+ * without freezing its admin API.
+ */
+class SlowQueryPool {
+  private workers: Worker[] = [];
+  private idle: Worker[] = [];
+  private waiting: ((w: Worker) => void)[] = [];
+  private seq = 0;
+  constructor(private readonly path: string) {}
+
+  private acquire(): Promise<Worker> {
+    if (this.workers.length < 2) {
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { path: this.path, driver: SQLITE_DRIVER } });
+      w.unref();
+      this.workers.push(w);
+      return Promise.resolve(w);
+    }
+    const w = this.idle.pop();
+    if (w) return Promise.resolve(w);
+    return new Promise((ok) => this.waiting.push(ok));
+  }
+
+  private release(w: Worker): void {
+    const next = this.waiting.shift();
+    if (next) next(w);
+    else this.idle.push(w);
+  }
+
+  async run(rows: number): Promise<void> {
+    const w = await this.acquire();
+    const id = ++this.seq;
+    try {
+      await new Promise<void>((ok, fail) => {
+        const on = (m: { id: number; error?: string }) => {
+          if (m.id !== id) return;
+          w.off('message', on);
+          if (m.error) fail(new Error(m.error));
+          else ok();
+        };
+        w.on('message', on);
+        w.postMessage({ id, rows });
+      });
+    } finally {
+      this.release(w);
+    }
+  }
+
+  close(): void {
+    for (const w of this.workers) void w.terminate();
+    this.workers = [];
+    this.idle = [];
+  }
 }
 
 /**
@@ -125,13 +193,14 @@ function calibrate(db: Database.Database): number {
 class SqliteHandle {
   private db?: Database.Database;
   private rowsPerMs = 0;
+  private pool?: SlowQueryPool;
   constructor(
     private readonly path: string,
     private readonly faults: Faults,
     private readonly init: (db: Database.Database) => void,
   ) {}
 
-  get(): Database.Database {
+  async get(): Promise<Database.Database> {
     const out = this.faults.active('outage') !== undefined;
     if (out) {
       this.db?.close();
@@ -144,11 +213,15 @@ class SqliteHandle {
       this.init(this.db);
       if (this.rowsPerMs === 0) this.rowsPerMs = calibrate(this.db);
     }
-    if (this.faults.active('slowquery')) slowCountRows(this.db, this.rowsPerMs, this.faults.num('slowquery', 'ms', 300));
+    if (this.faults.active('slowquery')) {
+      this.pool ??= new SlowQueryPool(this.path);
+      await this.pool.run(Math.max(1, Math.round(this.rowsPerMs * this.faults.num('slowquery', 'ms', 300))));
+    }
     return this.db;
   }
 
   close(): void {
+    this.pool?.close();
     this.db?.close();
     this.db = undefined;
   }
@@ -164,17 +237,17 @@ export class SqliteCartStore implements CartStore {
   }
   refresh(): void {}
   async add(user: string, productId: string, quantity: number): Promise<void> {
-    this.h.get().prepare('INSERT INTO cart (user, product, qty) VALUES (?, ?, ?) ON CONFLICT (user, product) DO UPDATE SET qty = qty + excluded.qty').run(user, productId, quantity);
+    (await this.h.get()).prepare('INSERT INTO cart (user, product, qty) VALUES (?, ?, ?) ON CONFLICT (user, product) DO UPDATE SET qty = qty + excluded.qty').run(user, productId, quantity);
   }
   async get(user: string): Promise<CartItem[]> {
-    const rows = this.h.get().prepare('SELECT product, qty FROM cart WHERE user = ? ORDER BY product').all(user) as { product: string; qty: number }[];
+    const rows = (await this.h.get()).prepare('SELECT product, qty FROM cart WHERE user = ? ORDER BY product').all(user) as { product: string; qty: number }[];
     return rows.map((r) => ({ productId: r.product, quantity: r.qty }));
   }
   async empty(user: string): Promise<void> {
-    this.h.get().prepare('DELETE FROM cart WHERE user = ?').run(user);
+    (await this.h.get()).prepare('DELETE FROM cart WHERE user = ?').run(user);
   }
   async flush(): Promise<void> {
-    this.h.get().exec('DELETE FROM cart');
+    (await this.h.get()).exec('DELETE FROM cart');
   }
   async close(): Promise<void> {
     this.h.close();
@@ -214,13 +287,13 @@ export class CatalogStore {
     });
   }
 
-  list(): Product[] {
-    const rows = this.h.get().prepare('SELECT * FROM products ORDER BY id').all() as ProductRow[];
+  async list(): Promise<Product[]> {
+    const rows = (await this.h.get()).prepare('SELECT * FROM products ORDER BY id').all() as ProductRow[];
     return rows.map(toProduct);
   }
 
-  get(id: string): Product | undefined {
-    const row = this.h.get().prepare('SELECT * FROM products WHERE id = ?').get(id) as ProductRow | undefined;
+  async get(id: string): Promise<Product | undefined> {
+    const row = (await this.h.get()).prepare('SELECT * FROM products WHERE id = ?').get(id) as ProductRow | undefined;
     return row ? toProduct(row) : undefined;
   }
 

@@ -174,7 +174,7 @@ export function register(program: Command): void {
       }
       const body = (await res.json().catch(() => ({}))) as { error?: string };
       if (!res.ok) throw new CliError(`${service}: ${body.error ?? `HTTP ${res.status}`}`);
-      process.stdout.write(o.off ? `${fault} off on ${service}\n` : `${fault} on on ${service} ${JSON.stringify(params)}${fault === 'deploy' ? ' (redeploying)' : ''}\n`);
+      process.stdout.write(o.off ? `fault ${fault} switched off for ${service}\n` : `fault ${fault} switched on for ${service} ${JSON.stringify(params)}${fault === 'deploy' ? ' (redeploying)' : ''}\n`);
     });
 
   tb.command('record')

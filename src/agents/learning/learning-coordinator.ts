@@ -13,6 +13,9 @@ import { AGENT_IDS } from '../../fleet/contracts.js';
 import { buildDependencyMap, type DependencyMap } from '../../algorithms/graph/dependency-map.js';
 import type { ErrorEvent, Span } from '../../signals/model.js';
 import { RESOURCE_KEYS } from '../../signals/model.js';
+import { synthesise, type Learning } from '../../algorithms/learning/synthesis.js';
+import { initialWeights, update as updateWeights, type SignalScores, type WeightState } from '../../algorithms/learning/signal-weights.js';
+import type { MemoryStore, Verdict } from '../../store/store.js';
 
 export const nodeId = {
   service: (s: string): string => `service:${s}`,
@@ -35,7 +38,18 @@ export function graphUpdates(spans: Span[], errors: ErrorEvent[], nowUs: number)
     if (!nodes.has(id)) nodes.set(id, { id, kind, props, seenUs: nowUs });
   };
   const services = new Set(map.services);
-  for (const s of map.services) node(nodeId.service(s), 'service');
+  // Runtime facts of each service (from its resource) feed the transfer specialist's similarity.
+  const runtime = new Map<string, Record<string, unknown>>();
+  for (const sp of spans) {
+    if (runtime.has(sp.service)) continue;
+    const props: Record<string, unknown> = {};
+    for (const k of ['telemetry.sdk.language', 'process.runtime.name', 'service.version', 'deployment.environment', 'deployment.environment.name']) {
+      const v = sp.resource.attributes[k];
+      if (typeof v === 'string') props[k === 'deployment.environment.name' ? 'deployment.environment' : k] = v;
+    }
+    runtime.set(sp.service, props);
+  }
+  for (const s of map.services) node(nodeId.service(s), 'service', runtime.get(s) ?? {});
   for (const e of map.edges) {
     const target = services.has(e.target) ? nodeId.service(e.target) : nodeId.peer(e.target);
     if (!services.has(e.target)) node(target, e.kind === 'calls' ? 'service' : e.kind);
@@ -155,7 +169,79 @@ export class LearningCoordinator implements Agent {
         data: { services: map.services, edges: map.edges.map((e) => ({ source: e.source, target: e.target, calls: e.calls, errors: e.errors })) },
       });
     }
+    findings.push(...(await synthesiseLearnings(ctx.store, ctx.upstream, nowUs, this.id)));
     ctx.progress({ done: 3, total: 3 });
     return findings;
   }
+}
+
+/** Pattern kinds the coordinator keeps. `signal-weights` is read by agents that combine evidence sources. */
+export const LEARNING_KIND = 'learning';
+export const SIGNAL_WEIGHTS_KIND = 'signal-weights';
+const CURSOR_KIND = 'learning-cursor';
+
+/** Verdicts recorded since the last synthesis (a cursor in the pattern store makes each count once). */
+async function newVerdicts(store: MemoryStore): Promise<Verdict[]> {
+  const cursor = (await store.patterns.get<{ atUs: number; ids: string[] }>(CURSOR_KIND, 'verdicts'))?.value ?? { atUs: -1, ids: [] };
+  const all = await store.learning.verdicts();
+  const seen = new Set(cursor.ids);
+  const fresh = all.filter((v) => v.atUs > cursor.atUs || (v.atUs === cursor.atUs && !seen.has(`${v.findingId}@${v.atUs}`)));
+  if (fresh.length) {
+    const atUs = Math.max(...fresh.map((v) => v.atUs));
+    await store.patterns.put(CURSOR_KIND, 'verdicts', { atUs, ids: all.filter((v) => v.atUs === atUs).map((v) => `${v.findingId}@${v.atUs}`) });
+  }
+  return fresh.sort((a, b) => a.atUs - b.atUs);
+}
+
+/**
+ * Folds the cycle's findings and the new verdicts into durable learnings, re-weights evidence sources of agents
+ * whose findings carry per-source scores (`data.signalScores`), and reports what changed.
+ */
+export async function synthesiseLearnings(store: MemoryStore, findings: readonly Finding[], nowUs: number, agentId: string): Promise<Finding[]> {
+  const verdicts = await newVerdicts(store);
+  const previous = (await store.patterns.list<Learning>(LEARNING_KIND, { limit: 100_000 })).map((r) => r.value);
+  const before = new Map(previous.map((l) => [l.key, l]));
+  const next = synthesise(previous, findings, verdicts, nowUs);
+  await store.patterns.putMany(LEARNING_KIND, next.map((l) => ({ key: l.key, value: l, service: l.subject.service })));
+  // Resilience learnings are what the transfer specialist carries to similar services.
+  const resilience = next.filter((l) => l.category === 'resilience-gaps' && !l.retired);
+  if (resilience.length) {
+    await store.patterns.putMany('resilience-learning', resilience.map((l) => ({ key: l.key, value: { title: l.headline, statement: l.statement, strength: l.strength, sources: l.sources }, service: l.subject.service })));
+  }
+
+  // Verdict → re-weighting loop: each verdict on a finding that carries per-source scores updates that agent's weights.
+  for (const v of verdicts) {
+    const f = await store.findings.get(v.findingId);
+    const scores = f?.data?.signalScores as SignalScores | undefined;
+    const candidate = (f?.data?.topCandidate as string | undefined) ?? f?.subject.service;
+    if (!f || !scores || !candidate) continue;
+    const key = f.agentId;
+    const cur = (await store.patterns.get<WeightState>(SIGNAL_WEIGHTS_KIND, key))?.value ?? initialWeights(Object.keys(scores));
+    const truth = (f.data?.confirmedCause as string | undefined) ?? candidate;
+    const next = updateWeights(cur, scores, v.verdict === 'confirmed' ? { confirmed: truth } : { rejected: candidate });
+    await store.patterns.put(SIGNAL_WEIGHTS_KIND, key, next);
+  }
+
+  const out: Finding[] = [];
+  for (const l of next) {
+    const prev = before.get(l.key);
+    const changed = !prev || Math.abs(prev.strength - l.strength) >= 0.15 || prev.retired !== l.retired;
+    if (!changed || l.observations === 0) continue;
+    if (!prev && l.strength < 0.3) continue;
+    out.push({
+      id: `learning-${l.key}`,
+      agentId,
+      kind: l.retired ? 'learning-retired' : prev ? 'learning-updated' : 'learning-new',
+      category: 'learning-updates',
+      title: l.retired ? `No longer observed: ${l.headline}` : l.statement,
+      severity: 'low',
+      confidence: Math.min(0.99, l.strength),
+      subject: l.subject,
+      evidence: { findings: l.sources.filter((s) => !s.includes(':')), experiments: l.sources.filter((s) => s.startsWith('experiment:')).map((s) => s.slice(11)), chain: [`strength ${(prev?.strength ?? 0).toFixed(2)} → ${l.strength.toFixed(2)}`, `${l.confirmations} confirmed, ${l.rejections} rejected verdicts`] },
+      basis: 'inferred',
+      createdUs: nowUs,
+      data: { learning: l },
+    });
+  }
+  return out;
 }

@@ -1,0 +1,109 @@
+/**
+ * The memory-facing operations of the swarm API: sharing knowledge between agents, reading namespaces, querying
+ * the knowledge graph and learning store, the latest report and verdicts. Store-only, so they work whether or
+ * not a fleet is running.
+ */
+import type { MemoryStore } from '../../store/store.js';
+import { AccessDeniedError } from '../../store/store.js';
+import { buildDependencyMap } from '../../algorithms/graph/dependency-map.js';
+import { impactFromTraces } from '../../algorithms/graph/impact.js';
+import type { FeedbackReport } from '../../feedback/report.js';
+import { renderMarkdown } from '../../feedback/markdown.js';
+import { renderHtmlReport } from '../../feedback/html.js';
+import type { FigureSection } from '../../feedback/figures.js';
+import type { Learning } from '../../algorithms/learning/synthesis.js';
+import { agentAccuracy } from '../learning/accuracy-report.js';
+import { SwarmInputError, type ToolAnswer } from './swarm-api.js';
+
+export const LATEST_REPORT_KIND = 'feedback-report';
+
+/** Namespace of a knowledge domain. Owned by the agent that first shares into it. */
+export const domainNamespace = (domain: string): string => `knowledge/${domain}`;
+
+export async function memoryShare(
+  store: MemoryStore,
+  args: { sourceAgentId: string; targetAgentIds: string[]; knowledgeDomain: string; content?: unknown },
+): Promise<ToolAnswer> {
+  const ns = domainNamespace(args.knowledgeDomain);
+  await store.shared.defineNamespace({ namespace: ns, owner: args.sourceAgentId, visibility: 'private', writers: [args.sourceAgentId] });
+  let records: { key: string; value: unknown }[];
+  if (args.content !== undefined) {
+    const items = Array.isArray(args.content) ? args.content : [args.content];
+    records = items.map((value, i) => {
+      const key = typeof value === 'object' && value && 'key' in value && typeof (value as { key: unknown }).key === 'string' ? (value as { key: string }).key : `${args.knowledgeDomain}/${Date.now()}-${i}`;
+      return { key, value };
+    });
+  } else {
+    // No explicit content: share what the source knows — its learnings (coordinator) or its latest findings.
+    const learnings = (await store.patterns.list<Learning>('learning', { limit: 500 })).map((r) => r.value).filter((l) => !l.retired);
+    const own = await store.findings.list({ agentId: args.sourceAgentId, limit: 200 });
+    records = learnings.length
+      ? learnings.map((l) => ({ key: `learning/${l.key}`, value: { statement: l.statement, strength: l.strength, category: l.category, subject: l.subject, sources: l.sources } }))
+      : own.map((f) => ({ key: `finding/${f.id}`, value: { title: f.title, kind: f.kind, category: f.category, severity: f.severity, confidence: f.confidence, subject: f.subject, basis: f.basis } }));
+  }
+  for (const r of records) await store.shared.write(ns, r.key, r.value, args.sourceAgentId, { domain: args.knowledgeDomain, source: args.sourceAgentId });
+  const delivered = await store.shared.share(args.sourceAgentId, args.targetAgentIds, ns, records);
+  return {
+    summary: `shared ${records.length} record(s) of "${args.knowledgeDomain}" from ${args.sourceAgentId} to ${args.targetAgentIds.join(', ')} (namespace ${ns}; ${delivered} deliveries)`,
+    data: { namespace: ns, records: records.length, delivered, targets: args.targetAgentIds, keys: records.map((r) => r.key).slice(0, 100) },
+  };
+}
+
+export async function memoryQuery(store: MemoryStore, args: { namespace: string; reader: string; sinceUs?: number; limit?: number }): Promise<ToolAnswer> {
+  try {
+    const records = await store.shared.read(args.namespace, args.reader, { sinceUs: args.sinceUs, limit: args.limit });
+    return { summary: `${records.length} record(s) in ${args.namespace} readable by ${args.reader}`, data: { namespace: args.namespace, records } };
+  } catch (e) {
+    if (e instanceof AccessDeniedError) throw new SwarmInputError(e.message);
+    throw e;
+  }
+}
+
+export async function knowledgeQuery(store: MemoryStore, args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy'; node?: string }): Promise<ToolAnswer> {
+  if (args.query === 'learnings') {
+    const ls = (await store.patterns.list<Learning>('learning', { limit: 1000 })).map((r) => r.value).filter((l) => !l.retired).sort((a, b) => b.strength - a.strength);
+    return { summary: ls.length ? ls.slice(0, 10).map((l) => `${l.strength.toFixed(2)} ${l.statement}`).join('\n') : 'no learnings yet', data: { learnings: ls } };
+  }
+  if (args.query === 'accuracy') {
+    const rows = await agentAccuracy(store);
+    return { summary: rows.length ? rows.filter((r) => r.kind === '*').map((r) => `${r.agentId}: ${(100 * r.precision).toFixed(0)}% of ${r.total}`).join('\n') : 'no verdicts yet', data: { accuracy: rows } };
+  }
+  const spans = await store.telemetry.querySpans({ limit: 500_000 });
+  const map = buildDependencyMap(spans);
+  if (args.query === 'deps') {
+    const edges = map.edges.map((e) => ({ source: e.source, target: e.target, kind: e.kind, calls: e.calls, errors: e.errors, meanLatencyMs: e.calls ? e.durationSumUs / e.calls / 1000 : 0 }));
+    const filtered = args.node ? edges.filter((e) => e.source === args.node || e.target === args.node) : edges;
+    return { summary: filtered.map((e) => `${e.source} → ${e.target} (${e.calls} calls)`).join('\n') || 'no call edges stored', data: { edges: filtered } };
+  }
+  if (!args.node) throw new SwarmInputError('impact needs `node` (a service or dependency name)');
+  const known = new Set([...map.services, ...map.edges.map((e) => e.target)]);
+  if (!known.has(args.node)) throw new SwarmInputError(`unknown node "${args.node}"; known: ${[...known].sort().join(', ') || '(none)'}`);
+  const impact = impactFromTraces(spans, map.edges, args.node);
+  return {
+    summary: `${args.node}: direct dependents ${impact.directDependents.join(', ') || '-'}; user-facing ${impact.userFacing.map((u) => `${u.service} ${u.operation} ${(100 * u.share).toFixed(0)}%`).join(', ') || '-'}`,
+    data: { impact },
+  };
+}
+
+export async function latestReport(store: MemoryStore): Promise<{ report: FeedbackReport; figures: FigureSection[] } | undefined> {
+  const r = await store.patterns.get<{ report: FeedbackReport; figures?: FigureSection[] }>(LATEST_REPORT_KIND, 'latest');
+  return r ? { report: r.value.report, figures: r.value.figures ?? [] } : undefined;
+}
+
+export async function feedbackReport(store: MemoryStore, args: { format?: 'json' | 'markdown' | 'html' }): Promise<ToolAnswer> {
+  const latest = await latestReport(store);
+  if (!latest) throw new SwarmInputError('no report yet: run an analysis cycle first (tswarm analyze, or the analyze API)');
+  const { report, figures } = latest;
+  const head = `cycle ${report.cycleId}: ${report.summary.items} items${report.summary.top ? `; top: ${report.summary.top.title}` : ''}`;
+  if (args.format === 'markdown') return { summary: renderMarkdown(report), data: { report } };
+  if (args.format === 'html') return { summary: head, data: { html: renderHtmlReport(report, { figures }) } };
+  return { summary: head, data: { report } };
+}
+
+export async function verdictRecord(store: MemoryStore, args: { findingId: string; verdict: 'confirmed' | 'rejected'; reason?: string; by?: string }): Promise<ToolAnswer> {
+  const f = await store.findings.get(args.findingId);
+  if (!f) throw new SwarmInputError(`no finding "${args.findingId}"`);
+  const v = { findingId: args.findingId, verdict: args.verdict, by: args.by ?? 'mcp', reason: args.reason, atUs: Date.now() * 1000, automatic: false };
+  await store.learning.recordVerdict(v);
+  return { summary: `${args.verdict}: ${f.title}`, data: { verdict: v, finding: { id: f.id, agentId: f.agentId, kind: f.kind } } };
+}

@@ -1,0 +1,119 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { accuracyFromVerdicts, trustOf, wilson } from './accuracy.js';
+import { combine, initialWeights, prequential, update, type OnlineCase } from './signal-weights.js';
+import { borrow, rankDonors, replayColdStart, similarity, type ServiceProfile } from './transfer.js';
+import { synthesise } from './synthesis.js';
+import type { Finding } from '../../fleet/contracts.js';
+
+test('accuracy per agent and kind from verdicts: latest verdict wins, small samples are smoothed', () => {
+  const rows = accuracyFromVerdicts([
+    { findingId: 'a', agentId: 'rca', kind: 'root-cause', verdict: 'rejected', automatic: true },
+    { findingId: 'a', agentId: 'rca', kind: 'root-cause', verdict: 'confirmed', automatic: false },
+    { findingId: 'b', agentId: 'rca', kind: 'root-cause', verdict: 'rejected', automatic: false },
+    { findingId: 'c', agentId: 'pt', kind: 'anomaly', verdict: 'confirmed', automatic: false },
+  ]);
+  const rca = rows.find((r) => r.agentId === 'rca' && r.kind === 'root-cause')!;
+  assert.equal(rca.total, 2);
+  assert.equal(rca.precision, 0.5);
+  assert.equal(rca.smoothed, 0.5);
+  const pt = rows.find((r) => r.agentId === 'pt' && r.kind === '*')!;
+  assert.equal(pt.precision, 1);
+  assert.ok(pt.smoothed < 0.7, 'one confirmation is not certainty');
+  assert.ok(trustOf(rows, 'pt', 'anomaly') > trustOf(rows, 'nobody'));
+  const w = wilson(45, 50);
+  assert.ok(w.low > 0.78 && w.high < 0.96);
+});
+
+test('hedge moves weight to the source that ranks the confirmed truth first and keeps a floor for the rest', () => {
+  let s = initialWeights(['metrics', 'traces', 'logs']);
+  const scores = {
+    metrics: { a: 0.9, b: 0.2 },
+    traces: { a: 0.1, b: 0.8 },
+    logs: { a: 0.5, b: 0.5 },
+  };
+  for (let i = 0; i < 5; i++) s = update(s, scores, { confirmed: 'b' });
+  assert.ok(s.weights.traces! > s.weights.logs! && s.weights.logs! > s.weights.metrics!);
+  assert.ok(s.weights.metrics! >= 0.2 / 3 - 1e-12);
+  assert.equal(combine(scores, s)[0]!.candidate, 'b');
+  const sum = Object.values(s.weights).reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(sum - 1) < 1e-9);
+});
+
+test('prequential evaluation: learned weights beat equal weights when one source is consistently misleading', () => {
+  // A noisy source that points at a random wrong service in most cases, two honest sources that mostly agree.
+  let seed = 7;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const services = ['a', 'b', 'c', 'd', 'e'];
+  const cases: OnlineCase[] = [];
+  for (let i = 0; i < 40; i++) {
+    const truth = services[Math.floor(rnd() * services.length)]!;
+    const decoy = services.filter((x) => x !== truth)[Math.floor(rnd() * 4)]!;
+    const honest = (p: number): Record<string, number> => Object.fromEntries(services.map((x) => [x, x === truth ? p + rnd() * 0.3 : rnd() * 0.6]));
+    cases.push({ id: `c${i}`, truth, scores: { metrics: honest(0.5), traces: honest(0.45), logs: Object.fromEntries(services.map((x) => [x, x === decoy ? 5 : rnd()])) } });
+  }
+  const r = prequential(cases, ['metrics', 'traces', 'logs']);
+  assert.ok(r.learnedAc1Later > r.staticAc1Later, `${r.learnedAc1Later} > ${r.staticAc1Later}`);
+  assert.ok(r.finalWeights.logs! < r.finalWeights.metrics!);
+});
+
+const profile = (p: Partial<ServiceProfile> & { service: string }): ServiceProfile => ({ neighbours: [], operations: [], runtime: {}, templates: [], ...p });
+
+test('donors rank by neighbourhood, operations, runtime and templates; the same service elsewhere is the best donor', () => {
+  const target = profile({ service: 'cart-v2', neighbours: ['frontend', 'checkout', 'redis'], operations: ['GET /api/cart', 'POST /api/cart/items'], runtime: { lang: 'nodejs' }, templates: ['t1', 't2'] });
+  const cart = profile({ service: 'cart', neighbours: ['frontend', 'checkout', 'redis'], operations: ['GET /api/cart', 'POST /api/cart/items', 'DELETE /api/cart'], runtime: { lang: 'nodejs' }, templates: ['t1', 't2', 't3'] });
+  const email = profile({ service: 'email', neighbours: ['checkout'], operations: ['POST /send'], runtime: { lang: 'nodejs' }, templates: ['t9'] });
+  const ranked = rankDonors(target, [email, cart]);
+  assert.equal(ranked[0]!.donor, 'cart');
+  assert.ok(ranked[0]!.score > 0.7);
+  assert.ok(!ranked.some((r) => r.donor === 'email' && r.score > ranked[0]!.score));
+  const staging = similarity(profile({ service: 'cart', environment: 'production' }), profile({ service: 'cart', environment: 'staging' }));
+  assert.equal(staging.parts.identity, 1);
+});
+
+test('cold start: a borrowed baseline detects a fault right after start, without it the detector is still warming up', () => {
+  let seed = 3;
+  const gauss = (): number => {
+    seed = (seed * 16807) % 2147483647;
+    const u = seed / 2147483647;
+    seed = (seed * 16807) % 2147483647;
+    const v = seed / 2147483647;
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  };
+  const series = Array.from({ length: 60 }, (_, i) => (i >= 8 ? 200 : 50) + 5 * gauss());
+  const without = replayColdStart(series, 8);
+  const donor = borrow({ mean: 52, std: 6, n: 500 }, 'cart', 0.8);
+  const withT = replayColdStart(series, 8, donor);
+  assert.equal(withT.delay, 0);
+  assert.equal(withT.falseAlarms, 0);
+  assert.ok(without.delay === undefined || without.delay > withT.delay!);
+});
+
+const finding = (over: Partial<Finding> & { id: string }): Finding => ({
+  agentId: 'qe-chaos-engineer',
+  kind: 'resilience-gap',
+  category: 'resilience-gaps',
+  title: 'checkout has no timeout on payment',
+  severity: 'high',
+  confidence: 0.6,
+  subject: { service: 'checkout', dependency: 'payment' },
+  evidence: {},
+  basis: 'measured',
+  createdUs: 0,
+  ...over,
+});
+
+test('synthesis merges corroborating findings into one learning, strengthens it with verdicts and decays it when not seen', () => {
+  const day = 86_400_000_000;
+  const l1 = synthesise([], [finding({ id: 'f1', evidence: { experiments: ['E12'] } }), finding({ id: 'f2', agentId: 'qe-root-cause-analyzer', kind: 'resilience-gap' })], [], 0);
+  assert.equal(l1.length, 1);
+  assert.ok(l1[0]!.strength > 0.8, 'two independent observations at 0.6 → 0.84');
+  assert.match(l1[0]!.statement, /checkout has no timeout on payment \(chaos experiment E12; 2 observations by chaos-engineer, root-cause-analyzer\)/);
+  const l2 = synthesise(l1, [], [{ findingId: 'f1', verdict: 'confirmed' }], day);
+  assert.equal(l2[0]!.confirmations, 1);
+  const l3 = synthesise(l2, [], [], day + 60 * day);
+  assert.ok(l3[0]!.retired, 'unseen for two months → retired');
+  const l4 = synthesise(l3, [finding({ id: 'f3' })], [], day + 61 * day);
+  assert.equal(l4[0]!.retired, false);
+  assert.equal(l4[0]!.observations, 3);
+});

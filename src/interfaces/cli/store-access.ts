@@ -1,0 +1,18 @@
+/** Opening the memory store from the CLI, with errors that say what to do. */
+import { existsSync } from 'node:fs';
+import type { MemoryStore } from '../../store/store.js';
+import { CliError } from './util.js';
+
+/** Opens a store that must already exist (read-mostly commands): a missing file is a user error, not a new DB. */
+export async function openExistingStore(location: string): Promise<MemoryStore> {
+  if (!/^postgres(ql)?:\/\//.test(location) && location !== ':memory:' && !existsSync(location)) {
+    throw new CliError(`no memory store at ${location} (run \`tswarm serve\` or \`tswarm ingest\` first, or pass --db)`, 2);
+  }
+  const { openStore } = await import('../../store/open.js');
+  return openStore(location);
+}
+
+export async function openOrCreateStore(location: string): Promise<MemoryStore> {
+  const { openStore } = await import('../../store/open.js');
+  return openStore(location);
+}

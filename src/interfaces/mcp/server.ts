@@ -1,0 +1,190 @@
+/**
+ * The MCP server: the seed's tools (`fleet_init`, `defect_predict`, `root_cause_analyze`, `pattern_learn`,
+ * `memory_share`, ...) over stdio (`tswarm mcp`) and Streamable HTTP (`/mcp` under `tswarm serve`, bearer auth).
+ * A thin adapter: zod schemas and descriptions here, the work in the SwarmApi (fleet commander). Every tool
+ * answers with structured content plus a readable summary; errors come back as tool errors, never a crash.
+ */
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { ServerNotification, ServerRequest, CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { DOMAINS, type ProgressFn, type SwarmApi, type ToolAnswer } from '../../agents/feedback/swarm-api.js';
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+const VERSION = '0.1.0';
+
+function progressOf(extra: Extra): ProgressFn | undefined {
+  const token = extra._meta?.progressToken;
+  if (token === undefined) return undefined;
+  return (progress, total, message) => {
+    void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } }).catch(() => undefined);
+  };
+}
+
+async function answer(run: () => Promise<ToolAnswer>): Promise<CallToolResult> {
+  try {
+    const a = await run();
+    return { content: [{ type: 'text', text: a.summary }], structuredContent: a.data };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { isError: true, content: [{ type: 'text', text: msg }] };
+  }
+}
+
+const domainNames = Object.keys(DOMAINS) as [keyof typeof DOMAINS, ...(keyof typeof DOMAINS)[]];
+
+export function createMcpServer(api: SwarmApi): McpServer {
+  const server = new McpServer({ name: 'telemetry-swarm', version: VERSION }, { capabilities: { logging: {} } });
+
+  server.registerTool(
+    'fleet_init',
+    {
+      title: 'Initialise the telemetry swarm',
+      description: 'Spawns the production telemetry swarm: topology "mesh" (agents read each other\'s findings from shared memory) or "hierarchical" (only through the fleet commander), the enabled domains, and the max number of agents running at once.',
+      inputSchema: {
+        topology: z.enum(['mesh', 'hierarchical']).default('mesh'),
+        enabledDomains: z.array(z.enum(domainNames)).min(1).default([...domainNames]),
+        maxAgents: z.number().int().min(1).max(10).default(10),
+      },
+    },
+    async (args) => answer(() => api.fleetInit({ topology: args.topology, enabledDomains: args.enabledDomains, maxAgents: args.maxAgents })),
+  );
+
+  server.registerTool(
+    'fleet_status',
+    { title: 'Fleet status', description: 'Agents of the swarm with their layer, last run, findings and errors; the last cycles.', inputSchema: {} },
+    async () => answer(() => api.fleetStatus()),
+  );
+
+  server.registerTool(
+    'defect_predict',
+    {
+      title: 'Predict defects from production signals',
+      description: 'Ranks source files under `target` by defect risk from production errors (stack frames → files), log and trace signals, and git history. `signals` are source URLs as in the seed (cloudwatch://, prometheus://, jaeger://, loki://, file://); unreachable sources are reported and the stored telemetry is used.',
+      inputSchema: {
+        target: z.string().min(1).describe('source directory of the repository, e.g. "src/"'),
+        signals: z.object({ logs: z.string().optional(), metrics: z.string().optional(), traces: z.string().optional(), errors: z.string().optional() }).optional(),
+        top: z.number().int().min(1).max(500).optional(),
+      },
+    },
+    async (args, extra) => answer(() => api.defectPredict(args, progressOf(extra), extra.signal)),
+  );
+
+  server.registerTool(
+    'root_cause_analyze',
+    {
+      title: 'Analyse the root cause of an incident',
+      description: 'Ranks root-cause candidates (service, operation, log pattern, metric) for an incident from traces, metric change points and log-pattern anomalies, with the evidence chain. `incident` is an id or a recorded case path; `timeRange` like "last 4 hours" or an ISO interval.',
+      inputSchema: {
+        incident: z.string().min(1),
+        symptoms: z.array(z.string()).optional(),
+        timeRange: z.string().optional(),
+      },
+    },
+    async (args, extra) => answer(() => api.rootCauseAnalyze(args, progressOf(extra), extra.signal)),
+  );
+
+  server.registerTool(
+    'pattern_learn',
+    {
+      title: 'Learn patterns',
+      description: 'Mines log templates, error groups and incident signatures from an input (an incident id, a file path, or "recent" for the stored window) in a domain such as "production-incidents"; stores them when storeResults is true.',
+      inputSchema: { domain: z.string().min(1), input: z.string().min(1), storeResults: z.boolean().default(true) },
+    },
+    async (args, extra) => answer(() => api.patternLearn(args, progressOf(extra), extra.signal)),
+  );
+
+  server.registerTool(
+    'memory_share',
+    {
+      title: 'Share knowledge between agents',
+      description: 'Delivers knowledge from a source agent to target agents: they see the records on their next read of the domain\'s namespace, with provenance and an audit trail. Without `content`, the source agent\'s current learnings for the domain are shared.',
+      inputSchema: {
+        sourceAgentId: z.string().min(1),
+        targetAgentIds: z.array(z.string().min(1)).min(1),
+        knowledgeDomain: z.string().min(1),
+        content: z.unknown().optional(),
+      },
+    },
+    async (args) => answer(() => api.memoryShare(args)),
+  );
+
+  server.registerTool(
+    'memory_query',
+    {
+      title: 'Read a shared memory namespace',
+      description: 'Reads the records of a namespace as `reader` (access rules apply: a private namespace is readable by its owner and the agents it was shared with).',
+      inputSchema: { namespace: z.string().min(1), reader: z.string().min(1), sinceUs: z.number().optional(), limit: z.number().int().min(1).max(10_000).optional() },
+    },
+    async (args) => answer(() => api.memoryQuery(args)),
+  );
+
+  server.registerTool(
+    'performance_analyze',
+    {
+      title: 'Analyse performance',
+      description: 'Baselines, anomalies, regressions (change points) and SLO burn rates for a service (or all) over a time range.',
+      inputSchema: { service: z.string().optional(), timeRange: z.string().optional() },
+    },
+    async (args, extra) => answer(() => api.performanceAnalyze(args, progressOf(extra), extra.signal)),
+  );
+
+  server.registerTool(
+    'chaos_run',
+    {
+      title: 'Run a chaos experiment',
+      description: 'Runs a chaos experiment (a Chaos Toolkit-style definition, or the name of a built-in one) against allow-listed hosts only, with a steady-state hypothesis and automatic rollback. A dry run that only validates and plans unless confirm is true.',
+      inputSchema: { experiment: z.union([z.string(), z.record(z.string(), z.unknown())]), confirm: z.boolean().default(false) },
+    },
+    async (args, extra) => answer(() => api.chaosRun(args, progressOf(extra), extra.signal)),
+  );
+
+  server.registerTool(
+    'load_test',
+    {
+      title: 'Run a load test',
+      description: 'Generates load against an allow-listed URL (open model with `rate` requests/s or closed model with `vus` virtual users) for a bounded duration; latency from HDR histograms corrected for coordinated omission; thresholds like "p(95)<300".',
+      inputSchema: {
+        target: z.string().url(),
+        rate: z.number().positive().max(50_000).optional(),
+        vus: z.number().int().positive().max(1000).optional(),
+        duration: z.string().default('10s'),
+        thresholds: z.array(z.string()).optional(),
+      },
+    },
+    async (args, extra) => answer(() => api.loadTest(args, progressOf(extra), extra.signal)),
+  );
+
+  server.registerTool(
+    'knowledge_query',
+    {
+      title: 'Query the knowledge graph and learning store',
+      description: '"deps": service dependency edges; "impact": blast radius of `node`; "learnings": durable learnings; "accuracy": agent precision from verdicts.',
+      inputSchema: { query: z.enum(['deps', 'impact', 'learnings', 'accuracy']), node: z.string().optional() },
+    },
+    async (args) => answer(() => api.knowledgeQuery(args)),
+  );
+
+  server.registerTool(
+    'feedback_report',
+    {
+      title: 'The latest feedback report',
+      description: 'The queen\'s latest report to ideation: defect patterns, performance insights, resilience gaps, learning updates, ranked, with evidence and a production-risk signal.',
+      inputSchema: { format: z.enum(['json', 'markdown', 'html']).default('json') },
+    },
+    async (args) => answer(() => api.feedbackReport(args)),
+  );
+
+  server.registerTool(
+    'verdict_record',
+    {
+      title: 'Record a verdict on a finding',
+      description: 'Confirms or rejects a finding; feeds agent accuracy and the re-weighting of evidence.',
+      inputSchema: { findingId: z.string().min(1), verdict: z.enum(['confirmed', 'rejected']), reason: z.string().optional(), by: z.string().optional() },
+    },
+    async (args) => answer(() => api.verdictRecord(args)),
+  );
+
+  return server;
+}

@@ -1,0 +1,230 @@
+/**
+ * The backend-agnostic contract of the MemoryStore, as node:test tests. Every backend (SQLite now, PostgreSQL
+ * later) runs this same suite: `storeContract('sqlite', () => openStore(':memory:'))`.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Finding } from '../fleet/contracts.js';
+import type { ErrorEvent, LogRecord, MetricPoint, Resource, SignalBatch, Span } from '../signals/model.js';
+import { AccessDeniedError, type MemoryStore } from './store.js';
+
+const res = (service: string): Resource => ({ attributes: { 'service.name': service, 'service.version': '1.0.0' } });
+
+export function sampleSpan(over: Partial<Span> & { traceId: string; spanId: string; service: string }): Span {
+  return {
+    name: 'GET /x',
+    kind: 2,
+    startUs: 1_000_000,
+    endUs: 1_050_000,
+    attributes: { 'http.request.method': 'GET', 'http.response.status_code': 200 },
+    events: [],
+    links: [],
+    status: { code: 0 },
+    resource: res(over.service),
+    ...over,
+  };
+}
+
+function batch(): SignalBatch {
+  const spans: Span[] = [
+    sampleSpan({ traceId: 't1', spanId: 'a', service: 'frontend', startUs: 1_000_000, endUs: 1_200_000 }),
+    sampleSpan({ traceId: 't1', spanId: 'b', parentSpanId: 'a', service: 'frontend', kind: 3, name: 'POST', startUs: 1_010_000, endUs: 1_190_000 }),
+    sampleSpan({
+      traceId: 't1',
+      spanId: 'c',
+      parentSpanId: 'b',
+      service: 'checkout',
+      name: 'POST /checkout',
+      startUs: 1_020_000,
+      endUs: 1_180_000,
+      status: { code: 2, message: 'boom' },
+      events: [{ timeUs: 1_100_000, name: 'exception', attributes: { 'exception.type': 'TypeError' } }],
+    }),
+    sampleSpan({ traceId: 't2', spanId: 'd', service: 'frontend', startUs: 61_000_000, endUs: 61_010_000 }),
+  ];
+  const logs: LogRecord[] = [
+    { timeUs: 1_100_000, service: 'checkout', severityNumber: 17, severityText: 'ERROR', body: 'charge failed for order 42', attributes: { order: 42 }, traceId: 't1', spanId: 'c', resource: res('checkout') },
+    { timeUs: 61_000_000, service: 'frontend', severityNumber: 9, body: 'GET / 200', attributes: {}, resource: res('frontend') },
+  ];
+  const metrics: MetricPoint[] = [
+    { type: 'gauge', name: 'process.cpu.utilization', service: 'checkout', value: 0.5, attributes: {}, timeUs: 1_000_000, resource: res('checkout') },
+    { type: 'histogram', name: 'http.server.request.duration', service: 'checkout', count: 2, sum: 0.3, explicitBounds: [0.1, 1], bucketCounts: [1, 1, 0], temporality: 'cumulative', attributes: {}, timeUs: 1_000_000, resource: res('checkout') },
+  ];
+  const errors: ErrorEvent[] = [
+    { timeUs: 1_100_000, service: 'checkout', type: 'TypeError', message: 'x is undefined', frames: [{ file: 'src/pay.ts', line: 3, function: 'pay', inApp: true }], fingerprint: 'fp1', traceId: 't1', spanId: 'c', source: 'span', attributes: {}, resource: res('checkout') },
+  ];
+  return { spans, logs, metrics, errors };
+}
+
+const finding = (id: string, over: Partial<Finding> = {}): Finding => ({
+  id,
+  agentId: 'qe-root-cause-analyzer',
+  kind: 'root-cause',
+  category: 'defect-patterns',
+  title: `finding ${id}`,
+  severity: 'high',
+  confidence: 0.7,
+  subject: { service: 'checkout' },
+  evidence: { traceIds: ['t1'] },
+  basis: 'measured',
+  createdUs: 1,
+  ...over,
+});
+
+export function storeContract(name: string, open: () => Promise<MemoryStore>): void {
+  test(`${name}: a batch round-trips losslessly and queries filter by window, service, trace, errors and operation`, async () => {
+    const s = await open();
+    try {
+      const b = batch();
+      assert.deepEqual(await s.telemetry.ingest(b), { spans: 4, logs: 2, metrics: 2, errors: 1 });
+      const spans = await s.telemetry.querySpans({});
+      assert.equal(spans.length, 4);
+      assert.deepEqual(spans.find((x) => x.spanId === 'c'), b.spans[2]);
+      assert.equal((await s.telemetry.querySpans({ window: { fromUs: 0, toUs: 2_000_000 } })).length, 3);
+      assert.deepEqual((await s.telemetry.querySpans({ services: ['checkout'] })).map((x) => x.spanId), ['c']);
+      assert.deepEqual((await s.telemetry.querySpans({ traceIds: ['t2'] })).map((x) => x.spanId), ['d']);
+      assert.deepEqual((await s.telemetry.querySpans({ errorsOnly: true })).map((x) => x.spanId), ['c']);
+      assert.deepEqual((await s.telemetry.querySpans({ operations: ['POST'] })).map((x) => x.spanId), ['b']);
+      assert.equal((await s.telemetry.querySpans({ limit: 2 })).length, 2);
+      const logs = await s.telemetry.queryLogs({ minSeverity: 17 });
+      assert.deepEqual(logs, [b.logs[0]]);
+      assert.deepEqual(await s.telemetry.queryLogs({ traceIds: ['t1'] }), [b.logs[0]]);
+      const metrics = await s.telemetry.queryMetrics({ names: ['http.server.request.duration'] });
+      assert.deepEqual(metrics, [b.metrics[1]]);
+      assert.deepEqual(await s.telemetry.queryErrors({ fingerprints: ['fp1'] }), b.errors);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: rollups count server spans per service/operation/bucket and stats count every signal`, async () => {
+    const s = await open();
+    try {
+      await s.telemetry.ingest(batch());
+      await s.telemetry.ingest(batch());
+      const r = await s.telemetry.rollups({ services: ['checkout'] });
+      assert.equal(r.length, 1);
+      assert.equal(r[0]!.requests, 2);
+      assert.equal(r[0]!.errors, 2);
+      assert.equal(r[0]!.durationSumUs, 2 * 160_000);
+      assert.equal(r[0]!.latencyBuckets.reduce((a, b) => a + b, 0), 2);
+      const fe = await s.telemetry.rollups({ services: ['frontend'] });
+      assert.equal(fe.reduce((a, x) => a + x.requests, 0), 4, 'client spans are not requests');
+      const stats = await s.telemetry.stats();
+      const co = stats.find((x) => x.service === 'checkout')!;
+      assert.deepEqual([co.spans, co.logs, co.metrics, co.errors], [2, 2, 4, 2]);
+      assert.equal(stats.find((x) => x.service === 'frontend')!.lastUs, 61_000_000);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: prune drops raw telemetry older than the cutoff and keeps rollups`, async () => {
+    const s = await open();
+    try {
+      await s.telemetry.ingest(batch());
+      const removed = await s.telemetry.prune(60_000_000);
+      assert.equal(removed, 3 + 1 + 2 + 1);
+      assert.deepEqual((await s.telemetry.querySpans({})).map((x) => x.spanId), ['d']);
+      assert.ok((await s.telemetry.rollups({ services: ['checkout'] })).length === 1);
+      assert.equal((await s.telemetry.stats()).find((x) => x.service === 'checkout'), undefined);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: pattern store versions records and lists by kind and service`, async () => {
+    const s = await open();
+    try {
+      const a = await s.patterns.put('performance-baseline', 'checkout|p95', { p95: 120 }, { service: 'checkout' });
+      const b = await s.patterns.put('performance-baseline', 'checkout|p95', { p95: 130 }, { service: 'checkout' });
+      assert.equal(a.version, 1);
+      assert.equal(b.version, 2);
+      await s.patterns.putMany('defect-pattern', [{ key: 'k1', value: 1 }, { key: 'k2', value: 2, service: 'cart' }]);
+      assert.equal((await s.patterns.get<{ p95: number }>('performance-baseline', 'checkout|p95'))!.value.p95, 130);
+      assert.equal((await s.patterns.list('defect-pattern')).length, 2);
+      assert.deepEqual((await s.patterns.list('defect-pattern', { service: 'cart' })).map((r) => r.key), ['k2']);
+      assert.equal(await s.patterns.delete('defect-pattern', 'k1'), true);
+      assert.equal(await s.patterns.get('defect-pattern', 'k1'), undefined);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: knowledge graph keeps first seen, moves last seen and weight`, async () => {
+    const s = await open();
+    try {
+      await s.graph.upsertNodes([{ id: 'service:a', kind: 'service', props: { x: 1 }, seenUs: 10 }]);
+      await s.graph.upsertNodes([{ id: 'service:a', kind: 'service', props: { y: 2 }, seenUs: 20 }]);
+      const [n] = await s.graph.nodes({ kind: 'service' });
+      assert.deepEqual([n!.firstSeenUs, n!.lastSeenUs, n!.props], [10, 20, { x: 1, y: 2 }]);
+      await s.graph.upsertEdges([{ source: 'service:a', target: 'service:b', kind: 'calls', weight: 5, seenUs: 10 }]);
+      await s.graph.upsertEdges([{ source: 'service:a', target: 'service:b', kind: 'calls', weight: 7, seenUs: 30 }]);
+      const [e] = await s.graph.edges({ source: 'service:a' });
+      assert.deepEqual([e!.firstSeenUs, e!.lastSeenUs, e!.weight], [10, 30, 7]);
+      assert.equal((await s.graph.edges({ sinceUs: 31 })).length, 0);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: learning store keeps trajectories, verdicts per agent and transfers with outcomes`, async () => {
+    const s = await open();
+    try {
+      await s.findings.upsert([finding('f1'), finding('f2', { agentId: 'qe-performance-tester' })], 'c1');
+      await s.learning.recordTrajectory({ id: 't', agentId: 'qe-queen-coordinator', cycleId: 'c1', decision: 'rank', evidence: { n: 2 }, findingIds: ['f1'], atUs: 5 });
+      assert.equal((await s.learning.trajectories({ cycleId: 'c1' }))[0]!.decision, 'rank');
+      await s.learning.recordVerdict({ findingId: 'f1', verdict: 'confirmed', by: 'alice', atUs: 6, automatic: false });
+      await s.learning.recordVerdict({ findingId: 'f2', verdict: 'rejected', by: 'chaos', atUs: 7, automatic: true });
+      assert.deepEqual((await s.learning.verdicts({ agentId: 'qe-root-cause-analyzer' })).map((v) => v.findingId), ['f1']);
+      assert.equal((await s.learning.verdicts({ findingIds: ['f2'] }))[0]!.automatic, true);
+      await s.learning.recordTransfer({ id: 'x', fromSubject: 'cart', toSubject: 'cart-v2', kind: 'baseline', payload: { m: 1 }, atUs: 8 });
+      await s.learning.recordTransfer({ id: 'x', fromSubject: 'cart', toSubject: 'cart-v2', kind: 'baseline', payload: { m: 1 }, atUs: 8, outcome: 'confirmed' });
+      const t = await s.learning.transfers({ toSubject: 'cart-v2' });
+      assert.equal(t.length, 1);
+      assert.equal(t[0]!.outcome, 'confirmed');
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: shared memory enforces owners and private reads, share delivers to targets, everything is audited`, async () => {
+    const s = await open();
+    try {
+      await s.shared.defineNamespace({ namespace: 'prod', owner: 'lc', visibility: 'private', writers: ['lc'] });
+      await s.shared.write('prod', 'k', { v: 1 }, 'lc');
+      await assert.rejects(s.shared.write('prod', 'k', 2, 'intruder'), AccessDeniedError);
+      await assert.rejects(s.shared.read('prod', 'risk'), AccessDeniedError);
+      const n = await s.shared.share('lc', ['risk', 'criteria'], 'prod', [{ key: 'l1', value: 'learning' }]);
+      assert.equal(n, 2);
+      const seen = await s.shared.read('prod', 'risk');
+      assert.deepEqual(seen.map((r) => r.key), ['k', 'l1']);
+      assert.equal(seen[1]!.provenance.sharedBy, 'lc');
+      await assert.rejects(s.shared.read('prod', 'other'), AccessDeniedError);
+      const audit = await s.shared.audit({ namespace: 'prod' });
+      assert.ok(audit.some((a) => a.action === 'deny' && a.actor === 'intruder'));
+      assert.ok(audit.some((a) => a.action === 'share' && a.actor === 'lc'));
+      // A non-owner cannot take a namespace over by redefining it.
+      await s.shared.defineNamespace({ namespace: 'prod', owner: 'intruder', visibility: 'public', writers: ['intruder'] });
+      await assert.rejects(s.shared.read('prod', 'other'), AccessDeniedError);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: findings upsert by id across cycles and report which are new`, async () => {
+    const s = await open();
+    try {
+      const r1 = await s.findings.upsert([finding('a'), finding('b')], 'c1');
+      assert.deepEqual(r1, { inserted: ['a', 'b'], updated: [] });
+      const r2 = await s.findings.upsert([finding('b', { confidence: 0.9 }), finding('c')], 'c2');
+      assert.deepEqual(r2, { inserted: ['c'], updated: ['b'] });
+      const b = await s.findings.get('b');
+      assert.deepEqual([b!.firstCycleId, b!.lastCycleId, b!.confidence], ['c1', 'c2', 0.9]);
+      assert.deepEqual((await s.findings.list({ cycleId: 'c1' })).map((f) => f.id).sort(), ['a', 'b']);
+      assert.equal((await s.findings.list({})).length, 3);
+    } finally {
+      await s.close();
+    }
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * The embedded SQLite memory store (better-sqlite3). WAL journal with synchronous=NORMAL: a committed
+ * transaction survives the process being killed (kill -9) — only an OS crash or power loss can drop the last
+ * few, which is the trade every embedded telemetry store makes for ingest speed.
+ */
+import Database from 'better-sqlite3';
+import type { MemoryStore } from '../store.js';
+import { migrate } from './migrations.js';
+import { SqliteTelemetry, type TelemetryOptions } from './telemetry.js';
+import { SqliteFindings, SqliteGraph, SqliteLearning, SqlitePatterns, SqliteShared } from './memory.js';
+
+export interface SqliteOptions extends TelemetryOptions {
+  readonly?: boolean;
+}
+
+export class SqliteStore implements MemoryStore {
+  readonly backend = 'sqlite' as const;
+  readonly telemetry: SqliteTelemetry;
+  readonly patterns: SqlitePatterns;
+  readonly graph: SqliteGraph;
+  readonly learning: SqliteLearning;
+  readonly shared: SqliteShared;
+  readonly findings: SqliteFindings;
+  private closed = false;
+
+  constructor(
+    readonly db: Database.Database,
+    opts: SqliteOptions = {},
+  ) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.pragma('cache_size = -65536');
+    db.pragma('temp_store = MEMORY');
+    migrate(db);
+    this.telemetry = new SqliteTelemetry(db, opts);
+    this.patterns = new SqlitePatterns(db);
+    this.graph = new SqliteGraph(db);
+    this.learning = new SqliteLearning(db);
+    this.shared = new SqliteShared(db);
+    this.findings = new SqliteFindings(db);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+export function openSqlite(path: string, opts: SqliteOptions = {}): SqliteStore {
+  const db = new Database(path, { readonly: opts.readonly ?? false });
+  return new SqliteStore(db, opts);
+}

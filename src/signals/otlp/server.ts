@@ -1,0 +1,189 @@
+/**
+ * The OTLP/HTTP receiver (spec: opentelemetry-proto's OTLP/HTTP): POST /v1/traces, /v1/metrics, /v1/logs with
+ * `application/x-protobuf` or `application/json` bodies, optionally gzip-compressed; 200 with an
+ * Export*ServiceResponse in the request's encoding (with partial_success when items were rejected), 400 with a
+ * google.rpc.Status for malformed payloads, 413 over the body limit (compressed or decompressed), 415 for other
+ * content types, 401 when a bearer token is set and missing, 503 when the store cannot take the batch (the
+ * exporter retries). A 2xx is sent only after the batch is committed to the store.
+ *
+ * Fastify carries the routing, limits and error mapping so the dashboard, HTTP API and MCP mount on the same
+ * port (`setup`); the decoding is ours (decode.ts).
+ */
+import { createGunzip, createInflate } from 'node:zlib';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { SignalBatch } from '../model.js';
+import type { IngestResult, MemoryStore } from '../../store/store.js';
+import { OTLP } from './proto.js';
+import { decodeLogs, decodeMetrics, decodeTraces, type DecodeResult } from './decode.js';
+import { authorised } from '../../interfaces/http/auth.js';
+
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+
+export interface ReceiverOptions {
+  host?: string;
+  port?: number;
+  store: MemoryStore;
+  token?: string;
+  bodyLimitBytes?: number;
+  /** Called after each batch is stored (live analysis, dashboards). Errors are logged, never fail the request. */
+  onBatch?: (batch: SignalBatch, result: IngestResult) => void;
+  /** Mount more routes (API, dashboard, MCP) before the server starts listening. */
+  setup?: (app: FastifyInstance) => Promise<void>;
+  logger?: boolean;
+}
+
+export interface Receiver {
+  port: number;
+  url: string;
+  app: FastifyInstance;
+  counters: { requests: number; rejectedRequests: number; spans: number; logs: number; metrics: number; errors: number; rejectedItems: number };
+  close(): Promise<void>;
+}
+
+type Signal = 'traces' | 'metrics' | 'logs';
+
+const DECODERS: Record<Signal, { type: typeof OTLP.traceRequest; response: typeof OTLP.traceResponse; decode: (o: Record<string, unknown>) => DecodeResult; rejectedField: string }> = {
+  traces: { type: OTLP.traceRequest, response: OTLP.traceResponse, decode: decodeTraces, rejectedField: 'rejectedSpans' },
+  metrics: { type: OTLP.metricsRequest, response: OTLP.metricsResponse, decode: decodeMetrics, rejectedField: 'rejectedDataPoints' },
+  logs: { type: OTLP.logsRequest, response: OTLP.logsResponse, decode: (o) => decodeLogs(o), rejectedField: 'rejectedLogRecords' },
+};
+
+class PayloadError extends Error {}
+
+function isProtobuf(req: FastifyRequest): boolean {
+  return /^application\/(x-)?protobuf/i.test(req.headers['content-type'] ?? '');
+}
+
+/** google.rpc.Status in the request's encoding, as the OTLP/HTTP spec asks for failures. */
+function sendStatus(req: FastifyRequest, reply: FastifyReply, http: number, grpcCode: number, message: string): FastifyReply {
+  if (isProtobuf(req)) {
+    return reply.code(http).type('application/x-protobuf').send(Buffer.from(OTLP.status.encode(OTLP.status.create({ code: grpcCode, message })).finish()));
+  }
+  return reply.code(http).type('application/json').send({ code: grpcCode, message });
+}
+
+export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
+  const bodyLimit = opts.bodyLimitBytes ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({ bodyLimit, logger: opts.logger ?? false, forceCloseConnections: true });
+  const counters = { requests: 0, rejectedRequests: 0, spans: 0, logs: 0, metrics: 0, errors: 0, rejectedItems: 0 };
+
+  // Bodies arrive as buffers; we decode them ourselves (protobuf or JSON), after gunzip when compressed.
+  // OTLP routes decode their own bodies (after gunzip); the API and MCP routes mounted here get parsed JSON.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer', bodyLimit }, (req, body, done) => {
+    if (req.url.startsWith('/v1/') || !/json/i.test(req.headers['content-type'] ?? '')) return done(null, body);
+    try {
+      done(null, body.length ? (JSON.parse(body.toString('utf8')) as unknown) : undefined);
+    } catch (e) {
+      done(Object.assign(new Error(`invalid JSON body: ${(e as Error).message}`), { statusCode: 400 }), undefined);
+    }
+  });
+
+  app.addHook('preParsing', async (req, _reply, payload) => {
+    const enc = (req.headers['content-encoding'] ?? '').toLowerCase();
+    if (!enc || enc === 'identity') return payload;
+    if (enc === 'gzip' || enc === 'deflate') {
+      const out = enc === 'gzip' ? createGunzip() : createInflate();
+      // Fastify checks Content-Length against the bytes received on the wire, which it reads from here.
+      const counted = out as typeof out & { receivedEncodedLength: number };
+      counted.receivedEncodedLength = 0;
+      payload.on('data', (chunk: Buffer) => {
+        counted.receivedEncodedLength += chunk.length;
+      });
+      return payload.pipe(out);
+    }
+    throw Object.assign(new Error(`unsupported Content-Encoding "${enc}" (use gzip or none)`), { statusCode: 415 });
+  });
+
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/v1/')) return;
+    if (!authorised(req.raw, opts.token)) {
+      counters.rejectedRequests++;
+      return sendStatus(req, reply.header('www-authenticate', 'Bearer'), 401, 16, 'missing or wrong bearer token');
+    }
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    counters.rejectedRequests++;
+    let status = err.statusCode ?? 500;
+    let message = err.message;
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) {
+      status = 413;
+      message = `request body exceeds the ${bodyLimit}-byte limit (after decompression)`;
+    } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) {
+      status = 415;
+      message = err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' ? `unsupported Content-Type "${req.headers['content-type'] ?? ''}": use application/x-protobuf or application/json` : message;
+    } else if (/incorrect header check|unexpected end of file|invalid (block|distance|stored)/i.test(err.message)) {
+      status = 400;
+      message = `Content-Encoding says gzip but the body is not valid gzip: ${err.message}`;
+    }
+    const grpc = status === 413 ? 8 : status === 415 || status === 400 ? 3 : status === 401 ? 16 : 13;
+    if (status >= 500) req.log.error(err);
+    return sendStatus(req, reply, status, grpc, message);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok', store: opts.store.backend }));
+
+  for (const signal of ['traces', 'metrics', 'logs'] as Signal[]) {
+    const d = DECODERS[signal];
+    app.post(`/v1/${signal}`, async (req, reply) => {
+      counters.requests++;
+      const body = req.body as Buffer | undefined;
+      if (!Buffer.isBuffer(body)) return sendStatus(req, reply, 400, 3, 'empty body');
+      let decoded: DecodeResult;
+      const proto = isProtobuf(req);
+      try {
+        let obj: Record<string, unknown>;
+        if (proto) {
+          try {
+            obj = d.type.decode(body) as unknown as Record<string, unknown>;
+          } catch (e) {
+            throw new PayloadError(`malformed protobuf ${d.type.name}: ${(e as Error).message}`);
+          }
+        } else {
+          try {
+            obj = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+          } catch (e) {
+            throw new PayloadError(`invalid JSON: ${(e as Error).message}`);
+          }
+          if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new PayloadError(`invalid OTLP/JSON: expected an Export${signal === 'traces' ? 'Trace' : signal === 'metrics' ? 'Metrics' : 'Logs'}ServiceRequest object`);
+        }
+        decoded = d.decode(obj);
+      } catch (e) {
+        counters.rejectedRequests++;
+        const msg = e instanceof PayloadError ? e.message : `invalid OTLP ${signal} payload: ${(e as Error).message}`;
+        return sendStatus(req, reply, 400, 3, msg);
+      }
+      let result: IngestResult;
+      try {
+        result = await opts.store.telemetry.ingest(decoded.batch);
+      } catch (e) {
+        req.log.error(e);
+        return sendStatus(req, reply.header('retry-after', '1'), 503, 14, `could not store the batch: ${(e as Error).message}`);
+      }
+      counters.spans += result.spans;
+      counters.logs += result.logs;
+      counters.metrics += result.metrics;
+      counters.errors += result.errors;
+      counters.rejectedItems += decoded.rejected;
+      if (opts.onBatch) {
+        try {
+          opts.onBatch(decoded.batch, result);
+        } catch (e) {
+          req.log.error(e);
+        }
+      }
+      const partial = decoded.rejected ? { partialSuccess: { [d.rejectedField]: decoded.rejected, errorMessage: decoded.errors.join('; ') } } : {};
+      if (proto) return reply.code(200).type('application/x-protobuf').send(Buffer.from(d.response.encode(d.response.create(partial)).finish()));
+      return reply.code(200).type('application/json').send(partial);
+    });
+  }
+
+  if (opts.setup) await opts.setup(app);
+  await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 4318 });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : (opts.port ?? 4318);
+  const host = opts.host ?? '127.0.0.1';
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return { port, url: `http://${urlHost}:${port}`, app, counters, close: () => app.close() };
+}

@@ -1,0 +1,31 @@
+/**
+ * Pull sources by URL scheme, as the seed writes them: file://, prometheus://, jaeger://, loki://, cloudwatch://.
+ * Each pulls a window of telemetry into memory and says what it did. Schemes whose backend is not configured or
+ * not reachable fail with a message naming the URL and the reason; callers report it and go on.
+ */
+import { fileURLToPath } from 'node:url';
+import type { MemoryStore } from '../../store/store.js';
+
+export class SourceError extends Error {}
+
+export async function pullSource(url: string, store: MemoryStore): Promise<string> {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new SourceError(`"${url}" is not a source URL (e.g. file:///var/log/app.log, prometheus://host:9090)`);
+  }
+  const scheme = u.protocol.replace(/:$/, '');
+  if (scheme === 'file') {
+    const { ingestPaths } = await import('./file/ingest.js');
+    const r = await ingestPaths([fileURLToPath(u)], store);
+    return `${r.files} file(s): ${r.spans} spans, ${r.logs} logs, ${r.metrics} metric points, ${r.errors} errors`;
+  }
+  const known = ['prometheus', 'jaeger', 'loki', 'cloudwatch'];
+  if (known.includes(scheme)) {
+    const mod = await import(`./${scheme}.js`).catch(() => undefined) as { pull?: (u: URL, s: MemoryStore) => Promise<string> } | undefined;
+    if (!mod?.pull) throw new SourceError(`${scheme}:// source is not available in this version (${url})`);
+    return mod.pull(u, store);
+  }
+  throw new SourceError(`unknown source scheme "${scheme}://" in ${url} (known: file, ${known.join(', ')})`);
+}

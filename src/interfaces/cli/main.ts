@@ -52,6 +52,11 @@ export async function buildProgram(): Promise<Command> {
 
 /** Runs the CLI and resolves to the process exit code. Errors are one clear line, never a stack trace. */
 export async function main(argv: string[]): Promise<number> {
+  // `tswarm ... | head` closes the pipe early: that is the reader being done, not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   const program = await buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,0 +1,153 @@
+/**
+ * Runs the RCA method on one case (from disk or from stored telemetry): windows from the onset, indicator series
+ * from metrics, traces and logs, the ranking, and the evidence chain.
+ */
+import { estimateOnset, indicatorKind, scoreIndicators, serviceScores, type ServiceSeries } from '../../algorithms/rca/metrics.js';
+import { rankRootCauses, type RcaResult } from '../../algorithms/rca/rank.js';
+import { deploysAfter, logIndicators, traceIndicators, type TraceEvidence } from '../../algorithms/rca/traces.js';
+import type { WeightState } from '../../algorithms/learning/signal-weights.js';
+import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
+import type { RcaCase } from './rca-cases.js';
+
+export interface RcaRun extends RcaResult {
+  onsetS: number;
+  onsetEstimated: boolean;
+  preSpanS: number;
+  postSpanS: number;
+  trace?: TraceEvidence;
+  deploys: { service: string; version: string; atUs: number }[];
+  errors: ErrorEvent[];
+  chain: string[];
+}
+
+/** Gauges per service and second-bucket (CPU, memory, event-loop delay) from OTel metric points. */
+export function gaugeSeries(points: readonly MetricPoint[], bucketS: number): ServiceSeries {
+  const acc = new Map<string, { sum: number; n: number }>();
+  for (const p of points) {
+    if (p.type !== 'gauge' && p.type !== 'sum') continue;
+    if (p.type === 'sum' && p.monotonic) continue;
+    const t = Math.floor(p.timeUs / 1e6 / bucketS) * bucketS;
+    const k = `${p.service}\u0000${p.name}\u0000${t}`;
+    const a = acc.get(k) ?? { sum: 0, n: 0 };
+    a.sum += p.value;
+    a.n++;
+    acc.set(k, a);
+  }
+  const series: ServiceSeries = new Map();
+  for (const k of [...acc.keys()].sort((a, b) => Number(a.split('\u0000')[2]) - Number(b.split('\u0000')[2]))) {
+    const [svc, name, t] = k.split('\u0000') as [string, string, string];
+    const a = acc.get(k)!;
+    let inds = series.get(svc);
+    if (!inds) series.set(svc, (inds = new Map()));
+    let s = inds.get(name);
+    if (!s) inds.set(name, (s = { t: [], v: [] }));
+    s.t.push(Number(t));
+    s.v.push(a.sum / a.n);
+  }
+  return series;
+}
+
+/**
+ * Onset by scanning: the time at which the most anomalous service looks most anomalous when everything before is
+ * its baseline. Needs no global model of "normal", so start-up transients early in the window do not pull it.
+ */
+export function scanOnset(series: ServiceSeries, minT: number, maxT: number, res: number): number | undefined {
+  const pre = Math.max(5 * res, 10);
+  const post = Math.max(3 * res, 6);
+  let best = -Infinity;
+  let at: number | undefined;
+  for (let t = minT + pre; t <= maxT - post; t += res) {
+    const svc = serviceScores(scoreIndicators(series, t, pre * 2, post));
+    const top = Math.max(0, ...[...svc.values()].map((v) => v.score));
+    if (top > best + 1e-9) {
+      best = top;
+      at = t;
+    }
+  }
+  return at;
+}
+
+export interface RunOptions {
+  weights?: WeightState;
+  exclude?: string[];
+}
+
+export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'> & { spans?: Span[]; logs?: LogRecord[]; errors?: ErrorEvent[]; metricPoints?: MetricPoint[] }, opts: RunOptions = {}): RcaRun {
+  const res = Math.max(1, c.resolutionS);
+  const metrics: ServiceSeries = new Map(c.metrics);
+  if (c.metricPoints?.length) for (const [k, v] of gaugeSeries(c.metricPoints, res)) if (!metrics.has(k)) metrics.set(k, v);
+  let minT = Infinity;
+  let maxT = -Infinity;
+  for (const inds of metrics.values()) for (const s of inds.values()) if (s.t.length) {
+    minT = Math.min(minT, s.t[0]!);
+    maxT = Math.max(maxT, s.t[s.t.length - 1]!);
+  }
+  if (c.spans?.length) {
+    minT = Math.min(minT, c.spans[0]!.startUs / 1e6);
+    maxT = Math.max(maxT, c.spans[c.spans.length - 1]!.startUs / 1e6);
+  }
+  const trace = c.spans?.length ? traceIndicators(c.spans, res * 1e6) : undefined;
+  let onset = c.injectS;
+  let estimated = false;
+  if (onset === undefined || !Number.isFinite(onset) || onset < minT || onset > maxT) {
+    // Place the onset on the evidence that separates culprits: own time and error origin, plus resources.
+    const forOnset: ServiceSeries = new Map(metrics);
+    if (trace) {
+      for (const [svc, inds] of trace.series) {
+        const m = new Map(forOnset.get(svc) ?? []);
+        for (const [k, v] of inds) if (k !== 'response-time-p90') m.set(k, v);
+        forOnset.set(svc, m);
+      }
+    }
+    onset = scanOnset(forOnset, minT, maxT, res) ?? estimateOnset(forOnset, minT, maxT) ?? (minT + maxT) / 2;
+    estimated = true;
+  }
+  // Windows: 5 resolution steps (≥ 20 s) before — short enough to stay clear of an earlier incident — and
+  // 3 steps (≥ 10 s) after, bounded by the data.
+  const preSpan = Math.min(Math.max(5 * res, 20), onset - minT);
+  const postSpan = Math.min(Math.max(3 * res, 10), maxT - onset + res);
+  // With traces at hand, latency/error/throughput columns derived from spans are replaced by the trace analysis
+  // (which separates own time from callees'); the metrics signal keeps the resource indicators.
+  if (c.spans?.length) {
+    for (const [svc, inds] of metrics) {
+      const kept = new Map([...inds].filter(([name]) => !['latency-server', 'latency-client', 'errors', 'workload'].includes(indicatorKind(name))));
+      metrics.set(svc, kept);
+    }
+  }
+  const series: Partial<Record<'metrics' | 'traces' | 'logs', ServiceSeries>> = { metrics };
+  let deploys: RcaRun['deploys'] = [];
+  const edges = [...c.edges];
+  if (c.spans?.length && trace) {
+    series.traces = trace.series;
+    for (const e of trace.edges) if (!edges.some((x) => x.source === e.source && x.target === e.target)) edges.push(e);
+    deploys = deploysAfter(c.spans, onset * 1e6);
+  }
+  if (c.logs?.length || c.errors?.length) {
+    const buckets: number[] = [];
+    for (let t = Math.floor((onset - preSpan) / res) * res; t <= onset + postSpan; t += res) buckets.push(Math.round(t * 1e6));
+    series.logs = logIndicators(c.logs ?? [], c.errors ?? [], res * 1e6, onset * 1e6, buckets);
+  }
+  const result = rankRootCauses({ series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights: opts.weights });
+  const chain: string[] = [];
+  const top = result.candidates[0];
+  if (top) {
+    chain.push(`onset ${new Date(onset * 1000).toISOString()}${estimated ? ' (estimated from the data: the given time was missing or outside it)' : ''}; baseline ${preSpan.toFixed(0)} s before, incident ${postSpan.toFixed(0)} s after`);
+    for (const i of top.indicators.slice(0, 3)) {
+      chain.push(`${top.service} ${i.indicator}: ${fmt(i.baseline)} → ${fmt(i.observed)} (${i.score.toFixed(1)}× its normal spread)`);
+    }
+    const origin = trace?.originSpans.get(top.service);
+    if (origin?.length) chain.push(`errors start in ${top.service}: e.g. span ${origin[0]!.name} in trace ${origin[0]!.traceId}${origin[0]!.message ? ` (${origin[0]!.message})` : ''}`);
+    const callers = edges.filter((e) => e.target === top.service).map((e) => e.source);
+    if (callers.length) chain.push(`its callers ${callers.join(', ')} see the effect (their own exclusive time and error origin stay lower)`);
+    const dep = deploys.find((d) => d.service === top.service);
+    if (dep) chain.push(`${top.service} changed version to ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}`);
+    const second = result.candidates[1];
+    if (second) chain.push(`next candidate ${second.service} scores ${second.score.toFixed(2)} vs ${top.score.toFixed(2)}`);
+  }
+  const errs = (c.errors ?? []).filter((e) => e.timeUs >= onset! * 1e6 && e.service === top?.service);
+  return { ...result, onsetS: onset, onsetEstimated: estimated, preSpanS: preSpan, postSpanS: postSpan, ...(trace ? { trace } : {}), deploys, errors: errs, chain };
+}
+
+function fmt(x: number): string {
+  return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(2);
+}

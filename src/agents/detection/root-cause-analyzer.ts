@@ -1,0 +1,129 @@
+/**
+ * qe-root-cause-analyzer: given an incident window (and optional symptoms), ranks root-cause candidates from the
+ * stored traces (exclusive time, error origin, deploys), metrics (resource gauges) and logs (error bursts, new
+ * fingerprints), weighted by what verdicts taught (learning coordinator's `signal-weights`), and reports the top
+ * one with its evidence chain — spans, code locations from stack traces, metric windows, deploys.
+ */
+import { createHash } from 'node:crypto';
+import type { Agent, AgentContext, AgentTask, Finding, FeedbackCategory, Severity } from '../../fleet/contracts.js';
+import { AGENT_IDS } from '../../fleet/contracts.js';
+import type { WeightState } from '../../algorithms/learning/signal-weights.js';
+import type { FaultType } from '../../algorithms/rca/rank.js';
+import { runRca, type RcaRun } from './rca-run.js';
+
+const SIGNAL_WEIGHTS_KIND = 'signal-weights';
+/** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
+const MIN_SCORE = 0.25;
+
+const DEFECT_FAULTS: FaultType[] = ['code-exception', 'errors', 'bad-deploy'];
+
+function stableId(...parts: string[]): string {
+  return `rca-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
+}
+
+export class RootCauseAnalyzer implements Agent {
+  readonly id = AGENT_IDS.rootCauseAnalyzer;
+  readonly layer = 'detection' as const;
+  readonly description = 'Ranks root-cause candidates of an incident from traces, metrics and logs, with the evidence chain';
+
+  async run(task: AgentTask, ctx: AgentContext): Promise<Finding[]> {
+    const now = ctx.clock.nowUs();
+    const window = task.window ?? { fromUs: now - 15 * 60e6, toUs: now };
+    const symptoms = (task.params.symptoms as string[] | undefined) ?? [];
+    const spans = await ctx.store.telemetry.querySpans({ window, limit: Number(task.params.maxSpans ?? 1_000_000) });
+    if (ctx.signal.aborted) throw new Error('aborted');
+    ctx.progress({ done: 1, total: 4, message: `${spans.length} spans` });
+    const [logs, errors, metricPoints] = await Promise.all([
+      ctx.store.telemetry.queryLogs({ window, minSeverity: 13, limit: 200_000 }),
+      ctx.store.telemetry.queryErrors({ window, limit: 100_000 }),
+      ctx.store.telemetry.queryMetrics({ window, limit: 500_000 }),
+    ]);
+    ctx.progress({ done: 2, total: 4, message: `${logs.length} warn/error logs, ${errors.length} errors, ${metricPoints.length} metric points` });
+    const spanS = (window.toUs - window.fromUs) / 1e6;
+    // ~120 buckets over the window, at least 1 s: fine enough to place the onset, coarse enough to be stable.
+    const resolutionS = Math.max(1, Math.round(spanS / 120));
+    const weights = (await ctx.store.patterns.get<WeightState>(SIGNAL_WEIGHTS_KIND, this.id))?.value;
+    const onsetS = typeof task.params.onsetUs === 'number' ? task.params.onsetUs / 1e6 : undefined;
+    let run: RcaRun;
+    try {
+      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spans, logs, errors, metricPoints }, { weights, exclude: ['traffic'] });
+    } catch (e) {
+      throw new Error(`RCA failed on the window: ${(e as Error).message}`);
+    }
+    ctx.progress({ done: 3, total: 4 });
+    const top = run.candidates[0];
+    await ctx.store.learning.recordTrajectory({
+      id: stableId('trajectory', task.id),
+      agentId: this.id,
+      taskId: task.id,
+      ...(typeof task.params.cycleId === 'string' ? { cycleId: task.params.cycleId } : {}),
+      decision: top ? `top candidate ${top.service} (${top.faultType}, score ${top.score.toFixed(3)})` : 'no candidate',
+      evidence: { candidates: run.candidates.slice(0, 5).map((c) => ({ service: c.service, score: c.score, faultType: c.faultType })), weights: run.weights, onsetS: run.onsetS },
+      findingIds: [],
+      atUs: now,
+    });
+    if (!top || top.score < MIN_SCORE || !top.indicators.some((i) => i.score > 4)) {
+      ctx.progress({ done: 4, total: 4, message: 'no incident' });
+      return [];
+    }
+    const second = run.candidates[1];
+    const margin = second ? top.score - second.score : top.score;
+    const confidence = Math.max(0.3, Math.min(0.95, 0.5 + margin / Math.max(top.score, 1e-9) / 2));
+    const category: FeedbackCategory = DEFECT_FAULTS.includes(top.faultType) ? 'defect-patterns' : 'resilience-gaps';
+    const severity: Severity = top.indicators.some((i) => i.kind === 'errors' && i.score > 10) ? 'critical' : 'high';
+    const frames = run.errors.flatMap((e) => e.frames.filter((f) => f.inApp && f.file).slice(0, 1).map((f) => ({ file: f.file!, line: f.line, function: f.function, service: e.service, type: e.type, message: e.message })));
+    const byLocation = new Map<string, (typeof frames)[number] & { n: number }>();
+    for (const f of frames) {
+      const k = `${f.file}:${f.line}`;
+      const cur = byLocation.get(k);
+      if (cur) cur.n++;
+      else byLocation.set(k, { ...f, n: 1 });
+    }
+    const code = [...byLocation.values()].sort((a, b) => b.n - a.n).slice(0, 3);
+    const chain = [...(symptoms.length ? [`symptoms: ${symptoms.join('; ')}`] : []), ...run.chain];
+    for (const c of code) chain.push(`${c.n}× ${c.type}: ${c.message.slice(0, 120)} at ${c.file}:${c.line ?? '?'}${c.function ? ` in ${c.function}` : ''}`);
+    const origin = run.trace?.originSpans.get(top.service) ?? [];
+    const onsetUs = Math.round(run.onsetS * 1e6);
+    const finding: Finding = {
+      id: stableId('root-cause', top.service, top.faultType, String(Math.floor(onsetUs / 60e6))),
+      agentId: this.id,
+      kind: 'root-cause',
+      category,
+      title: `${top.service} is the likely root cause (${top.faultType.replace('-', ' ')})${code[0] ? ` at ${code[0].file.split('/').slice(-2).join('/')}:${code[0].line ?? '?'}` : ''}`,
+      summary: `Ranked first of ${run.candidates.length} services from ${Object.keys(run.signalScores).join(', ')} evidence; next: ${run.candidates.slice(1, 3).map((c) => c.service).join(', ') || 'none'}.`,
+      severity,
+      confidence,
+      subject: { service: top.service, ...(code[0] ? { file: code[0].file } : {}) },
+      evidence: {
+        traceIds: [...new Set(origin.map((o) => o.traceId))].slice(0, 10),
+        spanIds: origin.map((o) => o.spanId).slice(0, 10),
+        metrics: top.indicators.slice(0, 4).map((i) => ({ series: i.indicator, service: i.service, window: { fromUs: onsetUs, toUs: Math.round((run.onsetS + run.postSpanS) * 1e6) }, baseline: round(i.baseline), observed: round(i.observed) })),
+        code: code.map((c) => ({ file: c.file, ...(c.line !== undefined ? { line: c.line } : {}), ...(c.function ? { function: c.function } : {}), service: c.service })),
+        fingerprints: [...new Set(run.errors.map((e) => e.fingerprint))].slice(0, 5),
+        deploys: run.deploys.filter((d) => d.service === top.service),
+        chain,
+      },
+      basis: 'measured',
+      window: { fromUs: Math.round((run.onsetS - run.preSpanS) * 1e6), toUs: Math.round((run.onsetS + run.postSpanS) * 1e6) },
+      createdUs: now,
+      data: {
+        incident: task.params.incident ?? null,
+        onsetUs,
+        onsetEstimated: run.onsetEstimated,
+        faultType: top.faultType,
+        topCandidate: top.service,
+        candidates: run.candidates.slice(0, 5).map((c) => ({ service: c.service, score: round(c.score), faultType: c.faultType, perSignal: c.perSignal })),
+        signalScores: run.signalScores,
+        weights: run.weights,
+      },
+    };
+    ctx.progress({ done: 4, total: 4, message: finding.title });
+    return [finding];
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+export const rootCauseAnalyzer = new RootCauseAnalyzer();

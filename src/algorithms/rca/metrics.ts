@@ -1,0 +1,194 @@
+/**
+ * Metric evidence for root-cause analysis: robust scoring of every service indicator against the pre-incident
+ * window (BARO's RobustScorer idea: median and inter-quartile range, here with a scale floor so a flat baseline
+ * does not turn noise into infinity), then the culprit/victim distinction from the topology — a culprit shows
+ * internal anomalies (its own CPU, memory, server latency, errors), a victim mostly external ones (client
+ * latency and errors that its callees explain).
+ */
+
+export type IndicatorKind = 'cpu' | 'memory' | 'latency-server' | 'latency-client' | 'errors' | 'workload' | 'network' | 'io' | 'other';
+
+export interface Series {
+  /** Seconds (or any monotonic unit), ascending. */
+  t: number[];
+  v: number[];
+}
+
+/** service → indicator name → series. */
+export type ServiceSeries = Map<string, Map<string, Series>>;
+
+export interface IndicatorScore {
+  service: string;
+  indicator: string;
+  kind: IndicatorKind;
+  score: number;
+  baseline: number;
+  observed: number;
+  /** Sign of the change: +1 up, -1 down. */
+  direction: number;
+}
+
+/** What an indicator measures, from its name (RCAEval, Nezha, Prometheus and OTel naming). */
+export function indicatorKind(name: string): IndicatorKind {
+  const n = name.toLowerCase();
+  // Indicators derived from traces and logs (traces.ts): own work vs. what callers see.
+  if (n.startsWith('exclusive')) return 'latency-server';
+  if (n.startsWith('response-time')) return 'latency-client';
+  if (n.startsWith('error-origin') || n === 'new-errors' || n === 'error-logs') return 'errors';
+  if (/cpu/.test(n)) return 'cpu';
+  if (/mem|rss|heap/.test(n)) return 'memory';
+  if (/client.*lat|lat.*client/.test(n)) return 'latency-client';
+  if (/lat|duration|p9\d|p50|response.?time/.test(n)) return 'latency-server';
+  if (/err|fail|success|5xx|status|exception/.test(n)) return 'errors';
+  if (/workload|qps|rps|request|throughput|ops/.test(n)) return 'workload';
+  if (/net|byte|receive|transmit|packet/.test(n)) return 'network';
+  if (/syscall|disk|io|fs/.test(n)) return 'io';
+  return 'other';
+}
+
+/** How much an indicator kind says about the service itself being the cause. Internal > external. */
+const KIND_WEIGHT: Record<IndicatorKind, number> = {
+  cpu: 1,
+  memory: 1,
+  'latency-server': 1,
+  errors: 1,
+  'latency-client': 0.5,
+  workload: 0.35,
+  network: 0.5,
+  io: 0.5,
+  other: 0.3,
+};
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
+}
+
+export interface ScoreOptions {
+  /** Scale floor as a share of the baseline median: changes under this relative size never score high. */
+  relFloor?: number;
+  /** Absolute floor for indicators whose baseline is ~0 (e.g. an error rate of 0). */
+  absFloor?: number;
+  /** How many samples of the incident window must deviate (the k-th largest deviation is the score). */
+  persistence?: number;
+}
+
+/**
+ * Robust score of one indicator: the largest |x - median| / scale over the incident window, where scale is the
+ * pre-window IQR/1.349 (≈σ for normal data), floored. NaNs are skipped; too few points → undefined.
+ */
+export function robustScore(pre: number[], post: number[], opts: ScoreOptions = {}): { score: number; baseline: number; observed: number; direction: number } | undefined {
+  const a = pre.filter(Number.isFinite).sort((x, y) => x - y);
+  const b = post.filter(Number.isFinite);
+  if (a.length < 2 || b.length < 1) return undefined;
+  const med = quantile(a, 0.5);
+  const iqr = quantile(a, 0.75) - quantile(a, 0.25);
+  const scale = Math.max(iqr / 1.349, Math.abs(med) * (opts.relFloor ?? 0.05), opts.absFloor ?? 1e-6);
+  // A lasting shift, not one spike: the k-th largest deviation (k = 2 when the window allows), because a
+  // single outlying sample is what noise looks like and faults persist for several samples.
+  const devs = b.map((x) => ({ x, s: Math.abs(x - med) / scale })).sort((p, q) => q.s - p.s);
+  const k = Math.min(devs.length - 1, (opts.persistence ?? 2) - 1);
+  const pick = devs[Math.max(0, k)]!;
+  return { score: pick.s, baseline: med, observed: pick.x, direction: Math.sign(pick.x - med) };
+}
+
+export function scoreIndicators(series: ServiceSeries, onset: number, preSpan: number, postSpan: number, opts: ScoreOptions = {}): IndicatorScore[] {
+  const out: IndicatorScore[] = [];
+  for (const [service, inds] of series) {
+    for (const [indicator, s] of inds) {
+      const pre: number[] = [];
+      const post: number[] = [];
+      for (let i = 0; i < s.t.length; i++) {
+        const t = s.t[i]!;
+        if (t >= onset - preSpan && t < onset) pre.push(s.v[i]!);
+        else if (t >= onset && t <= onset + postSpan) post.push(s.v[i]!);
+      }
+      const r = robustScore(pre, post, opts);
+      if (!r) continue;
+      out.push({ service, indicator, kind: indicatorKind(indicator), ...r });
+    }
+  }
+  return out;
+}
+
+/**
+ * Service score from its indicators: the strongest internal anomaly counts fully, external ones are discounted.
+ * Scores are squashed with log1p so one absurd z (flat baselines) does not drown everything else.
+ */
+export function serviceScores(scores: readonly IndicatorScore[]): Map<string, { score: number; top: IndicatorScore[] }> {
+  const by = new Map<string, IndicatorScore[]>();
+  for (const s of scores) {
+    const l = by.get(s.service);
+    if (l) l.push(s);
+    else by.set(s.service, [s]);
+  }
+  const out = new Map<string, { score: number; top: IndicatorScore[] }>();
+  for (const [svc, list] of by) {
+    const weighted = list.map((s) => ({ s, w: Math.log1p(s.score) * KIND_WEIGHT[s.kind] })).sort((a, b) => b.w - a.w);
+    // Best indicator plus a smaller share of the second: two independent anomalies are more telling than one.
+    const score = (weighted[0]?.w ?? 0) + 0.25 * (weighted[1]?.w ?? 0);
+    out.set(svc, { score, top: weighted.slice(0, 3).map((x) => x.s) });
+  }
+  return out;
+}
+
+/**
+ * Victim discount: a service whose callees are at least as anomalous is more likely a victim. Subtracts a share
+ * of the strongest callee score (propagation runs caller ← callee), keeping scores non-negative.
+ */
+export function topologyAdjust(scores: Map<string, number>, edges: readonly { source: string; target: string }[], share = 0.5): Map<string, number> {
+  const callees = new Map<string, string[]>();
+  for (const e of edges) {
+    if (e.source === e.target) continue;
+    const l = callees.get(e.source);
+    if (l) l.push(e.target);
+    else callees.set(e.source, [e.target]);
+  }
+  const out = new Map<string, number>();
+  for (const [svc, s] of scores) {
+    const worstCallee = Math.max(0, ...(callees.get(svc) ?? []).map((c) => scores.get(c) ?? 0));
+    out.set(svc, worstCallee >= s ? Math.max(0, s - share * (worstCallee - s) - share * 0.1 * s) : s);
+  }
+  return out;
+}
+
+/**
+ * Onset estimate when the given one is missing or may be off: the time after which the sum of squared robust
+ * deviations across indicators jumps most (a mean-shift change point on the aggregate anomaly).
+ */
+export function estimateOnset(series: ServiceSeries, from: number, to: number): number | undefined {
+  const times = new Set<number>();
+  for (const inds of series.values()) for (const s of inds.values()) for (const t of s.t) if (t >= from && t <= to) times.add(t);
+  const ts = [...times].sort((a, b) => a - b);
+  if (ts.length < 6) return undefined;
+  const agg = new Map<number, number>(ts.map((t) => [t, 0]));
+  for (const inds of series.values()) {
+    for (const s of inds.values()) {
+      const vals = s.v.filter((_, i) => s.t[i]! >= from && s.t[i]! <= to && Number.isFinite(s.v[i]!));
+      if (vals.length < 4) continue;
+      const sorted = [...vals].sort((a, b) => a - b);
+      const med = quantile(sorted, 0.5);
+      const scale = Math.max((quantile(sorted, 0.75) - quantile(sorted, 0.25)) / 1.349, Math.abs(med) * 0.05, 1e-9);
+      for (let i = 0; i < s.t.length; i++) {
+        const t = s.t[i]!;
+        if (agg.has(t) && Number.isFinite(s.v[i]!)) agg.set(t, agg.get(t)! + Math.min(100, ((s.v[i]! - med) / scale) ** 2));
+      }
+    }
+  }
+  const y = ts.map((t) => Math.log1p(agg.get(t)!));
+  let best = -Infinity;
+  let at: number | undefined;
+  for (let k = 2; k < y.length - 1; k++) {
+    const m1 = y.slice(0, k).reduce((a, b) => a + b, 0) / k;
+    const m2 = y.slice(k).reduce((a, b) => a + b, 0) / (y.length - k);
+    const gain = (m2 - m1) * Math.sqrt((k * (y.length - k)) / y.length);
+    if (gain > best) {
+      best = gain;
+      at = ts[k];
+    }
+  }
+  return at;
+}

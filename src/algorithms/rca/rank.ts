@@ -1,0 +1,106 @@
+/**
+ * Root-cause ranking: per-signal service scores (metrics, traces, logs) combined with learned weights (Hedge,
+ * re-weighted by verdicts — see algorithms/learning/signal-weights.ts), deploys as strong direct evidence, the
+ * fault type each candidate looks like, and the evidence chain a person can follow.
+ */
+import { combine, initialWeights, type WeightState } from '../learning/signal-weights.js';
+import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorScore, type ServiceSeries } from './metrics.js';
+
+export const RCA_SIGNALS = ['metrics', 'traces', 'logs'] as const;
+export type RcaSignal = (typeof RCA_SIGNALS)[number];
+
+export type FaultType = 'cpu' | 'memory' | 'latency' | 'errors' | 'code-exception' | 'dependency-outage' | 'bad-deploy' | 'unknown';
+
+export interface RcaInput {
+  series: Partial<Record<RcaSignal, ServiceSeries>>;
+  edges: { source: string; target: string }[];
+  /** Onset and window sizes in the series' time unit (seconds). */
+  onset: number;
+  preSpan: number;
+  postSpan: number;
+  deploys?: { service: string; version: string; atUs: number }[];
+  /** Services that exist but are not candidates (load generators, databases without telemetry). */
+  exclude?: string[];
+  weights?: WeightState;
+}
+
+export interface Candidate {
+  service: string;
+  score: number;
+  rank: number;
+  faultType: FaultType;
+  indicators: IndicatorScore[];
+  perSignal: Partial<Record<RcaSignal, number>>;
+}
+
+export interface RcaResult {
+  candidates: Candidate[];
+  /** Per-signal normalised service scores, kept so a later verdict can re-weight the signals. */
+  signalScores: Record<string, Record<string, number>>;
+  weights: Record<string, number>;
+}
+
+function faultTypeOf(top: IndicatorScore[], deployed: boolean): FaultType {
+  if (deployed) return 'bad-deploy';
+  const first = top.find((t) => t.score > 3) ?? top[0];
+  if (!first) return 'unknown';
+  const byKind = (k: string): boolean => top.some((t) => t.kind === k && t.score > 3);
+  if (top.some((t) => t.indicator === 'new-errors' && t.score > 3)) return 'code-exception';
+  // Resource exhaustion explains the latency it causes: prefer it when it is comparably strong.
+  const resource = top.find((t) => (t.kind === 'cpu' || t.kind === 'memory') && t.direction > 0 && t.score > 3 && Math.log1p(t.score) >= 0.5 * Math.log1p(first.score));
+  if (resource) return resource.kind === 'cpu' ? 'cpu' : 'memory';
+  if (first.indicator === 'error-origin' && first.direction > 0) return byKind('latency-server') ? 'dependency-outage' : 'errors';
+  if (first.kind === 'cpu') return 'cpu';
+  if (first.kind === 'memory') return 'memory';
+  if (first.kind === 'latency-server' || first.kind === 'latency-client' || first.kind === 'network') return 'latency';
+  if (first.kind === 'errors') return 'errors';
+  return 'unknown';
+}
+
+export function rankRootCauses(input: RcaInput): RcaResult {
+  const exclude = new Set(input.exclude ?? []);
+  const perSignal: Partial<Record<RcaSignal, Map<string, { score: number; top: IndicatorScore[] }>>> = {};
+  const signalScores: Record<string, Record<string, number>> = {};
+  for (const sig of RCA_SIGNALS) {
+    const s = input.series[sig];
+    if (!s || !s.size) continue;
+    const ind = scoreIndicators(s, input.onset, input.preSpan, input.postSpan, { relFloor: sig === 'logs' ? 0 : 0.05, absFloor: sig === 'logs' ? 0.5 : sig === 'traces' ? 0.005 : 1e-6 });
+    const svc = serviceScores(ind.filter((i) => !exclude.has(i.service)));
+    // Metrics-only evidence cannot tell a victim from its culprit; discount services whose callees look worse.
+    const raw = new Map([...svc].map(([k, v]) => [k, v.score]));
+    const adjusted = sig === 'metrics' && input.edges.length ? topologyAdjust(raw, input.edges) : raw;
+    for (const [k, v] of adjusted) svc.get(k)!.score = v;
+    perSignal[sig] = svc;
+    signalScores[sig] = Object.fromEntries([...svc].map(([k, v]) => [k, v.score]));
+  }
+  const deployed = new Set((input.deploys ?? []).map((d) => d.service));
+  const present = Object.keys(signalScores);
+  const weights = input.weights ?? initialWeights(present.length ? present : [...RCA_SIGNALS]);
+  // Signals that are absent for this incident give their weight to the others.
+  const active: WeightState = { weights: Object.fromEntries(present.map((p) => [p, weights.weights[p] ?? 1 / present.length])), updates: weights.updates };
+  const combined = combine(signalScores, active);
+  const scores = new Map(combined.map((c) => [c.candidate, c.score]));
+  for (const d of deployed) if (!exclude.has(d)) scores.set(d, (scores.get(d) ?? 0) + 0.5);
+  const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  const candidates: Candidate[] = ranked.map(([service, score], i) => {
+    const indicators = RCA_SIGNALS.flatMap((s) => perSignal[s]?.get(service)?.top ?? []).sort((a, b) => b.score - a.score);
+    return {
+      service,
+      score,
+      rank: i + 1,
+      faultType: faultTypeOf(indicators, deployed.has(service)),
+      indicators: indicators.slice(0, 5),
+      perSignal: Object.fromEntries(RCA_SIGNALS.filter((s) => signalScores[s]?.[service] !== undefined).map((s) => [s, signalScores[s]![service]!])),
+    };
+  });
+  return { candidates, signalScores, weights: active.weights };
+}
+
+/** RCAEval's accuracy figures: AC@k = share of cases with the truth in the top k; Avg@5 = mean of AC@1..5. */
+export function accuracyAtK(rankings: { truth: string; ranking: string[] }[]): { cases: number; ac1: number; ac3: number; ac5: number; avg5: number } {
+  const n = rankings.length;
+  if (!n) return { cases: 0, ac1: 0, ac3: 0, ac5: 0, avg5: 0 };
+  const acK = (k: number): number => rankings.filter((r) => r.ranking.slice(0, k).includes(r.truth)).length / n;
+  const ac = [1, 2, 3, 4, 5].map(acK);
+  return { cases: n, ac1: ac[0]!, ac3: ac[2]!, ac5: ac[4]!, avg5: ac.reduce((a, b) => a + b, 0) / 5 };
+}

@@ -170,7 +170,19 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
     },
     async clearFaults(opts = {}) {
       for (const n of SERVICE_NAMES) if (svc(n).version !== BASE_VERSION) await sup.redeploy(n, BASE_VERSION, []);
-      await Promise.all(SERVICE_NAMES.map((n) => adminCall(`${svc(n).url}/admin/${opts.resetState === false ? 'faults' : 'reset'}`, opts.resetState === false ? 'DELETE' : 'POST')));
+      // A reset right after an outage can meet a store that is still reconnecting: retry with backoff.
+      const call = async (n: (typeof SERVICE_NAMES)[number]): Promise<void> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await adminCall(`${svc(n).url}/admin/${opts.resetState === false ? 'faults' : 'reset'}`, opts.resetState === false ? 'DELETE' : 'POST');
+            return;
+          } catch (e) {
+            if (attempt >= 5) throw e;
+            await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+          }
+        }
+      };
+      await Promise.all(SERVICE_NAMES.map(call));
     },
     async activeFaults() {
       const out: Record<string, { fault: string; params: FaultParams }[]> = {};

@@ -1,0 +1,246 @@
+/**
+ * qe-performance-tester: baselines per service (latency percentiles from rollup histograms, error rate,
+ * throughput), anomalies against them, lasting regressions (energy change points) tied to the nearest deploy,
+ * and SLO burn-rate alerts. Baselines are stored as "performance baselines" in the pattern store; a service
+ * without history of its own starts from the transfer specialist's borrowed baseline.
+ */
+import { createHash } from 'node:crypto';
+import type { Agent, AgentContext, AgentTask, Finding, TimeWindow } from '../../fleet/contracts.js';
+import { AGENT_IDS } from '../../fleet/contracts.js';
+import type { Rollup } from '../../store/store.js';
+import { quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
+import { changePoints } from '../../algorithms/perf/changepoint.js';
+import { burnAlerts, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
+import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
+import type { Span } from '../../signals/model.js';
+
+export interface ServicePerfSeries {
+  service: string;
+  t: number[];
+  p95Ms: (number | null)[];
+  p50Ms: (number | null)[];
+  errorRate: number[];
+  rps: number[];
+  sli: SliBucket[];
+}
+
+export function perfSeries(rollups: readonly Rollup[]): ServicePerfSeries[] {
+  const by = new Map<string, Map<number, { req: number; err: number; buckets: number[]; width: number }>>();
+  for (const r of rollups) {
+    let m = by.get(r.service);
+    if (!m) by.set(r.service, (m = new Map()));
+    let b = m.get(r.bucketStartUs);
+    if (!b) m.set(r.bucketStartUs, (b = { req: 0, err: 0, buckets: new Array<number>(ROLLUP_LATENCY_BOUNDS_US.length + 1).fill(0), width: r.bucketUs }));
+    b.req += r.requests;
+    b.err += r.errors;
+    r.latencyBuckets.forEach((c, i) => (b!.buckets[i] = (b!.buckets[i] ?? 0) + c));
+  }
+  return [...by.entries()].map(([service, m]) => {
+    const rows = [...m.entries()].sort((a, b) => a[0] - b[0]);
+    const q = (x: number[], p: number): number | null => {
+      const v = quantileFromBuckets(x, p);
+      return v === undefined ? null : v / 1000;
+    };
+    return {
+      service,
+      t: rows.map(([t]) => t),
+      p95Ms: rows.map(([, b]) => q(b.buckets, 0.95)),
+      p50Ms: rows.map(([, b]) => q(b.buckets, 0.5)),
+      errorRate: rows.map(([, b]) => (b.req ? b.err / b.req : 0)),
+      rps: rows.map(([, b]) => b.req / (b.width / 1e6)),
+      sli: rows.map(([t, b]) => ({ startUs: t, total: b.req, bad: b.err })),
+    };
+  });
+}
+
+/** The store's rollup rule (server/consumer spans, or roots) at any bucket width. */
+export function rollupsFromSpans(spans: readonly Span[], bucketUs: number): Rollup[] {
+  const m = new Map<string, Rollup>();
+  for (const sp of spans) {
+    if (!(sp.kind === 2 || sp.kind === 5 || (!sp.parentSpanId && sp.kind !== 3 && sp.kind !== 4))) continue;
+    const start = Math.floor(sp.startUs / bucketUs) * bucketUs;
+    const k = `${sp.service}\u0000${sp.name}\u0000${start}`;
+    let r = m.get(k);
+    if (!r) m.set(k, (r = { service: sp.service, operation: sp.name, bucketStartUs: start, bucketUs, requests: 0, errors: 0, durationSumUs: 0, latencyBuckets: new Array<number>(ROLLUP_LATENCY_BOUNDS_US.length + 1).fill(0) }));
+    const d = Math.max(0, sp.endUs - sp.startUs);
+    r.requests++;
+    if (sp.status.code === 2) r.errors++;
+    r.durationSumUs += d;
+    let i = ROLLUP_LATENCY_BOUNDS_US.findIndex((b) => d <= b);
+    if (i < 0) i = ROLLUP_LATENCY_BOUNDS_US.length;
+    r.latencyBuckets[i]!++;
+  }
+  return [...m.values()];
+}
+
+/** The service.version that first appeared closest to `atUs` (not the oldest one seen: that is not a change). */
+export function nearestVersionChange(spans: readonly Span[], atUs: number): { service: string; version: string; atUs: number } | undefined {
+  const first = new Map<string, { service: string; t: number }>();
+  for (const sp of spans) {
+    const v = sp.resource.attributes['service.version'];
+    if (typeof v !== 'string') continue;
+    const cur = first.get(v);
+    if (!cur || sp.startUs < cur.t) first.set(v, { service: sp.service, t: sp.startUs });
+  }
+  if (first.size < 2) return undefined;
+  const oldest = Math.min(...[...first.values()].map((x) => x.t));
+  const changes = [...first.entries()].filter(([, x]) => x.t > oldest).sort((a, b) => Math.abs(a[1].t - atUs) - Math.abs(b[1].t - atUs));
+  const c = changes[0];
+  return c && Math.abs(c[1].t - atUs) <= 300e6 ? { service: c[1].service, version: c[0], atUs: c[1].t } : undefined;
+}
+
+function robust(xs: readonly number[]): { median: number; scale: number; n: number } {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!s.length) return { median: NaN, scale: NaN, n: 0 };
+  const med = s[Math.floor(s.length / 2)]!;
+  const mad = s.map((x) => Math.abs(x - med)).sort((a, b) => a - b)[Math.floor(s.length / 2)]!;
+  return { median: med, scale: Math.max(1.4826 * mad, Math.abs(med) * 0.1, 1e-6), n: s.length };
+}
+
+function stableId(...parts: string[]): string {
+  return `perf-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
+}
+
+export class PerformanceTester implements Agent {
+  readonly id = AGENT_IDS.performanceTester;
+  readonly layer = 'analysis' as const;
+  readonly description = 'Learns performance baselines, detects anomalies, regressions (change points) and SLO burns';
+
+  async run(task: AgentTask, ctx: AgentContext): Promise<Finding[]> {
+    const now = ctx.clock.nowUs();
+    const window: TimeWindow = task.window ?? { fromUs: now - 15 * 60e6, toUs: now };
+    const span = window.toUs - window.fromUs;
+    const historyUs = Number(task.params.historyUs ?? Math.max(span * 4, 3600e6));
+    const onlyServices = task.params.services as string[] | undefined;
+    let rollups = await ctx.store.telemetry.rollups({ window: { fromUs: window.fromUs - historyUs, toUs: window.toUs }, ...(onlyServices ? { services: onlyServices } : {}) });
+    const bucketUs = rollups[0]?.bucketUs ?? 10e6;
+    if (span / bucketUs < 30) {
+      // A short window has too few stored rollup buckets to judge: re-aggregate its spans at a finer step.
+      const fine = Math.max(1e6, Math.floor(span / 60 / 1e6) * 1e6);
+      const spans = await ctx.store.telemetry.querySpans({ window: { fromUs: window.fromUs - Math.min(historyUs, 10 * span), toUs: window.toUs }, ...(onlyServices ? { services: onlyServices } : {}), limit: 2_000_000 });
+      rollups = rollupsFromSpans(spans, fine);
+    }
+    const series = perfSeries(rollups);
+    ctx.progress({ done: 1, total: 3, message: `${series.length} services, ${rollups.length} rollups` });
+    const slos: Slo[] = (task.params.slos as Slo[] | undefined) ?? series.map((s) => ({ service: s.service, objective: 0.995, kind: 'availability' as const }));
+    const findings: Finding[] = [];
+    const baselines: { key: string; value: unknown; service: string }[] = [];
+    for (const s of series) {
+      if (ctx.signal.aborted) throw new Error('aborted');
+      const inWin = s.t.map((t) => t >= window.fromUs && t < window.toUs);
+      const hist = s.t.map((t) => t < window.fromUs);
+      // Baseline: history before the window; a young service uses the first third of the window, or a borrowed one.
+      let baseIdx = hist.map((h, i) => (h ? i : -1)).filter((i) => i >= 0);
+      let basis = 'history';
+      if (baseIdx.length < 6) {
+        const wi = inWin.map((w, i) => (w ? i : -1)).filter((i) => i >= 0);
+        baseIdx = wi.slice(0, Math.max(3, Math.floor(wi.length / 3)));
+        basis = 'early window';
+      }
+      const p95 = s.p95Ms.map((x) => x ?? NaN);
+      let latBase = robust(baseIdx.map((i) => p95[i]!));
+      if (basis === 'early window') {
+        const borrowed = await ctx.store.patterns.get<{ prior: { mean: number; std: number; n: number; from: string } }>('transfer-baseline', `${s.service}|latency-mean-ms`);
+        if (borrowed && baseIdx.length < 3) {
+          latBase = { median: borrowed.value.prior.mean, scale: Math.max(borrowed.value.prior.std, 1e-6), n: borrowed.value.prior.n };
+          basis = `borrowed from ${borrowed.value.prior.from}`;
+        }
+      }
+      const errBase = robust(baseIdx.map((i) => s.errorRate[i]!));
+      const rpsBase = robust(baseIdx.map((i) => s.rps[i]!));
+      baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, basis } });
+      baselines.push({ key: `${s.service}|error-rate`, service: s.service, value: { median: errBase.median, scale: errBase.scale, n: errBase.n, basis } });
+      baselines.push({ key: `${s.service}|rps`, service: s.service, value: { median: rpsBase.median, scale: rpsBase.scale, n: rpsBase.n, basis } });
+      const baseSet = new Set(baseIdx);
+      // Anomaly: at least two buckets in the window beyond 5 robust deviations (one bucket is noise).
+      for (const [metric, xs, base, unit] of [
+        // Latency changes under ~10 ms are not worth a person's attention, however unusual.
+        ['latency p95', p95, { ...latBase, scale: Math.max(latBase.scale, 2) }, 'ms'],
+        ['error rate', s.errorRate, { ...errBase, scale: Math.max(errBase.scale, 0.01) }, ''],
+      ] as const) {
+        const hits: number[] = [];
+        for (let i = 0; i < xs.length; i++) {
+          if (!inWin[i] || baseSet.has(i) || !Number.isFinite(xs[i]!)) continue;
+          if ((xs[i]! - base.median) / base.scale >= 5) hits.push(i);
+        }
+        if (hits.length < 2) continue;
+        const first = hits[0]!;
+        const peak = Math.max(...hits.map((i) => xs[i]!));
+        const ratio = base.median > 0 ? peak / base.median : Infinity;
+        findings.push({
+          id: stableId('anomaly', s.service, metric, String(Math.floor(s.t[first]! / 60e6))),
+          agentId: this.id,
+          kind: 'anomaly',
+          category: 'performance-insights',
+          title: `${s.service} ${metric} ${unit === 'ms' ? `${peak.toFixed(0)} ms` : `${(100 * peak).toFixed(1)}%`} vs baseline ${unit === 'ms' ? `${base.median.toFixed(0)} ms` : `${(100 * base.median).toFixed(1)}%`}${Number.isFinite(ratio) ? ` (${ratio.toFixed(1)}×)` : ''}`,
+          severity: metric === 'error rate' && peak > 0.05 ? 'high' : ratio > 3 ? 'high' : 'medium',
+          confidence: Math.min(0.95, 0.5 + 0.05 * hits.length),
+          subject: { service: s.service, metric },
+          evidence: {
+            metrics: [{ series: metric, service: s.service, window: { fromUs: s.t[first]!, toUs: s.t[hits[hits.length - 1]!]! + 10e6 }, baseline: +base.median.toFixed(4), observed: +peak.toFixed(4), ...(unit ? { unit } : {}) }],
+            chain: [`baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`, `${hits.length} buckets beyond 5 spreads, first at ${new Date(s.t[first]! / 1000).toISOString()}`],
+          },
+          basis: 'measured',
+          window: { fromUs: s.t[first]!, toUs: window.toUs },
+          createdUs: now,
+          data: { firstDetectionUs: s.t[first]!, series: s.t.map((t, i) => [t, xs[i]]).filter((_, i) => inWin[i] || hist[i]).slice(-300), baseline: base.median, spread: base.scale },
+        });
+      }
+      // Regression: a lasting change point in p95 within the window, tied to the nearest deploy.
+      const valid = p95.map((x, i) => [x, i] as const).filter(([x]) => Number.isFinite(x));
+      if (valid.length >= 12) {
+        const cps = changePoints(valid.map(([x]) => x), { minSize: 4, minMagnitude: 0.3 });
+        for (const cp of cps) {
+          const at = s.t[valid[cp.index]![1]]!;
+          if (at < window.fromUs || cp.magnitude <= 0) continue;
+          const spans = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: at - 300e6, toUs: Math.min(window.toUs, at + 300e6) }, limit: 50_000 });
+          const dep = nearestVersionChange(spans, at);
+          findings.push({
+            id: stableId('regression', s.service, String(Math.floor(at / 60e6))),
+            agentId: this.id,
+            kind: 'regression',
+            category: 'performance-insights',
+            title: `${s.service} latency p95 regressed ${cp.before.toFixed(0)} → ${cp.after.toFixed(0)} ms (+${(100 * cp.magnitude).toFixed(0)}%)${dep ? ` after deploy of ${dep.version}` : ''}`,
+            severity: cp.magnitude > 1 ? 'high' : 'medium',
+            confidence: Math.min(0.95, 1 - cp.pValue),
+            subject: { service: s.service, metric: 'latency p95', ...(dep ? { version: dep.version } : {}) },
+            evidence: {
+              metrics: [{ series: 'latency p95', service: s.service, window: { fromUs: at, toUs: window.toUs }, baseline: +cp.before.toFixed(2), observed: +cp.after.toFixed(2), unit: 'ms' }],
+              ...(dep ? { deploys: [{ service: s.service, version: dep.version, atUs: dep.atUs }] } : {}),
+              chain: [`energy change point at ${new Date(at / 1000).toISOString()} (p = ${cp.pValue.toFixed(3)})`, dep ? `nearest deploy: ${s.service} ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}` : 'no deploy of this service near the change'],
+            },
+            basis: 'measured',
+            window: { fromUs: at, toUs: window.toUs },
+            createdUs: now,
+            data: { changePointUs: at, before: cp.before, after: cp.after, pValue: cp.pValue, ...(dep ? { deploy: dep } : {}) },
+          });
+        }
+      }
+      const slo = slos.find((x) => x.service === s.service);
+      if (slo) {
+        for (const alert of burnAlerts(slo, s.sli, window.toUs)) {
+          findings.push({
+            id: stableId('slo-burn', s.service, alert.rule.name, String(Math.floor(window.toUs / 3600e6))),
+            agentId: this.id,
+            kind: 'slo-burn',
+            category: 'performance-insights',
+            title: `${s.service} burns its ${(100 * slo.objective).toFixed(1)}% availability budget ${alert.shortBurn.toFixed(1)}× too fast (${alert.rule.name})`,
+            severity: alert.rule.severity === 'page' ? 'critical' : 'medium',
+            confidence: Math.min(0.95, 0.6 + 0.35 * alert.coverage),
+            subject: { service: s.service, metric: 'availability' },
+            evidence: { chain: [`burn ${alert.longBurn.toFixed(1)}× over the long window (${(100 * alert.coverage).toFixed(0)}% covered by data), ${alert.shortBurn.toFixed(1)}× over the short one; threshold ${alert.rule.factor}×`] },
+            basis: 'measured',
+            window,
+            createdUs: now,
+            data: { rule: alert.rule.name, longBurn: alert.longBurn, shortBurn: alert.shortBurn },
+          });
+        }
+      }
+    }
+    await ctx.store.patterns.putMany('performance-baseline', baselines);
+    ctx.progress({ done: 3, total: 3, message: `${findings.length} findings` });
+    return findings;
+  }
+}
+
+export const performanceTester = new PerformanceTester();

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore } from '../../store/open.js';
+import { silentLogger } from '../../fleet/logger.js';
+import type { Span } from '../../signals/model.js';
+import { changePoints } from '../../algorithms/perf/changepoint.js';
+import { burnAlerts, type SliBucket } from '../../algorithms/perf/slo.js';
+import { PerformanceTester } from './performance-tester.js';
+
+test('energy change points find a lasting shift with before/after values and ignore noise', () => {
+  let seed = 1;
+  const rnd = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const ys = Array.from({ length: 80 }, (_, i) => (i < 50 ? 100 : 160) + 10 * (rnd() - 0.5));
+  const cps = changePoints(ys);
+  assert.equal(cps.length, 1);
+  assert.ok(Math.abs(cps[0]!.index - 50) <= 1);
+  assert.ok(Math.abs(cps[0]!.before - 100) < 3 && Math.abs(cps[0]!.after - 160) < 3);
+  assert.ok(cps[0]!.pValue <= 0.01);
+  assert.deepEqual(changePoints(Array.from({ length: 80 }, () => 100 + 10 * (rnd() - 0.5))), []);
+});
+
+test('SLO burn: 14.4x over 1h and 5m pages; a short blip over 5m alone does not', () => {
+  const H = 3600e6;
+  const now = 10 * H;
+  const steady: SliBucket[] = Array.from({ length: 360 }, (_, i) => ({ startUs: now - H + i * 10e6, total: 100, bad: 2 }));
+  assert.equal(burnAlerts({ service: 's', objective: 0.999, kind: 'availability' }, steady, now)[0]?.rule.name, '1h/5m 14.4x');
+  const blip: SliBucket[] = steady.map((b, i) => ({ ...b, bad: i >= 330 ? 5 : 0 }));
+  assert.deepEqual(burnAlerts({ service: 's', objective: 0.999, kind: 'availability' }, blip, now), []);
+});
+
+function shop(deployAtS: number, endS: number): Span[] {
+  const spans: Span[] = [];
+  let id = 1;
+  for (let i = 0; i < endS * 5; i++) {
+    const t = 1_700_000_000_000_000 + i * 200_000;
+    const after = t >= 1_700_000_000_000_000 + deployAtS * 1e6;
+    const version = after ? '1.5.0-rc.1' : '1.4.2';
+    const dur = (after ? 180_000 : 30_000) + (i % 5) * 2000;
+    spans.push({ traceId: (i + 1).toString(16).padStart(32, '0'), spanId: (id++).toString(16).padStart(16, '0'), name: 'GET /quote', kind: 2, startUs: t, endUs: t + dur, service: 'shipping', attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': 'shipping', 'service.version': version } } });
+  }
+  return spans;
+}
+
+test('a bad deploy yields a latency anomaly and a regression naming the new service.version; baselines are stored', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const spans = shop(120, 240);
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const window = { fromUs: spans[0]!.startUs, toUs: spans[spans.length - 1]!.endUs + 1 };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const anomaly = f.find((x) => x.kind === 'anomaly' && x.subject.service === 'shipping');
+    assert.ok(anomaly, JSON.stringify(f.map((x) => x.title)));
+    const detectedAfterS = ((anomaly.data!.firstDetectionUs as number) - spans[0]!.startUs) / 1e6 - 120;
+    assert.ok(detectedAfterS >= -5 && detectedAfterS <= 120, `detected ${detectedAfterS} s after the deploy`);
+    const reg = f.find((x) => x.kind === 'regression');
+    assert.ok(reg, 'a regression finding');
+    assert.match(reg.title, /after deploy of 1\.5\.0-rc\.1/);
+    assert.equal(reg.evidence.deploys?.[0]?.version, '1.5.0-rc.1');
+    assert.ok((await store.patterns.get('performance-baseline', 'shipping|p95'))!.value);
+  } finally {
+    await store.close();
+  }
+});

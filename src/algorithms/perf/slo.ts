@@ -1,0 +1,73 @@
+/**
+ * SLO burn-rate alerting, the Google SRE Workbook's multi-window multi-burn-rate rules: a page when the error
+ * budget burns 14.4× too fast over both 1 h and 5 min, or 6× over 6 h and 30 min; a ticket at 1× over 3 days and
+ * 6 h. The short window makes an alert stop soon after the problem does.
+ */
+
+export interface Slo {
+  service: string;
+  /** Availability objective, e.g. 0.999; or a latency objective: share of requests under `latencyMs`. */
+  objective: number;
+  kind: 'availability' | 'latency';
+  latencyMs?: number;
+}
+
+export interface BurnRule {
+  name: string;
+  severity: 'page' | 'ticket';
+  longUs: number;
+  shortUs: number;
+  factor: number;
+}
+
+const H = 3600e6;
+export const WORKBOOK_RULES: BurnRule[] = [
+  { name: '1h/5m 14.4x', severity: 'page', longUs: H, shortUs: 5 * 60e6, factor: 14.4 },
+  { name: '6h/30m 6x', severity: 'page', longUs: 6 * H, shortUs: 30 * 60e6, factor: 6 },
+  { name: '3d/6h 1x', severity: 'ticket', longUs: 72 * H, shortUs: 6 * H, factor: 1 },
+];
+
+/** Per-bucket good/total counts of a service (from rollups). */
+export interface SliBucket {
+  startUs: number;
+  total: number;
+  bad: number;
+}
+
+export interface BurnAlert {
+  rule: BurnRule;
+  longBurn: number;
+  shortBurn: number;
+  /** Share of the window the data covers; rules are only judged on windows mostly covered. */
+  coverage: number;
+}
+
+function burnOver(buckets: readonly SliBucket[], fromUs: number, toUs: number, budget: number): { burn: number; covered: number } {
+  let total = 0;
+  let bad = 0;
+  let first = Infinity;
+  for (const b of buckets) {
+    if (b.startUs < fromUs || b.startUs >= toUs) continue;
+    total += b.total;
+    bad += b.bad;
+    first = Math.min(first, b.startUs);
+  }
+  const covered = Number.isFinite(first) ? (toUs - first) / (toUs - fromUs) : 0;
+  return { burn: total ? bad / total / budget : 0, covered };
+}
+
+/**
+ * Which rules fire at `nowUs`. When the data covers less than the long window (a young deployment, a recorded
+ * case), the rule is judged on what exists if it covers at least `minCoverage` of the short window.
+ */
+export function burnAlerts(slo: Slo, buckets: readonly SliBucket[], nowUs: number, rules: BurnRule[] = WORKBOOK_RULES, minCoverage = 0.5): BurnAlert[] {
+  const budget = Math.max(1e-9, 1 - slo.objective);
+  const out: BurnAlert[] = [];
+  for (const rule of rules) {
+    const long = burnOver(buckets, nowUs - rule.longUs, nowUs, budget);
+    const short = burnOver(buckets, nowUs - rule.shortUs, nowUs, budget);
+    if (short.covered < minCoverage) continue;
+    if (long.burn >= rule.factor && short.burn >= rule.factor) out.push({ rule, longBurn: long.burn, shortBurn: short.burn, coverage: long.covered });
+  }
+  return out;
+}

@@ -43,6 +43,8 @@ export interface TestbedOptions {
   /** Keep service logs and SQLite files here (otherwise a temp dir, removed on stop). */
   workDir?: string;
   startTimeoutMs?: number;
+  /** Callers reach these services at the given URL instead (a chaos proxy in front of them, for experiments). */
+  peerOverrides?: Partial<Record<ServiceName, string>>;
 }
 
 export interface TestbedService {
@@ -111,6 +113,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
   if (useRedis && !redisAvailable()) throw new Error('redis-server is not installed (apt-get install redis-server), or pass redis: false for SQLite');
   const sup = new Supervisor({
     host,
+    peerOverrides: options.peerOverrides,
     otlpEndpoint: options.otlpEndpoint,
     otlpHeaders: options.otlpHeaders,
     exportIntervalMs: options.exportIntervalMs ?? 1000,

@@ -73,6 +73,8 @@ export interface SupervisorOptions {
   /** Where service logs (stdout) and SQLite files go; a temp dir removed on stop when not given. */
   workDir?: string;
   startTimeoutMs: number;
+  /** Callers reach these services at the given URL instead (e.g. a chaos proxy in front of them). */
+  peerOverrides?: Partial<Record<ServiceName, string>>;
 }
 
 export interface RunningService {
@@ -161,7 +163,7 @@ export class Supervisor {
 
   private peers(): Partial<Record<ServiceName, string>> {
     const p: Partial<Record<ServiceName, string>> = {};
-    for (const s of this.services.values()) p[s.name] = s.url;
+    for (const s of this.services.values()) p[s.name] = this.opts.peerOverrides?.[s.name] ?? s.url;
     return p;
   }
 

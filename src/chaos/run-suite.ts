@@ -1,0 +1,72 @@
+/**
+ * Runs the testbed chaos suite end to end: a chaos proxy API, proxies in front of the targeted services, the
+ * shop wired through them, light background traffic, then each experiment; returns the journals. Used by
+ * `tswarm chaos suite`, the demo and the tests.
+ */
+import { startChaosApi, type ChaosApi } from './api.js';
+import { runExperiment, type Journal } from './experiment.js';
+import { testbedSuite, SUITE_SERVICES } from './testbed-suite.js';
+import type { MemoryStore } from '../store/store.js';
+
+async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address() as { port: number };
+      s.close(() => resolve(a.port));
+    });
+  });
+}
+
+export interface SuiteRun {
+  journals: Journal[];
+}
+
+export interface ShopWithProxies {
+  api: ChaosApi;
+  frontendUrl: string;
+  stop(): Promise<void>;
+  testbed: import('../../testbed/index.js').Testbed;
+}
+
+/** Starts the chaos API and a testbed whose calls to the suite's services go through proxies. */
+export async function startShopWithProxies(opts: { otlpEndpoint?: string; seed?: number } = {}): Promise<ShopWithProxies> {
+  const api = await startChaosApi({ port: 0, maxToxicMs: 120_000 });
+  const ports: Record<string, number> = {};
+  for (const s of SUITE_SERVICES) ports[s] = await freePort();
+  const { startTestbed } = await import('../../testbed/index.js');
+  const tb = await startTestbed({
+    otlpEndpoint: opts.otlpEndpoint,
+    seed: opts.seed ?? 1,
+    peerOverrides: Object.fromEntries(SUITE_SERVICES.map((s) => [s, `http://127.0.0.1:${ports[s]}`])),
+  });
+  for (const s of SUITE_SERVICES) {
+    const svc = tb.services.find((x) => x.name === s)!;
+    const upstream = new URL(svc.url);
+    const r = await fetch(`${api.url}/proxies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: s, listen: `127.0.0.1:${ports[s]}`, upstream: `${upstream.hostname}:${upstream.port}` }) });
+    if (r.status !== 201) throw new Error(`could not create the proxy for ${s}: ${await r.text()}`);
+  }
+  const frontendUrl = tb.services.find((x) => x.name === 'frontend')!.url;
+  return {
+    api,
+    frontendUrl,
+    testbed: tb,
+    stop: async () => {
+      await tb.stop();
+      await api.close();
+    },
+  };
+}
+
+export async function runSuite(shop: ShopWithProxies, opts: { store?: MemoryStore; only?: string[]; onEvent?: (m: string) => void; signal?: AbortSignal } = {}): Promise<SuiteRun> {
+  const suite = testbedSuite({ frontendUrl: shop.frontendUrl, api: shop.api.url }).filter((e) => !opts.only?.length || opts.only.some((o) => e.title.includes(o)));
+  const journals: Journal[] = [];
+  for (const e of suite) {
+    if (opts.signal?.aborted) break;
+    opts.onEvent?.(`experiment: ${e.title}`);
+    journals.push(await runExperiment(e, { store: opts.store, signal: opts.signal, onEvent: (m) => opts.onEvent?.(`  ${m}`) }));
+  }
+  return { journals };
+}

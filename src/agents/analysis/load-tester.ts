@@ -1,0 +1,104 @@
+/**
+ * qe-load-tester: runs load tests and step tests when asked (targets on the allow-list only), fits the Universal
+ * Scalability Law and finds the saturation knee, checks thresholds, and compares each run with the previous run
+ * of the same target (regressions between runs). Runs are kept in the pattern store (`load-run`) so later cycles
+ * and the report can use them.
+ */
+import { createHash } from 'node:crypto';
+import type { Agent, AgentContext, AgentTask, Finding } from '../../fleet/contracts.js';
+import { AGENT_IDS } from '../../fleet/contracts.js';
+import { runLoad, type LoadSummary } from '../../load/generator.js';
+import { capacityTest, type CapacityResult } from '../../load/capacity.js';
+import { parseDurationMs } from '../../algorithms/time/duration.js';
+
+export const LOAD_RUN_KIND = 'load-run';
+
+export interface LoadRunRecord {
+  id: string;
+  target: string;
+  atUs: number;
+  summary?: LoadSummary;
+  capacity?: CapacityResult;
+}
+
+const hash = (...p: string[]): string => createHash('sha256').update(p.join('\u0000')).digest('hex').slice(0, 12);
+
+export function findingsFromRun(run: LoadRunRecord, previous: LoadRunRecord | undefined, agentId: string, nowUs: number): Finding[] {
+  const out: Finding[] = [];
+  const subject = { service: new URL(run.target).host, operation: new URL(run.target).pathname };
+  if (run.capacity?.usl) {
+    const u = run.capacity.usl;
+    out.push({
+      id: `load-capacity-${hash(run.target)}`,
+      agentId,
+      kind: 'capacity',
+      category: 'performance-insights',
+      title: `${run.target}: peak ${u.peakThroughput.toFixed(0)} req/s at ${Number.isFinite(u.peakConcurrency) ? u.peakConcurrency.toFixed(0) : 'unbounded'} concurrent (USL σ ${u.sigma.toFixed(3)}, κ ${u.kappa.toFixed(4)})${run.capacity.knee ? `; knee at ${run.capacity.knee.n}` : ''}`,
+      severity: 'info',
+      confidence: Math.max(0.3, Math.min(0.95, u.r2)),
+      subject,
+      evidence: { loadRuns: [run.id], chain: [...run.capacity.steps.map((s) => `${s.n} concurrent: ${s.x.toFixed(0)}/s, p95 ${s.p95Ms.toFixed(1)} ms, ${(100 * s.errorRate).toFixed(1)}% errors`), ...(run.capacity.knee ? [run.capacity.knee.reason] : [])] },
+      basis: 'measured',
+      createdUs: nowUs,
+      data: { usl: u, steps: run.capacity.steps, knee: run.capacity.knee },
+    });
+  }
+  const s = run.summary;
+  if (s) {
+    for (const t of s.thresholds.filter((x) => !x.passed)) {
+      out.push({ id: `load-threshold-${hash(run.target, t.expr)}`, agentId, kind: 'threshold-failed', category: 'performance-insights', title: `${run.target}: threshold ${t.expr} failed (observed ${t.observed.toFixed(3)})`, severity: 'medium', confidence: 0.95, subject, evidence: { loadRuns: [run.id], chain: [`${s.requests} requests at ${s.achievedRate.toFixed(0)}/s; p95 ${s.latency.p95.toFixed(1)} ms, errors ${(100 * s.errorRate).toFixed(2)}%`] }, basis: 'measured', createdUs: nowUs, data: { summary: s } });
+    }
+    const p = previous?.summary;
+    if (p && s.latency.p95 > p.latency.p95 * 1.2 && s.latency.p95 - p.latency.p95 > 5) {
+      out.push({ id: `load-regression-${hash(run.target)}`, agentId, kind: 'regression', category: 'performance-insights', title: `${run.target}: p95 under load regressed ${p.latency.p95.toFixed(1)} → ${s.latency.p95.toFixed(1)} ms since the previous run`, severity: 'medium', confidence: 0.8, subject, evidence: { loadRuns: [previous!.id, run.id] }, basis: 'measured', createdUs: nowUs, data: { before: p.latency, after: s.latency } });
+    }
+  }
+  return out;
+}
+
+export class LoadTester implements Agent {
+  readonly id = AGENT_IDS.loadTester;
+  readonly layer = 'analysis' as const;
+  readonly description = 'Generates load with honest latency, checks thresholds, fits USL capacity, compares runs';
+
+  async run(task: AgentTask, ctx: AgentContext): Promise<Finding[]> {
+    const now = ctx.clock.nowUs();
+    const target = task.params.target as string | undefined;
+    if (target) {
+      const allow = (task.params.allow as string[] | undefined) ?? ['loopback'];
+      const record: LoadRunRecord = { id: `L-${hash(target, String(now))}`, target, atUs: now };
+      if (task.params.capacity) {
+        record.capacity = await capacityTest([{ url: target }], { levels: (task.params.levels as number[] | undefined) ?? [1, 2, 4, 8, 16], stepS: Number(task.params.stepS ?? 3), allow, signal: ctx.signal, onStep: (n) => ctx.progress({ done: n, message: `${n} concurrent` }) });
+      } else {
+        const rate = task.params.rate as number | undefined;
+        const vus = task.params.vus as number | undefined;
+        record.summary = await runLoad({
+          requests: [{ url: target }],
+          model: vus ? { type: 'closed', vus } : { type: 'open', rate: rate ?? 50 },
+          duration: parseDurationMs(String(task.params.duration ?? '10s')) / 1000,
+          thresholds: (task.params.thresholds as string[] | undefined) ?? [],
+          allow,
+          signal: ctx.signal,
+          onProgress: (p) => ctx.progress({ done: Math.round(p.elapsedS), message: `${p.ratePerS.toFixed(0)}/s, p95 ${p.p95Ms.toFixed(1)} ms` }),
+        });
+      }
+      const prev = (await ctx.store.patterns.list<LoadRunRecord>(LOAD_RUN_KIND, { limit: 500 })).map((r) => r.value).filter((r) => r.target === target && r.summary).sort((a, b) => b.atUs - a.atUs)[0];
+      await ctx.store.patterns.put(LOAD_RUN_KIND, record.id, record);
+      const f = findingsFromRun(record, prev, this.id, now);
+      if (record.summary && !f.length) f.push({ id: `load-ok-${hash(target)}`, agentId: this.id, kind: 'load-ok', category: 'performance-insights', title: `${target}: ${record.summary.achievedRate.toFixed(0)} req/s, p95 ${record.summary.latency.p95.toFixed(1)} ms, ${(100 * record.summary.errorRate).toFixed(2)}% errors`, severity: 'info', confidence: 0.95, subject: { service: new URL(target).host }, evidence: { loadRuns: [record.id] }, basis: 'measured', createdUs: now, data: { summary: record.summary } });
+      return f;
+    }
+    // In a cycle: runs recorded in or near the window become findings (stable ids merge across cycles).
+    const runs = (await ctx.store.patterns.list<LoadRunRecord>(LOAD_RUN_KIND, { limit: 500 })).map((r) => r.value).sort((a, b) => a.atUs - b.atUs);
+    const from = (task.window?.fromUs ?? 0) - 24 * 3600e6;
+    const out: Finding[] = [];
+    runs.forEach((r, i) => {
+      if (r.atUs < from) return;
+      const prev = runs.slice(0, i).reverse().find((x) => x.target === r.target && x.summary);
+      out.push(...findingsFromRun(r, prev, this.id, now));
+    });
+    return out;
+  }
+}
+
+export const loadTester = new LoadTester();

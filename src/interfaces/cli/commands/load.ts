@@ -1,0 +1,104 @@
+/** `tswarm load run` (open/closed model, thresholds, exit 99 on failure) and `tswarm load capacity` (step test + USL). */
+import type { Command } from 'commander';
+import { CliError, commandGroup, parseDurationMs, printJson } from '../util.js';
+
+interface RunOpts {
+  url?: string[];
+  method: string;
+  body?: string;
+  rate?: string;
+  vus?: string;
+  duration: string;
+  threshold?: string[];
+  connections: string;
+  maxRequests?: string;
+  allow: string;
+  json?: boolean;
+  out?: string;
+}
+
+export function register(program: Command): void {
+  const load = commandGroup(program, 'load', 'load testing with honest (coordinated-omission corrected) latency');
+  load
+    .command('run [scenario]')
+    .description('generate load: --rate N (open model) or --vus N (closed); scenario file (YAML/JSON) or --url')
+    .option('--url <url...>', 'target URL(s), round-robin (wrk-like one-URL form)')
+    .option('--method <m>', 'HTTP method for --url', 'GET')
+    .option('--body <json>', 'request body for --url')
+    .option('--rate <n>', 'arrival rate per second (open model)')
+    .option('--vus <n>', 'virtual users (closed model)')
+    .option('--duration <d>', 'how long', '10s')
+    .option('--threshold <expr...>', 'k6-style thresholds, e.g. "p(95)<300" "error_rate<0.01"')
+    .option('--connections <n>', 'connections per origin', '64')
+    .option('--max-requests <n>', 'stop after this many requests')
+    .option('--allow <hosts>', 'comma-separated target hosts allowed (default: loopback)', 'loopback')
+    .option('--out <file>', 'write the JSON summary here')
+    .option('--json', 'print the JSON summary')
+    .action(async (scenario: string | undefined, o: RunOpts) => {
+      const { runLoad, LoadError } = await import('../../../load/generator.js');
+      const { ThresholdError } = await import('../../../algorithms/load/analysis.js');
+      let spec: { requests: import('../../../load/generator.js').RequestSpec[]; model?: import('../../../load/generator.js').LoadModel; thresholds?: string[]; duration?: string } = { requests: [] };
+      if (scenario) {
+        const { readFileSync, existsSync } = await import('node:fs');
+        if (!existsSync(scenario)) throw new CliError(`${scenario}: no such file`, 2);
+        const YAML = await import('yaml');
+        try {
+          spec = YAML.parse(readFileSync(scenario, 'utf8')) as typeof spec;
+        } catch (e) {
+          throw new CliError(`${scenario}: not valid YAML/JSON (${(e as Error).message})`, 2);
+        }
+        if (!Array.isArray(spec.requests)) throw new CliError(`${scenario}: needs a "requests" list`, 2);
+      }
+      for (const u of o.url ?? []) spec.requests.push({ url: u, method: o.method, ...(o.body ? { body: o.body } : {}) });
+      if (!spec.requests.length) throw new CliError('give a scenario file or --url', 2);
+      const model = o.vus ? { type: 'closed' as const, vus: Number(o.vus) } : o.rate ? { type: 'open' as const, rate: Number(o.rate) } : (spec.model ?? { type: 'open' as const, rate: 100 });
+      const ac = new AbortController();
+      process.once('SIGINT', () => ac.abort());
+      process.once('SIGTERM', () => ac.abort());
+      try {
+        const s = await runLoad({
+          requests: spec.requests,
+          model,
+          duration: parseDurationMs(spec.duration ?? o.duration) / 1000,
+          thresholds: [...(spec.thresholds ?? []), ...(o.threshold ?? [])],
+          connections: Number(o.connections),
+          ...(o.maxRequests ? { maxRequests: Number(o.maxRequests) } : {}),
+          allow: o.allow.split(','),
+          signal: ac.signal,
+          onProgress: process.stderr.isTTY && !o.json ? (p) => process.stderr.write(`\r${p.elapsedS.toFixed(0)}s  ${p.ratePerS.toFixed(0)}/s  p95 ${p.p95Ms.toFixed(1)} ms  errors ${p.errors}   `) : undefined,
+        });
+        if (process.stderr.isTTY && !o.json) process.stderr.write('\n');
+        if (o.out) (await import('node:fs')).writeFileSync(o.out, JSON.stringify(s, null, 2));
+        if (o.json) printJson(s);
+        else {
+          const lines = [
+            `${s.model} model: ${s.requests} requests in ${s.durationS.toFixed(1)} s — ${s.achievedRate.toFixed(1)}/s${s.targetRate ? ` (asked ${s.targetRate}/s)` : ''}${s.dropped ? `, ${s.dropped} dropped` : ''}`,
+            `latency (ms${s.model === 'open' ? ', from intended send time' : ''}): p50 ${s.latency.p50.toFixed(2)}  p90 ${s.latency.p90.toFixed(2)}  p95 ${s.latency.p95.toFixed(2)}  p99 ${s.latency.p99.toFixed(2)}  max ${s.latency.max.toFixed(2)}`,
+            `errors: ${s.errors} (${(100 * s.errorRate).toFixed(2)}%) ${Object.entries(s.errorsByKind).map(([k, v]) => `${k}: ${v}`).join(', ')}`,
+            ...s.endpoints.map((e) => `  ${e.name}: ${e.requests} req, p95 ${e.p95.toFixed(2)} ms, ${e.errors} errors`),
+            ...s.thresholds.map((t) => `${t.passed ? '✓' : '✗'} ${t.expr} (observed ${Number.isFinite(t.observed) ? t.observed.toFixed(3) : 'n/a'})`),
+          ];
+          process.stdout.write(lines.join('\n') + '\n');
+        }
+        if (!s.passed) process.exitCode = 99;
+      } catch (e) {
+        if (e instanceof LoadError || e instanceof ThresholdError) throw new CliError(e.message, 2);
+        throw e;
+      }
+    });
+  load
+    .command('capacity')
+    .description('step test with rising concurrency, Universal Scalability Law fit and saturation knee')
+    .requiredOption('--url <url>', 'target URL')
+    .option('--levels <list>', 'concurrency levels', '1,2,4,8,16,32')
+    .option('--step <d>', 'duration of each level', '5s')
+    .option('--allow <hosts>', 'comma-separated target hosts allowed', 'loopback')
+    .option('--json', 'print JSON')
+    .action(async (o: { url: string; levels: string; step: string; allow: string; json?: boolean }) => {
+      const { capacityTest } = await import('../../../load/capacity.js');
+      const r = await capacityTest([{ url: o.url }], { levels: o.levels.split(',').map(Number), stepS: parseDurationMs(o.step) / 1000, allow: o.allow.split(','), onStep: (n, s) => process.stderr.write(`${n} concurrent: ${(s.requests / s.durationS).toFixed(0)}/s, p95 ${s.latency.p95.toFixed(1)} ms\n`) });
+      if (o.json) return printJson(r);
+      if (r.usl) process.stdout.write(`USL: σ ${r.usl.sigma.toFixed(4)} (contention), κ ${r.usl.kappa.toFixed(5)} (coherency), λ ${r.usl.lambda.toFixed(1)}/s; peak ${r.usl.peakThroughput.toFixed(0)}/s at ${Number.isFinite(r.usl.peakConcurrency) ? r.usl.peakConcurrency.toFixed(1) : '∞'} concurrent (R² ${r.usl.r2.toFixed(3)})\n`);
+      process.stdout.write(r.knee ? `knee at ${r.knee.n} concurrent: ${r.knee.reason}\n` : 'no knee within the tested levels\n');
+    });
+}

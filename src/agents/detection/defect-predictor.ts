@@ -1,0 +1,162 @@
+/**
+ * qe-defect-predictor: ranks source files by defect risk. The history model (logistic regression trained on the
+ * repository's own past: features at earlier cuts, labels = files fixed in the following 180 days) gives a
+ * calibrated prior from churn, fixes, authors and size; production errors then raise it — each distinct error
+ * fingerprint whose in-app stack frames point into a file is independent evidence of a defect there (combined as
+ * a noisy-OR), and fingerprints new since the last release count double. Every file comes with its reasons.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Agent, AgentContext, AgentTask, Finding } from '../../fleet/contracts.js';
+import { AGENT_IDS } from '../../fleet/contracts.js';
+import { featuresAt, FEATURE_NAMES, isBugFix, type Commit, type FileRow } from '../../algorithms/defects/features.js';
+import { explain, predict, trainLogistic } from '../../algorithms/defects/model.js';
+import type { ErrorEvent } from '../../signals/model.js';
+import { trainingRows } from './defect-eval.js';
+import { readGitRepo, readHistoryFile } from './defect-history.js';
+import { mapFrame, RepoIndex, repoFilesFrom } from './code-mapping.js';
+
+export interface FileRisk {
+  file: string;
+  probability: number;
+  historyProbability: number;
+  loc: number;
+  services: string[];
+  fingerprints: string[];
+  newFingerprints: string[];
+  lines: number[];
+  errors: number;
+  reasons: string[];
+  fixCommits: string[];
+}
+
+const FEATURE_TEXT: Record<string, (v: number, r: FileRow) => string> = {
+  log_fixes_365: (v) => `${Math.round(Math.expm1(v))} bug fixes in the last year`,
+  log_fixes_total: (v) => `${Math.round(Math.expm1(v))} bug fixes in its history`,
+  fix_score: (v) => `time-weighted fix score ${v.toFixed(2)}`,
+  log_authors: (v) => `${Math.round(Math.expm1(v))} authors`,
+  log_churn_90: (v) => `${Math.round(Math.expm1(v))} lines changed in 90 days`,
+  log_churn_365: (v) => `${Math.round(Math.expm1(v))} lines changed in a year`,
+  log_commits_90: (v) => `${Math.round(Math.expm1(v))} commits in 90 days`,
+  log_commits_365: (v) => `${Math.round(Math.expm1(v))} commits in a year`,
+  log_commits_total: (v) => `${Math.round(Math.expm1(v))} commits in all`,
+  log_loc: (_v, r) => `${r.loc} lines`,
+  minor_author_share: (v) => `${(100 * v).toFixed(0)}% minor contributors`,
+  fix_ratio: (v) => `${(100 * v).toFixed(0)}% of its commits are fixes`,
+  coupled_fix_score: (v) => `changes together with often-fixed files (${v.toFixed(2)})`,
+  log_age_days: (v) => `${Math.round(Math.expm1(v))} days old`,
+  log_days_since_change: (v) => `last changed ${Math.round(Math.expm1(v))} days ago`,
+};
+
+export async function predictRisk(opts: { commits: Commit[]; repoRoot: string; target?: string; errors?: ErrorEvent[]; sinceVersion?: string; nowS?: number }): Promise<FileRisk[]> {
+  const { commits } = opts;
+  const now = opts.nowS ?? commits[commits.length - 1]!.time + 1;
+  const index = new RepoIndex(repoFilesFrom(commits));
+  // Production evidence per file.
+  const prod = new Map<string, { errors: number; fps: Set<string>; newFps: Set<string>; lines: Set<number>; services: Set<string> }>();
+  const releases = new Map<string, Set<string>>();
+  for (const e of opts.errors ?? []) {
+    const inApp = e.frames.filter((f) => f.inApp && f.file).slice(0, 3);
+    for (const f of inApp) {
+      const m = await mapFrame(opts.repoRoot, index, f);
+      if (!m) continue;
+      let p = prod.get(m.file);
+      if (!p) prod.set(m.file, (p = { errors: 0, fps: new Set(), newFps: new Set(), lines: new Set(), services: new Set() }));
+      p.errors++;
+      p.fps.add(e.fingerprint);
+      if (m.line) p.lines.add(m.line);
+      p.services.add(e.service);
+      if (e.release) {
+        const s = releases.get(e.fingerprint) ?? new Set();
+        s.add(e.release);
+        releases.set(e.fingerprint, s);
+      }
+      break; // the innermost in-app frame is where the error is
+    }
+  }
+  if (opts.sinceVersion) {
+    for (const p of prod.values()) for (const fp of p.fps) if (!releases.get(fp) || [...releases.get(fp)!].every((r) => r !== opts.sinceVersion) || releases.get(fp)!.size === 1) p.newFps.add(fp);
+  }
+  const train = trainingRows(commits, now);
+  const features = FEATURE_NAMES.filter((f) => !f.startsWith('log_prod'));
+  const model = train.some((r) => r.label) ? trainLogistic(train, features, 30) : undefined;
+  const rows = featuresAt(commits, now).filter((r) => !opts.target || r.path.startsWith(opts.target.replace(/^\.\//, '')));
+  const fixCommits = new Map<string, string[]>();
+  for (const c of commits) {
+    if (c.time < now - 365 * 86400 || !isBugFix(c.message)) continue;
+    for (const f of c.files) {
+      const l = fixCommits.get(f.path) ?? [];
+      if (l.length < 5) l.push(c.sha.slice(0, 10));
+      fixCommits.set(f.path, l);
+    }
+  }
+  const out: FileRisk[] = rows.map((r) => {
+    const ph = model ? predict(model, r) : 0.05;
+    const p = prod.get(r.path);
+    const evidence = p ? p.fps.size + p.newFps.size : 0;
+    const probability = 1 - (1 - ph) * Math.pow(0.5, evidence);
+    const reasons: string[] = [];
+    if (p) reasons.push(`${p.fps.size} production error fingerprint${p.fps.size > 1 ? 's' : ''} (${p.errors} errors)${p.newFps.size ? `, ${p.newFps.size} new since ${opts.sinceVersion}` : ''} at line${p.lines.size > 1 ? 's' : ''} ${[...p.lines].slice(0, 3).join(', ')}`);
+    if (model) for (const x of explain(model, r, 3)) reasons.push(FEATURE_TEXT[x.feature]?.(x.value, r) ?? `${x.feature} ${x.value.toFixed(2)}`);
+    return {
+      file: r.path,
+      probability,
+      historyProbability: ph,
+      loc: r.loc,
+      services: p ? [...p.services] : [],
+      fingerprints: p ? [...p.fps] : [],
+      newFingerprints: p ? [...p.newFps] : [],
+      lines: p ? [...p.lines].sort((a, b) => a - b) : [],
+      errors: p?.errors ?? 0,
+      reasons,
+      fixCommits: fixCommits.get(r.path) ?? [],
+    };
+  });
+  return out.sort((a, b) => b.probability - a.probability || a.file.localeCompare(b.file));
+}
+
+export class DefectPredictor implements Agent {
+  readonly id = AGENT_IDS.defectPredictor;
+  readonly layer = 'detection' as const;
+  readonly description = 'Ranks source files by defect risk from production errors and git history, with reasons';
+
+  async run(task: AgentTask, ctx: AgentContext): Promise<Finding[]> {
+    const repoRoot = resolve(String(task.params.repo ?? '.'));
+    const history = task.params.history as string | undefined;
+    const { commits, warnings } = history ? readHistoryFile(history) : existsSync(repoRoot) ? await readGitRepo(repoRoot) : { commits: [], warnings: [`${repoRoot} does not exist`] };
+    for (const w of warnings) ctx.log.warn(w);
+    if (!commits.length) throw new Error(warnings.join('; ') || 'no history');
+    ctx.progress({ done: 1, total: 3, message: `${commits.length} commits` });
+    const errors = await ctx.store.telemetry.queryErrors({ window: task.window, limit: 100_000 });
+    const risks = await predictRisk({ commits, repoRoot, target: task.params.target as string | undefined, errors, sinceVersion: task.params.since as string | undefined });
+    ctx.progress({ done: 2, total: 3, message: `${risks.length} files scored` });
+    const top = Number(task.params.top ?? 10);
+    const now = ctx.clock.nowUs();
+    await ctx.store.patterns.putMany('defect-pattern', risks.slice(0, 200).map((r) => ({ key: r.file, value: r, ...(r.services[0] ? { service: r.services[0] } : {}) })));
+    // Files with production evidence always surface; the rest by rank.
+    const picked = [...risks.filter((r) => r.fingerprints.length), ...risks.filter((r) => !r.fingerprints.length)].slice(0, Math.max(top, risks.filter((r) => r.fingerprints.length).length));
+    ctx.progress({ done: 3, total: 3 });
+    return picked.map((r, i) => ({
+      id: `defect-risk-${r.file}`,
+      agentId: this.id,
+      kind: 'defect-risk',
+      category: 'defect-patterns' as const,
+      title: `${r.file}${r.lines[0] ? `:${r.lines[0]}` : ''} defect risk ${(100 * r.probability).toFixed(0)}%${r.services.length ? ` (errors in ${r.services.join(', ')})` : ''}`,
+      summary: r.reasons.join('; '),
+      severity: r.probability >= 0.7 ? 'high' : r.probability >= 0.4 ? 'medium' : 'low',
+      confidence: Math.min(0.95, 0.5 + r.probability / 2),
+      subject: { file: r.file, ...(r.services[0] ? { service: r.services[0] } : {}) },
+      evidence: {
+        code: r.lines.length ? r.lines.slice(0, 3).map((line) => ({ file: r.file, line, ...(r.services[0] ? { service: r.services[0] } : {}) })) : [{ file: r.file }],
+        fingerprints: r.fingerprints.slice(0, 5),
+        commits: r.fixCommits,
+        chain: r.reasons,
+      },
+      basis: r.fingerprints.length ? ('measured' as const) : ('inferred' as const),
+      createdUs: now,
+      data: { rank: i + 1, probability: r.probability, historyProbability: r.historyProbability, loc: r.loc, errors: r.errors },
+    }));
+  }
+}
+
+export const defectPredictor = new DefectPredictor();

@@ -134,7 +134,9 @@ export class DefectPredictor implements Agent {
     const now = ctx.clock.nowUs();
     await ctx.store.patterns.putMany('defect-pattern', risks.slice(0, 200).map((r) => ({ key: r.file, value: r, ...(r.services[0] ? { service: r.services[0] } : {}) })));
     // Files with production evidence always surface; the rest by rank.
-    const picked = [...risks.filter((r) => r.fingerprints.length), ...risks.filter((r) => !r.fingerprints.length)].slice(0, Math.max(top, risks.filter((r) => r.fingerprints.length).length));
+    // Without production evidence a file is reported only when its history alone makes it risky.
+    const minHistoryRisk = Number(task.params.minRisk ?? 0.3);
+    const picked = [...risks.filter((r) => r.fingerprints.length), ...risks.filter((r) => !r.fingerprints.length && r.probability >= minHistoryRisk)].slice(0, Math.max(top, risks.filter((r) => r.fingerprints.length).length));
     ctx.progress({ done: 3, total: 3 });
     return picked.map((r, i) => ({
       id: `defect-risk-${r.file}`,

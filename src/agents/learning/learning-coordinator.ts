@@ -227,7 +227,9 @@ export async function synthesiseLearnings(store: MemoryStore, findings: readonly
     const prev = before.get(l.key);
     const changed = !prev || Math.abs(prev.strength - l.strength) >= 0.15 || prev.retired !== l.retired;
     if (!changed || l.observations === 0) continue;
-    if (!prev && l.strength < 0.3) continue;
+    // A learning is worth reporting once it is corroborated (seen twice, or judged by a verdict) or retired;
+    // a single observation is already in the report as the finding itself.
+    if (!l.retired && l.observations < 2 && !l.confirmations && !l.rejections) continue;
     out.push({
       id: `learning-${l.key}`,
       agentId,

@@ -43,6 +43,8 @@ export interface PrioritiseOptions {
 }
 
 const SEV_ORDER: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+/** Finding kinds that describe effects (what users and callers see) rather than causes. */
+const SYMPTOM_KINDS = new Set(['anomaly', 'regression', 'slo-burn', 'new-error', 'log-burst', 'log-drop', 'new-template', 'rare-template', 'error-cooccurrence', 'threshold-failed']);
 
 function subjectKey(f: Finding): string {
   const s = f.subject;
@@ -109,5 +111,21 @@ export function prioritise(findings: Finding[], opts: PrioritiseOptions = {}): R
       ` × impact ${impact.toFixed(2)} × novelty ${nov.toFixed(2)}`;
     return { id: lead.id, category: lead.category, title: lead.title, severity, confidence, impact, novelty: nov, score, basis, lead, members, agents, rationale };
   });
+  // 4. Causality: a root cause explains the symptoms it caused on other services in the same incident. The root
+  //    cause inherits the largest blast radius among them and ranks above; the symptoms are kept but demoted.
+  const causes = items.filter((i) => i.lead.kind === 'root-cause' && i.lead.subject.service);
+  for (const cause of causes) {
+    const culprit = cause.lead.subject.service!;
+    const explained = items.filter((i) => i !== cause && SYMPTOM_KINDS.has(i.lead.kind) && i.lead.subject.service !== culprit && windowsTouch(i.lead, cause.lead));
+    if (!explained.length) continue;
+    const inherited = Math.max(cause.impact, ...explained.map((e) => e.impact));
+    cause.score = (cause.score / cause.impact) * inherited * 1.5;
+    cause.impact = inherited;
+    cause.rationale += `; explains ${explained.length} symptom(s) elsewhere (×1.5, blast radius ${inherited.toFixed(2)})`;
+    for (const e of explained) {
+      e.score *= 0.6;
+      e.rationale += `; a symptom of the root cause in ${culprit} (×0.6)`;
+    }
+  }
   return items.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
 }

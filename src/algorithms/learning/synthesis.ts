@@ -40,6 +40,8 @@ export interface SynthesisOptions {
 
 const DAY_US = 86_400_000_000;
 
+export const LEARNABLE_KINDS = new Set(['resilience-gap', 'resilience-confirmed', 'root-cause', 'regression', 'slo-burn', 'capacity', 'incident-match', 'defect-risk', 'threshold-failed', 'anomaly']);
+
 /** What a finding is about, independent of which agent or cycle produced it. */
 export function learningKey(f: Pick<Finding, 'category' | 'kind' | 'subject'>): { key: string; topic: string; subject: Record<string, string> } {
   const subject: Record<string, string> = {};
@@ -95,8 +97,9 @@ export function synthesise(
   for (const l of byKey.values()) for (const s of l.sources) findingToKey.set(s, l.key);
   const seenThisCycle = new Set<string>();
   for (const f of findings) {
-    // Dependency maps and similar inventory findings are facts, not learnings.
-    if (f.severity === 'info' && f.category === 'learning-updates') continue;
+    // Durable learnings are about causes and the system's behaviour (gaps, root causes, regressions, capacity);
+    // inventory facts and individual log templates are kept by the agents that own them.
+    if (!LEARNABLE_KINDS.has(f.kind)) continue;
     const { key, topic, subject } = learningKey(f);
     findingToKey.set(f.id, key);
     let l = byKey.get(key);

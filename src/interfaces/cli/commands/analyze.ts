@@ -1,0 +1,43 @@
+/** `tswarm analyze`: one cycle of the seed's flow over the stored telemetry; writes the reports. */
+import type { Command } from 'commander';
+import { addDbOption, printJson } from '../util.js';
+
+export function register(program: Command): void {
+  addDbOption(program.command('analyze').description('run the swarm once over the stored telemetry and write the feedback report (Markdown, HTML, JSON)'))
+    .option('--time-range <range>', 'window, e.g. "last 15m" (relative to the newest stored data) or an ISO interval')
+    .option('--out <dir>', 'report directory', './tswarm-report')
+    .option('--repo <dir>', 'git repository for the defect predictor', '.')
+    .option('--webhook <url>', 'also POST the JSON report here (HMAC-signed with env TSWARM_WEBHOOK_SECRET)')
+    .option('--json', 'print the report JSON')
+    .action(async (o: { db: string; timeRange?: string; out: string; repo: string; webhook?: string; json?: boolean }) => {
+      const { openExistingStore } = await import('../store-access.js');
+      const { createSwarm } = await import('../../../agents/feedback/fleet-commander.js');
+      const { collectFigures } = await import('../../../feedback/collect-figures.js');
+      const { writeReports } = await import('../../../feedback/write-reports.js');
+      const store = await openExistingStore(o.db);
+      try {
+        const swarm = createSwarm(store);
+        const r = await swarm.runCycle({
+          timeRange: o.timeRange,
+          params: { 'qe-defect-predictor': { repo: o.repo } },
+          figures: collectFigures,
+          onEvent: (e) => {
+            if (e.type === 'step-finished' && !o.json) process.stderr.write(`  ${e.result.status === 'ok' ? '✓' : e.result.status === 'skipped' ? '·' : '✗'} ${e.result.agentId.padEnd(26)} ${e.result.findings.length} findings${e.result.error ? ` (${e.result.error})` : ''}\n`);
+          },
+        });
+        const latest = await store.patterns.get<{ figures: import('../../../feedback/figures.js').FigureSection[] }>('feedback-report', 'latest');
+        const paths = writeReports(r.report, o.out, ['json', 'md', 'html'], latest?.value.figures ?? []);
+        if (o.webhook) {
+          const { deliverWebhook } = await import('../../../feedback/sinks/webhook.js');
+          const w = await deliverWebhook(r.report, { url: o.webhook, secret: process.env.TSWARM_WEBHOOK_SECRET });
+          process.stderr.write(`webhook: ${JSON.stringify(w)}\n`);
+        }
+        if (o.json) return printJson(r.report);
+        process.stdout.write(`\ncycle ${r.cycleId}: ${r.report.summary.items} feedback items (${r.newFindings.length} new findings)\n`);
+        for (const [cat, items] of Object.entries(r.report.sections)) if (items.length) process.stdout.write(`  ${cat}: ${items.slice(0, 3).map((i) => i.title).join(' | ')}\n`);
+        process.stdout.write(`reports: ${paths.html}\n         ${paths.md}\n         ${paths.json}\n`);
+      } finally {
+        await store.close();
+      }
+    });
+}

@@ -21,6 +21,9 @@ function put(series: ServiceSeries, service: string, indicator: string, t: numbe
   s.v.push(v);
 }
 
+/** Errors a consumer raises when data it received has the wrong shape. */
+const CONSUMER_ERROR = /^(TypeError|ReferenceError|KeyError|AttributeError|NullPointerException|ClassCastException|SyntaxError|ValidationError)$/;
+
 export interface TraceEvidence {
   series: ServiceSeries;
   /** Caller → callee service edges seen in the spans. */
@@ -115,6 +118,26 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
         noteOrigin(callee, s);
         continue;
       }
+    }
+    // A consumer error (TypeError and kin) right after a successful call is often the callee's wrong answer
+    // (HTTP 200 with a bad shape): share the blame with the callee that answered last before the exception.
+    const ex = s.events.find((e) => e.name === 'exception');
+    const exType = String(ex?.attributes['exception.type'] ?? '');
+    const answered = kids.filter((k) => k.service !== s.service && k.endUs <= (ex?.timeUs ?? s.endUs)).sort((a, b) => b.endUs - a.endUs)[0]
+      ?? (() => {
+        // The callee's server span hangs under our client span: find the newest grandchild in another service.
+        const clients = kids.filter((k) => k.kind === 3).sort((a, b) => b.endUs - a.endUs);
+        for (const c of clients) {
+          const g = (children.get(c.spanId) ?? []).find((x) => x.service !== s.service);
+          if (g) return g;
+        }
+        return undefined;
+      })();
+    if (ex && CONSUMER_ERROR.test(exType) && answered) {
+      bucket(s.service, t).origin += 0.5;
+      bucket(answered.service, t).origin += 0.5;
+      noteOrigin(answered.service, s);
+      continue;
     }
     bucket(s.service, t).origin++;
     noteOrigin(s.service, s);

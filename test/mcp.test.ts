@@ -1,0 +1,130 @@
+/**
+ * The seed's MCP calls ("MCP Integration" in production-telemetry-swarm.md), made as written through the MCP
+ * SDK's real Client, over stdio (`tswarm mcp`) and over Streamable HTTP (`tswarm serve`'s /mcp with a token).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { REPO_ROOT, freePort, tempDir } from './helpers/env.js';
+import { openStore } from '../src/store/open.js';
+import { makeErrorEvent } from '../src/signals/errors.js';
+import type { Span } from '../src/signals/model.js';
+
+/** A small shop incident in memory: payment throws and slows down; its callers see it. */
+async function seedMemory(path: string): Promise<void> {
+  const store = await openStore(path);
+  const spans: Span[] = [];
+  const errors = [];
+  const t0 = Date.now() * 1000 - 20 * 60e6;
+  let id = 1;
+  const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
+  for (let i = 0; i < 2400; i++) {
+    const start = t0 + i * 500_000;
+    const bad = i > 1800 && i % 2 === 0;
+    const traceId = hex(i + 1, 32);
+    const res = (s: string) => ({ attributes: { 'service.name': s, 'service.version': '1.4.2' } });
+    const mk = (service: string, name: string, kind: Span['kind'], s: number, d: number, parent?: string): Span => {
+      const sp: Span = { traceId, spanId: hex(id++, 16), name, kind, startUs: s, endUs: s + d, service, attributes: {}, events: [], links: [], status: { code: bad ? 2 : 0 }, resource: res(service) };
+      if (parent) sp.parentSpanId = parent;
+      spans.push(sp);
+      return sp;
+    };
+    const d = bad ? 300_000 : 20_000;
+    const fe = mk('frontend', 'POST /api/checkout', 2, start, d + 20_000);
+    const co = mk('checkout', 'POST /checkout', 2, start + 2000, d + 15_000, fe.spanId);
+    const pc = mk('checkout', 'POST', 3, start + 4000, d + 1000, co.spanId);
+    const pay = mk('payment', 'POST /charge', 2, start + 5000, d, pc.spanId);
+    if (bad) errors.push(makeErrorEvent({ timeUs: start + 5000 + d, service: 'payment', type: 'TypeError', message: 'card is undefined', rawStack: 'TypeError: card is undefined\n    at charge (/app/testbed/service/defects.ts:38:11)', traceId, spanId: pay.spanId, source: 'span', attributes: {}, resource: res('payment') }));
+  }
+  const logs = spans.filter((s) => s.kind === 2).map((s) => ({ timeUs: s.endUs, service: s.service, severityNumber: s.status.code === 2 ? 17 : 9, body: s.status.code === 2 ? `request failed: ${s.name} card is undefined` : `handled ${s.name} in ${Math.round((s.endUs - s.startUs) / 1000)} ms`, attributes: {}, traceId: s.traceId, resource: s.resource }));
+  await store.telemetry.ingest({ spans, logs, metrics: [], errors });
+  await store.close();
+}
+
+type ToolResult = { isError?: boolean; content: { type: string; text?: string }[]; structuredContent?: Record<string, unknown> };
+
+async function seedCalls(client: Client): Promise<void> {
+  const tools = (await client.listTools()).tools.map((t) => t.name);
+  for (const t of ['fleet_init', 'fleet_status', 'defect_predict', 'root_cause_analyze', 'pattern_learn', 'memory_share', 'memory_query', 'performance_analyze', 'chaos_run', 'load_test', 'knowledge_query', 'feedback_report', 'verdict_record']) assert.ok(tools.includes(t), t);
+  const call = async (name: string, args: Record<string, unknown>): Promise<ToolResult> => (await client.callTool({ name, arguments: args })) as ToolResult;
+
+  const init = await call('fleet_init', { topology: 'mesh', enabledDomains: ['defect-intelligence', 'chaos-resilience', 'learning-optimization'], maxAgents: 10 });
+  assert.ok(!init.isError, JSON.stringify(init));
+  assert.equal(init.structuredContent!.topology, 'mesh');
+
+  const dp = await call('defect_predict', { target: 'testbed/', signals: { logs: 'cloudwatch://app-logs', metrics: 'prometheus://app-metrics', traces: 'jaeger://app-traces' } });
+  assert.ok(!dp.isError, JSON.stringify(dp.content));
+  const dpFindings = dp.structuredContent!.findings as { subject: { file?: string } }[];
+  assert.equal(dpFindings[0]!.subject.file, 'testbed/service/defects.ts');
+  const sources = dp.structuredContent!.sources as { url: string; status: string }[];
+  assert.equal(sources.length, 3);
+  assert.ok(sources.every((s) => s.status === 'unavailable'), 'sources without a configured backend are reported, not fatal');
+
+  const rca = await call('root_cause_analyze', { incident: 'INC-456', symptoms: ['500 errors spike', 'latency increase'], timeRange: 'last 4 hours' });
+  assert.ok(!rca.isError, JSON.stringify(rca.content));
+  const rf = rca.structuredContent!.findings as { subject: { service: string }; evidence: { chain: string[] } }[];
+  assert.equal(rf[0]!.subject.service, 'payment');
+  assert.ok(rf[0]!.evidence.chain.some((c) => c.includes('500 errors spike')));
+
+  const pl = await call('pattern_learn', { domain: 'production-incidents', input: 'incident-INC-456', storeResults: true });
+  assert.ok(!pl.isError, JSON.stringify(pl.content));
+  assert.ok(Number(pl.structuredContent!.templates) > 0);
+
+  const share = await call('memory_share', { sourceAgentId: 'qe-learning-coordinator', targetAgentIds: ['qe-quality-criteria-recommender', 'qe-risk-assessor'], knowledgeDomain: 'production-learnings' });
+  assert.ok(!share.isError, JSON.stringify(share.content));
+  const ns = share.structuredContent!.namespace as string;
+  const read = await call('memory_query', { namespace: ns, reader: 'qe-risk-assessor' });
+  assert.ok(!read.isError);
+  const denied = await call('memory_query', { namespace: ns, reader: 'qe-someone-else' });
+  assert.equal(denied.isError, true);
+  assert.match(denied.content[0]!.text!, /may not read/);
+
+  const bad = await call('fleet_init', { topology: 'ring', enabledDomains: [], maxAgents: 99 });
+  assert.equal(bad.isError, true, 'bad arguments are a tool error, not a crash');
+  const status = await call('fleet_status', {});
+  assert.ok(!status.isError);
+}
+
+test('the seed\'s MCP calls work as written over stdio (tswarm mcp)', { timeout: 120_000 }, async () => {
+  const dir = tempDir('mcp-stdio');
+  const db = join(dir.path, 'memory.db');
+  await seedMemory(db);
+  const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', join(REPO_ROOT, 'src/interfaces/cli/entry.ts'), 'mcp', '--db', db], cwd: REPO_ROOT, stderr: 'pipe' });
+  const client = new Client({ name: 'test', version: '1.0.0' });
+  try {
+    await client.connect(transport);
+    await seedCalls(client);
+  } finally {
+    await client.close();
+    dir.cleanup();
+  }
+});
+
+test('the same calls over Streamable HTTP at /mcp, with bearer auth', { timeout: 120_000 }, async () => {
+  const dir = tempDir('mcp-http');
+  const db = join(dir.path, 'memory.db');
+  await seedMemory(db);
+  const { runServer } = await import('../src/interfaces/http/serve.js');
+  const port = await freePort();
+  const prevCwd = process.cwd();
+  process.chdir(REPO_ROOT);
+  const server = await runServer({ db, host: '127.0.0.1', port, token: 'tok' });
+  try {
+    const noAuth = await fetch(`${server.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+    assert.equal(noAuth.status, 401);
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: 'Bearer tok' } } }));
+    try {
+      await seedCalls(client);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await server.close();
+    process.chdir(prevCwd);
+    dir.cleanup();
+  }
+});

@@ -107,9 +107,14 @@ export function synthesise(
       l = { key, headline: f.title, statement: f.title, category: f.category, topic, subject, strength: 0, observations: 0, confirmations: 0, rejections: 0, agents: [], sources: [], firstUs: nowUs, lastUs: nowUs, retired: false };
       byKey.set(key, l);
     }
-    // One finding id counts once per cycle, even if an agent reports it twice.
+    // Evidence is distinct findings: the same finding reported again (another cycle over the same incident) is
+    // not a new observation.
     const dedupe = `${key}\u0000${f.id}`;
-    if (seenThisCycle.has(dedupe)) continue;
+    if (seenThisCycle.has(dedupe) || l.sources.includes(f.id)) {
+      seenThisCycle.add(dedupe);
+      l.lastUs = nowUs;
+      continue;
+    }
     seenThisCycle.add(dedupe);
     l.strength = 1 - (1 - l.strength) * (1 - Math.max(0, Math.min(1, f.confidence)));
     l.observations++;

@@ -205,6 +205,23 @@ test('every fault type is visible in the stored telemetry where it should be; a 
     assert.equal(meta.service, 'shipping');
     assert.equal(meta.fault, 'delay');
     assert.equal(meta.injectTime, inject);
+
+    // the knowledge graph built from the stored traces equals the shop's real call graph, directions included
+    const { graphUpdates } = await import('../src/agents/learning/learning-coordinator.js');
+    const { impactFromTraces } = await import('../src/algorithms/graph/impact.js');
+    const all = await store.telemetry.querySpans({ limit: 2_000_000 });
+    const { map } = graphUpdates(all, [], Date.now() * 1000);
+    const services = new Set<string>(SERVICE_NAMES);
+    const built = new Set(map.edges.filter((e) => services.has(e.source) && services.has(e.target)).map((e) => `${e.source}->${e.target}`));
+    const real = new Set(tb.topology.filter((e) => services.has(e.source) && services.has(e.target)).map((e) => `${e.source}->${e.target}`));
+    assert.deepEqual([...built].sort(), [...real].sort());
+    // impact of payment: the user-facing checkout operation reaches it on (almost) every request
+    const impact = impactFromTraces(all, map.edges, 'payment');
+    assert.ok(impact.transitiveDependents.includes('frontend') && impact.directDependents.includes('checkout'));
+    const checkoutOp = impact.userFacing.find((u) => u.service === 'frontend' && /checkout/i.test(u.operation));
+    // (well under 1 here: during the other faults many checkouts fail before they reach payment)
+    assert.ok(checkoutOp && checkoutOp.share > 0.3, JSON.stringify(impact.userFacing));
+    assert.ok(!impact.userFacing.some((u) => /home|product/.test(u.operation)), "browsing never reaches payment");
   } finally {
     await tb?.stop();
     await sink?.close();

@@ -2,7 +2,7 @@
  * Runs the RCA method on one case (from disk or from stored telemetry): windows from the onset, indicator series
  * from metrics, traces and logs, the ranking, and the evidence chain.
  */
-import { estimateOnset, indicatorKind, scoreIndicators, serviceScores, type ServiceSeries } from '../../algorithms/rca/metrics.js';
+import { estimateOnset, indicatorKind, scoreIndicators, serviceScores, topologyAdjust, type ServiceSeries } from '../../algorithms/rca/metrics.js';
 import { rankRootCauses, type RcaResult } from '../../algorithms/rca/rank.js';
 import { deploysAfter, logIndicators, traceIndicators, type TraceEvidence } from '../../algorithms/rca/traces.js';
 import type { WeightState } from '../../algorithms/learning/signal-weights.js';
@@ -150,4 +150,19 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
 
 function fmt(x: number): string {
   return Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(2);
+}
+
+/**
+ * Per-indicator-kind service scores of a metrics case (cpu, memory, latency, network, …): the evidence sources
+ * the verdict loop re-weights when only metrics exist (see algorithms/learning/signal-weights.ts).
+ */
+export function kindScores(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'>): Record<string, Record<string, number>> {
+  const res = Math.max(1, c.resolutionS);
+  const ind = scoreIndicators(c.metrics, c.injectS ?? 0, Math.max(5 * res, 20), Math.max(3 * res, 10), { relFloor: 0.05 });
+  const out: Record<string, Record<string, number>> = {};
+  for (const k of new Set(ind.map((i) => i.kind))) {
+    const s = serviceScores(ind.filter((i) => i.kind === k));
+    out[k] = Object.fromEntries(topologyAdjust(new Map([...s].map(([svc, v]) => [svc, v.score])), c.edges));
+  }
+  return out;
 }

@@ -226,7 +226,7 @@ export function renderHtmlReport(report: FeedbackReport, opts: HtmlReportOptions
   }).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${esc(title)}</title><style>${css}</style><style>${CSS}</style></head>
+<title>${esc(title)}</title><link rel="icon" href="data:,"><style>${css}</style><style>${CSS}</style></head>
 <body>
 <h1>${esc(title)}</h1>
 <p class="muted">cycle ${esc(report.cycleId)} · generated ${esc(report.generatedAt)}${report.window ? ` · window ${esc(new Date(report.window.fromUs / 1000).toISOString())} – ${esc(new Date(report.window.toUs / 1000).toISOString())}` : ''}</p>

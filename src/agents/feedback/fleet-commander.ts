@@ -17,6 +17,7 @@ import type { MemoryStore } from '../../store/store.js';
 import type { AgentRunNote, FeedbackReport } from '../../feedback/report.js';
 import type { FigureSection } from '../../feedback/figures.js';
 import { deliverToIdeation } from '../../feedback/sinks/ideation.js';
+import { collectFigures } from '../../feedback/collect-figures.js';
 import { parseTimeRange } from '../../algorithms/time/range.js';
 import { loadAgent } from './agent-registry.js';
 import { QueenCoordinator, type FollowUp } from './queen-coordinator.js';
@@ -290,10 +291,10 @@ export class FleetCommander implements SwarmApi {
     if (!report) throw new Error(`the queen did not produce a report: ${stepResults.find((r) => r.agentId === AGENT_IDS.queenCoordinator)?.error ?? 'unknown error'}`);
     report.agents = stepResults.filter((r) => r.agentId !== AGENT_IDS.queenCoordinator).map((r) => ({ agentId: r.agentId, status: r.status === 'cancelled' ? 'failed' : r.status, ...(r.error ? { reason: r.error } : {}), findings: r.findings.length, durationMs: r.durationMs }));
     const base = { cycleId, window, results: stepResults, findings, report, followUps: queen.lastFollowUps, newFindings: inserted };
-    const figures = o.figures ? await o.figures(this.store, base).catch((e: unknown) => {
+    const figures = await (o.figures ?? collectFigures)(this.store, base).catch((e: unknown) => {
       this.log.warn('figures failed', { error: String(e) });
       return [] as FigureSection[];
-    }) : [];
+    });
     await this.store.patterns.put(memory.LATEST_REPORT_KIND, 'latest', { report, figures });
     await this.store.patterns.put(memory.LATEST_REPORT_KIND, cycleId, { report, figures });
     await deliverToIdeation(this.store, report);

@@ -1,0 +1,81 @@
+/**
+ * The dashboard in real headless Chromium (Debian's chromium + playwright-core): services overview, an incident
+ * with its evidence, a verdict that lands in the learning store, no console errors, usable at 1280×800 and on a
+ * phone. Screenshots go to test-artifacts/ (CI keeps them).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, freePort, tempDir } from './helpers/env.js';
+import { seedMemory } from './helpers/incident.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+test('dashboard: services, an incident with its RCA, a confirmed verdict stored; the report renders; no console errors', { skip: !existsSync(CHROMIUM) && 'chromium not installed (apt-get install chromium)', timeout: 180_000 }, async () => {
+  const { chromium } = await import('playwright-core');
+  const dir = tempDir('dashboard');
+  const db = join(dir.path, 'memory.db');
+  await seedMemory(db);
+  const { runServer } = await import('../src/interfaces/http/serve.js');
+  const prev = process.cwd();
+  process.chdir(REPO_ROOT);
+  const port = await freePort();
+  const server = await runServer({ db, host: '127.0.0.1', port, token: 'dash-token' });
+  const artifacts = join(REPO_ROOT, 'test-artifacts');
+  mkdirSync(artifacts, { recursive: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  try {
+    const analyze = await fetch(`${server.url}/api/analyze`, { method: 'POST', headers: { authorization: 'Bearer dash-token' } });
+    assert.equal(analyze.status, 202);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    // Without the token the dashboard refuses; with ?token= it sets a cookie and cleans the URL.
+    const denied = await page.goto(server.url + '/');
+    assert.equal(denied?.status(), 401);
+    errors.length = 0; // the refused page above logs its 401; from here on nothing may fail
+    await page.goto(`${server.url}/?token=dash-token`);
+    assert.equal(new URL(page.url()).search, '');
+    await page.waitForSelector('[data-service="payment"]');
+    const cards = await page.$$eval('[data-service]', (els) => els.map((e) => e.getAttribute('data-service')));
+    assert.deepEqual([...cards].sort(), ['checkout', 'frontend', 'payment']);
+    await page.screenshot({ path: join(artifacts, 'dashboard-services.png'), fullPage: true });
+
+    await page.click('button[data-tab="incidents"]');
+    await page.waitForSelector('tr[data-finding]');
+    const incident = await page.textContent('tr[data-finding]');
+    assert.match(incident ?? '', /payment is the likely root cause/);
+    await page.click('tr[data-finding] details summary');
+    assert.match((await page.textContent('tr[data-finding] ol.chain')) ?? '', /onset/);
+    const findingId = await page.getAttribute('tr[data-finding]', 'data-finding');
+    await page.click('tr[data-finding] button.v.confirm');
+    await page.waitForFunction('document.getElementById("status").textContent.includes("verdict recorded")');
+    await page.screenshot({ path: join(artifacts, 'dashboard-incident.png'), fullPage: true });
+    const verdicts = (await (await fetch(`${server.url}/api/findings/${encodeURIComponent(findingId!)}`, { headers: { authorization: 'Bearer dash-token' } })).json()) as { verdicts: { verdict: string; by: string }[] };
+    assert.deepEqual(verdicts.verdicts.map((v) => [v.verdict, v.by]), [['confirmed', 'dashboard']]);
+
+    await page.click('button[data-tab="graph"]');
+    await page.waitForSelector('main svg.graph', { state: 'attached' });
+    assert.match((await page.textContent('main')) ?? '', /payment/);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.click('button[data-tab="services"]');
+    await page.waitForSelector('[data-service="payment"]');
+    const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
+    assert.ok(overflow <= 1, `no horizontal scrolling on a phone (${overflow}px)`);
+    await page.screenshot({ path: join(artifacts, 'dashboard-phone.png'), fullPage: true });
+
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.goto(`${server.url}/report.html`);
+    await page.waitForSelector('svg.graph', { state: 'attached' });
+    assert.ok((await page.$$('.chart canvas')).length > 0, 'charts drawn');
+    await page.screenshot({ path: join(artifacts, 'report.png') });
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    await server.close();
+    process.chdir(prev);
+    dir.cleanup();
+  }
+});

@@ -107,6 +107,12 @@ function num(v: unknown): number {
 
 export function anyValue(v: Obj | undefined, depth = 0): AttrValue {
   if (!v || depth > 16) return null;
+  // Fast path for protobufjs messages: the oneof's virtual `value` names the field that is set.
+  const which = v.value;
+  if (which === 'stringValue') return String(v.stringValue);
+  if (which === 'intValue') return intValue(v.intValue);
+  if (which === 'boolValue') return Boolean(v.boolValue);
+  if (which === 'doubleValue') return num(v.doubleValue);
   if (has(v, 'stringValue') || has(v, 'string_value')) return String(field(v, 'stringValue', 'string_value'));
   if (has(v, 'boolValue') || has(v, 'bool_value')) return Boolean(field(v, 'boolValue', 'bool_value'));
   if (has(v, 'intValue') || has(v, 'int_value')) return intValue(field(v, 'intValue', 'int_value'));
@@ -229,8 +235,11 @@ function logError(l: LogRecord): ErrorEvent | undefined {
   });
 }
 
+const ZERO_IDS: Record<number, string> = { 8: '0'.repeat(16), 16: '0'.repeat(32) };
+
+/** idHex only ever returns lower-case hex (or 'invalid'), so length and all-zero are all there is to check. */
 function validId(hex: string, bytes: number): boolean {
-  return hex.length === bytes * 2 && !/^0+$/.test(hex) && /^[0-9a-f]+$/.test(hex);
+  return hex.length === bytes * 2 && hex !== ZERO_IDS[bytes];
 }
 
 export function decodeTraces(req: Obj): DecodeResult {
@@ -293,7 +302,7 @@ export function decodeTraces(req: Obj): DecodeResult {
           resource,
         };
         if (st.message) span.status.message = String(st.message);
-        if (parent && parent !== 'invalid' && !/^0+$/.test(parent)) span.parentSpanId = parent;
+        if (parent && parent !== 'invalid' && parent !== ZERO_IDS[8]) span.parentSpanId = parent;
         const ts = field(s, 'traceState', 'trace_state');
         if (ts) span.traceState = String(ts);
         if (s.flags) span.flags = Number(s.flags);

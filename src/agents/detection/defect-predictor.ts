@@ -15,6 +15,7 @@ import type { ErrorEvent } from '../../signals/model.js';
 import { trainingRows } from './defect-eval.js';
 import { readGitRepo, readHistoryFile } from './defect-history.js';
 import { mapFrame, RepoIndex, repoFilesFrom } from './code-mapping.js';
+import { DEPENDENCY_ERROR } from '../../algorithms/rca/traces.js';
 
 export interface FileRisk {
   file: string;
@@ -56,6 +57,8 @@ export async function predictRisk(opts: { commits: Commit[]; repoRoot: string; t
   const prod = new Map<string, { errors: number; fps: Set<string>; newFps: Set<string>; lines: Set<number>; services: Set<string> }>();
   const releases = new Map<string, Set<string>>();
   for (const e of opts.errors ?? []) {
+    // A caller failing because a dependency failed is not a defect in the caller's file.
+    if (DEPENDENCY_ERROR.test(`${e.type} ${e.message}`)) continue;
     const inApp = e.frames.filter((f) => f.inApp && f.file).slice(0, 3);
     for (const f of inApp) {
       const m = await mapFrame(opts.repoRoot, index, f);

@@ -192,11 +192,14 @@ export class FleetCommander implements SwarmApi {
     const oldest = Math.min(...stats.map((s) => s.firstUs ?? Infinity));
     const anchor = newest ? newest + 1 : systemClock.nowUs();
     if (o.timeRange) {
+      let w: TimeWindow;
       try {
-        return parseTimeRange(o.timeRange, anchor);
+        w = parseTimeRange(o.timeRange, anchor);
       } catch (e) {
         throw new SwarmInputError((e as Error).message);
       }
+      // "last 4 hours" of a memory that holds 3 minutes is those 3 minutes: analysis resolution follows the data.
+      return Number.isFinite(oldest) ? { fromUs: Math.max(w.fromUs, oldest), toUs: w.toUs } : w;
     }
     const from = Number.isFinite(oldest) ? Math.max(oldest, anchor - 15 * 60_000_000) : anchor - 15 * 60_000_000;
     return { fromUs: from, toUs: anchor };

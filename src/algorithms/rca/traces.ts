@@ -162,7 +162,7 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
   return { series, edges, originSpans };
 }
 
-export const DEPENDENCY_ERROR = /ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|EPIPE|socket hang up|timed? ?out|upstream|bad gateway|service unavailable|gateway timeout|\b50[234]\b/i;
+export const DEPENDENCY_ERROR = /Upstream|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|EPIPE|socket hang up|timed? ?out|upstream|bad gateway|service unavailable|gateway timeout|\b50[234]\b/i;
 
 /** Error logs and error fingerprints per service and bucket; `new-errors` counts fingerprints unseen before `onsetUs`. */
 export function logIndicators(logs: readonly LogRecord[], errors: readonly ErrorEvent[], bucketUs: number, onsetUs: number, buckets: readonly number[]): ServiceSeries {

@@ -1,0 +1,57 @@
+/**
+ * End to end, as a newcomer runs it: `tswarm demo` against the real testbed (OTel SDK → receiver → memory →
+ * ten agents → report), then the seed's MCP calls against the telemetry the demo recorded. The report must name
+ * the injected fault's service as the top root cause with its evidence chain, and carry all four outputs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { REPO_ROOT, runCli, tempDir } from './helpers/env.js';
+import type { FeedbackReport } from '../src/feedback/report.js';
+
+test('tswarm demo finds the surprise fault, writes the four outputs with evidence, and the seed MCP calls work on its data', { timeout: 300_000 }, async () => {
+  const dir = tempDir('demo-e2e');
+  try {
+    // Seed 0 injects an exception into payment.
+    const r = await runCli(['demo', '--out', dir.path, '--seed', '0', '--normal', '12s', '--after', '20s'], { timeoutMs: 240_000 });
+    assert.equal(r.code, 0, r.stderr.slice(-2000));
+    assert.match(r.stdout, /surprise fault: exception in payment/);
+    assert.match(r.stdout, /root cause found: payment .*✓ correct/);
+    const report = JSON.parse(readFileSync(join(dir.path, 'report.json'), 'utf8')) as FeedbackReport;
+    for (const c of ['defect-patterns', 'performance-insights', 'resilience-gaps', 'learning-updates'] as const) assert.ok(report.sections[c].length > 0, `${c} has items`);
+    const defectsAndGaps = [...report.sections['defect-patterns'], ...report.sections['resilience-gaps']].sort((a, b) => b.score - a.score);
+    assert.equal(defectsAndGaps[0]!.kind, 'root-cause');
+    assert.equal(defectsAndGaps[0]!.subject.service, 'payment');
+    assert.ok(defectsAndGaps[0]!.evidence.code?.some((c) => /testbed\/service\/defects\.ts$/.test(c.file) && c.line), 'the code location from the stack trace');
+    assert.ok(report.sections['resilience-gaps'].some((g) => g.kind === 'resilience-gap' && g.subject.dependency === 'payment'), 'the chaos experiment found the missing timeout');
+    const html = readFileSync(join(dir.path, 'report.html'), 'utf8');
+    assert.match(html, /Root-cause evidence chain \(payment\)/);
+    assert.match(html, /fill="#d32f2f"[^>]*\/><text[^>]*>payment</);
+
+    const client = new Client({ name: 'e2e', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', join(REPO_ROOT, 'src/interfaces/cli/entry.ts'), 'mcp', '--db', join(dir.path, 'memory.db')], cwd: REPO_ROOT, stderr: 'pipe' }));
+    try {
+      const call = async (name: string, args: Record<string, unknown>): Promise<{ isError?: boolean; structuredContent?: Record<string, unknown>; content: { text?: string }[] }> =>
+        (await client.callTool({ name, arguments: args })) as never;
+      assert.ok(!(await call('fleet_init', { topology: 'mesh', enabledDomains: ['defect-intelligence', 'chaos-resilience', 'learning-optimization'], maxAgents: 10 })).isError);
+      const rca = await call('root_cause_analyze', { incident: 'INC-456', symptoms: ['500 errors spike', 'latency increase'], timeRange: 'last 4 hours' });
+      assert.ok(!rca.isError, JSON.stringify(rca.content));
+      assert.equal((rca.structuredContent!.findings as { subject: { service: string } }[])[0]!.subject.service, 'payment');
+      const dp = await call('defect_predict', { target: 'testbed/', signals: { logs: 'cloudwatch://app-logs', metrics: 'prometheus://app-metrics', traces: 'jaeger://app-traces' } });
+      assert.ok(!dp.isError, JSON.stringify(dp.content));
+      assert.equal((dp.structuredContent!.findings as { subject: { file: string } }[])[0]!.subject.file, 'testbed/service/defects.ts');
+      assert.ok(!(await call('pattern_learn', { domain: 'production-incidents', input: 'incident-INC-456', storeResults: true })).isError);
+      const share = await call('memory_share', { sourceAgentId: 'qe-learning-coordinator', targetAgentIds: ['qe-quality-criteria-recommender', 'qe-risk-assessor'], knowledgeDomain: 'production-learnings' });
+      assert.ok(!share.isError && Number(share.structuredContent!.records) > 0, JSON.stringify(share.content));
+      const fr = await call('feedback_report', { format: 'json' });
+      assert.equal((fr.structuredContent!.report as FeedbackReport).cycleId, report.cycleId);
+    } finally {
+      await client.close();
+    }
+  } finally {
+    dir.cleanup();
+  }
+});

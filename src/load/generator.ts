@@ -145,25 +145,32 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
   const hardStop = setTimeout(() => ac.abort(), (maxDurationS + 30) * 1000);
   hardStop.unref();
 
-  const fire = async (spec: RequestSpec, intended: number): Promise<void> => {
+  // Everything per request that does not change is prepared once: the hot loop only sends and records.
+  const prepared = new Map<RequestSpec, { pool: Pool; path: string; method: string; headers: Record<string, string>; body?: string; ep: { h: hdr.Histogram; requests: number; errors: number } }>();
+  for (const spec of o.requests) {
     const u = new URL(spec.url);
-    const pool = origins.get(u.origin)!;
     const name = spec.name ?? `${spec.method ?? 'GET'} ${u.pathname}`;
     let ep = per.get(name);
     if (!ep) per.set(name, (ep = { h: newHist(), requests: 0, errors: 0 }));
+    prepared.set(spec, {
+      pool: origins.get(u.origin)!,
+      path: u.pathname + u.search,
+      method: spec.method ?? 'GET',
+      headers: { ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(spec.headers ?? {}) },
+      ...(spec.body !== undefined ? { body: typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body) } : {}),
+      ep,
+    });
+  }
+  const fire = async (spec: RequestSpec, intended: number): Promise<void> => {
+    const pr = prepared.get(spec)!;
+    const pool = pr.pool;
+    const ep = pr.ep;
     sent++;
     flight(1);
     const sentAt = performance.now();
     let kind: string | undefined;
     try {
-      const res = await pool.request({
-        path: u.pathname + u.search,
-        method: (spec.method ?? 'GET') as 'GET',
-        headers: { ...(spec.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(spec.headers ?? {}) },
-        ...(spec.body !== undefined ? { body: typeof spec.body === 'string' ? spec.body : JSON.stringify(spec.body) } : {}),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      });
+      const res = await pool.request({ path: pr.path, method: pr.method as 'GET', headers: pr.headers, ...(pr.body !== undefined ? { body: pr.body } : {}), headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
       await res.body.dump();
       const ok = spec.expectStatus ? spec.expectStatus.includes(res.statusCode) : res.statusCode < 400;
       if (!ok) kind = `status ${res.statusCode}`;

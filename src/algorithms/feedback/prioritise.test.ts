@@ -48,3 +48,4 @@ test('an item is measured when any member is measured, inferred only when all ar
   const items = prioritise([base({ id: 'x', basis: 'inferred', subject: { service: 's' } }), base({ id: 'y', basis: 'inferred', subject: { service: 't' } })]);
   assert.ok(items.every((i) => i.basis === 'inferred'));
 });
+

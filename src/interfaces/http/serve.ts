@@ -4,6 +4,33 @@ import { startReceiver } from '../../signals/otlp/server.js';
 import { EventHub } from './event-hub.js';
 import { registerApi } from './api.js';
 
+/**
+ * "Anomaly storm": errors in the last minute at least 5× the rate of the ten minutes before (and ≥ 20) — then a
+ * cycle runs at once instead of waiting for the next tick. At most one storm cycle per 2 minutes.
+ */
+export class StormDetector {
+  onStorm?: (why: string) => void;
+  private readonly buckets = new Map<number, number>();
+  private lastStormMs = 0;
+  observe(errors: number, _items: number, nowMs = Date.now()): void {
+    const b = Math.floor(nowMs / 10_000);
+    this.buckets.set(b, (this.buckets.get(b) ?? 0) + errors);
+    for (const k of this.buckets.keys()) if (k < b - 66) this.buckets.delete(k);
+    let recent = 0;
+    let before = 0;
+    for (const [k, v] of this.buckets) {
+      if (k > b - 6) recent += v;
+      else before += v;
+    }
+    const beforeRate = before / 60; // per 10-s bucket over the previous 10 minutes
+    const recentRate = recent / 6;
+    if (recent >= 20 && recentRate >= 5 * Math.max(beforeRate, 0.5) && nowMs - this.lastStormMs > 120_000) {
+      this.lastStormMs = nowMs;
+      this.onStorm?.(`${recent} errors in the last minute vs ${(beforeRate * 6).toFixed(1)}/min before`);
+    }
+  }
+}
+
 export interface ServerOptions {
   db: string;
   host: string;
@@ -24,6 +51,7 @@ export interface RunningServer {
 export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const store = await openStore(opts.db, { retentionUs: opts.retentionUs });
   const hub = new EventHub();
+  const storm = new StormDetector();
   const { createSwarm } = await import('../../agents/feedback/fleet-commander.js');
   const swarm = createSwarm(store, { hub });
   let pending = { spans: 0, logs: 0, metrics: 0, errors: 0 };
@@ -34,7 +62,8 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
     store,
     token: opts.token,
     bodyLimitBytes: opts.bodyLimitBytes,
-    onBatch: (_b, r) => {
+    onBatch: (b, r) => {
+      if (opts.continuousMs) storm.observe(b.spans.filter((sp) => sp.status.code === 2).length + b.errors.length, b.spans.length + b.logs.length);
       pending = { spans: pending.spans + r.spans, logs: pending.logs + r.logs, metrics: pending.metrics + r.metrics, errors: pending.errors + r.errors };
       // One ingest event a second at most: dashboards want liveness, not a firehose.
       flush ??= setTimeout(() => {
@@ -51,6 +80,10 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   });
   let timer: NodeJS.Timeout | undefined;
   if (opts.continuousMs) {
+    storm.onStorm = (why) => {
+      hub.publish('storm', { why });
+      swarm.analyze({}).catch((e: unknown) => hub.publish('cycle-failed', { error: String(e) }));
+    };
     const tick = (): void => {
       swarm.analyze({}).catch((e: unknown) => hub.publish('cycle-failed', { error: String(e) }));
     };

@@ -9,16 +9,8 @@ export function nginxAvailable(): boolean {
   return existsSync('/usr/sbin/nginx');
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address() as { port: number };
-      s.close(() => resolve(a.port));
-    });
-  });
-}
+export { freeLoopbackPort as freePort } from '../../src/util/net.js';
+import { freeLoopbackPort as freePort } from '../../src/util/net.js';
 
 export async function startNginx(): Promise<{ url: string; port: number; stop(): void }> {
   const dir = mkdtempSync(join(tmpdir(), 'tswarm-nginx-'));

@@ -7,18 +7,7 @@ import { startChaosApi, type ChaosApi } from './api.js';
 import { runExperiment, type Journal } from './experiment.js';
 import { testbedSuite, SUITE_SERVICES } from './testbed-suite.js';
 import type { MemoryStore } from '../store/store.js';
-
-async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address() as { port: number };
-      s.close(() => resolve(a.port));
-    });
-  });
-}
+import { freeLoopbackPort as freePort } from '../util/net.js';
 
 export interface SuiteRun {
   journals: Journal[];

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import type { ServiceSeries } from '../../algorithms/rca/metrics.js';
+import { appendPoint as put, type ServiceSeries } from '../../algorithms/rca/metrics.js';
 import type { ErrorEvent, LogRecord, Span } from '../../signals/model.js';
 
 export class CaseError extends Error {}
@@ -30,15 +30,6 @@ export interface RcaCase {
   spans?: Span[];
   logs?: LogRecord[];
   errors?: ErrorEvent[];
-}
-
-function put(series: ServiceSeries, service: string, indicator: string, t: number, v: number): void {
-  let inds = series.get(service);
-  if (!inds) series.set(service, (inds = new Map()));
-  let s = inds.get(indicator);
-  if (!s) inds.set(indicator, (s = { t: [], v: [] }));
-  s.t.push(t);
-  s.v.push(v);
 }
 
 function readCsv(file: string): Record<string, string>[] {

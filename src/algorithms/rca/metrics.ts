@@ -17,6 +17,16 @@ export interface Series {
 /** service → indicator name → series. */
 export type ServiceSeries = Map<string, Map<string, Series>>;
 
+/** Appends one point to a service's indicator series, creating both as needed. */
+export function appendPoint(series: ServiceSeries, service: string, indicator: string, t: number, v: number): void {
+  let inds = series.get(service);
+  if (!inds) series.set(service, (inds = new Map()));
+  let s = inds.get(indicator);
+  if (!s) inds.set(indicator, (s = { t: [], v: [] }));
+  s.t.push(t);
+  s.v.push(v);
+}
+
 export interface IndicatorScore {
   service: string;
   indicator: string;

@@ -10,16 +10,7 @@
  * Deploys (a new service.version appearing after the onset) are reported separately.
  */
 import type { ErrorEvent, LogRecord, Span } from '../../signals/model.js';
-import type { ServiceSeries } from './metrics.js';
-
-function put(series: ServiceSeries, service: string, indicator: string, t: number, v: number): void {
-  let inds = series.get(service);
-  if (!inds) series.set(service, (inds = new Map()));
-  let s = inds.get(indicator);
-  if (!s) inds.set(indicator, (s = { t: [], v: [] }));
-  s.t.push(t);
-  s.v.push(v);
-}
+import { appendPoint as put, type ServiceSeries } from './metrics.js';
 
 /** Errors a consumer raises when data it received has the wrong shape. */
 const CONSUMER_ERROR = /^(TypeError|ReferenceError|KeyError|AttributeError|NullPointerException|ClassCastException|SyntaxError|ValidationError)$/;

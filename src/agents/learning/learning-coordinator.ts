@@ -180,6 +180,35 @@ export const LEARNING_KIND = 'learning';
 export const SIGNAL_WEIGHTS_KIND = 'signal-weights';
 const CURSOR_KIND = 'learning-cursor';
 
+/**
+ * Automatic verdicts: a chaos experiment that broke the steady state by faulting service S reproduces an RCA
+ * hypothesis naming S (confirmed); one that faulted S and held contradicts an RCA that blamed S for a latency or
+ * outage (rejected). Each root-cause finding gets at most one automatic verdict.
+ */
+async function automaticVerdicts(store: MemoryStore, findings: readonly Finding[], nowUs: number, agentId: string): Promise<void> {
+  const chaos = findings.filter((f) => f.agentId === AGENT_IDS.chaosEngineer && f.subject.dependency);
+  if (!chaos.length) return;
+  const rcas = [...findings.filter((f) => f.kind === 'root-cause'), ...(await store.findings.list({ agentId: AGENT_IDS.rootCauseAnalyzer, limit: 200 }))];
+  const judged = new Set((await store.learning.verdicts({ findingIds: rcas.map((r) => r.id) })).filter((v) => v.automatic).map((v) => v.findingId));
+  for (const r of rcas) {
+    if (judged.has(r.id) || !r.subject.service) continue;
+    const exp = chaos.find((c) => c.subject.dependency === r.subject.service);
+    if (!exp) continue;
+    const broke = exp.kind === 'resilience-gap';
+    const faultType = String(r.data?.faultType ?? '');
+    if (!broke && !['latency', 'dependency-outage'].includes(faultType)) continue;
+    await store.learning.recordVerdict({
+      findingId: r.id,
+      verdict: broke ? 'confirmed' : 'rejected',
+      by: agentId,
+      reason: `chaos experiment ${exp.evidence.experiments?.[0] ?? ''} on ${r.subject.service} ${broke ? 'reproduced the user-facing failure' : 'held its steady state'}`,
+      atUs: nowUs,
+      automatic: true,
+    });
+    judged.add(r.id);
+  }
+}
+
 /** Verdicts recorded since the last synthesis (a cursor in the pattern store makes each count once). */
 async function newVerdicts(store: MemoryStore): Promise<Verdict[]> {
   const cursor = (await store.patterns.get<{ atUs: number; ids: string[] }>(CURSOR_KIND, 'verdicts'))?.value ?? { atUs: -1, ids: [] };
@@ -198,6 +227,7 @@ async function newVerdicts(store: MemoryStore): Promise<Verdict[]> {
  * whose findings carry per-source scores (`data.signalScores`), and reports what changed.
  */
 export async function synthesiseLearnings(store: MemoryStore, findings: readonly Finding[], nowUs: number, agentId: string): Promise<Finding[]> {
+  await automaticVerdicts(store, findings, nowUs, agentId);
   const verdicts = await newVerdicts(store);
   const previous = (await store.patterns.list<Learning>(LEARNING_KIND, { limit: 100_000 })).map((r) => r.value);
   const before = new Map(previous.map((l) => [l.key, l]));

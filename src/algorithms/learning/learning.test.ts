@@ -117,3 +117,23 @@ test('synthesis merges corroborating findings into one learning, strengthens it 
   assert.equal(l4[0]!.retired, false);
   assert.equal(l4[0]!.observations, 3);
 });
+
+test('a chaos experiment that reproduces the failure confirms the RCA hypothesis automatically', async () => {
+  const { openStore } = await import('../../store/open.js');
+  const { synthesiseLearnings } = await import('../../agents/learning/learning-coordinator.js');
+  const store = await openStore(':memory:');
+  try {
+    const rca = finding({ id: 'rca-1', agentId: 'qe-root-cause-analyzer', kind: 'root-cause', category: 'resilience-gaps', subject: { service: 'payment' }, data: { faultType: 'latency' } });
+    const gap = finding({ id: 'gap-1', subject: { service: 'checkout', dependency: 'payment' }, evidence: { experiments: ['E-1'] } });
+    await store.findings.upsert([rca, gap], 'c1');
+    await synthesiseLearnings(store, [rca, gap], 1, 'qe-learning-coordinator');
+    const [v] = await store.learning.verdicts({ findingIds: ['rca-1'] });
+    assert.equal(v?.verdict, 'confirmed');
+    assert.equal(v?.automatic, true);
+    assert.match(v!.reason!, /reproduced/);
+    await synthesiseLearnings(store, [rca, gap], 2, 'qe-learning-coordinator');
+    assert.equal((await store.learning.verdicts({ findingIds: ['rca-1'] })).length, 1, 'once only');
+  } finally {
+    await store.close();
+  }
+});

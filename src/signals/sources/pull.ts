@@ -6,7 +6,9 @@
 import { fileURLToPath } from 'node:url';
 import type { MemoryStore } from '../../store/store.js';
 
-export class SourceError extends Error {}
+import { SourceError } from './http.js';
+
+export { SourceError };
 
 export async function pullSource(url: string, store: MemoryStore): Promise<string> {
   let u: URL;
@@ -22,10 +24,9 @@ export async function pullSource(url: string, store: MemoryStore): Promise<strin
     return `${r.files} file(s): ${r.spans} spans, ${r.logs} logs, ${r.metrics} metric points, ${r.errors} errors`;
   }
   const known = ['prometheus', 'jaeger', 'loki', 'cloudwatch'];
-  if (known.includes(scheme)) {
-    const mod = await import(`./${scheme}.js`).catch(() => undefined) as { pull?: (u: URL, s: MemoryStore) => Promise<string> } | undefined;
-    if (!mod?.pull) throw new SourceError(`${scheme}:// source is not available in this version (${url})`);
-    return mod.pull(u, store);
-  }
+  if (scheme === 'prometheus') return (await import('./prometheus.js')).pull(u, store);
+  if (scheme === 'jaeger') return (await import('./jaeger.js')).pull(u, store);
+  if (scheme === 'loki') return (await import('./loki.js')).pull(u, store);
+  if (scheme === 'cloudwatch') throw new SourceError(`cloudwatch:// is not available in this version (${u.protocol}//${u.host})`);
   throw new SourceError(`unknown source scheme "${scheme}://" in ${url} (known: file, ${known.join(', ')})`);
 }

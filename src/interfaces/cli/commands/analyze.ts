@@ -1,6 +1,6 @@
 /** `tswarm analyze`: one cycle of the seed's flow over the stored telemetry; writes the reports. */
 import type { Command } from 'commander';
-import { addDbOption, printJson } from '../util.js';
+import { addDbOption, CliError, printJson } from '../util.js';
 
 export function register(program: Command): void {
   addDbOption(program.command('analyze').description('run the swarm once over the stored telemetry and write the feedback report (Markdown, HTML, JSON)'))
@@ -8,8 +8,25 @@ export function register(program: Command): void {
     .option('--out <dir>', 'report directory', './tswarm-report')
     .option('--repo <dir>', 'git repository for the defect predictor', '.')
     .option('--webhook <url>', 'also POST the JSON report here (HMAC-signed with env TSWARM_WEBHOOK_SECRET)')
+    .option('--metrics <url>', 'pull metrics first, e.g. prometheus://127.0.0.1:9090?match=http_server_duration_seconds_bucket&range=30m')
+    .option('--traces <url>', 'pull traces first, e.g. jaeger://127.0.0.1:16686?service=checkout&range=30m, or file://…')
+    .option('--logs <url>', 'pull logs first, e.g. loki://127.0.0.1:3100?query={app="shop"}&range=30m, or file://…')
     .option('--json', 'print the report JSON')
-    .action(async (o: { db: string; timeRange?: string; out: string; repo: string; webhook?: string; json?: boolean }) => {
+    .action(async (o: { db: string; timeRange?: string; out: string; repo: string; webhook?: string; json?: boolean; metrics?: string; traces?: string; logs?: string }) => {
+      const sources = [o.metrics, o.traces, o.logs].filter((x): x is string => Boolean(x));
+      if (sources.length) {
+        const { openOrCreateStore } = await import('../store-access.js');
+        const { pullSource, SourceError } = await import('../../../signals/sources/pull.js');
+        const s = await openOrCreateStore(o.db);
+        try {
+          for (const url of sources) process.stderr.write(`pulled ${await pullSource(url, s)}\n`);
+        } catch (e) {
+          if (e instanceof SourceError) throw new CliError(e.message, 2);
+          throw e;
+        } finally {
+          await s.close();
+        }
+      }
       const { openExistingStore } = await import('../store-access.js');
       const { createSwarm } = await import('../../../agents/feedback/fleet-commander.js');
       const { collectFigures } = await import('../../../feedback/collect-figures.js');

@@ -20,7 +20,12 @@ export class StoreUnavailableError extends Error {
 
 export async function openStore(location: string = DEFAULT_STORE, opts: OpenOptions = {}): Promise<MemoryStore> {
   if (/^postgres(ql)?:\/\//.test(location)) {
-    throw new StoreUnavailableError(`PostgreSQL memory (${location.replace(/\/\/[^@/]*@/, '//***@')}) is not available in this version yet; use a SQLite path`);
+    const { openPostgres } = await import('./postgres/index.js');
+    try {
+      return await openPostgres(location);
+    } catch (e) {
+      throw new StoreUnavailableError(`cannot open PostgreSQL memory ${location.replace(/\/\/[^@/]*@/, '//***@')}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
   const { openSqlite } = await import('./sqlite/index.js');
   if (location !== ':memory:') mkdirSync(dirname(resolve(location)), { recursive: true });

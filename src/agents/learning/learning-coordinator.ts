@@ -169,6 +169,34 @@ export class LearningCoordinator implements Agent {
         data: { services: map.services, edges: map.edges.map((e) => ({ source: e.source, target: e.target, calls: e.calls, errors: e.errors })) },
       });
     }
+    // Code intelligence: owners of the files errors point into (CODEOWNERS, else the top git authors).
+    const fileNodes = nodes.filter((n) => n.kind === 'file').map((n) => n.id.slice(5));
+    if (fileNodes.length) {
+      try {
+        const repo = String(task.params.repo ?? process.cwd());
+        const { readGitRepo } = await import('../detection/defect-history.js');
+        const { codeownersFor, ownersOf } = await import('./owners.js');
+        const { RepoIndex, repoFilesFrom } = await import('../detection/code-mapping.js');
+        const { commits } = await readGitRepo(repo);
+        const index = new RepoIndex(repoFilesFrom(commits));
+        const rules = codeownersFor(repo);
+        const ownerEdges: Parameters<typeof ctx.store.graph.upsertEdges>[0] = [];
+        const ownerNodes: Parameters<typeof ctx.store.graph.upsertNodes>[0] = [];
+        for (const f of fileNodes) {
+          const repoFile = index.lookup(f);
+          if (!repoFile) continue;
+          const o = ownersOf(repoFile, rules, commits);
+          for (const owner of o.owners) {
+            ownerNodes.push({ id: `owner:${owner}`, kind: 'owner', seenUs: nowUs });
+            ownerEdges.push({ source: nodeId.file(f), target: `owner:${owner}`, kind: 'owned-by', props: { source: o.source, repoFile }, seenUs: nowUs });
+          }
+        }
+        await ctx.store.graph.upsertNodes(ownerNodes);
+        await ctx.store.graph.upsertEdges(ownerEdges);
+      } catch (e) {
+        ctx.log.debug('no code owners', { error: String(e) });
+      }
+    }
     findings.push(...(await synthesiseLearnings(ctx.store, ctx.upstream, nowUs, this.id)));
     ctx.progress({ done: 3, total: 3 });
     return findings;

@@ -137,3 +137,12 @@ test('a chaos experiment that reproduces the failure confirms the RCA hypothesis
     await store.close();
   }
 });
+
+test('code owners: CODEOWNERS rules (last match wins), else the top git authors', async () => {
+  const { parseCodeowners, ownersOf } = await import('../../agents/learning/owners.js');
+  const rules = parseCodeowners('* @everyone\n/testbed/ @shop-team\n*.md @docs\n');
+  assert.deepEqual(ownersOf('testbed/service/defects.ts', rules, []), { owners: ['@shop-team'], source: 'CODEOWNERS' });
+  assert.deepEqual(ownersOf('README.md', rules, []).owners, ['@docs']);
+  const commits = [1, 2, 3].map((i) => ({ sha: String(i), time: i, author: i < 3 ? 'alice' : 'bob', parents: 1, message: 'x', files: [{ path: 'src/a.ts', added: 1, deleted: 0 }] }));
+  assert.deepEqual(ownersOf('src/a.ts', [], commits), { owners: ['alice', 'bob'], source: 'git' });
+});

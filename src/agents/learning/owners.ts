@@ -13,7 +13,7 @@ export function parseCodeowners(text: string): { pattern: RegExp; owners: string
     if (!line) continue;
     const [pat, ...owners] = line.split(/\s+/);
     if (!pat || !owners.length) continue;
-    let re = pat.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*').replace(/\?/g, '[^/]');
+    let re = pat.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '§§').replace(/\*/g, '[^/]*').replace(/§§/g, '.*').replace(/\?/g, '[^/]');
     re = pat.startsWith('/') ? `^${re.slice(1)}` : `(^|/)${re}`;
     re += pat.endsWith('/') ? '' : '($|/)';
     rules.push({ pattern: new RegExp(re), owners });

@@ -107,7 +107,14 @@ export class FleetCommander implements SwarmApi {
 
   constructor(
     readonly store: MemoryStore,
-    private readonly opts: { log?: Logger; hub?: { publish(type: string, data: unknown): void }; agents?: Partial<Record<AgentId, Agent>>; cycleDefaults?: Partial<CycleOptions> } = {},
+    private readonly opts: {
+      log?: Logger;
+      hub?: { publish(type: string, data: unknown): void };
+      agents?: Partial<Record<AgentId, Agent>>;
+      cycleDefaults?: Partial<CycleOptions>;
+      /** Run the detection, analysis and learning agents on `tswarm worker` processes (BullMQ on Redis). */
+      remote?: { agent(id: string, layer?: Agent['layer']): Agent };
+    } = {},
   ) {}
 
   private get log(): Logger {
@@ -231,6 +238,7 @@ export class FleetCommander implements SwarmApi {
       let disabledReason: string | undefined;
       if (s.agent === AGENT_IDS.fleetCommander) agent = new CommanderStep(() => [...results.values()]);
       else if (s.agent === AGENT_IDS.queenCoordinator) agent = queen;
+      else if (!agent && this.opts.remote) agent = this.opts.remote.agent(s.agent);
       else if (!agent) {
         const loaded = await loadAgent(s.agent);
         agent = loaded.agent;

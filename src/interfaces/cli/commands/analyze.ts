@@ -11,8 +11,9 @@ export function register(program: Command): void {
     .option('--metrics <url>', 'pull metrics first, e.g. prometheus://127.0.0.1:9090?match=http_server_duration_seconds_bucket&range=30m')
     .option('--traces <url>', 'pull traces first, e.g. jaeger://127.0.0.1:16686?service=checkout&range=30m, or file://…')
     .option('--logs <url>', 'pull logs first, e.g. loki://127.0.0.1:3100?query={app="shop"}&range=30m, or file://…')
+    .option('--redis <url>', 'run the agents on `tswarm worker` processes through this Redis (BullMQ)')
     .option('--json', 'print the report JSON')
-    .action(async (o: { db: string; timeRange?: string; out: string; repo: string; webhook?: string; json?: boolean; metrics?: string; traces?: string; logs?: string }) => {
+    .action(async (o: { db: string; timeRange?: string; out: string; repo: string; webhook?: string; json?: boolean; metrics?: string; traces?: string; logs?: string; redis?: string }) => {
       const sources = [o.metrics, o.traces, o.logs].filter((x): x is string => Boolean(x));
       if (sources.length) {
         const { openOrCreateStore } = await import('../store-access.js');
@@ -32,8 +33,9 @@ export function register(program: Command): void {
       const { collectFigures } = await import('../../../feedback/collect-figures.js');
       const { writeReports } = await import('../../../feedback/write-reports.js');
       const store = await openExistingStore(o.db);
+      const remote = o.redis ? new (await import('../../../fleet/distributed.js')).RemoteFleet(o.redis) : undefined;
       try {
-        const swarm = createSwarm(store);
+        const swarm = createSwarm(store, remote ? { remote } : {});
         const r = await swarm.runCycle({
           timeRange: o.timeRange,
           params: { 'qe-defect-predictor': { repo: o.repo } },
@@ -54,6 +56,7 @@ export function register(program: Command): void {
         for (const [cat, items] of Object.entries(r.report.sections)) if (items.length) process.stdout.write(`  ${cat}: ${items.slice(0, 3).map((i) => i.title).join(' | ')}\n`);
         process.stdout.write(`reports: ${paths.html}\n         ${paths.md}\n         ${paths.json}\n`);
       } finally {
+        await remote?.close();
         await store.close();
       }
     });

@@ -27,6 +27,6 @@ export async function pullSource(url: string, store: MemoryStore): Promise<strin
   if (scheme === 'prometheus') return (await import('./prometheus.js')).pull(u, store);
   if (scheme === 'jaeger') return (await import('./jaeger.js')).pull(u, store);
   if (scheme === 'loki') return (await import('./loki.js')).pull(u, store);
-  if (scheme === 'cloudwatch') throw new SourceError(`cloudwatch:// is not available in this version (${u.protocol}//${u.host})`);
+  if (scheme === 'cloudwatch') return (await import('./cloudwatch.js')).pull(u, store);
   throw new SourceError(`unknown source scheme "${scheme}://" in ${url} (known: file, ${known.join(', ')})`);
 }

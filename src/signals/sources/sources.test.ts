@@ -112,6 +112,18 @@ test('prometheus:// against a real Prometheus server: gauges and histograms turn
     assert.ok(p95.length > 0, 'p95 series from the histogram');
     const last = p95[p95.length - 1]! as { value: number };
     assert.ok(last.value > 0.1 && last.value <= 0.5, `p95 ≈ 0.4 s bucket: ${last.value}`);
+    // The seed's shape end to end: analyze pulling metrics from Prometheus, traces and logs from files.
+    const traceFile = join(dir.path, 'traces.jsonl');
+    const t = BigInt(Date.now()) * 1_000_000n;
+    writeFileSync(traceFile, JSON.stringify({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'cart' } }] }, scopeSpans: [{ spans: [{ traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', name: 'GET /cart', kind: 2, startTimeUnixNano: String(t - 1_000_000_000n), endTimeUnixNano: String(t - 990_000_000n) }] }] }] }) + '\n');
+    const logFile = join(dir.path, 'cart.log');
+    writeFileSync(logFile, `${new Date().toISOString()} INFO cart loaded\n`);
+    const db = join(dir.path, 'analyze.db');
+    const ok = await runCli(['analyze', '--db', db, '--out', join(dir.path, 'report'), '--metrics', `prometheus://127.0.0.1:${pport}?match=shop_queue_depth&range=2m&step=1`, '--traces', `file://${traceFile}`, '--logs', `file://${logFile}`], { timeoutMs: 120_000 });
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /pulled \d+ metric points/);
+    assert.match(ok.stderr, /pulled 1 file\(s\): 1 spans/);
+    assert.ok(existsSync(join(dir.path, 'report', 'report.html')));
     const bad = await runCli(['analyze', '--db', join(dir.path, 'm.db'), '--metrics', 'prometheus://127.0.0.1:1?match=up']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr.trim(), /^tswarm: prometheus:\/\/127\.0\.0\.1:1: unreachable/);
@@ -122,5 +134,40 @@ test('prometheus:// against a real Prometheus server: gauges and histograms turn
     target.close();
     await store.close();
     dir.cleanup();
+  }
+});
+
+test('cloudwatch:// pages through FilterLogEvents (AWS SDK v3 client) from a local endpoint speaking the JSON protocol', async () => {
+  const calls: { target: string; body: Record<string, unknown> }[] = [];
+  const now = Date.now();
+  const srv = http.createServer(async (req, res) => {
+    let body = '';
+    for await (const c of req) body += c;
+    const parsed = JSON.parse(body) as Record<string, unknown>;
+    calls.push({ target: String(req.headers['x-amz-target']), body: parsed });
+    const page = parsed.nextToken
+      ? { events: [{ logStreamName: 'cart/1', timestamp: now - 1000, message: 'ERROR TypeError: qty is undefined\n    at add (/app/src/cart.ts:12:7)', eventId: '2' }] }
+      : { events: [{ logStreamName: 'cart/1', timestamp: now - 2000, message: 'INFO cart loaded', eventId: '1' }], nextToken: 'page-2' };
+    res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(page));
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  const env = { ...process.env };
+  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'eu-west-1' });
+  const store = await openStore(':memory:');
+  try {
+    const msg = await pullSource(`cloudwatch://app-logs?endpoint=http://127.0.0.1:${port}&range=1h`, store);
+    assert.match(msg, /2 log events and 1 errors from 2 page\(s\)/);
+    assert.equal(calls[0]!.target, 'Logs_20140328.FilterLogEvents');
+    assert.equal(calls[0]!.body.logGroupName, 'app-logs');
+    assert.equal(calls[1]!.body.nextToken, 'page-2');
+    const logs = await store.telemetry.queryLogs({});
+    assert.deepEqual(logs.map((l) => l.service), ['cart', 'cart']);
+    assert.equal((await store.telemetry.queryErrors({}))[0]!.frames[0]!.file, '/app/src/cart.ts');
+    await assert.rejects(pullSource('cloudwatch://app-logs?endpoint=http://127.0.0.1:1&range=1h', store), (e: Error) => e instanceof SourceError && /cloudwatch:\/\/app-logs: unreachable/.test(e.message));
+  } finally {
+    process.env = env;
+    await store.close();
+    srv.close();
   }
 });

@@ -99,6 +99,11 @@ message ExportTraceServiceResponse { ExportTracePartialSuccess partial_success =
 message ExportMetricsServiceResponse { ExportMetricsPartialSuccess partial_success = 1; }
 message ExportLogsServiceResponse { ExportLogsPartialSuccess partial_success = 1; }
 message GoogleRpcStatus { int32 code = 1; string message = 2; }
+
+message PromWriteRequest { repeated PromTimeSeries timeseries = 1; }
+message PromTimeSeries { repeated PromLabel labels = 1; repeated PromSample samples = 2; }
+message PromLabel { string name = 1; string value = 2; }
+message PromSample { double value = 1; int64 timestamp = 2; }
 `;
 
 const root = protobuf.parse(PROTO, { keepCase: false }).root;
@@ -112,4 +117,6 @@ export const OTLP = {
   metricsResponse: t('ExportMetricsServiceResponse'),
   logsResponse: t('ExportLogsServiceResponse'),
   status: t('GoogleRpcStatus'),
+  /** Prometheus remote-write (prometheus/prompb WriteRequest, the fields we read). */
+  promWrite: t('PromWriteRequest'),
 };

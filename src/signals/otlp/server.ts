@@ -81,7 +81,8 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
 
   app.addHook('preParsing', async (req, _reply, payload) => {
     const enc = (req.headers['content-encoding'] ?? '').toLowerCase();
-    if (!enc || enc === 'identity') return payload;
+    // Snappy (Prometheus remote-write) is a block format: the route decompresses the whole body.
+    if (!enc || enc === 'identity' || enc === 'snappy') return payload;
     if (enc === 'gzip' || enc === 'deflate') {
       const out = enc === 'gzip' ? createGunzip() : createInflate();
       // Fastify checks Content-Length against the bytes received on the wire, which it reads from here.
@@ -178,6 +179,42 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       return reply.code(200).type('application/json').send(partial);
     });
   }
+
+  // Prometheus remote-write: snappy-compressed protobuf WriteRequest → gauge points (service from job).
+  app.post('/api/v1/write', async (req, reply) => {
+    counters.requests++;
+    if (!authorised(req.raw, opts.token)) return reply.code(401).send({ error: 'missing or wrong bearer token' });
+    const body = req.body as Buffer | undefined;
+    if (!Buffer.isBuffer(body)) return reply.code(400).send({ error: 'empty body' });
+    let points: import('../model.js').MetricPoint[];
+    try {
+      const { uncompress } = await import('snappyjs');
+      const raw = /snappy/i.test(String(req.headers['content-encoding'] ?? '')) ? Buffer.from(uncompress(body)) : body;
+      const wr = OTLP.promWrite.decode(raw) as unknown as { timeseries: { labels: { name: string; value: string }[]; samples: { value: number; timestamp: { low: number; high: number } | number }[] }[] };
+      points = [];
+      for (const ts of wr.timeseries ?? []) {
+        const labels = Object.fromEntries((ts.labels ?? []).map((l) => [l.name, l.value]));
+        const name = labels.__name__ ?? 'unnamed';
+        delete labels.__name__;
+        const service = labels.service_name ?? labels.service ?? labels.job ?? 'unknown_service';
+        for (const s of ts.samples ?? []) {
+          const ms = typeof s.timestamp === 'number' ? s.timestamp : (s.timestamp.high >>> 0) * 4294967296 + (s.timestamp.low >>> 0);
+          if (!Number.isFinite(s.value)) continue;
+          points.push({ type: 'gauge', name, service, value: s.value, attributes: labels, timeUs: ms * 1000, resource: { attributes: { 'service.name': service } } });
+        }
+      }
+    } catch (e) {
+      counters.rejectedRequests++;
+      return reply.code(400).send({ error: `malformed remote-write request: ${(e as Error).message}` });
+    }
+    try {
+      const r = await opts.store.telemetry.ingest({ spans: [], logs: [], metrics: points, errors: [] });
+      counters.metrics += r.metrics;
+    } catch (e) {
+      return reply.code(503).header('retry-after', '1').send({ error: `could not store the batch: ${(e as Error).message}` });
+    }
+    return reply.code(204).send();
+  });
 
   if (opts.setup) await opts.setup(app);
   await app.listen({ host: opts.host ?? '127.0.0.1', port: opts.port ?? 4318 });

@@ -92,7 +92,11 @@ test('prometheus:// against a real Prometheus server: gauges and histograms turn
   const tport = (target.address() as { port: number }).port;
   const dir = tempDir('prom');
   const pport = await freePort();
-  writeFileSync(join(dir.path, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: shop\n    static_configs:\n      - targets: ['127.0.0.1:${tport}']\n`);
+  // Prometheus also remote-writes what it scrapes to our receiver.
+  const rxStore = await openStore(':memory:');
+  const { startReceiver } = await import('../otlp/server.js');
+  const rx = await startReceiver({ port: 0, store: rxStore });
+  writeFileSync(join(dir.path, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nremote_write:\n  - url: ${rx.url}/api/v1/write\n    queue_config:\n      batch_send_deadline: 1s\nscrape_configs:\n  - job_name: shop\n    static_configs:\n      - targets: ['127.0.0.1:${tport}']\n`);
   const prom = spawn('/usr/bin/prometheus', [`--config.file=${join(dir.path, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir.path, 'data')}`, `--web.listen-address=127.0.0.1:${pport}`], { stdio: 'ignore' });
   const store = await openStore(':memory:');
   try {
@@ -124,6 +128,9 @@ test('prometheus:// against a real Prometheus server: gauges and histograms turn
     assert.match(ok.stderr, /pulled \d+ metric points/);
     assert.match(ok.stderr, /pulled 1 file\(s\): 1 spans/);
     assert.ok(existsSync(join(dir.path, 'report', 'report.html')));
+    for (let i = 0; i < 40 && !(await rxStore.telemetry.queryMetrics({ names: ['shop_queue_depth'] })).length; i++) await new Promise((res) => setTimeout(res, 500));
+    const written = await rxStore.telemetry.queryMetrics({ names: ['shop_queue_depth'] });
+    assert.ok(written.length > 0 && written.every((p) => p.service === 'cart' && p.attributes.job === 'shop' && p.type === 'gauge' && p.value === 7), 'remote-write from the real Prometheus arrives');
     const bad = await runCli(['analyze', '--db', join(dir.path, 'm.db'), '--metrics', 'prometheus://127.0.0.1:1?match=up']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr.trim(), /^tswarm: prometheus:\/\/127\.0\.0\.1:1: unreachable/);
@@ -131,6 +138,8 @@ test('prometheus:// against a real Prometheus server: gauges and histograms turn
   } finally {
     clearInterval(timer);
     prom.kill('SIGTERM');
+    await rx.close();
+    await rxStore.close();
     target.close();
     await store.close();
     dir.cleanup();

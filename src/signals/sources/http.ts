@@ -10,6 +10,9 @@ export class SourceError extends Error {}
 export interface SourceTarget {
   /** Display form without credentials. */
   display: string;
+  /** Minimum ms between requests (`rps=` in the URL): be gentle with shared backends. */
+  minIntervalMs: number;
+  lastRequestMs: number;
   base: string;
   headers: Record<string, string>;
   params: URLSearchParams;
@@ -27,7 +30,9 @@ export function sourceTarget(u: URL, defaultPort: number): SourceTarget {
   params.delete('token');
   params.delete('tls');
   const display = `${u.protocol}//${host}:${port}${u.pathname && u.pathname !== '/' ? u.pathname : ''}`;
-  return { display, base: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`, headers, params };
+  const rps = Number(params.get('rps') ?? 20);
+  params.delete('rps');
+  return { display, base: `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`, headers, params, minIntervalMs: rps > 0 ? 1000 / rps : 0, lastRequestMs: 0 };
 }
 
 /** GET JSON with a timeout and up to 3 attempts (backoff 250 ms, 500 ms) on network errors and 5xx. */
@@ -37,6 +42,9 @@ export async function getJson(t: SourceTarget, path: string, query: Record<strin
   const url = `${t.base}${path}?${qs}`;
   let last = '';
   for (let attempt = 1; attempt <= 3; attempt++) {
+    const wait = t.lastRequestMs + t.minIntervalMs - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    t.lastRequestMs = Date.now();
     try {
       const r = await request(url, { headers: t.headers, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
       const text = await r.body.text();

@@ -43,11 +43,20 @@ export async function pull(u: URL, store: MemoryStore): Promise<string> {
   // Page long ranges: at most 10,000 steps per request.
   const pageS = stepS * 10_000;
   const points: MetricPoint[] = [];
-  for (const { q, name } of queries) {
+  let partial: string | undefined;
+  outer: for (const { q, name } of queries) {
     for (let start = fromS; start < toS; start += pageS) {
       const end = Math.min(toS, start + pageS);
-      const r = (await getJson(t, '/api/v1/query_range', { query: q, start: String(start), end: String(end), step: String(stepS) })) as PromResponse<Matrix>;
-      if (r.status !== 'success') throw new SourceError(`${t.display}: ${r.error ?? 'query_range failed'}`);
+      let r: PromResponse<Matrix>;
+      try {
+        r = (await getJson(t, '/api/v1/query_range', { query: q, start: String(start), end: String(end), step: String(stepS) })) as PromResponse<Matrix>;
+        if (r.status !== 'success') throw new SourceError(`${t.display}: ${r.error ?? 'query_range failed'}`);
+      } catch (e) {
+        // What arrived before a failure is kept and the result says it is partial.
+        if (!points.length) throw e;
+        partial = (e as Error).message;
+        break outer;
+      }
       for (const s of r.data.result) {
         const service = serviceOf(s.metric);
         const attributes: Record<string, string> = {};
@@ -61,5 +70,5 @@ export async function pull(u: URL, store: MemoryStore): Promise<string> {
     }
   }
   for (let i = 0; i < points.length; i += 5000) await store.telemetry.ingest({ spans: [], logs: [], metrics: points.slice(i, i + 5000), errors: [] });
-  return `${points.length} metric points from ${queries.length} series queries (${t.display})`;
+  return `${points.length} metric points from ${queries.length} series queries (${t.display})${partial ? `; PARTIAL: ${partial}` : ''}`;
 }

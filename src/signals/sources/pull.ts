@@ -23,7 +23,9 @@ export async function pullSource(url: string, store: MemoryStore): Promise<strin
     const r = await ingestPaths([fileURLToPath(u)], store);
     return `${r.files} file(s): ${r.spans} spans, ${r.logs} logs, ${r.metrics} metric points, ${r.errors} errors`;
   }
-  const known = ['prometheus', 'jaeger', 'loki', 'cloudwatch'];
+  const known = ['prometheus', 'jaeger', 'loki', 'cloudwatch', 'otlp'];
+  // otlp:// names what the receiver already got: it is in memory, nothing to pull.
+  if (scheme === 'otlp') return `otlp:// — the receiver's telemetry is already in memory (${(await store.telemetry.stats()).reduce((a, s) => a + s.spans + s.logs + s.metrics, 0)} items)`;
   if (scheme === 'prometheus') return (await import('./prometheus.js')).pull(u, store);
   if (scheme === 'jaeger') return (await import('./jaeger.js')).pull(u, store);
   if (scheme === 'loki') return (await import('./loki.js')).pull(u, store);

@@ -14,7 +14,22 @@ export function register(program: Command): void {
     .option('--redis <url>', 'run the agents on `tswarm worker` processes through this Redis (BullMQ)')
     .option('--json', 'print the report JSON')
     .action(async (o: { db: string; timeRange?: string; out: string; repo: string; webhook?: string; json?: boolean; metrics?: string; traces?: string; logs?: string; redis?: string }) => {
-      const sources = [o.metrics, o.traces, o.logs].filter((x): x is string => Boolean(x));
+      let sources = [o.metrics, o.traces, o.logs].filter((x): x is string => Boolean(x));
+      if (!sources.length) {
+        // Or from the config file: tswarm.config.yaml / .json with `sources: [url, …]` (or {metrics, traces, logs}).
+        const { existsSync, readFileSync } = await import('node:fs');
+        const file = ['tswarm.config.yaml', 'tswarm.config.yml', 'tswarm.config.json'].find((f) => existsSync(f));
+        if (file) {
+          const YAML = await import('yaml');
+          let cfg: { sources?: string[] | Record<string, string> };
+          try {
+            cfg = YAML.parse(readFileSync(file, 'utf8')) as typeof cfg;
+          } catch (e) {
+            throw new CliError(`${file}: not valid YAML/JSON (${(e as Error).message})`, 2);
+          }
+          sources = Array.isArray(cfg?.sources) ? cfg.sources : Object.values(cfg?.sources ?? {});
+        }
+      }
       if (sources.length) {
         const { openOrCreateStore } = await import('../store-access.js');
         const { pullSource, SourceError } = await import('../../../signals/sources/pull.js');

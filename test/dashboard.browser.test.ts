@@ -32,6 +32,8 @@ test('dashboard: services, an incident with its RCA, a confirmed verdict stored;
     const errors: string[] = [];
     page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
     page.on('pageerror', (e) => errors.push(String(e)));
+    // Name the resource when the browser only says "Failed to load resource".
+    page.on('response', (r) => r.status() >= 400 && errors.push(`HTTP ${r.status()} ${new URL(r.url()).pathname}`));
     // Without the token the dashboard refuses; with ?token= it sets a cookie and cleans the URL.
     const denied = await page.goto(server.url + '/');
     assert.equal(denied?.status(), 401);

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { REPO_ROOT, runCli, tempDir } from './helpers/env.js';
 import type { FeedbackReport } from '../src/feedback/report.js';
 
@@ -51,6 +52,37 @@ test('tswarm demo finds the surprise fault, writes the four outputs with evidenc
     } finally {
       await client.close();
     }
+
+    // The same seed call over Streamable HTTP against the recorded incident.
+    const { runServer } = await import('../src/interfaces/http/serve.js');
+    const { freePort } = await import('./helpers/env.js');
+    const server = await runServer({ db: join(dir.path, 'memory.db'), host: '127.0.0.1', port: await freePort() });
+    const http = new Client({ name: 'e2e-http', version: '1.0.0' });
+    try {
+      await http.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
+      const rca = (await http.callTool({ name: 'root_cause_analyze', arguments: { incident: 'INC-456', symptoms: ['500 errors spike', 'latency increase'], timeRange: 'last 4 hours' } })) as { structuredContent?: { findings: { subject: { service: string } }[] } };
+      assert.equal(rca.structuredContent!.findings[0]!.subject.service, 'payment');
+    } finally {
+      await http.close();
+      await server.close();
+    }
+
+    // `tswarm analyze` over the recorded incident, twice: same top item, no duplicates, not new the second time.
+    const runs: FeedbackReport[] = [];
+    for (let i = 0; i < 2; i++) {
+      const a = await runCli(['analyze', '--db', join(dir.path, 'memory.db'), '--out', join(dir.path, `analyze-${i}`), '--json'], { timeoutMs: 120_000 });
+      assert.equal(a.code, 0, a.stderr.slice(-1000));
+      runs.push(JSON.parse(a.stdout) as FeedbackReport);
+    }
+    for (const rep of runs) {
+      const top = [...rep.sections['defect-patterns'], ...rep.sections['resilience-gaps']].sort((x, y) => y.score - x.score)[0]!;
+      assert.equal(top.kind, 'root-cause');
+      assert.equal(top.subject.service, 'payment');
+      const ids = Object.values(rep.sections).flat().map((x) => x.id);
+      assert.equal(new Set(ids).size, ids.length, 'no duplicate items');
+    }
+    const again = Object.values(runs[1]!.sections).flat().find((x) => x.kind === 'root-cause')!;
+    assert.equal(again.isNew, false, 'the second analysis recognises the root cause from the first');
   } finally {
     dir.cleanup();
   }

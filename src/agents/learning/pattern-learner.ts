@@ -196,7 +196,8 @@ export class PatternLearnerAgent implements Agent {
       };
       const rca = ctx.upstream.find((f) => f.kind === 'root-cause');
       if (rca) sig.rootCause = rca.subject.service ?? rca.title;
-      const past = (await store.patterns.list<IncidentSignature>('incident-signature', { limit: 5000 })).map((r) => r.value);
+      // An incident is not its own precedent: a signature from an overlapping window is this incident, seen before.
+      const past = (await store.patterns.list<IncidentSignature>('incident-signature', { limit: 5000 })).map((r) => r.value).filter((p) => p.id !== sig.id && p.atUs < window.fromUs);
       const matches = matchIncident(sig, past, { k: 3, minScore: Number(task.params.minMatchScore ?? 0.5) });
       if (matches.length > 0) {
         const best = matches[0];

@@ -42,10 +42,13 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       }
     }
     if (!authorised(req.raw, token)) {
-      if (path === '/') return reply.code(401).type('text/html').send('<!doctype html><title>telemetry-swarm</title><p>This dashboard needs the token: open <code>/?token=YOUR_TOKEN</code>.</p>');
+      if (path === '/') return reply.code(401).type('text/html').send('<!doctype html><title>telemetry-swarm</title><link rel="icon" href="data:,"><p>This dashboard needs the token: open <code>/?token=YOUR_TOKEN</code>.</p>');
       return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong bearer token' });
     }
   });
+
+  // Browsers ask for it on every page; an empty answer keeps their consoles clean.
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
 
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(dashboardHtml()));
 

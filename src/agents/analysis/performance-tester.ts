@@ -13,6 +13,7 @@ import { changePoints } from '../../algorithms/perf/changepoint.js';
 import { burnAlerts, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { Span } from '../../signals/model.js';
+import { RollupAccumulator } from '../../store/rollup.js';
 
 export interface ServicePerfSeries {
   service: string;
@@ -55,22 +56,9 @@ export function perfSeries(rollups: readonly Rollup[]): ServicePerfSeries[] {
 
 /** The store's rollup rule (server/consumer spans, or roots) at any bucket width. */
 export function rollupsFromSpans(spans: readonly Span[], bucketUs: number): Rollup[] {
-  const m = new Map<string, Rollup>();
-  for (const sp of spans) {
-    if (!(sp.kind === 2 || sp.kind === 5 || (!sp.parentSpanId && sp.kind !== 3 && sp.kind !== 4))) continue;
-    const start = Math.floor(sp.startUs / bucketUs) * bucketUs;
-    const k = `${sp.service}\u0000${sp.name}\u0000${start}`;
-    let r = m.get(k);
-    if (!r) m.set(k, (r = { service: sp.service, operation: sp.name, bucketStartUs: start, bucketUs, requests: 0, errors: 0, durationSumUs: 0, latencyBuckets: new Array<number>(ROLLUP_LATENCY_BOUNDS_US.length + 1).fill(0) }));
-    const d = Math.max(0, sp.endUs - sp.startUs);
-    r.requests++;
-    if (sp.status.code === 2) r.errors++;
-    r.durationSumUs += d;
-    let i = ROLLUP_LATENCY_BOUNDS_US.findIndex((b) => d <= b);
-    if (i < 0) i = ROLLUP_LATENCY_BOUNDS_US.length;
-    r.latencyBuckets[i]!++;
-  }
-  return [...m.values()];
+  const acc = new RollupAccumulator(bucketUs);
+  for (const sp of spans) acc.add(sp);
+  return acc.values();
 }
 
 /** The service.version that first appeared closest to `atUs` (not the oldest one seen: that is not a change). */

@@ -8,7 +8,6 @@ import type { Finding } from '../../fleet/contracts.js';
 import type { Attributes, ErrorEvent, LogRecord, MetricPoint, Resource, SignalBatch, Span } from '../../signals/model.js';
 import {
   AccessDeniedError,
-  ROLLUP_LATENCY_BOUNDS_US,
   type AuditEntry,
   type ErrorQuery,
   type FindingStore,
@@ -34,6 +33,7 @@ import {
   type Trajectory,
   type Verdict,
 } from '../store.js';
+import { RollupAccumulator } from '../rollup.js';
 
 // BIGINT columns hold microsecond times (< 2^53): numbers, not strings.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -134,25 +134,13 @@ class PgTelemetry implements TelemetryStore {
       };
       if (batch.spans.length) {
         const cols: unknown[][] = Array.from({ length: 11 }, () => []);
-        const roll = new Map<string, { service: string; op: string; start: number; req: number; err: number; dur: number; buckets: number[] }>();
+        const roll = new RollupAccumulator(this.bucketUs);
         for (const s of batch.spans) {
           const rest = { a: s.attributes, e: s.events, l: s.links, m: s.status.message, ts: s.traceState, f: s.flags, sc: s.scope, da: s.droppedAttributesCount, de: s.droppedEventsCount, dl: s.droppedLinksCount };
           const vals = [s.traceId, s.spanId, s.parentSpanId ?? null, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, await this.resourceId(client, s.resource), JSON.stringify(rest)];
           vals.forEach((v, i) => cols[i]!.push(v));
           stat(s.service, 'spans', s.startUs);
-          if (s.kind === 2 || s.kind === 5 || (!s.parentSpanId && s.kind !== 3 && s.kind !== 4)) {
-            const start = Math.floor(s.startUs / this.bucketUs) * this.bucketUs;
-            const k = `${s.service}\u0000${s.name}\u0000${start}`;
-            let r = roll.get(k);
-            if (!r) roll.set(k, (r = { service: s.service, op: s.name, start, req: 0, err: 0, dur: 0, buckets: new Array<number>(ROLLUP_LATENCY_BOUNDS_US.length + 1).fill(0) }));
-            const d = Math.max(0, s.endUs - s.startUs);
-            r.req++;
-            if (s.status.code === 2) r.err++;
-            r.dur += d;
-            let bi = ROLLUP_LATENCY_BOUNDS_US.findIndex((b) => d <= b);
-            if (bi < 0) bi = ROLLUP_LATENCY_BOUNDS_US.length;
-            r.buckets[bi]!++;
-          }
+          roll.add(s);
         }
         await client.query(
           'INSERT INTO spans SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::bigint[], $9::smallint[], $10::bigint[], $11::text[])',
@@ -161,7 +149,7 @@ class PgTelemetry implements TelemetryStore {
         for (const r of roll.values()) {
           await client.query(
             `INSERT INTO rollups AS r VALUES ($1,$2,$3,$4,$5,$6,$7,$8::bigint[]) ON CONFLICT (service, operation, bucket_start_us, bucket_us) DO UPDATE SET requests = r.requests + excluded.requests, errors = r.errors + excluded.errors, duration_sum_us = r.duration_sum_us + excluded.duration_sum_us, buckets = (SELECT array_agg(a + b ORDER BY i) FROM unnest(r.buckets, excluded.buckets) WITH ORDINALITY AS t(a, b, i))`,
-            [r.service, r.op, r.start, this.bucketUs, r.req, r.err, r.dur, r.buckets],
+            [r.service, r.operation, r.bucketStartUs, this.bucketUs, r.requests, r.errors, r.durationSumUs, r.latencyBuckets],
           );
         }
       }

@@ -19,7 +19,6 @@ import type {
   Span,
 } from '../../signals/model.js';
 import {
-  ROLLUP_LATENCY_BOUNDS_US,
   type ErrorQuery,
   type IngestResult,
   type LogQuery,
@@ -30,25 +29,13 @@ import {
   type TelemetryQuery,
   type TelemetryStore,
 } from '../store.js';
+import { RollupAccumulator } from '../rollup.js';
 
 export interface TelemetryOptions {
   /** Rollup bucket width. 10 s resolves a minute-long incident into several points. */
   rollupBucketUs?: number;
   /** Raw telemetry older than this (relative to the newest record ingested) is pruned automatically. */
   retentionUs?: number;
-}
-
-const LATENCY_BOUNDS = ROLLUP_LATENCY_BOUNDS_US;
-
-function latencyBucket(durUs: number): number {
-  let lo = 0;
-  let hi = LATENCY_BOUNDS.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (durUs <= LATENCY_BOUNDS[mid]!) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
 }
 
 function inList(col: string, n: number): string {
@@ -150,7 +137,7 @@ export class SqliteTelemetry implements TelemetryStore {
         if (t > s.last) s.last = t;
       } else stats.set(k, { n: 1, first: t, last: t });
     };
-    const roll = new Map<string, { service: string; op: string; start: number; req: number; err: number; dur: number; buckets: number[] }>();
+    const roll = new RollupAccumulator(this.bucketUs);
     const spanSt = this.st.span!;
     for (const s of batch.spans) {
       const rest: Record<string, unknown> = {};
@@ -166,18 +153,7 @@ export class SqliteTelemetry implements TelemetryStore {
       if (s.droppedLinksCount) rest.dl = s.droppedLinksCount;
       spanSt.run(s.traceId, s.spanId, s.parentSpanId ?? null, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, this.resourceId(s.resource), JSON.stringify(rest));
       stat(s.service, 'spans', s.startUs);
-      // Rollups count requests as the server/consumer side sees them (or root spans when nothing else exists).
-      if (s.kind === 2 || s.kind === 5 || (!s.parentSpanId && s.kind !== 3 && s.kind !== 4)) {
-        const start = Math.floor(s.startUs / this.bucketUs) * this.bucketUs;
-        const k = `${s.service}\u0000${s.name}\u0000${start}`;
-        let r = roll.get(k);
-        if (!r) roll.set(k, (r = { service: s.service, op: s.name, start, req: 0, err: 0, dur: 0, buckets: new Array<number>(LATENCY_BOUNDS.length + 1).fill(0) }));
-        const d = Math.max(0, s.endUs - s.startUs);
-        r.req++;
-        if (s.status.code === 2) r.err++;
-        r.dur += d;
-        r.buckets[latencyBucket(d)]!++;
-      }
+      roll.add(s);
     }
     const logSt = this.st.log!;
     for (const l of batch.logs) {
@@ -207,13 +183,13 @@ export class SqliteTelemetry implements TelemetryStore {
       stat(service, 'errors', timeUs);
     }
     for (const r of roll.values()) {
-      const cur = this.st.rollGet!.get(r.service, r.op, r.start, this.bucketUs) as { requests: number; errors: number; duration_sum_us: number; buckets: string } | undefined;
+      const cur = this.st.rollGet!.get(r.service, r.operation, r.bucketStartUs, this.bucketUs) as { requests: number; errors: number; duration_sum_us: number; buckets: string } | undefined;
       if (cur) {
         const b = JSON.parse(cur.buckets) as number[];
-        for (let i = 0; i < r.buckets.length; i++) b[i] = (b[i] ?? 0) + r.buckets[i]!;
-        this.st.rollUpd!.run(cur.requests + r.req, cur.errors + r.err, cur.duration_sum_us + r.dur, JSON.stringify(b), r.service, r.op, r.start, this.bucketUs);
+        for (let i = 0; i < r.latencyBuckets.length; i++) b[i] = (b[i] ?? 0) + r.latencyBuckets[i]!;
+        this.st.rollUpd!.run(cur.requests + r.requests, cur.errors + r.errors, cur.duration_sum_us + r.durationSumUs, JSON.stringify(b), r.service, r.operation, r.bucketStartUs, this.bucketUs);
       } else {
-        this.st.rollIns!.run(r.service, r.op, r.start, this.bucketUs, r.req, r.err, r.dur, JSON.stringify(r.buckets));
+        this.st.rollIns!.run(r.service, r.operation, r.bucketStartUs, this.bucketUs, r.requests, r.errors, r.durationSumUs, JSON.stringify(r.latencyBuckets));
       }
     }
     for (const [k, s] of stats) {

@@ -279,6 +279,7 @@ export class ChaosProxy {
     let transmit = 0;
     let pieces: Buffer[] = [chunk];
     let gap = 0;
+    let endAfter = false;
     for (const t of toxics) {
       if (t.type === 'latency') delay += Math.max(0, (t.attributes.latency ?? 0) + (Math.random() * 2 - 1) * (t.attributes.jitter ?? 0));
       // Bandwidth is a transmission time that queues behind the previous chunk (latency does not).
@@ -297,33 +298,37 @@ export class ChaosProxy {
       if (t.type === 'limit_data' && (t.attributes.bytes ?? 0) > 0) {
         const room = (t.attributes.bytes ?? 0) - link.bytes[stream];
         if (room <= 0) {
-          this.closeLink(link, true);
+          this.closeLink(link);
           return;
         }
-        if (chunk.length > room) {
-          pieces = [chunk.subarray(0, room)];
-          setTimeout(() => this.closeLink(link, true), delay + 1).unref();
+        if (chunk.length >= room) {
+          // Exactly `bytes` go through, then the connection closes (gracefully, so those bytes are not lost).
+          pieces = [Buffer.concat(pieces).subarray(0, room)];
+          endAfter = true;
         }
       }
     }
     link.bytes[stream] += chunk.length;
     if (delay === 0 && transmit === 0 && gap === 0 && link.nextAt[stream] <= now) {
       for (const p of pieces) to.write(p);
+      if (endAfter) this.closeLink(link);
       return;
     }
     // Keep order: each chunk leaves no earlier than the previous one of the same direction.
     let at = Math.max(now + delay, link.nextAt[stream]) + transmit;
-    for (const p of pieces) {
+    pieces.forEach((p, i) => {
       const wait = at - Date.now();
       link.pending[stream]++;
+      const last = i === pieces.length - 1;
       const send = (): void => {
         if (!link.closed && !to.destroyed) to.write(p);
+        if (last && endAfter) this.closeLink(link);
         if (--link.pending[stream] === 0) for (const f of link.drained[stream].splice(0)) f();
       };
       if (wait <= 0) send();
       else setTimeout(send, wait);
       at += gap;
-    }
+    });
     link.nextAt[stream] = at;
   }
 }

@@ -9,7 +9,7 @@
 
 export interface Threshold {
   expr: string;
-  metric: 'p' | 'avg' | 'min' | 'max' | 'med' | 'error_rate' | 'rate';
+  metric: 'p' | 'avg' | 'min' | 'max' | 'med' | 'error_rate' | 'rate' | 'checks';
   percentile?: number;
   /** Only requests of this endpoint name (k6 tag filter). */
   tag?: string;
@@ -20,8 +20,8 @@ export interface Threshold {
 export class ThresholdError extends Error {}
 
 export function parseThreshold(expr: string): Threshold {
-  const m = /^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|error_rate|rate)\s*(?:\{([^}]*)\})?\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(expr);
-  if (!m) throw new ThresholdError(`cannot read threshold "${expr}" (e.g. "p(95)<300", "error_rate<0.01", "rate>=900", "p(99){GET /api/cart}<500")`);
+  const m = /^\s*(p\((\d+(?:\.\d+)?)\)|avg|min|max|med|error_rate|rate|checks)\s*(?:\{([^}]*)\})?\s*(<=|>=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(expr);
+  if (!m) throw new ThresholdError(`cannot read threshold "${expr}" (e.g. "p(95)<300", "error_rate<0.01", "rate>=900", "p(99){GET /api/cart}<500", "checks>0.99")`);
   const metric = (m[1]!.startsWith('p(') ? 'p' : m[1]) as Threshold['metric'];
   return { expr: expr.trim(), metric, ...(m[2] ? { percentile: Number(m[2]) } : {}), ...(m[3] ? { tag: m[3].trim() } : {}), op: m[4] as Threshold['op'], value: Number(m[5]) };
 }

@@ -1,4 +1,5 @@
 /** Small helpers shared by CLI commands: errors with exit codes, common options, progress bars. */
+import { parseDurationMs as parseDuration } from '../../algorithms/time/duration.js';
 import type { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 
@@ -46,14 +47,13 @@ export function progressBar(enabled = process.stderr.isTTY === true): ProgressRe
   };
 }
 
-/** Parses durations like `500ms`, `10s`, `5m`, `2h`, `3d` into milliseconds. */
+/** Durations like `500ms`, `10s`, `5m` as milliseconds; a bad one is a usage error (exit 2). */
 export function parseDurationMs(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
-  if (!m) throw new CliError(`invalid duration "${text}" (use e.g. 500ms, 10s, 5m, 2h, 3d)`, 2);
-  const n = Number(m[1]);
-  const unit = m[2] ?? 's';
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[unit] ?? 1000;
-  return n * factor;
+  try {
+    return parseDuration(text);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
 }
 
 export function printJson(value: unknown): void {

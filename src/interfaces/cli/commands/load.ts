@@ -15,52 +15,56 @@ interface RunOpts {
   allow: string;
   json?: boolean;
   out?: string;
+  durationGiven?: boolean;
 }
 
 export function register(program: Command): void {
   const load = commandGroup(program, 'load', 'load testing with honest (coordinated-omission corrected) latency');
   load
     .command('run [scenario]')
-    .description('generate load: --rate N (open model) or --vus N (closed); scenario file (YAML/JSON) or --url')
+    .description('generate load: --rate N (open model) or --vus N (closed); scenario (YAML/JSON requests, or a k6-like .js/.ts module) or --url')
     .option('--url <url...>', 'target URL(s), round-robin (wrk-like one-URL form)')
     .option('--method <m>', 'HTTP method for --url', 'GET')
     .option('--body <json>', 'request body for --url')
     .option('--rate <n>', 'arrival rate per second (open model)')
     .option('--vus <n>', 'virtual users (closed model)')
-    .option('--duration <d>', 'how long', '10s')
+    .option('--duration <d>', 'how long (default: the scenario\'s, else 10s)', '10s')
     .option('--threshold <expr...>', 'k6-style thresholds, e.g. "p(95)<300" "error_rate<0.01"')
     .option('--connections <n>', 'connections per origin', '64')
     .option('--max-requests <n>', 'stop after this many requests')
     .option('--allow <hosts>', 'comma-separated target hosts allowed (default: loopback)', 'loopback')
     .option('--out <file>', 'write the JSON summary here')
     .option('--json', 'print the JSON summary')
-    .action(async (scenario: string | undefined, o: RunOpts) => {
+    .action(async (scenario: string | undefined, o: RunOpts, cmd: Command) => {
+      o.durationGiven = cmd.getOptionValueSource('duration') === 'cli';
       const { runLoad, LoadError } = await import('../../../load/generator.js');
+      const { loadScenario } = await import('../../../load/scenario.js');
       const { ThresholdError } = await import('../../../algorithms/load/analysis.js');
-      let spec: { requests: import('../../../load/generator.js').RequestSpec[]; model?: import('../../../load/generator.js').LoadModel; thresholds?: string[]; duration?: string } = { requests: [] };
+      let spec: Awaited<ReturnType<typeof loadScenario>> = { requests: [], thresholds: [] };
       if (scenario) {
-        const { readFileSync, existsSync } = await import('node:fs');
-        if (!existsSync(scenario)) throw new CliError(`${scenario}: no such file`, 2);
-        const YAML = await import('yaml');
         try {
-          spec = YAML.parse(readFileSync(scenario, 'utf8')) as typeof spec;
+          spec = await loadScenario(scenario);
         } catch (e) {
-          throw new CliError(`${scenario}: not valid YAML/JSON (${(e as Error).message})`, 2);
+          if (e instanceof LoadError) throw new CliError(e.message, 2);
+          throw e;
         }
-        if (!Array.isArray(spec.requests)) throw new CliError(`${scenario}: needs a "requests" list`, 2);
       }
-      for (const u of o.url ?? []) spec.requests.push({ url: u, method: o.method, ...(o.body ? { body: o.body } : {}) });
-      if (!spec.requests.length) throw new CliError('give a scenario file or --url', 2);
+      const requests = [...(spec.requests ?? [])];
+      for (const u of o.url ?? []) requests.push({ url: u, method: o.method, ...(o.body ? { body: o.body } : {}) });
+      if (!requests.length && !spec.script) throw new CliError('give a scenario file (YAML/JSON requests or a .js/.ts module) or --url', 2);
       const model = o.vus ? { type: 'closed' as const, vus: Number(o.vus) } : o.rate ? { type: 'open' as const, rate: Number(o.rate) } : (spec.model ?? { type: 'open' as const, rate: 100 });
+      const durationS = o.durationGiven || spec.duration === undefined ? parseDurationMs(o.duration) / 1000 : spec.duration;
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
       process.once('SIGTERM', () => ac.abort());
       try {
         const s = await runLoad({
-          requests: spec.requests,
+          requests,
+          ...(spec.script ? { script: spec.script } : {}),
+          ...(spec.data ? { data: spec.data } : {}),
           model,
-          duration: parseDurationMs(spec.duration ?? o.duration) / 1000,
-          thresholds: [...(spec.thresholds ?? []), ...(o.threshold ?? [])],
+          duration: durationS,
+          thresholds: [...spec.thresholds, ...(o.threshold ?? [])],
           connections: Number(o.connections),
           ...(o.maxRequests ? { maxRequests: Number(o.maxRequests) } : {}),
           allow: o.allow.split(','),
@@ -76,6 +80,7 @@ export function register(program: Command): void {
             `latency (ms${s.model === 'open' ? ', from intended send time' : ''}): p50 ${s.latency.p50.toFixed(2)}  p90 ${s.latency.p90.toFixed(2)}  p95 ${s.latency.p95.toFixed(2)}  p99 ${s.latency.p99.toFixed(2)}  max ${s.latency.max.toFixed(2)}`,
             `errors: ${s.errors} (${(100 * s.errorRate).toFixed(2)}%) ${Object.entries(s.errorsByKind).map(([k, v]) => `${k}: ${v}`).join(', ')}`,
             ...s.endpoints.map((e) => `  ${e.name}: ${e.requests} req, p95 ${e.p95.toFixed(2)} ms, ${e.errors} errors`),
+            ...Object.entries(s.checks).map(([n, c]) => `${c.fails ? '✗' : '✓'} check "${n}": ${c.passes}/${c.passes + c.fails}`),
             ...s.thresholds.map((t) => `${t.passed ? '✓' : '✗'} ${t.expr} (observed ${Number.isFinite(t.observed) ? t.observed.toFixed(3) : 'n/a'})`),
           ];
           process.stdout.write(lines.join('\n') + '\n');
@@ -87,16 +92,29 @@ export function register(program: Command): void {
       }
     });
   load
-    .command('capacity')
-    .description('step test with rising concurrency, Universal Scalability Law fit and saturation knee')
-    .requiredOption('--url <url>', 'target URL')
+    .command('capacity [scenario]')
+    .description('step test with rising concurrency, Universal Scalability Law fit and saturation knee (scenario file or --url)')
+    .option('--url <url>', 'target URL')
     .option('--levels <list>', 'concurrency levels', '1,2,4,8,16,32')
     .option('--step <d>', 'duration of each level', '5s')
     .option('--allow <hosts>', 'comma-separated target hosts allowed', 'loopback')
     .option('--json', 'print JSON')
-    .action(async (o: { url: string; levels: string; step: string; allow: string; json?: boolean }) => {
+    .action(async (scenario: string | undefined, o: { url?: string; levels: string; step: string; allow: string; json?: boolean }) => {
       const { capacityTest } = await import('../../../load/capacity.js');
-      const r = await capacityTest([{ url: o.url }], { levels: o.levels.split(',').map(Number), stepS: parseDurationMs(o.step) / 1000, allow: o.allow.split(','), onStep: (n, s) => process.stderr.write(`${n} concurrent: ${(s.requests / s.durationS).toFixed(0)}/s, p95 ${s.latency.p95.toFixed(1)} ms\n`) });
+      const { loadScenario } = await import('../../../load/scenario.js');
+      const { LoadError } = await import('../../../load/generator.js');
+      let spec: Awaited<ReturnType<typeof loadScenario>> = { requests: [], thresholds: [] };
+      try {
+        if (scenario) spec = await loadScenario(scenario);
+      } catch (e) {
+        if (e instanceof LoadError) throw new CliError(e.message, 2);
+        throw e;
+      }
+      const requests = [...(spec.requests ?? []), ...(o.url ? [{ url: o.url }] : [])];
+      if (!requests.length && !spec.script) throw new CliError('give a scenario file or --url', 2);
+      const r = await capacityTest(requests, {
+        ...(spec.script ? { script: spec.script } : {}),
+        ...(spec.data ? { data: spec.data } : {}), levels: o.levels.split(',').map(Number), stepS: parseDurationMs(o.step) / 1000, allow: o.allow.split(','), onStep: (n, s) => process.stderr.write(`${n} concurrent: ${(s.requests / s.durationS).toFixed(0)}/s, p95 ${s.latency.p95.toFixed(1)} ms\n`) });
       if (o.json) return printJson(r);
       if (r.usl) process.stdout.write(`USL: σ ${r.usl.sigma.toFixed(4)} (contention), κ ${r.usl.kappa.toFixed(5)} (coherency), λ ${r.usl.lambda.toFixed(1)}/s; peak ${r.usl.peakThroughput.toFixed(0)}/s at ${Number.isFinite(r.usl.peakConcurrency) ? r.usl.peakConcurrency.toFixed(1) : '∞'} concurrent (R² ${r.usl.r2.toFixed(3)})\n`);
       process.stdout.write(r.knee ? `knee at ${r.knee.n} concurrent: ${r.knee.reason}\n` : 'no knee within the tested levels\n');

@@ -7,6 +7,7 @@
  * enforced, targets must be on the allow-list, and an AbortSignal stops it gracefully with a summary.
  */
 import { Pool } from 'undici';
+import { RawPool, serializeRequest } from './raw-http.js';
 import hdr from 'hdr-histogram-js';
 import { hostAllowed } from '../chaos/proxy.js';
 import { parseThreshold, thresholdPasses, type Threshold } from '../algorithms/load/analysis.js';
@@ -81,6 +82,8 @@ export interface LoadOptions {
   maxRequests?: number;
   connections?: number;
   timeoutMs?: number;
+  /** `raw` (default for plain-HTTP request lists): the pre-serialised fast path; `undici` for everything. */
+  engine?: 'raw' | 'undici';
   thresholds?: string[];
   allow?: string[];
   signal?: AbortSignal;
@@ -175,6 +178,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     return { pool, url: u };
   };
   for (const r of specs) poolFor(r.url);
+  const useRaw = !o.script && o.engine !== 'undici' && specs.every((r) => r.url.startsWith('http:'));
+  const rawPools = new Map<string, RawPool>();
+  const rawPoolFor = (u: URL): RawPool => {
+    let p = rawPools.get(u.origin);
+    if (!p) rawPools.set(u.origin, (p = new RawPool(u.hostname.replace(/^\[|\]$/g, ''), Number(u.port || 80), connections, timeoutMs)));
+    return p;
+  };
   const maxDurationS = Math.min(o.maxDurationS ?? 600, 3600);
   const stages = o.model.stages;
   const durationS = Math.min(maxDurationS, stages?.length ? stagesDuration(stages) : (o.duration ?? 10));
@@ -223,6 +233,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     body?: string;
     ep: Endpoint;
     expectStatus?: number[];
+    raw?: { pool: RawPool; bytes: Buffer; isHead: boolean };
   }
   const prepare = (spec: RequestSpec): Prepared => {
     const { pool, url } = poolFor(spec.url);
@@ -236,8 +247,13 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
       ...(spec.expectStatus ? { expectStatus: spec.expectStatus } : {}),
     };
   };
+  const prepareRaw = (spec: RequestSpec): Prepared => {
+    const pr = prepare(spec);
+    const url = new URL(spec.url);
+    return { ...pr, raw: { pool: rawPoolFor(url), bytes: serializeRequest(pr.method, url, pr.headers, pr.body), isHead: pr.method === 'HEAD' } };
+  };
   // Everything per request that does not change is prepared once: the hot loop only sends and records.
-  const prepared = specs.map(prepare);
+  const prepared = specs.map(useRaw ? prepareRaw : prepare);
 
   const record = (pr: Prepared, intended: number, sentAt: number, kind: string | undefined): void => {
     const end = performance.now();
@@ -271,6 +287,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     sent++;
     flight(1);
     const sentAt = performance.now();
+    const raw = keepBody ? undefined : pr.raw;
+    if (raw) return new Promise((resolve) => sendRaw(pr, raw, intended, sentAt, resolve));
     return new Promise((resolve) => {
       let status = 0;
       let headers: Record<string, string | string[] | undefined> = {};
@@ -303,6 +321,20 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
         },
       );
     });
+  };
+
+  /** The raw path without a promise: the open model fires these by the ten thousand per second. */
+  const sendRaw = (pr: Prepared, raw: NonNullable<Prepared['raw']>, intended: number, sentAt: number, cb?: (r: { status: number; headers: Record<string, string | string[] | undefined>; kind?: string }) => void): void => {
+    raw.pool.request(raw.bytes, raw.isHead, (r) => {
+      const kind = r.error ?? ((pr.expectStatus ? pr.expectStatus.includes(r.status) : r.status < 400) ? undefined : `status ${r.status}`);
+      record(pr, intended, sentAt, kind);
+      cb?.({ status: r.status, headers: {}, ...(kind ? { kind } : {}) });
+    });
+  };
+  const fireRaw = (pr: Prepared, intended: number): void => {
+    sent++;
+    flight(1);
+    sendRaw(pr, pr.raw!, intended, performance.now());
   };
 
   const pending = new Set<Promise<void>>();
@@ -424,7 +456,10 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
       }
       while (!nextT.done && nextT.value <= performance.now() - t0 + 1 && budgetLeft()) {
         if (inFlight >= maxInFlight) dropped++;
-        else track(iterate(arrivals++, t0 + nextT.value).then(() => undefined));
+        else if (useRaw) {
+          arrivals++;
+          fireRaw(prepared[rr++ % prepared.length]!, t0 + nextT.value);
+        } else track(iterate(arrivals++, t0 + nextT.value).then(() => undefined));
         nextT = it.next();
       }
       // Yield to the event loop so responses are processed while we keep the schedule.
@@ -451,12 +486,15 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
   let drainTimer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.allSettled([...pending]), new Promise((r) => (drainTimer = setTimeout(r, timeoutMs + 1000)))]);
   clearTimeout(drainTimer);
+  // Requests fired without a promise (the raw open model) drain here; the pool's own timeout bounds the wait.
+  for (const until = performance.now() + timeoutMs + 1000; inFlight > 0 && performance.now() < until; ) await new Promise((r) => setTimeout(r, 5));
   clearInterval(progressTimer);
   clearTimeout(hardStop);
   o.signal?.removeEventListener('abort', onAbort);
   flight(0);
   const elapsed = (performance.now() - t0) / 1000;
   await Promise.all([...origins.values()].map((p) => p.close().catch(() => undefined)));
+  for (const p of rawPools.values()) p.close();
   if (fatal) throw fatal instanceof LoadError ? fatal : new LoadError(fatal.message);
   const ms = (h: hdr.Histogram, q: number): number => (h.totalCount ? h.getValueAtPercentile(q) / 1000 : 0);
   const activeS = o.model.type === 'open' ? Math.min(elapsed, durationS) : elapsed;

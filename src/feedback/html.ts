@@ -244,3 +244,20 @@ ${sections}
 </body></html>
 `;
 }
+
+/** A standalone page of figures (load-test and capacity reports) drawn with the same code as the main report. */
+export function renderFiguresPage(title: string, introHtml: string, figures: Figure[]): string {
+  const { js, css } = uplot();
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${esc(title)}</title><link rel="icon" href="data:,"><style>${css}</style><style>${CSS}</style></head>
+<body>
+<h1>${esc(title)}</h1>
+${introHtml}
+${figures.map(renderFigure).join('\n')}
+<script type="application/json" id="figures">${scriptJson(figures)}</script>
+<script>${js}</script>
+<script>${CLIENT}</script>
+</body></html>
+`;
+}

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runLoad } from './generator.js';
 import { thresholdsFrom, loadScenario } from './scenario.js';
@@ -67,7 +67,8 @@ test('a TypeScript scenario module runs through `tswarm load run`: requests, che
   try {
     const file = join(dir.path, 'shop.ts');
     writeFileSync(file, SCENARIO(srv.url));
-    const r = await runCli(['load', 'run', file, '--json']);
+    const html = join(dir.path, 'load.html');
+    const r = await runCli(['load', 'run', file, '--json', '--html', html]);
     assert.equal(r.code, 0, r.stderr);
     const s = JSON.parse(r.stdout) as { model: string; iterations: number; requests: number; endpoints: { name: string; requests: number }[]; checks: Record<string, { passes: number; fails: number }>; thresholds: { expr: string; passed: boolean }[]; durationS: number };
     assert.equal(s.model, 'closed');
@@ -80,6 +81,14 @@ test('a TypeScript scenario module runs through `tswarm load run`: requests, che
     assert.ok(s.checks['cart is 200']!.passes >= 20);
     assert.deepEqual(s.thresholds.map((t) => t.expr), ['p(95)<1000', 'error_rate<0.01', 'checks>0.99']);
     assert.ok(s.thresholds.every((t) => t.passed));
+    // The HTML report draws throughput and latency over time from the run's own timeline.
+    const page = readFileSync(html, 'utf8');
+    assert.match(page, /data-figure="load-throughput"/);
+    assert.match(page, /data-figure="load-latency"/);
+    const figs = JSON.parse(/<script type="application\/json" id="figures">([\s\S]*?)<\/script>/.exec(page)![1]!) as { id: string; series?: { points: [number, number][] }[] }[];
+    const perSecond = figs.find((f) => f.id === 'load-throughput')!.series![0]!.points;
+    assert.equal(perSecond.reduce((a, p) => a + p[1], 0), s.requests, 'the throughput plot accounts for every request');
+    assert.match(page, /cart belongs to the user/);
     // Per-VU data: VUs 0 and 2 log in as ann, 1 and 3 as bob.
     assert.ok((srv.seen.get('ann') ?? 0) > 5 && (srv.seen.get('bob') ?? 0) > 5, JSON.stringify([...srv.seen]));
   } finally {

@@ -15,6 +15,7 @@ interface RunOpts {
   allow: string;
   json?: boolean;
   out?: string;
+  html?: string;
   durationGiven?: boolean;
 }
 
@@ -34,6 +35,7 @@ export function register(program: Command): void {
     .option('--max-requests <n>', 'stop after this many requests')
     .option('--allow <hosts>', 'comma-separated target hosts allowed (default: loopback)', 'loopback')
     .option('--out <file>', 'write the JSON summary here')
+    .option('--html <file>', 'write an HTML report (throughput and latency over time, endpoints, thresholds)')
     .option('--json', 'print the JSON summary')
     .action(async (scenario: string | undefined, o: RunOpts, cmd: Command) => {
       o.durationGiven = cmd.getOptionValueSource('duration') === 'cli';
@@ -73,6 +75,7 @@ export function register(program: Command): void {
         });
         if (process.stderr.isTTY && !o.json) process.stderr.write('\n');
         if (o.out) (await import('node:fs')).writeFileSync(o.out, JSON.stringify(s, null, 2));
+        if (o.html) (await import('node:fs')).writeFileSync(o.html, (await import('../../../load/report.js')).loadHtml(s));
         if (o.json) printJson(s);
         else {
           const lines = [

@@ -224,12 +224,7 @@ export class ChaosProxy {
     const up = this.active(link, 'upstream');
     const httpError = [...down, ...up].find((t) => t.type === 'http_error' && Math.random() < (t.attributes.rate ?? 1));
     if (httpError) {
-      client.once('data', () => {
-        const status = Math.round(httpError.attributes.status ?? 503);
-        const body = `fault injected by tswarm chaos proxy (${httpError.name})`;
-        client.end(`HTTP/1.1 ${status} Injected Fault\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\nx-tswarm-fault: ${httpError.name}\r\n\r\n${body}`);
-        this.links.delete(link);
-      });
+      client.once('data', () => this.answerError(link, httpError));
       return;
     }
     const reset = [...down, ...up].find((t) => t.type === 'reset_peer');
@@ -256,8 +251,25 @@ export class ChaosProxy {
     pump(server, client, 'downstream');
   }
 
+  /** An HTTP error response instead of the upstream's, then the connection closes (the upstream never sees it). */
+  private answerError(link: Link, t: Toxic): void {
+    if (link.closed) return;
+    link.closed = true;
+    const status = Math.round(t.attributes.status ?? 503);
+    const body = `fault injected by tswarm chaos proxy (${t.name})`;
+    link.client.end(`HTTP/1.1 ${status} Injected Fault\r\ncontent-type: text/plain\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\nx-tswarm-fault: ${t.name}\r\n\r\n${body}`);
+    link.server?.destroy();
+    this.links.delete(link);
+  }
+
   private forward(link: Link, to: net.Socket, stream: Stream, chunk: Buffer): void {
     if (link.closed) return;
+    if (stream === 'upstream' && this.toxics.size) {
+      // Also on kept-alive connections opened before the toxic was added (as in Toxiproxy): the next request
+      // on them gets the error.
+      const httpError = [...this.active(link, 'downstream'), ...this.active(link, 'upstream')].find((t) => t.type === 'http_error' && Math.random() < (t.attributes.rate ?? 1));
+      if (httpError) return this.answerError(link, httpError);
+    }
     const toxics = this.active(link, stream);
     const now = Date.now();
     for (const t of toxics) {

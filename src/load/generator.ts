@@ -82,6 +82,8 @@ export interface LoadOptions {
   maxRequests?: number;
   connections?: number;
   timeoutMs?: number;
+  /** Phase boundaries in seconds from the start (e.g. fault on / off): the summary gets per-phase latency and errors. */
+  phaseBoundsS?: number[];
   /** `raw` (default for plain-HTTP request lists): the pre-serialised fast path; `undici` for everything. */
   engine?: 'raw' | 'undici';
   thresholds?: string[];
@@ -100,6 +102,17 @@ export interface EndpointStats {
   p99: number;
   max: number;
   mean: number;
+}
+
+export interface PhaseStats {
+  fromS: number;
+  toS: number;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  p50: number;
+  p95: number;
+  p99: number;
 }
 
 export interface LoadSummary {
@@ -121,6 +134,8 @@ export interface LoadSummary {
   endpoints: EndpointStats[];
   timeline: { t: number; requests: number; errors: number; p95: number }[];
   meanInFlight: number;
+  /** Per phase (see `phaseBoundsS`), by intended send time. */
+  phases?: PhaseStats[];
   /** k6-style checks from scenario scripts: passes and fails per check name. */
   checks: Record<string, { passes: number; fails: number }>;
   thresholds: { expr: string; observed: number; passed: boolean }[];
@@ -201,6 +216,8 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     if (!ep) per.set(name, (ep = { h: newHist(), requests: 0, errors: 0 }));
     return ep;
   };
+  const bounds = [...(o.phaseBoundsS ?? [])].sort((a, b) => a - b);
+  const phases = bounds.length ? Array.from({ length: bounds.length + 1 }, () => ({ h: newHist(), requests: 0, errors: 0 })) : [];
   const errorsByKind: Record<string, number> = {};
   const checks: Record<string, { passes: number; fails: number }> = {};
   const timeline = new Map<number, { requests: number; errors: number; h: hdr.Histogram }>();
@@ -270,7 +287,17 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     if (!tl) timeline.set(sec, (tl = { requests: 0, errors: 0, h: newHist() }));
     tl.requests++;
     tl.h.recordValue(latUs);
+    let ph: (typeof phases)[number] | undefined;
+    if (phases.length) {
+      const at = (intended - t0) / 1000;
+      let i = 0;
+      while (i < bounds.length && at >= bounds[i]!) i++;
+      ph = phases[i]!;
+      ph.requests++;
+      ph.h.recordValue(latUs);
+    }
     if (kind) {
+      if (ph) ph.errors++;
       errors++;
       pr.ep.errors++;
       tl.errors++;
@@ -515,6 +542,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
     endpoints: [...per.entries()].map(([name, e]) => ({ name, requests: e.requests, errors: e.errors, p50: ms(e.h, 50), p90: ms(e.h, 90), p95: ms(e.h, 95), p99: ms(e.h, 99), max: e.h.maxValue / 1000, mean: e.h.mean / 1000 })),
     timeline: [...timeline.entries()].sort((a, b) => a[0] - b[0]).map(([t, x]) => ({ t, requests: x.requests, errors: x.errors, p95: ms(x.h, 95) })),
     meanInFlight: inFlightArea / Math.max(1, (performance.now() - t0)),
+    ...(phases.length ? { phases: phases.map((p, i) => ({ fromS: i ? bounds[i - 1]! : 0, toS: i < bounds.length ? bounds[i]! : durationS, requests: p.requests, errors: p.errors, errorRate: p.requests ? p.errors / p.requests : 0, p50: ms(p.h, 50), p95: ms(p.h, 95), p99: ms(p.h, 99) })) } : {}),
     checks,
     thresholds: [],
     passed: true,

@@ -9,6 +9,7 @@ import type { Agent, AgentContext, AgentTask, Finding } from '../../fleet/contra
 import { AGENT_IDS } from '../../fleet/contracts.js';
 import { runLoad, type LoadSummary } from '../../load/generator.js';
 import { capacityTest, type CapacityResult } from '../../load/capacity.js';
+import { loadUnderFault, toxiproxyHooks, type UnderFaultResult } from '../../load/under-fault.js';
 import { parseDurationMs } from '../../algorithms/time/duration.js';
 
 export const LOAD_RUN_KIND = 'load-run';
@@ -19,6 +20,8 @@ export interface LoadRunRecord {
   atUs: number;
   summary?: LoadSummary;
   capacity?: CapacityResult;
+  /** Load under fault: the same load before, during and after a fault. */
+  underFault?: Omit<UnderFaultResult, 'summary'> & { phases: NonNullable<LoadSummary['phases']> };
 }
 
 const hash = (...p: string[]): string => createHash('sha256').update(p.join('\u0000')).digest('hex').slice(0, 12);
@@ -43,8 +46,31 @@ export function findingsFromRun(run: LoadRunRecord, previous: LoadRunRecord | un
       data: { usl: u, steps: run.capacity.steps, knee: run.capacity.knee },
     });
   }
+  const uf = run.underFault;
+  if (uf) {
+    const v = uf.verdict;
+    const d = uf.phases[1]!;
+    out.push({
+      id: `load-under-fault-${hash(run.target, uf.fault.label)}`,
+      agentId,
+      kind: uf.injected ? (v.gap ? 'resilience-gap' : 'resilience-held') : 'not-executed',
+      category: 'resilience-gaps',
+      title: !uf.injected
+        ? `${run.target}: load under fault (${uf.fault.label}) not executed — the fault was never injected`
+        : v.gap
+          ? `${run.target} under ${uf.fault.label}: p95 ${d.p95.toFixed(0)} ms (×${v.p95Inflation.toFixed(1)}), errors ${(100 * d.errorRate).toFixed(1)}%, error budget burned ${v.budgetBurn.toFixed(1)}× — ${v.mechanism ?? 'SLO broken'}`
+          : `${run.target} held its SLO under ${uf.fault.label}: p95 ${d.p95.toFixed(0)} ms, errors ${(100 * d.errorRate).toFixed(2)}%`,
+      severity: uf.injected ? v.severity : 'info',
+      confidence: uf.injected ? 0.9 : 0.2,
+      subject,
+      evidence: { loadRuns: [run.id], chain: v.chain },
+      basis: uf.injected ? 'measured' : 'inferred',
+      createdUs: nowUs,
+      data: { verdict: v, phases: uf.phases, fault: uf.fault },
+    });
+  }
   const s = run.summary;
-  if (s) {
+  if (s && !uf) {
     for (const t of s.thresholds.filter((x) => !x.passed)) {
       out.push({ id: `load-threshold-${hash(run.target, t.expr)}`, agentId, kind: 'threshold-failed', category: 'performance-insights', title: `${run.target}: threshold ${t.expr} failed (observed ${t.observed.toFixed(3)})`, severity: 'medium', confidence: 0.95, subject, evidence: { loadRuns: [run.id], chain: [`${s.requests} requests at ${s.achievedRate.toFixed(0)}/s; p95 ${s.latency.p95.toFixed(1)} ms, errors ${(100 * s.errorRate).toFixed(2)}%`] }, basis: 'measured', createdUs: nowUs, data: { summary: s } });
     }
@@ -67,7 +93,22 @@ export class LoadTester implements Agent {
     if (target) {
       const allow = (task.params.allow as string[] | undefined) ?? ['loopback'];
       const record: LoadRunRecord = { id: `L-${hash(target, String(now))}`, target, atUs: now };
-      if (task.params.capacity) {
+      const uf = task.params.underFault as { toxiproxy: string; proxy: string; toxic: { type: string; attributes?: Record<string, number> }; rate?: number; baselineS?: number; faultS?: number; recoveryS?: number; slo?: { p95Ms: number; errorRate: number } } | undefined;
+      if (uf) {
+        const r = await loadUnderFault({
+          requests: [{ url: target }],
+          rate: uf.rate ?? 50,
+          baselineS: uf.baselineS ?? 5,
+          faultS: uf.faultS ?? 10,
+          recoveryS: uf.recoveryS ?? 5,
+          slo: uf.slo ?? { p95Ms: 300, errorRate: 0.01 },
+          hooks: toxiproxyHooks(uf.toxiproxy, uf.proxy, uf.toxic, allow),
+          allow,
+          signal: ctx.signal,
+          onEvent: (e) => ctx.progress({ done: 0, message: e }),
+        });
+        record.underFault = { verdict: r.verdict, fault: r.fault, injected: r.injected, phases: r.summary.phases! };
+      } else if (task.params.capacity) {
         record.capacity = await capacityTest([{ url: target }], { levels: (task.params.levels as number[] | undefined) ?? [1, 2, 4, 8, 16], stepS: Number(task.params.stepS ?? 3), allow, signal: ctx.signal, onStep: (n) => ctx.progress({ done: n, message: `${n} concurrent` }) });
       } else {
         const rate = task.params.rate as number | undefined;

@@ -95,6 +95,55 @@ export function register(program: Command): void {
       }
     });
   load
+    .command('under-fault')
+    .description('steady load before, during and after a fault added through a Toxiproxy-compatible API; SLO and error-budget verdict')
+    .requiredOption('--url <url>', 'target URL (the user-facing endpoint)')
+    .requiredOption('--proxy <name>', 'proxy (in front of the dependency) to add the toxic to')
+    .option('--toxiproxy <url>', 'Toxiproxy-compatible control API (tswarm chaos proxy)', 'http://127.0.0.1:8474')
+    .option('--toxic <json>', 'the toxic, Toxiproxy JSON', '{"type":"latency","attributes":{"latency":500}}')
+    .option('--rate <n>', 'arrival rate per second', '50')
+    .option('--baseline <d>', 'load before the fault', '5s')
+    .option('--fault <d>', 'how long the fault stays', '10s')
+    .option('--recovery <d>', 'load after the fault', '5s')
+    .option('--slo-p95 <ms>', 'p95 latency objective', '300')
+    .option('--slo-errors <rate>', 'error-rate objective', '0.01')
+    .option('--allow <hosts>', 'comma-separated hosts allowed', 'loopback')
+    .option('--json', 'print JSON')
+    .action(async (o: { url: string; proxy: string; toxiproxy: string; toxic: string; rate: string; baseline: string; fault: string; recovery: string; sloP95: string; sloErrors: string; allow: string; json?: boolean }) => {
+      const { loadUnderFault, toxiproxyHooks } = await import('../../../load/under-fault.js');
+      const { LoadError } = await import('../../../load/generator.js');
+      let toxic: { type: string; attributes?: Record<string, number> };
+      try {
+        toxic = JSON.parse(o.toxic) as typeof toxic;
+      } catch (e) {
+        throw new CliError(`--toxic: not JSON (${(e as Error).message})`, 2);
+      }
+      const ac = new AbortController();
+      process.once('SIGINT', () => ac.abort());
+      process.once('SIGTERM', () => ac.abort());
+      try {
+        const allow = o.allow.split(',');
+        const r = await loadUnderFault({
+          requests: [{ url: o.url }],
+          rate: Number(o.rate),
+          baselineS: parseDurationMs(o.baseline) / 1000,
+          faultS: parseDurationMs(o.fault) / 1000,
+          recoveryS: parseDurationMs(o.recovery) / 1000,
+          slo: { p95Ms: Number(o.sloP95), errorRate: Number(o.sloErrors) },
+          hooks: toxiproxyHooks(o.toxiproxy, o.proxy, toxic, allow),
+          allow,
+          signal: ac.signal,
+          onEvent: (e) => process.stderr.write(`${e}\n`),
+        });
+        if (o.json) return printJson({ fault: r.fault, injected: r.injected, verdict: r.verdict, phases: r.summary.phases });
+        process.stdout.write([...r.verdict.chain, r.verdict.gap ? `GAP (${r.verdict.severity}): ${r.verdict.mechanism ?? 'SLO broken'}` : 'SLO held under the fault'].join('\n') + '\n');
+        if (r.verdict.gap) process.exitCode = 99;
+      } catch (e) {
+        if (e instanceof LoadError) throw new CliError(e.message, 2);
+        throw e;
+      }
+    });
+  load
     .command('capacity [scenario]')
     .description('step test with rising concurrency, Universal Scalability Law fit and saturation knee (scenario file or --url)')
     .option('--url <url>', 'target URL')

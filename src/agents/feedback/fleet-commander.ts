@@ -401,7 +401,7 @@ export class FleetCommander implements SwarmApi {
     return this.answerFindings(args.confirm ? 'chaos experiment' : 'chaos experiment (dry run: pass confirm=true to inject faults)', findings);
   }
 
-  async loadTest(args: { target: string; rate?: number; vus?: number; duration?: string; thresholds?: string[] }, progress?: ProgressFn, signal?: AbortSignal): Promise<ToolAnswer> {
+  async loadTest(args: { target: string; rate?: number; vus?: number; duration?: string; thresholds?: string[]; capacity?: boolean; underFault?: { toxiproxy: string; proxy: string; toxic: { type: string; stream?: string; attributes?: Record<string, number> }; rate?: number; baselineS?: number; faultS?: number; recoveryS?: number; slo?: { p95Ms: number; errorRate: number } } }, progress?: ProgressFn, signal?: AbortSignal): Promise<ToolAnswer> {
     const findings = await this.runOne(AGENT_IDS.loadTester, { kind: 'load-test', params: args }, progress, signal);
     return this.answerFindings(`load test of ${args.target}`, findings);
   }

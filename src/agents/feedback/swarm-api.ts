@@ -37,7 +37,7 @@ export interface SwarmApi {
   patternLearn(args: { domain: string; input: string; storeResults?: boolean }, progress?: ProgressFn, signal?: AbortSignal): Promise<ToolAnswer>;
   performanceAnalyze(args: { service?: string; timeRange?: string }, progress?: ProgressFn, signal?: AbortSignal): Promise<ToolAnswer>;
   chaosRun(args: { experiment: string | Record<string, unknown>; confirm?: boolean }, progress?: ProgressFn, signal?: AbortSignal): Promise<ToolAnswer>;
-  loadTest(args: { target: string; rate?: number; vus?: number; duration?: string; thresholds?: string[] }, progress?: ProgressFn, signal?: AbortSignal): Promise<ToolAnswer>;
+  loadTest(args: { target: string; rate?: number; vus?: number; duration?: string; thresholds?: string[]; capacity?: boolean; underFault?: { toxiproxy: string; proxy: string; toxic: { type: string; stream?: string; attributes?: Record<string, number> }; rate?: number; baselineS?: number; faultS?: number; recoveryS?: number; slo?: { p95Ms: number; errorRate: number } } }, progress?: ProgressFn, signal?: AbortSignal): Promise<ToolAnswer>;
   memoryShare(args: { sourceAgentId: string; targetAgentIds: string[]; knowledgeDomain: string; content?: unknown }): Promise<ToolAnswer>;
   memoryQuery(args: { namespace: string; reader: string; sinceUs?: number; limit?: number }): Promise<ToolAnswer>;
   knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy'; node?: string }): Promise<ToolAnswer>;

@@ -144,13 +144,27 @@ export function createMcpServer(api: SwarmApi): McpServer {
     'load_test',
     {
       title: 'Run a load test',
-      description: 'Generates load against an allow-listed URL (open model with `rate` requests/s or closed model with `vus` virtual users) for a bounded duration; latency from HDR histograms corrected for coordinated omission; thresholds like "p(95)<300".',
+      description: 'Generates load against an allow-listed URL (open model with `rate` requests/s or closed model with `vus` virtual users) for a bounded duration; latency from HDR histograms corrected for coordinated omission; thresholds like "p(95)<300". `capacity` runs a step test (USL, knee); `underFault` measures the same load before, during and after a fault.',
       inputSchema: {
         target: z.string().url(),
         rate: z.number().positive().max(50_000).optional(),
         vus: z.number().int().positive().max(1000).optional(),
         duration: z.string().default('10s'),
         thresholds: z.array(z.string()).optional(),
+        capacity: z.boolean().optional().describe('step test with rising concurrency: USL fit and knee'),
+        underFault: z
+          .object({
+            toxiproxy: z.string().url().describe('Toxiproxy-compatible control API (tswarm chaos proxy)'),
+            proxy: z.string(),
+            toxic: z.object({ type: z.string(), stream: z.enum(['upstream', 'downstream']).optional(), attributes: z.record(z.string(), z.number()).optional() }),
+            rate: z.number().positive().max(50_000).optional(),
+            baselineS: z.number().positive().max(600).optional(),
+            faultS: z.number().positive().max(600).optional(),
+            recoveryS: z.number().positive().max(600).optional(),
+            slo: z.object({ p95Ms: z.number().positive(), errorRate: z.number().min(0).max(1) }).optional(),
+          })
+          .optional()
+          .describe('load under fault: steady load before, during and after a toxic; SLO and error-budget verdict'),
       },
     },
     async (args, extra) => answer(() => api.loadTest(args, progressOf(extra), extra.signal)),

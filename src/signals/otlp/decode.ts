@@ -180,9 +180,9 @@ const SEVERITY_NAMES: Record<string, number> = {};
   for (let k = 2; k <= 4; k++) SEVERITY_NAMES[`SEVERITY_NUMBER_${n}${k}`] = i * 4 + k;
 });
 
-const MAX_LOG_BODY = 256 * 1024;
+export const MAX_LOG_BODY = 256 * 1024;
 
-class Collector {
+export class Collector {
   readonly batch: SignalBatch = { spans: [], logs: [], metrics: [], errors: [] };
   rejected = 0;
   readonly errors: string[] = [];
@@ -192,7 +192,7 @@ class Collector {
   }
 }
 
-function spanError(span: Span, ev: SpanEvent): ErrorEvent {
+export function spanError(span: Span, ev: SpanEvent): ErrorEvent {
   const a = ev.attributes;
   const stack = typeof a['exception.stacktrace'] === 'string' ? (a['exception.stacktrace'] as string) : undefined;
   const header = stack ? splitErrorHeader(stack) : { message: '' };
@@ -214,7 +214,7 @@ function spanError(span: Span, ev: SpanEvent): ErrorEvent {
   });
 }
 
-function logError(l: LogRecord): ErrorEvent | undefined {
+export function logError(l: LogRecord): ErrorEvent | undefined {
   const a = l.attributes;
   const stack = typeof a['exception.stacktrace'] === 'string' ? (a['exception.stacktrace'] as string) : looksLikeStack(l.body) ? l.body : undefined;
   if (!stack && a['exception.type'] === undefined) return undefined;
@@ -235,10 +235,10 @@ function logError(l: LogRecord): ErrorEvent | undefined {
   });
 }
 
-const ZERO_IDS: Record<number, string> = { 8: '0'.repeat(16), 16: '0'.repeat(32) };
+export const ZERO_IDS: Record<number, string> = { 8: '0'.repeat(16), 16: '0'.repeat(32) };
 
 /** idHex only ever returns lower-case hex (or 'invalid'), so length and all-zero are all there is to check. */
-function validId(hex: string, bytes: number): boolean {
+export function validId(hex: string, bytes: number): boolean {
   return hex.length === bytes * 2 && hex !== ZERO_IDS[bytes];
 }
 
@@ -366,6 +366,8 @@ export function decodeLogs(req: Obj, receivedUs = Date.now() * 1000): DecodeResu
         if (r.flags) rec.flags = Number(r.flags);
         const en = field(r, 'eventName', 'event_name');
         if (en) rec.eventName = String(en);
+        const dropped = field(r, 'droppedAttributesCount', 'dropped_attributes_count');
+        if (dropped) rec.droppedAttributesCount = Number(dropped);
         if (scope) rec.scope = scope;
         c.batch.logs.push(rec);
         if (rec.severityNumber >= 17 || rec.attributes['exception.type'] !== undefined) {

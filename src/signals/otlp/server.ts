@@ -15,6 +15,7 @@ import type { SignalBatch } from '../model.js';
 import type { IngestResult, MemoryStore } from '../../store/store.js';
 import { OTLP } from './proto.js';
 import { decodeLogs, decodeMetrics, decodeTraces, type DecodeResult } from './decode.js';
+import { decodeLogsWire, decodeTracesWire, WireError } from './wire.js';
 import { authorised } from '../../interfaces/http/auth.js';
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -42,16 +43,37 @@ export interface Receiver {
 
 type Signal = 'traces' | 'metrics' | 'logs';
 
-const DECODERS: Record<Signal, { type: typeof OTLP.traceRequest; response: typeof OTLP.traceResponse; decode: (o: Record<string, unknown>) => DecodeResult; rejectedField: string }> = {
-  traces: { type: OTLP.traceRequest, response: OTLP.traceResponse, decode: decodeTraces, rejectedField: 'rejectedSpans' },
+const DECODERS: Record<Signal, { type: typeof OTLP.traceRequest; response: typeof OTLP.traceResponse; decode: (o: Record<string, unknown>) => DecodeResult; wire?: (b: Buffer) => DecodeResult; rejectedField: string }> = {
+  traces: { type: OTLP.traceRequest, response: OTLP.traceResponse, decode: decodeTraces, wire: decodeTracesWire, rejectedField: 'rejectedSpans' },
   metrics: { type: OTLP.metricsRequest, response: OTLP.metricsResponse, decode: decodeMetrics, rejectedField: 'rejectedDataPoints' },
-  logs: { type: OTLP.logsRequest, response: OTLP.logsResponse, decode: (o) => decodeLogs(o), rejectedField: 'rejectedLogRecords' },
+  logs: { type: OTLP.logsRequest, response: OTLP.logsResponse, decode: (o) => decodeLogs(o), wire: (b) => decodeLogsWire(b), rejectedField: 'rejectedLogRecords' },
 };
 
 class PayloadError extends Error {}
 
 function isProtobuf(req: FastifyRequest): boolean {
   return /^application\/(x-)?protobuf/i.test(req.headers['content-type'] ?? '');
+}
+
+/** Protobuf traces and logs straight off the wire (wire.ts); metrics through protobufjs; JSON through JSON.parse. */
+function decodeBody(d: (typeof DECODERS)[Signal], signal: Signal, body: Buffer, proto: boolean): DecodeResult {
+  if (proto) {
+    try {
+      if (d.wire) return d.wire(body);
+      return d.decode(d.type.decode(body) as unknown as Record<string, unknown>);
+    } catch (e) {
+      if (e instanceof WireError || !d.wire) throw new PayloadError(`malformed protobuf ${d.type.name}: ${(e as Error).message}`);
+      throw e;
+    }
+  }
+  let obj: unknown;
+  try {
+    obj = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    throw new PayloadError(`invalid JSON: ${(e as Error).message}`);
+  }
+  if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new PayloadError(`invalid OTLP/JSON: expected an Export${signal === 'traces' ? 'Trace' : signal === 'metrics' ? 'Metrics' : 'Logs'}ServiceRequest object`);
+  return d.decode(obj as Record<string, unknown>);
 }
 
 /** google.rpc.Status in the request's encoding, as the OTLP/HTTP spec asks for failures. */
@@ -131,25 +153,10 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       counters.requests++;
       const body = req.body as Buffer | undefined;
       if (!Buffer.isBuffer(body)) return sendStatus(req, reply, 400, 3, 'empty body');
-      let decoded: DecodeResult;
       const proto = isProtobuf(req);
+      let decoded: DecodeResult;
       try {
-        let obj: Record<string, unknown>;
-        if (proto) {
-          try {
-            obj = d.type.decode(body) as unknown as Record<string, unknown>;
-          } catch (e) {
-            throw new PayloadError(`malformed protobuf ${d.type.name}: ${(e as Error).message}`);
-          }
-        } else {
-          try {
-            obj = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-          } catch (e) {
-            throw new PayloadError(`invalid JSON: ${(e as Error).message}`);
-          }
-          if (!obj || typeof obj !== 'object' || Array.isArray(obj)) throw new PayloadError(`invalid OTLP/JSON: expected an Export${signal === 'traces' ? 'Trace' : signal === 'metrics' ? 'Metrics' : 'Logs'}ServiceRequest object`);
-        }
-        decoded = d.decode(obj);
+        decoded = decodeBody(d, signal, body, proto);
       } catch (e) {
         counters.rejectedRequests++;
         const msg = e instanceof PayloadError ? e.message : `invalid OTLP ${signal} payload: ${(e as Error).message}`;

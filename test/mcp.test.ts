@@ -49,6 +49,14 @@ async function seedCalls(client: Client): Promise<void> {
   assert.equal(denied.isError, true);
   assert.match(denied.content[0]!.text!, /may not read/);
 
+  // Long tools report progress notifications when the client asks for them (a progress token).
+  const progress: { progress: number; total?: number; message?: string }[] = [];
+  const withProgress = (await client.callTool({ name: 'root_cause_analyze', arguments: { incident: 'INC-456', timeRange: 'last 4 hours' } }, undefined, { onprogress: (p) => progress.push(p) })) as ToolResult;
+  assert.ok(!withProgress.isError, JSON.stringify(withProgress.content));
+  assert.ok(progress.length >= 2, `progress notifications arrived: ${JSON.stringify(progress)}`);
+  assert.ok(progress.some((p) => p.total === 4 && /spans/.test(p.message ?? '')), JSON.stringify(progress));
+  assert.ok(progress.every((p, i) => i === 0 || p.progress >= progress[i - 1]!.progress), 'progress never goes back');
+
   const bad = await call('fleet_init', { topology: 'ring', enabledDomains: [], maxAgents: 99 });
   assert.equal(bad.isError, true, 'bad arguments are a tool error, not a crash');
   const status = await call('fleet_status', {});

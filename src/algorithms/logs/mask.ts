@@ -159,6 +159,13 @@ export function maskLine(line: string): string[] {
 
 /** Size units written as their own token after a number: `5.2 KB`, `1190 bytes (1.16 KB)` are one value. */
 const SIZE_UNIT_RE = /^(?:B|KB|MB|GB|TB|kB|KiB|MiB|GiB|bytes)([,;.)\]]*)$/;
+/**
+ * A bound written before a quantity (`<1 sec`, `>=5 ms`, `~3 min`): the comparator, the number and its unit are
+ * one value (the lifetime `00:01` and the lifetime `<1 sec` are the same slot). A bare unit after a plain number
+ * stays a word (`took <*> ms`), as the guideline truth writes it.
+ */
+const BOUND_RE = /^(?:<|>|<=|>=|~)<\*>$/;
+const UNIT_WORD_RE = /^(?:ns|us|ms|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|hours?|days?|B|KB|MB|GB|TB|kB|bytes)([,;.)\]]*)$/;
 /** Runs of at least this many bare wildcards are a variable-length list (`delete blk_1 blk_2 ...`): one value. */
 export const LIST_RUN = 5;
 
@@ -179,6 +186,15 @@ function joinValues(toks: string[]): string[] {
         }
         out.push(WILDCARD + tail);
         i = j - 1;
+        continue;
+      }
+    }
+    if (i + 1 < toks.length && BOUND_RE.test(t)) {
+      const u = UNIT_WORD_RE.exec(toks[i + 1]);
+      if (u) {
+        out ??= toks.slice(0, i);
+        out.push(WILDCARD + u[1]);
+        i++;
         continue;
       }
     }

@@ -18,6 +18,27 @@ test('masking follows the guideline conventions', () => {
   assert.equal(tpl('stored (estimated size 5.2 KB, free 317.1 KB)'), 'stored (estimated size <*>, free <*>)');
 });
 
+test('a bound before a quantity is one value; a plain number keeps its unit word', () => {
+  assert.equal(tpl('conn close, lifetime <1 sec'), 'conn close, lifetime <*>');
+  assert.equal(tpl('wait >=5 ms, then ~3 min.'), 'wait <*>, then <*>.');
+  assert.equal(tpl('request took 12 ms'), 'request took <*> ms');
+  const m = new TemplateMiner();
+  const a = m.add('conn 1 close, 10 bytes sent, lifetime 00:01');
+  const b = m.add('conn 2 close, 0 bytes sent, lifetime <1 sec');
+  assert.equal(a.id, b.id);
+  assert.equal(m.get(a.id)?.template, 'conn <*> close, <*> sent, lifetime <*>');
+});
+
+test('a slot generalised with its framing takes any value in that framing, words too', () => {
+  const m = new TemplateMiner({ familySize: 4 });
+  const ids = ['alpha', 'bravo', 'charlie', 'delta'].map((h) => m.add(`cannot qualify domain name (${h}) -- using short name`).id);
+  assert.equal(new Set(ids.map((id) => m.resolve(id))).size, 1);
+  const late = m.add('cannot qualify domain name (echo1) -- using short name');
+  assert.equal(late.id, m.resolve(ids[0]));
+  assert.equal(late.template, 'cannot qualify domain name (<*>) -- using short name');
+  assert.notEqual(m.add('cannot qualify domain name echo -- using short name').id, late.id, 'the framing must match');
+});
+
 test('generalising keeps shared framing punctuation', () => {
   assert.equal(generaliseToken('(abc)', '(de)'), '(<*>)');
   assert.equal(generaliseToken('user=root', 'user=guest'), 'user=<*>');

@@ -130,6 +130,18 @@ function emptyValue(withValue: string, other: string): boolean {
   return i >= 0 && withValue.length - 3 === other.length && withValue.slice(0, i) + withValue.slice(i + 3) === other;
 }
 
+/**
+ * `(<*>)` and `(aadmin1)`: a slot the template already generalised (one wildcard with its framing) takes any
+ * value in the same framing, words included; the bare `<*>` case is handled by the caller.
+ */
+function fitsSlot(slot: string, v: string): boolean {
+  const i = slot.indexOf(WILDCARD);
+  if (i < 0 || slot.indexOf(WILDCARD, i + 3) >= 0) return false;
+  const pre = slot.slice(0, i);
+  const post = slot.slice(i + 3);
+  return v.length > pre.length + post.length && v.startsWith(pre) && v.endsWith(post);
+}
+
 function bucketKey(tokens: readonly string[]): string {
   const first = tokens[0] ?? '';
   return `${tokens.length}|${looksVariable(first) ? '' : first}`;
@@ -266,7 +278,7 @@ export class TemplateMiner {
         }
         if (t === WILDCARD) continue;
         if (looksVariable(t) && looksVariable(v)) continue;
-        if (sameKey(t, v) || emptyValue(t, v) || emptyValue(v, t)) continue;
+        if (sameKey(t, v) || emptyValue(t, v) || emptyValue(v, t) || fitsSlot(t, v)) continue;
         if (++words > this.opts.maxWordDiffs) {
           ok = false;
           break;

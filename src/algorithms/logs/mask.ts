@@ -36,8 +36,9 @@ const UUID_RE = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0
 /** `blk_-123`, `application_1445_0005`, `attempt_1445_0020_m_000002_0`: a name with numeric `_` parts. */
 const ID_RE = /^[A-Za-z][A-Za-z0-9]*(?:_[-A-Za-z0-9]+)+$/;
 /** Standalone numbers (decimal, dotted, signed, 0x-hex) and long hex strings inside a token. */
-const NUM_RE = /(?<![A-Za-z0-9])(?:0[xX][0-9A-Fa-f]+|[-+]?\d+(?:[._]\d+)*|[0-9A-Fa-f]{8,})(?![A-Za-z0-9])/g;
+const NUM_RE = /(?<![A-Za-z0-9])(?:0[xX][0-9A-Fa-f]+|[-+]?\d+(?:[._]\d+)*|[0-9A-Fa-f]{8,}|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{6,7})(?![A-Za-z0-9])/g;
 const BOOL_PROBE = /true|false|null|None/i;
+const HEX_LETTERS_RE = /(?<![A-Za-z0-9])[A-Fa-f]{8,}(?![A-Za-z0-9])/;
 /** Cheap pre-check so the date regex runs only on lines holding a clock time. */
 const TIME_PROBE_RE = /\d:\d\d/;
 /** A number with a unit glued on (`126MB`, `80x25`, `30s`, `1.5ms`): the whole thing is the value. */
@@ -64,8 +65,27 @@ function mayHoldBool(s: string): boolean {
   return s.length >= 4 && (s.includes('e') || s.includes('E') || s.includes('l') || s.includes('L'));
 }
 
+/**
+ * Generated ids (`jA9J1UvC004306`, queue ids, session keys) switch between letters and digits many times; names
+ * with a number in them (`awdl0`, `IO80211Family`, `BGL64k`) switch once or twice.
+ */
+const ALNUM_RE = /^[A-Za-z0-9]{8,64}$/;
+const ID_SWITCHES = 4;
+function generatedId(core: string): boolean {
+  if (!ALNUM_RE.test(core)) return false;
+  let switches = 0;
+  let prevDigit = core.charCodeAt(0) <= 57;
+  for (let i = 1; i < core.length; i++) {
+    const d = core.charCodeAt(i) <= 57;
+    if (d !== prevDigit) switches++;
+    prevDigit = d;
+  }
+  return switches >= ID_SWITCHES;
+}
+
 function wholeValue(core: string): boolean {
   if (core.length === 0) return false;
+  if (generatedId(core)) return true;
   if (URL_RE.test(core)) return true;
   if (IPV4_RE.test(core) || HOST_PORT_RE.test(core) || UUID_RE.test(core) || NUM_JOIN_RE.test(core)) return true;
   if (HOST_RE.test(core) && /[A-Za-z]/.test(core) && !/^\d+(?:\.\d+)+$/.test(core)) return true;
@@ -95,6 +115,8 @@ export function maskToken(token: string): string {
       break;
     }
   }
+  // Hex written with letters only (`mask=ffffffff`) is a number too; 8+ hex letters in a row is rarely a word.
+  if (!probe && token.length >= 8 && HEX_LETTERS_RE.test(token)) probe = true;
   if (!probe) return mayHoldBool(token) && BOOL_PROBE.test(token) ? token.replace(BOOL_RE, WILDCARD) : token;
   if (token.length > MAX_TOKEN_CHARS) return WILDCARD;
   const lead = LEAD_RE.exec(token)?.[0] ?? '';
@@ -169,10 +191,42 @@ const UNIT_WORD_RE = /^(?:ns|us|ms|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|
 /** Runs of at least this many bare wildcards are a variable-length list (`delete blk_1 blk_2 ...`): one value. */
 export const LIST_RUN = 5;
 
+/** A numbered name (`an14`, `eth0`, `dadmin3`): letters then digits, maybe a list comma. */
+const NUMBERED_RE = /^([A-Za-z]+)\d+,?$/;
+/**
+ * Runs of at least this many numbered names with one prefix (`an14 an15 an16`, `eth0 eth1 eth2`) are a list of
+ * names: one value. A single numbered name stays a name (`awdl0 up`).
+ */
+export const NAME_LIST_RUN = 3;
+
+/** Length of the run of numbered names sharing a prefix that starts at i (0 when none). */
+function nameRun(toks: readonly string[], i: number): number {
+  const m = NUMBERED_RE.exec(toks[i]);
+  if (!m) return 0;
+  const prefix = m[1];
+  let j = i + 1;
+  while (j < toks.length) {
+    const n = NUMBERED_RE.exec(toks[j]);
+    if (!n || n[1] !== prefix) break;
+    j++;
+  }
+  return j - i;
+}
+
 function joinValues(toks: string[]): string[] {
   let out: string[] | undefined;
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
+    const c0 = t.charCodeAt(0);
+    if (((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122)) && i + NAME_LIST_RUN <= toks.length) {
+      const run = nameRun(toks, i);
+      if (run >= NAME_LIST_RUN) {
+        out ??= toks.slice(0, i);
+        out.push(WILDCARD);
+        i += run - 1;
+        continue;
+      }
+    }
     if (t === WILDCARD && i + 1 < toks.length) {
       const u = SIZE_UNIT_RE.exec(toks[i + 1]);
       if (u) {

@@ -39,6 +39,16 @@ test('a slot generalised with its framing takes any value in that framing, words
   assert.notEqual(m.add('cannot qualify domain name echo -- using short name').id, late.id, 'the framing must match');
 });
 
+test('lists of numbered names, letter-only hex, short hex hashes and generated ids are values; names are not', () => {
+  assert.equal(tpl('failed to resolve name ab14 ab15 ab16 ab17'), 'failed to resolve name <*>');
+  assert.equal(tpl('failed to resolve name ab14 ab15 ab16 ab17 and xy2'), 'failed to resolve name <*> and xy2');
+  assert.equal(tpl('link eth0 eth1 up, wl0 down'), 'link eth0 eth1 up, wl0 down');
+  assert.equal(tpl('vis=0 mask=ffffffff'), 'vis=<*> mask=<*>');
+  assert.equal(tpl('Record{d1c8e63 u0 f39182}'), 'Record{<*> u0 <*>}');
+  assert.equal(tpl('qZ4K9mTw03151: from=root'), '<*>: from=root');
+  assert.equal(tpl('IO80211Family on BGL64k and awdl0 deadline'), 'IO80211Family on BGL64k and awdl0 deadline');
+});
+
 test('generalising keeps shared framing punctuation', () => {
   assert.equal(generaliseToken('(abc)', '(de)'), '(<*>)');
   assert.equal(generaliseToken('user=root', 'user=guest'), 'user=<*>');

@@ -121,7 +121,7 @@ export function generaliseToken(a: string, b: string): string {
  */
 function sameKey(a: string, b: string): boolean {
   const i = a.indexOf('=');
-  return i > 0 && i < a.length - 1 && i < b.length - 1 && b.charCodeAt(i) === 61 && a.slice(0, i) === b.slice(0, i);
+  return i > 0 && i < a.length - 1 && i < b.length - 1 && b.charCodeAt(i) === 61 && a.slice(0, i) === b.slice(0, i) && looksVariable(a) === looksVariable(b);
 }
 
 /** `(<*>)` and `()`: the same slot, once empty. */

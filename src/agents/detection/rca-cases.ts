@@ -10,6 +10,7 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { appendPoint as put, type ServiceSeries } from '../../algorithms/rca/metrics.js';
+import { edgeIndicators, type EdgeLatency } from '../../algorithms/rca/edges.js';
 import type { ErrorEvent, LogRecord, Span } from '../../signals/model.js';
 
 export class CaseError extends Error {}
@@ -153,6 +154,40 @@ export function nezhaService(pod: string): string {
 // Host-level columns describe the node, not the service on it.
 const NEZHA_SKIP = new Set(['Time', 'TimeStamp', 'PodName', 'NodeCpuUsageRate(%)', 'NodeMemoryUsageRate(%)', 'NodeNetworkReceiveBytes']);
 
+/**
+ * Nezha's per-edge latency files (Online Boutique): `source_50.csv` (caller side) and `destination_50.csv`
+ * (callee side), one `<caller>_<callee>` column per edge; an empty cell is a minute without calls on that edge.
+ * Rows of the two files are matched by time (to the nearest 10 s).
+ */
+function nezhaEdgeIndicators(metricDir: string, services: Set<string>): ServiceSeries {
+  const src = join(metricDir, 'source_50.csv');
+  if (!existsSync(src)) return new Map();
+  const dst = join(metricDir, 'destination_50.csv');
+  const clientRows = readCsv(src);
+  const serverRows = existsSync(dst) ? readCsv(dst) : [];
+  const key = (r: Record<string, string>): number => Math.round(timeSeconds(r.time ?? r.Time) / 10);
+  const serverAt = new Map(serverRows.map((r) => [key(r), r]));
+  const cols = Object.keys(clientRows[0] ?? {}).filter((c) => c.includes('_') && c !== 'time' && c !== 'timestamp');
+  const edges: EdgeLatency[] = [];
+  for (const col of cols) {
+    // Service names contain no "_" in Nezha; pick the split whose both halves are known services.
+    const i = [...col].map((ch, j) => (ch === '_' ? j : -1)).filter((j) => j > 0).find((j) => services.has(col.slice(0, j)) && services.has(col.slice(j + 1)));
+    if (i === undefined) continue;
+    const e: EdgeLatency = { caller: col.slice(0, i), callee: col.slice(i + 1), client: { t: [], v: [] }, server: { t: [], v: [] } };
+    for (const r of clientRows) {
+      const t = timeSeconds(r.time ?? r.Time);
+      if (!Number.isFinite(t)) continue;
+      const num = (v: string | undefined): number => (v === undefined || v === '' ? NaN : Number(v));
+      e.client.t.push(t);
+      e.client.v.push(num(r[col]));
+      e.server!.t.push(t);
+      e.server!.v.push(num(serverAt.get(key(r))?.[col]));
+    }
+    edges.push(e);
+  }
+  return edgeIndicators(edges);
+}
+
 export function readNezhaCases(root: string): RcaCase[] {
   const base = existsSync(join(root, 'rca_data')) ? join(root, 'rca_data') : root;
   if (!existsSync(base)) throw new CaseError(`${root}: no rca_data directory`);
@@ -175,6 +210,9 @@ export function readNezhaCases(root: string): RcaCase[] {
           if (Number.isFinite(x)) put(series, service, k, t, x);
         }
       }
+    }
+    for (const [svc, inds] of nezhaEdgeIndicators(metricDir, new Set(series.keys()))) {
+      for (const [k, s] of inds) s.t.forEach((t, i) => put(series, svc, k, t, s.v[i]!));
     }
     const edges: { source: string; target: string }[] = [];
     const dep = join(metricDir, 'dependency.csv');

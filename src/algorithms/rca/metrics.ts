@@ -6,7 +6,7 @@
  * latency and errors that its callees explain).
  */
 
-export type IndicatorKind = 'cpu' | 'memory' | 'latency-server' | 'latency-client' | 'errors' | 'workload' | 'network' | 'io' | 'other';
+export type IndicatorKind = 'cpu' | 'memory' | 'latency-server' | 'latency-client' | 'latency-network' | 'errors' | 'workload' | 'network' | 'io' | 'other';
 
 export interface Series {
   /** Seconds (or any monotonic unit), ascending. */
@@ -45,6 +45,11 @@ export function indicatorKind(name: string): IndicatorKind {
   if (n.startsWith('exclusive')) return 'latency-server';
   if (n.startsWith('response-time')) return 'latency-client';
   if (n.startsWith('error-origin') || n === 'new-errors' || n === 'error-logs') return 'errors';
+  // Call-edge indicators (edges.ts): the time between pods is the callee's network; calls stopping are the
+  // caller's behaviour changing (an early return or exception), counted with errors.
+  if (n.startsWith('edge-net-latency')) return 'latency-network';
+  if (n.startsWith('edge-in-latency')) return 'latency-client';
+  if (n.startsWith('edge-calls')) return 'errors';
   if (/cpu/.test(n)) return 'cpu';
   if (/mem|rss|heap/.test(n)) return 'memory';
   if (/client.*lat|lat.*client/.test(n)) return 'latency-client';
@@ -63,6 +68,8 @@ const KIND_WEIGHT: Record<IndicatorKind, number> = {
   'latency-server': 1,
   errors: 1,
   'latency-client': 0.5,
+  // Time between the caller's and the callee's view of a call: the callee's network, internal to it.
+  'latency-network': 1,
   workload: 0.35,
   network: 0.5,
   io: 0.5,

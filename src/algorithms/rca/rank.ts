@@ -52,7 +52,7 @@ function faultTypeOf(top: IndicatorScore[], deployed: boolean): FaultType {
   if (first.indicator === 'error-origin' && first.direction > 0) return byKind('latency-server') ? 'dependency-outage' : 'errors';
   if (first.kind === 'cpu') return 'cpu';
   if (first.kind === 'memory') return 'memory';
-  if (first.kind === 'latency-server' || first.kind === 'latency-client' || first.kind === 'network') return 'latency';
+  if (first.kind === 'latency-server' || first.kind === 'latency-client' || first.kind === 'latency-network' || first.kind === 'network') return 'latency';
   if (first.kind === 'errors') return 'errors';
   return 'unknown';
 }

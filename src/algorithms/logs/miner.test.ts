@@ -79,6 +79,19 @@ test('word-valued variables: a family of templates differing in one word merges 
   assert.equal(m.add('session closed for user mail now').id, id);
 });
 
+test('value vocabulary: words a variable took elsewhere make a small family merge, even after the fact', () => {
+  const m = new TemplateMiner({ familySize: 4 });
+  const opened = ['cyrus', 'news', 'test'].map((u) => m.add(`session opened for user ${u} by (uid=0)`).id);
+  assert.equal(new Set(opened.map((id) => m.resolve(id))).size, 3, 'three words alone are not enough');
+  for (const u of ['cyrus', 'news', 'test', 'root']) m.add(`session closed for user ${u} now`);
+  const live = new Set(opened.map((id) => m.resolve(id)));
+  assert.equal(live.size, 1, 'the names became known values when the other family merged');
+  assert.equal(m.get([...live][0]!)?.template, 'session opened for user <*> by (uid=<*>)');
+  // Words never seen as values keep their events apart.
+  const vm = ['Started', 'Paused', 'Stopped'].map((e) => m.add(`[instance: 42] VM ${e} (Lifecycle Event)`).id);
+  assert.equal(new Set(vm.map((id) => m.resolve(id))).size, 3);
+});
+
 test('state round-trips through JSON with stable ids and aliases', () => {
   const m = new TemplateMiner();
   const first = m.add('job 1 started on node-a');
@@ -87,6 +100,10 @@ test('state round-trips through JSON with stable ids and aliases', () => {
   assert.equal(restored.add('job 2 started on node-a').id, first.id);
   assert.equal(restored.size, m.size);
   assert.deepEqual([...restored.aliasMap()], [...m.aliasMap()]);
+  // The value vocabulary survives too: the names learned above make a two-member family merge after the restart.
+  const x = restored.add('user a logged out from the console');
+  const y = restored.add('user b logged out from the console');
+  assert.equal(restored.resolve(x.id), restored.resolve(y.id));
   assert.throws(() => TemplateMiner.fromJSON({} as never), /not a template miner state/);
   assert.throws(() => new TemplateMiner({ maxTemplates: 0 }), /maxTemplates/);
 });

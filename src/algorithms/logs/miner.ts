@@ -59,7 +59,12 @@ export interface MinerState {
   options: Required<MinerOptions>;
   templates: { id: string; tokens: string[]; count: number; firstSeq: number; lastSeq: number }[];
   aliases: [string, string][];
+  /** The most recent known value words (optional: states written before it existed load without it). */
+  valueWords?: string[];
 }
+
+/** Value words kept in a saved state (the newest ones). */
+const MAX_SAVED_VALUE_WORDS = 10_000;
 
 interface Cluster {
   id: string;
@@ -86,6 +91,28 @@ const MAX_DEDUP_CHARS = 512;
 /** Longer lines skip family detection: their keys cost O(tokens^2) characters. */
 const MAX_FAMILY_TOKENS = 48;
 const MIN_FAMILY_CONTEXT = 3;
+
+interface Family {
+  members: Set<Cluster>;
+  /** The position that varies and the token count of every member. */
+  pos: number;
+  n: number;
+}
+
+/** Most values learned and families indexed per word; both maps are cleared when full (bounded memory). */
+const MAX_VALUE_WORDS = 100_000;
+const MAX_FAMILIES_PER_WORD = 32;
+/** Families re-examined per line at most, so a cascade of merges stays bounded. */
+const MAX_RECHECKS = 64;
+
+/** A word stripped of the punctuation that frames it: `(cyrus)`, `cyrus,` and `cyrus` are the same value. */
+function wordCore(t: string): string {
+  let a = 0;
+  let b = t.length;
+  while (a < b && isFrame(t[a])) a++;
+  while (b > a && isFrame(t[b - 1])) b--;
+  return t.slice(a, b);
+}
 
 function familyKey(tokens: readonly string[], i: number): string {
   return `${i}\u0001${tokens.slice(0, i).join(' ')}\u0001${tokens.slice(i + 1).join(' ')}`;
@@ -156,7 +183,16 @@ export class TemplateMiner {
   /** Exact repeats of a raw line (health checks, retries) skip masking altogether. */
   private readonly rawCache = new Map<string, Cluster>();
   private readonly aliases = new Map<string, string>();
-  private readonly families = new Map<string, Set<Cluster>>();
+  private readonly families = new Map<string, Family>();
+  /**
+   * Value vocabulary: words seen standing for a variable (absorbed into a wildcard, or the members of a family
+   * that merged). A family whose words are all known values merges however few they are (`session opened for
+   * user cyrus|news|test` once `session closed for user <*>` has shown those names to be values).
+   */
+  private readonly valueWords = new Set<string>();
+  /** Word -> family keys holding it, so a word that becomes a value re-examines the families it is in. */
+  private readonly wordFamilies = new Map<string, Set<string>>();
+  private pendingWords: string[] = [];
   private nextId = 1;
   private seq = 0;
 
@@ -206,7 +242,12 @@ export class TemplateMiner {
       cluster = best;
       const before = cluster.text;
       for (let i = 0; i < tokens.length; i++) {
-        if (cluster.tokens[i] !== tokens[i]) cluster.tokens[i] = generaliseToken(cluster.tokens[i], tokens[i]);
+        const t = cluster.tokens[i];
+        const v = tokens[i];
+        if (t === v) continue;
+        if (!looksVariable(v)) this.learnValue(v);
+        if (!looksVariable(t)) this.learnValue(t);
+        cluster.tokens[i] = generaliseToken(t, v);
       }
       cluster.count++;
       cluster.lastSeq = this.seq;
@@ -244,9 +285,45 @@ export class TemplateMiner {
         : { id: merged.id, template: merged.text, created: false, changed: true };
       cluster = merged;
     }
+    if (this.pendingWords.length > 0) {
+      this.recheckFamilies();
+      if (this.clusters.get(cluster.id) !== cluster) {
+        // A family it belonged to merged while re-examining: report the template it is now part of.
+        const live = this.clusters.get(this.resolve(cluster.id) ?? '');
+        if (live) {
+          cluster = live;
+          result = { id: live.id, template: live.text, created: false, changed: true };
+        }
+      }
+    }
     this.cacheSet(key, cluster);
     if (rawKey !== undefined) this.rawSet(rawKey, cluster);
     return result;
+  }
+
+  private learnValue(token: string): void {
+    const w = wordCore(token);
+    if (w.length === 0 || this.valueWords.has(w)) return;
+    if (this.valueWords.size >= MAX_VALUE_WORDS) this.valueWords.clear();
+    this.valueWords.add(w);
+    if (this.wordFamilies.has(w)) this.pendingWords.push(w);
+  }
+
+  /** Families holding words that just became known values may now merge (bounded work per line). */
+  private recheckFamilies(): void {
+    let budget = MAX_RECHECKS;
+    while (this.pendingWords.length > 0 && budget > 0) {
+      const w = this.pendingWords.pop()!;
+      const fks = this.wordFamilies.get(w);
+      if (!fks) continue;
+      for (const fk of [...fks]) {
+        if (budget-- <= 0) break;
+        const fam = this.families.get(fk);
+        if (!fam) fks.delete(fk);
+        else this.mergeFamily(fk, fam);
+      }
+    }
+    this.pendingWords = [];
   }
 
   private rawSet(line: string, c: Cluster): void {
@@ -298,7 +375,9 @@ export class TemplateMiner {
    * Word-valued variables (user names, host names): templates that differ from each other in one word position
    * only form a family; once a family has `familySize` distinct words at that position, the position is a
    * variable and the family becomes one template (the younger ids alias the oldest). Fewer distinct words stay
-   * separate templates ("VM Started" / "VM Paused" are different events).
+   * separate templates ("VM Started" / "VM Paused" are different events), unless every one of the words is already
+   * known as a value (the value vocabulary, `valueWords`): then the family merges at two members. Families are
+   * re-examined when one of their words becomes a known value later, so the order lines arrive in matters less.
    */
   private joinFamilies(c: Cluster): Cluster {
     const n = c.tokens.length;
@@ -314,37 +393,64 @@ export class TemplateMiner {
       const fk = familyKey(c.tokens, i);
       let fam = this.families.get(fk);
       if (!fam) {
-        if (this.families.size >= this.opts.maxTemplates * 4) this.families.clear();
-        fam = new Set();
+        if (this.families.size >= this.opts.maxTemplates * 4) {
+          this.families.clear();
+          this.wordFamilies.clear();
+        }
+        fam = { members: new Set(), pos: i, n };
         this.families.set(fk, fam);
       }
-      fam.add(c);
-      const live = [...fam].filter((m) => this.clusters.get(m.id) === m && m.tokens.length === n && familyKey(m.tokens, i) === fk);
-      if (live.length !== fam.size) {
-        fam.clear();
-        for (const m of live) fam.add(m);
-      }
-      const words = new Set(live.map((m) => m.tokens[i]));
-      // A member already generalised there (it holds the wildcard) means the position is known to vary.
-      const known = live.some((m) => m.tokens[i] === WILDCARD);
-      if (live.length < 2 || (!known && words.size < this.opts.familySize)) continue;
-      live.sort((a, b) => a.firstSeq - b.firstSeq);
-      const keep = live[0];
-      let tok = keep.tokens[i];
-      for (const m of live.slice(1)) {
-        tok = generaliseToken(tok, m.tokens[i]);
-        keep.count += m.count;
-        keep.lastSeq = Math.max(keep.lastSeq, m.lastSeq);
-        this.removeCluster(m);
-        this.aliases.set(m.id, keep.id);
-      }
-      this.families.delete(fk);
-      const tokens = keep.tokens.slice();
-      tokens[i] = tok;
-      keep.tokens = tokens;
-      return this.retext(keep, renderTemplate(tokens));
+      fam.members.add(c);
+      this.indexWord(wordCore(w), fk);
+      const merged = this.mergeFamily(fk, fam);
+      if (merged) return merged;
     }
     return c;
+  }
+
+  private indexWord(w: string, fk: string): void {
+    let set = this.wordFamilies.get(w);
+    if (!set) {
+      if (this.wordFamilies.size >= MAX_VALUE_WORDS) this.wordFamilies.clear();
+      set = new Set();
+      this.wordFamilies.set(w, set);
+    }
+    if (set.size < MAX_FAMILIES_PER_WORD) set.add(fk);
+  }
+
+  /**
+   * Merges a family when its position is known to vary: `familySize` distinct words, a member already holding the
+   * wildcard there, or every word a known value. Returns the surviving (oldest) template, or undefined.
+   */
+  private mergeFamily(fk: string, fam: Family): Cluster | undefined {
+    const i = fam.pos;
+    const live = [...fam.members].filter((m) => this.clusters.get(m.id) === m && m.tokens.length === fam.n && familyKey(m.tokens, i) === fk);
+    if (live.length !== fam.members.size) {
+      fam.members.clear();
+      for (const m of live) fam.members.add(m);
+    }
+    if (live.length < 2) return undefined;
+    const words = new Set(live.map((m) => m.tokens[i]));
+    // A member already generalised there (it holds the wildcard) means the position is known to vary.
+    const known = live.some((m) => m.tokens[i] === WILDCARD);
+    const valued = !known && [...words].every((w) => this.valueWords.has(wordCore(w)));
+    if (!known && !valued && words.size < this.opts.familySize) return undefined;
+    live.sort((a, b) => a.firstSeq - b.firstSeq);
+    const keep = live[0];
+    let tok = keep.tokens[i];
+    for (const m of live.slice(1)) {
+      tok = generaliseToken(tok, m.tokens[i]);
+      keep.count += m.count;
+      keep.lastSeq = Math.max(keep.lastSeq, m.lastSeq);
+      this.removeCluster(m);
+      this.aliases.set(m.id, keep.id);
+    }
+    this.families.delete(fk);
+    for (const w of words) if (!looksVariable(w)) this.learnValue(w);
+    const tokens = keep.tokens.slice();
+    tokens[i] = tok;
+    keep.tokens = tokens;
+    return this.retext(keep, renderTemplate(tokens));
   }
 
   /** Updates a cluster's text; when another template already prints it, merges into the older one. */
@@ -423,6 +529,7 @@ export class TemplateMiner {
       options: { ...this.opts },
       templates: [...this.clusters.values()].map((c) => ({ id: c.id, tokens: c.tokens.slice(), count: c.count, firstSeq: c.firstSeq, lastSeq: c.lastSeq })),
       aliases: [...this.aliases],
+      valueWords: [...this.valueWords].slice(-MAX_SAVED_VALUE_WORDS),
     };
   }
 
@@ -442,6 +549,7 @@ export class TemplateMiner {
     }
     for (const list of m.buckets.values()) list.sort((a, b) => a.lastSeq - b.lastSeq);
     for (const [from, to] of state.aliases) m.aliases.set(from, to);
+    for (const w of state.valueWords ?? []) if (typeof w === 'string') m.valueWords.add(w);
     return m;
   }
 }

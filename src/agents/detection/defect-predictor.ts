@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Agent, AgentContext, AgentTask, Finding } from '../../fleet/contracts.js';
 import { AGENT_IDS } from '../../fleet/contracts.js';
-import { featuresAt, FEATURE_NAMES, isBugFix, type Commit, type FileRow } from '../../algorithms/defects/features.js';
-import { explain, predict, trainLogistic } from '../../algorithms/defects/model.js';
+import { featuresAt, isBugFix, type Commit, type FileRow } from '../../algorithms/defects/features.js';
+import { explain, predict } from '../../algorithms/defects/model.js';
 import type { ErrorEvent } from '../../signals/model.js';
-import { trainingRows } from './defect-eval.js';
+import { fitHistoryModel, trainingWindows } from './defect-eval.js';
 import { readGitRepo, readHistoryFile } from './defect-history.js';
 import { mapFrame, RepoIndex, repoFilesFrom } from './code-mapping.js';
 import { DEPENDENCY_ERROR } from '../../algorithms/rca/traces.js';
@@ -47,6 +47,25 @@ const FEATURE_TEXT: Record<string, (v: number, r: FileRow) => string> = {
   coupled_fix_score: (v) => `changes together with often-fixed files (${v.toFixed(2)})`,
   log_age_days: (v) => `${Math.round(Math.expm1(v))} days old`,
   log_days_since_change: (v) => `last changed ${Math.round(Math.expm1(v))} days ago`,
+  log_fixes_180: (v) => `${Math.round(Math.expm1(v))} bug fixes in 180 days`,
+  log_commits_180: (v) => `${Math.round(Math.expm1(v))} commits in 180 days`,
+  fix_decay: (v) => `recent bug fixes (half-life-weighted ${Math.expm1(v).toFixed(1)})`,
+  spread_fix_decay: (v) => `recent focused bug fixes (weighted ${Math.expm1(v).toFixed(1)})`,
+  commit_decay: (v) => `recent activity (half-life-weighted ${Math.expm1(v).toFixed(1)} commits)`,
+  log_authors_365: (v) => `${Math.round(Math.expm1(v))} authors in the last year`,
+  owner_share: (v) => `top author made ${(100 * v).toFixed(0)}% of its commits`,
+  log_author_experience: (v) => `authors' experience (${Math.round(Math.expm1(v))} earlier commits on average)`,
+  relative_churn_365: (v) => `${Math.expm1(v).toFixed(1)} lines changed per line in a year`,
+  change_entropy: (v) => `changed in scattered change periods (entropy ${v.toFixed(2)})`,
+  dir_fix_share: (v) => `${(100 * v).toFixed(0)}% of its directory's files fixed in the last year`,
+  dir_fix_decay: (v) => `its directory is often fixed (${Math.expm1(v).toFixed(2)} recent fixes per file)`,
+  coupled_fix_decay: (v) => `changes together with recently fixed files (${Math.expm1(v).toFixed(2)})`,
+  log_depth: (v) => `${Math.round(Math.expm1(v))} directories deep`,
+  log_days_since_fix: (v) => `last fixed ${Math.round(Math.expm1(v))} days ago`,
+  log_added_365: (v) => `${Math.round(Math.expm1(v))} lines added in a year`,
+  log_feats_365: (v) => `${Math.round(Math.expm1(v))} feature commits in a year`,
+  log_test_commits_365: (v) => `its tests changed in ${Math.round(Math.expm1(v))} commits in a year`,
+  log_fix_mentions_365: (v) => `named in ${Math.round(Math.expm1(v))} bug-fix messages in a year`,
 };
 
 export async function predictRisk(opts: { commits: Commit[]; repoRoot: string; target?: string; errors?: ErrorEvent[]; sinceVersion?: string; nowS?: number }): Promise<FileRisk[]> {
@@ -80,9 +99,7 @@ export async function predictRisk(opts: { commits: Commit[]; repoRoot: string; t
   if (opts.sinceVersion) {
     for (const p of prod.values()) for (const fp of p.fps) if (!releases.get(fp) || [...releases.get(fp)!].every((r) => r !== opts.sinceVersion) || releases.get(fp)!.size === 1) p.newFps.add(fp);
   }
-  const train = trainingRows(commits, now);
-  const features = FEATURE_NAMES.filter((f) => !f.startsWith('log_prod'));
-  const model = train.some((r) => r.label) ? trainLogistic(train, features, 30) : undefined;
+  const model = fitHistoryModel(trainingWindows(commits, now));
   const rows = featuresAt(commits, now).filter((r) => !opts.target || r.path.startsWith(opts.target.replace(/^\.\//, '')));
   const fixCommits = new Map<string, string[]>();
   for (const c of commits) {

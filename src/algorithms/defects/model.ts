@@ -78,6 +78,25 @@ export function trainLogistic(rows: readonly FileRow[], features: readonly strin
   return { features: [...features], mean, std, weights: w.slice(0, d), bias: w[d]! };
 }
 
+/**
+ * Logistic regression on stacked training windows with one intercept per window (fixed effects, as in a
+ * conditional / stratified logit). Why: the windows' base rates differ wildly — one bug-fix sweep touching 300
+ * files turns a window's positive rate from 10% into 70% — and a single shared intercept lets the features soak
+ * up that between-window difference (size and activity look "riskier" in the sweep window). With a window
+ * intercept each window only contributes the within-window contrast between files, which is exactly what the
+ * ranking at the next cut needs. The returned model carries the most recent window's (windows[0]) intercept.
+ */
+export function trainLogisticByWindow(windows: readonly (readonly FileRow[])[], features: readonly string[], lambda = 1): Model {
+  const ind = windows.map((_, k) => `__window_${k}`).slice(1);
+  const rows = windows.flatMap((w, k) => w.map((r) => ({ ...r, features: { ...r.features, ...Object.fromEntries(ind.map((n, j) => [n, j + 1 === k ? 1 : 0])) } })));
+  const m = trainLogistic(rows, [...features, ...ind], lambda);
+  const d = features.length;
+  // Prediction rows have every indicator at 0 (the most recent window): fold the indicators' terms into the bias.
+  let bias = m.bias;
+  for (let j = d; j < m.features.length; j++) bias -= (m.weights[j]! * m.mean[j]!) / m.std[j]!;
+  return { features: m.features.slice(0, d), mean: m.mean.slice(0, d), std: m.std.slice(0, d), weights: m.weights.slice(0, d), bias };
+}
+
 export function predict(m: Model, row: FileRow): number {
   let s = m.bias;
   m.features.forEach((f, j) => (s += (m.weights[j]! * ((row.features[f] ?? 0) - m.mean[j]!)) / m.std[j]!));

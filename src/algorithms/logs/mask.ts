@@ -201,7 +201,10 @@ export const NAME_LIST_RUN = 3;
 
 /** Length of the run of numbered names sharing a prefix that starts at i (0 when none). */
 function nameRun(toks: readonly string[], i: number): number {
-  const m = NUMBERED_RE.exec(toks[i]);
+  const t = toks[i];
+  const last = t.charCodeAt(t.length - 1);
+  if (!((last >= 48 && last <= 57) || last === 44)) return 0; // cheap pre-check: ends in a digit or a comma
+  const m = NUMBERED_RE.exec(t);
   if (!m) return 0;
   const prefix = m[1];
   let j = i + 1;
@@ -243,7 +246,7 @@ function joinValues(toks: string[]): string[] {
         continue;
       }
     }
-    if (i + 1 < toks.length && BOUND_RE.test(t)) {
+    if (i + 1 < toks.length && (c0 === 60 || c0 === 62 || c0 === 126) && BOUND_RE.test(t)) {
       const u = UNIT_WORD_RE.exec(toks[i + 1]);
       if (u) {
         out ??= toks.slice(0, i);

@@ -36,7 +36,7 @@ test('a slot generalised with its framing takes any value in that framing, words
   const late = m.add('cannot qualify domain name (echo1) -- using short name');
   assert.equal(late.id, m.resolve(ids[0]));
   assert.equal(late.template, 'cannot qualify domain name (<*>) -- using short name');
-  assert.notEqual(m.add('cannot qualify domain name echo -- using short name').id, late.id, 'the framing must match');
+  assert.notEqual(m.add('cannot qualify host name (echo1) -- using short name').id, late.id, 'other words must still match');
 });
 
 test('lists of numbered names, letter-only hex, short hex hashes and generated ids are values; names are not', () => {
@@ -90,6 +90,19 @@ test('value vocabulary: words a variable took elsewhere make a small family merg
   // Words never seen as values keep their events apart.
   const vm = ['Started', 'Paused', 'Stopped'].map((e) => m.add(`[instance: 42] VM ${e} (Lifecycle Event)`).id);
   assert.equal(new Set(vm.map((id) => m.resolve(id))).size, 3);
+});
+
+test('variable first token: once a family has merged, a template that differs only there joins it from any bucket', () => {
+  const m = new TemplateMiner({ familySize: 4 });
+  const apps = ['app.alpha.sync:', 'app.bravo.daily:', 'app.charlie.update:', 'app.delta.fetch:'];
+  const ids = apps.map((a, k) => m.add(`${a} evaluate activity told me to run this job in ${k + 10} seconds`).id);
+  assert.equal(new Set(ids.map((id) => m.resolve(id))).size, 1);
+  const late = m.add('app.echo.poll: evaluate activity told me to run this job in 7 seconds');
+  assert.equal(late.id, m.resolve(ids[0]));
+  // A value there (a URL, masked) joins the merged family too.
+  const url = m.add('ical://host/p11: evaluate activity told me to run this job in 59 seconds');
+  assert.equal(url.id, late.id);
+  assert.equal(url.template, '<*>: evaluate activity told me to run this job in <*> seconds');
 });
 
 test('state round-trips through JSON with stable ids and aliases', () => {

@@ -389,9 +389,11 @@ export class TemplateMiner {
     if (fixed - 1 < MIN_FAMILY_CONTEXT) return c;
     for (let i = 0; i < n; i++) {
       const w = c.tokens[i];
-      if (w === WILDCARD || looksVariable(w)) continue;
+      const variable = looksVariable(w);
       const fk = familyKey(c.tokens, i);
       let fam = this.families.get(fk);
+      // A value here joins a family that exists (its position is then known to vary) but never opens one.
+      if (variable && !fam) continue;
       if (!fam) {
         if (this.families.size >= this.opts.maxTemplates * 4) {
           this.families.clear();
@@ -401,7 +403,7 @@ export class TemplateMiner {
         this.families.set(fk, fam);
       }
       fam.members.add(c);
-      this.indexWord(wordCore(w), fk);
+      if (!variable) this.indexWord(wordCore(w), fk);
       const merged = this.mergeFamily(fk, fam);
       if (merged) return merged;
     }
@@ -432,7 +434,7 @@ export class TemplateMiner {
     if (live.length < 2) return undefined;
     const words = new Set(live.map((m) => m.tokens[i]));
     // A member already generalised there (it holds the wildcard) means the position is known to vary.
-    const known = live.some((m) => m.tokens[i] === WILDCARD);
+    const known = live.some((m) => looksVariable(m.tokens[i]));
     const valued = !known && [...words].every((w) => this.valueWords.has(wordCore(w)));
     if (!known && !valued && words.size < this.opts.familySize) return undefined;
     live.sort((a, b) => a.firstSeq - b.firstSeq);
@@ -445,7 +447,10 @@ export class TemplateMiner {
       this.removeCluster(m);
       this.aliases.set(m.id, keep.id);
     }
-    this.families.delete(fk);
+    // The merged template stays in its family: a later template differing only there joins it at once (this is
+    // how a variable first token, which opens a new bucket, finds its template).
+    fam.members.clear();
+    fam.members.add(keep);
     for (const w of words) if (!looksVariable(w)) this.learnValue(w);
     const tokens = keep.tokens.slice();
     tokens[i] = tok;

@@ -3,7 +3,7 @@ import { accuracyAtK } from '../../algorithms/rca/rank.js';
 import type { WeightState } from '../../algorithms/learning/signal-weights.js';
 import { openStore } from '../../store/open.js';
 import { CaseError, findRcaEvalCases, readNezhaCases, readRcaEvalCase, type RcaCase } from './rca-cases.js';
-import { runRca, type RcaRun } from './rca-run.js';
+import { codeLocations, runRca, type RcaRun } from './rca-run.js';
 
 export interface EvalRow {
   id: string;
@@ -11,6 +11,8 @@ export interface EvalRow {
   fault: string;
   truth: string;
   ranking: string[];
+  /** Where the fault shows in code (most frequent in-app frame of the top candidate's errors), when any. */
+  code?: string;
   ms: number;
   run?: RcaRun;
 }
@@ -66,7 +68,8 @@ export async function evaluate(cases: RcaCase[], opts: { weights?: WeightState; 
     const t0 = performance.now();
     const run = runRca(c, { weights: opts.weights, exclude: ['traffic', 'loadgenerator', 'redis', 'sqlite'] });
     const ms = performance.now() - t0;
-    rows.push({ id: c.id, system: c.system, fault: c.truth?.fault ?? '?', truth: c.truth?.service ?? '?', ranking: run.candidates.map((x) => x.service), ms, ...(opts.keepRuns ? { run } : {}) });
+    const loc = codeLocations(run.errors, 1)[0];
+    rows.push({ id: c.id, system: c.system, fault: c.truth?.fault ?? '?', truth: c.truth?.service ?? '?', ranking: run.candidates.map((x) => x.service), ...(loc ? { code: `${loc.file}:${loc.line ?? '?'}` } : {}), ms, ...(opts.keepRuns ? { run } : {}) });
   }
   const group = (key: (r: EvalRow) => string): Record<string, ReturnType<typeof accuracyAtK>> => {
     const m = new Map<string, EvalRow[]>();

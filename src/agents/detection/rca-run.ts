@@ -125,7 +125,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   if (c.logs?.length || c.errors?.length) {
     const buckets: number[] = [];
     for (let t = Math.floor((onset - preSpan) / res) * res; t <= onset + postSpan; t += res) buckets.push(Math.round(t * 1e6));
-    series.logs = logIndicators(c.logs ?? [], c.errors ?? [], res * 1e6, onset * 1e6, buckets);
+    series.logs = logIndicators(c.logs ?? [], c.errors ?? [], res * 1e6, onset * 1e6, buckets, trace?.blame);
   }
   const result = rankRootCauses({ series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights: opts.weights });
   const chain: string[] = [];
@@ -144,8 +144,24 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     const second = result.candidates[1];
     if (second) chain.push(`next candidate ${second.service} scores ${second.score.toFixed(2)} vs ${top.score.toFixed(2)}`);
   }
-  const errs = (c.errors ?? []).filter((e) => e.timeUs >= onset! * 1e6 && e.service === top?.service);
+  // The top candidate's own errors, and the errors its callers raised on its wrong answers (consumer errors the
+  // trace analysis blamed on it): their stack frames are where the fault shows in code.
+  const errs = (c.errors ?? []).filter((e) => e.timeUs >= onset! * 1e6 && top && (e.service === top.service || (e.spanId !== undefined && trace?.blame.get(e.spanId)?.service === top.service)));
   return { ...result, onsetS: onset, onsetEstimated: estimated, preSpanS: preSpan, postSpanS: postSpan, ...(trace ? { trace } : {}), deploys, errors: errs, chain };
+}
+
+/** The most frequent in-app stack frame (file:line) of the run's errors: where the fault shows in code. */
+export function codeLocations(errors: readonly ErrorEvent[], limit = 3): { file: string; line?: number; function?: string; service: string; type: string; message: string; n: number }[] {
+  const byLocation = new Map<string, { file: string; line?: number; function?: string; service: string; type: string; message: string; n: number }>();
+  for (const e of errors) {
+    const f = e.frames.find((x) => x.inApp && x.file);
+    if (!f) continue;
+    const k = `${f.file}:${f.line}`;
+    const cur = byLocation.get(k);
+    if (cur) cur.n++;
+    else byLocation.set(k, { file: f.file!, ...(f.line !== undefined ? { line: f.line } : {}), ...(f.function ? { function: f.function } : {}), service: e.service, type: e.type, message: e.message, n: 1 });
+  }
+  return [...byLocation.values()].sort((a, b) => b.n - a.n).slice(0, limit);
 }
 
 function fmt(x: number): string {

@@ -9,7 +9,7 @@ import type { Agent, AgentContext, AgentTask, Finding, FeedbackCategory, Severit
 import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { WeightState } from '../../algorithms/learning/signal-weights.js';
 import type { FaultType } from '../../algorithms/rca/rank.js';
-import { runRca, type RcaRun } from './rca-run.js';
+import { codeLocations, runRca, type RcaRun } from './rca-run.js';
 
 const SIGNAL_WEIGHTS_KIND = 'signal-weights';
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
@@ -71,15 +71,7 @@ export class RootCauseAnalyzer implements Agent {
     const confidence = Math.max(0.3, Math.min(0.95, 0.5 + margin / Math.max(top.score, 1e-9) / 2));
     const category: FeedbackCategory = DEFECT_FAULTS.includes(top.faultType) ? 'defect-patterns' : 'resilience-gaps';
     const severity: Severity = top.indicators.some((i) => i.kind === 'errors' && i.score > 10) ? 'critical' : 'high';
-    const frames = run.errors.flatMap((e) => e.frames.filter((f) => f.inApp && f.file).slice(0, 1).map((f) => ({ file: f.file!, line: f.line, function: f.function, service: e.service, type: e.type, message: e.message })));
-    const byLocation = new Map<string, (typeof frames)[number] & { n: number }>();
-    for (const f of frames) {
-      const k = `${f.file}:${f.line}`;
-      const cur = byLocation.get(k);
-      if (cur) cur.n++;
-      else byLocation.set(k, { ...f, n: 1 });
-    }
-    const code = [...byLocation.values()].sort((a, b) => b.n - a.n).slice(0, 3);
+    const code = codeLocations(run.errors);
     const chain = [...(symptoms.length ? [`symptoms: ${symptoms.join('; ')}`] : []), ...run.chain];
     for (const c of code) chain.push(`${c.n}× ${c.type}: ${c.message.slice(0, 120)} at ${c.file}:${c.line ?? '?'}${c.function ? ` in ${c.function}` : ''}`);
     const origin = run.trace?.originSpans.get(top.service) ?? [];

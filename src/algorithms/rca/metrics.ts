@@ -112,20 +112,57 @@ export function robustScore(pre: number[], post: number[], opts: ScoreOptions = 
   return { score: pick.s, baseline: med, observed: pick.x, direction: Math.sign(pick.x - med) };
 }
 
+/** First index with t[i] >= x (t ascending). */
+function lowerBound(t: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = t.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (t[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+// Checked once per series (and again if points were appended since).
+const sortedSeries = new WeakMap<readonly number[], { n: number; ok: boolean }>();
+function ascending(t: readonly number[]): boolean {
+  const c = sortedSeries.get(t);
+  if (c && c.n === t.length) return c.ok;
+  let ok = true;
+  for (let i = 1; i < t.length && ok; i++) if (t[i]! < t[i - 1]!) ok = false;
+  sortedSeries.set(t, { n: t.length, ok });
+  return ok;
+}
+
+function scoreOne(s: Series, onset: number, preSpan: number, postSpan: number, opts: ScoreOptions): ReturnType<typeof robustScore> {
+  if (!ascending(s.t)) {
+    const pre: number[] = [];
+    const post: number[] = [];
+    for (let i = 0; i < s.t.length; i++) {
+      const t = s.t[i]!;
+      if (t >= onset - preSpan && t < onset) pre.push(s.v[i]!);
+      else if (t >= onset && t <= onset + postSpan) post.push(s.v[i]!);
+    }
+    return robustScore(pre, post, opts);
+  }
+  // Ascending (the usual case): slice the two windows by binary search, so whole-day series and the onset scan
+  // stay cheap.
+  const a = lowerBound(s.t, onset - preSpan);
+  const b = lowerBound(s.t, onset);
+  let c = b;
+  while (c < s.t.length && s.t[c]! <= onset + postSpan) c++;
+  return robustScore(s.v.slice(a, b), s.v.slice(b, c), opts);
+}
+
 export function scoreIndicators(series: ServiceSeries, onset: number, preSpan: number, postSpan: number, opts: ScoreOptions = {}): IndicatorScore[] {
   const out: IndicatorScore[] = [];
   for (const [service, inds] of series) {
     for (const [indicator, s] of inds) {
-      const pre: number[] = [];
-      const post: number[] = [];
-      for (let i = 0; i < s.t.length; i++) {
-        const t = s.t[i]!;
-        if (t >= onset - preSpan && t < onset) pre.push(s.v[i]!);
-        else if (t >= onset && t <= onset + postSpan) post.push(s.v[i]!);
-      }
-      const r = robustScore(pre, post, opts);
+      const r = scoreOne(s, onset, preSpan, postSpan, opts);
       if (!r) continue;
-      out.push({ service, indicator, kind: indicatorKind(indicator), ...r });
+      const kind = indicatorKind(indicator);
+      out.push({ service, indicator, kind, ...r });
     }
   }
   return out;

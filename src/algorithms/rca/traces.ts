@@ -21,6 +21,8 @@ export interface TraceEvidence {
   edges: { source: string; target: string }[];
   /** Example error-origin spans per service (for the evidence chain). */
   originSpans: Map<string, { traceId: string; spanId: string; name: string; message?: string }[]>;
+  /** Consumer-error spans → the callee that gave the answer and its share of the blame (0.5 or 1). */
+  blame: Map<string, { service: string; share: number }>;
 }
 
 /**
@@ -60,6 +62,7 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
     return a;
   };
   const originSpans = new Map<string, { traceId: string; spanId: string; name: string; message?: string }[]>();
+  const pending: { s: Span; t: number; callee: string }[] = [];
   const noteOrigin = (svc: string, s: Span): void => {
     const l = originSpans.get(svc) ?? [];
     if (l.length < 5) l.push({ traceId: s.traceId, spanId: s.spanId, name: s.name, ...(s.status.message ? { message: s.status.message } : {}) });
@@ -114,10 +117,13 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
     // (HTTP 200 with a bad shape): share the blame with the callee that answered last before the exception.
     const ex = s.events.find((e) => e.name === 'exception');
     const exType = String(ex?.attributes['exception.type'] ?? '');
-    const answered = kids.filter((k) => k.service !== s.service && k.endUs <= (ex?.timeUs ?? s.endUs)).sort((a, b) => b.endUs - a.endUs)[0]
+    const exAt = ex?.timeUs ?? s.endUs;
+    const answered = kids.filter((k) => k.service !== s.service && k.endUs <= exAt).sort((a, b) => b.endUs - a.endUs)[0]
       ?? (() => {
-        // The callee's server span hangs under our client span: find the newest grandchild in another service.
-        const clients = kids.filter((k) => k.kind === 3).sort((a, b) => b.endUs - a.endUs);
+        // The callee's server span hangs under our client span: find the newest grandchild in another service,
+        // among the calls that had answered when the exception was thrown (a concurrent call still in flight
+        // cannot have handed over the bad data).
+        const clients = kids.filter((k) => k.kind === 3 && k.endUs <= exAt).sort((a, b) => b.endUs - a.endUs);
         for (const c of clients) {
           const g = (children.get(c.spanId) ?? []).find((x) => x.service !== s.service);
           if (g) return g;
@@ -125,13 +131,49 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
         return undefined;
       })();
     if (ex && CONSUMER_ERROR.test(exType) && answered) {
-      bucket(s.service, t).origin += 0.5;
-      bucket(answered.service, t).origin += 0.5;
-      noteOrigin(answered.service, s);
+      pending.push({ s, t, callee: answered.service });
       continue;
     }
     bucket(s.service, t).origin++;
     noteOrigin(s.service, s);
+  }
+  // Who is to blame for a consumer error: the caller that could not handle the answer, or the callee that gave a
+  // wrong one? Contrast across callers: a bad answer breaks every caller that reads it, a caller's own bug
+  // breaks only that caller while the callee's other callers go on fine. For each callee, the consumer-failure
+  // rate of each of its callers (share of their spans that got its answer and then failed); when at least two
+  // callers fail at comparable rates (the lowest ≥ half the highest), the callee takes the whole error,
+  // otherwise it is shared half and half (with a single caller there is nothing to contrast).
+  const blame = new Map<string, { service: string; share: number }>();
+  if (pending.length) {
+    // Rates over the incident only: from the first consumer error on (before it every caller did fine).
+    const from = Math.min(...pending.map((f) => f.s.startUs));
+    const calls = new Map<string, number>();
+    for (const p of spans) {
+      if (p.kind === 3 || p.kind === 4 || p.startUs < from) continue;
+      const got = new Set<string>();
+      for (const k of children.get(p.spanId) ?? []) {
+        if (k.service !== p.service) got.add(k.service);
+        else if (k.kind === 3) for (const g of children.get(k.spanId) ?? []) if (g.service !== p.service) got.add(g.service);
+      }
+      for (const x of got) calls.set(`${x}\u0000${p.service}`, (calls.get(`${x}\u0000${p.service}`) ?? 0) + 1);
+    }
+    const fails = new Map<string, number>();
+    for (const f of pending) fails.set(`${f.callee}\u0000${f.s.service}`, (fails.get(`${f.callee}\u0000${f.s.service}`) ?? 0) + 1);
+    const consistent = new Map<string, boolean>();
+    const rates = new Map<string, number[]>();
+    for (const [k, n] of calls) {
+      if (n < 5) continue;
+      const callee = k.split('\u0000')[0]!;
+      rates.set(callee, [...(rates.get(callee) ?? []), (fails.get(k) ?? 0) / n]);
+    }
+    for (const [callee, r] of rates) consistent.set(callee, r.length >= 2 && Math.max(...r) > 0 && Math.min(...r) >= 0.5 * Math.max(...r));
+    for (const f of pending) {
+      const share = consistent.get(f.callee) ? 1 : 0.5;
+      if (share < 1) bucket(f.s.service, f.t).origin += 1 - share;
+      bucket(f.callee, f.t).origin += share;
+      noteOrigin(f.callee, f.s);
+      blame.set(f.s.spanId, { service: f.callee, share });
+    }
   }
   const series: ServiceSeries = new Map();
   const keys = [...acc.keys()].sort();
@@ -150,21 +192,34 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
     const [source, target] = e.split('\u0000') as [string, string];
     return { source, target };
   });
-  return { series, edges, originSpans };
+  return { series, edges, originSpans, blame };
 }
 
 export const DEPENDENCY_ERROR = /Upstream|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|EPIPE|socket hang up|timed? ?out|upstream|bad gateway|service unavailable|gateway timeout|\b50[234]\b/i;
 
 /** Error logs and error fingerprints per service and bucket; `new-errors` counts fingerprints unseen before `onsetUs`. */
-export function logIndicators(logs: readonly LogRecord[], errors: readonly ErrorEvent[], bucketUs: number, onsetUs: number, buckets: readonly number[]): ServiceSeries {
+export function logIndicators(logs: readonly LogRecord[], errors: readonly ErrorEvent[], bucketUs: number, onsetUs: number, buckets: readonly number[], blame: ReadonlyMap<string, { service: string; share: number }> = new Map()): ServiceSeries {
   const series: ServiceSeries = new Map();
   const count = new Map<string, number>();
   const services = new Set<string>();
+  // An error logged in a span the trace analysis blamed (partly) on a callee's answer counts for both in the
+  // same shares.
+  const add = (svc: string, timeUs: number, ind: string, spanId: string | undefined): void => {
+    const b = spanId ? blame.get(spanId) : undefined;
+    const t = Math.floor(timeUs / bucketUs) * bucketUs;
+    const inc = (x: string, w: number): void => {
+      services.add(x);
+      const k = `${x}\u0000${t}\u0000${ind}`;
+      count.set(k, (count.get(k) ?? 0) + w);
+    };
+    if (!b) return inc(svc, 1);
+    if (b.share < 1) inc(svc, 1 - b.share);
+    inc(b.service, b.share);
+  };
   for (const l of logs) {
     services.add(l.service);
     if (l.severityNumber < 17 || DEPENDENCY_ERROR.test(l.body.slice(0, 500))) continue;
-    const k = `${l.service}\u0000${Math.floor(l.timeUs / bucketUs) * bucketUs}\u0000error-logs`;
-    count.set(k, (count.get(k) ?? 0) + 1);
+    add(l.service, l.timeUs, 'error-logs', l.spanId);
   }
   const seenBefore = new Set(errors.filter((e) => e.timeUs < onsetUs).map((e) => e.fingerprint));
   for (const e of errors) {
@@ -173,8 +228,7 @@ export function logIndicators(logs: readonly LogRecord[], errors: readonly Error
     // An error about a dependency (reset, refused, timed out, bad gateway) is a symptom in the caller that logs
     // it, not a fault of its own: the trace analysis charges the callee.
     if (DEPENDENCY_ERROR.test(`${e.type} ${e.message}`)) continue;
-    const k = `${e.service}\u0000${Math.floor(e.timeUs / bucketUs) * bucketUs}\u0000new-errors`;
-    count.set(k, (count.get(k) ?? 0) + 1);
+    add(e.service, e.timeUs, 'new-errors', e.spanId);
   }
   // Dense series (zeros included): an error count that is zero before the incident is the baseline.
   for (const svc of services) {

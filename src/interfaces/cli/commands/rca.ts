@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { addDbOption, CliError, commandGroup, printJson, progressBar } from '../util.js';
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+const CODE_FAULTS = /exception|bug|deploy|return/;
 
 export function register(program: Command): void {
   addDbOption(program.command('rca').description('rank root-cause candidates of an incident, with the evidence chain'))
@@ -69,10 +70,18 @@ export function register(program: Command): void {
       const r = await evaluate(loaded.cases, { onCase: (i, _n, id) => bar.update(i, id) });
       bar.stop();
       if (opts.out) writeFileSync(opts.out, JSON.stringify(Object.fromEntries(r.rows.map((x) => [x.id, x.ranking])), null, 1));
-      const report = { data: opts.data, cases: r.cases, broken: loaded.broken, overall: r.overall, bySystem: r.bySystem, byFault: r.byFault, meanMsPerCase: +r.meanMs.toFixed(1) };
+      // Code-level faults (an exception, a wrong answer, a bad release): does the top candidate's evidence name a
+      // file and line?
+      const codeRows = r.rows.filter((x) => CODE_FAULTS.test(x.fault));
+      const code = { cases: codeRows.length, named: codeRows.filter((x) => x.code).length, locations: Object.fromEntries(codeRows.map((x) => [x.id, x.code ?? null])) };
+      const report = { data: opts.data, cases: r.cases, broken: loaded.broken, overall: r.overall, bySystem: r.bySystem, byFault: r.byFault, code, meanMsPerCase: +r.meanMs.toFixed(1) };
       if (opts.json) return printJson(report);
       const line = (name: string, a: { cases: number; ac1: number; ac3: number; ac5: number; avg5: number }): string => `${name.padEnd(22)} ${String(a.cases).padStart(4)}  AC@1 ${pct(a.ac1).padStart(6)}  AC@3 ${pct(a.ac3).padStart(6)}  AC@5 ${pct(a.ac5).padStart(6)}  Avg@5 ${pct(a.avg5).padStart(6)}`;
       const out = [line('overall', r.overall), '', ...Object.entries(r.bySystem).map(([k, v]) => line(k, v)), '', ...Object.entries(r.byFault).map(([k, v]) => line(k, v)), '', `${r.meanMs.toFixed(1)} ms per case`];
+      if (code.named) {
+        out.push('', `code location named for ${code.named} of ${code.cases} code-level cases:`);
+        for (const [id, loc] of Object.entries(code.locations)) out.push(`  ${id.padEnd(28)} ${loc ?? '-'}`);
+      }
       for (const b of loaded.broken) out.push(`broken case ${b.path}: ${b.error}`);
       process.stdout.write(out.join('\n') + '\n');
     });

@@ -93,7 +93,7 @@ const MAX_FAMILY_TOKENS = 48;
 const MIN_FAMILY_CONTEXT = 3;
 
 interface Family {
-  members: Set<Cluster>;
+  members: Cluster[];
   /** The position that varies and the token count of every member. */
   pos: number;
   n: number;
@@ -183,7 +183,8 @@ export class TemplateMiner {
   /** Exact repeats of a raw line (health checks, retries) skip masking altogether. */
   private readonly rawCache = new Map<string, Cluster>();
   private readonly aliases = new Map<string, string>();
-  private readonly families = new Map<string, Family>();
+  /** Family key -> its only template so far (most families never get a second one), or the family. */
+  private readonly families = new Map<string, Cluster | Family>();
   /**
    * Value vocabulary: words seen standing for a variable (absorbed into a wildcard, or the members of a family
    * that merged). A family whose words are all known values merges however few they are (`session opened for
@@ -319,7 +320,7 @@ export class TemplateMiner {
       for (const fk of [...fks]) {
         if (budget-- <= 0) break;
         const fam = this.families.get(fk);
-        if (!fam) fks.delete(fk);
+        if (!fam || !('members' in fam)) fks.delete(fk);
         else this.mergeFamily(fk, fam);
       }
     }
@@ -391,18 +392,29 @@ export class TemplateMiner {
       const w = c.tokens[i];
       const variable = looksVariable(w);
       const fk = familyKey(c.tokens, i);
-      let fam = this.families.get(fk);
+      const entry = this.families.get(fk);
       // A value here joins a family that exists (its position is then known to vary) but never opens one.
-      if (variable && !fam) continue;
-      if (!fam) {
+      if (variable && !entry) continue;
+      if (!entry) {
         if (this.families.size >= this.opts.maxTemplates * 4) {
           this.families.clear();
           this.wordFamilies.clear();
         }
-        fam = { members: new Set(), pos: i, n };
-        this.families.set(fk, fam);
+        // The first template of a family is stored bare and its word not indexed: all-unique lines (the common
+        // hostile case) then cost one map entry per position and nothing more.
+        this.families.set(fk, c);
+        continue;
       }
-      fam.members.add(c);
+      let fam: Family;
+      if ('members' in entry) {
+        fam = entry;
+        if (!fam.members.includes(c)) fam.members.push(c);
+      } else {
+        if (entry === c) continue;
+        fam = { members: [entry, c], pos: i, n };
+        this.families.set(fk, fam);
+        if (!looksVariable(entry.tokens[i])) this.indexWord(wordCore(entry.tokens[i]), fk);
+      }
       if (!variable) this.indexWord(wordCore(w), fk);
       const merged = this.mergeFamily(fk, fam);
       if (merged) return merged;
@@ -426,11 +438,8 @@ export class TemplateMiner {
    */
   private mergeFamily(fk: string, fam: Family): Cluster | undefined {
     const i = fam.pos;
-    const live = [...fam.members].filter((m) => this.clusters.get(m.id) === m && m.tokens.length === fam.n && familyKey(m.tokens, i) === fk);
-    if (live.length !== fam.members.size) {
-      fam.members.clear();
-      for (const m of live) fam.members.add(m);
-    }
+    const live = fam.members.filter((m) => this.clusters.get(m.id) === m && m.tokens.length === fam.n && familyKey(m.tokens, i) === fk);
+    if (live.length !== fam.members.length) fam.members = live;
     if (live.length < 2) return undefined;
     const words = new Set(live.map((m) => m.tokens[i]));
     // A member already generalised there (it holds the wildcard) means the position is known to vary.
@@ -449,8 +458,7 @@ export class TemplateMiner {
     }
     // The merged template stays in its family: a later template differing only there joins it at once (this is
     // how a variable first token, which opens a new bucket, finds its template).
-    fam.members.clear();
-    fam.members.add(keep);
+    fam.members = [keep];
     for (const w of words) if (!looksVariable(w)) this.learnValue(w);
     const tokens = keep.tokens.slice();
     tokens[i] = tok;

@@ -54,18 +54,38 @@ export const HISTORY_FEATURES = FEATURE_NAMES.filter((f) => !f.startsWith('log_p
 export const LAMBDA = 30;
 
 /** The model `tswarm predict` and the eval both use: window-intercept logistic regression on the windows before `cut`. */
-export function fitHistoryModel(windows: readonly FileRow[][]): Model | undefined {
+export function fitHistoryModel(windows: readonly FileRow[][], features: readonly string[] = HISTORY_FEATURES, lambda = LAMBDA): Model | undefined {
   if (!windows.some((w) => w.some((r) => r.label))) return undefined;
-  return trainLogisticByWindow(windows, HISTORY_FEATURES, LAMBDA);
+  return trainLogisticByWindow(windows, features, lambda);
 }
 
-export function evaluateCut(commits: readonly Commit[], cut: number): CutResult | undefined {
+export interface ModelConfig {
+  name: string;
+  features: readonly string[];
+  lambda: number;
+}
+
+/** The issue's first model's 15 features (size, churn, commits, fixes, Rahman, authors, age, coupling). */
+export const CLASSIC_FEATURES = HISTORY_FEATURES.slice(0, HISTORY_FEATURES.indexOf('coupled_fix_score') + 1);
+
+/**
+ * The hyper-parameter grid of the leave-one-history-out check (`eval defects --loho`): feature set × L2 strength.
+ * For each history the configuration with the best mean AUC on the OTHER histories is scored on it.
+ */
+export const LOHO_GRID: ModelConfig[] = (
+  [
+    ['classic', CLASSIC_FEATURES],
+    ['all', HISTORY_FEATURES],
+  ] as const
+).flatMap(([fs, features]) => [3, 10, 30, 100, 300].map((lambda) => ({ name: `${fs} λ=${lambda}`, features, lambda })));
+
+/** One cut: the model (and, when given, each grid configuration as `model: <name>`) against the baselines. */
+export function evaluateCut(commits: readonly Commit[], cut: number, grid: readonly ModelConfig[] = []): CutResult | undefined {
   const test = labelRows(featuresAt(commits, cut), commits, cut, HORIZON_DAYS);
   const windows = trainingWindows(commits, cut);
   if (test.length < 10 || !test.some((r) => r.label) || windows.flat().length < 10) return undefined;
   const model = fitHistoryModel(windows);
   if (!model) return undefined;
-  const p = test.map((r) => predict(model, r));
   const labels = test.map((r) => Boolean(r.label));
   const score = (s: number[], effort?: number[]): MethodScore => {
     const order = test.map((r, i) => ({ loc: r.loc, label: Boolean(r.label), s: s[i]!, e: (effort ?? s)[i]! }));
@@ -74,27 +94,33 @@ export function evaluateCut(commits: readonly Commit[], cut: number): CutResult 
     return { auc: auc(s, labels), recall20: recallAtLoc(byEffort), precision10: precisionAtK(byScore) };
   };
   const f = (name: string): number[] => test.map((r) => r.features[name] ?? 0);
+  // Effort-aware ranking by predicted defect density (risk per line): inspecting a small risky file costs less.
+  const modelScore = (m: Model): MethodScore => {
+    const p = test.map((r) => predict(m, r));
+    return score(p, p.map((x, i) => x / Math.max(10, test[i]!.loc)));
+  };
+  const variants = Object.fromEntries(grid.map((g) => [`model: ${g.name}`, modelScore(fitHistoryModel(windows, g.features, g.lambda)!)]));
   return {
     cut: new Date(cut * 1000).toISOString().slice(0, 10),
     files: test.length,
     positives: labels.filter(Boolean).length,
     methods: {
-      // Effort-aware ranking by predicted defect density (risk per line): inspecting a small risky file costs less.
-      model: score(p, p.map((x, i) => x / Math.max(10, test[i]!.loc))),
+      model: modelScore(model),
       loc: score(f('log_loc')),
       'recent churn': score(f('log_churn_90')),
       rahman: score(f('fix_score')),
       authors: score(f('log_authors')),
+      ...variants,
     },
   };
 }
 
-export function evaluateHistory(commits: readonly Commit[], cuts = 6): { cuts: CutResult[]; mean: Record<string, MethodScore> } {
+export function evaluateHistory(commits: readonly Commit[], cuts = 6, grid: readonly ModelConfig[] = []): { cuts: CutResult[]; mean: Record<string, MethodScore> } {
   const last = commits[commits.length - 1]!.time;
   const results: CutResult[] = [];
   for (let k = 0; k < cuts; k++) {
     const cut = last - HORIZON_DAYS * DAY - k * 182.5 * DAY;
-    const r = evaluateCut(commits, cut);
+    const r = evaluateCut(commits, cut, grid);
     if (r) results.push(r);
   }
   const mean: Record<string, MethodScore> = {};
@@ -103,6 +129,24 @@ export function evaluateHistory(commits: readonly Commit[], cuts = 6): { cuts: C
     mean[m] = { auc: avg(xs.map((x) => x.auc)), recall20: avg(xs.map((x) => x.recall20)), precision10: avg(xs.map((x) => x.precision10)) };
   }
   return { cuts: results, mean };
+}
+
+/** The baselines of the issue (everything but the model and its grid variants). */
+export const isBaseline = (method: string): boolean => method !== 'model' && !method.startsWith('model: ');
+
+/**
+ * Leave-one-history-out: for each history, the grid configuration with the best mean AUC over the other
+ * histories, and its AUC / Recall@20%LOC on the held-out one — the figure to expect on a project not seen here.
+ */
+export function leaveOneHistoryOut(means: Record<string, Record<string, MethodScore>>): { heldOut: string; picked: string; auc: number; recall20: number }[] {
+  const names = Object.keys(means);
+  return names.map((h) => {
+    const others = names.filter((n) => n !== h);
+    const variants = Object.keys(means[h]!).filter((m) => m.startsWith('model: '));
+    const fit = (m: string): number => avg(others.map((o) => means[o]![m]!.auc));
+    const picked = variants.reduce((b, m) => (fit(m) > fit(b) ? m : b), variants[0]!);
+    return { heldOut: h, picked: picked.slice('model: '.length), auc: means[h]![picked]!.auc, recall20: means[h]![picked]!.recall20 };
+  });
 }
 
 const avg = (xs: number[]): number => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);

@@ -7,7 +7,7 @@ import { isBugFix, isSourceFile } from '../../algorithms/defects/features.js';
 import { auc, recallAtLoc } from '../../algorithms/defects/model.js';
 import { makeErrorEvent } from '../../signals/errors.js';
 import { readGitRepo, readHistoryFile } from './defect-history.js';
-import { evaluateHistory, trainingWindows, SWEEP_FILES } from './defect-eval.js';
+import { evaluateHistory, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
 import { predictRisk } from './defect-predictor.js';
 import { RepoIndex } from './code-mapping.js';
 
@@ -44,6 +44,19 @@ test('training windows see nothing after the cut, and their labels leave fix swe
   // labels 240–420) has the focused fix of f0 and not the sweep.
   assert.equal(w[0]!.filter((r) => r.label).length, 0);
   assert.deepEqual(w[1]!.filter((r) => r.label).map((r) => r.path), ['lib/f0.js']);
+});
+
+test('leave-one-history-out picks each configuration on the other histories only; grid variants are not baselines', () => {
+  const s = (auc: number) => ({ auc, recall20: auc / 2, precision10: 0 });
+  // "a" wins on x and y, "b" wins only on z: z is scored with "a", x and y with the winner on the two others.
+  const means = {
+    x: { model: s(0.7), loc: s(0.6), 'model: a': s(0.8), 'model: b': s(0.7) },
+    y: { model: s(0.7), loc: s(0.6), 'model: a': s(0.8), 'model: b': s(0.7) },
+    z: { model: s(0.7), loc: s(0.6), 'model: a': s(0.5), 'model: b': s(0.95) },
+  };
+  const r = leaveOneHistoryOut(means);
+  assert.deepEqual(r.map((x) => [x.heldOut, x.picked, x.auc]), [['x', 'b', 0.7], ['y', 'b', 0.7], ['z', 'a', 0.5]]);
+  assert.deepEqual(Object.keys(means.x).filter(isBaseline), ['loc']);
 });
 
 test('stack frames from containers, file:// and webpack:// map to repository files', () => {

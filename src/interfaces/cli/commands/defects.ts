@@ -40,33 +40,42 @@ export function register(program: Command): void {
     .command('defects')
     .description('defect prediction on real histories: AUC, Recall@20%LOC, Precision@10 for the model and the baselines, over six cuts')
     .requiredOption('--history <files...>', 'history files (JSON lines, .gz ok)')
+    .option('--loho', 'also leave-one-history-out: pick feature set and L2 strength on the other histories, score the held-out one')
     .option('--json', 'print JSON')
-    .action(async (o: { history: string[]; json?: boolean }) => {
+    .action(async (o: { history: string[]; loho?: boolean; json?: boolean }) => {
       const { readHistoryFile, HistoryError } = await import('../../../agents/detection/defect-history.js');
-      const { evaluateHistory } = await import('../../../agents/detection/defect-eval.js');
+      const { evaluateHistory, isBaseline, leaveOneHistoryOut, LOHO_GRID } = await import('../../../agents/detection/defect-eval.js');
       const { basename } = await import('node:path');
       const results: Record<string, ReturnType<typeof evaluateHistory> & { warnings: string[] }> = {};
       for (const f of o.history) {
         try {
           const h = readHistoryFile(f);
-          results[basename(f).replace(/\.jsonl(\.gz)?$/, '')] = { ...evaluateHistory(h.commits), warnings: h.warnings };
+          results[basename(f).replace(/\.jsonl(\.gz)?$/, '')] = { ...evaluateHistory(h.commits, 6, o.loho ? LOHO_GRID : []), warnings: h.warnings };
         } catch (e) {
           if (e instanceof HistoryError) throw new CliError(e.message, 2);
           throw e;
         }
       }
-      const methods = Object.keys(Object.values(results)[0]?.mean ?? {});
+      // The grid variants of --loho are reported only through the leave-one-history-out lines.
+      const methods = Object.keys(Object.values(results)[0]?.mean ?? {}).filter((m) => !m.startsWith('model: '));
       const overall = Object.fromEntries(methods.map((m) => {
         const xs = Object.values(results).map((r) => r.mean[m]!);
         return [m, { auc: xs.reduce((a, x) => a + x.auc, 0) / xs.length, recall20: xs.reduce((a, x) => a + x.recall20, 0) / xs.length, precision10: xs.reduce((a, x) => a + x.precision10, 0) / xs.length }];
       }));
-      const bestBaseline = (k: 'auc' | 'recall20'): number => Object.values(results).reduce((a, r) => a + Math.max(...methods.filter((m) => m !== 'model').map((m) => r.mean[m]![k])), 0) / Object.keys(results).length;
-      const summary = { histories: Object.keys(results), overall, bestBaselineAuc: bestBaseline('auc'), bestBaselineRecall20: bestBaseline('recall20') };
+      const bestBaseline = (k: 'auc' | 'recall20'): number => Object.values(results).reduce((a, r) => a + Math.max(...methods.filter(isBaseline).map((m) => r.mean[m]![k])), 0) / Object.keys(results).length;
+      const loho = o.loho && Object.keys(results).length > 1 ? leaveOneHistoryOut(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.mean]))) : undefined;
+      const lohoMean = loho && { auc: loho.reduce((a, x) => a + x.auc, 0) / loho.length, recall20: loho.reduce((a, x) => a + x.recall20, 0) / loho.length };
+      const summary = { histories: Object.keys(results), overall, bestBaselineAuc: bestBaseline('auc'), bestBaselineRecall20: bestBaseline('recall20'), ...(loho ? { leaveOneHistoryOut: loho, leaveOneHistoryOutMean: lohoMean } : {}) };
       if (o.json) return printJson({ ...summary, results });
       for (const [name, r] of Object.entries(results)) {
         process.stdout.write(`${name}: ${r.cuts.length} cuts, ${Math.round(r.cuts.reduce((a, c) => a + c.files, 0) / Math.max(1, r.cuts.length))} files/cut\n`);
         for (const w of r.warnings) process.stdout.write(`  warning: ${w}\n`);
         for (const m of methods) process.stdout.write(`  ${m.padEnd(14)} AUC ${r.mean[m]!.auc.toFixed(3)}  R@20%LOC ${r.mean[m]!.recall20.toFixed(3)}  P@10 ${r.mean[m]!.precision10.toFixed(2)}\n`);
+      }
+      if (loho) {
+        process.stdout.write('\nleave-one-history-out (grid: feature set × L2, picked on the other histories):\n');
+        for (const x of loho) process.stdout.write(`  ${x.heldOut.padEnd(10)} picked ${x.picked.padEnd(14)} AUC ${x.auc.toFixed(3)}  R@20%LOC ${x.recall20.toFixed(3)}\n`);
+        process.stdout.write(`  mean       AUC ${lohoMean!.auc.toFixed(3)}  R@20%LOC ${lohoMean!.recall20.toFixed(3)}\n`);
       }
       process.stdout.write(`\naverage: model AUC ${overall.model!.auc.toFixed(3)} (best baseline per history ${summary.bestBaselineAuc.toFixed(3)}), R@20%LOC ${overall.model!.recall20.toFixed(3)} (best baseline ${summary.bestBaselineRecall20.toFixed(3)})\n`);
     });

@@ -211,6 +211,21 @@ export function readNezhaCases(root: string): RcaCase[] {
         }
       }
     }
+    // The user-facing SLI (front_service.csv: success rate and latency of the entry service, as users see it)
+    // belongs to the service it names, when that service has metrics of its own.
+    const front = join(metricDir, 'front_service.csv');
+    if (existsSync(front)) {
+      for (const r of readCsv(front)) {
+        const svc = [...series.keys()].find((k) => k.toLowerCase() === String(r.ServiceName ?? '').toLowerCase());
+        const t = timeSeconds(r.Time);
+        if (!svc || !Number.isFinite(t)) continue;
+        for (const [k, v] of Object.entries(r)) {
+          if (NEZHA_SKIP.has(k) || k === 'ServiceName' || v === '' || v === undefined) continue;
+          const x = Number(v);
+          if (Number.isFinite(x)) put(series, svc, `user-${k}`, t, x);
+        }
+      }
+    }
     for (const [svc, inds] of nezhaEdgeIndicators(metricDir, new Set(series.keys()))) {
       for (const [k, s] of inds) s.t.forEach((t, i) => put(series, svc, k, t, s.v[i]!));
     }

@@ -62,19 +62,47 @@ export function hostAllowed(host: string, allow: readonly string[]): boolean {
   return allow.some((a) => a === h || (a === 'loopback' && (LOOPBACK.includes(h) || /^127\./.test(h))));
 }
 
+interface Queued {
+  buf: Buffer;
+  /** Not before this time (ms). */
+  at: number;
+  /** And at least this long (ms) after the previous chunk was actually written (slicer). */
+  gap: number;
+  /** limit_data reached: close gracefully after this chunk. */
+  endAfter: boolean;
+}
+
 interface Link {
   client: net.Socket;
   server?: net.Socket;
   /** Per toxic name: does it apply to this connection (toxicity drawn once). */
   applies: Map<string, boolean>;
-  /** Next time (ms) each direction may deliver, to keep order under latency. */
+  /** Earliest time (ms) the next chunk of each direction may leave: bandwidth queues chunks behind each other. */
   nextAt: Record<Stream, number>;
   bytes: Record<Stream, number>;
-  /** Delayed chunks not yet written, per direction; a close waits for them. */
-  pending: Record<Stream, number>;
+  /** Chunks held back by toxics, per direction, in order; the fast path is taken only when this is empty. */
+  queue: Record<Stream, Queued[]>;
+  queuedBytes: Record<Stream, number>;
+  /** When the head of each queue is due. */
+  timer: Record<Stream, NodeJS.Timeout | undefined>;
+  /** When the last queued chunk of each direction was written (slicer gaps count from there). */
+  lastSent: Record<Stream, number>;
+  /** Run once a direction's queue is empty: a close waits for the delayed data. */
   drained: Record<Stream, (() => void)[]>;
+  /** A direction whose reader is paused until the writer drains (backpressure). */
+  paused: Record<Stream, boolean>;
   closed: boolean;
 }
+
+/**
+ * Sockets buffer up to this much before write() asks the sender to pause. Larger than the 16 KiB default so a
+ * 64 KiB read from one side never stalls the other just because the kernel took it in two writes.
+ */
+const HIGH_WATER = 256 * 1024;
+/** Per connection, for the upstream's responses (the size of libuv's own reads). */
+const READ_BUFFER = 64 * 1024;
+/** Bytes held back by toxics per direction before the proxy stops reading from the sender. */
+const QUEUE_LIMIT = 8 * 1024 * 1024;
 
 export class ChaosProxy {
   readonly toxics = new Map<string, Toxic & { expiresAt: number; timer?: NodeJS.Timeout }>();
@@ -105,7 +133,7 @@ export class ChaosProxy {
   async start(): Promise<void> {
     if (this.server || !this.config.enabled) return;
     const { host, port } = parseHostPort(this.config.listen);
-    const server = net.createServer((c) => this.onConnection(c));
+    const server = net.createServer({ noDelay: true, highWaterMark: HIGH_WATER }, (c) => this.onConnection(c));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (e: NodeJS.ErrnoException) => reject(new ChaosError(`cannot listen on ${this.config.listen}: ${e.code ?? e.message}`, 409)));
       server.listen(port, host, () => resolve());
@@ -195,6 +223,7 @@ export class ChaosProxy {
   private closeLink(l: Link, hard = false): void {
     if (l.closed) return;
     l.closed = true;
+    ChaosProxy.stopTimers(l);
     if (hard) {
       l.client.destroy();
       l.server?.destroy();
@@ -205,19 +234,37 @@ export class ChaosProxy {
     this.links.delete(l);
   }
 
+  /** Queued chunks of a closed link are never written: their timers go. */
+  private static stopTimers(l: Link): void {
+    clearTimeout(l.timer.upstream);
+    clearTimeout(l.timer.downstream);
+  }
+
   /** TCP RST to the client (ECONNRESET on its side), and the upstream side dropped. */
   private resetLink(link: Link): void {
     if (link.closed) return;
     link.closed = true;
+    ChaosProxy.stopTimers(link);
     link.client.resetAndDestroy();
     link.server?.destroy();
     this.links.delete(link);
   }
 
   private onConnection(client: net.Socket): void {
-    const link: Link = { client, applies: new Map(), nextAt: { upstream: 0, downstream: 0 }, bytes: { upstream: 0, downstream: 0 }, pending: { upstream: 0, downstream: 0 }, drained: { upstream: [], downstream: [] }, closed: false };
+    const link: Link = {
+      client,
+      applies: new Map(),
+      nextAt: { upstream: 0, downstream: 0 },
+      bytes: { upstream: 0, downstream: 0 },
+      queue: { upstream: [], downstream: [] },
+      queuedBytes: { upstream: 0, downstream: 0 },
+      timer: { upstream: undefined, downstream: undefined },
+      lastSent: { upstream: 0, downstream: 0 },
+      drained: { upstream: [], downstream: [] },
+      paused: { upstream: false, downstream: false },
+      closed: false,
+    };
     this.links.add(link);
-    client.setNoDelay(true);
     client.on('error', () => this.closeLink(link, true));
     // Connection-level toxics decided up front.
     const down = this.active(link, 'downstream');
@@ -233,22 +280,76 @@ export class ChaosProxy {
       t.unref();
     }
     const { host, port } = parseHostPort(this.config.upstream);
-    const server = net.connect({ host, port });
-    link.server = server;
-    server.setNoDelay(true);
-    server.on('error', () => this.closeLink(link, true));
-    const pump = (from: net.Socket, to: net.Socket, stream: Stream): void => {
-      from.on('data', (chunk: Buffer) => this.forward(link, to, stream, chunk));
-      from.on('end', () => {
-        const slow = this.active(link, stream === 'upstream' ? 'downstream' : 'upstream').find((t) => t.type === 'slow_close') ?? this.active(link, stream).find((t) => t.type === 'slow_close');
-        // Close only after every delayed chunk of this direction has been written.
-        const close = (): void => void setTimeout(() => this.closeLink(link), slow?.attributes.delay ?? 0).unref();
-        if (link.pending[stream] === 0) close();
-        else link.drained[stream].push(close);
-      });
+    const resume = {
+      upstream: (): void => {
+        link.paused.upstream = false;
+        client.resume();
+      },
+      downstream: (): void => {
+        link.paused.downstream = false;
+        server.resume();
+      },
     };
-    pump(client, server, 'upstream');
-    pump(server, client, 'downstream');
+    // Responses are read into one buffer per connection (`onread`) instead of a fresh allocation per read:
+    // measured ~1 µs less CPU per proxied request (about a quarter of the proxy's user-space time). The price is
+    // that a chunk may be handed on only while that buffer is not reused: see onResponse.
+    const readBuffer = Buffer.allocUnsafe(READ_BUFFER);
+    // highWaterMark is passed on to the socket's Duplex by Node, though @types/node does not list it for connect().
+    const options: net.TcpNetConnectOpts & { highWaterMark: number } = {
+      host,
+      port,
+      noDelay: true,
+      highWaterMark: HIGH_WATER,
+      onread: { buffer: readBuffer, callback: (n: number, buf: Uint8Array): boolean => this.onResponse(link, server, n, buf, resume.downstream) },
+    };
+    const server: net.Socket = net.connect(options);
+    link.server = server;
+    server.on('error', () => this.closeLink(link, true));
+    client.on('data', (chunk: Buffer) => {
+      // The fast path, taken while the proxy has no toxic and nothing delayed is still queued in this direction
+      // (so order holds): one write, no allocation, no clock read. The check is per chunk, so a toxic added
+      // later applies to this live connection from its next chunk on, as in Toxiproxy.
+      if (this.toxics.size === 0 && link.queue.upstream.length === 0) {
+        if (link.closed) return;
+        link.bytes.upstream += chunk.length;
+        if (!server.write(chunk) && !link.paused.upstream) this.pause(link, client, server, 'upstream', resume.upstream);
+        return;
+      }
+      this.forward(link, client, server, 'upstream', chunk, resume.upstream);
+    });
+    const onEnd = (stream: Stream): void => {
+      const slow = this.active(link, stream === 'upstream' ? 'downstream' : 'upstream').find((t) => t.type === 'slow_close') ?? this.active(link, stream).find((t) => t.type === 'slow_close');
+      // Close only after every delayed chunk of this direction has been written.
+      const close = (): void => void setTimeout(() => this.closeLink(link), slow?.attributes.delay ?? 0).unref();
+      if (link.queue[stream].length === 0) close();
+      else link.drained[stream].push(close);
+    };
+    client.on('end', () => onEnd('upstream'));
+    server.on('end', () => onEnd('downstream'));
+  }
+
+  /**
+   * `n` bytes of the upstream's response, in the connection's read buffer. Returns false to stop reading (Node
+   * then pauses the socket) until the client has drained.
+   */
+  private onResponse(link: Link, server: net.Socket, n: number, buf: Uint8Array, resume: () => void): boolean {
+    if (link.closed) return true;
+    const view = Buffer.from(buf.buffer, buf.byteOffset, n);
+    if (this.toxics.size === 0 && link.queue.downstream.length === 0) {
+      link.bytes.downstream += n;
+      link.client.write(view);
+      // A write the kernel did not take at once keeps a reference to `view`; the next read would overwrite it,
+      // so reading waits until the client has drained. (Usually the write completes synchronously.)
+      if (link.client.writableLength > 0) {
+        link.paused.downstream = true;
+        link.client.once('drain', resume);
+        return false;
+      }
+      return true;
+    }
+    // Toxics may hold a chunk back (latency, bandwidth, slicer): they get a copy of their own.
+    this.forward(link, server, link.client, 'downstream', Buffer.from(view), resume);
+    return true;
   }
 
   /** An HTTP error response instead of the upstream's, then the connection closes (the upstream never sees it). */
@@ -262,7 +363,17 @@ export class ChaosProxy {
     this.links.delete(link);
   }
 
-  private forward(link: Link, to: net.Socket, stream: Stream, chunk: Buffer): void {
+  /**
+   * Backpressure: stop reading from `from` until `to` has flushed what it holds, so a fast sender behind a slow
+   * reader is held back by TCP instead of growing this process's memory.
+   */
+  private pause(link: Link, from: net.Socket, to: net.Socket, stream: Stream, resume: () => void): void {
+    link.paused[stream] = true;
+    from.pause();
+    to.once('drain', resume);
+  }
+
+  private forward(link: Link, from: net.Socket, to: net.Socket, stream: Stream, chunk: Buffer, resume: () => void): void {
     if (link.closed) return;
     if (stream === 'upstream' && this.toxics.size) {
       // Also on kept-alive connections opened before the toxic was added (as in Toxiproxy): the next request
@@ -321,26 +432,57 @@ export class ChaosProxy {
       }
     }
     link.bytes[stream] += chunk.length;
-    if (delay === 0 && transmit === 0 && gap === 0 && link.nextAt[stream] <= now) {
-      for (const p of pieces) to.write(p);
+    if (delay === 0 && transmit === 0 && gap === 0 && link.queue[stream].length === 0) {
+      let full = false;
+      for (const p of pieces) full = !to.write(p) || full;
       if (endAfter) this.closeLink(link);
+      else if (full && !link.paused[stream]) this.pause(link, from, to, stream, resume);
       return;
     }
-    // Keep order: each chunk leaves no earlier than the previous one of the same direction.
-    let at = Math.max(now + delay, link.nextAt[stream]) + transmit;
+    // Keep order: chunks queue per direction; each leaves no earlier than its time and after the one before it.
+    const at = Math.max(now + delay, link.nextAt[stream]) + transmit;
+    const q = link.queue[stream];
     pieces.forEach((p, i) => {
-      const wait = at - Date.now();
-      link.pending[stream]++;
-      const last = i === pieces.length - 1;
-      const send = (): void => {
-        if (!link.closed && !to.destroyed) to.write(p);
-        if (last && endAfter) this.closeLink(link);
-        if (--link.pending[stream] === 0) for (const f of link.drained[stream].splice(0)) f();
-      };
-      if (wait <= 0) send();
-      else setTimeout(send, wait);
-      at += gap;
+      q.push({ buf: p, at, gap: i > 0 ? gap : 0, endAfter: endAfter && i === pieces.length - 1 });
+      link.queuedBytes[stream] += p.length;
     });
     link.nextAt[stream] = at;
+    // A fast sender behind a delaying toxic must not fill this process's memory: stop reading past a bound far
+    // above any bandwidth-delay product the tests and experiments use (Toxiproxy buffers 1024 chunks similarly).
+    if (link.queuedBytes[stream] > QUEUE_LIMIT && !link.paused[stream]) {
+      link.paused[stream] = true;
+      from.pause();
+    }
+    if (q.length === pieces.length) this.flush(link, from, to, stream, resume);
+  }
+
+  /**
+   * Writes the due chunks of a direction's queue and sets a timer for the next one. Slicer gaps count from the
+   * previous slice's actual write, as Toxiproxy sleeps between slices: after a stall of the event loop the
+   * slices still arrive `delay` apart instead of in one burst.
+   */
+  private flush(link: Link, from: net.Socket, to: net.Socket, stream: Stream, resume: () => void): void {
+    link.timer[stream] = undefined;
+    const q = link.queue[stream];
+    while (q.length) {
+      const head = q[0];
+      const now = Date.now();
+      const due = Math.max(head.at, head.gap > 0 ? link.lastSent[stream] + head.gap : 0);
+      if (due > now) {
+        link.timer[stream] = setTimeout(() => this.flush(link, from, to, stream, resume), due - now);
+        return;
+      }
+      q.shift();
+      link.queuedBytes[stream] -= head.buf.length;
+      link.lastSent[stream] = now;
+      if (!link.closed && !to.destroyed) to.write(head.buf);
+      if (head.endAfter) this.closeLink(link);
+    }
+    if (link.paused[stream] && !link.closed) {
+      // Resume reading once the queue is empty and the socket has taken it (or on its drain).
+      if (to.writableLength > HIGH_WATER) to.once('drain', resume);
+      else resume();
+    }
+    for (const f of link.drained[stream].splice(0)) f();
   }
 }

@@ -145,3 +145,81 @@ test('latency on the upstream direction delays the request by `latency` ms', asy
   const x = await exchange(port, '/');
   assert.ok(x.firstByteMs >= 195 && x.firstByteMs < 1_500, `first byte after ~200 ms: ${x.firstByteMs.toFixed(0)} ms`);
 });
+
+/** Sends one keep-alive request on an open socket and resolves with the ms until the first byte of the answer. */
+function firstByteMs(s: net.Socket): Promise<number> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    s.once('data', () => resolve(performance.now() - t0));
+    s.write('GET / HTTP/1.1\r\nhost: x\r\n\r\n');
+  });
+}
+
+test('a toxic added while a kept-alive connection is open applies to its next request; removed, the same connection is fast again', async () => {
+  // The fast path (no toxic) is decided per chunk, not per connection: this is what keeps it honest.
+  let connections = 0;
+  const ka = http.createServer((_req, res) => res.end('ok'));
+  ka.on('connection', () => connections++);
+  await new Promise<void>((r) => ka.listen(0, '127.0.0.1', () => r()));
+  const name = `t${++n}`;
+  assert.equal(await post('/proxies', { name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${(ka.address() as net.AddressInfo).port}` }), 201);
+  const s = net.connect({ host: '127.0.0.1', port: api.proxies.get(name)!.port });
+  try {
+    await new Promise((r) => s.once('connect', r));
+    const before = await firstByteMs(s);
+    assert.equal(await post(`/proxies/${name}/toxics`, { name: 'lat', type: 'latency', stream: 'downstream', attributes: { latency: 250 } }), 200);
+    const during = await firstByteMs(s);
+    assert.ok(during >= 245, `the live connection got the latency: ${during.toFixed(0)} ms (before: ${before.toFixed(0)} ms)`);
+    assert.ok(api.proxies.get(name)!.removeToxic('lat'));
+    const after = await firstByteMs(s);
+    assert.ok(after < 245, `and lost it with the toxic: ${after.toFixed(0)} ms`);
+    assert.equal(connections, 1, 'all three requests used the one connection');
+  } finally {
+    s.destroy();
+    await new Promise<void>((r) => ka.close(() => r()));
+  }
+});
+
+test('backpressure: a client that does not read holds the upstream back, with and without a delaying toxic', async () => {
+  // An upstream offering 128 MiB to a client that never reads. A proxy that reads regardless would take it all
+  // into memory (measured before backpressure: all 128 MiB); with backpressure only the sockets' buffers (and at
+  // most the 8 MiB a toxic may queue) fill up.
+  const OFFER = 128 * 2 ** 20;
+  const flushed: number[] = [];
+  const big = net.createServer((sock) => {
+    const i = flushed.push(0) - 1;
+    const chunk = Buffer.alloc(2 ** 20, 'z');
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < OFFER) {
+        sent += chunk.length;
+        if (!sock.write(chunk)) return void sock.once('drain', pump);
+      }
+    };
+    pump();
+    const t = setInterval(() => (flushed[i] = sock.bytesWritten - sock.writableLength), 50);
+    sock.on('close', () => clearInterval(t));
+    sock.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => big.listen(0, '127.0.0.1', () => r()));
+  const name = `t${++n}`;
+  assert.equal(await post('/proxies', { name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${(big.address() as net.AddressInfo).port}` }), 201);
+  const port = api.proxies.get(name)!.port;
+  const idle = async (): Promise<number> => {
+    const c = net.connect({ host: '127.0.0.1', port });
+    c.pause();
+    await new Promise((r) => setTimeout(r, 1_500));
+    const f = flushed[flushed.length - 1] ?? 0;
+    c.destroy();
+    return f;
+  };
+  try {
+    const plain = await idle();
+    assert.ok(plain > 0 && plain < OFFER / 2, `no toxic: the upstream could hand over ${(plain / 2 ** 20).toFixed(1)} of 128 MiB`);
+    assert.equal(await post(`/proxies/${name}/toxics`, { type: 'latency', stream: 'downstream', attributes: { latency: 20 } }), 200);
+    const delayed = await idle();
+    assert.ok(delayed > 0 && delayed < OFFER / 2, `latency toxic: ${(delayed / 2 ** 20).toFixed(1)} of 128 MiB`);
+  } finally {
+    await new Promise<void>((r) => big.close(() => r()));
+  }
+});

@@ -98,6 +98,13 @@ function wholeValue(core: string): boolean {
   return false;
 }
 
+/** A whole value, a number with its unit, a version, or whole values joined by `:` (`host-1.a.b:host-1.a.b`). */
+function valueKind(core: string): boolean {
+  if (wholeValue(core) || NUM_UNIT_RE.test(core) || VERSION_RE.test(core)) return true;
+  const c = core.indexOf(':');
+  return c > 0 && c < core.length - 1 && core.split(':').every((p) => wholeValue(p));
+}
+
 const IP_IN_TOKEN_RE = /(?<![\d.])\/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\d.])/g;
 
 function maskNumbers(core: string): string {
@@ -123,13 +130,13 @@ export function maskToken(token: string): string {
   let rest = token.slice(lead.length);
   const trail = TRAIL_RE.exec(rest)?.[0] ?? '';
   let core = rest.slice(0, rest.length - trail.length);
-  if (wholeValue(core) || NUM_UNIT_RE.test(core) || VERSION_RE.test(core)) {
+  if (valueKind(core)) {
     // A path may end in a dot (`part-00590.`); keep only the punctuation after it.
     return lead + WILDCARD + (core[0] === '/' ? trail.replace(/^\.+/, '') : trail);
   }
   // key=value and key:value pairs: the value may be a whole-value kind (rhost=10.0.0.1, path=/a/b).
   const eq = core.search(/[=:]/);
-  if (eq > 0 && eq < core.length - 1 && wholeValue(core.slice(eq + 1))) {
+  if (eq > 0 && eq < core.length - 1 && valueKind(core.slice(eq + 1))) {
     return lead + maskNumbers(core.slice(0, eq + 1)) + WILDCARD + trail;
   }
   rest = maskNumbers(core);
@@ -191,6 +198,11 @@ const UNIT_WORD_RE = /^(?:ns|us|ms|s|sec|secs|seconds?|min|mins|minutes?|h|hrs?|
 /** Runs of at least this many bare wildcards are a variable-length list (`delete blk_1 blk_2 ...`): one value. */
 export const LIST_RUN = 5;
 
+/**
+ * `"GET /a/b HTTP/1.1"`: in a request line the target and the protocol version are one field (the truth prints
+ * `"GET <*>"`), so a masked target followed by `HTTP/<*>` is one value.
+ */
+const HTTP_VERSION_RE = /^HTTP\/<\*>(["',;)\]]*)$/;
 /** A numbered name (`an14`, `eth0`, `dadmin3`): letters then digits, maybe a list comma. */
 const NUMBERED_RE = /^([A-Za-z]+)\d+,?$/;
 /**
@@ -227,6 +239,15 @@ function joinValues(toks: string[]): string[] {
         out ??= toks.slice(0, i);
         out.push(WILDCARD);
         i += run - 1;
+        continue;
+      }
+    }
+    if (t === WILDCARD && i + 1 < toks.length && toks[i + 1].charCodeAt(0) === 72) {
+      const h = HTTP_VERSION_RE.exec(toks[i + 1]);
+      if (h) {
+        out ??= toks.slice(0, i);
+        out.push(WILDCARD + h[1]);
+        i++;
         continue;
       }
     }

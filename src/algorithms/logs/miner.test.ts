@@ -49,6 +49,13 @@ test('lists of numbered names, letter-only hex, short hex hashes and generated i
   assert.equal(tpl('IO80211Family on BGL64k and awdl0 deadline'), 'IO80211Family on BGL64k and awdl0 deadline');
 });
 
+test('request target with its HTTP version, key=number+unit and host:host are one value each', () => {
+  assert.equal(tpl('10.0.0.1 "GET /v2/servers/detail HTTP/1.1" status: 200'), '<*> "GET <*>" status: <*>');
+  assert.equal(tpl('view: phys_ram=64172MB used_disk=20GB pci_stats=[]'), 'view: phys_ram=<*> used_disk=<*> pci_stats=[]');
+  assert.equal(tpl('record updated for cp-1.vm1.example.us:cp-1.vm1.example.us'), 'record updated for <*>');
+  assert.equal(tpl('at 12:03:44 ok'), 'at <*>:<*>:<*> ok');
+});
+
 test('generalising keeps shared framing punctuation', () => {
   assert.equal(generaliseToken('(abc)', '(de)'), '(<*>)');
   assert.equal(generaliseToken('user=root', 'user=guest'), 'user=<*>');

@@ -182,8 +182,10 @@ export function serviceScores(scores: readonly IndicatorScore[]): Map<string, { 
   const out = new Map<string, { score: number; top: IndicatorScore[] }>();
   for (const [svc, list] of by) {
     const weighted = list.map((s) => ({ s, w: Math.log1p(s.score) * KIND_WEIGHT[s.kind] })).sort((a, b) => b.w - a.w);
-    // Best indicator plus a smaller share of the second: two independent anomalies are more telling than one.
-    const score = (weighted[0]?.w ?? 0) + 0.25 * (weighted[1]?.w ?? 0);
+    // Best indicator plus a smaller share of the best one of another kind: two independent anomalies are more
+    // telling than one, and the p95 beside a p99 of the same latency is not an independent one.
+    const other = weighted.find((x) => x.s.kind !== weighted[0]?.s.kind);
+    const score = (weighted[0]?.w ?? 0) + 0.25 * (other?.w ?? 0);
     out.set(svc, { score, top: weighted.slice(0, 3).map((x) => x.s) });
   }
   return out;

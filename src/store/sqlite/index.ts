@@ -6,11 +6,14 @@
 import Database from 'better-sqlite3';
 import type { MemoryStore } from '../store.js';
 import { migrate } from './migrations.js';
+import { SqliteWriter, WAL_PAGES } from './writer.js';
 import { SqliteTelemetry, type TelemetryOptions } from './telemetry.js';
 import { SqliteFindings, SqliteGraph, SqliteLearning, SqlitePatterns, SqliteShared } from './memory.js';
 
 export interface SqliteOptions extends TelemetryOptions {
   readonly?: boolean;
+  /** File databases write telemetry from a worker thread (writer.ts) unless this is false. */
+  writerThread?: boolean;
 }
 
 export class SqliteStore implements MemoryStore {
@@ -22,6 +25,7 @@ export class SqliteStore implements MemoryStore {
   readonly shared: SqliteShared;
   readonly findings: SqliteFindings;
   private closed = false;
+  private readonly writer?: SqliteWriter;
 
   constructor(
     readonly db: Database.Database,
@@ -32,8 +36,14 @@ export class SqliteStore implements MemoryStore {
     db.pragma('busy_timeout = 5000');
     db.pragma('cache_size = -65536');
     db.pragma('temp_store = MEMORY');
+    // Same checkpoint interval as the writer thread's connection, so this one does not checkpoint more often.
+    db.pragma(`wal_autocheckpoint = ${WAL_PAGES}`);
     migrate(db);
     this.telemetry = new SqliteTelemetry(db, opts);
+    if (!opts.readonly && opts.writerThread !== false && !db.memory) {
+      this.writer = new SqliteWriter(db.name, { rollupBucketUs: opts.rollupBucketUs, retentionUs: opts.retentionUs, traceRunRows: opts.traceRunRows });
+      this.telemetry.writer = this.writer;
+    }
     this.patterns = new SqlitePatterns(db);
     this.graph = new SqliteGraph(db);
     this.learning = new SqliteLearning(db);
@@ -44,6 +54,7 @@ export class SqliteStore implements MemoryStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.writer?.close();
     this.db.close();
   }
 }

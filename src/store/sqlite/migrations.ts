@@ -81,6 +81,25 @@ CREATE INDEX findings_updated ON findings(updated_us);
 CREATE TABLE finding_cycles (finding_id TEXT NOT NULL, cycle_id TEXT NOT NULL, PRIMARY KEY (finding_id, cycle_id)) WITHOUT ROWID;
 `,
   },
+  {
+    // Trace ids are random: a B-tree index on them takes every insert to a random leaf page, and each commit
+    // then writes about one 4 KiB page per span to the WAL (measured: 160k → 30k rows/s with random ids).
+    // Instead the trace index is built in sorted runs: spans past `tail_from` are unindexed (a bounded tail
+    // that lookups scan by rowid), and every RUN_ROWS spans the tail is appended as one sorted run keyed
+    // (run, trace_id, row) — always at the right edge of the B-tree, so a page is written once per ~80 entries.
+    // Existing rows become run 0.
+    version: 3,
+    name: 'trace-runs',
+    sql: `
+DROP INDEX spans_trace;
+CREATE TABLE span_trace_idx (run INTEGER NOT NULL, trace_id TEXT NOT NULL, row INTEGER NOT NULL, PRIMARY KEY (run, trace_id, row)) WITHOUT ROWID;
+CREATE TABLE span_trace_runs (run INTEGER PRIMARY KEY, last_row INTEGER NOT NULL);
+CREATE TABLE span_trace_state (id INTEGER PRIMARY KEY CHECK (id = 0), tail_from INTEGER NOT NULL);
+INSERT INTO span_trace_idx (run, trace_id, row) SELECT 0, trace_id, rowid FROM spans ORDER BY trace_id, rowid;
+INSERT INTO span_trace_runs (run, last_row) SELECT 0, max(rowid) FROM spans HAVING count(*) > 0;
+INSERT INTO span_trace_state (id, tail_from) SELECT 0, coalesce(max(rowid), 0) + 1 FROM spans;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database, migrations: Migration[] = MIGRATIONS): number[] {

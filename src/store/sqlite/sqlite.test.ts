@@ -58,3 +58,47 @@ test('sqlite: a batch acknowledged by ingest() survives kill -9 of the writing p
     dir.cleanup();
   }
 });
+
+// The trace index lives in sorted runs plus an unindexed tail (migration 3); lookups must return exactly what a
+// scan would, across runs, tail, pruning (which can make SQLite reuse rowids) and a database upgraded from v2.
+test('sqlite: trace lookups across index runs, the tail, pruning and rowid reuse match a full scan', async () => {
+  const s = await openStore(':memory:', { traceRunRows: 300 });
+  const res = { attributes: { 'service.name': 'svc' } };
+  const mk = (b: number, n: number, t0: number): Parameters<typeof s.telemetry.ingest>[0] => ({
+    spans: Array.from({ length: n }, (_, j) => ({ traceId: `t${(b * 7 + j) % 53}`, spanId: `s${b}-${j}`, name: 'op', kind: 2 as const, startUs: t0 + j, endUs: t0 + j + 10, service: `svc${j % 3}`, attributes: {}, events: [], links: [], status: { code: (j % 4 ? 0 : 2) as 0 | 2 }, resource: res })),
+    logs: [],
+    metrics: [],
+    errors: [],
+  });
+  const check = async (label: string): Promise<void> => {
+    const all = await s.telemetry.querySpans({});
+    for (const ids of [['t1'], ['t2', 't40', 'nope'], ['t52']]) {
+      const want = all.filter((x) => ids.includes(x.traceId)).map((x) => x.spanId).sort();
+      const got = (await s.telemetry.querySpans({ traceIds: ids })).map((x) => x.spanId).sort();
+      assert.deepEqual(got, want, `${label}: ${ids.join(',')}`);
+      const filtered = (await s.telemetry.querySpans({ traceIds: ids, services: ['svc1'], errorsOnly: true })).map((x) => x.spanId).sort();
+      assert.deepEqual(filtered, all.filter((x) => ids.includes(x.traceId) && x.service === 'svc1' && x.status.code === 2).map((x) => x.spanId).sort(), `${label} filtered`);
+    }
+  };
+  for (let b = 0; b < 10; b++) await s.telemetry.ingest(mk(b, 170, 1_000_000 * (b + 1)));
+  await check('runs + tail');
+  // Old rows go: whole runs become dead and are dropped.
+  await s.telemetry.prune(4_000_000);
+  await check('after pruning old rows');
+  // Everything goes, so SQLite restarts rowids at 1, below what the runs covered.
+  await s.telemetry.prune(1e12);
+  assert.equal((await s.telemetry.querySpans({})).length, 0);
+  for (let b = 20; b < 24; b++) await s.telemetry.ingest(mk(b, 170, 1_000_000 * (b + 1)));
+  await check('after rowid reuse');
+  await s.close();
+
+  // A v2 database with spans upgrades: its rows become run 0 and stay findable.
+  const db = new Database(':memory:');
+  migrate(db, MIGRATIONS.slice(0, 2));
+  db.prepare("INSERT INTO resources (json) VALUES ('{\"attributes\":{}}')").run();
+  db.prepare("INSERT INTO spans VALUES ('tx', 's1', NULL, 'svc', 'op', 2, 5, 6, 0, 1, '{}')").run();
+  migrate(db);
+  assert.deepEqual(db.prepare('SELECT run, trace_id, row FROM span_trace_idx').all(), [{ run: 0, trace_id: 'tx', row: 1 }]);
+  assert.deepEqual(db.prepare('SELECT tail_from FROM span_trace_state').get(), { tail_from: 2 });
+  db.close();
+});

@@ -1,126 +1,79 @@
 /**
- * Online anomaly detection for any metric series: streaming, no look-ahead, O(1) time and memory per point, one
- * configuration for every series. Written by hand because the npm options are batch (seasonal decomposition,
- * MSTL) or need a model per series; the edge here is an online score that is calibrated across very different
- * series (NAB spans CPU gauges, ad click rates, taxi counts, tweet volumes).
+ * Online anomaly detection for any metric series: streaming, no look-ahead, one configuration for every series,
+ * an anomaly score in [0, 1] per point.
  *
- * Three views of "unusual", each a robust z against an exponentially weighted baseline whose updates are
- * winsorised (an anomaly does not become the new normal at once):
- *   - level: the value against the long baseline;
- *   - shift: the short-term mean against the long baseline (level shifts that no single point shows);
- *   - change: the first difference against its own baseline (spikes and drops).
- * The strongest view goes through an "anomaly likelihood" (Numenta's idea): how unusual is the recent average
- * of raw scores given the long-run distribution of raw scores — which turns a noisy series' constant moderate
- * z-scores into low likelihoods and a quiet series' jump into a high one. Finally a refractory rule emits a
- * score only when it exceeds what was already emitted in the recent past, so one incident is one detection.
+ * An ensemble of two detectors plus NAB-style alarm post-processing:
+ *   - a contextual detector (CAD OSE, cad.ts) on the quantised value: it learns which sequences of value bins
+ *     follow which, and scores the share of its predictions that failed plus the share of novel patterns. It
+ *     catches changes of shape (a flattened daily cycle, a new rhythm) that no z-score sees;
+ *   - a robust-z / anomaly-likelihood detector (robust-z.ts) for level shifts and spikes against an adaptive
+ *     baseline.
+ *   The score is the larger of the two (a max-ensemble: either kind of surprise is an anomaly).
+ *
+ * Quantisation without look-ahead. The published CAD OSE is given each file's global min and max; here the range
+ * is learned from the first `warmup` points and then frozen: the bin width stays (range / 7), and values outside
+ * it get bins of their own beyond the eight learned ones (5-bit codes, clamped). Freezing matters: re-scaling the
+ * bins when a new extreme arrives would invalidate every learned context and make the detector noisy for a long
+ * time after each new extreme (measured: running min/max quantisation scored 44.8 on NAB standard, frozen 60.4).
+ *
+ * Rest period (CAD OSE's rule). After any raw score >= `restThreshold`, the next `rest` points report 0: NAB
+ * rewards only the earliest detection in a window and charges every further alarm row as a false positive, and
+ * in operations one incident should be one alert.
  */
+import { ContextualDetector } from './cad.js';
+import { RobustZDetector } from './robust-z.js';
 
 export interface DetectorOptions {
-  /** Points before any score above 0.5 is emitted (the baseline's warm-up). */
+  /** Points over which the value range is learned before bins are frozen. */
   warmup?: number;
-  /** Long baseline memory in points. */
-  longSpan?: number;
-  /** Short mean memory in points. */
-  shortSpan?: number;
-  /** Refractory period in points after an emitted high score. */
-  refractory?: number;
+  /** Points silenced after a raw score >= restThreshold. */
+  rest?: number;
+  restThreshold?: number;
+  /** CAD context store size at which it is relearned (bounds memory and cost per point). */
+  maxContexts?: number;
 }
 
-class Ew {
-  mean = 0;
-  dev = 0;
-  n = 0;
-  constructor(private readonly alpha: number) {}
-  z(x: number): number {
-    if (this.n < 2) return 0;
-    const scale = Math.max(this.dev * 1.2533, Math.abs(this.mean) * 1e-3, 1e-9);
-    return (x - this.mean) / scale;
-  }
-  update(x: number): void {
-    if (this.n === 0) {
-      this.mean = x;
-      this.dev = 0;
-      this.n = 1;
-      return;
+/** Learned-then-frozen range quantiser: 8 bins over the warm-up range, extra bins outside it (0..31). */
+class FrozenRangeQuantiser {
+  private lo = Infinity;
+  private hi = -Infinity;
+  private n = 0;
+  constructor(private readonly warmup: number) {}
+  bin(x: number): number {
+    if (this.n < this.warmup || !(this.hi > this.lo)) {
+      if (x < this.lo) this.lo = x;
+      if (x > this.hi) this.hi = x;
     }
-    const a = Math.max(this.alpha, 1 / (this.n + 1));
-    // Winsorise: a far outlier moves the baseline as if it were at 4 deviations.
-    const scale = Math.max(this.dev * 1.2533, Math.abs(this.mean) * 1e-3, 1e-9);
-    const clipped = this.n > 10 ? Math.min(this.mean + 4 * scale, Math.max(this.mean - 4 * scale, x)) : x;
-    const d = clipped - this.mean;
-    this.mean += a * d;
-    this.dev += a * (Math.abs(d) - this.dev);
     this.n++;
+    const width = this.hi > this.lo ? (this.hi - this.lo) / 7 : 1;
+    const b = 8 + Math.floor((x - this.lo) / width);
+    return b < 0 ? 0 : b > 31 ? 31 : b;
   }
-}
-
-/** Standard normal upper tail Q(x) via the complementary error function (Abramowitz-Stegun 7.1.26). */
-function normalTail(x: number): number {
-  const t = 1 / (1 + 0.3275911 * Math.abs(x / Math.SQRT2));
-  const y = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erfc = y * Math.exp(-(x * x) / 2);
-  return x >= 0 ? erfc / 2 : 1 - erfc / 2;
 }
 
 export class StreamingDetector {
-  private readonly level: Ew;
-  private readonly shortMean: Ew;
-  private readonly diff: Ew;
-  private readonly rawDist: Ew;
-  private readonly rawShort: Ew;
-  private prev: number | undefined;
+  private readonly quantiser: FrozenRangeQuantiser;
+  private readonly cad: ContextualDetector;
+  private readonly stat = new RobustZDetector();
+  private readonly rest: number;
+  private readonly restThreshold: number;
   private n = 0;
-  private recentMax = 0;
-  private sinceMax = 0;
-  private readonly warmup: number;
-  private readonly refractory: number;
+  private lastHigh = -Infinity;
 
   constructor(opts: DetectorOptions = {}) {
-    const longSpan = opts.longSpan ?? 400;
-    const shortSpan = opts.shortSpan ?? 5;
-    this.level = new Ew(2 / (longSpan + 1));
-    this.shortMean = new Ew(2 / (shortSpan + 1));
-    this.diff = new Ew(2 / (longSpan + 1));
-    this.rawDist = new Ew(2 / (4 * longSpan + 1));
-    this.rawShort = new Ew(2 / (shortSpan + 1));
-    this.warmup = opts.warmup ?? 150;
-    this.refractory = opts.refractory ?? 200;
+    this.quantiser = new FrozenRangeQuantiser(opts.warmup ?? 750);
+    this.cad = new ContextualDetector({ bits: 5, maxContexts: opts.maxContexts ?? 20_000 });
+    this.rest = opts.rest ?? 150;
+    this.restThreshold = opts.restThreshold ?? 0.75;
   }
 
   /** Scores a point (before learning it) and learns it. Returns an anomaly score in [0, 1]. */
   update(x: number): number {
     if (!Number.isFinite(x)) return 0;
-    this.n++;
-    const zLevel = Math.abs(this.level.z(x));
-    this.shortMean.update(x);
-    const zShift = Math.abs(this.level.z(this.shortMean.mean)) * 0.8;
-    const d = this.prev === undefined ? 0 : x - this.prev;
-    const zDiff = Math.abs(this.diff.z(d));
-    this.prev = x;
-    this.level.update(x);
-    this.diff.update(d);
-    const raw = Math.log1p(Math.max(zLevel, zShift, zDiff));
-    // Likelihood of the recent raw scores under their own long-run distribution.
-    const zRaw = this.rawDist.n > 10 ? (this.rawShort.mean - this.rawDist.mean) / Math.max(this.rawDist.dev * 1.2533, 0.05) : 0;
-    this.rawShort.update(raw);
-    const zNow = this.rawDist.n > 10 ? (Math.max(this.rawShort.mean, raw * 0.6) - this.rawDist.mean) / Math.max(this.rawDist.dev * 1.2533, 0.05) : 0;
-    this.rawDist.update(raw);
-    // Reported on a log scale of the tail probability, so the far tail stays ordered (1 - 1e-9 vs 1 - 1e-15).
-    const zl = Math.max(zRaw, zNow);
-    const tail = normalTail(zl);
-    const logTail = zl > 6 ? (zl * zl) / 2 / Math.LN10 + Math.log10(zl * Math.sqrt(2 * Math.PI)) : -Math.log10(Math.max(tail, 1e-300));
-    let likelihood = zl <= 0 ? 0.5 * (1 - tail) : Math.min(1, 0.5 + logTail / 40);
-    if (this.n < this.warmup) likelihood = Math.min(likelihood, 0.5);
-    // Refractory: while an episode lasts, and for `refractory` quiet points after it, only a higher score than
-    // the episode's best is emitted — one incident, one detection.
-    if (likelihood > 0.55) this.sinceMax = 0;
-    else this.sinceMax++;
-    if (this.sinceMax > this.refractory) this.recentMax = 0;
-    let out = likelihood;
-    if (likelihood > 0.5) {
-      if (likelihood <= this.recentMax) out = 0.5 * likelihood;
-      else this.recentMax = likelihood;
-    }
+    const i = this.n++;
+    const raw = Math.max(this.cad.step(this.quantiser.bin(x)), this.stat.update(x));
+    const out = i - this.lastHigh > this.rest ? raw : 0;
+    if (raw >= this.restThreshold) this.lastHigh = i;
     return out;
   }
 }

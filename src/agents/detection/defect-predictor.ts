@@ -60,7 +60,7 @@ const FEATURE_TEXT: Record<string, (v: number, r: FileRow) => string> = {
   dir_fix_share: (v) => `${(100 * v).toFixed(0)}% of its directory's files fixed in the last year`,
   dir_fix_decay: (v) => `its directory is often fixed (${Math.expm1(v).toFixed(2)} recent fixes per file)`,
   coupled_fix_decay: (v) => `changes together with recently fixed files (${Math.expm1(v).toFixed(2)})`,
-  log_depth: (v) => `${Math.round(Math.expm1(v))} directories deep`,
+  log_depth: (v) => (Math.round(Math.expm1(v)) === 0 ? 'at the top level of the repository' : `${Math.round(Math.expm1(v))} directories deep`),
   log_days_since_fix: (v) => `last fixed ${Math.round(Math.expm1(v))} days ago`,
   log_added_365: (v) => `${Math.round(Math.expm1(v))} lines added in a year`,
   log_feats_365: (v) => `${Math.round(Math.expm1(v))} feature commits in a year`,

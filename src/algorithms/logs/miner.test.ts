@@ -148,6 +148,20 @@ test('hostile input: 1 MB lines, binary, invalid UTF-8 and all-unique tokens sta
   assert.ok(JSON.stringify(m.toJSON()).length < 5_000_000, 'state stays small');
 });
 
+test('hostile input: a word learned as a value late re-examines a bounded number of families', () => {
+  const m = new TemplateMiner({ maxTemplates: 50_000 });
+  const letters = (k: number): string => k.toString(26).replace(/./g, (d) => String.fromCharCode(97 + parseInt(d, 26)));
+  // 5,000 families of two templates each, all varying over the same two words.
+  for (let k = 0; k < 5000; k++) for (const w of ['wa', 'wb']) m.add(`p${letters(k)} r${letters(k)} one two three ${w}`);
+  assert.equal(m.size, 10_000);
+  const t0 = performance.now();
+  for (const w of ['wa', 'wb', 'wc', 'wd']) m.add(`other context words here ${w}`);
+  const ms = performance.now() - t0;
+  const merged = 10_000 + 1 - m.size;
+  assert.ok(merged >= 1 && merged <= 64, `some families merged at once, a bounded number (${merged})`);
+  assert.ok(ms < 1000, `bounded time (${ms.toFixed(0)} ms)`);
+});
+
 test('mineAll returns the final template of every line', () => {
   const { templates } = mineAll(['a 1 b', 'a 2 b', 'c']);
   assert.deepEqual(templates, ['a <*> b', 'a <*> b', 'c']);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, SHARED_DATA, hasSharedData, runCli, tempDir } from '../../../test/helpers/env.js';
@@ -80,6 +81,28 @@ test('production exceptions in two services put their files and lines in the top
     assert.equal(forSvc[0]!.file, 'testbed/service/defects.ts');
     assert.ok(forSvc[0]!.lines.includes(svc === 'payment' ? 38 : 52));
     assert.ok(forSvc[0]!.fingerprints.length >= 1);
+  }
+});
+
+test('a shallow clone is read with a warning that says only the fetched history is used', async () => {
+  const dir = tempDir('defects-shallow');
+  try {
+    const src = join(dir.path, 'src');
+    mkdirSync(src, { recursive: true });
+    const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd, stdio: 'pipe' });
+    git(src, 'init', '-q');
+    for (let i = 0; i < 3; i++) {
+      writeFileSync(join(src, 'a.js'), `// ${i}\n`.repeat(i + 1));
+      git(src, 'add', 'a.js');
+      git(src, 'commit', '-q', '-m', `fix: change ${i}`);
+    }
+    git(dir.path, 'clone', '-q', '--depth', '1', `file://${src}`, 'shallow');
+    const h = await readGitRepo(join(dir.path, 'shallow'));
+    assert.equal(h.commits.length, 1);
+    assert.match(h.warnings.join('\n'), /is a shallow clone: only the fetched history is used/);
+    assert.equal((await readGitRepo(src)).warnings.length, 0);
+  } finally {
+    dir.cleanup();
   }
 });
 

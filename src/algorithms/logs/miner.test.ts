@@ -97,6 +97,9 @@ test('value vocabulary: words a variable took elsewhere make a small family merg
   // Words never seen as values keep their events apart.
   const vm = ['Started', 'Paused', 'Stopped'].map((e) => m.add(`[instance: 42] VM ${e} (Lifecycle Event)`).id);
   assert.equal(new Set(vm.map((id) => m.resolve(id))).size, 3);
+  // Past participles name events: even four of them stay four templates.
+  vm.push(m.add('[instance: 42] VM Resumed (Lifecycle Event)').id);
+  assert.equal(new Set(vm.map((id) => m.resolve(id))).size, 4);
 });
 
 test('variable first token: once a family has merged, a template that differs only there joins it from any bucket', () => {

@@ -114,6 +114,9 @@ function wordCore(t: string): string {
   return t.slice(a, b);
 }
 
+/** Past participles name what happened (`VM Started|Paused|Stopped`, `session opened|closed`): events, not values. */
+const EVENT_WORD_RE = /^[A-Za-z]{2,}ed$/;
+
 function familyKey(tokens: readonly string[], i: number): string {
   return `${i}\u0001${tokens.slice(0, i).join(' ')}\u0001${tokens.slice(i + 1).join(' ')}`;
 }
@@ -445,7 +448,7 @@ export class TemplateMiner {
     // A member already generalised there (it holds the wildcard) means the position is known to vary.
     const known = live.some((m) => looksVariable(m.tokens[i]));
     const valued = !known && [...words].every((w) => this.valueWords.has(wordCore(w)));
-    if (!known && !valued && words.size < this.opts.familySize) return undefined;
+    if (!known && !valued && (words.size < this.opts.familySize || [...words].every((w) => EVENT_WORD_RE.test(w)))) return undefined;
     live.sort((a, b) => a.firstSeq - b.firstSeq);
     const keep = live[0];
     let tok = keep.tokens[i];

@@ -7,6 +7,7 @@ import { combine, initialWeights, type WeightState } from '../learning/signal-we
 import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorScore, type ServiceSeries } from './metrics.js';
 
 export const RCA_SIGNALS = ['metrics', 'traces', 'logs'] as const;
+const CLEAR_SCORE = Math.log1p(10);
 export type RcaSignal = (typeof RCA_SIGNALS)[number];
 
 export type FaultType = 'cpu' | 'memory' | 'latency' | 'errors' | 'code-exception' | 'dependency-outage' | 'bad-deploy' | 'unknown';
@@ -78,8 +79,21 @@ export function rankRootCauses(input: RcaInput): RcaResult {
   const weights = input.weights ?? initialWeights(present.length ? present : [...RCA_SIGNALS]);
   // Signals that are absent for this incident give their weight to the others.
   const active: WeightState = { weights: Object.fromEntries(present.map((p) => [p, weights.weights[p] ?? 1 / present.length])), updates: weights.updates };
-  const combined = combine(signalScores, active);
-  const scores = new Map(combined.map((c) => [c.candidate, c.score]));
+  // Each signal's scores are normalised by their maximum before they are combined, which makes a signal that
+  // barely saw anything (two error lines) as loud as one that saw a clear anomaly. A signal counts in full only
+  // when its strongest service is a clear anomaly (CLEAR_SCORE ≈ log1p of 10 robust deviations), in proportion
+  // below that.
+  const confident: WeightState = {
+    weights: Object.fromEntries(Object.entries(active.weights).map(([sig, w]) => [sig, w * Math.min(1, Math.max(0, ...Object.values(signalScores[sig] ?? {})) / CLEAR_SCORE)])),
+    updates: active.updates,
+  };
+  const combined = combine(signalScores, confident);
+  // A signal that has nothing on a service (too few spans before the onset to form a baseline, say) is missing
+  // evidence, not evidence of innocence: the service's score is the weighted mean over the signals that do
+  // cover it (the missing one imputed at that mean).
+  const total = Object.values(confident.weights).reduce((a, b) => a + b, 0);
+  const covered = (svc: string): number => Object.entries(confident.weights).reduce((a, [sig, w]) => a + (signalScores[sig]?.[svc] !== undefined ? w : 0), 0);
+  const scores = new Map(combined.map((c) => [c.candidate, covered(c.candidate) > 0 ? (c.score * total) / covered(c.candidate) : c.score]));
   for (const d of deployed) if (!exclude.has(d)) scores.set(d, (scores.get(d) ?? 0) + 0.5);
   const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const candidates: Candidate[] = ranked.map(([service, score], i) => {

@@ -171,8 +171,38 @@ export function tokenize(line: string): string[] {
 const tokenMemo = new Map<string, string>();
 const TOKEN_MEMO_MAX = 100_000;
 
+/** Most tokens a quoted field value may span (`tag="View Lock"`). */
+const MAX_QUOTED_TOKENS = 8;
+
+/**
+ * `key="a b c"`: a quoted field value is one token even with spaces in it, so the field stays one slot whatever
+ * the number of words in its value. Only a `key="` / `key='` opening counts, and only when the quote closes within
+ * MAX_QUOTED_TOKENS tokens; other quotes are left alone (`"GET /a HTTP/1.1"` is a request line, not a field).
+ */
+function joinQuoted(toks: string[]): string[] {
+  let out: string[] | undefined;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
+    const eq = t.indexOf('=');
+    const q = eq > 0 ? t.charCodeAt(eq + 1) : 0;
+    if ((q === 34 || q === 39) && t.indexOf(t[eq + 1], eq + 2) < 0) {
+      const quote = t[eq + 1];
+      let j = i + 1;
+      while (j < toks.length && j - i <= MAX_QUOTED_TOKENS && !toks[j].includes(quote)) j++;
+      if (j < toks.length && j - i <= MAX_QUOTED_TOKENS) {
+        out ??= toks.slice(0, i);
+        out.push(toks.slice(i, j + 1).join(' '));
+        i = j;
+        continue;
+      }
+    }
+    out?.push(t);
+  }
+  return out ?? toks;
+}
+
 export function maskLine(line: string): string[] {
-  const toks = tokenize(line);
+  const toks = line.includes('="') || line.includes("='") ? joinQuoted(tokenize(line)) : tokenize(line);
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
     let m = tokenMemo.get(t);

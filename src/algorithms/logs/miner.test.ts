@@ -56,6 +56,24 @@ test('request target with its HTTP version, key=number+unit and host:host are on
   assert.equal(tpl('at 12:03:44 ok'), 'at <*>:<*>:<*> ok');
 });
 
+test('fields: a quoted value with spaces is one token; different keys are different events', () => {
+  assert.deepEqual(maskLine('acquire tag="View Lock", name=sys'), ['acquire', 'tag="View Lock",', 'name=sys']);
+  assert.deepEqual(maskLine('say "hello there" now'), ['say', '"hello', 'there"', 'now'], 'only key="..." fields join');
+  const m = new TemplateMiner();
+  const a = m.add('acquire lock=1, tag="RILJ_WL", name=com.android.phone, uid=1001');
+  const b = m.add('acquire lock=2, tag="View Lock", name=com.android.systemui, uid=1002');
+  const c = m.add('acquire lock=3, tag="*launch*", name=android, uid=1000');
+  assert.equal(a.id, b.id);
+  assert.equal(b.id, c.id);
+  assert.equal(m.get(a.id)?.template, 'acquire lock=<*>, tag="<*>", name=<*>, uid=<*>');
+  const p = m.add('getDataEnabled: subId=1 phoneId=1');
+  const r = m.add('getDataEnabled: subId=1 retVal=true');
+  assert.notEqual(p.id, r.id, 'phoneId= and retVal= are different fields');
+  const t1 = m.add('auth failure; uid=0 tty=NODEVssh ruser= rhost=10.0.0.1');
+  const t2 = m.add('auth failure; uid=0 tty=:0 ruser= rhost=10.0.0.2');
+  assert.notEqual(t1.id, t2.id, 'a bare word and a value in one field stay apart');
+});
+
 test('generalising keeps shared framing punctuation', () => {
   assert.equal(generaliseToken('(abc)', '(de)'), '(<*>)');
   assert.equal(generaliseToken('user=root', 'user=guest'), 'user=<*>');

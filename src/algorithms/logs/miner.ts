@@ -151,7 +151,16 @@ export function generaliseToken(a: string, b: string): string {
  */
 function sameKey(a: string, b: string): boolean {
   const i = a.indexOf('=');
-  return i > 0 && i < a.length - 1 && i < b.length - 1 && b.charCodeAt(i) === 61 && a.slice(0, i) === b.slice(0, i) && looksVariable(a) === looksVariable(b);
+  return i > 0 && i < a.length - 1 && i < b.length - 1 && b.charCodeAt(i) === 61 && a.slice(0, i) === b.slice(0, i) && (looksVariable(a) === looksVariable(b) || wordyValue(a) || wordyValue(b));
+}
+
+/**
+ * A field value generalised from words (`name=com.android.<*>`) still takes words; one that holds only a value
+ * (`tty=:<*>`) does not take a bare word (`tty=NODEVssh` is another event in the guideline truth).
+ */
+function wordyValue(t: string): boolean {
+  const i = t.indexOf('=');
+  return t.includes(WILDCARD) && /[A-Za-z]/.test(t.slice(i + 1).replace(WILDCARD, ''));
 }
 
 /** `(<*>)` and `()`: the same slot, once empty. */
@@ -170,6 +179,17 @@ function fitsSlot(slot: string, v: string): boolean {
   const pre = slot.slice(0, i);
   const post = slot.slice(i + 3);
   return v.length > pre.length + post.length && v.startsWith(pre) && v.endsWith(post);
+}
+
+/**
+ * Two value-holding tokens are one slot unless they are fields with different keys: `id=<*>`/`id=<*>,` are,
+ * `phoneId=<*>`/`retVal=<*>` are not (a different field is a different event).
+ */
+function sameField(a: string, b: string): boolean {
+  const i = a.indexOf('=');
+  const j = b.indexOf('=');
+  if (i <= 0 || j <= 0) return true;
+  return a.slice(0, i) === b.slice(0, j) || looksVariable(a.slice(0, i)) || looksVariable(b.slice(0, j));
 }
 
 function bucketKey(tokens: readonly string[]): string {
@@ -358,7 +378,7 @@ export class TemplateMiner {
           continue;
         }
         if (t === WILDCARD) continue;
-        if (looksVariable(t) && looksVariable(v)) continue;
+        if (looksVariable(t) && looksVariable(v) && sameField(t, v)) continue;
         if (sameKey(t, v) || emptyValue(t, v) || emptyValue(v, t) || fitsSlot(t, v)) continue;
         if (++words > this.opts.maxWordDiffs) {
           ok = false;

@@ -1,13 +1,17 @@
 /**
- * The ingest bench's load: a separate process (as exporters and Collectors are) posting pre-encoded OTLP
- * requests over 8 keep-alive connections. argv: url kind(traces|logs) json(0|1) requests. Prints elapsed ms.
+ * The ingest bench's load: a separate process (as exporters and Collectors are) posting OTLP requests over 8
+ * keep-alive connections. Each request is a pre-encoded template with fresh ids and advanced timestamps
+ * (otlp-payloads.ts: patcher), so the store sees what production sends: ids never seen before, time moving on.
+ * argv: url kind(traces|logs) json(0|1) requests [stepMs]. Prints elapsed ms.
  */
 import { Pool } from 'undici';
-import { encode } from './otlp-payloads.js';
+import { patcher } from './otlp-payloads.js';
 
-const [url, kind, json, n] = process.argv.slice(2) as [string, 'traces' | 'logs', string, string];
+const [url, kind, json, n, step] = process.argv.slice(2) as [string, 'traces' | 'logs', string, string, string | undefined];
 const isJson = json === '1';
-const payloads = Array.from({ length: 20 }, (_, b) => encode(kind, isJson, b));
+// Default 10 ms of telemetry time per request: 1,000 spans per 10 ms is 100k spans/s of "real" time.
+const stepNs = BigInt(Number(step ?? 10) * 1e6);
+const templates = Array.from({ length: 20 }, (_, b) => patcher(kind, isJson, b, stepNs));
 const requests = Number(n);
 const pool = new Pool(url, { connections: 8, pipelining: 1 });
 let next = 0;
@@ -17,7 +21,7 @@ await Promise.all(
     for (;;) {
       const i = next++;
       if (i >= requests) return;
-      const r = await pool.request({ path: `/v1/${kind}`, method: 'POST', body: payloads[i % payloads.length], headers: { 'content-type': isJson ? 'application/json' : 'application/x-protobuf' } });
+      const r = await pool.request({ path: `/v1/${kind}`, method: 'POST', body: templates[i % templates.length]!(i), headers: { 'content-type': isJson ? 'application/json' : 'application/x-protobuf' } });
       await r.body.dump();
       if (r.statusCode !== 200) throw new Error(`HTTP ${r.statusCode}`);
     }

@@ -64,3 +64,79 @@ export function encode(kind: 'traces' | 'logs', json: boolean, batch: number): B
   return Buffer.from(type.encode(type.fromObject(obj)).finish());
 }
 
+
+/**
+ * Fresh copies of an encoded request for request number `r`: every trace, span and parent id gets a
+ * per-request pseudo-random 32-bit prefix (ids are unique across the whole run and land at random places in
+ * any index, as real W3C trace ids do), and every timestamp moves forward by r × stepNs (time advances, so
+ * retention has something to prune). Replaying identical payloads would measure a store that sees the same
+ * ids and times over and over, which no production one does.
+ *
+ * The fields are located once per template by their known values (with their protobuf tag or JSON key in
+ * front, so a span id is never found inside a trace id); patching a copy is then a few thousand byte writes.
+ */
+export interface Patcher {
+  (r: number): Buffer;
+}
+
+export function patcher(kind: 'traces' | 'logs', json: boolean, batch: number, stepNs: bigint): Patcher {
+  const template = encode(kind, json, batch);
+  const ids: [number, number][] = []; // [offset, byte length of the prefix to overwrite] (hex chars in JSON)
+  const times: number[] = [];
+  const base = BigInt(1_700_000_000_000_000_000n) + BigInt(batch) * 1_000_000_000n;
+  let from = 0;
+  const find = (needle: Buffer, skip: number, isId: boolean): void => {
+    const at = template.indexOf(needle, from);
+    if (at < 0) throw new Error(`bench payload: field not found (batch ${batch})`);
+    from = at + needle.length;
+    if (isId) ids.push([at + skip, json ? 8 : 4]);
+    else times.push(at + skip);
+  };
+  const idField = (tag: number, key: string, n: number, w: number): void => {
+    const h = hex(n, w);
+    if (json) find(Buffer.from(`"${key}":"${h}"`), key.length + 4, true);
+    else find(Buffer.concat([Buffer.from([tag, w / 2]), Buffer.from(h, 'hex')]), 2, true);
+  };
+  const timeField = (tag: number, key: string, t: bigint): void => {
+    if (json) return find(Buffer.from(`"${key}":"${t}"`), key.length + 4, false);
+    const b = Buffer.alloc(9);
+    b[0] = tag;
+    b.writeBigUInt64LE(t, 1);
+    find(b, 1, false);
+  };
+  const per = PER_REQ / services.length;
+  for (let si = 0; si < services.length; si++) {
+    for (let i = 0; i < per; i++) {
+      const start = base + BigInt(i) * (kind === 'traces' ? 100_000n : 1000n);
+      if (kind === 'logs') {
+        timeField(0x09, 'timeUnixNano', start);
+        continue;
+      }
+      // Field order as protobufjs writes it (by field number) and as traceRequest builds the JSON.
+      const k = batch * PER_REQ + si * 1000 + i;
+      idField(0x0a, 'traceId', k + 1, 32);
+      idField(0x12, 'spanId', k + 1, 16);
+      if (i % 3) idField(0x22, 'parentSpanId', k, 16);
+      timeField(0x39, 'startTimeUnixNano', start);
+      timeField(0x41, 'endTimeUnixNano', start + BigInt(1_000_000 + (i % 500) * 37_000));
+    }
+  }
+  return (r: number): Buffer => {
+    const out = Buffer.from(template);
+    const prefix = (Math.imul(r + 1, 2654435761) >>> 0).toString(16).padStart(8, '0');
+    for (const [at, n] of ids) {
+      if (json) out.write(prefix, at, n, 'latin1');
+      else out.writeUInt32BE(parseInt(prefix, 16), at);
+    }
+    const add = BigInt(r) * stepNs;
+    for (const at of times) {
+      if (json) {
+        const end = out.indexOf(0x22, at);
+        const v = (BigInt(out.toString('latin1', at, end)) + add).toString();
+        if (v.length !== end - at) throw new Error('bench payload: timestamp changed width');
+        out.write(v, at, 'latin1');
+      } else out.writeBigUInt64LE(out.readBigUInt64LE(at) + add, at);
+    }
+    return out;
+  };
+}

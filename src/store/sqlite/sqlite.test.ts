@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,6 +9,14 @@ import { migrate, MIGRATIONS } from './migrations.js';
 import { tempDir, REPO_ROOT } from '../../../test/helpers/env.js';
 
 storeContract('sqlite', () => openStore(':memory:'));
+// A file database writes through its writer thread (packed rows, group commit): the same contract must hold.
+const fileDirs: { cleanup(): void }[] = [];
+storeContract('sqlite file (writer thread)', () => {
+  const d = tempDir('contract');
+  fileDirs.push(d);
+  return openStore(join(d.path, 'memory.db'));
+});
+after(() => fileDirs.forEach((d) => d.cleanup()));
 
 test('sqlite: migrations are versioned; reopening an old database upgrades it, a newer one is refused', () => {
   const db = new Database(':memory:');

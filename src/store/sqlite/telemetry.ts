@@ -19,6 +19,7 @@ import type {
   Span,
 } from '../../signals/model.js';
 import {
+  ROLLUP_LATENCY_BOUNDS_US,
   type ErrorQuery,
   type IngestResult,
   type LogQuery,
@@ -29,7 +30,7 @@ import {
   type TelemetryQuery,
   type TelemetryStore,
 } from '../store.js';
-import { RollupAccumulator } from '../rollup.js';
+import { isRequestSpan, latencyBucket } from '../rollup.js';
 
 export interface TelemetryOptions {
   /** Rollup bucket width. 10 s resolves a minute-long incident into several points. */
@@ -82,6 +83,8 @@ const ERROR_COLS = 7;
 /** Rows per multi-row INSERT (50 × 11 = 550 parameters, far under SQLite's limit). */
 const MULTI = 50;
 
+type Table = 'spans' | 'logs' | 'metrics' | 'errors';
+
 function insert(db: Database.Database, table: string, cols: string, n: number): Record<string, Database.Statement> {
   const row = `(${new Array(n).fill('?').join(',')})`;
   return {
@@ -130,17 +133,41 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number): PreparedBatc
     byObj.set(r, i);
     return i;
   };
-  const stats = new Map<string, [string, string, number, number, number]>();
+  // Per-service counters and rollups in nested maps keyed by the strings themselves: no key string built (and
+  // hashed) per record, which on the receiver's thread was measurable garbage.
+  const stats = new Map<string, Map<string, [string, string, number, number, number]>>();
   const stat = (service: string, signal: string, t: number): void => {
-    const k = `${service}\u0000${signal}`;
-    const s = stats.get(k);
+    let bySignal = stats.get(service);
+    if (!bySignal) stats.set(service, (bySignal = new Map()));
+    const s = bySignal.get(signal);
     if (s) {
       s[2]++;
       if (t < s[3]) s[3] = t;
       if (t > s[4]) s[4] = t;
-    } else stats.set(k, [service, signal, 1, t, t]);
+    } else bySignal.set(signal, [service, signal, 1, t, t]);
   };
-  const roll = new RollupAccumulator(bucketUs);
+  const rollups: Rollup[] = [];
+  const rollIndex = new Map<string, Map<string, Map<number, Rollup>>>();
+  // The rule is rollup.ts's (isRequestSpan, latencyBucket), as RollupAccumulator applies it.
+  const roll = (s: Span): void => {
+    if (!isRequestSpan(s)) return;
+    const start = Math.floor(s.startUs / bucketUs) * bucketUs;
+    let byName = rollIndex.get(s.service);
+    if (!byName) rollIndex.set(s.service, (byName = new Map()));
+    let byStart = byName.get(s.name);
+    if (!byStart) byName.set(s.name, (byStart = new Map()));
+    let r = byStart.get(start);
+    if (!r) {
+      r = { service: s.service, operation: s.name, bucketStartUs: start, bucketUs, requests: 0, errors: 0, durationSumUs: 0, latencyBuckets: new Array<number>(ROLLUP_LATENCY_BOUNDS_US.length + 1).fill(0) };
+      byStart.set(start, r);
+      rollups.push(r);
+    }
+    const d = Math.max(0, s.endUs - s.startUs);
+    r.requests++;
+    if (s.status.code === 2) r.errors++;
+    r.durationSumUs += d;
+    r.latencyBuckets[latencyBucket(d)]!++;
+  };
   const spans: unknown[] = [];
   // The scope repeats for every span of a ScopeSpans (decoders share the object): its JSON is made once.
   const scopeJson = new Map<object, string>();
@@ -164,7 +191,7 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number): PreparedBatc
     if (s.droppedLinksCount) rest += `,"dl":${JSON.stringify(s.droppedLinksCount)}`;
     spans.push(s.traceId, s.spanId, s.parentSpanId ?? null, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, res(s.resource), rest ? `{${rest.slice(1)}}` : '{}');
     stat(s.service, 'spans', s.startUs);
-    roll.add(s);
+    roll(s);
   }
   const logs: unknown[] = [];
   for (const l of batch.logs) {
@@ -193,7 +220,7 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number): PreparedBatc
     errors.push(timeUs, service, type, fingerprint, traceId ?? null, res(resource), JSON.stringify(restObj));
     stat(service, 'errors', timeUs);
   }
-  return { resources, spans, logs, metrics, errors, rollups: roll.values(), stats: [...stats.values()] };
+  return { resources, spans, logs, metrics, errors, rollups, stats: [...stats.values()].flatMap((m) => [...m.values()]) };
 }
 
 export class SqliteTelemetry implements TelemetryStore {
@@ -275,14 +302,19 @@ export class SqliteTelemetry implements TelemetryStore {
   }
 
   /** Multi-row INSERT of `cols`-wide rows: one statement per MULTI rows saves most of the per-call binding cost. */
-  private insertRows(table: 'spans' | 'logs' | 'metrics' | 'errors', cols: number, resCol: number, rows: unknown[], resIds: number[]): void {
-    for (let i = resCol; i < rows.length; i += cols) rows[i] = resIds[rows[i] as number];
+  private insertRows(table: Table, cols: number, resCol: number, rows: unknown[], resIds: number[]): void {
     const single = this.st[table]!;
     const multi = this.st[`${table}Multi`]!;
     const n = rows.length / cols;
+    // Resource indexes become row ids in a copy: a batch retried after a failed group commit is intact.
+    const part = (from: number, to: number): unknown[] => {
+      const out = rows.slice(from * cols, to * cols);
+      for (let i = resCol; i < out.length; i += cols) out[i] = resIds[out[i] as number];
+      return out;
+    };
     let r = 0;
-    for (; r + MULTI <= n; r += MULTI) multi.run(rows.slice(r * cols, (r + MULTI) * cols));
-    for (; r < n; r++) single.run(rows.slice(r * cols, (r + 1) * cols));
+    for (; r + MULTI <= n; r += MULTI) multi.run(part(r, r + MULTI));
+    for (; r < n; r++) single.run(part(r, r + 1));
   }
 
   private readonly writeTx = (list: PreparedBatch[]): void => {
@@ -330,9 +362,10 @@ export class SqliteTelemetry implements TelemetryStore {
   writer?: { readonly alive: boolean; write(p: PreparedBatch): Promise<void> };
 
   async ingest(batch: SignalBatch): Promise<IngestResult> {
-    const p = prepareBatch(batch, this.bucketUs);
-    if (this.writer?.alive) await this.writer.write(p);
-    else this.commit([p]);
+    // The prepared rows are passed straight on, not kept in this frame across the await: the writer has its own
+    // copy, and eight in-flight requests' worth of them would otherwise stay alive on the receiver's heap.
+    if (this.writer?.alive) await this.writer.write(prepareBatch(batch, this.bucketUs));
+    else this.commit([prepareBatch(batch, this.bucketUs)]);
     return { spans: batch.spans.length, logs: batch.logs.length, metrics: batch.metrics.length, errors: batch.errors.length };
   }
 

@@ -35,15 +35,13 @@ export function configureWriterConnection(db: Database.Database): void {
   db.pragma(`wal_autocheckpoint = ${WAL_PAGES}`);
 }
 
-/** The parent's node flags (--cpu-prof, --expose-gc...) without tsx's own hooks, which the thread registers itself. */
-function withoutTsx(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if ((a === '--import' || a === '--require' || a === '--loader') && /tsx/.test(argv[i + 1] ?? '')) i++;
-    else if (!/^--(import|require|loader)=.*tsx/.test(a)) out.push(a);
-  }
-  return out;
+/**
+ * The parent's node flags a worker accepts and that matter to it (profiling, source maps). Not the rest: tsx's
+ * hooks (the thread registers them itself) and process-wide flags such as --expose-gc, which make the Worker
+ * constructor throw.
+ */
+function workerFlags(argv: string[]): string[] {
+  return argv.filter((a) => /^--(cpu-prof|heap-prof|enable-source-maps)/.test(a));
 }
 
 export class SqliteWriter {
@@ -59,8 +57,8 @@ export class SqliteWriter {
     this.worker = import.meta.url.endsWith('.ts')
       ? // Run from sources (tests, benches under tsx): tsx's --import hook does not reach worker threads, so the
         // thread registers it itself before loading this file.
-        new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`, { eval: true, execArgv: withoutTsx(process.execArgv), workerData: data })
-      : new Worker(new URL(import.meta.url), { workerData: data });
+        new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(import.meta.url)}); })`, { eval: true, execArgv: workerFlags(process.execArgv), workerData: data })
+      : new Worker(new URL(import.meta.url), { execArgv: workerFlags(process.execArgv), workerData: data });
     // Idle, the thread must not keep the process alive; with writes pending it must (a CLI awaiting an ingest
     // has nothing else on its event loop).
     this.worker.unref();

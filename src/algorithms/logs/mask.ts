@@ -70,7 +70,7 @@ function mayHoldBool(s: string): boolean {
  * with a number in them (`awdl0`, `IO80211Family`, `BGL64k`) switch once or twice.
  */
 const ALNUM_RE = /^[A-Za-z0-9]{8,64}$/;
-const ID_SWITCHES = 4;
+const ID_SWITCHES = 3;
 function generatedId(core: string): boolean {
   if (!ALNUM_RE.test(core)) return false;
   let switches = 0;

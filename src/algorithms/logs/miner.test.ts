@@ -37,6 +37,9 @@ test('a slot generalised with its framing takes any value in that framing, words
   assert.equal(late.id, m.resolve(ids[0]));
   assert.equal(late.template, 'cannot qualify domain name (<*>) -- using short name');
   assert.notEqual(m.add('cannot qualify host name (echo1) -- using short name').id, late.id, 'other words must still match');
+  // The other order: a word first, then a value in the same framing.
+  const w = m.add('setting hostname to "author-laptop.local" now');
+  assert.equal(m.add('setting hostname to "host-10-1-2-3.example.edu" now').id, w.id);
 });
 
 test('lists of numbered names, letter-only hex, short hex hashes and generated ids are values; names are not', () => {

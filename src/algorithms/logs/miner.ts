@@ -171,7 +171,9 @@ function emptyValue(withValue: string, other: string): boolean {
 
 /**
  * `(<*>)` and `(aadmin1)`: a slot the template already generalised (one wildcard with its framing) takes any
- * value in the same framing, words included; the bare `<*>` case is handled by the caller.
+ * value in the same framing, words included; the bare `<*>` case is handled by the caller. Checked both ways, so
+ * a word template meeting a value line in the same framing (`"host.local"` then `"<*>"`) joins as well: the
+ * result does not depend on which came first.
  */
 function fitsSlot(slot: string, v: string): boolean {
   const i = slot.indexOf(WILDCARD);
@@ -379,7 +381,7 @@ export class TemplateMiner {
         }
         if (t === WILDCARD) continue;
         if (looksVariable(t) && looksVariable(v) && sameField(t, v)) continue;
-        if (sameKey(t, v) || emptyValue(t, v) || emptyValue(v, t) || fitsSlot(t, v)) continue;
+        if (sameKey(t, v) || emptyValue(t, v) || emptyValue(v, t) || fitsSlot(t, v) || fitsSlot(v, t)) continue;
         if (++words > this.opts.maxWordDiffs) {
           ok = false;
           break;

@@ -24,6 +24,10 @@ export const MAX_TOKEN_CHARS = 256;
 
 const URL_RE = /^[A-Za-z][\w+.-]*:\/\/\S*$/;
 const PATH_RE = /^(?:[A-Za-z]:)?(?:[\\/][^\\/\s]*){2,}$|^(?:[A-Za-z]:)?[\\/][^\\/\s]*[A-Za-z0-9_.-][^\s]*$/;
+/** A relative path: a name-like first segment and two or more further segments (`Nodes/cn304/pkts_out.rrd`). */
+const REL_PATH_RE = /^[A-Za-z{][\w.{}@$~+-]*(?:[/\\][\w.{}@$~+-]+){2,}[/\\]?$/;
+/** ... with four or more segments, or a digit or a file extension in it (`seq/ack/win` is three words). */
+const REL_PATH_HINT_RE = /\d|\.[A-Za-z0-9]+$|(?:[/\\][^/\\]+){3,}/;
 const IPV4_RE = /^\/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?$/;
 /** host:port, host/ip:port (`msra-sa-41:9000`, `proxy.example.org:5070`, `h-1/10.0.0.1:9000`). */
 const HOST_PORT_RE = /^[A-Za-z0-9][A-Za-z0-9.-]*[.-][A-Za-z0-9.-]*(?:\/\d{1,3}(?:\.\d{1,3}){3})?:\d{2,5}$/;
@@ -95,6 +99,8 @@ function wholeValue(core: string): boolean {
     if (DIGIT_RE.test(rest) || DIGIT_RE.test(core)) return true;
   }
   if ((core[0] === '/' || core[0] === '\\' || /^[A-Za-z]:\\/.test(core)) && PATH_RE.test(core)) return true;
+  // A relative path of three or more segments (`Nodes/cn304/pkts_out.rrd`, `{id}GLOBALROOT/Device/Vol/x`).
+  if (REL_PATH_RE.test(core) && REL_PATH_HINT_RE.test(core)) return true;
   return false;
 }
 

@@ -57,6 +57,8 @@ test('request target with its HTTP version, key=number+unit and host:host are on
   assert.equal(tpl('view: phys_ram=64172MB used_disk=20GB pci_stats=[]'), 'view: phys_ram=<*> used_disk=<*> pci_stats=[]');
   assert.equal(tpl('record updated for cp-1.vm1.example.us:cp-1.vm1.example.us'), 'record updated for <*>');
   assert.equal(tpl('at 12:03:44 ok'), 'at <*>:<*>:<*> ok');
+  assert.equal(tpl('update (C Nodes/cn304/pkts_out.rrd): key ab-1ROOT/Device/Vol2/Windows/x'), 'update (C <*>): key <*>');
+  assert.equal(tpl('Updated seq/ack/win on 7/2/2017'), 'Updated seq/ack/win on <*>/<*>/<*>');
 });
 
 test('fields: a quoted value with spaces is one token; different keys are different events', () => {

@@ -138,6 +138,17 @@ test('variable first token: once a family has merged, a template that differs on
   assert.equal(url.template, '<*>: evaluate activity told me to run this job in <*> seconds');
 });
 
+test('numbered names with multi-digit numbers are values at two members; IPV4|IPV6 are not', () => {
+  const m = new TemplateMiner({ familySize: 4 });
+  const a = m.add('NFS mount failed on bglio716, slept 5 seconds, retrying');
+  const b = m.add('NFS mount failed on bglio91, slept 5 seconds, retrying');
+  assert.equal(m.resolve(a.id), m.resolve(b.id));
+  assert.equal(m.get(a.id)?.template, 'NFS mount failed on <*>, slept <*> seconds, retrying');
+  const v4 = m.add('wl0: MDNS: IPV4 Addr: 10.0.0.1 seen');
+  const v6 = m.add('wl0: MDNS: IPV6 Addr: fe80::1 seen');
+  assert.notEqual(m.resolve(v4.id), m.resolve(v6.id));
+});
+
 test('state round-trips through JSON with stable ids and aliases', () => {
   const m = new TemplateMiner();
   const first = m.add('job 1 started on node-a');

@@ -117,6 +117,25 @@ function wordCore(t: string): string {
 /** Past participles name what happened (`VM Started|Paused|Stopped`, `session opened|closed`): events, not values. */
 const EVENT_WORD_RE = /^[A-Za-z]{2,}ed$/;
 
+/**
+ * `bglio716|bglio91`, `U01|U11`: one name with different numbers of two or more digits. The number varies, so
+ * the word is a value (a numbered host, device or slot), however few of them there are.
+ */
+function numberedVariants(words: ReadonlySet<string>): boolean {
+  let prefix: string | undefined;
+  let long = false;
+  for (const w of words) {
+    const m = NUMBERED_NAME_RE.exec(wordCore(w));
+    if (!m) return false;
+    if (prefix === undefined) prefix = m[1];
+    else if (m[1] !== prefix) return false;
+    if (m[2].length >= 2) long = true;
+  }
+  // Single digits are as often versions or kinds as instances (`IPV4|IPV6`): they need a count-based merge.
+  return long;
+}
+const NUMBERED_NAME_RE = /^([A-Za-z]+)(\d+)$/;
+
 function familyKey(tokens: readonly string[], i: number): string {
   return `${i}\u0001${tokens.slice(0, i).join(' ')}\u0001${tokens.slice(i + 1).join(' ')}`;
 }
@@ -469,7 +488,7 @@ export class TemplateMiner {
     const words = new Set(live.map((m) => m.tokens[i]));
     // A member already generalised there (it holds the wildcard) means the position is known to vary.
     const known = live.some((m) => looksVariable(m.tokens[i]));
-    const valued = !known && [...words].every((w) => this.valueWords.has(wordCore(w)));
+    const valued = !known && ([...words].every((w) => this.valueWords.has(wordCore(w))) || numberedVariants(words));
     if (!known && !valued && (words.size < this.opts.familySize || [...words].every((w) => EVENT_WORD_RE.test(w)))) return undefined;
     live.sort((a, b) => a.firstSeq - b.firstSeq);
     const keep = live[0];

@@ -204,15 +204,20 @@ test('mineAll returns the final template of every line', () => {
   assert.deepEqual(templates, ['a <*> b', 'a <*> b', 'c']);
 });
 
-test('eval smoke: tswarm eval loghub on three datasets meets floors below the measured figures', { skip: !hasSharedData('loghub-2k') && 'no ../shared/data/loghub-2k', timeout: 60_000 }, async () => {
-  const res = await runCli(['eval', 'loghub', '--data', `${SHARED_DATA}/loghub-2k`, '--truth', 'corrected', '--datasets', 'HDFS,Apache,OpenSSH', '--json'], { timeoutMs: 60_000 });
+test('eval smoke: tswarm eval loghub on six datasets meets floors below the measured figures', { skip: !hasSharedData('loghub-2k') && 'no ../shared/data/loghub-2k', timeout: 60_000 }, async () => {
+  const res = await runCli(['eval', 'loghub', '--data', `${SHARED_DATA}/loghub-2k`, '--truth', 'corrected', '--datasets', 'HDFS,Apache,OpenSSH,Proxifier,Linux,Thunderbird', '--json'], { timeoutMs: 60_000 });
   assert.equal(res.code, 0, res.stderr);
   const out = JSON.parse(res.stdout) as { datasets: { dataset: string; ga: number; pa: number; fga: number; fta: number }[]; linesPerSec: number };
   const by = Object.fromEntries(out.datasets.map((d) => [d.dataset, d]));
-  // Measured: HDFS 1.000/1.000/1.000/1.000, Apache 1/1/1/1, OpenSSH GA 0.956 PA 0.993.
+  // Measured (GA/FGA/PA/FTA): HDFS 1/1/1/1, Apache 1/1/1/1, OpenSSH 1/1/.996/.769, Proxifier 1/1/.990/.875
+  // (the `<1 sec` bound), Linux 1/1/.982/.871 (value vocabulary), Thunderbird .970/.872/.895/.641 (name lists,
+  // generated ids, framed slots).
   assert.ok(by.HDFS.ga >= 0.95 && by.HDFS.pa >= 0.9 && by.HDFS.fta >= 0.9, JSON.stringify(by.HDFS));
   assert.ok(by.Apache.ga >= 0.95 && by.Apache.pa >= 0.95, JSON.stringify(by.Apache));
-  assert.ok(by.OpenSSH.ga >= 0.9 && by.OpenSSH.pa >= 0.9 && by.OpenSSH.fga >= 0.8, JSON.stringify(by.OpenSSH));
+  assert.ok(by.OpenSSH.ga >= 0.95 && by.OpenSSH.pa >= 0.95 && by.OpenSSH.fga >= 0.9, JSON.stringify(by.OpenSSH));
+  assert.ok(by.Proxifier.ga >= 0.95 && by.Proxifier.pa >= 0.9, JSON.stringify(by.Proxifier));
+  assert.ok(by.Linux.ga >= 0.95 && by.Linux.fga >= 0.95, JSON.stringify(by.Linux));
+  assert.ok(by.Thunderbird.ga >= 0.95 && by.Thunderbird.fga >= 0.83, JSON.stringify(by.Thunderbird));
   const bad = await runCli(['eval', 'loghub', '--data', `${SHARED_DATA}/loghub-2k`, '--truth', 'nope'], { timeoutMs: 30_000 });
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--truth must be one of/);

@@ -25,7 +25,7 @@ export class SqliteStore implements MemoryStore {
   readonly shared: SqliteShared;
   readonly findings: SqliteFindings;
   private closed = false;
-  private readonly writer?: SqliteWriter;
+  private writer?: SqliteWriter;
 
   constructor(
     readonly db: Database.Database,
@@ -41,8 +41,15 @@ export class SqliteStore implements MemoryStore {
     migrate(db);
     this.telemetry = new SqliteTelemetry(db, opts);
     if (!opts.readonly && opts.writerThread !== false && !db.memory) {
-      this.writer = new SqliteWriter(db.name, { rollupBucketUs: opts.rollupBucketUs, retentionUs: opts.retentionUs, traceRunRows: opts.traceRunRows });
-      this.telemetry.writer = this.writer;
+      // Started on the first ingest: `tswarm status`, the MCP server and other readers never pay for a thread.
+      const start = (): SqliteWriter => (this.writer ??= new SqliteWriter(db.name, { rollupBucketUs: opts.rollupBucketUs, retentionUs: opts.retentionUs, traceRunRows: opts.traceRunRows }));
+      const self = (): SqliteWriter | undefined => this.writer;
+      this.telemetry.writer = {
+        get alive() {
+          return self()?.alive ?? true;
+        },
+        write: (p) => (this.closed ? Promise.reject(new Error('the store is closed')) : start().write(p)),
+      };
     }
     this.patterns = new SqlitePatterns(db);
     this.graph = new SqliteGraph(db);

@@ -32,6 +32,7 @@ export function configureWriterConnection(db: Database.Database): void {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   db.pragma('cache_size = -65536');
+  db.pragma('temp_store = MEMORY');
   db.pragma(`wal_autocheckpoint = ${WAL_PAGES}`);
 }
 

@@ -7,7 +7,12 @@
  *   identifiers with numeric `_` parts (block ids, job/container/attempt ids);
  * - otherwise every standalone number inside a token is masked on its own, so a time `12:03:44` stays
  *   `<*>:<*>:<*>` and a date `2017-07-02` stays `<*>-<*>-<*>`, while a dotted number (`6.1.7601`) is one value;
- * - a number glued to letters is part of a name (`awdl0`, `tty2`, `e820`) and is kept;
+ * - a number glued to letters is part of a name (`awdl0`, `tty2`, `e820`) and is kept, unless the token switches
+ *   between letters and digits three or more times (a generated id, `jA9JBVPb007417`) or is hex (`d1c8e63`,
+ *   `ffffffff`);
+ * - lists of one numbered name (`an14 an15 an16`), relative paths of three or more segments, a bound before a
+ *   quantity (`<1 sec`), an HTTP request target with its version and a quoted field value with spaces
+ *   (`tag="View Lock"`) are one value each;
  * - adjacent `<*><*>` collapse into one, and runs of spaces into one.
  *
  * One rule set for every kind of log: there is no per-format or per-dataset rule here (production logs do not come

@@ -11,6 +11,13 @@
  * 4. A position that varies becomes `<*>`, keeping the punctuation both values share at their edges (`<*>,`).
  *    When a template generalises it may become equal to another one; the two merge and the younger id becomes an
  *    alias of the older, so ids handed out earlier stay valid (`resolve`).
+ * 5. Word-valued variables (the general weakness of Drain-style parsers; Brain, Yu et al. 2023, attacks it with
+ *    frequency groups, here it is done online): templates equal but for one word form a family, which merges
+ *    when it reaches `familySize` distinct words (not when they are all past participles: `VM Started|Paused`
+ *    are events), when one member already holds a value there (so a variable first token, which opens a new
+ *    bucket, still finds its template), when its words are numbered names (`bglio716|bglio91`), or when every
+ *    word is a known value: the value vocabulary remembers words that stood for a variable anywhere, and a
+ *    family is re-examined when one of its words becomes known.
  *
  * Bounds: the line is cut at MAX_LINE_CHARS and MAX_TOKENS; at most `maxTemplates` templates live (least recently
  * used ones are evicted) and the exact cache holds at most `maxCacheEntries` keys (cleared when full), so memory

@@ -41,6 +41,8 @@ const HOST_RE = /^(?=[^.]*\d|.*\.[^.]*\d)[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9
 /** Numbers joined by underscores (`30546173_4261722401`) are one id. */
 const NUM_JOIN_RE = /^\d+(?:_\d+)+$/;
 const IPV6_RE = /^(?=[0-9A-Fa-f:]*(?:::|[0-9A-Fa-f]{4}))[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}$/;
+/** MAC addresses (`00:1b:21:e3:ba:c3`, `00-1B-21-E3-BA-C3`). */
+const MAC_RE = /^[0-9A-Fa-f]{2}(?:([:-])[0-9A-Fa-f]{2})(?:\1[0-9A-Fa-f]{2}){4}$/;
 const UUID_RE = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 /** `blk_-123`, `application_1445_0005`, `attempt_1445_0020_m_000002_0`: a name with numeric `_` parts. */
 const ID_RE = /^[A-Za-z][A-Za-z0-9]*(?:_[-A-Za-z0-9]+)+$/;
@@ -66,6 +68,8 @@ const DIGIT_RE = /\d/;
 const LEAD_RE = /^[([{<"'`]+/;
 const TRAIL_RE = /[)\]}>"'`,;:.]+$/;
 const WILD_RUN_RE = /(?:<\*>)+/g;
+/** A field value made of two or more values joined by punctuation (no letters, no spaces). */
+const FIELD_VALUES_RE = /^<\*>(?:[^A-Za-z0-9\s<>]+<\*>)+$/;
 /** `<*>>` reads as a wildcard closing an angle bracket; the guideline truth writes it `<*>`. */
 const WILD_CLOSE_RE = /<\*>>+/g;
 
@@ -98,7 +102,7 @@ function wholeValue(core: string): boolean {
   if (URL_RE.test(core)) return true;
   if (IPV4_RE.test(core) || HOST_PORT_RE.test(core) || UUID_RE.test(core) || NUM_JOIN_RE.test(core)) return true;
   if (HOST_RE.test(core) && /[A-Za-z]/.test(core) && !/^\d+(?:\.\d+)+$/.test(core)) return true;
-  if (IPV6_RE.test(core)) return true;
+  if (IPV6_RE.test(core) || MAC_RE.test(core)) return true;
   if (ID_RE.test(core)) {
     const rest = core.slice(core.indexOf('_'));
     if (DIGIT_RE.test(rest) || DIGIT_RE.test(core)) return true;
@@ -153,6 +157,11 @@ export function maskToken(token: string): string {
   rest = maskNumbers(core);
   if (BOOL_PROBE.test(rest)) rest = rest.replace(BOOL_RE, WILDCARD);
   core = rest.replace(WILD_RUN_RE, WILDCARD);
+  // `delay=00:00:01`, `steps=12##0##3`: a field whose value is values and punctuation only holds one value.
+  const f = core.indexOf('=');
+  if (f > 0 && f < core.length - 1 && FIELD_VALUES_RE.test(core.slice(f + 1)) && !core.slice(0, f).includes(WILDCARD)) {
+    return lead + core.slice(0, f + 1) + WILDCARD + trail;
+  }
   return lead + core + trail;
 }
 

@@ -59,6 +59,8 @@ test('request target with its HTTP version, key=number+unit and host:host are on
   assert.equal(tpl('at 12:03:44 ok'), 'at <*>:<*>:<*> ok');
   assert.equal(tpl('update (C Nodes/cn304/pkts_out.rrd): key ab-1ROOT/Device/Vol2/Windows/x'), 'update (C <*>): key <*>');
   assert.equal(tpl('Updated seq/ack/win on 7/2/2017'), 'Updated seq/ack/win on <*>/<*>/<*>');
+  assert.equal(tpl('mail delay=00:00:01, steps=12##0##3 at 10:00:01'), 'mail delay=<*>, steps=<*> at <*>:<*>:<*>');
+  assert.equal(tpl('DHCPDISCOVER from 00:11:22:e3:ba:c3 via eth1'), 'DHCPDISCOVER from <*> via eth1');
 });
 
 test('fields: a quoted value with spaces is one token; different keys are different events', () => {

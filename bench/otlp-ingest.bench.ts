@@ -12,7 +12,7 @@
  * request (so retention prunes), RSS printed at every million spans.
  *   BENCH_SPANS=10000000 BENCH_ONLY=traces-protobuf npm run bench -- otlp-ingest
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -38,7 +38,28 @@ function runClient(url: string, kind: string, json: boolean, requests: number): 
   });
 }
 
+/**
+ * CPU time per thread of this process (Linux /proc; ms), so a run on a shared machine still shows what the
+ * receiver and writer threads cost per item — wall-clock rates there mostly measure the neighbours.
+ */
+function threadCpuMs(): Map<number, number> {
+  const out = new Map<number, number>();
+  try {
+    for (const t of readdirSync('/proc/self/task')) {
+      const f = readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      // utime + stime, in clock ticks (USER_HZ = 100 on Linux).
+      out.set(Number(t), (Number(parts[11]) + Number(parts[12])) * 10);
+    }
+  } catch {
+    // Not Linux: no per-thread figures.
+  }
+  return out;
+}
+
+let decodeCpuUs = 0;
 function decodeOnly(kind: 'traces' | 'logs', json: boolean, payloads: Buffer[]): number {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   let decoded = 0;
   for (let i = 0; decoded < Math.min(N, 200_000); i++) {
@@ -47,6 +68,8 @@ function decodeOnly(kind: 'traces' | 'logs', json: boolean, payloads: Buffer[]):
     const r = json ? (kind === 'traces' ? decodeTraces : decodeLogs)(JSON.parse(buf.toString('utf8')) as Record<string, unknown>) : kind === 'traces' ? decodeTracesWire(buf) : decodeLogsWire(buf);
     decoded += r.batch.spans.length + r.batch.logs.length;
   }
+  const c = process.cpuUsage(c0);
+  decodeCpuUs = (c.user + c.system) / decoded;
   return decoded / ((performance.now() - t0) / 1000);
 }
 
@@ -72,19 +95,37 @@ for (const kind of ['traces', 'logs'] as const) {
     counted = () => rx.counters.spans + rx.counters.logs;
     rssAt = [];
     const requests = Math.ceil(N / PER_REQ);
+    // One empty ingest first, so the writer thread exists before the CPU snapshot.
+    await store.telemetry.ingest({ spans: [], logs: [], metrics: [], errors: [] });
+    const cpu0 = threadCpuMs();
     const ms = await runClient(rx.url, kind, json, requests);
+    const cpu1 = threadCpuMs();
     const e2eRate = (requests * PER_REQ) / (ms / 1000);
     const stored = kind === 'traces' ? (await store.telemetry.stats()).reduce((a, s) => a + s.spans, 0) : (await store.telemetry.stats()).reduce((a, s) => a + s.logs, 0);
     await rx.close();
     await store.close();
     const dbMb = Math.round((statSync(join(dir, 'memory.db')).size + (statSync(join(dir, 'memory.db-wal'), { throwIfNoEntry: false })?.size ?? 0)) / 1e6);
     rmSync(dir, { recursive: true, force: true });
+    const decodeCpuBefore = decodeCpuUs;
     const decodeAfter = decodeOnly(kind, json, payloads);
     const decodeRate = Math.max(decodeBefore, decodeAfter);
+    const decodeCpu = Math.min(decodeCpuBefore, decodeCpuUs);
+    // µs of CPU per item: this (receiver) thread, the busiest other thread (the SQLite writer), all the rest
+    // (V8's GC and compiler helpers, libuv).
+    const deltas = [...cpu1].map(([t, v]) => [t, v - (cpu0.get(t) ?? 0)] as const);
+    const per = (ms: number): number => +((ms * 1000) / (requests * PER_REQ)).toFixed(2);
+    const mainCpu = per(deltas.find(([t]) => t === process.pid)?.[1] ?? 0);
+    const others = deltas.filter(([t]) => t !== process.pid).sort((a, b) => b[1] - a[1]);
+    const writerCpu = per(others[0]?.[1] ?? 0);
+    const restCpu = per(others.slice(1).reduce((a, [, v]) => a + v, 0));
     results[`${label}_perSec`] = Math.round(e2eRate);
     results[`${label}_decodeOnlyPerSec`] = Math.round(decodeRate);
     results[`${label}_ratio`] = +(e2eRate / decodeRate).toFixed(3);
     console.log(`${label}: ${Math.round(e2eRate).toLocaleString()} ${kind === 'traces' ? 'spans' : 'records'}/s end to end into SQLite; decode only ${Math.round(decodeRate).toLocaleString()}/s (before ${Math.round(decodeBefore).toLocaleString()}, after ${Math.round(decodeAfter).toLocaleString()}; ratio ${(e2eRate / decodeRate).toFixed(2)}); ${stored.toLocaleString()} stored at the end, DB ${dbMb} MB`);
+    if (mainCpu > 0) {
+      Object.assign(results, { [`${label}_cpuUsReceiver`]: mainCpu, [`${label}_cpuUsWriter`]: writerCpu, [`${label}_cpuUsOther`]: restCpu, [`${label}_cpuUsDecodeOnly`]: +decodeCpu.toFixed(2) });
+      console.log(`${label}: CPU µs per item: receiver thread ${mainCpu}, writer thread ${writerCpu}, other threads ${restCpu}; decode only ${decodeCpu.toFixed(2)} (receiver thread ÷ decode only ${(decodeCpu / mainCpu).toFixed(2)})`);
+    }
     if (LONG) {
       results[`${label}_storedAtEnd`] = stored;
       console.log(`${label}: RSS (MB) at each million items: ${rssAt.join(' ')}`);

@@ -135,6 +135,9 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     for (const i of top.indicators.slice(0, 3)) {
       chain.push(`${top.service} ${i.indicator}: ${fmt(i.baseline)} → ${fmt(i.observed)} (${i.score.toFixed(1)}× its normal spread)`);
     }
+    const broken = [...(trace?.blame.values() ?? [])].filter((b) => b.service === top.service);
+    const brokenCallers = new Set(broken.map((b) => b.caller));
+    if (broken.length) chain.push(`${broken.length} requests of its callers (${[...brokenCallers].join(', ')}) failed right after its answer (${broken[0]!.share === 1 ? 'every caller fails the same way: the answer is wrong' : 'blame shared with the caller'})`);
     const origin = trace?.originSpans.get(top.service);
     if (origin?.length) chain.push(`errors start in ${top.service}: e.g. span ${origin[0]!.name} in trace ${origin[0]!.traceId}${origin[0]!.message ? ` (${origin[0]!.message})` : ''}`);
     const callers = edges.filter((e) => e.target === top.service).map((e) => e.source);

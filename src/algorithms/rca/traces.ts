@@ -21,8 +21,8 @@ export interface TraceEvidence {
   edges: { source: string; target: string }[];
   /** Example error-origin spans per service (for the evidence chain). */
   originSpans: Map<string, { traceId: string; spanId: string; name: string; message?: string }[]>;
-  /** Consumer-error spans → the callee that gave the answer and its share of the blame (0.5 or 1). */
-  blame: Map<string, { service: string; share: number }>;
+  /** Consumer-error spans → the callee that gave the answer, its share of the blame (0.5 or 1), the caller. */
+  blame: Map<string, { service: string; share: number; caller: string }>;
 }
 
 /**
@@ -143,7 +143,7 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
   // rate of each of its callers (share of their spans that got its answer and then failed); when at least two
   // callers fail at comparable rates (the lowest ≥ half the highest), the callee takes the whole error,
   // otherwise it is shared half and half (with a single caller there is nothing to contrast).
-  const blame = new Map<string, { service: string; share: number }>();
+  const blame = new Map<string, { service: string; share: number; caller: string }>();
   if (pending.length) {
     // Rates over the incident only: from the first consumer error on (before it every caller did fine).
     const from = Math.min(...pending.map((f) => f.s.startUs));
@@ -172,7 +172,7 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
       if (share < 1) bucket(f.s.service, f.t).origin += 1 - share;
       bucket(f.callee, f.t).origin += share;
       noteOrigin(f.callee, f.s);
-      blame.set(f.s.spanId, { service: f.callee, share });
+      blame.set(f.s.spanId, { service: f.callee, share, caller: f.s.service });
     }
   }
   const series: ServiceSeries = new Map();

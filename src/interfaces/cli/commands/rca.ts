@@ -15,7 +15,7 @@ export function register(program: Command): void {
       if (opts.case) {
         const { readRcaEvalCase, CaseError } = await import('../../../agents/detection/rca-cases.js');
         const { withTelemetry } = await import('../../../agents/detection/rca-eval.js');
-        const { runRca } = await import('../../../agents/detection/rca-run.js');
+        const { runRca, codeLocations } = await import('../../../agents/detection/rca-run.js');
         let c;
         try {
           c = await withTelemetry(readRcaEvalCase(opts.case));
@@ -24,11 +24,13 @@ export function register(program: Command): void {
           throw e;
         }
         const r = runRca(c, { exclude: ['traffic', 'loadgenerator'] });
-        const out = { case: c.id, onsetS: r.onsetS, onsetEstimated: r.onsetEstimated, candidates: r.candidates.slice(0, 10), chain: r.chain };
+        const code = codeLocations(r.errors);
+        const out = { case: c.id, onsetS: r.onsetS, onsetEstimated: r.onsetEstimated, candidates: r.candidates.slice(0, 10), chain: r.chain, code };
         if (opts.json) return printJson(out);
         process.stdout.write(`root-cause candidates for ${c.id}:\n`);
         for (const x of r.candidates.slice(0, 5)) process.stdout.write(`  ${x.rank}. ${x.service.padEnd(24)} score ${x.score.toFixed(3)}  looks like: ${x.faultType}\n`);
         process.stdout.write('evidence:\n' + r.chain.map((s) => `  - ${s}`).join('\n') + '\n');
+        for (const x of code) process.stdout.write(`code: ${x.file}:${x.line ?? '?'}${x.function ? ` in ${x.function}` : ''} (${x.n}× ${x.type} in ${x.service}: ${x.message.slice(0, 100)})\n`);
         return;
       }
       const { openExistingStore } = await import('../store-access.js');

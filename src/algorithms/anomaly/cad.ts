@@ -33,9 +33,8 @@ export interface CadOptions {
 }
 
 interface LeftSemi {
-  size: number;
-  /** Facts of this semi-context present in the current left group (rebuilt each step). */
-  matched: number[];
+  /** Sorted facts. */
+  facts: number[];
   /** right semi-context id → context id */
   contexts: Map<number, number>;
 }
@@ -45,6 +44,7 @@ interface RightSemi {
   matched: number[];
 }
 
+/** Facts >= NEURON are ids of contexts active at the previous step ("neurons"); below are value-code facts. */
 const NEURON = 1 << 20;
 
 export class ContextualDetector {
@@ -57,14 +57,20 @@ export class ContextualDetector {
   private rightKeys = new Map<string, number>();
   private lefts: LeftSemi[] = [];
   private rights: RightSemi[] = [];
+  /** fact → left semi-contexts holding it (all facts). */
   private leftIndex = new Map<number, number[]>();
+  /** neuron fact → left semi-contexts holding it, and the left semi-contexts made of value facts only. */
+  private leftByNeuron = new Map<number, number[]>();
+  private valueOnlyLefts: number[] = [];
   private rightIndex = new Map<number, number[]>();
   /** Per context: times confirmed, zero-level flag. */
   private ctxCount: number[] = [];
   private ctxZero: boolean[] = [];
-  /** Left semi-contexts with at least one fact in the last left group. */
-  private crossedLeft: number[] = [];
+  /** The previous step's left group (value facts + neuron facts), sorted, and as a set. */
   private leftGroup: number[] = [];
+  private leftSet = new Set<number>();
+  private stamp: number[] = [];
+  private tick = 0;
 
   constructor(opts: CadOptions = {}) {
     this.bits = opts.bits ?? 3;
@@ -77,46 +83,67 @@ export class ContextualDetector {
     return this.ctxCount.length;
   }
 
+  get bins(): number {
+    return 1 << this.bits;
+  }
+
   private reset(): void {
     this.leftKeys = new Map();
     this.rightKeys = new Map();
     this.lefts = [];
     this.rights = [];
     this.leftIndex = new Map();
+    this.leftByNeuron = new Map();
+    this.valueOnlyLefts = [];
     this.rightIndex = new Map();
     this.ctxCount = [];
     this.ctxZero = [];
-    this.crossedLeft = [];
     this.leftGroup = [];
+    this.leftSet = new Set();
+    this.stamp = [];
   }
 
-  private semiId(side: 0 | 1, facts: readonly number[]): number {
-    const keys = side === 0 ? this.leftKeys : this.rightKeys;
+  private static push(index: Map<number, number[]>, f: number, id: number): void {
+    const l = index.get(f);
+    if (l) l.push(id);
+    else index.set(f, [id]);
+  }
+
+  private leftId(facts: readonly number[]): number {
     const key = facts.join(',');
-    let id = keys.get(key);
+    let id = this.leftKeys.get(key);
     if (id !== undefined) return id;
-    const index = side === 0 ? this.leftIndex : this.rightIndex;
-    if (side === 0) {
-      id = this.lefts.length;
-      this.lefts.push({ size: facts.length, matched: [], contexts: new Map() });
-    } else {
-      id = this.rights.length;
-      this.rights.push({ size: facts.length, matched: [] });
-    }
-    keys.set(key, id);
+    id = this.lefts.length;
+    this.lefts.push({ facts: facts.slice(), contexts: new Map() });
+    this.stamp.push(0);
+    this.leftKeys.set(key, id);
+    let neurons = false;
     for (const f of facts) {
-      let l = index.get(f);
-      if (!l) index.set(f, (l = []));
-      l.push(id);
+      ContextualDetector.push(this.leftIndex, f, id);
+      if (f >= NEURON) {
+        neurons = true;
+        ContextualDetector.push(this.leftByNeuron, f, id);
+      }
     }
+    if (!neurons) this.valueOnlyLefts.push(id);
+    return id;
+  }
+
+  private rightId(facts: readonly number[]): number {
+    const key = facts.join(',');
+    let id = this.rightKeys.get(key);
+    if (id !== undefined) return id;
+    id = this.rights.length;
+    this.rights.push({ size: facts.length, matched: [] });
+    this.rightKeys.set(key, id);
+    for (const f of facts) ContextualDetector.push(this.rightIndex, f, id);
     return id;
   }
 
   /** Adds a context; returns its id and whether it is new. */
   private addContext(left: readonly number[], right: readonly number[], zero: boolean): [number, boolean] {
-    const li = this.semiId(0, left);
-    const ri = this.semiId(1, right);
-    const m = this.lefts[li]!.contexts;
+    const m = this.lefts[this.leftId(left)]!.contexts;
+    const ri = this.rightId(right);
     const existing = m.get(ri);
     if (existing !== undefined) {
       if (zero) this.ctxZero[existing] = true;
@@ -129,15 +156,41 @@ export class ContextualDetector {
     return [id, true];
   }
 
-  /** Sensor facts of a bin: for each bit k, 2k + bit. */
+  /** Value facts of a bin: for each bit k, 2k + bit. */
   private facts(bin: number): number[] {
     const out: number[] = [];
     for (let k = 0; k < this.bits; k++) out.push(2 * k + ((bin >> k) & 1));
     return out;
   }
 
-  get bins(): number {
-    return 1 << this.bits;
+  /** Facts of left semi-context `li` present in the previous left group (ascending). */
+  private matchedLeft(li: number): number[] {
+    const out: number[] = [];
+    for (const f of this.lefts[li]!.facts) if (this.leftSet.has(f)) out.push(f);
+    return out;
+  }
+
+  /**
+   * Left semi-contexts to visit this step. Only fully matched ones can predict; partially matched ones matter
+   * only when a new zero-level context was just learned (they seed new contexts). So on a familiar step we visit
+   * just the semi-contexts reachable from an active neuron plus the value-only ones — the same result as
+   * crossing every semi-context (what the published code does) at a fraction of the cost.
+   */
+  private leftsToVisit(all: boolean): number[] {
+    const t = ++this.tick;
+    const out: number[] = [];
+    const visit = (li: number): void => {
+      if (this.stamp[li] === t) return;
+      this.stamp[li] = t;
+      out.push(li);
+    };
+    if (all) {
+      for (const f of this.leftGroup) for (const li of this.leftIndex.get(f) ?? []) visit(li);
+    } else {
+      for (const f of this.leftGroup) if (f >= NEURON) for (const li of this.leftByNeuron.get(f) ?? []) visit(li);
+      for (const li of this.valueOnlyLefts) visit(li);
+    }
+    return out;
   }
 
   /** One step on a value already quantised into [0, bins). Returns the raw anomaly in [0, 1]. */
@@ -147,10 +200,7 @@ export class ContextualDetector {
     // Zero-level context: the whole previous left group followed by this value.
     let newZero = false;
     let zeroId = -1;
-    const candidates = new Map<string, [number[], number[]]>();
     if (this.leftGroup.length > 0) {
-      const key = this.leftGroup.join(',') + '|' + sens.join(',');
-      candidates.set(key, [this.leftGroup, sens]);
       [zeroId, newZero] = this.addContext(this.leftGroup, sens, true);
       if (!newZero) zeroId = -1;
     }
@@ -163,30 +213,32 @@ export class ContextualDetector {
         r.matched.push(f);
       }
     }
-    // Predicted contexts (left side fully present at the previous step) and which of them came true.
+    // Predicted contexts (left side fully present at the previous step) and which of them came true; when a new
+    // zero-level context appeared, partial overlaps of zero-level contexts become candidate new contexts.
     let predicted = 0;
     const active: number[] = [];
-    const potential: [number[], number[]][] = [];
-    for (const li of this.crossedLeft) {
+    const candidates = new Map<string, [number[], number[]]>();
+    for (const li of this.leftsToVisit(newZero)) {
       const l = this.lefts[li]!;
-      const full = l.matched.length === l.size;
+      const matched = newZero ? this.matchedLeft(li) : l.facts;
+      if (matched.length === 0) continue;
+      const full = matched.length === l.facts.length;
+      if (!full && !newZero) continue;
+      if (full && !newZero && !l.facts.every((f) => this.leftSet.has(f))) continue;
       for (const [ri, cid] of l.contexts) {
         if (cid === zeroId) continue;
         const r = this.rights[ri]!;
         const rm = r.matched.length;
-        if (full) {
-          predicted++;
-          if (rm === r.size) {
-            this.ctxCount[cid]!++;
-            active.push(cid);
-          } else if (newZero && this.ctxZero[cid] && rm > 0) potential.push([l.matched, r.matched]);
-        } else if (newZero && this.ctxZero[cid] && rm > 0) potential.push([l.matched, r.matched]);
+        if (full) predicted++;
+        if (rm === 0) continue;
+        if (full && rm === r.size) {
+          this.ctxCount[cid]!++;
+          active.push(cid);
+        } else if (newZero && this.ctxZero[cid] && matched.length <= this.maxLeftFacts) {
+          const key = matched.join(',') + '|' + r.matched.join(',');
+          if (!candidates.has(key)) candidates.set(key, [matched, r.matched.slice()]);
+        }
       }
-    }
-    for (const [lf, rf] of potential) {
-      if (lf.length > this.maxLeftFacts) continue;
-      const key = lf.join(',') + '|' + rf.join(',');
-      if (!candidates.has(key)) candidates.set(key, [lf.slice(), rf.slice()]);
     }
     const confirmed = predicted > 0 ? active.length / predicted : 0;
     // The most-confirmed active contexts become facts of the next left group (ties: the newer context; the
@@ -195,26 +247,21 @@ export class ContextualDetector {
     const next = sens.slice();
     for (let i = 0; i < Math.min(this.maxActive, active.length); i++) next.push(NEURON + active[i]!);
     next.sort((a, b) => a - b);
-    // Learn the candidate contexts (partial overlaps) and count the novel ones.
-    let added = newZero ? 1 : 0;
-    for (const [lf, rf] of candidates.values()) {
-      if (lf === this.leftGroup) continue; // the zero-level context, already learned above
-      if (this.addContext(lf, rf, false)[1]) added++;
-    }
-    const novelty = newZero && candidates.size > 0 ? added / candidates.size : 0;
-    for (const ri of touchedRight) this.rights[ri]!.matched = [];
-    // Left crossing for the next step.
-    for (const li of this.crossedLeft) this.lefts[li]!.matched = [];
-    const crossed: number[] = [];
-    for (const f of next) {
-      for (const li of this.leftIndex.get(f) ?? []) {
-        const l = this.lefts[li]!;
-        if (l.matched.length === 0) crossed.push(li);
-        l.matched.push(f);
+    // Learn the candidate contexts and count the genuinely new ones; novelty = new / all candidates (the
+    // zero-level context included).
+    let novelty = 0;
+    if (newZero) {
+      let added = 1;
+      const zeroKey = this.leftGroup.join(',') + '|' + sens.join(',');
+      for (const [key, [lf, rf]] of candidates) {
+        if (key === zeroKey) continue;
+        if (this.addContext(lf, rf, false)[1]) added++;
       }
+      novelty = added / (candidates.size + (candidates.has(zeroKey) ? 0 : 1));
     }
-    this.crossedLeft = crossed;
+    for (const ri of touchedRight) this.rights[ri]!.matched = [];
     this.leftGroup = next;
+    this.leftSet = new Set(next);
     return (1 - confirmed + novelty) / 2;
   }
 }

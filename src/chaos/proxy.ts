@@ -89,6 +89,8 @@ interface Link {
   lastSent: Record<Stream, number>;
   /** Run once a direction's queue is empty: a close waits for the delayed data. */
   drained: Record<Stream, (() => void)[]>;
+  /** Per toxic name: the pending reset/close of a timed reset_peer or timeout toxic on this connection. */
+  toxicTimers: Map<string, NodeJS.Timeout>;
   /** A direction whose reader is paused until the writer drains (backpressure). */
   paused: Record<Stream, boolean>;
   closed: boolean;
@@ -180,6 +182,8 @@ export class ChaosProxy {
     const timer = setTimeout(() => this.removeToxic(name), ttl);
     timer.unref();
     Object.assign(toxic, { timer });
+    // Timed toxics start on live connections now, as on new ones at connect.
+    for (const l of this.links) this.arm(l);
     return { name, type: t.type, stream, toxicity, attributes };
   }
 
@@ -188,7 +192,11 @@ export class ChaosProxy {
     if (!cur) throw new ChaosError(`toxic ${name} not found`, 404);
     if (patch.toxicity !== undefined) cur.toxicity = Number(patch.toxicity);
     for (const [k, v] of Object.entries(patch.attributes ?? {})) if (typeof v === 'number' && v >= 0) cur.attributes[k] = v;
-    for (const l of this.links) l.applies.delete(name);
+    for (const l of this.links) {
+      l.applies.delete(name);
+      ChaosProxy.disarm(l, name);
+      this.arm(l);
+    }
     return { name: cur.name, type: cur.type, stream: cur.stream, toxicity: cur.toxicity, attributes: cur.attributes };
   }
 
@@ -198,8 +206,36 @@ export class ChaosProxy {
     if (t.timer) clearTimeout(t.timer);
     this.toxics.delete(name);
     // Blackholed data stays dropped (as in Toxiproxy), but links waiting on this toxic resume.
-    for (const l of this.links) l.applies.delete(name);
+    for (const l of this.links) {
+      l.applies.delete(name);
+      ChaosProxy.disarm(l, name);
+    }
     return true;
+  }
+
+  /**
+   * reset_peer and timeout with a `timeout` act on a connection after that long, counted from when the toxic
+   * starts on it (at connect, or when added to a live connection), whether data flows or not (as in Toxiproxy).
+   */
+  private arm(link: Link): void {
+    if (link.closed || this.toxics.size === 0) return;
+    for (const stream of ['upstream', 'downstream'] as const) {
+      for (const t of this.active(link, stream)) {
+        if ((t.type === 'reset_peer' || t.type === 'timeout') && (t.attributes.timeout ?? 0) > 0 && !link.toxicTimers.has(t.name)) this.armOne(link, t);
+      }
+    }
+  }
+
+  private armOne(link: Link, t: Toxic): void {
+    clearTimeout(link.toxicTimers.get(t.name));
+    const timer = setTimeout(() => (t.type === 'reset_peer' ? this.resetLink(link) : this.closeLink(link, true)), t.attributes.timeout);
+    timer.unref();
+    link.toxicTimers.set(t.name, timer);
+  }
+
+  private static disarm(l: Link, name: string): void {
+    clearTimeout(l.toxicTimers.get(name));
+    l.toxicTimers.delete(name);
   }
 
   removeAllToxics(): void {
@@ -238,6 +274,8 @@ export class ChaosProxy {
   private static stopTimers(l: Link): void {
     clearTimeout(l.timer.upstream);
     clearTimeout(l.timer.downstream);
+    for (const t of l.toxicTimers.values()) clearTimeout(t);
+    l.toxicTimers.clear();
   }
 
   /** TCP RST to the client (ECONNRESET on its side), and the upstream side dropped. */
@@ -261,6 +299,7 @@ export class ChaosProxy {
       timer: { upstream: undefined, downstream: undefined },
       lastSent: { upstream: 0, downstream: 0 },
       drained: { upstream: [], downstream: [] },
+      toxicTimers: new Map(),
       paused: { upstream: false, downstream: false },
       closed: false,
     };
@@ -274,11 +313,7 @@ export class ChaosProxy {
       client.once('data', () => this.answerError(link, httpError));
       return;
     }
-    const reset = [...down, ...up].find((t) => t.type === 'reset_peer');
-    if (reset && (reset.attributes.timeout ?? 0) > 0) {
-      const t = setTimeout(() => this.resetLink(link), reset.attributes.timeout);
-      t.unref();
-    }
+    this.arm(link);
     const { host, port } = parseHostPort(this.config.upstream);
     const resume = {
       upstream: (): void => {
@@ -389,8 +424,9 @@ export class ChaosProxy {
         return;
       }
       if (t.type === 'timeout') {
-        // Blackhole: drop the data; close after the timeout when one is set.
-        if ((t.attributes.timeout ?? 0) > 0) setTimeout(() => this.closeLink(link, true), t.attributes.timeout).unref();
+        // Blackhole: drop the data; with a timeout set, the close comes that long after the last dropped chunk
+        // (Toxiproxy restarts its timer on every chunk).
+        if ((t.attributes.timeout ?? 0) > 0) this.armOne(link, t);
         return;
       }
       if (t.type === 'http_abort' && stream === 'upstream') {

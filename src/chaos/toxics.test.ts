@@ -223,3 +223,29 @@ test('backpressure: a client that does not read holds the upstream back, with an
     await new Promise<void>((r) => big.close(() => r()));
   }
 });
+
+test('reset_peer with a timeout added to a live, idle connection resets it that long after it was added', async () => {
+  const ka = http.createServer((_req, res) => res.end('ok'));
+  await new Promise<void>((r) => ka.listen(0, '127.0.0.1', () => r()));
+  const name = `t${++n}`;
+  assert.equal(await post('/proxies', { name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${(ka.address() as net.AddressInfo).port}` }), 201);
+  const s = net.connect({ host: '127.0.0.1', port: api.proxies.get(name)!.port });
+  try {
+    await new Promise((r) => s.once('connect', r));
+    await firstByteMs(s);
+    const ended = new Promise<{ ms: number; error?: string }>((resolve) => {
+      let error: string | undefined;
+      s.on('error', (e: NodeJS.ErrnoException) => (error = e.code));
+      s.on('close', () => resolve({ ms: performance.now() - t0, error }));
+      setTimeout(() => resolve({ ms: -1 }), 3_000).unref();
+    });
+    const t0 = performance.now();
+    assert.equal(await post(`/proxies/${name}/toxics`, { type: 'reset_peer', attributes: { timeout: 300 } }), 200);
+    const x = await ended;
+    assert.equal(x.error, 'ECONNRESET', `reset, not closed: ${JSON.stringify(x)}`);
+    assert.ok(x.ms >= 290 && x.ms < 2_000, `~300 ms after the toxic was added, with no data flowing: ${x.ms.toFixed(0)} ms`);
+  } finally {
+    s.destroy();
+    await new Promise<void>((r) => ka.close(() => r()));
+  }
+});

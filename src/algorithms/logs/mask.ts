@@ -116,8 +116,15 @@ function wholeValue(core: string): boolean {
 /** A whole value, a number with its unit, a version, or whole values joined by `:` (`host-1.a.b:host-1.a.b`). */
 function valueKind(core: string): boolean {
   if (wholeValue(core) || NUM_UNIT_RE.test(core) || VERSION_RE.test(core)) return true;
-  const c = core.indexOf(':');
-  return c > 0 && c < core.length - 1 && core.split(':').every((p) => wholeValue(p));
+  let from = 0;
+  let c = core.indexOf(':');
+  if (c <= 0 || c === core.length - 1) return false;
+  for (;;) {
+    if (!wholeValue(core.slice(from, c < 0 ? core.length : c))) return false;
+    if (c < 0) return true;
+    from = c + 1;
+    c = core.indexOf(':', from);
+  }
 }
 
 const IP_IN_TOKEN_RE = /(?<![\d.])\/?\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?![\d.])/g;
@@ -222,7 +229,7 @@ function joinQuoted(toks: string[]): string[] {
 }
 
 export function maskLine(line: string): string[] {
-  const toks = line.includes('="') || line.includes("='") ? joinQuoted(tokenize(line)) : tokenize(line);
+  const toks = line.indexOf('=') >= 0 && (line.includes('="') || line.includes("='")) ? joinQuoted(tokenize(line)) : tokenize(line);
   for (let i = 0; i < toks.length; i++) {
     const t = toks[i];
     let m = tokenMemo.get(t);
@@ -236,6 +243,9 @@ export function maskLine(line: string): string[] {
   return joinValues(toks);
 }
 
+/** First letters of the size units below (B, K, M, G, T, k, b), by char code: a cheap filter before the regex. */
+const UNIT_START = new Uint8Array(128);
+for (const c of 'BKMGTkb') UNIT_START[c.charCodeAt(0)] = 1;
 /** Size units written as their own token after a number: `5.2 KB`, `1190 bytes (1.16 KB)` are one value. */
 const SIZE_UNIT_RE = /^(?:B|KB|MB|GB|TB|kB|KiB|MiB|GiB|bytes)([,;.)\]]*)$/;
 /**
@@ -264,8 +274,10 @@ export const NAME_LIST_RUN = 3;
 /** Length of the run of numbered names sharing a prefix that starts at i (0 when none). */
 function nameRun(toks: readonly string[], i: number): number {
   const t = toks[i];
-  const last = t.charCodeAt(t.length - 1);
-  if (!((last >= 48 && last <= 57) || last === 44)) return 0; // cheap pre-check: ends in a digit or a comma
+  // Cheap pre-check: ends in a digit, or in a digit and a comma.
+  let last = t.charCodeAt(t.length - 1);
+  if (last === 44 && t.length > 1) last = t.charCodeAt(t.length - 2);
+  if (!(last >= 48 && last <= 57)) return 0;
   const m = NUMBERED_RE.exec(t);
   if (!m) return 0;
   const prefix = m[1];
@@ -301,7 +313,7 @@ function joinValues(toks: string[]): string[] {
         continue;
       }
     }
-    if (t === WILDCARD && i + 1 < toks.length) {
+    if (t === WILDCARD && i + 1 < toks.length && UNIT_START[toks[i + 1].charCodeAt(0)] === 1) {
       const u = SIZE_UNIT_RE.exec(toks[i + 1]);
       if (u) {
         out ??= toks.slice(0, i);
@@ -317,7 +329,7 @@ function joinValues(toks: string[]): string[] {
         continue;
       }
     }
-    if (i + 1 < toks.length && (c0 === 60 || c0 === 62 || c0 === 126) && BOUND_RE.test(t)) {
+    if (i + 1 < toks.length && (t.length === 4 || t.length === 5) && (c0 === 60 || c0 === 62 || c0 === 126) && BOUND_RE.test(t)) {
       const u = UNIT_WORD_RE.exec(toks[i + 1]);
       if (u) {
         out ??= toks.slice(0, i);

@@ -149,6 +149,8 @@ test('numbered names with multi-digit numbers are values at two members; IPV4|IP
   const v4 = m.add('wl0: MDNS: IPV4 Addr: 10.0.0.1 seen');
   const v6 = m.add('wl0: MDNS: IPV6 Addr: fe80::1 seen');
   assert.notEqual(m.resolve(v4.id), m.resolve(v6.id));
+  const irq = ['IRQ0', 'IRQ2', 'IRQ9'].map((q) => m.add(`ACPI: ${q} used by override here`).id);
+  assert.equal(new Set(irq.map((id) => m.resolve(id))).size, 1, 'three numbers on one name are instances');
 });
 
 test('state round-trips through JSON with stable ids and aliases', () => {

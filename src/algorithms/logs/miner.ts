@@ -125,8 +125,8 @@ function wordCore(t: string): string {
 const EVENT_WORD_RE = /^[A-Za-z]{2,}ed$/;
 
 /**
- * `bglio716|bglio91`, `U01|U11`: one name with different numbers of two or more digits. The number varies, so
- * the word is a value (a numbered host, device or slot), however few of them there are.
+ * `bglio716|bglio91`, `U01|U11`, `IRQ0|IRQ2|IRQ9`: one name with different numbers (two or more digits, or
+ * three or more names). The number varies, so the word is a value (a numbered host, device or slot).
  */
 function numberedVariants(words: ReadonlySet<string>): boolean {
   let prefix: string | undefined;
@@ -138,8 +138,8 @@ function numberedVariants(words: ReadonlySet<string>): boolean {
     else if (m[1] !== prefix) return false;
     if (m[2].length >= 2) long = true;
   }
-  // Single digits are as often versions or kinds as instances (`IPV4|IPV6`): they need a count-based merge.
-  return long;
+  // Two single digits are as often versions or kinds as instances (`IPV4|IPV6`); three are instances (`IRQ0|2|9`).
+  return long || words.size >= 3;
 }
 const NUMBERED_NAME_RE = /^([A-Za-z]+)(\d+)$/;
 

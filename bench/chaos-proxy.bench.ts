@@ -127,6 +127,9 @@ function capacity(us: { upstream: number; wrk: number; proxy: number }): { rps: 
 async function compare(label: string, sides: Side[], upstreamPids: () => number[]): Promise<Figures[]> {
   const runs: Sample[][] = sides.map(() => []);
   const lat: number[][] = sides.map(() => []);
+  // Warm-up, discarded: a Node upstream (and the proxy) run cold code at first; without this the first direct
+  // run measured half the rate of the later ones.
+  for (const side of sides) await measure(side, upstreamPids, LOAD);
   for (let r = 0; r < ROUNDS; r++) {
     for (let k = 0; k < sides.length; k++) {
       const i = (k + r) % sides.length;

@@ -88,7 +88,7 @@ test('sqlite: trace lookups across index runs, the tail, pruning and rowid reuse
       assert.deepEqual(filtered, all.filter((x) => ids.includes(x.traceId) && x.service === 'svc1' && x.status.code === 2).map((x) => x.spanId).sort(), `${label} filtered`);
     }
   };
-  for (let b = 0; b < 10; b++) await s.telemetry.ingest(mk(b, 170, 1_000_000 * (b + 1)));
+  for (let b = 0; b < 10; b++) await s.telemetry.ingest(mk(b, b % 2 ? 170 : 450, 1_000_000 * (b + 1)));
   await check('runs + tail');
   // Old rows go: whole runs become dead and are dropped.
   await s.telemetry.prune(4_000_000);

@@ -42,8 +42,9 @@ export interface TelemetryOptions {
 }
 
 /**
- * 20,000: a run's sorted insert costs ~1/4 of what its rows cost to store, a lookup scans at most this many
- * tail rows (a few ms), and a 10M-span store has 500 runs (one index seek each per trace id).
+ * 20,000: flushing a run took ~5 % of the writer thread's time in the ingest bench, a lookup scans at most this
+ * many tail rows, and a store of 10M spans has 500 runs (one index seek each per trace id). Measured on 1M
+ * spans (50 runs + a 10k tail): one trace id 1.6 ms, ten 3-9 ms.
  */
 export const TRACE_RUN_ROWS = 20_000;
 
@@ -80,8 +81,8 @@ const SPAN_COLS = 11;
 const LOG_COLS = 8;
 const METRIC_COLS = 7;
 const ERROR_COLS = 7;
-/** Rows per multi-row INSERT (50 × 11 = 550 parameters, far under SQLite's limit). */
-const MULTI = 50;
+/** Rows per multi-row INSERT: 200 × 11 = 2,200 parameters (SQLite allows 32,766); 200 took ~0.25 µs/row less CPU than 50 (raw insert test). */
+const MULTI = 200;
 
 type Table = 'spans' | 'logs' | 'metrics' | 'errors';
 

@@ -13,11 +13,13 @@ const isJson = json === '1';
 const stepNs = BigInt(Number(step ?? 10) * 1e6);
 const templates = Array.from({ length: 20 }, (_, b) => patcher(kind, isJson, b, stepNs));
 const requests = Number(n);
-const pool = new Pool(url, { connections: 8, pipelining: 1 });
+// BENCH_CONNECTIONS: how many exports are in flight at once (default 8).
+const conns = Number(process.env.BENCH_CONNECTIONS ?? 8);
+const pool = new Pool(url, { connections: conns, pipelining: 1 });
 let next = 0;
 const t0 = performance.now();
 await Promise.all(
-  Array.from({ length: 8 }, async () => {
+  Array.from({ length: conns }, async () => {
     for (;;) {
       const i = next++;
       if (i >= requests) return;

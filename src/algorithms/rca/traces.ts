@@ -139,10 +139,10 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
   }
   // Who is to blame for a consumer error: the caller that could not handle the answer, or the callee that gave a
   // wrong one? Contrast across callers: a bad answer breaks every caller that reads it, a caller's own bug
-  // breaks only that caller while the callee's other callers go on fine. For each callee, the consumer-failure
-  // rate of each of its callers (share of their spans that got its answer and then failed); when at least two
-  // callers fail at comparable rates (the lowest ≥ half the highest), the callee takes the whole error,
-  // otherwise it is shared half and half (with a single caller there is nothing to contrast).
+  // breaks only that caller while the callee's other callers go on fine. For each callee, the consumer failures
+  // of each of its callers (spans that got its answer and then failed); when at least two callers (with ≥ 5
+  // calls each in the incident) all fail that way, the callee takes the whole error, otherwise it is shared half
+  // and half (with a single caller there is nothing to contrast).
   const blame = new Map<string, { service: string; share: number; caller: string }>();
   if (pending.length) {
     // Rates over the incident only: from the first consumer error on (before it every caller did fine).
@@ -160,13 +160,15 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
     const fails = new Map<string, number>();
     for (const f of pending) fails.set(`${f.callee}\u0000${f.s.service}`, (fails.get(`${f.callee}\u0000${f.s.service}`) ?? 0) + 1);
     const consistent = new Map<string, boolean>();
-    const rates = new Map<string, number[]>();
+    const failsPerCaller = new Map<string, number[]>();
     for (const [k, n] of calls) {
       if (n < 5) continue;
       const callee = k.split('\u0000')[0]!;
-      rates.set(callee, [...(rates.get(callee) ?? []), (fails.get(k) ?? 0) / n]);
+      failsPerCaller.set(callee, [...(failsPerCaller.get(callee) ?? []), fails.get(k) ?? 0]);
     }
-    for (const [callee, r] of rates) consistent.set(callee, r.length >= 2 && Math.max(...r) > 0 && Math.min(...r) >= 0.5 * Math.max(...r));
+    // Every caller must fail more than once (one failure can be chance); rates may differ, since callers read
+    // different parts of an answer in different operations.
+    for (const [callee, f] of failsPerCaller) consistent.set(callee, f.length >= 2 && Math.min(...f) >= 2);
     for (const f of pending) {
       const share = consistent.get(f.callee) ? 1 : 0.5;
       if (share < 1) bucket(f.s.service, f.t).origin += 1 - share;

@@ -1,0 +1,77 @@
+/**
+ * The performance tester on the real testbed (9 services → OTLP → receiver → store), not on synthetic spans:
+ * a latency fault on shipping must show as an anomaly on shipping's p95 within 2 minutes of the injection, and a
+ * bad deploy of currency (a new service.version that brings added latency) as a regression that names the new
+ * version. Budget: about 2.5 minutes.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { freePort, tempDir } from '../test/helpers/env.js';
+import { openStore } from '../src/store/open.js';
+import { startReceiver } from '../src/signals/otlp/server.js';
+import { PerformanceTester } from '../src/agents/analysis/performance-tester.js';
+import { silentLogger } from '../src/fleet/logger.js';
+import type { Finding, TimeWindow } from '../src/fleet/contracts.js';
+import type { MemoryStore } from '../src/store/store.js';
+import { BAD_VERSION, startTestbed } from './index.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const nowUs = (): number => Date.now() * 1000;
+
+function analyse(store: MemoryStore, window: TimeWindow): Promise<Finding[]> {
+  return new PerformanceTester().run(
+    { id: 'perf', kind: 'analyze-window', params: {}, window },
+    { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} },
+  );
+}
+
+test("on the testbed: a latency fault is an anomaly on the faulty service's p95 within 2 minutes; a bad deploy is a regression naming the new version", { timeout: 240_000 }, async () => {
+  const dir = tempDir('perf-testbed');
+  const store = await openStore(join(dir.path, 'memory.db'));
+  const rx = await startReceiver({ port: await freePort(), store });
+  const tb = await startTestbed({ otlpEndpoint: rx.url, seed: 6, exportIntervalMs: 1000 });
+  let delayAt = 0;
+  let delayEnd = 0;
+  let deployAt = 0;
+  try {
+    tb.traffic.start({ model: 'closed', users: 6, thinkMs: 80, seed: 3, timeoutMs: 8000 });
+    await sleep(35_000); // the normal period the baseline is learned from
+    delayAt = nowUs();
+    await tb.setFault('shipping', 'delay', { ms: 300, jitterMs: 0 });
+    await sleep(25_000);
+    await tb.clearFaults({ resetState: false });
+    delayEnd = nowUs();
+    await sleep(30_000); // recovered: the "before" of the deploy
+    deployAt = nowUs();
+    await tb.setFault('currency', 'deploy', { fault: 'delay', ms: 300, jitterMs: 0 });
+    await sleep(30_000);
+    await tb.traffic.stop();
+    await sleep(2500); // the last OTLP exports
+  } finally {
+    await tb.stop();
+    await rx.close();
+  }
+  try {
+    // 1. latency fault: analysed over the fault window with the stored history before it as the baseline
+    const f1 = await analyse(store, { fromUs: delayAt - 10e6, toUs: delayEnd });
+    const anomaly = f1.find((f) => f.kind === 'anomaly' && f.subject.service === 'shipping' && /p95/.test(f.title));
+    assert.ok(anomaly, `a p95 anomaly on shipping; got: ${f1.map((f) => `${f.kind} ${f.subject.service}: ${f.title}`).join(' | ')}`);
+    const afterS = ((anomaly.data!.firstDetectionUs as number) - delayAt) / 1e6;
+    assert.ok(afterS >= -2 && afterS <= 120, `first detected ${afterS.toFixed(1)} s after the injection`);
+    assert.equal(anomaly.basis, 'measured');
+    assert.ok(!f1.some((f) => f.kind === 'anomaly' && ['email', 'catalog', 'recommendation', 'cart'].includes(f.subject.service!)), `services off the shipping path stay quiet: ${f1.map((f) => `${f.kind} ${f.subject.service}`).join(', ')}`);
+
+    // 2. bad deploy: a lasting change tied to the new service.version of currency
+    const f2 = await analyse(store, { fromUs: deployAt - 25e6, toUs: nowUs() });
+    const reg = f2.find((f) => f.kind === 'regression' && f.subject.service === 'currency');
+    assert.ok(reg, `a regression on currency; got: ${f2.map((f) => `${f.kind} ${f.subject.service}: ${f.title}`).join(' | ')}`);
+    assert.match(reg.title, new RegExp(`after deploy of ${BAD_VERSION.replace(/\./g, '\\.')}`));
+    assert.equal(reg.evidence.deploys?.[0]?.version, BAD_VERSION);
+    const changeS = ((reg.evidence.deploys![0]!.atUs ?? 0) - deployAt) / 1e6;
+    assert.ok(changeS >= -1 && changeS <= 15, `the deploy named is the one made (${changeS.toFixed(1)} s after the switch)`);
+  } finally {
+    await store.close();
+    dir.cleanup();
+  }
+});

@@ -67,7 +67,7 @@ test('a runner killed with SIGKILL mid-experiment leaves no toxic: the proxy enf
     await new Promise((r) => child.once('close', r));
     await new Promise((r) => setTimeout(r, 3500));
     assert.equal(api.proxies.get('svc')!.toxics.size, 0, 'gone at the experiment deadline');
-    const dry = await runCli(['chaos', 'run', file, '--dry-run']);
+    const dry = await runCli(['chaos', 'run', file, '--dry-run', '--journal', join(dir.path, 'dry.json')]);
     assert.equal(dry.code, 0);
     assert.match(dry.stdout, /dry run of "long latency": nothing injected/);
   } finally {

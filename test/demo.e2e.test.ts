@@ -28,6 +28,21 @@ test('tswarm demo finds the surprise fault, writes the four outputs with evidenc
     assert.equal(defectsAndGaps[0]!.subject.service, 'payment');
     assert.ok(defectsAndGaps[0]!.evidence.code?.some((c) => /testbed\/service\/defects\.ts$/.test(c.file) && c.line), 'the code location from the stack trace');
     assert.ok(report.sections['resilience-gaps'].some((g) => g.kind === 'resilience-gap' && g.subject.dependency === 'payment'), 'the chaos experiment found the missing timeout');
+    // The thrown exception as the pattern learner saw it on this fresh memory: a new error fingerprint on payment
+    // with trace ids, and its error-level log template newly appearing there with its trace ids; the steady
+    // traffic's templates, logged from the start, are not news.
+    const { openStore } = await import('../src/store/open.js');
+    const mem = await openStore(join(dir.path, 'memory.db'));
+    try {
+      const learned = await mem.findings.list({ agentId: 'qe-pattern-learner', cycleId: report.cycleId, limit: 1000 });
+      const newErr = learned.find((f) => f.kind === 'new-error' && f.subject.service === 'payment' && /TypeError/.test(f.title));
+      assert.ok(newErr && newErr.evidence.fingerprints?.length === 1 && (newErr.evidence.traceIds ?? []).length > 0, learned.map((f) => f.title).join(' | '));
+      const tpl = learned.find((f) => (f.kind === 'new-template' || f.kind === 'log-burst') && f.subject.service === 'payment' && /"level":"error"/.test(f.evidence.logTemplates?.[0]?.template ?? ''));
+      assert.ok(tpl && (tpl.evidence.traceIds ?? []).length > 0 && (tpl.evidence.logTemplates?.[0]?.count ?? 0) >= 5, learned.map((f) => f.title).join(' | '));
+      assert.ok(!learned.some((f) => f.kind === 'new-template' && /INFO \[frontend\] GET/.test(f.evidence.logTemplates?.[0]?.template ?? '')), 'steady frontend traffic is not a new template');
+    } finally {
+      await mem.close();
+    }
     const html = readFileSync(join(dir.path, 'report.html'), 'utf8');
     assert.match(html, /Root-cause evidence chain \(payment\)/);
     assert.match(html, /fill="#d32f2f"[^>]*\/><text[^>]*>payment</);

@@ -125,6 +125,23 @@ test('a thrown-exception fault shows as a new error fingerprint and a burst of i
   await store.close();
 });
 
+test("first cycle on a fresh memory: the window's early part is the baseline, so only what starts later is new", async () => {
+  const store = await memoryStore();
+  const t0 = 1_700_000_000 * S;
+  // The swarm has only just started listening: no log before the window; checkout starts failing 3 minutes in.
+  await store.telemetry.ingest(traffic(t0, t0 + 4 * 60 * S, t0 + 3 * 60 * S));
+  const findings = await new PatternLearnerAgent().run({ id: 'w0', kind: 'analyze-window', params: {}, window: { fromUs: t0, toUs: t0 + 4 * 60 * S } }, ctx(store));
+  const fresh = findings.filter((f) => f.kind === 'new-template');
+  assert.equal(fresh.length, 1, `only the failure template is new: ${fresh.map((f) => f.title).join(' | ')}`);
+  assert.match(fresh[0]!.title, /^New log template on checkout \(\d+ lines, none before\): payment failed for order <\*>/);
+  assert.ok((fresh[0]!.evidence.traceIds ?? []).length > 0, 'with the trace ids of its lines');
+  assert.equal(fresh[0]!.severity, 'medium', 'logged at error severity');
+  assert.match(fresh[0]!.evidence.chain![0]!, /first 40% of the logs seen \(too little history before the window\)/);
+  assert.ok(findings.some((f) => f.kind === 'new-error' && f.subject.service === 'checkout'));
+  assert.ok(!findings.some((f) => f.subject.service === 'frontend'), 'steady frontend traffic is not news');
+  await store.close();
+});
+
 test('rejects an invalid window with a clear error', async () => {
   const store = await memoryStore();
   await assert.rejects(new PatternLearnerAgent().run({ id: 'x', kind: 'analyze-window', params: {}, window: { fromUs: 10, toUs: 5 } }, ctx(store)), /invalid window/);

@@ -35,6 +35,11 @@ function windowOf(task: AgentTask, ctx: AgentContext): TimeWindow {
   return { fromUs: now - 5 * 60_000_000, toUs: now };
 }
 
+/** Share of the logged time that serves as the baseline when there is too little history before the window. */
+const SELF_BASELINE_SHARE = 0.4;
+/** History shorter than this share of the window is too little to judge "new" against. */
+const MIN_HISTORY_SHARE = 0.5;
+
 function stableId(...parts: string[]): string {
   return `${AGENT_IDS.patternLearner}:${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
 }
@@ -99,7 +104,17 @@ export class PatternLearnerAgent implements Agent {
 
     // 4. Findings.
     const findings: Finding[] = [];
-    const changes = detectChanges(events, window, baselineFromUs, task.params.tracker as object | undefined);
+    // With (almost) no log history before the window (a fresh memory: the first cycle after the swarm started
+    // listening), every template would be "new" at once, the normal traffic's included. The first part of what was
+    // logged then serves as the baseline: what was already logged there is normal, what starts later is new.
+    const firstUs = events[0]?.timeUs;
+    const historyUs = firstUs === undefined ? 0 : window.fromUs - firstUs;
+    const selfBaseline = baselineSpans > 0 && firstUs !== undefined && historyUs < MIN_HISTORY_SHARE * span && window.toUs - firstUs > 10e6;
+    const judged = selfBaseline ? { fromUs: Math.max(window.fromUs, firstUs! + SELF_BASELINE_SHARE * (window.toUs - firstUs!)), toUs: window.toUs } : window;
+    const baselineLabel = selfBaseline
+      ? `baseline: the first ${Math.round(SELF_BASELINE_SHARE * 100)}% of the logs seen (too little history before the window)`
+      : `baseline ${baselineSpans} window(s) before`;
+    const changes = detectChanges(events, judged, selfBaseline ? firstUs! : baselineFromUs, task.params.tracker as object | undefined);
     const tplEvidence = (c: PatternChange) => {
       const t = miner.get(c.templateId);
       return { templateId: c.templateId, template: t?.template ?? '', samples: samples.get(c.templateId) ?? [], count: c.observed, service: c.service };
@@ -124,7 +139,7 @@ export class PatternLearnerAgent implements Agent {
           logTemplates: [tplEvidence(c)],
           traceIds,
           chain: [
-            `baseline ${baselineSpans} window(s) before: ${c.baselineTotal} lines of this template`,
+            `${baselineLabel}: ${c.baselineTotal} lines of this template`,
             `window: ${c.observed} lines (expected ${c.expected.toFixed(2)}), one-sided Poisson p=${c.p.toExponential(2)}`,
             ...(onErrors > 0 ? [`${onErrors} of its lines are on traces that had an error`] : []),
           ],
@@ -143,11 +158,15 @@ export class PatternLearnerAgent implements Agent {
         agentId: this.id,
         kind: 'new-template',
         category: 'defect-patterns',
-        title: `New log template on ${c.service}: ${tplEvidence(c).template.slice(0, 120)}`,
+        title: `New log template on ${c.service} (${c.observed} lines, none before): ${tplEvidence(c).template.slice(0, 120)}`,
         severity: c.errorLines > 0 || (co?.onErrorTraces ?? 0) > 0 ? 'medium' : 'low',
         confidence: 0.9,
         subject: { service: c.service, template: c.templateId },
-        evidence: { logTemplates: [tplEvidence(c)], traceIds: [...new Set([...(co?.traceIds ?? []), ...c.traceIds])].slice(0, 10) },
+        evidence: {
+          logTemplates: [tplEvidence(c)],
+          traceIds: [...new Set([...(co?.traceIds ?? []), ...c.traceIds])].slice(0, 10),
+          chain: [`${baselineLabel}: no line of this template`, `window: ${c.observed} lines, ${c.errorLines} at error severity, ${co?.onErrorTraces ?? 0} on traces with errors`],
+        },
         basis: 'measured',
         window,
         createdUs: now,

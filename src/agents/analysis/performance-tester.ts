@@ -25,6 +25,9 @@ export interface ServicePerfSeries {
   sli: SliBucket[];
 }
 
+/** Smallest p95 shift, in ms, reported as a regression (see where it is used). */
+const MIN_REGRESSION_MS = 5;
+
 export function perfSeries(rollups: readonly Rollup[]): ServicePerfSeries[] {
   const by = new Map<string, Map<number, { req: number; err: number; buckets: number[]; width: number }>>();
   for (const r of rollups) {
@@ -180,7 +183,9 @@ export class PerformanceTester implements Agent {
         const cps = changePoints(valid.map(([x]) => x), { minSize: 4, minMagnitude: 0.3 });
         for (const cp of cps) {
           const at = s.t[valid[cp.index]![1]]!;
-          if (at < window.fromUs || cp.magnitude <= 0) continue;
+          // A relative shift alone is not a regression: 1 → 2 ms is +100% but below what the rollup histogram resolves
+          // and what any user feels. Both must hold: significant relative change and a few milliseconds absolute.
+          if (at < window.fromUs || cp.magnitude <= 0 || cp.after - cp.before < MIN_REGRESSION_MS) continue;
           const spans = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: at - 300e6, toUs: Math.min(window.toUs, at + 300e6) }, limit: 50_000 });
           const dep = nearestVersionChange(spans, at);
           findings.push({

@@ -26,16 +26,24 @@ export async function startShopWithProxies(opts: { otlpEndpoint?: string; seed?:
   const ports: Record<string, number> = {};
   for (const s of SUITE_SERVICES) ports[s] = await freePort();
   const { startTestbed } = await import('../../testbed/index.js');
-  const tb = await startTestbed({
-    otlpEndpoint: opts.otlpEndpoint,
-    seed: opts.seed ?? 1,
-    peerOverrides: Object.fromEntries(SUITE_SERVICES.map((s) => [s, `http://127.0.0.1:${ports[s]}`])),
-  });
-  for (const s of SUITE_SERVICES) {
-    const svc = tb.services.find((x) => x.name === s)!;
-    const upstream = new URL(svc.url);
-    const r = await fetch(`${api.url}/proxies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: s, listen: `127.0.0.1:${ports[s]}`, upstream: `${upstream.hostname}:${upstream.port}` }) });
-    if (r.status !== 201) throw new Error(`could not create the proxy for ${s}: ${await r.text()}`);
+  let tb: Awaited<ReturnType<typeof startTestbed>> | undefined;
+  try {
+    tb = await startTestbed({
+      otlpEndpoint: opts.otlpEndpoint,
+      seed: opts.seed ?? 1,
+      peerOverrides: Object.fromEntries(SUITE_SERVICES.map((s) => [s, `http://127.0.0.1:${ports[s]}`])),
+    });
+    for (const s of SUITE_SERVICES) {
+      const svc = tb.services.find((x) => x.name === s)!;
+      const upstream = new URL(svc.url);
+      const r = await fetch(`${api.url}/proxies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: s, listen: `127.0.0.1:${ports[s]}`, upstream: `${upstream.hostname}:${upstream.port}` }) });
+      if (r.status !== 201) throw new Error(`could not create the proxy for ${s}: ${await r.text()}`);
+    }
+  } catch (e) {
+    // A shop that fails to start must not leave the chaos API (or started services) holding the process open.
+    await tb?.stop().catch(() => undefined);
+    await api.close().catch(() => undefined);
+    throw e;
   }
   const frontendUrl = tb.services.find((x) => x.name === 'frontend')!.url;
   return {

@@ -18,6 +18,9 @@ export interface LoadRunRecord {
   id: string;
   target: string;
   atUs: number;
+  /** When the load ran (wall clock, µs): a known, self-inflicted disturbance the RCA does not take for an incident. */
+  startUs?: number;
+  endUs?: number;
   summary?: LoadSummary;
   capacity?: CapacityResult;
   /** Load under fault: the same load before, during and after a fault. */
@@ -92,7 +95,7 @@ export class LoadTester implements Agent {
     const target = task.params.target as string | undefined;
     if (target) {
       const allow = (task.params.allow as string[] | undefined) ?? ['loopback'];
-      const record: LoadRunRecord = { id: `L-${hash(target, String(now))}`, target, atUs: now };
+      const record: LoadRunRecord = { id: `L-${hash(target, String(now))}`, target, atUs: now, startUs: Date.now() * 1000 };
       const uf = task.params.underFault as { toxiproxy: string; proxy: string; toxic: { type: string; attributes?: Record<string, number> }; rate?: number; baselineS?: number; faultS?: number; recoveryS?: number; slo?: { p95Ms: number; errorRate: number } } | undefined;
       if (uf) {
         const r = await loadUnderFault({
@@ -123,6 +126,7 @@ export class LoadTester implements Agent {
           onProgress: (p) => ctx.progress({ done: Math.round(p.elapsedS), message: `${p.ratePerS.toFixed(0)}/s, p95 ${p.p95Ms.toFixed(1)} ms` }),
         });
       }
+      record.endUs = Date.now() * 1000;
       const prev = (await ctx.store.patterns.list<LoadRunRecord>(LOAD_RUN_KIND, { limit: 500 })).map((r) => r.value).filter((r) => r.target === target && r.summary).sort((a, b) => b.atUs - a.atUs)[0];
       await ctx.store.patterns.put(LOAD_RUN_KIND, record.id, record);
       const f = findingsFromRun(record, prev, this.id, now);

@@ -51,13 +51,14 @@ export function gaugeSeries(points: readonly MetricPoint[], bucketS: number): Se
  * Onset by scanning: the time at which the most anomalous service looks most anomalous when everything before is
  * its baseline. Needs no global model of "normal", so start-up transients early in the window do not pull it.
  */
-export function scanOnset(series: ServiceSeries, minT: number, maxT: number, res: number): number | undefined {
+export function scanOnset(series: ServiceSeries, minT: number, maxT: number, res: number, known: readonly KnownDisturbance[] = []): number | undefined {
   const pre = Math.max(5 * res, 10);
   const post = Math.max(3 * res, 6);
   let best = -Infinity;
   let at: number | undefined;
   for (let t = minT + pre; t <= maxT - post; t += res) {
-    const svc = serviceScores(scoreIndicators(series, t, pre * 2, post));
+    if (known.some((k) => t >= k.fromS - post && t <= k.toS + KNOWN_SETTLE_S)) continue;
+    const svc = serviceScores(scoreIndicators(series, t, pre * 2, post, { quiet: settled(known) }));
     const top = Math.max(0, ...[...svc.values()].map((v) => v.score));
     if (top > best + 1e-9) {
       best = top;
@@ -67,9 +68,23 @@ export function scanOnset(series: ServiceSeries, minT: number, maxT: number, res
   return at;
 }
 
+/**
+ * A disturbance the swarm made itself and knows the time of (a chaos experiment that injected, a load test). The
+ * onset scan does not place an incident inside one (nor in the few seconds it takes to settle): its effects are the
+ * experiment's, already reported by the agent that ran it, and a later real incident must not be explained by it.
+ */
+export interface KnownDisturbance {
+  fromS: number;
+  toS: number;
+  what: string;
+}
+const KNOWN_SETTLE_S = 5;
+const settled = (known: readonly KnownDisturbance[] = []): { fromS: number; toS: number }[] => known.map((k) => ({ fromS: k.fromS, toS: k.toS + KNOWN_SETTLE_S }));
+
 export interface RunOptions {
   weights?: WeightState;
   exclude?: string[];
+  known?: readonly KnownDisturbance[];
 }
 
 export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'> & { spans?: Span[]; logs?: LogRecord[]; errors?: ErrorEvent[]; metricPoints?: MetricPoint[] }, opts: RunOptions = {}): RcaRun {
@@ -99,7 +114,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
         forOnset.set(svc, m);
       }
     }
-    onset = scanOnset(forOnset, minT, maxT, res) ?? estimateOnset(forOnset, minT, maxT) ?? (minT + maxT) / 2;
+    onset = scanOnset(forOnset, minT, maxT, res, opts.known) ?? estimateOnset(forOnset, minT, maxT) ?? (minT + maxT) / 2;
     estimated = true;
   }
   // Windows: 5 resolution steps (≥ 20 s) before — short enough to stay clear of an earlier incident — and
@@ -127,11 +142,12 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     for (let t = Math.floor((onset - preSpan) / res) * res; t <= onset + postSpan; t += res) buckets.push(Math.round(t * 1e6));
     series.logs = logIndicators(c.logs ?? [], c.errors ?? [], res * 1e6, onset * 1e6, buckets, trace?.blame);
   }
-  const result = rankRootCauses({ series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights: opts.weights });
+  const result = rankRootCauses({ series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights: opts.weights, quiet: settled(opts.known) });
   const chain: string[] = [];
   const top = result.candidates[0];
   if (top) {
     chain.push(`onset ${new Date(onset * 1000).toISOString()}${estimated ? ' (estimated from the data: the given time was missing or outside it)' : ''}; baseline ${preSpan.toFixed(0)} s before, incident ${postSpan.toFixed(0)} s after`);
+    if (estimated && opts.known?.length) chain.push(`the onset search left out the swarm's own ${opts.known.map((k) => k.what).join(', ')}`);
     for (const i of top.indicators.slice(0, 3)) {
       chain.push(`${top.service} ${i.indicator}: ${fmt(i.baseline)} → ${fmt(i.observed)} (${i.score.toFixed(1)}× its normal spread)`);
     }

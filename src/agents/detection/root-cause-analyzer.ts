@@ -5,20 +5,42 @@
  * one with its evidence chain — spans, code locations from stack traces, metric windows, deploys.
  */
 import { createHash } from 'node:crypto';
-import type { Agent, AgentContext, AgentTask, Finding, FeedbackCategory, Severity } from '../../fleet/contracts.js';
+import type { Agent, AgentContext, AgentTask, Finding, FeedbackCategory, Severity, TimeWindow } from '../../fleet/contracts.js';
 import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { WeightState } from '../../algorithms/learning/signal-weights.js';
 import type { FaultType } from '../../algorithms/rca/rank.js';
-import { codeLocations, runRca, type RcaRun } from './rca-run.js';
+import { codeLocations, runRca, type KnownDisturbance, type RcaRun } from './rca-run.js';
+import type { Journal } from '../../chaos/experiment.js';
+import { JOURNAL_KIND } from '../analysis/chaos-engineer.js';
+import { LOAD_RUN_KIND, type LoadRunRecord } from '../analysis/load-tester.js';
 
 const SIGNAL_WEIGHTS_KIND = 'signal-weights';
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
 
 const DEFECT_FAULTS: FaultType[] = ['code-exception', 'errors', 'bad-deploy'];
+/** Exception types that mean the code itself is wrong (JS, Python, JVM, .NET, Go panics), not a dependency. */
+const PROGRAMMING_ERRORS = /^(TypeError|RangeError|ReferenceError|SyntaxError|AssertionError|AttributeError|KeyError|IndexError|ValueError|ZeroDivisionError|NullPointerException|ClassCastException|ArrayIndexOutOfBoundsException|IllegalArgumentException|IllegalStateException|NullReferenceException|InvalidCastException|IndexOutOfRangeException|runtime error)\b/;
 
 function stableId(...parts: string[]): string {
   return `rca-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
+}
+
+/** The swarm's own chaos experiments (that injected) and load tests in the window, from memory. */
+async function knownDisturbances(ctx: AgentContext, window: TimeWindow): Promise<KnownDisturbance[]> {
+  const out: KnownDisturbance[] = [];
+  const inWindow = (fromUs: number, toUs: number): boolean => toUs >= window.fromUs && fromUs <= window.toUs;
+  for (const r of await ctx.store.patterns.list<Journal>(JOURNAL_KIND, { limit: 1000 })) {
+    const j = r.value;
+    const fromUs = Date.parse(j.start) * 1000;
+    const toUs = Date.parse(j.end) * 1000;
+    if (!j.dry_run && Number.isFinite(fromUs) && Number.isFinite(toUs) && inWindow(fromUs, toUs)) out.push({ fromS: fromUs / 1e6, toS: toUs / 1e6, what: `chaos experiment "${j.experiment.title}"` });
+  }
+  for (const r of await ctx.store.patterns.list<LoadRunRecord>(LOAD_RUN_KIND, { limit: 1000 })) {
+    const l = r.value;
+    if (typeof l.startUs === 'number' && typeof l.endUs === 'number' && inWindow(l.startUs, l.endUs)) out.push({ fromS: l.startUs / 1e6, toS: l.endUs / 1e6, what: `load test of ${l.target}` });
+  }
+  return out;
 }
 
 export class RootCauseAnalyzer implements Agent {
@@ -44,9 +66,10 @@ export class RootCauseAnalyzer implements Agent {
     const resolutionS = Math.max(1, Math.round(spanS / 120));
     const weights = (await ctx.store.patterns.get<WeightState>(SIGNAL_WEIGHTS_KIND, this.id))?.value;
     const onsetS = typeof task.params.onsetUs === 'number' ? task.params.onsetUs / 1e6 : undefined;
+    const known = await knownDisturbances(ctx, window);
     let run: RcaRun;
     try {
-      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spans, logs, errors, metricPoints }, { weights, exclude: ['traffic'] });
+      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spans, logs, errors, metricPoints }, { weights, exclude: ['traffic'], known });
     } catch (e) {
       throw new Error(`RCA failed on the window: ${(e as Error).message}`);
     }
@@ -69,6 +92,9 @@ export class RootCauseAnalyzer implements Agent {
     const second = run.candidates[1];
     const margin = second ? top.score - second.score : top.score;
     const confidence = Math.max(0.3, Math.min(0.95, 0.5 + margin / Math.max(top.score, 1e-9) / 2));
+    // The culprit throwing programming errors (TypeError, RangeError ...) from its own code says what kind of fault
+    // it is better than which indicator moved most: failing every request looks like an outage on the indicators.
+    if ((top.faultType === 'dependency-outage' || top.faultType === 'errors') && run.errors.some((e) => e.service === top.service && PROGRAMMING_ERRORS.test(e.type))) top.faultType = 'code-exception';
     const category: FeedbackCategory = DEFECT_FAULTS.includes(top.faultType) ? 'defect-patterns' : 'resilience-gaps';
     const severity: Severity = top.indicators.some((i) => i.kind === 'errors' && i.score > 10) ? 'critical' : 'high';
     const code = codeLocations(run.errors);

@@ -91,7 +91,16 @@ export interface ScoreOptions {
   absFloor?: number;
   /** How many samples of the incident window must deviate (the k-th largest deviation is the score). */
   persistence?: number;
+  /**
+   * Time ranges (s) the baseline leaves out: disturbances the swarm made itself (its chaos experiments and load
+   * tests). "Normal" learned from the swarm's own load test would hide a real incident right after it.
+   */
+  quiet?: readonly { fromS: number; toS: number }[];
 }
+
+const overlap = (from: number, to: number, quiet: readonly { fromS: number; toS: number }[]): number =>
+  quiet.reduce((sum, q) => sum + Math.max(0, Math.min(to, q.toS) - Math.max(from, q.fromS)), 0);
+const inQuiet = (t: number, quiet: readonly { fromS: number; toS: number }[]): boolean => quiet.some((q) => t >= q.fromS && t <= q.toS);
 
 /**
  * Robust score of one indicator: the largest |x - median| / scale over the incident window, where scale is the
@@ -136,23 +145,36 @@ function ascending(t: readonly number[]): boolean {
 }
 
 function scoreOne(s: Series, onset: number, preSpan: number, postSpan: number, opts: ScoreOptions): ReturnType<typeof robustScore> {
+  const quiet = opts.quiet ?? [];
   if (!ascending(s.t)) {
     const pre: number[] = [];
     const post: number[] = [];
     for (let i = 0; i < s.t.length; i++) {
       const t = s.t[i]!;
-      if (t >= onset - preSpan && t < onset) pre.push(s.v[i]!);
+      if (t >= onset - preSpan && t < onset) {
+        if (!inQuiet(t, quiet)) pre.push(s.v[i]!);
+      }
       else if (t >= onset && t <= onset + postSpan) post.push(s.v[i]!);
     }
     return robustScore(pre, post, opts);
   }
   // Ascending (the usual case): slice the two windows by binary search, so whole-day series and the onset scan
   // stay cheap.
-  const a = lowerBound(s.t, onset - preSpan);
+  // Leaving quiet ranges out must not leave a thin baseline (a tiny IQR makes noise look like an incident): reach
+  // further back until the baseline covers preSpan seconds of ordinary time.
+  let from = onset - preSpan;
+  for (let i = 0; i < 4 && quiet.length; i++) {
+    const deficit = preSpan - (onset - from - overlap(from, onset, quiet));
+    if (deficit <= 0.5) break;
+    from -= deficit;
+  }
+  const a = lowerBound(s.t, from);
   const b = lowerBound(s.t, onset);
   let c = b;
   while (c < s.t.length && s.t[c]! <= onset + postSpan) c++;
-  return robustScore(s.v.slice(a, b), s.v.slice(b, c), opts);
+  let pre = s.v.slice(a, b);
+  if (quiet.length) pre = pre.filter((_, i) => !inQuiet(s.t[a + i]!, quiet));
+  return robustScore(pre, s.v.slice(b, c), opts);
 }
 
 export function scoreIndicators(series: ServiceSeries, onset: number, preSpan: number, postSpan: number, opts: ScoreOptions = {}): IndicatorScore[] {
@@ -162,6 +184,10 @@ export function scoreIndicators(series: ServiceSeries, onset: number, preSpan: n
       const r = scoreOne(s, onset, preSpan, postSpan, opts);
       if (!r) continue;
       const kind = indicatorKind(indicator);
+      // Memory falling is a garbage collection or a restart, never a memory fault: only growth is evidence. (CPU
+      // falling is kept: a culprit that fails fast does less work, and leaving it out lost cases on Nezha and the
+      // testbed.)
+      if (kind === 'memory' && r.direction < 0) continue;
       out.push({ service, indicator, kind, ...r });
     }
   }

@@ -23,6 +23,8 @@ export interface RcaInput {
   /** Services that exist but are not candidates (load generators, databases without telemetry). */
   exclude?: string[];
   weights?: WeightState;
+  /** Baseline time ranges to leave out (the swarm's own experiments), see ScoreOptions.quiet. */
+  quiet?: readonly { fromS: number; toS: number }[];
 }
 
 export interface Candidate {
@@ -65,7 +67,7 @@ export function rankRootCauses(input: RcaInput): RcaResult {
   for (const sig of RCA_SIGNALS) {
     const s = input.series[sig];
     if (!s || !s.size) continue;
-    const ind = scoreIndicators(s, input.onset, input.preSpan, input.postSpan, { relFloor: sig === 'logs' ? 0 : 0.05, absFloor: sig === 'logs' ? 0.5 : sig === 'traces' ? 0.005 : 1e-6 });
+    const ind = scoreIndicators(s, input.onset, input.preSpan, input.postSpan, { relFloor: sig === 'logs' ? 0 : 0.05, absFloor: sig === 'logs' ? 0.5 : sig === 'traces' ? 0.005 : 1e-6, quiet: input.quiet });
     const svc = serviceScores(ind.filter((i) => !exclude.has(i.service)));
     // Metrics-only evidence cannot tell a victim from its culprit; discount services whose callees look worse.
     const raw = new Map([...svc].map(([k, v]) => [k, v.score]));

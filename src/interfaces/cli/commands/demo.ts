@@ -61,8 +61,9 @@ export function register(program: Command): void {
           process.stderr.write(`      ${j.deviated ? 'hypothesis broken' : 'hypothesis held'} (${j.status})\n`);
         }
         step(4, 'load test: capacity of the home page (1→8 concurrent users)');
+        const loadStartUs = Date.now() * 1000;
         const cap = await capacityTest([{ url: `${shop.frontendUrl}/api/home?currency=USD` }], { levels: [1, 2, 4, 8], stepS: 2, signal: ac.signal });
-        await store.patterns.put(LOAD_RUN_KIND, `L-demo-${Date.now()}`, { id: `L-demo-${Date.now()}`, target: `${shop.frontendUrl}/api/home?currency=USD`, atUs: Date.now() * 1000, capacity: cap });
+        await store.patterns.put(LOAD_RUN_KIND, `L-demo-${Date.now()}`, { id: `L-demo-${Date.now()}`, target: `${shop.frontendUrl}/api/home?currency=USD`, atUs: Date.now() * 1000, startUs: loadStartUs, endUs: Date.now() * 1000, capacity: cap });
         process.stderr.write(`      ${cap.steps.map((s) => `${s.n}: ${s.x.toFixed(0)}/s`).join(', ')}${cap.usl ? `; USL peak ${cap.usl.peakThroughput.toFixed(0)}/s` : ''}\n`);
         const surprise = FAULTS[Number(o.seed) % FAULTS.length]!;
         step(5, `surprise fault (hidden from the swarm) for ${o.after}`);

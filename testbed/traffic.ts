@@ -135,8 +135,11 @@ export class TrafficDriver {
     const items = rng.int(1, 3);
     for (let i = 0; i < items && this.running; i++) {
       const id = product();
-      await this.req('GET', `/api/product/${id}?currency=${cur}`);
+      const status = await this.req('GET', `/api/product/${id}?currency=${cur}`);
       await think();
+      // A user cannot put a product whose page was "not found" into the cart. (Adding it anyway poisoned that
+      // user's cart for good: every later checkout failed, and in a closed model all users end up there.)
+      if (status === 404) continue;
       await this.req('POST', '/api/cart', { user, productId: id, quantity: rng.int(1, 3) });
     }
     await this.req('GET', `/api/cart?user=${user}&currency=${cur}`);
@@ -146,9 +149,10 @@ export class TrafficDriver {
     }
   }
 
-  private async req(method: string, path: string, body?: unknown): Promise<void> {
+  /** The HTTP status, or undefined when nothing was sent or the request failed in transport. */
+  private async req(method: string, path: string, body?: unknown): Promise<number | undefined> {
     // a stopped driver lets journeys run out without sending more requests, so stop() returns quickly
-    if (!this.running) return;
+    if (!this.running) return undefined;
     this.stats.requests++;
     try {
       const res = await fetch(new URL(path, this.frontendUrl()), {
@@ -160,8 +164,10 @@ export class TrafficDriver {
       await res.arrayBuffer();
       if (res.status >= 500) this.stats.failures++;
       else if (res.status >= 400) this.stats.rejections++;
+      return res.status;
     } catch {
       this.stats.failures++;
+      return undefined;
     }
   }
 }

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import type { MemoryStore } from '../store.js';
 import { migrate } from './migrations.js';
-import { SqliteWriter, WAL_PAGES } from './writer.js';
+import { SqliteWriter, configureWriterConnection } from './writer.js';
 import { SqliteTelemetry, type TelemetryOptions } from './telemetry.js';
 import { SqliteFindings, SqliteGraph, SqliteLearning, SqlitePatterns, SqliteShared } from './memory.js';
 
@@ -31,13 +31,8 @@ export class SqliteStore implements MemoryStore {
     readonly db: Database.Database,
     opts: SqliteOptions = {},
   ) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.pragma('cache_size = -65536');
-    db.pragma('temp_store = MEMORY');
-    // Same checkpoint interval as the writer thread's connection, so this one does not checkpoint more often.
-    db.pragma(`wal_autocheckpoint = ${WAL_PAGES}`);
+    // The same settings as the writer thread's connection (WAL, checkpoint interval), so neither checkpoints more often.
+    configureWriterConnection(db);
     migrate(db);
     this.telemetry = new SqliteTelemetry(db, opts);
     if (!opts.readonly && opts.writerThread !== false && !db.memory) {

@@ -48,10 +48,15 @@ events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
   server { listen 127.0.0.1:${port}; root ${dir}/html; location / { } } }`,
   );
-  const child = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  const h = spawnNginx(dir, port, workers);
   await waitForPort(port);
+  return { url: `http://127.0.0.1:${port}/`, ...h };
+}
+
+/** Runs nginx on the config in `dir`; stop() ends it and removes the folder. */
+function spawnNginx(dir: string, port: number, workers: number): { port: number; workers: number; workerPids(): number[]; stop(): void } {
+  const child = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
   return {
-    url: `http://127.0.0.1:${port}/`,
     port,
     workers,
     workerPids: () => (child.pid ? childPids(child.pid) : []),
@@ -79,21 +84,12 @@ export async function startNginxStreamProxy(upstreamPort: number, opts: { worker
 events { worker_connections 4096; }
 stream { server { listen 127.0.0.1:${port}; proxy_pass 127.0.0.1:${upstreamPort}; tcp_nodelay on; } }`,
   );
-  const child = spawn('/usr/sbin/nginx', ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: 'ignore' });
+  const h = spawnNginx(dir, port, workers);
   if (!(await waitForPort(port))) {
-    child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
+    h.stop();
     return undefined;
   }
-  return {
-    port,
-    workers,
-    workerPids: () => (child.pid ? childPids(child.pid) : []),
-    stop: () => {
-      child.kill('SIGTERM');
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return h;
 }
 
 async function waitForPort(port: number): Promise<boolean> {

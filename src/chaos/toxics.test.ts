@@ -155,15 +155,20 @@ function firstByteMs(s: net.Socket): Promise<number> {
   });
 }
 
-test('a toxic added while a kept-alive connection is open applies to its next request; removed, the same connection is fast again', async () => {
-  // The fast path (no toxic) is decided per chunk, not per connection: this is what keeps it honest.
-  let connections = 0;
+/** An HTTP upstream answering "ok", a proxy in front of it, and one raw client connection to the proxy. */
+async function keptAliveThroughProxy(): Promise<{ ka: http.Server; name: string; s: net.Socket }> {
   const ka = http.createServer((_req, res) => res.end('ok'));
-  ka.on('connection', () => connections++);
   await new Promise<void>((r) => ka.listen(0, '127.0.0.1', () => r()));
   const name = `t${++n}`;
   assert.equal(await post('/proxies', { name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${(ka.address() as net.AddressInfo).port}` }), 201);
-  const s = net.connect({ host: '127.0.0.1', port: api.proxies.get(name)!.port });
+  return { ka, name, s: net.connect({ host: '127.0.0.1', port: api.proxies.get(name)!.port }) };
+}
+
+test('a toxic added while a kept-alive connection is open applies to its next request; removed, the same connection is fast again', async () => {
+  // The fast path (no toxic) is decided per chunk, not per connection: this is what keeps it honest.
+  let connections = 0;
+  const { ka, name, s } = await keptAliveThroughProxy();
+  ka.on('connection', () => connections++);
   try {
     await new Promise((r) => s.once('connect', r));
     const before = await firstByteMs(s);
@@ -225,11 +230,7 @@ test('backpressure: a client that does not read holds the upstream back, with an
 });
 
 test('reset_peer with a timeout added to a live, idle connection resets it that long after it was added', async () => {
-  const ka = http.createServer((_req, res) => res.end('ok'));
-  await new Promise<void>((r) => ka.listen(0, '127.0.0.1', () => r()));
-  const name = `t${++n}`;
-  assert.equal(await post('/proxies', { name, listen: '127.0.0.1:0', upstream: `127.0.0.1:${(ka.address() as net.AddressInfo).port}` }), 201);
-  const s = net.connect({ host: '127.0.0.1', port: api.proxies.get(name)!.port });
+  const { ka, name, s } = await keptAliveThroughProxy();
   try {
     await new Promise((r) => s.once('connect', r));
     await firstByteMs(s);

@@ -56,9 +56,10 @@ export function scanOnset(series: ServiceSeries, minT: number, maxT: number, res
   const post = Math.max(3 * res, 6);
   let best = -Infinity;
   let at: number | undefined;
+  const quiet = settled(known);
   for (let t = minT + pre; t <= maxT - post; t += res) {
-    if (known.some((k) => t >= k.fromS - post && t <= k.toS + KNOWN_SETTLE_S)) continue;
-    const svc = serviceScores(scoreIndicators(series, t, pre * 2, post, { quiet: settled(known) }));
+    if (quiet.some((q) => t >= q.fromS - post && t <= q.toS)) continue;
+    const svc = serviceScores(scoreIndicators(series, t, pre * 2, post, { quiet }));
     const top = Math.max(0, ...[...svc.values()].map((v) => v.score));
     if (top > best + 1e-9) {
       best = top;
@@ -79,6 +80,8 @@ export interface KnownDisturbance {
   what: string;
 }
 const KNOWN_SETTLE_S = 5;
+/** Exception types that mean the code itself is wrong (JS, Python, JVM, .NET, Go panics), not a dependency. */
+const PROGRAMMING_ERRORS = /^(TypeError|RangeError|ReferenceError|SyntaxError|AssertionError|AttributeError|KeyError|IndexError|ValueError|ZeroDivisionError|NullPointerException|ClassCastException|ArrayIndexOutOfBoundsException|IllegalArgumentException|IllegalStateException|NullReferenceException|InvalidCastException|IndexOutOfRangeException|runtime error)\b/;
 const settled = (known: readonly KnownDisturbance[] = []): { fromS: number; toS: number }[] => known.map((k) => ({ fromS: k.fromS, toS: k.toS + KNOWN_SETTLE_S }));
 
 export interface RunOptions {
@@ -166,6 +169,9 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   // The top candidate's own errors, and the errors its callers raised on its wrong answers (consumer errors the
   // trace analysis blamed on it): their stack frames are where the fault shows in code.
   const errs = (c.errors ?? []).filter((e) => e.timeUs >= onset! * 1e6 && top && (e.service === top.service || (e.spanId !== undefined && trace?.blame.get(e.spanId)?.service === top.service)));
+  // The culprit throwing programming errors (TypeError, RangeError ...) itself says what kind of fault it is better
+  // than which indicator moved most: failing every request looks like an outage on the indicators.
+  if (top && (top.faultType === 'dependency-outage' || top.faultType === 'errors') && errs.some((e) => e.service === top.service && PROGRAMMING_ERRORS.test(e.type))) top.faultType = 'code-exception';
   return { ...result, onsetS: onset, onsetEstimated: estimated, preSpanS: preSpan, postSpanS: postSpan, ...(trace ? { trace } : {}), deploys, errors: errs, chain };
 }
 

@@ -19,8 +19,6 @@ const SIGNAL_WEIGHTS_KIND = 'signal-weights';
 const MIN_SCORE = 0.25;
 
 const DEFECT_FAULTS: FaultType[] = ['code-exception', 'errors', 'bad-deploy'];
-/** Exception types that mean the code itself is wrong (JS, Python, JVM, .NET, Go panics), not a dependency. */
-const PROGRAMMING_ERRORS = /^(TypeError|RangeError|ReferenceError|SyntaxError|AssertionError|AttributeError|KeyError|IndexError|ValueError|ZeroDivisionError|NullPointerException|ClassCastException|ArrayIndexOutOfBoundsException|IllegalArgumentException|IllegalStateException|NullReferenceException|InvalidCastException|IndexOutOfRangeException|runtime error)\b/;
 
 function stableId(...parts: string[]): string {
   return `rca-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
@@ -92,9 +90,6 @@ export class RootCauseAnalyzer implements Agent {
     const second = run.candidates[1];
     const margin = second ? top.score - second.score : top.score;
     const confidence = Math.max(0.3, Math.min(0.95, 0.5 + margin / Math.max(top.score, 1e-9) / 2));
-    // The culprit throwing programming errors (TypeError, RangeError ...) from its own code says what kind of fault
-    // it is better than which indicator moved most: failing every request looks like an outage on the indicators.
-    if ((top.faultType === 'dependency-outage' || top.faultType === 'errors') && run.errors.some((e) => e.service === top.service && PROGRAMMING_ERRORS.test(e.type))) top.faultType = 'code-exception';
     const category: FeedbackCategory = DEFECT_FAULTS.includes(top.faultType) ? 'defect-patterns' : 'resilience-gaps';
     const severity: Severity = top.indicators.some((i) => i.kind === 'errors' && i.score > 10) ? 'critical' : 'high';
     const code = codeLocations(run.errors);

@@ -29,6 +29,20 @@ export interface LoadRunRecord {
 
 const hash = (...p: string[]): string => createHash('sha256').update(p.join('\u0000')).digest('hex').slice(0, 12);
 
+/**
+ * With κ = 0 the USL has no peak: throughput keeps rising (ever more slowly) however many users arrive, so the
+ * honest headline is the best rate measured and that it was still climbing at the largest step tried; a peak the
+ * fit places beyond the largest step is reported as an extrapolation.
+ */
+function capacityHeadline(u: NonNullable<CapacityResult['usl']>, steps: readonly { n: number; x: number }[]): string {
+  const best = steps.reduce((a, s) => Math.max(a, s.x), 0);
+  const maxN = steps.reduce((a, s) => Math.max(a, s.n), 0);
+  // A peak past the largest step is the model's extrapolation, not a measurement: say so.
+  if (Number.isFinite(u.peakConcurrency) && u.peakConcurrency <= maxN) return `peak ${u.peakThroughput.toFixed(0)} req/s at ${u.peakConcurrency.toFixed(0)} concurrent`;
+  if (Number.isFinite(u.peakConcurrency)) return `best measured ${best.toFixed(0)} req/s at ${maxN} concurrent; USL extrapolates a peak of ${u.peakThroughput.toFixed(0)} req/s at ${u.peakConcurrency.toFixed(0)}`;
+  return `no throughput peak up to ${maxN} concurrent (best measured ${best.toFixed(0)} req/s, still rising)`;
+}
+
 export function findingsFromRun(run: LoadRunRecord, previous: LoadRunRecord | undefined, agentId: string, nowUs: number): Finding[] {
   const out: Finding[] = [];
   const subject = { service: new URL(run.target).host, operation: new URL(run.target).pathname };
@@ -39,7 +53,7 @@ export function findingsFromRun(run: LoadRunRecord, previous: LoadRunRecord | un
       agentId,
       kind: 'capacity',
       category: 'performance-insights',
-      title: `${run.target}: peak ${u.peakThroughput.toFixed(0)} req/s at ${Number.isFinite(u.peakConcurrency) ? u.peakConcurrency.toFixed(0) : 'unbounded'} concurrent (USL σ ${u.sigma.toFixed(3)}, κ ${u.kappa.toFixed(4)})${run.capacity.knee ? `; knee at ${run.capacity.knee.n}` : ''}`,
+      title: `${run.target}: ${capacityHeadline(u, run.capacity.steps)} (USL σ ${u.sigma.toFixed(3)}, κ ${u.kappa.toFixed(4)})${run.capacity.knee ? `; knee at ${run.capacity.knee.n}` : ''}`,
       severity: 'info',
       confidence: Math.max(0.3, Math.min(0.95, u.r2)),
       subject,

@@ -168,7 +168,7 @@ export function register(program: Command): void {
         ...(spec.script ? { script: spec.script } : {}),
         ...(spec.data ? { data: spec.data } : {}), levels: o.levels.split(',').map(Number), stepS: parseDurationMs(o.step) / 1000, allow: o.allow.split(','), onStep: (n, s) => process.stderr.write(`${n} concurrent: ${(s.requests / s.durationS).toFixed(0)}/s, p95 ${s.latency.p95.toFixed(1)} ms\n`) });
       if (o.json) return printJson(r);
-      if (r.usl) process.stdout.write(`USL: σ ${r.usl.sigma.toFixed(4)} (contention), κ ${r.usl.kappa.toFixed(5)} (coherency), λ ${r.usl.lambda.toFixed(1)}/s; peak ${r.usl.peakThroughput.toFixed(0)}/s at ${Number.isFinite(r.usl.peakConcurrency) ? r.usl.peakConcurrency.toFixed(1) : '∞'} concurrent (R² ${r.usl.r2.toFixed(3)})\n`);
+      if (r.usl) process.stdout.write(`USL: σ ${r.usl.sigma.toFixed(4)} (contention), κ ${r.usl.kappa.toFixed(5)} (coherency), λ ${r.usl.lambda.toFixed(1)}/s; ${Number.isFinite(r.usl.peakConcurrency) ? `peak ${r.usl.peakThroughput.toFixed(0)}/s at ${r.usl.peakConcurrency.toFixed(1)} concurrent` : `no peak (κ = 0): throughput approaches ${r.usl.peakThroughput.toFixed(0)}/s`} (R² ${r.usl.r2.toFixed(3)})\n`);
       process.stdout.write(r.knee ? `knee at ${r.knee.n} concurrent: ${r.knee.reason}\n` : 'no knee within the tested levels\n');
     });
 }

@@ -1,4 +1,7 @@
 /** Evaluation of the RCA method on labelled cases (RCAEval layout or Nezha), with per-system and per-fault figures. */
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { accuracyAtK } from '../../algorithms/rca/rank.js';
 import type { WeightState } from '../../algorithms/learning/signal-weights.js';
 import { openStore } from '../../store/open.js';
@@ -27,10 +30,23 @@ export interface EvalReport {
   rows: EvalRow[];
 }
 
-/** Loads the raw telemetry of a recorded case (spans, logs, errors, gauges) around its onset. */
+/**
+ * Loads the raw telemetry of a recorded case (spans, logs, errors, gauges) around its onset. The store is opened on
+ * a temporary copy: opening it migrates an older schema in place, and a recorded case is evidence that an eval
+ * must leave as it was recorded (an older tswarm must still be able to read it).
+ */
 export async function withTelemetry(c: RcaCase, marginS = 600): Promise<RcaCase & { metricPoints?: import('../../signals/model.js').MetricPoint[] }> {
   if (!c.telemetryDb) return c;
-  const store = await openStore(c.telemetryDb, { readonly: false });
+  const dir = mkdtempSync(join(tmpdir(), 'tswarm-case-'));
+  const copy = join(dir, 'telemetry.db');
+  try {
+    // The write-ahead log holds the newest pages until a checkpoint: copy it along, or recent rows are missing.
+    for (const suffix of ['', '-wal']) if (existsSync(c.telemetryDb + suffix)) copyFileSync(c.telemetryDb + suffix, copy + suffix);
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new CaseError(`${c.telemetryDb}: cannot copy for reading (${(e as Error).message})`);
+  }
+  const store = await openStore(copy, { writerThread: false });
   try {
     const window = c.injectS ? { fromUs: (c.injectS - marginS) * 1e6, toUs: (c.injectS + marginS) * 1e6 } : undefined;
     const [spans, logs, errors, metricPoints] = await Promise.all([
@@ -42,6 +58,7 @@ export async function withTelemetry(c: RcaCase, marginS = 600): Promise<RcaCase 
     return { ...c, spans, logs, errors, metricPoints };
   } finally {
     await store.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

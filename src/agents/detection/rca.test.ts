@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, migrate } from '../../store/sqlite/migrations.js';
 import { join } from 'node:path';
 import { SHARED_DATA, hasSharedData, tempDir, runCli } from '../../../test/helpers/env.js';
 import { openStore } from '../../store/open.js';
@@ -8,7 +10,7 @@ import { silentLogger } from '../../fleet/logger.js';
 import type { Span } from '../../signals/model.js';
 import { makeErrorEvent } from '../../signals/errors.js';
 import { RootCauseAnalyzer } from './root-cause-analyzer.js';
-import { loadCases, evaluate } from './rca-eval.js';
+import { loadCases, evaluate, withTelemetry } from './rca-eval.js';
 
 test('eval smoke on Nezha (metrics only): floors below the measured figures', { skip: !hasSharedData('rca/nezha') && 'shared data not present' }, async () => {
   const { cases } = await loadCases(join(SHARED_DATA, 'rca/nezha'), 'nezha');
@@ -119,5 +121,39 @@ test('a quiet window reports no root cause', async () => {
     assert.deepEqual(out, []);
   } finally {
     await store.close();
+  }
+});
+
+test('a recorded case is read as recorded: an older telemetry.db schema is not migrated in place', async () => {
+  const dir = tempDir('rca-readonly');
+  try {
+    const caseDir = join(dir.path, 'sys', 'cart_cpu', '1');
+    mkdirSync(caseDir, { recursive: true });
+    const rows = ['time,cart_cpu'];
+    for (let t = 0; t < 60; t++) rows.push(`${1000 + t},${t >= 40 ? 95 : 10}`);
+    writeFileSync(join(caseDir, 'metrics.csv'), rows.join('\n'));
+    writeFileSync(join(caseDir, 'inject_time.txt'), '1040');
+    // A recording made by an older tswarm: the schema stops one migration short of today's.
+    const file = join(caseDir, 'telemetry.db');
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.slice(0, -1));
+    old.close();
+    const versions = (): number[] => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
+      } finally {
+        db.close();
+      }
+    };
+    const before = versions();
+    const { cases } = await loadCases(dir.path, 'rcaeval');
+    assert.equal(cases.length, 1);
+    const c = await withTelemetry(cases[0]!);
+    assert.deepEqual(c.spans, []);
+    assert.deepEqual(versions(), before);
+    assert.ok(!existsSync(`${file}-wal`) && !existsSync(`${file}-shm`), 'no journal files left beside the recording');
+  } finally {
+    dir.cleanup();
   }
 });

@@ -19,6 +19,24 @@
  *     online (see `RangeQuantiser`): it is the range seen so far, widened when a value falls outside it.
  *   - Memory is bounded: at `maxContexts` learned contexts the store is cleared and relearned (like the
  *     published detector's own cold start), which keeps cost per point flat on unbounded streams.
+ *
+ * Representation (why it is fast and small; the outputs are bit-for-bit those of the earlier Map/Set/string
+ * version, checked on all 58 NAB series and on synthetic streams that hit the store cap):
+ *   - Value facts are never stored as lists. Bit k of a bin gives fact 2k + bit, so any set of value facts drawn
+ *     from one value is a pair (positions, bits) of `bits`-wide masks. A right semi-context is always such a set
+ *     (the current value's facts, or the part of them a candidate kept), so it is one packed int per context and
+ *     "how much of it is present now" is two ANDs — no right crossing, no per-step right state.
+ *   - A left semi-context is (value positions, value bits) plus a sorted run of neuron ids in one shared pool.
+ *   - Anything drawn from the previous left group G (a candidate's matched facts, the zero-level left) is a
+ *     bitmask over G's ≤ bits + maxActive positions, so candidates are pairs of ints, not joined strings.
+ *   - Contexts, lefts and both hash tables (left facts → left, (left, right) → context) are typed arrays in
+ *     open addressing that start small and double, so a short series holds a few KB; `maxContexts` caps them.
+ *   - Which lefts are fully present: a left made of value facts only is found in a short list; a left with
+ *     neurons is listed under ONE of its neurons (its "anchor") and checked when that neuron is in G. Every
+ *     fully present left has all its neurons in G, its anchor included, so it is found: the same set the
+ *     published code finds by crossing every semi-context, at a cost set by the active neurons' lists rather
+ *     than by the store. Only a step that learns a new zero-level context scans all lefts, as the algorithm's
+ *     candidate rule needs partial overlaps with every stored left.
  */
 
 export interface CadOptions {
@@ -32,55 +50,122 @@ export interface CadOptions {
   maxContexts?: number;
 }
 
-interface LeftSemi {
-  /** Sorted facts. */
-  facts: number[];
-  /** right semi-context id → context id */
-  contexts: Map<number, number>;
+const EMPTY = -1;
+
+function grownI32(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer> {
+  if (need <= a.length) return a;
+  let n = a.length * 2;
+  while (n < need) n *= 2;
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
 }
 
-interface RightSemi {
-  size: number;
-  matched: number[];
+function grownF64(a: Float64Array<ArrayBuffer>, need: number): Float64Array<ArrayBuffer> {
+  if (need <= a.length) return a;
+  let n = a.length * 2;
+  while (n < need) n *= 2;
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
 }
 
-/** Facts >= NEURON are ids of contexts active at the previous step ("neurons"); below are value-code facts. */
-const NEURON = 1 << 20;
+function grownU8(a: Uint8Array<ArrayBuffer>, need: number): Uint8Array<ArrayBuffer> {
+  if (need <= a.length) return a;
+  let n = a.length * 2;
+  while (n < need) n *= 2;
+  const b = new Uint8Array(n);
+  b.set(a);
+  return b;
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
+
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return h ^ (h >>> 15);
+}
+
+/** Initial capacity of every per-series table: a fresh or short series stays a few KB. */
+const START = 16;
 
 export class ContextualDetector {
   private readonly bits: number;
   private readonly maxLeftFacts: number;
   private readonly maxActive: number;
   private readonly maxContexts: number;
+  private readonly allPos: number;
 
-  private leftKeys = new Map<string, number>();
-  private rightKeys = new Map<string, number>();
-  private lefts: LeftSemi[] = [];
-  private rights: RightSemi[] = [];
-  /** fact → left semi-contexts holding it (all facts). */
-  private leftIndex = new Map<number, number[]>();
-  /** neuron fact → left semi-contexts holding it, and the left semi-contexts made of value facts only. */
-  private leftByNeuron = new Map<number, number[]>();
-  private valueOnlyLefts: number[] = [];
-  private rightIndex = new Map<number, number[]>();
-  /** Per context: times confirmed, zero-level flag. */
-  private ctxCount: number[] = [];
-  private ctxZero: boolean[] = [];
-  /** The previous step's left group (value facts + neuron facts), sorted, and as a set. */
-  private leftGroup: number[] = [];
-  private leftSet = new Set<number>();
-  private stamp: number[] = [];
-  private tick = 0;
+  // Lefts: packed value facts (positions | bits << 16), neuron run in the pool, size, context list, anchor chain.
+  private nLefts = 0;
+  private lVal = new Int32Array(START);
+  private lStart = new Int32Array(START);
+  private lNeurons = new Uint8Array(START);
+  private lSize = new Uint8Array(START);
+  private lHead = new Int32Array(START);
+  private lTail = new Int32Array(START);
+  private lAnchorNext = new Int32Array(START);
+  private pool = new Int32Array(START * 4);
+  private poolLen = 0;
+  /** Lefts without neurons (checked against the previous value each step). */
+  private valueOnly = new Int32Array(START);
+  private nValueOnly = 0;
+  private leftTable = new Int32Array(START * 2).fill(EMPTY);
+
+  // Contexts: left, packed right (positions | bits << 16), times confirmed, zero-level flag, next in its left.
+  private nCtx = 0;
+  private cLeft = new Int32Array(START);
+  private cRight = new Int32Array(START);
+  private cCount = new Float64Array(START);
+  private cZero = new Uint8Array(START);
+  private cNext = new Int32Array(START);
+  /** Per context as a neuron: first left anchored on it. */
+  private anchorHead = new Int32Array(START).fill(EMPTY);
+  private ctxTable = new Int32Array(START * 2).fill(EMPTY);
+
+  // The previous step's left group G: its value (-1: none) and its neurons, ascending.
+  private gBin = -1;
+  private gN: Int32Array;
+  private gLen = 0;
+  /** Per context: 1 + its position among G's neurons while it is in G, else 0. */
+  private inG = new Uint8Array(START);
+
+  // Per-step scratch, reused.
+  private readonly topId: Int32Array;
+  private readonly nextN: Int32Array;
+  private bucketHead: Int32Array;
+  private bucketTail: Int32Array;
+  private visitNext = new Int32Array(START);
+  private visitMask = new Int32Array(START);
+  private candG = new Int32Array(START);
+  private candR = new Int32Array(START);
+  private nCand = 0;
+  private candTable = new Int32Array(START * 2).fill(EMPTY);
+  private readonly query: Int32Array;
 
   constructor(opts: CadOptions = {}) {
     this.bits = opts.bits ?? 3;
     this.maxLeftFacts = opts.maxLeftFacts ?? 7;
     this.maxActive = opts.maxActive ?? 15;
     this.maxContexts = opts.maxContexts ?? 20_000;
+    // Value facts pack into 16-bit halves and G's positions into one int mask.
+    if (!(this.bits >= 1 && this.bits <= 15)) throw new RangeError(`CAD bits must be 1..15 (got ${this.bits})`);
+    if (!(this.maxActive >= 0 && this.bits + this.maxActive <= 30)) throw new RangeError('CAD bits + maxActive must be <= 30');
+    this.allPos = (1 << this.bits) - 1;
+    this.gN = new Int32Array(this.maxActive);
+    this.topId = new Int32Array(this.maxActive);
+    this.nextN = new Int32Array(this.maxActive);
+    this.query = new Int32Array(this.maxActive);
+    this.bucketHead = new Int32Array(this.bits + this.maxActive);
+    this.bucketTail = new Int32Array(this.bits + this.maxActive);
   }
 
   get contexts(): number {
-    return this.ctxCount.length;
+    return this.nCtx;
   }
 
   get bins(): number {
@@ -88,180 +173,373 @@ export class ContextualDetector {
   }
 
   private reset(): void {
-    this.leftKeys = new Map();
-    this.rightKeys = new Map();
-    this.lefts = [];
-    this.rights = [];
-    this.leftIndex = new Map();
-    this.leftByNeuron = new Map();
-    this.valueOnlyLefts = [];
-    this.rightIndex = new Map();
-    this.ctxCount = [];
-    this.ctxZero = [];
-    this.leftGroup = [];
-    this.leftSet = new Set();
-    this.stamp = [];
+    this.nLefts = 0;
+    this.poolLen = 0;
+    this.nValueOnly = 0;
+    this.nCtx = 0;
+    this.leftTable = new Int32Array(START * 2).fill(EMPTY);
+    this.ctxTable = new Int32Array(START * 2).fill(EMPTY);
+    this.anchorHead.fill(EMPTY);
+    this.inG.fill(0);
+    this.gBin = -1;
+    this.gLen = 0;
   }
 
-  private static push(index: Map<number, number[]>, f: number, id: number): void {
-    const l = index.get(f);
-    if (l) l.push(id);
-    else index.set(f, [id]);
+  // ---- lefts ---------------------------------------------------------------------------------------------------
+
+  private static leftHash(val: number, neurons: Int32Array, n: number): number {
+    let h = mix(0x2545f491, val);
+    for (let i = 0; i < n; i++) h = mix(h, neurons[i]!);
+    return h;
   }
 
-  private leftId(facts: readonly number[]): number {
-    const key = facts.join(',');
-    let id = this.leftKeys.get(key);
-    if (id !== undefined) return id;
-    id = this.lefts.length;
-    this.lefts.push({ facts: facts.slice(), contexts: new Map() });
-    this.stamp.push(0);
-    this.leftKeys.set(key, id);
-    let neurons = false;
-    for (const f of facts) {
-      ContextualDetector.push(this.leftIndex, f, id);
-      if (f >= NEURON) {
-        neurons = true;
-        ContextualDetector.push(this.leftByNeuron, f, id);
+  private leftEquals(li: number, val: number, neurons: Int32Array, n: number): boolean {
+    if (this.lVal[li] !== val || this.lNeurons[li] !== n) return false;
+    const s = this.lStart[li]!;
+    for (let i = 0; i < n; i++) if (this.pool[s + i] !== neurons[i]) return false;
+    return true;
+  }
+
+  private rehashLefts(): void {
+    const t = new Int32Array(this.leftTable.length * 2).fill(EMPTY);
+    const m = t.length - 1;
+    for (let li = 0; li < this.nLefts; li++) {
+      const n = this.lNeurons[li]!;
+      let h = ContextualDetector.leftHash(this.lVal[li]!, this.pool.subarray(this.lStart[li]!, this.lStart[li]! + n), n) & m;
+      while (t[h] !== EMPTY) h = (h + 1) & m;
+      t[h] = li;
+    }
+    this.leftTable = t;
+  }
+
+  /** The left with value facts `val` (positions | bits << 16) and neurons `neurons[0..n)` (ascending); made if new. */
+  private leftId(val: number, neurons: Int32Array, n: number): number {
+    const m = this.leftTable.length - 1;
+    let h = ContextualDetector.leftHash(val, neurons, n) & m;
+    for (;;) {
+      const li = this.leftTable[h]!;
+      if (li === EMPTY) break;
+      if (this.leftEquals(li, val, neurons, n)) return li;
+      h = (h + 1) & m;
+    }
+    const li = this.nLefts++;
+    if (li >= this.lVal.length) {
+      const need = li + 1;
+      this.lVal = grownI32(this.lVal, need);
+      this.lStart = grownI32(this.lStart, need);
+      this.lNeurons = grownU8(this.lNeurons, need);
+      this.lSize = grownU8(this.lSize, need);
+      this.lHead = grownI32(this.lHead, need);
+      this.lTail = grownI32(this.lTail, need);
+      this.lAnchorNext = grownI32(this.lAnchorNext, need);
+      this.visitNext = grownI32(this.visitNext, need);
+      this.visitMask = grownI32(this.visitMask, need);
+    }
+    this.leftTable[h] = li;
+    this.lVal[li] = val;
+    this.lStart[li] = this.poolLen;
+    this.lNeurons[li] = n;
+    this.lSize[li] = popcount(val & this.allPos) + n;
+    this.lHead[li] = EMPTY;
+    this.lTail[li] = EMPTY;
+    this.pool = grownI32(this.pool, this.poolLen + n);
+    for (let i = 0; i < n; i++) this.pool[this.poolLen + i] = neurons[i]!;
+    this.poolLen += n;
+    if (n === 0) {
+      this.valueOnly = grownI32(this.valueOnly, this.nValueOnly + 1);
+      this.valueOnly[this.nValueOnly++] = li;
+      this.lAnchorNext[li] = EMPTY;
+    } else {
+      // Anchor on the least-confirmed neuron (the one least likely to be among the next steps' most-confirmed):
+      // the anchor only decides which list finds this left, so any choice gives the same results.
+      let a = neurons[0]!;
+      for (let i = 1; i < n; i++) if (this.cCount[neurons[i]!]! < this.cCount[a]!) a = neurons[i]!;
+      this.lAnchorNext[li] = this.anchorHead[a]!;
+      this.anchorHead[a] = li;
+    }
+    if (this.nLefts * 2 > this.leftTable.length) this.rehashLefts();
+    return li;
+  }
+
+  // ---- contexts ------------------------------------------------------------------------------------------------
+
+  private static ctxHash(li: number, right: number): number {
+    return mix(mix(0x68e31da4, li), right);
+  }
+
+  private rehashContexts(): void {
+    const t = new Int32Array(this.ctxTable.length * 2).fill(EMPTY);
+    const m = t.length - 1;
+    for (let c = 0; c < this.nCtx; c++) {
+      let h = ContextualDetector.ctxHash(this.cLeft[c]!, this.cRight[c]!) & m;
+      while (t[h] !== EMPTY) h = (h + 1) & m;
+      t[h] = c;
+    }
+    this.ctxTable = t;
+  }
+
+  /** Adds context (left li, right); returns its id, or -1 - id when it existed already. */
+  private addContext(li: number, right: number, zero: boolean): number {
+    const m = this.ctxTable.length - 1;
+    let h = ContextualDetector.ctxHash(li, right) & m;
+    for (;;) {
+      const c = this.ctxTable[h]!;
+      if (c === EMPTY) break;
+      if (this.cLeft[c] === li && this.cRight[c] === right) {
+        if (zero) this.cZero[c] = 1;
+        return -1 - c;
       }
+      h = (h + 1) & m;
     }
-    if (!neurons) this.valueOnlyLefts.push(id);
-    return id;
-  }
-
-  private rightId(facts: readonly number[]): number {
-    const key = facts.join(',');
-    let id = this.rightKeys.get(key);
-    if (id !== undefined) return id;
-    id = this.rights.length;
-    this.rights.push({ size: facts.length, matched: [] });
-    this.rightKeys.set(key, id);
-    for (const f of facts) ContextualDetector.push(this.rightIndex, f, id);
-    return id;
-  }
-
-  /** Adds a context; returns its id and whether it is new. */
-  private addContext(left: readonly number[], right: readonly number[], zero: boolean): [number, boolean] {
-    const m = this.lefts[this.leftId(left)]!.contexts;
-    const ri = this.rightId(right);
-    const existing = m.get(ri);
-    if (existing !== undefined) {
-      if (zero) this.ctxZero[existing] = true;
-      return [existing, false];
+    const c = this.nCtx++;
+    if (c >= this.cLeft.length) {
+      const need = c + 1;
+      this.cLeft = grownI32(this.cLeft, need);
+      this.cRight = grownI32(this.cRight, need);
+      this.cCount = grownF64(this.cCount, need);
+      this.cZero = grownU8(this.cZero, need);
+      this.cNext = grownI32(this.cNext, need);
+      const old = this.anchorHead.length;
+      this.anchorHead = grownI32(this.anchorHead, need);
+      this.anchorHead.fill(EMPTY, old);
+      this.inG = grownU8(this.inG, need);
     }
-    const id = this.ctxCount.length;
-    m.set(ri, id);
-    this.ctxCount.push(0);
-    this.ctxZero.push(zero);
-    return [id, true];
+    this.ctxTable[h] = c;
+    this.cLeft[c] = li;
+    this.cRight[c] = right;
+    this.cCount[c] = 0;
+    this.cZero[c] = zero ? 1 : 0;
+    this.cNext[c] = EMPTY;
+    this.anchorHead[c] = EMPTY;
+    // Appended: a left's contexts are visited in the order they were learned.
+    if (this.lTail[li] === EMPTY) this.lHead[li] = c;
+    else this.cNext[this.lTail[li]!] = c;
+    this.lTail[li] = c;
+    if (this.nCtx * 2 > this.ctxTable.length) this.rehashContexts();
+    return c;
   }
 
-  /** Value facts of a bin: for each bit k, 2k + bit. */
-  private facts(bin: number): number[] {
-    const out: number[] = [];
-    for (let k = 0; k < this.bits; k++) out.push(2 * k + ((bin >> k) & 1));
-    return out;
+  /** The left made of G's facts selected by `gm` (bit p: G's p-th fact, value facts first); made if new. */
+  private leftOfG(gm: number): number {
+    const vpos = gm & this.allPos;
+    let n = 0;
+    for (let j = 0; j < this.gLen; j++) if (gm & (1 << (this.bits + j))) this.query[n++] = this.gN[j]!;
+    return this.leftId(vpos | ((this.gBin & vpos) << 16), this.query, n);
   }
 
-  /** Facts of left semi-context `li` present in the previous left group (ascending). */
-  private matchedLeft(li: number): number[] {
-    const out: number[] = [];
-    for (const f of this.lefts[li]!.facts) if (this.leftSet.has(f)) out.push(f);
-    return out;
+  // ---- candidates (per step) -----------------------------------------------------------------------------------
+
+  /** Records candidate (gm, right) once, in first-seen order. */
+  private addCandidate(gm: number, right: number): void {
+    const m = this.candTable.length - 1;
+    let h = mix(mix(0x3c6ef372, gm), right) & m;
+    for (;;) {
+      const k = this.candTable[h]!;
+      if (k === EMPTY) break;
+      if (this.candG[k] === gm && this.candR[k] === right) return;
+      h = (h + 1) & m;
+    }
+    const k = this.nCand++;
+    this.candG = grownI32(this.candG, k + 1);
+    this.candR = grownI32(this.candR, k + 1);
+    this.candG[k] = gm;
+    this.candR[k] = right;
+    this.candTable[h] = k;
+    if (this.nCand * 2 > this.candTable.length) {
+      const t = new Int32Array(this.candTable.length * 2).fill(EMPTY);
+      const tm = t.length - 1;
+      for (let i = 0; i < this.nCand; i++) {
+        let p = mix(mix(0x3c6ef372, this.candG[i]!), this.candR[i]!) & tm;
+        while (t[p] !== EMPTY) p = (p + 1) & tm;
+        t[p] = i;
+      }
+      this.candTable = t;
+    }
   }
+
+  private hasCandidate(gm: number, right: number): boolean {
+    const m = this.candTable.length - 1;
+    let h = mix(mix(0x3c6ef372, gm), right) & m;
+    for (;;) {
+      const k = this.candTable[h]!;
+      if (k === EMPTY) return false;
+      if (this.candG[k] === gm && this.candR[k] === right) return true;
+      h = (h + 1) & m;
+    }
+  }
+
+  // ---- the step ------------------------------------------------------------------------------------------------
 
   /**
-   * Left semi-contexts to visit this step. Only fully matched ones can predict; partially matched ones matter
-   * only when a new zero-level context was just learned (they seed new contexts). So on a familiar step we visit
-   * just the semi-contexts reachable from an active neuron plus the value-only ones — the same result as
-   * crossing every semi-context (what the published code does) at a fraction of the cost.
+   * Keeps the `maxActive` most-confirmed active contexts (ties: the newer) in topId[0..nTop), best first —
+   * the order a full sort of the active list would give, without sorting it.
    */
-  private leftsToVisit(all: boolean): number[] {
-    const t = ++this.tick;
-    const out: number[] = [];
-    const visit = (li: number): void => {
-      if (this.stamp[li] === t) return;
-      this.stamp[li] = t;
-      out.push(li);
-    };
-    if (all) {
-      for (const f of this.leftGroup) for (const li of this.leftIndex.get(f) ?? []) visit(li);
-    } else {
-      for (const f of this.leftGroup) if (f >= NEURON) for (const li of this.leftByNeuron.get(f) ?? []) visit(li);
-      for (const li of this.valueOnlyLefts) visit(li);
+  private offerTop(c: number, nTop: number): number {
+    const top = this.topId;
+    const cnt = this.cCount;
+    const k = this.maxActive;
+    if (k === 0) return 0;
+    const cc = cnt[c]!;
+    let i = nTop < k ? nTop : k;
+    if (i === k) {
+      const last = top[k - 1]!;
+      const lc = cnt[last]!;
+      if (cc < lc || (cc === lc && c < last)) return nTop;
+      i = k - 1;
     }
-    return out;
+    while (i > 0) {
+      const p = top[i - 1]!;
+      const pc = cnt[p]!;
+      if (pc > cc || (pc === cc && p > c)) break;
+      top[i] = p;
+      i--;
+    }
+    top[i] = c;
+    return nTop < k ? nTop + 1 : k;
   }
 
   /** One step on a value already quantised into [0, bins). Returns the raw anomaly in [0, 1]. */
   step(bin: number): number {
-    if (this.ctxCount.length >= this.maxContexts) this.reset();
-    const sens = this.facts(bin);
+    if (this.nCtx >= this.maxContexts) this.reset();
+    const bits = this.bits;
+    const allPos = this.allPos;
+    const sens = bin & allPos;
+    const sensRight = allPos | (sens << 16);
+    const gBin = this.gBin;
+    const hasG = gBin >= 0;
+    const gFull = hasG ? (1 << (bits + this.gLen)) - 1 : 0;
     // Zero-level context: the whole previous left group followed by this value.
     let newZero = false;
     let zeroId = -1;
-    if (this.leftGroup.length > 0) {
-      [zeroId, newZero] = this.addContext(this.leftGroup, sens, true);
-      if (!newZero) zeroId = -1;
-    }
-    // Right crossing: how much of each right semi-context is present now.
-    const touchedRight: number[] = [];
-    for (const f of sens) {
-      for (const ri of this.rightIndex.get(f) ?? []) {
-        const r = this.rights[ri]!;
-        if (r.matched.length === 0) touchedRight.push(ri);
-        r.matched.push(f);
+    if (hasG) {
+      const r = this.addContext(this.leftOfG(gFull), sensRight, true);
+      if (r >= 0) {
+        newZero = true;
+        zeroId = r;
       }
     }
-    // Predicted contexts (left side fully present at the previous step) and which of them came true; when a new
-    // zero-level context appeared, partial overlaps of zero-level contexts become candidate new contexts.
+    const cLeftFacts = this.maxLeftFacts;
+    const cRight = this.cRight;
+    const cNext = this.cNext;
+    const cZero = this.cZero;
     let predicted = 0;
-    const active: number[] = [];
-    const candidates = new Map<string, [number[], number[]]>();
-    for (const li of this.leftsToVisit(newZero)) {
-      const l = this.lefts[li]!;
-      const matched = newZero ? this.matchedLeft(li) : l.facts;
-      if (matched.length === 0) continue;
-      const full = matched.length === l.facts.length;
-      if (!full && !newZero) continue;
-      if (full && !newZero && !l.facts.every((f) => this.leftSet.has(f))) continue;
-      for (const [ri, cid] of l.contexts) {
-        if (cid === zeroId) continue;
-        const r = this.rights[ri]!;
-        const rm = r.matched.length;
-        if (full) predicted++;
-        if (rm === 0) continue;
-        if (full && rm === r.size) {
-          this.ctxCount[cid]!++;
-          active.push(cid);
-        } else if (newZero && this.ctxZero[cid] && matched.length <= this.maxLeftFacts) {
-          const key = matched.join(',') + '|' + r.matched.join(',');
-          if (!candidates.has(key)) candidates.set(key, [matched, r.matched.slice()]);
+    let nActive = 0;
+    let nTop = 0;
+    if (newZero) {
+      this.nCand = 0;
+      this.candTable.fill(EMPTY);
+      // Every left sharing a fact with G, in the order the published crossing meets them: by G's first fact
+      // they hold, then by age. Partial overlaps seed candidates, so none can be skipped here.
+      const nb = bits + this.gLen;
+      this.bucketHead.fill(EMPTY, 0, nb);
+      for (let li = 0; li < this.nLefts; li++) {
+        const v = this.lVal[li]!;
+        let gm = v & allPos & ~((v >>> 16) ^ gBin);
+        const n = this.lNeurons[li]!;
+        if (n > 0) {
+          const s = this.lStart[li]!;
+          for (let i = 0; i < n; i++) {
+            const p = this.inG[this.pool[s + i]!]!;
+            if (p) gm |= 1 << (bits + p - 1);
+          }
+        }
+        if (gm === 0) continue;
+        const b = 31 - Math.clz32(gm & -gm);
+        this.visitMask[li] = gm;
+        this.visitNext[li] = EMPTY;
+        if (this.bucketHead[b] === EMPTY) this.bucketHead[b] = li;
+        else this.visitNext[this.bucketTail[b]!] = li;
+        this.bucketTail[b] = li;
+      }
+      for (let b = 0; b < nb; b++) {
+        for (let li = this.bucketHead[b]!; li !== EMPTY; li = this.visitNext[li]!) {
+          const gm = this.visitMask[li]!;
+          const mlen = popcount(gm);
+          const full = mlen === this.lSize[li];
+          for (let c = this.lHead[li]!; c !== EMPTY; c = cNext[c]!) {
+            if (c === zeroId) continue;
+            if (full) predicted++;
+            const r = cRight[c]!;
+            const mp = r & allPos & ~((r >>> 16) ^ sens);
+            if (mp === 0) continue;
+            if (full && mp === (r & allPos)) {
+              this.cCount[c]!++;
+              nActive++;
+              nTop = this.offerTop(c, nTop);
+            } else if (cZero[c] && mlen <= cLeftFacts) {
+              this.addCandidate(gm, mp | ((sens & mp) << 16));
+            }
+          }
+        }
+      }
+    } else if (hasG) {
+      // Only fully present lefts predict: value-only ones matching the previous value, and lefts anchored on a
+      // neuron of G whose other facts are all in G too.
+      const full = this.visitNext;
+      let nFull = 0;
+      for (let i = 0; i < this.nValueOnly; i++) {
+        const li = this.valueOnly[i]!;
+        const v = this.lVal[li]!;
+        if ((((v >>> 16) ^ gBin) & v & allPos) === 0) full[nFull++] = li;
+      }
+      for (let j = 0; j < this.gLen; j++) {
+        for (let li = this.anchorHead[this.gN[j]!]!; li !== EMPTY; li = this.lAnchorNext[li]!) {
+          const v = this.lVal[li]!;
+          if ((((v >>> 16) ^ gBin) & v & allPos) !== 0) continue;
+          const s = this.lStart[li]!;
+          const n = this.lNeurons[li]!;
+          let i = 0;
+          while (i < n && this.inG[this.pool[s + i]!]) i++;
+          if (i === n) full[nFull++] = li;
+        }
+      }
+      const cCount = this.cCount;
+      for (let f = 0; f < nFull; f++) {
+        for (let c = this.lHead[full[f]!]!; c !== EMPTY; c = cNext[c]!) {
+          predicted++;
+          const r = cRight[c]!;
+          if ((((r >>> 16) ^ sens) & r & allPos) === 0) {
+            cCount[c]!++;
+            nActive++;
+            nTop = this.offerTop(c, nTop);
+          }
         }
       }
     }
-    const confirmed = predicted > 0 ? active.length / predicted : 0;
+    const confirmed = predicted > 0 ? nActive / predicted : 0;
     // The most-confirmed active contexts become facts of the next left group (ties: the newer context; the
     // published code breaks ties by hash, i.e. arbitrarily — measured insensitive on NAB).
-    active.sort((a, b) => this.ctxCount[b]! - this.ctxCount[a]! || b - a);
-    const next = sens.slice();
-    for (let i = 0; i < Math.min(this.maxActive, active.length); i++) next.push(NEURON + active[i]!);
-    next.sort((a, b) => a - b);
+    const nextN = this.nextN;
+    for (let i = 0; i < nTop; i++) {
+      const c = this.topId[i]!;
+      let j = i;
+      while (j > 0 && nextN[j - 1]! > c) {
+        nextN[j] = nextN[j - 1]!;
+        j--;
+      }
+      nextN[j] = c;
+    }
     // Learn the candidate contexts and count the genuinely new ones; novelty = new / all candidates (the
-    // zero-level context included).
+    // zero-level context included). They are learned against G, so before G is replaced.
     let novelty = 0;
     if (newZero) {
       let added = 1;
-      const zeroKey = this.leftGroup.join(',') + '|' + sens.join(',');
-      for (const [key, [lf, rf]] of candidates) {
-        if (key === zeroKey) continue;
-        if (this.addContext(lf, rf, false)[1]) added++;
+      const nc = this.nCand;
+      for (let k = 0; k < nc; k++) {
+        const gm = this.candG[k]!;
+        const r = this.candR[k]!;
+        if (gm === gFull && r === sensRight) continue;
+        if (this.addContext(this.leftOfG(gm), r, false) >= 0) added++;
       }
-      novelty = added / (candidates.size + (candidates.has(zeroKey) ? 0 : 1));
+      novelty = added / (nc + (this.hasCandidate(gFull, sensRight) ? 0 : 1));
     }
-    for (const ri of touchedRight) this.rights[ri]!.matched = [];
-    this.leftGroup = next;
-    this.leftSet = new Set(next);
+    for (let j = 0; j < this.gLen; j++) this.inG[this.gN[j]!] = 0;
+    for (let j = 0; j < nTop; j++) {
+      this.gN[j] = nextN[j]!;
+      this.inG[nextN[j]!] = j + 1;
+    }
+    this.gLen = nTop;
+    this.gBin = sens;
     return (1 - confirmed + novelty) / 2;
   }
 }

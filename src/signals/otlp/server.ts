@@ -15,7 +15,7 @@ import type { SignalBatch } from '../model.js';
 import type { IngestResult, MemoryStore } from '../../store/store.js';
 import { OTLP } from './proto.js';
 import { decodeLogs, decodeMetrics, decodeTraces, type DecodeResult } from './decode.js';
-import { decodeLogsWire, decodeTracesWire, WireError } from './wire.js';
+import { decodeLogsWire, decodeTracesRows, decodeTracesWire, WireError, type TraceRows } from './wire.js';
 import { authorised } from '../../interfaces/http/auth.js';
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -50,6 +50,39 @@ const DECODERS: Record<Signal, { type: typeof OTLP.traceRequest; response: typeo
 };
 
 class PayloadError extends Error {}
+
+/** A store that takes protobuf spans as rows (the SQLite store), skipping the Span objects on the hot path. */
+interface RowIngest {
+  ingestTraceRows(rows: TraceRows): Promise<IngestResult>;
+}
+
+function rowIngest(store: MemoryStore): RowIngest | undefined {
+  const t = store.telemetry as Partial<RowIngest>;
+  return typeof t.ingestTraceRows === 'function' ? (t as RowIngest) : undefined;
+}
+
+/**
+ * Protobuf traces as rows, with the DecodeResult an onBatch listener sees built only if one asks for its batch
+ * (decoding the body again then: the listeners of `tswarm serve` mostly need the counts).
+ */
+function decodeTraceRows(body: Buffer): { rows: TraceRows; decoded: DecodeResult } {
+  let rows: TraceRows;
+  try {
+    rows = decodeTracesRows(body);
+  } catch (e) {
+    if (e instanceof WireError) throw new PayloadError(`malformed protobuf ${OTLP.traceRequest.name}: ${e.message}`);
+    throw e;
+  }
+  let batch: SignalBatch | undefined;
+  const decoded = {
+    get batch(): SignalBatch {
+      return (batch ??= decodeTracesWire(body).batch);
+    },
+    rejected: rows.rejected,
+    errors: rows.messages,
+  };
+  return { rows, decoded };
+}
 
 function isProtobuf(req: FastifyRequest): boolean {
   return /^application\/(x-)?protobuf/i.test(req.headers['content-type'] ?? '');
@@ -154,9 +187,12 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       const body = req.body as Buffer | undefined;
       if (!Buffer.isBuffer(body)) return sendStatus(req, reply, 400, 3, 'empty body');
       const proto = isProtobuf(req);
+      const rowStore = proto && signal === 'traces' ? rowIngest(opts.store) : undefined;
       let decoded: DecodeResult;
+      let rows: TraceRows | undefined;
       try {
-        decoded = decodeBody(d, signal, body, proto);
+        if (rowStore) ({ rows, decoded } = decodeTraceRows(body));
+        else decoded = decodeBody(d, signal, body, proto);
       } catch (e) {
         counters.rejectedRequests++;
         const msg = e instanceof PayloadError ? e.message : `invalid OTLP ${signal} payload: ${(e as Error).message}`;
@@ -164,7 +200,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       }
       let result: IngestResult;
       try {
-        result = await opts.store.telemetry.ingest(decoded.batch);
+        result = rowStore && rows ? await rowStore.ingestTraceRows(rows) : await opts.store.telemetry.ingest(decoded.batch);
       } catch (e) {
         req.log.error(e);
         return sendStatus(req, reply.header('retry-after', '1'), 503, 14, `could not store the batch: ${(e as Error).message}`);

@@ -7,7 +7,7 @@
  *
  * Metrics keep the protobufjs path: far fewer items per request and many more message types.
  */
-import type { AttrValue, Attributes, InstrumentationScope, LogRecord, Resource, Span, SpanEvent, SpanLink } from '../model.js';
+import type { AttrValue, Attributes, ErrorEvent, InstrumentationScope, LogRecord, Resource, Span, SpanEvent, SpanLink } from '../model.js';
 import { serviceOf } from '../model.js';
 import { Collector, MAX_LOG_BODY, ZERO_IDS, logError, spanError, validId, type DecodeResult } from './decode.js';
 
@@ -500,4 +500,293 @@ export function decodeLogsWire(buf: Buffer, receivedUs = Date.now() * 1000): Dec
   const c = new Collector();
   walk(buf, (r, res, service, sc) => logRecord(r, res, service, sc, c, receivedUs));
   return { batch: c.batch, rejected: c.rejected, errors: c.errors };
+}
+
+/**
+ * Spans as store rows, straight off the wire: the columns the store indexes and aggregates on (ids, name, kind,
+ * times, status code, service) become values, and everything else of a span — attributes, events, links, status
+ * message, trace state, flags, dropped counts — stays protobuf: its fields' bytes are copied, as they came, into
+ * one buffer (`rest`). The store keeps those bytes as the span's `rest` blob and decodes them only when a span
+ * is read (decodeSpanRest). On the receiver's thread this replaces building a Span object tree per span and then
+ * a JSON text of it, which together cost more CPU than decoding (bench/otlp-ingest.bench.ts).
+ *
+ * Accepts and rejects exactly what decodeTracesWire does (same checks, same messages; attribute, event and link
+ * bytes are walked with the same rules, so a payload decodeTracesWire refuses is refused here too), and a span
+ * read back from the store equals the one decodeTracesWire makes (wire.test.ts holds the two to that).
+ */
+export interface TraceRows {
+  resources: Resource[];
+  scopes: InstrumentationScope[];
+  /**
+   * ROW_COLS values per accepted span: traceId, spanId, parentSpanId or null, service, name, kind, startUs,
+   * endUs, status code, index into `resources`, index into `scopes` or null, end offset of its bytes in `rest`
+   * (each span's start where the previous one's ends).
+   */
+  cols: (string | number | null)[];
+  /** Its own ArrayBuffer (not a pool slice), so it can be transferred to the writer thread instead of copied. */
+  rest: Buffer;
+  /** Error events from spans' exception events, as decodeTracesWire makes them. */
+  errors: ErrorEvent[];
+  rejected: number;
+  messages: string[];
+}
+
+export const ROW_COLS = 12;
+
+/** Walks an AnyValue as anyValue() reads it, without building it: the same malformed input throws. */
+function checkAnyValue(r: Reader, depth: number): void {
+  if (depth > MAX_DEPTH) {
+    r.pos = r.end;
+    return;
+  }
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    const f = tag >>> 3;
+    const w = tag & 7;
+    if ((f === 5 || f === 6) && w === 2) {
+      const sub = r.sub();
+      while (sub.pos < sub.end) {
+        const t = sub.varint();
+        if (t >>> 3 === 1 && (t & 7) === 2) {
+          if (f === 5) checkAnyValue(sub.sub(), depth + 1);
+          else checkKeyValue(sub.sub(), depth + 1);
+        } else sub.skip(t & 7);
+      }
+    } else if (f === 3 && w === 0) r.varint64();
+    else r.skip(w);
+  }
+}
+
+function checkKeyValue(r: Reader, depth: number): void {
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag === 0x12) checkAnyValue(r.sub(), depth);
+    else r.skip(tag & 7);
+  }
+}
+
+class RowOut {
+  readonly cols: (string | number | null)[] = [];
+  readonly errors: ErrorEvent[] = [];
+  readonly c = new Collector();
+  len = 0;
+  constructor(readonly rest: Buffer) {}
+}
+
+const EMPTY_RES: Resource = { attributes: {} };
+
+function spanRow(r: Reader, res: Resource, resIdx: number, service: string, sc: InstrumentationScope | undefined, scIdx: number | null, out: RowOut): void {
+  const b = r.buf;
+  const from = r.pos;
+  let tid0 = 0;
+  let tid1 = 0;
+  let sid0 = 0;
+  let sid1 = 0;
+  let pid0 = 0;
+  let pid1 = 0;
+  let name = '';
+  let kind = 0;
+  let startUs = 0;
+  let endUs = 0;
+  let code = 0;
+  let events = false;
+  // Rest fields are copied as they go; consecutive ones (attributes usually are) in one copy.
+  const restStart = out.len;
+  let c0 = -1;
+  let c1 = -1;
+  const keep = (a: number, e: number): void => {
+    if (a === c1) c1 = e;
+    else {
+      if (c1 > c0) out.len += b.copy(out.rest, out.len, c0, c1);
+      c0 = a;
+      c1 = e;
+    }
+  };
+  while (r.pos < r.end) {
+    const at = r.pos;
+    const tag = r.varint();
+    switch (tag) {
+      case 0x0a:
+        tid1 = r.len();
+        tid0 = r.pos;
+        r.pos = tid1;
+        break;
+      case 0x12:
+        sid1 = r.len();
+        sid0 = r.pos;
+        r.pos = sid1;
+        break;
+      case 0x22:
+        pid1 = r.len();
+        pid0 = r.pos;
+        r.pos = pid1;
+        break;
+      case 0x2a:
+        name = r.string();
+        break;
+      case 0x30:
+        kind = r.varint() | 0;
+        break;
+      case 0x39:
+        startUs = r.fixed64Us();
+        break;
+      case 0x41:
+        endUs = r.fixed64Us();
+        break;
+      case 0x4a: {
+        const e = r.len();
+        checkKeyValue(new Reader(b, r.pos, e), 0);
+        r.pos = e;
+        keep(at, e);
+        break;
+      }
+      case 0x5a:
+        // Not decoded here: decodeTracesWire decodes events only for spans it accepts, and so does the
+        // second pass below (which also refuses malformed ones with the same error).
+        r.pos = r.len();
+        events = true;
+        keep(at, r.pos);
+        break;
+      case 0x6a:
+        link(r.sub());
+        keep(at, r.pos);
+        break;
+      case 0x7a: {
+        const st = r.sub();
+        // Kept when it carries a message field at all (even empty): the last one read wins, as on the object path.
+        let message = false;
+        while (st.pos < st.end) {
+          const t = st.varint();
+          if (t === 0x18) code = st.varint() | 0;
+          else {
+            if (t === 0x12) message = true;
+            st.skip(t & 7);
+          }
+        }
+        if (message) keep(at, r.pos);
+        break;
+      }
+      case 0x1a:
+      case 0x50:
+      case 0x60:
+      case 0x70:
+      case 0x85:
+        r.skip(tag & 7);
+        keep(at, r.pos);
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  if (c1 > c0) out.len += b.copy(out.rest, out.len, c0, c1);
+  const traceId = tid1 - tid0 === 16 && nonZero(b, tid0, tid1) ? b.toString('hex', tid0, tid1) : '';
+  const spanId = sid1 - sid0 === 8 && nonZero(b, sid0, sid1) ? b.toString('hex', sid0, sid1) : '';
+  if (!traceId || !spanId || startUs <= 0 || endUs < startUs) {
+    out.len = restStart;
+    // The object decoder words the refusal (same checks, in the same order).
+    span(new Reader(b, from, r.end), res, service, sc, out.c);
+    return;
+  }
+  const parent = pid1 > pid0 ? b.toString('hex', pid0, pid1) : '';
+  out.cols.push(traceId, spanId, parent && parent !== ZERO_IDS[8] ? parent : null, service, name, Math.max(0, Math.min(5, kind)), startUs, endUs, Math.max(0, Math.min(2, code)), resIdx, scIdx, out.len);
+  if (events) {
+    // Exception events become error events exactly as on the object path.
+    const one = new Collector();
+    span(new Reader(b, from, r.end), res, service, sc, one);
+    for (const e of one.batch.errors) out.errors.push(e);
+  }
+}
+
+function nonZero(b: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (b[i] !== 0) return true;
+  return false;
+}
+
+export function decodeTracesRows(buf: Buffer): TraceRows {
+  // The rest bytes are a subset of the request's: its length bounds them.
+  const out = new RowOut(Buffer.from(new ArrayBuffer(Math.max(1, buf.length))));
+  const resources: Resource[] = [];
+  const scopes: InstrumentationScope[] = [];
+  let lastRes: Resource = EMPTY_RES;
+  let resIdx = -1;
+  walk(buf, (r, res, service, sc) => {
+    if (res !== lastRes || resIdx < 0) {
+      lastRes = res;
+      resIdx = resources.push(res) - 1;
+    }
+    let scIdx: number | null = null;
+    if (sc) {
+      scIdx = scopes.lastIndexOf(sc);
+      if (scIdx < 0) scIdx = scopes.push(sc) - 1;
+    }
+    spanRow(r, res, resIdx, service, sc, scIdx, out);
+  });
+  return { resources, scopes, cols: out.cols, rest: out.rest, errors: out.errors, rejected: out.c.rejected, messages: out.c.errors };
+}
+
+/** A span's `rest` bytes (decodeTracesRows) back to the fields they hold; events default to the span's start. */
+export interface SpanRest {
+  attributes: Attributes;
+  events: SpanEvent[];
+  links: SpanLink[];
+  message?: string;
+  traceState?: string;
+  flags?: number;
+  droppedAttributesCount?: number;
+  droppedEventsCount?: number;
+  droppedLinksCount?: number;
+}
+
+export function decodeSpanRest(buf: Uint8Array, startUs: number): SpanRest {
+  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const r = new Reader(b, 0, b.length);
+  const out: SpanRest = { attributes: {}, events: [], links: [] };
+  let message = '';
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    switch (tag) {
+      case 0x1a:
+        out.traceState = r.string();
+        break;
+      case 0x4a:
+        keyValue(r.sub(), out.attributes, 0);
+        break;
+      case 0x50:
+        out.droppedAttributesCount = r.varint();
+        break;
+      case 0x5a:
+        out.events.push(event(r.sub(), startUs));
+        break;
+      case 0x60:
+        out.droppedEventsCount = r.varint();
+        break;
+      case 0x6a:
+        out.links.push(link(r.sub()));
+        break;
+      case 0x70:
+        out.droppedLinksCount = r.varint();
+        break;
+      case 0x7a: {
+        const st = r.sub();
+        while (st.pos < st.end) {
+          const t = st.varint();
+          if (t === 0x12) message = st.string();
+          else st.skip(t & 7);
+        }
+        break;
+      }
+      case 0x85:
+        out.flags = r.fixed32();
+        break;
+      default:
+        r.skip(tag & 7);
+    }
+  }
+  if (message) out.message = message;
+  if (!out.traceState) delete out.traceState;
+  if (!out.flags) delete out.flags;
+  if (!out.droppedAttributesCount) delete out.droppedAttributesCount;
+  if (!out.droppedEventsCount) delete out.droppedEventsCount;
+  if (!out.droppedLinksCount) delete out.droppedLinksCount;
+  return out;
 }

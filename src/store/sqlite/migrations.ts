@@ -100,6 +100,18 @@ INSERT INTO span_trace_runs (run, last_row) SELECT 0, max(rowid) FROM spans HAVI
 INSERT INTO span_trace_state (id, tail_from) SELECT 0, coalesce(max(rowid), 0) + 1 FROM spans;
 `,
   },
+  {
+    // The instrumentation scope repeats on every span of an export: stored once and referenced, as resources
+    // are (it was ~70 bytes of every span's rest JSON). A span's rest may now also be a BLOB: protobuf bytes of
+    // the fields that are not columns, as the receiver's row path copies them off the wire (wire.ts:
+    // decodeTracesRows). Rows written before keep their JSON rest with the scope inside; readers take both.
+    version: 4,
+    name: 'span-scopes-and-protobuf-rest',
+    sql: `
+CREATE TABLE scopes (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
+ALTER TABLE spans ADD COLUMN scope_id INTEGER;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database, migrations: Migration[] = MIGRATIONS): number[] {

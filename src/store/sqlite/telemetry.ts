@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import type {
   Attributes,
   ErrorEvent,
+  InstrumentationScope,
   LogRecord,
   MetricPoint,
   Resource,
@@ -31,6 +32,7 @@ import {
   type TelemetryStore,
 } from '../store.js';
 import { isRequestSpan, latencyBucket } from '../rollup.js';
+import { decodeSpanRest, ROW_COLS, type TraceRows } from '../../signals/otlp/wire.js';
 
 export interface TelemetryOptions {
   /** Rollup bucket width. 10 s resolves a minute-long incident into several points. */
@@ -77,11 +79,11 @@ function finish(table: string, cols: string, w: Where, orderCol: string, limit?:
 }
 
 
-const SPAN_COLS = 11;
+const SPAN_COLS = ROW_COLS;
 const LOG_COLS = 8;
 const METRIC_COLS = 7;
 const ERROR_COLS = 7;
-/** Rows per multi-row INSERT: 200 × 11 = 2,200 parameters (SQLite allows 32,766); 200 took ~0.25 µs/row less CPU than 50 (raw insert test). */
+/** Rows per multi-row INSERT: 200 × 12 = 2,400 parameters (SQLite allows 32,766); 200 took ~0.25 µs/row less CPU than 50 (raw insert test). */
 const MULTI = 200;
 
 type Table = 'spans' | 'logs' | 'metrics' | 'errors';
@@ -102,8 +104,16 @@ function insert(db: Database.Database, table: string, cols: string, n: number): 
  */
 export interface PreparedBatch {
   resources: string[];
-  /** SPAN_COLS values per span, in the spans table's column order; resource_id holds an index into resources. */
+  /** Instrumentation scopes as JSON, referenced by index (scopes table, migration 4). */
+  scopes: string[];
+  /**
+   * SPAN_COLS values per span, in the spans table's column order (wire.ts's TraceRows layout); resource_id holds
+   * an index into resources, scope_id one into scopes (or null), and rest either the JSON text or — when restBlob
+   * is set — the end offset of the span's protobuf rest bytes in restBlob.
+   */
   spans: unknown[];
+  /** Spans' rest bytes back to back (decodeTracesRows); its own ArrayBuffer, transferred to the writer thread. */
+  restBlob?: Uint8Array;
   logs: unknown[];
   metrics: unknown[];
   errors: unknown[];
@@ -117,7 +127,11 @@ function isEmpty(o: object): boolean {
   return true;
 }
 
-export function prepareBatch(batch: SignalBatch, bucketUs: number): PreparedBatch {
+/**
+ * `rows` (protobuf traces decoded straight to columns) stands in for batch.spans: the rows are taken as they
+ * are, and only the rollups and counters are computed from them.
+ */
+export function prepareBatch(batch: SignalBatch, bucketUs: number, rows?: TraceRows): PreparedBatch {
   const resources: string[] = [];
   const byObj = new Map<Resource, number>();
   const byJson = new Map<string, number>();
@@ -150,28 +164,42 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number): PreparedBatc
   const rollups: Rollup[] = [];
   const rollIndex = new Map<string, Map<string, Map<number, Rollup>>>();
   // The rule is rollup.ts's (isRequestSpan, latencyBucket), as RollupAccumulator applies it.
-  const roll = (s: Span): void => {
-    if (!isRequestSpan(s)) return;
-    const start = Math.floor(s.startUs / bucketUs) * bucketUs;
-    let byName = rollIndex.get(s.service);
-    if (!byName) rollIndex.set(s.service, (byName = new Map()));
-    let byStart = byName.get(s.name);
-    if (!byStart) byName.set(s.name, (byStart = new Map()));
+  const roll = (service: string, name: string, kind: Span['kind'], parentSpanId: string | undefined, startUs: number, endUs: number, code: number): void => {
+    if (!isRequestSpan({ kind, parentSpanId })) return;
+    const start = Math.floor(startUs / bucketUs) * bucketUs;
+    let byName = rollIndex.get(service);
+    if (!byName) rollIndex.set(service, (byName = new Map()));
+    let byStart = byName.get(name);
+    if (!byStart) byName.set(name, (byStart = new Map()));
     let r = byStart.get(start);
     if (!r) {
-      r = { service: s.service, operation: s.name, bucketStartUs: start, bucketUs, requests: 0, errors: 0, durationSumUs: 0, latencyBuckets: new Array<number>(ROLLUP_LATENCY_BOUNDS_US.length + 1).fill(0) };
+      r = { service, operation: name, bucketStartUs: start, bucketUs, requests: 0, errors: 0, durationSumUs: 0, latencyBuckets: new Array<number>(ROLLUP_LATENCY_BOUNDS_US.length + 1).fill(0) };
       byStart.set(start, r);
       rollups.push(r);
     }
-    const d = Math.max(0, s.endUs - s.startUs);
+    const d = Math.max(0, endUs - startUs);
     r.requests++;
-    if (s.status.code === 2) r.errors++;
+    if (code === 2) r.errors++;
     r.durationSumUs += d;
     r.latencyBuckets[latencyBucket(d)]!++;
   };
-  const spans: unknown[] = [];
+  let spans: unknown[] = [];
+  const scopes: string[] = [];
   // The scope repeats for every span of a ScopeSpans (decoders share the object): its JSON is made once.
-  const scopeJson = new Map<object, string>();
+  const scopeIdx = new Map<object, number>();
+  if (rows) {
+    spans = rows.cols;
+    const resIdx = rows.resources.map(res);
+    for (const sc of rows.scopes) scopes.push(JSON.stringify(sc));
+    const c = rows.cols;
+    for (let i = 0; i < c.length; i += SPAN_COLS) {
+      c[i + 9] = resIdx[c[i + 9] as number]!;
+      const service = c[i + 3] as string;
+      const startUs = c[i + 6] as number;
+      stat(service, 'spans', startUs);
+      roll(service, c[i + 4] as string, c[i + 5] as Span['kind'], (c[i + 2] as string | null) ?? undefined, startUs, c[i + 7] as number, c[i + 8] as number);
+    }
+  }
   for (const s of batch.spans) {
     // `rest` JSON assembled by hand: the same text JSON.stringify of {a, e, l, m, ts, f, sc, da, de, dl} gives
     // (keys in that order, absent ones left out), without a throwaway object per span.
@@ -182,17 +210,17 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number): PreparedBatc
     if (s.status.message) rest += `,"m":${JSON.stringify(s.status.message)}`;
     if (s.traceState) rest += `,"ts":${JSON.stringify(s.traceState)}`;
     if (s.flags !== undefined) rest += `,"f":${JSON.stringify(s.flags)}`;
+    let sc: number | null = null;
     if (s.scope) {
-      let sc = scopeJson.get(s.scope);
-      if (sc === undefined) scopeJson.set(s.scope, (sc = JSON.stringify(s.scope)));
-      rest += `,"sc":${sc}`;
+      sc = scopeIdx.get(s.scope) ?? null;
+      if (sc === null) scopeIdx.set(s.scope, (sc = scopes.push(JSON.stringify(s.scope)) - 1));
     }
     if (s.droppedAttributesCount) rest += `,"da":${JSON.stringify(s.droppedAttributesCount)}`;
     if (s.droppedEventsCount) rest += `,"de":${JSON.stringify(s.droppedEventsCount)}`;
     if (s.droppedLinksCount) rest += `,"dl":${JSON.stringify(s.droppedLinksCount)}`;
-    spans.push(s.traceId, s.spanId, s.parentSpanId ?? null, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, res(s.resource), rest ? `{${rest.slice(1)}}` : '{}');
+    spans.push(s.traceId, s.spanId, s.parentSpanId ?? null, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, res(s.resource), sc, rest ? `{${rest.slice(1)}}` : '{}');
     stat(s.service, 'spans', s.startUs);
-    roll(s);
+    roll(s.service, s.name, s.kind, s.parentSpanId, s.startUs, s.endUs, s.status.code);
   }
   const logs: unknown[] = [];
   for (const l of batch.logs) {
@@ -221,7 +249,9 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number): PreparedBatc
     errors.push(timeUs, service, type, fingerprint, traceId ?? null, res(resource), JSON.stringify(restObj));
     stat(service, 'errors', timeUs);
   }
-  return { resources, spans, logs, metrics, errors, rollups, stats: [...stats.values()].flatMap((m) => [...m.values()]) };
+  const out: PreparedBatch = { resources, scopes, spans, logs, metrics, errors, rollups, stats: [...stats.values()].flatMap((m) => [...m.values()]) };
+  if (rows) out.restBlob = rows.rest;
+  return out;
 }
 
 export class SqliteTelemetry implements TelemetryStore {
@@ -229,6 +259,8 @@ export class SqliteTelemetry implements TelemetryStore {
   private readonly retentionUs?: number;
   private readonly resourceIds = new Map<string, number>();
   private readonly resourceById = new Map<number, Resource>();
+  private readonly scopeIds = new Map<string, number>();
+  private readonly scopeById = new Map<number, InstrumentationScope>();
   private readonly st: Record<string, Database.Statement>;
   private newestUs = 0;
   private ingestsSincePrune = 0;
@@ -246,7 +278,9 @@ export class SqliteTelemetry implements TelemetryStore {
     this.st = {
       resIns: db.prepare('INSERT INTO resources (json) VALUES (?) ON CONFLICT(json) DO UPDATE SET json = excluded.json RETURNING id'),
       resGet: db.prepare('SELECT json FROM resources WHERE id = ?'),
-      ...insert(db, 'spans', 'trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, rest', SPAN_COLS),
+      scIns: db.prepare('INSERT INTO scopes (json) VALUES (?) ON CONFLICT(json) DO UPDATE SET json = excluded.json RETURNING id'),
+      scGet: db.prepare('SELECT json FROM scopes WHERE id = ?'),
+      ...insert(db, 'spans', 'trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, scope_id, rest', SPAN_COLS),
       ...insert(db, 'logs', 'time_us, service, severity, body, trace_id, span_id, resource_id, rest', LOG_COLS),
       ...insert(db, 'metrics', 'time_us, service, name, type, value, resource_id, rest', METRIC_COLS),
       ...insert(db, 'errors', 'time_us, service, type, fingerprint, trace_id, resource_id, rest', ERROR_COLS),
@@ -290,6 +324,29 @@ export class SqliteTelemetry implements TelemetryStore {
     return r;
   }
 
+  private scope(id: number): InstrumentationScope | undefined {
+    let s = this.scopeById.get(id);
+    if (!s) {
+      const row = this.st.scGet!.get(id) as { json: string } | undefined;
+      if (!row) return undefined;
+      s = JSON.parse(row.json) as InstrumentationScope;
+      if (this.scopeById.size > 10_000) this.scopeById.clear();
+      this.scopeById.set(id, s);
+    }
+    return s;
+  }
+
+  /** Scope JSON → row id, interned once per connection (bounded, as resources are). */
+  private scopeRowId(json: string): number {
+    let id = this.scopeIds.get(json);
+    if (id === undefined) {
+      id = (this.st.scIns!.get(json) as { id: number }).id;
+      if (this.scopeIds.size > 10_000) this.scopeIds.clear();
+      this.scopeIds.set(json, id);
+    }
+    return id;
+  }
+
   /** Resource JSON → row id, interned once per connection. */
   private resourceRowId(json: string): number {
     let id = this.resourceIds.get(json);
@@ -302,15 +359,28 @@ export class SqliteTelemetry implements TelemetryStore {
     return id;
   }
 
-  /** Multi-row INSERT of `cols`-wide rows: one statement per MULTI rows saves most of the per-call binding cost. */
-  private insertRows(table: Table, cols: number, resCol: number, rows: unknown[], resIds: number[]): void {
+  /**
+   * Multi-row INSERT of `cols`-wide rows: one statement per MULTI rows saves most of the per-call binding cost.
+   * Spans (scopeIds given) also map scope indexes, and with a blob their rest offsets become views of it.
+   */
+  private insertRows(table: Table, cols: number, resCol: number, rows: unknown[], resIds: number[], scopeIds?: number[], blob?: Uint8Array): void {
     const single = this.st[table]!;
     const multi = this.st[`${table}Multi`]!;
     const n = rows.length / cols;
-    // Resource indexes become row ids in a copy: a batch retried after a failed group commit is intact.
+    const buf = blob && Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    // Indexes become row ids in a copy: a batch retried after a failed group commit is intact.
     const part = (from: number, to: number): unknown[] => {
       const out = rows.slice(from * cols, to * cols);
       for (let i = resCol; i < out.length; i += cols) out[i] = resIds[out[i] as number];
+      if (scopeIds) for (let i = resCol + 1; i < out.length; i += cols) if (out[i] !== null) out[i] = scopeIds[out[i] as number];
+      if (buf) {
+        let prev = from === 0 ? 0 : (rows[from * cols - 1] as number);
+        for (let i = cols - 1; i < out.length; i += cols) {
+          const end = out[i] as number;
+          out[i] = buf.subarray(prev, end);
+          prev = end;
+        }
+      }
       return out;
     };
     let r = 0;
@@ -321,7 +391,7 @@ export class SqliteTelemetry implements TelemetryStore {
   private readonly writeTx = (list: PreparedBatch[]): void => {
     for (const p of list) {
       const resIds = p.resources.map((json) => this.resourceRowId(json));
-      this.insertRows('spans', SPAN_COLS, 9, p.spans, resIds);
+      this.insertRows('spans', SPAN_COLS, 9, p.spans, resIds, p.scopes.map((json) => this.scopeRowId(json)), p.restBlob);
       this.insertRows('logs', LOG_COLS, 6, p.logs, resIds);
       this.insertRows('metrics', METRIC_COLS, 5, p.metrics, resIds);
       this.insertRows('errors', ERROR_COLS, 5, p.errors, resIds);
@@ -370,6 +440,16 @@ export class SqliteTelemetry implements TelemetryStore {
     return { spans: batch.spans.length, logs: batch.logs.length, metrics: batch.metrics.length, errors: batch.errors.length };
   }
 
+  /** Protobuf traces decoded straight to rows (wire.ts: decodeTracesRows); the receiver's path when it has one. */
+  async ingestTraceRows(rows: TraceRows): Promise<IngestResult> {
+    const spans = rows.cols.length / SPAN_COLS;
+    const errors = rows.errors.length;
+    const p = prepareBatch({ spans: [], logs: [], metrics: [], errors: rows.errors }, this.bucketUs, rows);
+    if (this.writer?.alive) await this.writer.write(p);
+    else this.commit([p]);
+    return { spans, logs: 0, metrics: 0, errors };
+  }
+
   async querySpans(q: SpanQuery): Promise<Span[]> {
     const w = baseWhere(q, 'start_us');
     let from = 'spans';
@@ -388,10 +468,17 @@ export class SqliteTelemetry implements TelemetryStore {
       w.sql.push(inList('name', q.operations.length));
       w.params.push(...q.operations);
     }
-    const { sql, params } = finish(from, 'trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, rest', w, 'start_us', q.limit);
-    const rows = this.db.prepare(sql).raw().all(...params) as [string, string, string | null, string, string, number, number, number, number, number, string][];
+    const { sql, params } = finish(from, 'trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, rest, scope_id', w, 'start_us', q.limit);
+    const rows = this.db.prepare(sql).raw().all(...params) as [string, string, string | null, string, string, number, number, number, number, number, string | Buffer, number | null][];
     return rows.map((r) => {
-      const rest = JSON.parse(r[10]) as { a?: Attributes; e?: Span['events']; l?: Span['links']; m?: string; ts?: string; f?: number; sc?: Span['scope']; da?: number; de?: number; dl?: number };
+      // Two encodings of the rest (see PreparedBatch): JSON text, or protobuf bytes from the receiver's row path.
+      let rest: { a?: Attributes; e?: Span['events']; l?: Span['links']; m?: string; ts?: string; f?: number; sc?: Span['scope']; da?: number; de?: number; dl?: number };
+      if (typeof r[10] === 'string') rest = JSON.parse(r[10]) as typeof rest;
+      else {
+        const d = decodeSpanRest(r[10], r[6]);
+        rest = { a: d.attributes, e: d.events, l: d.links, m: d.message, ts: d.traceState, f: d.flags, da: d.droppedAttributesCount, de: d.droppedEventsCount, dl: d.droppedLinksCount };
+      }
+      if (!rest.sc && r[11] !== null) rest.sc = this.scope(r[11]);
       const span: Span = {
         traceId: r[0],
         spanId: r[1],

@@ -94,7 +94,10 @@ export class SqliteWriter {
     return new Promise<void>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       if (this.pending.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, ...msg });
+      // A batch's rest bytes move to the thread (transferred, not copied) when they own their ArrayBuffer.
+      const blob = 'batch' in msg ? msg.batch.restBlob : undefined;
+      const transfer = blob && blob.byteOffset === 0 && blob.byteLength === blob.buffer.byteLength && blob.buffer instanceof ArrayBuffer ? [blob.buffer] : [];
+      this.worker.postMessage({ id, ...msg }, transfer);
     });
   }
 

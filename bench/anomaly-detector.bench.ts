@@ -1,17 +1,23 @@
 /**
- * The streaming anomaly detector (the one `eval nab` scores: CAD OSE + robust-z, detector.ts): points/s on one
- * series, cost per point as the series grows, and many concurrent series in one process with the memory they
- * take. The robust-z half alone is measured too (it is the O(1) part; CAD's cost grows with its context store
- * until the store's cap, `maxContexts`, relearns it).
- *
- * Sizes: BENCH_SERIES (default 10,000) concurrent series × BENCH_POINTS (default 100) points each.
+ * The streaming anomaly detector (the one `eval nab` scores: CAD OSE + robust-z, detector.ts), in CPU time so a
+ * loaded machine skews it less (process.cpuUsage: user + system of this process, i.e. per core for this
+ * single-threaded loop; GC threads count too, which is fair):
+ *   - points/s for the whole shipped detector and for CAD alone (on pre-quantised bins) on one long series, and
+ *     for robust-z alone (the O(1) half);
+ *   - cost per point at 10^3, 10^4, 10^5, 10^6 points into a series (mean over the second half of each decade:
+ *     [N/2, N)), median over BENCH_SEEDS series, to show whether it stays flat as the context store grows;
+ *   - BENCH_SERIES (default 10,000) concurrent series × BENCH_POINTS (default 1,000) points, updated round-robin:
+ *     points/s and the memory they hold (V8 heap + typed-array buffers, and the RSS delta).
+ * Run with --expose-gc (npm run bench does) for the memory figures.
  */
+import { ContextualDetector } from '../src/algorithms/anomaly/cad.js';
 import { StreamingDetector } from '../src/algorithms/anomaly/detector.js';
 import { RobustZDetector } from '../src/algorithms/anomaly/robust-z.js';
 
-const series = (n: number): Float64Array => {
+/** A daily-ish cycle, noise and a rare spike: CAD keeps learning on it (noise keeps making new contexts). */
+const series = (n: number, seed0: number): Float64Array => {
   const x = new Float64Array(n);
-  let seed = 1;
+  let seed = seed0;
   for (let i = 0; i < n; i++) {
     seed = (seed * 16807) % 2147483647;
     x[i] = 100 + 10 * Math.sin(i / 50) + (seed / 2147483647) * 5 + (i % 9973 === 0 ? 80 : 0);
@@ -19,46 +25,136 @@ const series = (n: number): Float64Array => {
   return x;
 };
 
-// One long series: ns/point over consecutive segments (does the cost per point stay flat as it grows?).
-const segments = [10_000, 40_000, 50_000];
-const xs = series(segments.reduce((a, b) => a + b, 0));
-const d = new StreamingDetector();
-const perPoint: Record<string, number> = {};
-let at = 0;
-let total = 0;
+/** The detector's quantisation (detector.ts: range of the first 750 points, frozen, 8 bins + outside bins). */
+const quantise = (xs: Float64Array): Int32Array => {
+  let lo = Infinity;
+  let hi = -Infinity;
+  const out = new Int32Array(xs.length);
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]!;
+    if (i < 750 || !(hi > lo)) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    const w = hi > lo ? (hi - lo) / 7 : 1;
+    const b = 8 + Math.floor((x - lo) / w);
+    out[i] = b < 0 ? 0 : b > 31 ? 31 : b;
+  }
+  return out;
+};
+
+const cpuNs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
+
 let sink = 0;
-for (const len of segments) {
-  const t0 = performance.now();
-  for (let i = at; i < at + len; i++) sink += d.update(xs[i]!);
-  const ms = performance.now() - t0;
-  total += ms;
-  at += len;
-  perPoint[`nsPerPoint_to${at}`] = +((ms * 1e6) / len).toFixed(0);
+const N = Number(process.env.BENCH_LONG ?? 1_000_000);
+const seeds = Math.max(1, Number(process.env.BENCH_SEEDS ?? 3));
+const marks = [1e3, 1e4, 1e5, 1e6].filter((m) => m <= N);
+
+// Warm-up (JIT) on a separate series, so the first mark does not measure compilation.
+{
+  const w = series(20_000, 99);
+  const d = new StreamingDetector();
+  for (let i = 0; i < w.length; i++) sink += d.update(w[i]!);
 }
-const rate = at / (total / 1000);
 
-const rz = new RobustZDetector();
-const t1 = performance.now();
-for (let i = 0; i < xs.length; i++) sink += rz.update(xs[i]!);
-const rzRate = xs.length / ((performance.now() - t1) / 1000);
+/** ns/point over [m/2, m) for every mark, plus the whole run's points/s. */
+function run(step: (i: number) => number, n: number): { perMark: number[]; rate: number } {
+  const perMark: number[] = [];
+  let i = 0;
+  const t0 = cpuNs();
+  for (const m of marks) {
+    for (; i < m / 2; i++) sink += step(i);
+    const t = cpuNs();
+    for (; i < m; i++) sink += step(i);
+    perMark.push((cpuNs() - t) / (m - m / 2));
+  }
+  for (; i < n; i++) sink += step(i);
+  return { perMark, rate: n / ((cpuNs() - t0) / 1e9) };
+}
 
-// Many concurrent series.
+const median = (a: number[]): number => {
+  const s = a.slice().sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const whole: { perMark: number[]; rate: number }[] = [];
+const cadOnly: { perMark: number[]; rate: number }[] = [];
+const rzRates: number[] = [];
+let contextsAtEnd = 0;
+for (let s = 0; s < seeds; s++) {
+  const xs = series(N, 1 + s * 7919);
+  const bins = quantise(xs);
+  const d = new StreamingDetector();
+  whole.push(run((i) => d.update(xs[i]!), N));
+  const cad = new ContextualDetector({ bits: 5, maxContexts: 20_000 });
+  cadOnly.push(run((i) => cad.step(bins[i]!), N));
+  contextsAtEnd = Math.max(contextsAtEnd, cad.contexts);
+  const rz = new RobustZDetector();
+  rzRates.push(run((i) => rz.update(xs[i]!), N).rate);
+}
+const wholeRate = median(whole.map((r) => r.rate));
+const cadRate = median(cadOnly.map((r) => r.rate));
+const rzRate = median(rzRates);
+const wholeNs = marks.map((_, k) => median(whole.map((r) => r.perMark[k]!)));
+const cadNs = marks.map((_, k) => median(cadOnly.map((r) => r.perMark[k]!)));
+const spread = (rs: { rate: number }[]): string => {
+  const v = rs.map((r) => r.rate);
+  return `${Math.round(Math.min(...v)).toLocaleString()}–${Math.round(Math.max(...v)).toLocaleString()}`;
+};
+
+// Many concurrent series, round-robin (every series one point, then the next point).
 const nSeries = Number(process.env.BENCH_SERIES ?? 10_000);
-const nPoints = Number(process.env.BENCH_POINTS ?? 100);
-global.gc?.();
-const heap0 = process.memoryUsage().heapUsed;
+const nPoints = Number(process.env.BENCH_POINTS ?? 1_000);
+const mem = (): { heap: number; buffers: number; rss: number } => {
+  global.gc?.();
+  const m = process.memoryUsage();
+  return { heap: m.heapUsed, buffers: m.arrayBuffers, rss: m.rss };
+};
+const m0 = mem();
 const dets = Array.from({ length: nSeries }, () => new StreamingDetector());
-const ys = series(nPoints);
-const t2 = performance.now();
-for (let i = 0; i < nPoints; i++) for (const det of dets) sink += det.update(ys[i]!);
-const manyRate = (nSeries * nPoints) / ((performance.now() - t2) / 1000);
-global.gc?.();
-const heapMb = (process.memoryUsage().heapUsed - heap0) / 1e6;
+// Each series its own noise and phase (generated on the fly: ~2% of the loop's time).
+const lcg = Float64Array.from({ length: nSeries }, (_, k) => 1 + k * 7919);
+const t2 = cpuNs();
+for (let i = 0; i < nPoints; i++) {
+  for (let k = 0; k < nSeries; k++) {
+    const seed = (lcg[k]! * 16807) % 2147483647;
+    lcg[k] = seed;
+    sink += dets[k]!.update(100 + 10 * Math.sin((i + 13 * k) / 50) + (seed / 2147483647) * 5 + (i % 9973 === 0 ? 80 : 0));
+  }
+}
+const manyRate = (nSeries * nPoints) / ((cpuNs() - t2) / 1e9);
+const m1 = mem();
+const heapMb = (m1.heap - m0.heap) / 1e6;
+const bufMb = (m1.buffers - m0.buffers) / 1e6;
+const rssMb = (m1.rss - m0.rss) / 1e6;
 if (sink < 0 || dets.length !== nSeries) console.log(sink); // keeps the detectors alive past the measurement
 
+const fmt = (v: number): string => Math.round(v).toLocaleString();
 console.log(
-  `anomaly detector (CAD + robust-z): ${Math.round(rate).toLocaleString()} points/s on one ${at.toLocaleString()}-point series; ` +
-    `ns/point by segment: ${Object.values(perPoint).join(' / ')}; robust-z alone ${Math.round(rzRate).toLocaleString()} points/s; ` +
-    `${nSeries.toLocaleString()} series x ${nPoints} points: ${Math.round(manyRate).toLocaleString()} points/s, ${heapMb.toFixed(1)} MB of state`,
+  `anomaly detector, CPU time, median of ${seeds} series of ${N.toLocaleString()} points: ` +
+    `CAD + robust-z ${fmt(wholeRate)} points/s per core (${spread(whole)}), CAD alone ${fmt(cadRate)} (${spread(cadOnly)}), robust-z alone ${fmt(rzRate)}; ` +
+    `ns/point at ${marks.map((m) => m.toExponential(0)).join(' / ')} points: CAD + robust-z ${wholeNs.map(fmt).join(' / ')}, CAD alone ${cadNs.map(fmt).join(' / ')} ` +
+    `(context store at the end: ${contextsAtEnd.toLocaleString()}); ` +
+    `${nSeries.toLocaleString()} concurrent series x ${nPoints.toLocaleString()} points: ${fmt(manyRate)} points/s, ` +
+    `${(heapMb + bufMb).toFixed(1)} MB of state (heap ${heapMb.toFixed(1)} + typed arrays ${bufMb.toFixed(1)}; ${((heapMb + bufMb) * 1e3 / nSeries).toFixed(1)} KB per series), RSS +${rssMb.toFixed(0)} MB` +
+    (global.gc ? '' : ' (no --expose-gc: memory figures include garbage)'),
 );
-console.log(JSON.stringify({ bench: 'anomaly-detector', pointsPerSec: Math.round(rate), ...perPoint, robustZPointsPerSec: Math.round(rzRate), series: nSeries, pointsPerSeries: nPoints, manyPointsPerSec: Math.round(manyRate), manyHeapMb: +heapMb.toFixed(1) }));
+console.log(
+  JSON.stringify({
+    bench: 'anomaly-detector',
+    pointsPerSec: Math.round(wholeRate),
+    cadPointsPerSec: Math.round(cadRate),
+    robustZPointsPerSec: Math.round(rzRate),
+    ...Object.fromEntries(marks.map((m, k) => [`nsPerPoint_at${m}`, Math.round(wholeNs[k]!)])),
+    ...Object.fromEntries(marks.map((m, k) => [`cadNsPerPoint_at${m}`, Math.round(cadNs[k]!)])),
+    series: nSeries,
+    pointsPerSeries: nPoints,
+    manyPointsPerSec: Math.round(manyRate),
+    manyHeapMb: +heapMb.toFixed(1),
+    manyTypedArrayMb: +bufMb.toFixed(1),
+    manyRssMb: +rssMb.toFixed(0),
+  }),
+);

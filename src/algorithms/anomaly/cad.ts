@@ -100,14 +100,19 @@ export class ContextualDetector {
   private readonly maxContexts: number;
   private readonly allPos: number;
 
-  // Lefts: packed value facts (positions | bits << 16), neuron run in the pool, size, context list, anchor chain.
+  // Lefts: packed value facts (positions | bits << 16), neuron run in the pool, size, contexts, anchor chain.
   private nLefts = 0;
   private lVal = new Int32Array(START);
   private lStart = new Int32Array(START);
   private lNeurons = new Uint8Array(START);
   private lSize = new Uint8Array(START);
-  private lHead = new Int32Array(START);
-  private lTail = new Int32Array(START);
+  /** A left's contexts: (id, right) pairs in a block of `blocks` (learned order), so a visit reads memory in
+   * sequence; a full block moves to the end at twice the size (dead space is dropped when `blocks` grows). */
+  private lBlock = new Int32Array(START);
+  private lCtx = new Int32Array(START);
+  private lCap = new Int32Array(START);
+  private blocks = new Int32Array(START * 4);
+  private blocksLen = 0;
   private lAnchorNext = new Int32Array(START);
   private pool = new Int32Array(START * 4);
   private poolLen = 0;
@@ -116,13 +121,16 @@ export class ContextualDetector {
   private nValueOnly = 0;
   private leftTable = new Int32Array(START * 2).fill(EMPTY);
 
-  // Contexts: left, packed right (positions | bits << 16), times confirmed, zero-level flag, next in its left.
+  // Contexts: left, packed right (positions | bits << 16), count key, zero-level flag, next in its left.
   private nCtx = 0;
   private cLeft = new Int32Array(START);
   private cRight = new Int32Array(START);
-  private cCount = new Float64Array(START);
+  /**
+   * Times confirmed and id in one number, count * idSpan + id: "more confirmed, ties to the newer" is then one
+   * comparison. Exact while a context's count stays below 2^53 / idSpan (1.4e11 at the default cap).
+   */
+  private cKey = new Float64Array(START);
   private cZero = new Uint8Array(START);
-  private cNext = new Int32Array(START);
   /** Per context as a neuron: first left anchored on it. */
   private anchorHead = new Int32Array(START).fill(EMPTY);
   private ctxTable = new Int32Array(START * 2).fill(EMPTY);
@@ -135,7 +143,8 @@ export class ContextualDetector {
   private inG = new Uint8Array(START);
 
   // Per-step scratch, reused.
-  private readonly topId: Int32Array;
+  private readonly topKey: Float64Array;
+  private readonly idSpan: number;
   private readonly nextN: Int32Array;
   private bucketHead: Int32Array;
   private bucketTail: Int32Array;
@@ -157,7 +166,13 @@ export class ContextualDetector {
     if (!(this.maxActive >= 0 && this.bits + this.maxActive <= 30)) throw new RangeError('CAD bits + maxActive must be <= 30');
     this.allPos = (1 << this.bits) - 1;
     this.gN = new Int32Array(this.maxActive);
-    this.topId = new Int32Array(this.maxActive);
+    this.topKey = new Float64Array(this.maxActive);
+    // Ids stay below 2 * maxContexts + 1 (the store is reset at maxContexts; one step adds at most one context
+    // per context it visits, plus the zero-level one).
+    if (!(this.maxContexts >= 1 && this.maxContexts <= 1 << 20)) throw new RangeError('CAD maxContexts must be 1..2^20');
+    let span = 1;
+    while (span < 2 * this.maxContexts + 2) span *= 2;
+    this.idSpan = span;
     this.nextN = new Int32Array(this.maxActive);
     this.query = new Int32Array(this.maxActive);
     this.bucketHead = new Int32Array(this.bits + this.maxActive);
@@ -175,6 +190,7 @@ export class ContextualDetector {
   private reset(): void {
     this.nLefts = 0;
     this.poolLen = 0;
+    this.blocksLen = 0;
     this.nValueOnly = 0;
     this.nCtx = 0;
     this.leftTable = new Int32Array(START * 2).fill(EMPTY);
@@ -229,8 +245,9 @@ export class ContextualDetector {
       this.lStart = grownI32(this.lStart, need);
       this.lNeurons = grownU8(this.lNeurons, need);
       this.lSize = grownU8(this.lSize, need);
-      this.lHead = grownI32(this.lHead, need);
-      this.lTail = grownI32(this.lTail, need);
+      this.lBlock = grownI32(this.lBlock, need);
+      this.lCtx = grownI32(this.lCtx, need);
+      this.lCap = grownI32(this.lCap, need);
       this.lAnchorNext = grownI32(this.lAnchorNext, need);
       this.visitNext = grownI32(this.visitNext, need);
       this.visitMask = grownI32(this.visitMask, need);
@@ -240,8 +257,9 @@ export class ContextualDetector {
     this.lStart[li] = this.poolLen;
     this.lNeurons[li] = n;
     this.lSize[li] = popcount(val & this.allPos) + n;
-    this.lHead[li] = EMPTY;
-    this.lTail[li] = EMPTY;
+    this.lBlock[li] = 0;
+    this.lCtx[li] = 0;
+    this.lCap[li] = 0;
     this.pool = grownI32(this.pool, this.poolLen + n);
     for (let i = 0; i < n; i++) this.pool[this.poolLen + i] = neurons[i]!;
     this.poolLen += n;
@@ -253,7 +271,7 @@ export class ContextualDetector {
       // Anchor on the least-confirmed neuron (the one least likely to be among the next steps' most-confirmed):
       // the anchor only decides which list finds this left, so any choice gives the same results.
       let a = neurons[0]!;
-      for (let i = 1; i < n; i++) if (this.cCount[neurons[i]!]! < this.cCount[a]!) a = neurons[i]!;
+      for (let i = 1; i < n; i++) if (this.cKey[neurons[i]!]! < this.cKey[a]!) a = neurons[i]!;
       this.lAnchorNext[li] = this.anchorHead[a]!;
       this.anchorHead[a] = li;
     }
@@ -278,6 +296,31 @@ export class ContextualDetector {
     this.ctxTable = t;
   }
 
+  /** Gives left li a block of `cap` contexts at the end of `blocks`, compacting `blocks` when it must grow. */
+  private moveBlock(li: number, cap: number): void {
+    if (this.blocksLen + 2 * cap > this.blocks.length) {
+      let live = 2 * cap;
+      for (let l = 0; l < this.nLefts; l++) live += 2 * this.lCap[l]!;
+      let size = this.blocks.length;
+      while (size < 2 * live) size *= 2;
+      const b = new Int32Array(size);
+      let at = 0;
+      for (let l = 0; l < this.nLefts; l++) {
+        const s = this.lBlock[l]!;
+        b.set(this.blocks.subarray(s, s + 2 * this.lCtx[l]!), at);
+        this.lBlock[l] = at;
+        at += 2 * this.lCap[l]!;
+      }
+      this.blocks = b;
+      this.blocksLen = at;
+    }
+    const s = this.lBlock[li]!;
+    this.blocks.copyWithin(this.blocksLen, s, s + 2 * this.lCtx[li]!);
+    this.lBlock[li] = this.blocksLen;
+    this.lCap[li] = cap;
+    this.blocksLen += 2 * cap;
+  }
+
   /** Adds context (left li, right); returns its id, or -1 - id when it existed already. */
   private addContext(li: number, right: number, zero: boolean): number {
     const m = this.ctxTable.length - 1;
@@ -296,9 +339,8 @@ export class ContextualDetector {
       const need = c + 1;
       this.cLeft = grownI32(this.cLeft, need);
       this.cRight = grownI32(this.cRight, need);
-      this.cCount = grownF64(this.cCount, need);
+      this.cKey = grownF64(this.cKey, need);
       this.cZero = grownU8(this.cZero, need);
-      this.cNext = grownI32(this.cNext, need);
       const old = this.anchorHead.length;
       this.anchorHead = grownI32(this.anchorHead, need);
       this.anchorHead.fill(EMPTY, old);
@@ -307,14 +349,16 @@ export class ContextualDetector {
     this.ctxTable[h] = c;
     this.cLeft[c] = li;
     this.cRight[c] = right;
-    this.cCount[c] = 0;
+    this.cKey[c] = c;
     this.cZero[c] = zero ? 1 : 0;
-    this.cNext[c] = EMPTY;
     this.anchorHead[c] = EMPTY;
     // Appended: a left's contexts are visited in the order they were learned.
-    if (this.lTail[li] === EMPTY) this.lHead[li] = c;
-    else this.cNext[this.lTail[li]!] = c;
-    this.lTail[li] = c;
+    const n = this.lCtx[li]!;
+    if (n === this.lCap[li]) this.moveBlock(li, n === 0 ? 2 : 2 * n);
+    const at = this.lBlock[li]! + 2 * n;
+    this.blocks[at] = c;
+    this.blocks[at + 1] = right;
+    this.lCtx[li] = n + 1;
     if (this.nCtx * 2 > this.ctxTable.length) this.rehashContexts();
     return c;
   }
@@ -371,31 +415,33 @@ export class ContextualDetector {
   // ---- the step ------------------------------------------------------------------------------------------------
 
   /**
-   * Keeps the `maxActive` most-confirmed active contexts (ties: the newer) in topId[0..nTop), best first —
-   * the order a full sort of the active list would give, without sorting it.
+   * Offers an active context's key to the min-heap of the `maxActive` most-confirmed (ties: the newer) — the
+   * same set a full sort of the active list gives, without sorting it. Call only when it would enter.
    */
-  private offerTop(c: number, nTop: number): number {
-    const top = this.topId;
-    const cnt = this.cCount;
-    const k = this.maxActive;
-    if (k === 0) return 0;
-    const cc = cnt[c]!;
-    let i = nTop < k ? nTop : k;
-    if (i === k) {
-      const last = top[k - 1]!;
-      const lc = cnt[last]!;
-      if (cc < lc || (cc === lc && c < last)) return nTop;
-      i = k - 1;
+  private offerTop(key: number, nTop: number): number {
+    const h = this.topKey;
+    if (nTop < this.maxActive) {
+      let i = nTop;
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (h[p]! <= key) break;
+        h[i] = h[p]!;
+        i = p;
+      }
+      h[i] = key;
+      return nTop + 1;
     }
-    while (i > 0) {
-      const p = top[i - 1]!;
-      const pc = cnt[p]!;
-      if (pc > cc || (pc === cc && p > c)) break;
-      top[i] = p;
-      i--;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= nTop) break;
+      if (c + 1 < nTop && h[c + 1]! < h[c]!) c++;
+      if (h[c]! >= key) break;
+      h[i] = h[c]!;
+      i = c;
     }
-    top[i] = c;
-    return nTop < k ? nTop + 1 : k;
+    h[i] = key;
+    return nTop;
   }
 
   /** One step on a value already quantised into [0, bins). Returns the raw anomaly in [0, 1]. */
@@ -419,9 +465,12 @@ export class ContextualDetector {
       }
     }
     const cLeftFacts = this.maxLeftFacts;
-    const cRight = this.cRight;
-    const cNext = this.cNext;
+    const blocks = this.blocks;
     const cZero = this.cZero;
+    const cKey = this.cKey;
+    const topKey = this.topKey;
+    const span = this.idSpan;
+    const k = this.maxActive;
     let predicted = 0;
     let nActive = 0;
     let nTop = 0;
@@ -456,16 +505,17 @@ export class ContextualDetector {
           const gm = this.visitMask[li]!;
           const mlen = popcount(gm);
           const full = mlen === this.lSize[li];
-          for (let c = this.lHead[li]!; c !== EMPTY; c = cNext[c]!) {
+          for (let e = this.lBlock[li]!, end = e + 2 * this.lCtx[li]!; e < end; e += 2) {
+            const c = blocks[e]!;
             if (c === zeroId) continue;
             if (full) predicted++;
-            const r = cRight[c]!;
+            const r = blocks[e + 1]!;
             const mp = r & allPos & ~((r >>> 16) ^ sens);
             if (mp === 0) continue;
             if (full && mp === (r & allPos)) {
-              this.cCount[c]!++;
+              const key = (cKey[c] = cKey[c]! + span);
               nActive++;
-              nTop = this.offerTop(c, nTop);
+              if (nTop < k || key > topKey[0]!) nTop = this.offerTop(key, nTop);
             } else if (cZero[c] && mlen <= cLeftFacts) {
               this.addCandidate(gm, mp | ((sens & mp) << 16));
             }
@@ -476,32 +526,61 @@ export class ContextualDetector {
       // Only fully present lefts predict: value-only ones matching the previous value, and lefts anchored on a
       // neuron of G whose other facts are all in G too.
       const full = this.visitNext;
+      const lVal = this.lVal;
+      const lStart = this.lStart;
+      const lNeurons = this.lNeurons;
+      const lAnchorNext = this.lAnchorNext;
+      const lBlock = this.lBlock;
+      const lCtx = this.lCtx;
+      const pool = this.pool;
+      const inG = this.inG;
+      const valueOnly = this.valueOnly;
       let nFull = 0;
-      for (let i = 0; i < this.nValueOnly; i++) {
-        const li = this.valueOnly[i]!;
-        const v = this.lVal[li]!;
+      for (let i = 0, nv = this.nValueOnly; i < nv; i++) {
+        const li = valueOnly[i]!;
+        const v = lVal[li]!;
         if ((((v >>> 16) ^ gBin) & v & allPos) === 0) full[nFull++] = li;
       }
+      const anchorHead = this.anchorHead;
       for (let j = 0; j < this.gLen; j++) {
-        for (let li = this.anchorHead[this.gN[j]!]!; li !== EMPTY; li = this.lAnchorNext[li]!) {
-          const v = this.lVal[li]!;
-          if ((((v >>> 16) ^ gBin) & v & allPos) !== 0) continue;
-          const s = this.lStart[li]!;
-          const n = this.lNeurons[li]!;
-          let i = 0;
-          while (i < n && this.inG[this.pool[s + i]!]) i++;
-          if (i === n) full[nFull++] = li;
+        const a = this.gN[j]!;
+        let prev = EMPTY;
+        for (let li = anchorHead[a]!; li !== EMPTY; ) {
+          const next = lAnchorNext[li]!;
+          const v = lVal[li]!;
+          if ((((v >>> 16) ^ gBin) & v & allPos) === 0) {
+            const s = lStart[li]!;
+            const e = s + lNeurons[li]!;
+            let i = s;
+            while (i < e && inG[pool[i]!]) i++;
+            if (i < e) {
+              // A neuron of this left is not in G: anchor the left on it instead (a SAT solver's watched
+              // literal). It cannot be full until that neuron is in G, and then that neuron's list finds it.
+              const x = pool[i]!;
+              if (prev === EMPTY) anchorHead[a] = next;
+              else lAnchorNext[prev] = next;
+              lAnchorNext[li] = anchorHead[x]!;
+              anchorHead[x] = li;
+              li = next;
+              continue;
+            }
+            full[nFull++] = li;
+          }
+          prev = li;
+          li = next;
         }
       }
-      const cCount = this.cCount;
       for (let f = 0; f < nFull; f++) {
-        for (let c = this.lHead[full[f]!]!; c !== EMPTY; c = cNext[c]!) {
-          predicted++;
-          const r = cRight[c]!;
+        const li = full[f]!;
+        const n = lCtx[li]!;
+        predicted += n;
+        for (let e = lBlock[li]!, end = e + 2 * n; e < end; e += 2) {
+          const r = blocks[e + 1]!;
           if ((((r >>> 16) ^ sens) & r & allPos) === 0) {
-            cCount[c]!++;
+            const c = blocks[e]!;
+            const key = (cKey[c] = cKey[c]! + span);
             nActive++;
-            nTop = this.offerTop(c, nTop);
+            if (nTop < k || key > topKey[0]!) nTop = this.offerTop(key, nTop);
           }
         }
       }
@@ -511,7 +590,8 @@ export class ContextualDetector {
     // published code breaks ties by hash, i.e. arbitrarily — measured insensitive on NAB).
     const nextN = this.nextN;
     for (let i = 0; i < nTop; i++) {
-      const c = this.topId[i]!;
+      const key = topKey[i]!;
+      const c = key - Math.floor(key / span) * span;
       let j = i;
       while (j > 0 && nextN[j - 1]! > c) {
         nextN[j] = nextN[j - 1]!;
@@ -525,9 +605,9 @@ export class ContextualDetector {
     if (newZero) {
       let added = 1;
       const nc = this.nCand;
-      for (let k = 0; k < nc; k++) {
-        const gm = this.candG[k]!;
-        const r = this.candR[k]!;
+      for (let q = 0; q < nc; q++) {
+        const gm = this.candG[q]!;
+        const r = this.candR[q]!;
         if (gm === gFull && r === sensRight) continue;
         if (this.addContext(this.leftOfG(gm), r, false) >= 0) added++;
       }

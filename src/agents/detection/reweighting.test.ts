@@ -1,21 +1,95 @@
 /**
- * The verdict → re-weighting loop on recorded incidents: cases arrive in time order, each is ranked with the
- * weights learned so far, then its verdict (the confirmed root cause) updates them (prequential evaluation —
- * no case's truth is seen before it is ranked).
+ * The verdict → re-weighting loop on recorded incidents, measured on the ranker that ships: cases arrive in time
+ * order, each is ranked with the state learned from the verdicts before it, then its verdict (the confirmed root
+ * cause) updates the state (prequential evaluation — no case's truth is seen before it is ranked). The sources are
+ * the indicator kinds the shipped metrics ranker combines, call-edge indicators included (rca-sources.ts); weights
+ * act as kind multipliers on it, so equal weights are exactly the shipped ranking.
+ *
+ * What was chosen on what: the guard's switch margin (2) was picked on Online Boutique; Train Ticket was not looked
+ * at for it and is the held-out figure. Hedge's own settings are the library defaults, unchanged.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SHARED_DATA, hasSharedData } from '../../../test/helpers/env.js';
-import { prequential } from '../../algorithms/learning/signal-weights.js';
-import { readNezhaCases } from './rca-cases.js';
-import { kindScores } from './rca-run.js';
+import { asMultipliers, prequentialGuarded, type RankedCase } from '../../algorithms/learning/signal-weights.js';
+import { readNezhaCases, type RcaCase } from './rca-cases.js';
+import { runRca } from './rca-run.js';
+import { NOT_CANDIDATES, metricSourceTable, perSourceScores, rankBySources, sourcesOf, type SourceTable } from './rca-sources.js';
 
-test('verdict feedback improves AC@1 on later Nezha Online Boutique cases (measured: 0.571 → 0.661)', { skip: !hasSharedData('rca/nezha') && 'shared data not present' }, () => {
-  const cases = readNezhaCases(join(SHARED_DATA, 'rca/nezha')).filter((c) => c.system === 'online-boutique').sort((a, b) => a.injectS! - b.injectS!);
-  const online = cases.map((c) => ({ id: c.id, scores: kindScores(c), truth: c.truth!.service }));
-  const signals = [...new Set(online.flatMap((o) => Object.keys(o.scores)))];
-  const r = prequential(online, signals);
-  assert.ok(r.learnedAc1 > r.staticAc1 + 0.05, `learned ${r.learnedAc1} vs static ${r.staticAc1}`);
-  assert.ok(r.learnedAc1Later >= r.staticAc1Later, `later half: learned ${r.learnedAc1Later} vs static ${r.staticAc1Later}`);
+const skip = !hasSharedData('rca/nezha') && 'shared data not present';
+let loaded: RcaCase[] | undefined;
+const nezha = (system: string): RcaCase[] => {
+  loaded ??= readNezhaCases(join(SHARED_DATA, 'rca/nezha')).sort((a, b) => a.injectS! - b.injectS!);
+  return loaded.filter((c) => c.system === system);
+};
+
+const ranked = (id: string, truth: string, t: SourceTable): RankedCase => ({ id, truth, scores: perSourceScores(t), rank: (w) => rankBySources(t, asMultipliers(w)) });
+
+/**
+ * A relabelling bug in one exporter: from some case on, one kind's values arrive under the next service's name
+ * (services in name order, cyclic). The source keeps looking as anomalous as before, but at the wrong service.
+ */
+function mislabelled(t: SourceTable, source: string): SourceTable {
+  const services = [...t.best.keys()].sort();
+  const best: SourceTable['best'] = new Map([...t.best].map(([s, m]) => [s, new Map([...m].filter(([k]) => k !== source))]));
+  services.forEach((s, i) => {
+    const v = t.best.get(s)!.get(source);
+    if (v) best.get(services[(i + 1) % services.length]!)!.set(source, v);
+  });
+  return { best, edges: t.edges };
+}
+
+const mean = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+
+test('the learner\'s sources are the shipped ranker: at equal weights they rank all 101 Nezha cases exactly as runRca does', { skip }, () => {
+  let same = 0;
+  const all = [...nezha('online-boutique'), ...nezha('train-ticket')];
+  for (const c of all) {
+    const shipped = runRca(c, { exclude: NOT_CANDIDATES }).candidates.map((x) => x.service);
+    if (JSON.stringify(shipped) === JSON.stringify(rankBySources(metricSourceTable(c)))) same++;
+  }
+  assert.equal(same, all.length, 'rca-sources.ts no longer mirrors rankRootCauses (scoring options or combination changed)');
+  // The call-edge kind is among the sources on Online Boutique (it was left out of the old per-kind scores).
+  assert.ok(sourcesOf(metricSourceTable(nezha('online-boutique')[0]!)).includes('latency-network'));
+});
+
+test('verdict loop on Nezha in time order, ranker that ships: OB AC@1 0.929 static, 0.732 Hedge alone, 0.929 guarded; Train Ticket (held out) 0.156 / 0.156 / 0.156', { skip }, () => {
+  for (const system of ['online-boutique', 'train-ticket']) {
+    const cases = nezha(system).map((c) => ranked(c.id, c.truth!.service, metricSourceTable(c)));
+    const r = prequentialGuarded(cases);
+    const oneCase = 1 / cases.length;
+    // The guard never ships much worse than equal weights (its cost is bounded by the switch margin).
+    assert.ok(r.guardedAc1 >= r.staticAc1 - oneCase - 1e-9, `${system}: guarded ${r.guardedAc1} vs static ${r.staticAc1}`);
+    if (system === 'online-boutique') {
+      // Hedge alone over kinds is what the loop shipped before: far worse than equal weights on OB.
+      assert.ok(r.hedgeAc1 < r.staticAc1 - 0.1, `OB: Hedge alone ${r.hedgeAc1} vs static ${r.staticAc1}`);
+      assert.ok(r.guardedAc1 >= r.hedgeAc1 + 0.15, `OB: guarded ${r.guardedAc1} vs Hedge alone ${r.hedgeAc1}`);
+    }
+  }
+});
+
+test('one source mislabelled from the first third on (each kind in turn): later AC@1 OB 0.827 → 0.877 with the loop, Train Ticket (held out) 0.179 → 0.213', { skip }, () => {
+  const out: Record<string, { static: number; guarded: number }> = {};
+  for (const system of ['online-boutique', 'train-ticket']) {
+    const base = nezha(system).map((c) => ({ c, t: metricSourceTable(c) }));
+    const from = Math.floor(base.length / 3);
+    const kinds = [...new Set(base.flatMap((x) => sourcesOf(x.t)))].sort();
+    const staticLater: number[] = [];
+    const guardedLater: number[] = [];
+    for (const k of kinds) {
+      const r = prequentialGuarded(base.map((x, i) => ranked(x.c.id, x.c.truth!.service, i >= from ? mislabelled(x.t, k) : x.t)));
+      staticLater.push(mean(r.staticHits.slice(from)));
+      guardedLater.push(mean(r.hits.slice(from)));
+      // Before the break the guard ships about what equal weights ship (on TT it may already follow an expert that
+      // is two verdicts better on the unbroken data).
+      const before = (h: number[]): number => h.slice(0, from).reduce((a, b) => a + b, 0);
+      assert.ok(before(r.hits) >= before(r.staticHits) - 1, `${system}, ${k}: before the break ${before(r.hits)} vs static ${before(r.staticHits)}`);
+    }
+    out[system] = { static: mean(staticLater), guarded: mean(guardedLater) };
+  }
+  const ob = out['online-boutique']!;
+  const tt = out['train-ticket']!;
+  assert.ok(ob.guarded >= ob.static + 0.03, `OB later cases: guarded ${ob.guarded.toFixed(3)} vs static ${ob.static.toFixed(3)}`);
+  assert.ok(tt.guarded > tt.static + 0.01, `TT later cases: guarded ${tt.guarded.toFixed(3)} vs static ${tt.static.toFixed(3)}`);
 });

@@ -14,7 +14,7 @@ import { buildDependencyMap, type DependencyMap } from '../../algorithms/graph/d
 import type { ErrorEvent, Span } from '../../signals/model.js';
 import { RESOURCE_KEYS } from '../../signals/model.js';
 import { synthesise, type Learning } from '../../algorithms/learning/synthesis.js';
-import { initialWeights, update as updateWeights, type SignalScores, type WeightState } from '../../algorithms/learning/signal-weights.js';
+import { asGuarded, combine, expertWeights, experts, guardedUpdate, withSources, type GuardedWeightState, type SignalScores, type WeightState } from '../../algorithms/learning/signal-weights.js';
 import type { MemoryStore, Verdict } from '../../store/store.js';
 
 export const nodeId = {
@@ -267,16 +267,25 @@ export async function synthesiseLearnings(store: MemoryStore, findings: readonly
     await store.patterns.putMany('resilience-learning', resilience.map((l) => ({ key: l.key, value: { title: l.headline, statement: l.statement, strength: l.strength, sources: l.sources }, service: l.subject.service })));
   }
 
-  // Verdict → re-weighting loop: each verdict on a finding that carries per-source scores updates that agent's weights.
+  // Verdict → re-weighting loop: each verdict on a finding that carries per-source scores updates that agent's
+  // guarded weights (algorithms/learning/signal-weights.ts): Hedge learns, and the agent ranks with whichever
+  // expert — equal weights, Hedge's, equal without one source — has the clearly better record on the verdicts.
   for (const v of verdicts) {
     const f = await store.findings.get(v.findingId);
     const scores = f?.data?.signalScores as SignalScores | undefined;
     const candidate = (f?.data?.topCandidate as string | undefined) ?? f?.subject.service;
     if (!f || !scores || !candidate) continue;
     const key = f.agentId;
-    const cur = (await store.patterns.get<WeightState>(SIGNAL_WEIGHTS_KIND, key))?.value ?? initialWeights(Object.keys(scores));
+    const stored = (await store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, key))?.value;
+    const cur = withSources(asGuarded(stored, Object.keys(scores)), Object.keys(scores));
     const truth = (f.data?.confirmedCause as string | undefined) ?? candidate;
-    const next = updateWeights(cur, scores, v.verdict === 'confirmed' ? { confirmed: truth } : { rejected: candidate });
+    // What each expert would have ranked first. An agent that ranked the incident under every expert says so in
+    // `data.expertTops` (exact: its own ranker); otherwise the weighted combination of the per-source scores
+    // stands in for its ranker (it leaves out deploy bonuses and per-signal confidence).
+    const given = f.data?.expertTops as Record<string, string> | undefined;
+    const tops: Record<string, string | undefined> = {};
+    for (const e of experts(cur)) tops[e] = given?.[e] ?? combine(scores, { weights: expertWeights(cur, e), updates: 0 })[0]?.candidate;
+    const next = guardedUpdate(cur, scores, v.verdict === 'confirmed' ? { confirmed: truth } : { rejected: candidate }, tops);
     await store.patterns.put(SIGNAL_WEIGHTS_KIND, key, next);
   }
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accuracyFromVerdicts, trustOf, wilson } from './accuracy.js';
-import { combine, initialWeights, prequential, update, type OnlineCase } from './signal-weights.js';
+import { asGuarded, combine, guardedUpdate, initialGuarded, initialWeights, prequential, prequentialGuarded, update, type OnlineCase, type RankedCase } from './signal-weights.js';
 import { borrow, rankDonors, replayColdStart, similarity, type ServiceProfile } from './transfer.js';
 import { synthesise } from './synthesis.js';
 import type { Finding } from '../../fleet/contracts.js';
@@ -55,6 +55,50 @@ test('prequential evaluation: learned weights beat equal weights when one source
   const r = prequential(cases, ['metrics', 'traces', 'logs']);
   assert.ok(r.learnedAc1Later > r.staticAc1Later, `${r.learnedAc1Later} > ${r.staticAc1Later}`);
   assert.ok(r.finalWeights.logs! < r.finalWeights.metrics!);
+});
+
+test('guarded loop: equal weights are kept while no expert is clearly better; a source that goes bad is left (AC@1 after the break 8/30 static, 19/30 guarded)', () => {
+  // One honest source, one that is noise, and a third that is honest for 15 incidents, then points at a decoy with a loud score
+  // (a mislabelled exporter). The ranker is the plain weighted combination.
+  let seed = 11;
+  const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const services = ['a', 'b', 'c', 'd', 'e'];
+  const cases: RankedCase[] = [];
+  for (let i = 0; i < 45; i++) {
+    const truth = services[i % 5]!;
+    const decoy = services[(i + 2) % 5]!;
+    const honest = (p: number): Record<string, number> => Object.fromEntries(services.map((x) => [x, x === truth ? p + rnd() * 0.3 : rnd() * 0.6]));
+    const broken = i >= 15;
+    const scores = { metrics: honest(0.5), traces: Object.fromEntries(services.map((x) => [x, rnd()])), logs: broken ? Object.fromEntries(services.map((x) => [x, x === decoy ? 5 : rnd()])) : honest(0.5) };
+    cases.push({ id: `c${i}`, truth, scores, rank: (w) => combine(scores, { weights: { ...w }, updates: 0 }).map((r) => r.candidate) });
+  }
+  const r = prequentialGuarded(cases);
+  const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
+  // Before the break no expert is clearly better: the guard ships exactly what equal weights ship.
+  assert.deepEqual(r.hits.slice(0, 15), r.staticHits.slice(0, 15));
+  // After it, equal weights keep following the decoy in most cases; the guard leaves them within a few verdicts.
+  const later = r.hits.slice(15);
+  const staticLater = r.staticHits.slice(15);
+  assert.ok(sum(staticLater) <= 12, `static after the break: ${sum(staticLater)}/30`);
+  assert.ok(sum(later) >= sum(staticLater) + 6, `guarded after the break: ${sum(later)}/30 vs static ${sum(staticLater)}/30`);
+  assert.notEqual(r.final.following, 'static');
+  assert.ok(r.final.weights.logs! < r.final.weights.metrics!);
+});
+
+test('guarded loop: a rejected top candidate is a miss for every expert that ranked it first; old Hedge state is not followed', () => {
+  let s = initialGuarded(['metrics', 'traces']);
+  const scores = { metrics: { a: 0.9, b: 0.1 }, traces: { a: 0.2, b: 0.8 } };
+  s = guardedUpdate(s, scores, { rejected: 'a' }, { static: 'a', learned: 'a', 'without:metrics': 'b', 'without:traces': 'a' });
+  assert.deepEqual(s.misses, { static: 1, learned: 1, 'without:metrics': 0, 'without:traces': 1 });
+  assert.equal(s.following, 'static', 'one verdict is not enough (switch margin 2)');
+  s = guardedUpdate(s, scores, { rejected: 'a' }, { static: 'a', learned: 'a', 'without:metrics': 'b', 'without:traces': 'a' });
+  assert.equal(s.following, 'without:metrics');
+  assert.deepEqual(s.weights, { metrics: 0, traces: 0.5 });
+  // A stored state from before the guard: its weights become the learned expert, equal weights are followed.
+  const old = asGuarded({ weights: { metrics: 0.8, traces: 0.1, logs: 0.1 }, updates: 5 }, ['metrics', 'traces', 'logs']);
+  assert.equal(old.following, 'static');
+  assert.deepEqual(old.learned, { metrics: 0.8, traces: 0.1, logs: 0.1 });
+  assert.ok(Math.abs(old.weights.metrics! - 1 / 3) < 1e-12);
 });
 
 const profile = (p: Partial<ServiceProfile> & { service: string }): ServiceProfile => ({ neighbours: [], operations: [], runtime: {}, templates: [], ...p });

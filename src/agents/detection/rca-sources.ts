@@ -1,0 +1,114 @@
+/**
+ * The evidence sources the verdict loop re-weights, taken from what the shipped RCA ranker really combines on a
+ * metrics-only case (Nezha, RCAEval): every indicator kind — pod resources, latencies, errors and the call-edge
+ * indicators (edges.ts) — scored exactly as rankRootCauses scores them (same windows, floors, kind weights and
+ * victim discount). A kind multiplier of 1 everywhere reproduces the shipped ranking; the learner only moves
+ * multipliers, so what it learns is a change to the ranker that ships, not to a side model of it.
+ */
+import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorKind } from '../../algorithms/rca/metrics.js';
+import type { RcaCase } from './rca-cases.js';
+
+/**
+ * One case's evidence: per service, the strongest weighted indicator (log1p(z) × kind weight) of each source. A
+ * source is an indicator kind, or with `by: 'indicator'` an indicator name with the call-edge peer left out
+ * (`edge-in-latency:frontend` → `edge-in-latency`), so sources are shared by all services of a system.
+ */
+export interface SourceTable {
+  /** service → source → best weighted value and the kind it belongs to. */
+  best: Map<string, Map<string, { value: number; kind: IndicatorKind }>>;
+  edges: { source: string; target: string }[];
+}
+
+export type SourceGrain = 'kind' | 'indicator';
+const sourceName = (indicator: string, kind: IndicatorKind, by: SourceGrain): string => (by === 'kind' ? kind : indicator.startsWith('edge-') ? indicator.split(':')[0]! : indicator);
+
+/** Services the shipped evaluation never ranks (load generators, stores without telemetry of their own). */
+export const NOT_CANDIDATES = ['traffic', 'loadgenerator', 'redis', 'sqlite'];
+
+/**
+ * The source table of a metrics-only case, with runRca's windows (5 steps / ≥ 20 s before the onset, 3 steps /
+ * ≥ 10 s after, bounded by the data) and rankRootCauses' metric floors.
+ */
+export function metricSourceTable(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'>, opts: { by?: SourceGrain; exclude?: readonly string[] } = {}): SourceTable {
+  const res = Math.max(1, c.resolutionS);
+  let minT = Infinity;
+  let maxT = -Infinity;
+  for (const inds of c.metrics.values()) for (const s of inds.values()) if (s.t.length) {
+    minT = Math.min(minT, s.t[0]!);
+    maxT = Math.max(maxT, s.t[s.t.length - 1]!);
+  }
+  const onset = c.injectS ?? (minT + maxT) / 2;
+  const preSpan = Math.min(Math.max(5 * res, 20), onset - minT);
+  const postSpan = Math.min(Math.max(3 * res, 10), maxT - onset + res);
+  const skip = new Set(opts.exclude ?? NOT_CANDIDATES);
+  const by = opts.by ?? 'kind';
+  const ind = scoreIndicators(c.metrics, onset, preSpan, postSpan, { relFloor: 0.05, absFloor: 1e-6 }).filter((i) => !skip.has(i.service));
+  const best: SourceTable['best'] = new Map();
+  // serviceScores of one source's indicators is that source's best weighted value (they share one kind, so there
+  // is no second kind to add), which keeps the kind weights in one place (metrics.ts).
+  const groups = new Map<string, typeof ind>();
+  for (const i of ind) {
+    const k = sourceName(i.indicator, i.kind, by);
+    const g = groups.get(k);
+    if (g) g.push(i);
+    else groups.set(k, [i]);
+  }
+  for (const [k, g] of groups) {
+    for (const [svc, v] of serviceScores(g)) {
+      let m = best.get(svc);
+      if (!m) best.set(svc, (m = new Map()));
+      m.set(k, { value: v.score, kind: g[0]!.kind });
+    }
+  }
+  return { best, edges: c.edges };
+}
+
+/**
+ * Service scores under kind multipliers (missing kinds count 1): the strongest multiplied kind plus a quarter of
+ * the strongest of another kind — serviceScores' rule — then the victim discount when there is a topology.
+ */
+export function sourceScores(t: SourceTable, multipliers: Readonly<Record<string, number>> = {}): Map<string, number> {
+  const raw = new Map<string, number>();
+  for (const [svc, kinds] of t.best) {
+    let first = 0;
+    let firstKind: IndicatorKind | undefined;
+    for (const [k, v] of kinds) {
+      const x = v.value * (multipliers[k] ?? 1);
+      if (firstKind === undefined || x > first) {
+        first = x;
+        firstKind = v.kind;
+      }
+    }
+    // The second term comes from another kind, as in serviceScores (p95 beside p99 is not independent evidence).
+    let other = 0;
+    for (const [k, v] of kinds) if (v.kind !== firstKind) other = Math.max(other, v.value * (multipliers[k] ?? 1));
+    raw.set(svc, first + 0.25 * other);
+  }
+  return t.edges.length ? topologyAdjust(raw, t.edges) : raw;
+}
+
+/** Ranking under kind multipliers, best first, ties by name (as rankRootCauses breaks them). */
+export function rankBySources(t: SourceTable, multipliers: Readonly<Record<string, number>> = {}): string[] {
+  return [...sourceScores(t, multipliers)].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([s]) => s);
+}
+
+/** The sources present in a case: the ones a verdict on it can say something about. */
+export function sourcesOf(t: SourceTable): string[] {
+  const out = new Set<string>();
+  for (const kinds of t.best.values()) for (const k of kinds.keys()) out.add(k);
+  return [...out].sort();
+}
+
+/** Each source's own service scores (the source alone, with the victim discount): what Hedge over sources scores. */
+export function perSourceScores(t: SourceTable): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const k of sourcesOf(t)) {
+    const raw = new Map<string, number>();
+    for (const [svc, kinds] of t.best) {
+      const v = kinds.get(k);
+      if (v) raw.set(svc, v.value);
+    }
+    out[k] = Object.fromEntries(t.edges.length ? topologyAdjust(raw, t.edges) : raw);
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accuracyFromVerdicts, trustOf, wilson } from './accuracy.js';
-import { asGuarded, combine, guardedUpdate, initialGuarded, initialWeights, prequential, prequentialGuarded, update, type OnlineCase, type RankedCase } from './signal-weights.js';
+import { asGuarded, combine, guardedUpdate, initialGuarded, initialWeights, prequential, prequentialGuarded, update, type GuardedWeightState, type OnlineCase, type RankedCase } from './signal-weights.js';
 import { borrow, rankDonors, replayColdStart, similarity, type ServiceProfile } from './transfer.js';
 import { synthesise } from './synthesis.js';
 import type { Finding } from '../../fleet/contracts.js';
@@ -177,6 +177,32 @@ test('a chaos experiment that reproduces the failure confirms the RCA hypothesis
     assert.match(v!.reason!, /reproduced/);
     await synthesiseLearnings(store, [rca, gap], 2, 'qe-learning-coordinator');
     assert.equal((await store.learning.verdicts({ findingIds: ['rca-1'] })).length, 1, 'once only');
+  } finally {
+    await store.close();
+  }
+});
+
+test('verdicts on root-cause findings update the guarded signal-weights the RCA agent reads; rejected logs-led answers drop logs', async () => {
+  const { openStore } = await import('../../store/open.js');
+  const { synthesiseLearnings, SIGNAL_WEIGHTS_KIND } = await import('../../agents/learning/learning-coordinator.js');
+  const store = await openStore(':memory:');
+  try {
+    // Three incidents where logs alone pointed at "cart" and a person rejected it; the analyzer ranked each one under
+    // every expert (expertTops): without logs, "payment" would have come first.
+    const scores = { metrics: { payment: 0.6, cart: 0.3 }, traces: { payment: 0.5, cart: 0.4 }, logs: { cart: 5, payment: 0.1 } };
+    const tops = { static: 'cart', learned: 'cart', 'without:metrics': 'cart', 'without:traces': 'cart', 'without:logs': 'payment' };
+    for (let i = 1; i <= 3; i++) {
+      const f = finding({ id: `rca-w${i}`, agentId: 'qe-root-cause-analyzer', kind: 'root-cause', subject: { service: 'cart' }, data: { topCandidate: 'cart', signalScores: scores, expertTops: tops } });
+      await store.findings.upsert([f], `c${i}`);
+      await store.learning.recordVerdict({ findingId: f.id, verdict: 'rejected', by: 'oncall', atUs: i, automatic: false });
+      await synthesiseLearnings(store, [], 10 + i, 'qe-learning-coordinator');
+      const w = (await store.patterns.get<GuardedWeightState>(SIGNAL_WEIGHTS_KIND, 'qe-root-cause-analyzer'))!.value;
+      assert.equal(w.updates, i);
+      assert.equal(w.following, i < 2 ? 'static' : 'without:logs', `after ${i} verdicts`);
+    }
+    const w = (await store.patterns.get<GuardedWeightState>(SIGNAL_WEIGHTS_KIND, 'qe-root-cause-analyzer'))!.value;
+    assert.equal(w.weights.logs, 0);
+    assert.ok(w.learned.logs! < w.learned.metrics!, 'Hedge also learned against logs');
   } finally {
     await store.close();
   }

@@ -152,7 +152,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     chain.push(`onset ${new Date(onset * 1000).toISOString()}${estimated ? ' (estimated from the data: the given time was missing or outside it)' : ''}; baseline ${preSpan.toFixed(0)} s before, incident ${postSpan.toFixed(0)} s after`);
     if (estimated && opts.known?.length) chain.push(`the onset search left out the swarm's own ${opts.known.map((k) => k.what).join(', ')}`);
     for (const i of top.indicators.slice(0, 3)) {
-      chain.push(`${top.service} ${i.indicator}: ${fmt(i.baseline)} → ${fmt(i.observed)} (${i.score.toFixed(1)}× its normal spread)`);
+      chain.push(`${top.service} ${i.indicator}: ${fmt(i.baseline)} → ${fmt(i.observed)} (${i.weak ? 'once, after none before: weak evidence, counted because nothing else stands out' : `${i.score.toFixed(1)}× its normal spread`})`);
     }
     const broken = [...(trace?.blame.values() ?? [])].filter((b) => b.service === top.service);
     const brokenCallers = new Set(broken.map((b) => b.caller));

@@ -36,6 +36,8 @@ export interface IndicatorScore {
   observed: number;
   /** Sign of the change: +1 up, -1 down. */
   direction: number;
+  /** Scored from a single sample (see ScoreOptions.once): evidence to use only when nothing else stands out. */
+  weak?: boolean;
 }
 
 /** What an indicator measures, from its name (RCAEval, Nezha, Prometheus and OTel naming). */
@@ -96,6 +98,13 @@ export interface ScoreOptions {
    * tests). "Normal" learned from the swarm's own load test would hide a real incident right after it.
    */
   quiet?: readonly { fromS: number; toS: number }[];
+  /**
+   * For event counts (errors that start in a service, new error fingerprints): when the baseline holds none at
+   * all, a single sample with events is scored too, at this share of its deviation and marked weak. Persistence
+   * guards against noise in gauges; a service that never failed and now fails once or twice is not noise but a
+   * rare-path bug seen under light load — specific, though too thin to outrank a clear anomaly elsewhere.
+   */
+  once?: number;
 }
 
 const overlap = (from: number, to: number, quiet: readonly { fromS: number; toS: number }[]): number =>
@@ -106,7 +115,7 @@ const inQuiet = (t: number, quiet: readonly { fromS: number; toS: number }[]): b
  * Robust score of one indicator: the largest |x - median| / scale over the incident window, where scale is the
  * pre-window IQR/1.349 (≈σ for normal data), floored. NaNs are skipped; too few points → undefined.
  */
-export function robustScore(pre: number[], post: number[], opts: ScoreOptions = {}): { score: number; baseline: number; observed: number; direction: number } | undefined {
+export function robustScore(pre: number[], post: number[], opts: ScoreOptions = {}): { score: number; baseline: number; observed: number; direction: number; weak?: true } | undefined {
   const a = pre.filter(Number.isFinite).sort((x, y) => x - y);
   const b = post.filter(Number.isFinite);
   if (a.length < 2 || b.length < 1) return undefined;
@@ -118,6 +127,11 @@ export function robustScore(pre: number[], post: number[], opts: ScoreOptions = 
   const devs = b.map((x) => ({ x, s: Math.abs(x - med) / scale })).sort((p, q) => q.s - p.s);
   const k = Math.min(devs.length - 1, (opts.persistence ?? 2) - 1);
   const pick = devs[Math.max(0, k)]!;
+  const first = devs[0]!;
+  // A clean record (≥ 5 samples, all zero) broken once: see ScoreOptions.once.
+  if (opts.once !== undefined && pick.s === 0 && first.s > 0 && a.length >= 5 && a[0] === 0 && a[a.length - 1] === 0) {
+    return { score: first.s * opts.once, baseline: med, observed: first.x, direction: Math.sign(first.x - med), weak: true };
+  }
   return { score: pick.s, baseline: med, observed: pick.x, direction: Math.sign(pick.x - med) };
 }
 

@@ -34,3 +34,23 @@ test('a service a signal cannot judge is scored on the signals that cover it', (
   assert.equal(r.signalScores.traces!.c, undefined);
   assert.equal(r.candidates[0]!.service, 'c', JSON.stringify(r.candidates.map((x) => [x.service, x.score])));
 });
+
+/** Error-origin series (traces) for `services`: 0 everywhere, except `fails` → one bucket with failures at t = 33. */
+function origins(services: string[], fails: Record<string, number>): ServiceSeries {
+  const s: ServiceSeries = new Map();
+  for (const svc of services) for (let t = 0; t < 40; t++) appendPoint(s, svc, 'error-origin', t, t === 33 ? (fails[svc] ?? 0) : 0);
+  return s;
+}
+
+test('a service that fails once after a clean record is the answer when nothing else stands out, not beside a clear anomaly', () => {
+  // p fails in one bucket only (a rare-path bug under light load); the gauges move a little everywhere.
+  const quiet = series({ p: { cpu: [10, 10.5] }, q: { cpu: [10, 13] }, r: { cpu: [10, 12] } });
+  const traces = origins(['p', 'q', 'r'], { p: 0.5 });
+  const weakOnly = rankRootCauses({ series: { metrics: quiet, traces }, edges: [], onset: 30, preSpan: 20, postSpan: 10 });
+  assert.equal(weakOnly.candidates[0]!.service, 'p', JSON.stringify(weakOnly.candidates.map((x) => [x.service, x.score])));
+  assert.ok(weakOnly.candidates[0]!.indicators.some((i) => i.indicator === 'error-origin' && i.weak));
+  // The same lone failure beside a CPU burn in q: the burn is the incident.
+  const burn = series({ p: { cpu: [10, 10.5] }, q: { cpu: [10, 90] }, r: { cpu: [10, 12] } });
+  const withBurn = rankRootCauses({ series: { metrics: burn, traces }, edges: [], onset: 30, preSpan: 20, postSpan: 10 });
+  assert.equal(withBurn.candidates[0]!.service, 'q', JSON.stringify(withBurn.candidates.map((x) => [x.service, x.score])));
+});

@@ -7,7 +7,9 @@ import { combine, initialWeights, type WeightState } from '../learning/signal-we
 import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorScore, type ServiceSeries } from './metrics.js';
 
 export const RCA_SIGNALS = ['metrics', 'traces', 'logs'] as const;
-const CLEAR_SCORE = Math.log1p(10);
+/** A clear anomaly: 10 robust deviations (CLEAR_SCORE is its log1p, the unit service scores are in). */
+const CLEAR_Z = 10;
+const CLEAR_SCORE = Math.log1p(CLEAR_Z);
 export type RcaSignal = (typeof RCA_SIGNALS)[number];
 
 export type FaultType = 'cpu' | 'memory' | 'latency' | 'errors' | 'code-exception' | 'dependency-outage' | 'bad-deploy' | 'unknown';
@@ -64,11 +66,21 @@ export function rankRootCauses(input: RcaInput): RcaResult {
   const exclude = new Set(input.exclude ?? []);
   const perSignal: Partial<Record<RcaSignal, Map<string, { score: number; top: IndicatorScore[] }>>> = {};
   const signalScores: Record<string, Record<string, number>> = {};
+  const scored: Partial<Record<RcaSignal, IndicatorScore[]>> = {};
   for (const sig of RCA_SIGNALS) {
     const s = input.series[sig];
     if (!s || !s.size) continue;
-    const ind = scoreIndicators(s, input.onset, input.preSpan, input.postSpan, { relFloor: sig === 'logs' ? 0 : 0.05, absFloor: sig === 'logs' ? 0.5 : sig === 'traces' ? 0.005 : 1e-6, quiet: input.quiet });
-    const svc = serviceScores(ind.filter((i) => !exclude.has(i.service)));
+    // Traces and logs count events (failures, error lines), where a single occurrence from a clean record is
+    // weak but specific evidence; metrics are gauges, where one sample is noise.
+    scored[sig] = scoreIndicators(s, input.onset, input.preSpan, input.postSpan, { relFloor: sig === 'logs' ? 0 : 0.05, absFloor: sig === 'logs' ? 0.5 : sig === 'traces' ? 0.005 : 1e-6, quiet: input.quiet, ...(sig === 'metrics' ? {} : { once: 0.5 }) });
+  }
+  // Weak evidence (a service failing once or twice after a clean record: a bug on a path light traffic rarely
+  // takes) counts only when nothing else is a clear anomaly; beside a CPU burn elsewhere it is more likely chance.
+  const standout = Math.max(0, ...Object.values(scored).flatMap((l) => l.filter((i) => !i.weak && !exclude.has(i.service)).map((i) => i.score)));
+  for (const sig of RCA_SIGNALS) {
+    const ind = scored[sig];
+    if (!ind) continue;
+    const svc = serviceScores(ind.filter((i) => !exclude.has(i.service) && (!i.weak || standout < CLEAR_Z)));
     // Metrics-only evidence cannot tell a victim from its culprit; discount services whose callees look worse.
     const raw = new Map([...svc].map(([k, v]) => [k, v.score]));
     const adjusted = sig === 'metrics' && input.edges.length ? topologyAdjust(raw, input.edges) : raw;

@@ -183,7 +183,7 @@ for (const writerThread of [false, true]) {
         assert.deepEqual(r, { spans: ref.batch.spans.length, logs: 0, metrics: 0, errors: ref.batch.errors.length });
         want.push(...ref.batch.spans);
         wantErrors.push(...ref.batch.errors);
-        rows += got.cols.length;
+        rows += got.count;
       }
       const stored = await store.telemetry.querySpans({});
       assert.ok(want.length > 500, `coverage: ${want.length} spans`);
@@ -221,7 +221,7 @@ test('traces as rows: malformed bytes anywhere are refused exactly when the wire
     }
     try {
       const r = decodeTracesRows(bad);
-      got = { rejected: r.rejected, spans: r.cols.length / 12 };
+      got = { rejected: r.rejected, spans: r.count };
     } catch (e) {
       got = e instanceof WireError ? 'WireError' : e;
     }

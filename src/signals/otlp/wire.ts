@@ -515,14 +515,23 @@ export function decodeLogsWire(buf: Buffer, receivedUs = Date.now() * 1000): Dec
  * read back from the store equals the one decodeTracesWire makes (wire.test.ts holds the two to that).
  */
 export interface TraceRows {
+  /** Spans accepted. */
+  count: number;
   resources: Resource[];
   scopes: InstrumentationScope[];
   /**
-   * ROW_COLS values per accepted span: traceId, spanId, parentSpanId or null, service, name, kind, startUs,
-   * endUs, status code, index into `resources`, index into `scopes` or null, end offset of its bytes in `rest`
-   * (each span's start where the previous one's ends).
+   * Every accepted span's ids in hex, back to back: trace id (32), span id (16), then the parent's (its
+   * length in `nums`). One string crosses to the writer thread far cheaper than three per span.
    */
-  cols: (string | number | null)[];
+  ids: string;
+  /** Services and span names, each once; `nums` refers to them by index. */
+  strings: string[];
+  /**
+   * ROW_NUMS numbers per accepted span: kind, startUs, endUs, status code, resource index, scope index (-1:
+   * none), end offset of its bytes in `rest` (each span's start where the previous one's ends), service index,
+   * name index, parent id length in hex characters (0: none). Its own ArrayBuffer, as `rest`'s.
+   */
+  nums: Float64Array;
   /** Its own ArrayBuffer (not a pool slice), so it can be transferred to the writer thread instead of copied. */
   rest: Buffer;
   /** Error events from spans' exception events, as decodeTracesWire makes them. */
@@ -531,7 +540,7 @@ export interface TraceRows {
   messages: string[];
 }
 
-export const ROW_COLS = 12;
+export const ROW_NUMS = 10;
 
 /** Walks an AnyValue as anyValue() reads it, without building it: the same malformed input throws. */
 function checkAnyValue(r: Reader, depth: number): void {
@@ -565,17 +574,47 @@ function checkKeyValue(r: Reader, depth: number): void {
   }
 }
 
+/** The row decoder's output as it grows (fields, not closures: this runs once per span). */
 class RowOut {
-  readonly cols: (string | number | null)[] = [];
+  readonly nums: number[] = [];
+  ids = '';
+  readonly strings: string[] = [];
+  readonly stringIdx = new Map<string, number>();
   readonly errors: ErrorEvent[] = [];
   readonly c = new Collector();
+  count = 0;
   len = 0;
-  constructor(readonly rest: Buffer) {}
+  /** The pending copy into `rest`: consecutive rest fields (attributes usually are) go in one copy. */
+  c0 = 0;
+  c1 = 0;
+  constructor(
+    readonly buf: Buffer,
+    readonly rest: Buffer,
+  ) {}
+
+  keep(from: number, to: number): void {
+    if (from === this.c1) this.c1 = to;
+    else {
+      this.flush();
+      this.c0 = from;
+      this.c1 = to;
+    }
+  }
+
+  flush(): void {
+    if (this.c1 > this.c0) this.rest.set(this.buf.subarray(this.c0, this.c1), this.len);
+    this.len += this.c1 - this.c0;
+    this.c0 = this.c1 = 0;
+  }
+
+  str(s: string): number {
+    let i = this.stringIdx.get(s);
+    if (i === undefined) this.stringIdx.set(s, (i = this.strings.push(s) - 1));
+    return i;
+  }
 }
 
-const EMPTY_RES: Resource = { attributes: {} };
-
-function spanRow(r: Reader, res: Resource, resIdx: number, service: string, sc: InstrumentationScope | undefined, scIdx: number | null, out: RowOut): void {
+function spanRow(r: Reader, res: Resource, resIdx: number, serviceIdx: number, service: string, sc: InstrumentationScope | undefined, scIdx: number, out: RowOut): void {
   const b = r.buf;
   const from = r.pos;
   let tid0 = 0;
@@ -590,18 +629,7 @@ function spanRow(r: Reader, res: Resource, resIdx: number, service: string, sc: 
   let endUs = 0;
   let code = 0;
   let events = false;
-  // Rest fields are copied as they go; consecutive ones (attributes usually are) in one copy.
   const restStart = out.len;
-  let c0 = -1;
-  let c1 = -1;
-  const keep = (a: number, e: number): void => {
-    if (a === c1) c1 = e;
-    else {
-      if (c1 > c0) out.len += b.copy(out.rest, out.len, c0, c1);
-      c0 = a;
-      c1 = e;
-    }
-  };
   while (r.pos < r.end) {
     const at = r.pos;
     const tag = r.varint();
@@ -637,7 +665,7 @@ function spanRow(r: Reader, res: Resource, resIdx: number, service: string, sc: 
         const e = r.len();
         checkKeyValue(new Reader(b, r.pos, e), 0);
         r.pos = e;
-        keep(at, e);
+        out.keep(at, e);
         break;
       }
       case 0x5a:
@@ -645,11 +673,11 @@ function spanRow(r: Reader, res: Resource, resIdx: number, service: string, sc: 
         // second pass below (which also refuses malformed ones with the same error).
         r.pos = r.len();
         events = true;
-        keep(at, r.pos);
+        out.keep(at, r.pos);
         break;
       case 0x6a:
         link(r.sub());
-        keep(at, r.pos);
+        out.keep(at, r.pos);
         break;
       case 0x7a: {
         const st = r.sub();
@@ -663,7 +691,7 @@ function spanRow(r: Reader, res: Resource, resIdx: number, service: string, sc: 
             st.skip(t & 7);
           }
         }
-        if (message) keep(at, r.pos);
+        if (message) out.keep(at, r.pos);
         break;
       }
       case 0x1a:
@@ -672,23 +700,32 @@ function spanRow(r: Reader, res: Resource, resIdx: number, service: string, sc: 
       case 0x70:
       case 0x85:
         r.skip(tag & 7);
-        keep(at, r.pos);
+        out.keep(at, r.pos);
         break;
       default:
         r.skip(tag & 7);
     }
   }
-  if (c1 > c0) out.len += b.copy(out.rest, out.len, c0, c1);
-  const traceId = tid1 - tid0 === 16 && nonZero(b, tid0, tid1) ? b.toString('hex', tid0, tid1) : '';
-  const spanId = sid1 - sid0 === 8 && nonZero(b, sid0, sid1) ? b.toString('hex', sid0, sid1) : '';
-  if (!traceId || !spanId || startUs <= 0 || endUs < startUs) {
+  out.flush();
+  const ok = tid1 - tid0 === 16 && nonZero(b, tid0, tid1) && sid1 - sid0 === 8 && nonZero(b, sid0, sid1) && startUs > 0 && endUs >= startUs;
+  if (!ok) {
     out.len = restStart;
     // The object decoder words the refusal (same checks, in the same order).
     span(new Reader(b, from, r.end), res, service, sc, out.c);
     return;
   }
-  const parent = pid1 > pid0 ? b.toString('hex', pid0, pid1) : '';
-  out.cols.push(traceId, spanId, parent && parent !== ZERO_IDS[8] ? parent : null, service, name, Math.max(0, Math.min(5, kind)), startUs, endUs, Math.max(0, Math.min(2, code)), resIdx, scIdx, out.len);
+  let ids = b.toString('hex', tid0, tid1) + b.toString('hex', sid0, sid1);
+  let parentLen = 0;
+  if (pid1 > pid0) {
+    const parent = b.toString('hex', pid0, pid1);
+    if (parent !== ZERO_IDS[8]) {
+      ids += parent;
+      parentLen = parent.length;
+    }
+  }
+  out.ids += ids;
+  out.count++;
+  out.nums.push(Math.max(0, Math.min(5, kind)), startUs, endUs, Math.max(0, Math.min(2, code)), resIdx, scIdx, out.len, serviceIdx, out.str(name), parentLen);
   if (events) {
     // Exception events become error events exactly as on the object path.
     const one = new Collector();
@@ -704,24 +741,26 @@ function nonZero(b: Buffer, from: number, to: number): boolean {
 
 export function decodeTracesRows(buf: Buffer): TraceRows {
   // The rest bytes are a subset of the request's: its length bounds them.
-  const out = new RowOut(Buffer.from(new ArrayBuffer(Math.max(1, buf.length))));
+  const out = new RowOut(buf, Buffer.from(new ArrayBuffer(Math.max(1, buf.length))));
   const resources: Resource[] = [];
   const scopes: InstrumentationScope[] = [];
-  let lastRes: Resource = EMPTY_RES;
+  let lastRes: Resource | undefined;
   let resIdx = -1;
+  let serviceIdx = -1;
   walk(buf, (r, res, service, sc) => {
-    if (res !== lastRes || resIdx < 0) {
+    if (res !== lastRes) {
       lastRes = res;
       resIdx = resources.push(res) - 1;
+      serviceIdx = out.str(service);
     }
-    let scIdx: number | null = null;
+    let scIdx = -1;
     if (sc) {
       scIdx = scopes.lastIndexOf(sc);
       if (scIdx < 0) scIdx = scopes.push(sc) - 1;
     }
-    spanRow(r, res, resIdx, service, sc, scIdx, out);
+    spanRow(r, res, resIdx, serviceIdx, service, sc, scIdx, out);
   });
-  return { resources, scopes, cols: out.cols, rest: out.rest, errors: out.errors, rejected: out.c.rejected, messages: out.c.errors };
+  return { count: out.count, resources, scopes, ids: out.ids, strings: out.strings, nums: Float64Array.from(out.nums), rest: out.rest, errors: out.errors, rejected: out.c.rejected, messages: out.c.errors };
 }
 
 /** A span's `rest` bytes (decodeTracesRows) back to the fields they hold; events default to the span's start. */

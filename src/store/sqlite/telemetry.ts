@@ -32,7 +32,7 @@ import {
   type TelemetryStore,
 } from '../store.js';
 import { isRequestSpan, latencyBucket } from '../rollup.js';
-import { decodeSpanRest, ROW_COLS, type TraceRows } from '../../signals/otlp/wire.js';
+import { decodeSpanRest, ROW_NUMS, type TraceRows } from '../../signals/otlp/wire.js';
 
 export interface TelemetryOptions {
   /** Rollup bucket width. 10 s resolves a minute-long incident into several points. */
@@ -79,7 +79,7 @@ function finish(table: string, cols: string, w: Where, orderCol: string, limit?:
 }
 
 
-const SPAN_COLS = ROW_COLS;
+const SPAN_COLS = 12;
 const LOG_COLS = 8;
 const METRIC_COLS = 7;
 const ERROR_COLS = 7;
@@ -107,13 +107,16 @@ export interface PreparedBatch {
   /** Instrumentation scopes as JSON, referenced by index (scopes table, migration 4). */
   scopes: string[];
   /**
-   * SPAN_COLS values per span, in the spans table's column order (wire.ts's TraceRows layout); resource_id holds
-   * an index into resources, scope_id one into scopes (or null), and rest either the JSON text or — when restBlob
-   * is set — the end offset of the span's protobuf rest bytes in restBlob.
+   * SPAN_COLS values per span, in the spans table's column order; resource_id holds an index into resources,
+   * scope_id one into scopes (or null), rest the JSON text.
    */
   spans: unknown[];
-  /** Spans' rest bytes back to back (decodeTracesRows); its own ArrayBuffer, transferred to the writer thread. */
-  restBlob?: Uint8Array;
+  /**
+   * More spans, as the receiver decoded them straight off the wire (wire.ts: TraceRows, with resource and scope
+   * indexes into this batch's lists): a few strings and two typed arrays, whose buffers are transferred to the
+   * writer thread rather than cloned.
+   */
+  spanRows?: Pick<TraceRows, 'count' | 'ids' | 'strings' | 'nums' | 'rest'>;
   logs: unknown[];
   metrics: unknown[];
   errors: unknown[];
@@ -183,21 +186,22 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number, rows?: TraceR
     r.durationSumUs += d;
     r.latencyBuckets[latencyBucket(d)]!++;
   };
-  let spans: unknown[] = [];
+  const spans: unknown[] = [];
   const scopes: string[] = [];
   // The scope repeats for every span of a ScopeSpans (decoders share the object): its JSON is made once.
   const scopeIdx = new Map<object, number>();
   if (rows) {
-    spans = rows.cols;
     const resIdx = rows.resources.map(res);
     for (const sc of rows.scopes) scopes.push(JSON.stringify(sc));
-    const c = rows.cols;
-    for (let i = 0; i < c.length; i += SPAN_COLS) {
-      c[i + 9] = resIdx[c[i + 9] as number]!;
-      const service = c[i + 3] as string;
-      const startUs = c[i + 6] as number;
+    const n = rows.nums;
+    const strs = rows.strings;
+    for (let o = 0; o < rows.count * ROW_NUMS; o += ROW_NUMS) {
+      n[o + 4] = resIdx[n[o + 4]!]!;
+      const service = strs[n[o + 7]!]!;
+      const startUs = n[o + 1]!;
       stat(service, 'spans', startUs);
-      roll(service, c[i + 4] as string, c[i + 5] as Span['kind'], (c[i + 2] as string | null) ?? undefined, startUs, c[i + 7] as number, c[i + 8] as number);
+      // isRequestSpan only asks whether there is a parent.
+      roll(service, strs[n[o + 8]!]!, n[o]! as Span['kind'], n[o + 9] ? 'parent' : undefined, startUs, n[o + 2]!, n[o + 3]!);
     }
   }
   for (const s of batch.spans) {
@@ -250,7 +254,7 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number, rows?: TraceR
     stat(service, 'errors', timeUs);
   }
   const out: PreparedBatch = { resources, scopes, spans, logs, metrics, errors, rollups, stats: [...stats.values()].flatMap((m) => [...m.values()]) };
-  if (rows) out.restBlob = rows.rest;
+  if (rows) out.spanRows = { count: rows.count, ids: rows.ids, strings: rows.strings, nums: rows.nums, rest: rows.rest };
   return out;
 }
 
@@ -361,26 +365,17 @@ export class SqliteTelemetry implements TelemetryStore {
 
   /**
    * Multi-row INSERT of `cols`-wide rows: one statement per MULTI rows saves most of the per-call binding cost.
-   * Spans (scopeIds given) also map scope indexes, and with a blob their rest offsets become views of it.
+   * Spans (scopeIds given) also map scope indexes.
    */
-  private insertRows(table: Table, cols: number, resCol: number, rows: unknown[], resIds: number[], scopeIds?: number[], blob?: Uint8Array): void {
+  private insertRows(table: Table, cols: number, resCol: number, rows: unknown[], resIds: number[], scopeIds?: number[]): void {
     const single = this.st[table]!;
     const multi = this.st[`${table}Multi`]!;
     const n = rows.length / cols;
-    const buf = blob && Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
     // Indexes become row ids in a copy: a batch retried after a failed group commit is intact.
     const part = (from: number, to: number): unknown[] => {
       const out = rows.slice(from * cols, to * cols);
       for (let i = resCol; i < out.length; i += cols) out[i] = resIds[out[i] as number];
       if (scopeIds) for (let i = resCol + 1; i < out.length; i += cols) if (out[i] !== null) out[i] = scopeIds[out[i] as number];
-      if (buf) {
-        let prev = from === 0 ? 0 : (rows[from * cols - 1] as number);
-        for (let i = cols - 1; i < out.length; i += cols) {
-          const end = out[i] as number;
-          out[i] = buf.subarray(prev, end);
-          prev = end;
-        }
-      }
       return out;
     };
     let r = 0;
@@ -388,10 +383,48 @@ export class SqliteTelemetry implements TelemetryStore {
     for (; r < n; r++) single.run(part(r, r + 1));
   }
 
+  /** The receiver's span rows (PreparedBatch.spanRows) as table rows, MULTI per statement; rest as a view of the blob. */
+  private insertSpanRows(r: NonNullable<PreparedBatch['spanRows']>, resIds: number[], scopeIds: number[]): void {
+    const multi = this.st.spansMulti!;
+    const single = this.st.spans!;
+    const buf = Buffer.from(r.rest.buffer, r.rest.byteOffset, r.rest.byteLength);
+    const { nums, ids, strings } = r;
+    const params: unknown[] = new Array<unknown>(MULTI * SPAN_COLS);
+    let k = 0;
+    let at = 0;
+    let prev = 0;
+    for (let o = 0; o < r.count * ROW_NUMS; o += ROW_NUMS) {
+      const parentLen = nums[o + 9]!;
+      params[k++] = ids.slice(at, at + 32);
+      params[k++] = ids.slice(at + 32, at + 48);
+      params[k++] = parentLen ? ids.slice(at + 48, at + 48 + parentLen) : null;
+      at += 48 + parentLen;
+      params[k++] = strings[nums[o + 7]!];
+      params[k++] = strings[nums[o + 8]!];
+      params[k++] = nums[o];
+      params[k++] = nums[o + 1];
+      params[k++] = nums[o + 2];
+      params[k++] = nums[o + 3];
+      params[k++] = resIds[nums[o + 4]!];
+      const sc = nums[o + 5]!;
+      params[k++] = sc < 0 ? null : scopeIds[sc];
+      const end = nums[o + 6]!;
+      params[k++] = buf.subarray(prev, end);
+      prev = end;
+      if (k === params.length) {
+        multi.run(params);
+        k = 0;
+      }
+    }
+    for (let j = 0; j < k; j += SPAN_COLS) single.run(params.slice(j, j + SPAN_COLS));
+  }
+
   private readonly writeTx = (list: PreparedBatch[]): void => {
     for (const p of list) {
       const resIds = p.resources.map((json) => this.resourceRowId(json));
-      this.insertRows('spans', SPAN_COLS, 9, p.spans, resIds, p.scopes.map((json) => this.scopeRowId(json)), p.restBlob);
+      const scopeIds = p.scopes.map((json) => this.scopeRowId(json));
+      this.insertRows('spans', SPAN_COLS, 9, p.spans, resIds, scopeIds);
+      if (p.spanRows) this.insertSpanRows(p.spanRows, resIds, scopeIds);
       this.insertRows('logs', LOG_COLS, 6, p.logs, resIds);
       this.insertRows('metrics', METRIC_COLS, 5, p.metrics, resIds);
       this.insertRows('errors', ERROR_COLS, 5, p.errors, resIds);
@@ -409,7 +442,7 @@ export class SqliteTelemetry implements TelemetryStore {
         this.st.statUp!.run(service, signal, n, first, last);
         if (last > this.newestUs) this.newestUs = last;
       }
-      this.traceTail += p.spans.length / SPAN_COLS;
+      this.traceTail += p.spans.length / SPAN_COLS + (p.spanRows?.count ?? 0);
       if (this.traceTail >= this.runRows) this.flushTraceRun();
     }
   };
@@ -442,7 +475,7 @@ export class SqliteTelemetry implements TelemetryStore {
 
   /** Protobuf traces decoded straight to rows (wire.ts: decodeTracesRows); the receiver's path when it has one. */
   async ingestTraceRows(rows: TraceRows): Promise<IngestResult> {
-    const spans = rows.cols.length / SPAN_COLS;
+    const spans = rows.count;
     const errors = rows.errors.length;
     const p = prepareBatch({ spans: [], logs: [], metrics: [], errors: rows.errors }, this.bucketUs, rows);
     if (this.writer?.alive) await this.writer.write(p);

@@ -191,8 +191,11 @@ test('verdicts on root-cause findings update the guarded signal-weights the RCA 
     // every expert (expertTops): without logs, "payment" would have come first.
     const scores = { metrics: { payment: 0.6, cart: 0.3 }, traces: { payment: 0.5, cart: 0.4 }, logs: { cart: 5, payment: 0.1 } };
     const tops = { static: 'cart', learned: 'cart', 'without:metrics': 'cart', 'without:traces': 'cart', 'without:logs': 'payment' };
+    // The same for the metrics ranker's indicator kinds (a separate weight set).
+    const kindScores = { 'latency-client': { cart: 5, payment: 0.1 }, cpu: { payment: 2, cart: 0.5 } };
+    const kindTops = { static: 'cart', learned: 'cart', 'without:latency-client': 'payment', 'without:cpu': 'cart' };
     for (let i = 1; i <= 3; i++) {
-      const f = finding({ id: `rca-w${i}`, agentId: 'qe-root-cause-analyzer', kind: 'root-cause', subject: { service: 'cart' }, data: { topCandidate: 'cart', signalScores: scores, expertTops: tops } });
+      const f = finding({ id: `rca-w${i}`, agentId: 'qe-root-cause-analyzer', kind: 'root-cause', subject: { service: 'cart' }, data: { topCandidate: 'cart', signalScores: scores, expertTops: tops, kindScores, ...(i < 3 ? { kindExpertTops: kindTops } : {}) } });
       await store.findings.upsert([f], `c${i}`);
       await store.learning.recordVerdict({ findingId: f.id, verdict: 'rejected', by: 'oncall', atUs: i, automatic: false });
       await synthesiseLearnings(store, [], 10 + i, 'qe-learning-coordinator');
@@ -203,6 +206,11 @@ test('verdicts on root-cause findings update the guarded signal-weights the RCA 
     const w = (await store.patterns.get<GuardedWeightState>(SIGNAL_WEIGHTS_KIND, 'qe-root-cause-analyzer'))!.value;
     assert.equal(w.weights.logs, 0);
     assert.ok(w.learned.logs! < w.learned.metrics!, 'Hedge also learned against logs');
+    const k = (await store.patterns.get<GuardedWeightState>(SIGNAL_WEIGHTS_KIND, 'qe-root-cause-analyzer/metric-kinds'))!.value;
+    assert.equal(k.following, 'without:latency-client');
+    // The third finding came without the agent's per-expert tops: Hedge learned from it, the guard's record did not move.
+    assert.equal(k.updates, 3);
+    assert.equal(k.misses.static, 2);
   } finally {
     await store.close();
   }

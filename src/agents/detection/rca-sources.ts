@@ -5,7 +5,8 @@
  * victim discount). A kind multiplier of 1 everywhere reproduces the shipped ranking; the learner only moves
  * multipliers, so what it learns is a change to the ranker that ships, not to a side model of it.
  */
-import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorKind } from '../../algorithms/rca/metrics.js';
+import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorKind, type ServiceSeries } from '../../algorithms/rca/metrics.js';
+import { asMultipliers, expertWeights, experts, type GuardedWeightState } from '../../algorithms/learning/signal-weights.js';
 import type { RcaCase } from './rca-cases.js';
 
 /**
@@ -26,8 +27,8 @@ const sourceName = (indicator: string, kind: IndicatorKind, by: SourceGrain): st
 export const NOT_CANDIDATES = ['traffic', 'loadgenerator', 'redis', 'sqlite'];
 
 /**
- * The source table of a metrics-only case, with runRca's windows (5 steps / ≥ 20 s before the onset, 3 steps /
- * ≥ 10 s after, bounded by the data) and rankRootCauses' metric floors.
+ * The source table of a metrics-only case with a given onset, with runRca's windows (5 steps / ≥ 20 s before the
+ * onset, 3 steps / ≥ 10 s after, bounded by the data).
  */
 export function metricSourceTable(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'>, opts: { by?: SourceGrain; exclude?: readonly string[] } = {}): SourceTable {
   const res = Math.max(1, c.resolutionS);
@@ -40,9 +41,22 @@ export function metricSourceTable(c: Pick<RcaCase, 'metrics' | 'edges' | 'inject
   const onset = c.injectS ?? (minT + maxT) / 2;
   const preSpan = Math.min(Math.max(5 * res, 20), onset - minT);
   const postSpan = Math.min(Math.max(3 * res, 10), maxT - onset + res);
+  return sourceTableOf(c.metrics, { onset, preSpan, postSpan }, c.edges, opts);
+}
+
+/**
+ * The source table of the metrics signal of any run (what rankRootCauses scores as `metrics`, with its floors):
+ * runRca can build it from the same series, windows and quiet ranges it ranks with.
+ */
+export function sourceTableOf(
+  metrics: ServiceSeries,
+  w: { onset: number; preSpan: number; postSpan: number },
+  edges: { source: string; target: string }[],
+  opts: { by?: SourceGrain; exclude?: readonly string[]; quiet?: readonly { fromS: number; toS: number }[] } = {},
+): SourceTable {
   const skip = new Set(opts.exclude ?? NOT_CANDIDATES);
   const by = opts.by ?? 'kind';
-  const ind = scoreIndicators(c.metrics, onset, preSpan, postSpan, { relFloor: 0.05, absFloor: 1e-6 }).filter((i) => !skip.has(i.service));
+  const ind = scoreIndicators(metrics, w.onset, w.preSpan, w.postSpan, { relFloor: 0.05, absFloor: 1e-6, ...(opts.quiet ? { quiet: opts.quiet } : {}) }).filter((i) => !skip.has(i.service));
   const best: SourceTable['best'] = new Map();
   // serviceScores of one source's indicators is that source's best weighted value (they share one kind, so there
   // is no second kind to add), which keeps the kind weights in one place (metrics.ts).
@@ -60,7 +74,7 @@ export function metricSourceTable(c: Pick<RcaCase, 'metrics' | 'edges' | 'inject
       m.set(k, { value: v.score, kind: g[0]!.kind });
     }
   }
-  return { best, edges: c.edges };
+  return { best, edges };
 }
 
 /**
@@ -111,4 +125,18 @@ export function perSourceScores(t: SourceTable): Record<string, Record<string, n
     out[k] = Object.fromEntries(t.edges.length ? topologyAdjust(raw, t.edges) : raw);
   }
   return out;
+}
+
+/**
+ * What a root-cause finding carries for the kind-level verdict loop: each kind's own scores (Hedge's losses) and
+ * what every expert of the guarded kind weights ranks first under this very ranker (the guard's record), as
+ * `data.kindScores` / `data.kindExpertTops` (see learning-coordinator.ts).
+ */
+export function kindEvidence(t: SourceTable, state: GuardedWeightState): { kindScores: Record<string, Record<string, number>>; kindExpertTops: Record<string, string> } {
+  const kindExpertTops: Record<string, string> = {};
+  for (const e of experts(state)) {
+    const top = rankBySources(t, asMultipliers(expertWeights(state, e)))[0];
+    if (top !== undefined) kindExpertTops[e] = top;
+  }
+  return { kindScores: perSourceScores(t), kindExpertTops };
 }

@@ -15,10 +15,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { SHARED_DATA, hasSharedData } from '../../../test/helpers/env.js';
-import { asMultipliers, prequentialGuarded, type RankedCase } from '../../algorithms/learning/signal-weights.js';
+import { asMultipliers, initialGuarded, prequentialGuarded, type RankedCase } from '../../algorithms/learning/signal-weights.js';
 import { readNezhaCases, type RcaCase } from './rca-cases.js';
 import { runRca } from './rca-run.js';
-import { NOT_CANDIDATES, metricSourceTable, perSourceScores, rankBySources, sourcesOf, type SourceTable } from './rca-sources.js';
+import { NOT_CANDIDATES, kindEvidence, metricSourceTable, perSourceScores, rankBySources, sourcesOf, type SourceTable } from './rca-sources.js';
 
 const skip = !hasSharedData('rca/nezha') && 'shared data not present';
 let loaded: RcaCase[] | undefined;
@@ -54,7 +54,16 @@ test('the learner\'s sources are the shipped ranker: at equal weights they rank 
   }
   assert.equal(same, all.length, 'rca-sources.ts no longer mirrors rankRootCauses (scoring options or combination changed)');
   // The call-edge kind is among the sources on Online Boutique (it was left out of the old per-kind scores).
-  assert.ok(sourcesOf(metricSourceTable(nezha('online-boutique')[0]!)).includes('latency-network'));
+  const c = nezha('online-boutique').find((x) => x.truth!.fault === 'network_delay')!;
+  const t = metricSourceTable(c);
+  assert.ok(sourcesOf(t).includes('latency-network'));
+  // What a finding carries for the kind-level loop: the static expert's top is the shipped top; without the call-edge
+  // network kind, a network delay is no longer found.
+  const ev = kindEvidence(t, initialGuarded(sourcesOf(t)));
+  assert.equal(ev.kindExpertTops.static, runRca(c, { exclude: NOT_CANDIDATES }).candidates[0]!.service);
+  assert.equal(ev.kindExpertTops.static, c.truth!.service);
+  assert.notEqual(ev.kindExpertTops['without:latency-network'], c.truth!.service);
+  assert.deepEqual(Object.keys(ev.kindScores).sort(), sourcesOf(t));
 });
 
 test('verdict loop on Nezha in time order, ranker that ships: OB AC@1 0.929 static, 0.732 Hedge alone, 0.929 guarded; Train Ticket (held out) 0.156 / 0.156 / 0.156', { skip }, () => {

@@ -51,21 +51,14 @@ export interface CadOptions {
 }
 
 const EMPTY = -1;
+/** Zero-level flag in a slot's packed right (bit 15: above any position mask, below the bits). */
+const ZERO = 1 << 15;
 
 function grownI32(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer> {
   if (need <= a.length) return a;
   let n = a.length * 2;
   while (n < need) n *= 2;
   const b = new Int32Array(n);
-  b.set(a);
-  return b;
-}
-
-function grownF64(a: Float64Array<ArrayBuffer>, need: number): Float64Array<ArrayBuffer> {
-  if (need <= a.length) return a;
-  let n = a.length * 2;
-  while (n < need) n *= 2;
-  const b = new Float64Array(n);
   b.set(a);
   return b;
 }
@@ -93,6 +86,27 @@ function mix(h: number, v: number): number {
 /** Initial capacity of every per-series table: a fresh or short series stays a few KB. */
 const START = 16;
 
+/**
+ * Per-step scratch, shared by every detector in the process: a step never runs inside another (JS is single-
+ * threaded and step calls nothing outside this class), so 10,000 series need one set, not 10,000.
+ */
+const scratch = {
+  /** Top active contexts: a min-heap of keys, then their ids ascending. */
+  topKey: new Float64Array(32),
+  nextN: new Int32Array(32),
+  query: new Int32Array(32),
+  bucketHead: new Int32Array(32),
+  bucketTail: new Int32Array(32),
+  /** Per left: next left of its bucket and its mask over G (newZero scan), or the full lefts (other steps). */
+  visitNext: new Int32Array(START),
+  visitMask: new Int32Array(START),
+  /** Candidates (mask over G, right) in first-seen order, and a hash of them. */
+  candG: new Int32Array(START),
+  candR: new Int32Array(START),
+  nCand: 0,
+  candTable: new Int32Array(START * 2),
+};
+
 export class ContextualDetector {
   private readonly bits: number;
   private readonly maxLeftFacts: number;
@@ -106,13 +120,22 @@ export class ContextualDetector {
   private lStart = new Int32Array(START);
   private lNeurons = new Uint8Array(START);
   private lSize = new Uint8Array(START);
-  /** A left's contexts: (id, right) pairs in a block of `blocks` (learned order), so a visit reads memory in
-   * sequence; a full block moves to the end at twice the size (dead space is dropped when `blocks` grows). */
+  /**
+   * A left's contexts sit in a block of slots (learned order), so a visit reads memory in sequence and an
+   * active context's count is updated in the same place: per slot the packed right (positions | ZERO if
+   * zero-level | bits << 16) and the count key. A full block moves to the end at twice the size; the dead
+   * space is dropped when the slot arrays grow.
+   */
   private lBlock = new Int32Array(START);
   private lCtx = new Int32Array(START);
   private lCap = new Int32Array(START);
-  private blocks = new Int32Array(START * 4);
-  private blocksLen = 0;
+  private bRight = new Int32Array(START * 2);
+  /**
+   * Times confirmed and id in one number, count * idSpan + id: "more confirmed, ties to the newer" is then one
+   * comparison. Exact while a context's count stays below 2^53 / idSpan (1.4e11 at the default cap).
+   */
+  private bKey = new Float64Array(START * 2);
+  private slots = 0;
   private lAnchorNext = new Int32Array(START);
   private pool = new Int32Array(START * 4);
   private poolLen = 0;
@@ -121,16 +144,10 @@ export class ContextualDetector {
   private nValueOnly = 0;
   private leftTable = new Int32Array(START * 2).fill(EMPTY);
 
-  // Contexts: left, packed right (positions | bits << 16), count key, zero-level flag, next in its left.
+  // Contexts: left and slot.
   private nCtx = 0;
   private cLeft = new Int32Array(START);
-  private cRight = new Int32Array(START);
-  /**
-   * Times confirmed and id in one number, count * idSpan + id: "more confirmed, ties to the newer" is then one
-   * comparison. Exact while a context's count stays below 2^53 / idSpan (1.4e11 at the default cap).
-   */
-  private cKey = new Float64Array(START);
-  private cZero = new Uint8Array(START);
+  private cSlot = new Int32Array(START);
   /** Per context as a neuron: first left anchored on it. */
   private anchorHead = new Int32Array(START).fill(EMPTY);
   private ctxTable = new Int32Array(START * 2).fill(EMPTY);
@@ -142,19 +159,7 @@ export class ContextualDetector {
   /** Per context: 1 + its position among G's neurons while it is in G, else 0. */
   private inG = new Uint8Array(START);
 
-  // Per-step scratch, reused.
-  private readonly topKey: Float64Array;
   private readonly idSpan: number;
-  private readonly nextN: Int32Array;
-  private bucketHead: Int32Array;
-  private bucketTail: Int32Array;
-  private visitNext = new Int32Array(START);
-  private visitMask = new Int32Array(START);
-  private candG = new Int32Array(START);
-  private candR = new Int32Array(START);
-  private nCand = 0;
-  private candTable = new Int32Array(START * 2).fill(EMPTY);
-  private readonly query: Int32Array;
 
   constructor(opts: CadOptions = {}) {
     this.bits = opts.bits ?? 3;
@@ -166,17 +171,12 @@ export class ContextualDetector {
     if (!(this.maxActive >= 0 && this.bits + this.maxActive <= 30)) throw new RangeError('CAD bits + maxActive must be <= 30');
     this.allPos = (1 << this.bits) - 1;
     this.gN = new Int32Array(this.maxActive);
-    this.topKey = new Float64Array(this.maxActive);
     // Ids stay below 2 * maxContexts + 1 (the store is reset at maxContexts; one step adds at most one context
     // per context it visits, plus the zero-level one).
     if (!(this.maxContexts >= 1 && this.maxContexts <= 1 << 20)) throw new RangeError('CAD maxContexts must be 1..2^20');
     let span = 1;
     while (span < 2 * this.maxContexts + 2) span *= 2;
     this.idSpan = span;
-    this.nextN = new Int32Array(this.maxActive);
-    this.query = new Int32Array(this.maxActive);
-    this.bucketHead = new Int32Array(this.bits + this.maxActive);
-    this.bucketTail = new Int32Array(this.bits + this.maxActive);
   }
 
   get contexts(): number {
@@ -190,7 +190,7 @@ export class ContextualDetector {
   private reset(): void {
     this.nLefts = 0;
     this.poolLen = 0;
-    this.blocksLen = 0;
+    this.slots = 0;
     this.nValueOnly = 0;
     this.nCtx = 0;
     this.leftTable = new Int32Array(START * 2).fill(EMPTY);
@@ -249,8 +249,6 @@ export class ContextualDetector {
       this.lCtx = grownI32(this.lCtx, need);
       this.lCap = grownI32(this.lCap, need);
       this.lAnchorNext = grownI32(this.lAnchorNext, need);
-      this.visitNext = grownI32(this.visitNext, need);
-      this.visitMask = grownI32(this.visitMask, need);
     }
     this.leftTable[h] = li;
     this.lVal[li] = val;
@@ -271,7 +269,8 @@ export class ContextualDetector {
       // Anchor on the least-confirmed neuron (the one least likely to be among the next steps' most-confirmed):
       // the anchor only decides which list finds this left, so any choice gives the same results.
       let a = neurons[0]!;
-      for (let i = 1; i < n; i++) if (this.cKey[neurons[i]!]! < this.cKey[a]!) a = neurons[i]!;
+      const key = (c: number): number => this.bKey[this.cSlot[c]!]!;
+      for (let i = 1; i < n; i++) if (key(neurons[i]!) < key(a)) a = neurons[i]!;
       this.lAnchorNext[li] = this.anchorHead[a]!;
       this.anchorHead[a] = li;
     }
@@ -289,36 +288,57 @@ export class ContextualDetector {
     const t = new Int32Array(this.ctxTable.length * 2).fill(EMPTY);
     const m = t.length - 1;
     for (let c = 0; c < this.nCtx; c++) {
-      let h = ContextualDetector.ctxHash(this.cLeft[c]!, this.cRight[c]!) & m;
+      let h = ContextualDetector.ctxHash(this.cLeft[c]!, this.bRight[this.cSlot[c]!]! & ~ZERO) & m;
       while (t[h] !== EMPTY) h = (h + 1) & m;
       t[h] = c;
     }
     this.ctxTable = t;
   }
 
-  /** Gives left li a block of `cap` contexts at the end of `blocks`, compacting `blocks` when it must grow. */
+  /** Gives left li a block of `cap` slots after the used ones, compacting the slot arrays when they must grow. */
   private moveBlock(li: number, cap: number): void {
-    if (this.blocksLen + 2 * cap > this.blocks.length) {
-      let live = 2 * cap;
-      for (let l = 0; l < this.nLefts; l++) live += 2 * this.lCap[l]!;
-      let size = this.blocks.length;
+    if (this.slots + cap > this.bRight.length) {
+      let live = cap;
+      for (let l = 0; l < this.nLefts; l++) live += this.lCap[l]!;
+      let size = this.bRight.length;
       while (size < 2 * live) size *= 2;
-      const b = new Int32Array(size);
+      const r = new Int32Array(size);
+      const k = new Float64Array(size);
       let at = 0;
       for (let l = 0; l < this.nLefts; l++) {
         const s = this.lBlock[l]!;
-        b.set(this.blocks.subarray(s, s + 2 * this.lCtx[l]!), at);
+        const n = this.lCtx[l]!;
+        r.set(this.bRight.subarray(s, s + n), at);
+        k.set(this.bKey.subarray(s, s + n), at);
         this.lBlock[l] = at;
-        at += 2 * this.lCap[l]!;
+        at += this.lCap[l]!;
       }
-      this.blocks = b;
-      this.blocksLen = at;
+      this.bRight = r;
+      this.bKey = k;
+      this.slots = at;
+      this.resetSlots();
     }
     const s = this.lBlock[li]!;
-    this.blocks.copyWithin(this.blocksLen, s, s + 2 * this.lCtx[li]!);
-    this.lBlock[li] = this.blocksLen;
+    const n = this.lCtx[li]!;
+    this.bRight.copyWithin(this.slots, s, s + n);
+    this.bKey.copyWithin(this.slots, s, s + n);
+    this.lBlock[li] = this.slots;
     this.lCap[li] = cap;
-    this.blocksLen += 2 * cap;
+    this.slots += cap;
+    for (let i = 0; i < n; i++) this.cSlot[this.slotId(this.slots - cap + i)] = this.slots - cap + i;
+  }
+
+  /** The context in a slot (its id is the key's low part). */
+  private slotId(slot: number): number {
+    const key = this.bKey[slot]!;
+    return key - Math.floor(key / this.idSpan) * this.idSpan;
+  }
+
+  private resetSlots(): void {
+    for (let l = 0; l < this.nLefts; l++) {
+      const s = this.lBlock[l]!;
+      for (let i = s, e = s + this.lCtx[l]!; i < e; i++) this.cSlot[this.slotId(i)] = i;
+    }
   }
 
   /** Adds context (left li, right); returns its id, or -1 - id when it existed already. */
@@ -328,8 +348,9 @@ export class ContextualDetector {
     for (;;) {
       const c = this.ctxTable[h]!;
       if (c === EMPTY) break;
-      if (this.cLeft[c] === li && this.cRight[c] === right) {
-        if (zero) this.cZero[c] = 1;
+      const slot = this.cSlot[c]!;
+      if (this.cLeft[c] === li && (this.bRight[slot]! & ~ZERO) === right) {
+        if (zero) this.bRight[slot]! |= ZERO;
         return -1 - c;
       }
       h = (h + 1) & m;
@@ -338,9 +359,7 @@ export class ContextualDetector {
     if (c >= this.cLeft.length) {
       const need = c + 1;
       this.cLeft = grownI32(this.cLeft, need);
-      this.cRight = grownI32(this.cRight, need);
-      this.cKey = grownF64(this.cKey, need);
-      this.cZero = grownU8(this.cZero, need);
+      this.cSlot = grownI32(this.cSlot, need);
       const old = this.anchorHead.length;
       this.anchorHead = grownI32(this.anchorHead, need);
       this.anchorHead.fill(EMPTY, old);
@@ -348,16 +367,14 @@ export class ContextualDetector {
     }
     this.ctxTable[h] = c;
     this.cLeft[c] = li;
-    this.cRight[c] = right;
-    this.cKey[c] = c;
-    this.cZero[c] = zero ? 1 : 0;
     this.anchorHead[c] = EMPTY;
     // Appended: a left's contexts are visited in the order they were learned.
     const n = this.lCtx[li]!;
     if (n === this.lCap[li]) this.moveBlock(li, n === 0 ? 2 : 2 * n);
-    const at = this.lBlock[li]! + 2 * n;
-    this.blocks[at] = c;
-    this.blocks[at + 1] = right;
+    const at = this.lBlock[li]! + n;
+    this.bRight[at] = zero ? right | ZERO : right;
+    this.bKey[at] = c;
+    this.cSlot[c] = at;
     this.lCtx[li] = n + 1;
     if (this.nCtx * 2 > this.ctxTable.length) this.rehashContexts();
     return c;
@@ -367,47 +384,50 @@ export class ContextualDetector {
   private leftOfG(gm: number): number {
     const vpos = gm & this.allPos;
     let n = 0;
-    for (let j = 0; j < this.gLen; j++) if (gm & (1 << (this.bits + j))) this.query[n++] = this.gN[j]!;
-    return this.leftId(vpos | ((this.gBin & vpos) << 16), this.query, n);
+    const q = scratch.query;
+    for (let j = 0; j < this.gLen; j++) if (gm & (1 << (this.bits + j))) q[n++] = this.gN[j]!;
+    return this.leftId(vpos | ((this.gBin & vpos) << 16), q, n);
   }
 
   // ---- candidates (per step) -----------------------------------------------------------------------------------
 
   /** Records candidate (gm, right) once, in first-seen order. */
-  private addCandidate(gm: number, right: number): void {
-    const m = this.candTable.length - 1;
+  private static addCandidate(gm: number, right: number): void {
+    const S = scratch;
+    const m = S.candTable.length - 1;
     let h = mix(mix(0x3c6ef372, gm), right) & m;
     for (;;) {
-      const k = this.candTable[h]!;
+      const k = S.candTable[h]!;
       if (k === EMPTY) break;
-      if (this.candG[k] === gm && this.candR[k] === right) return;
+      if (S.candG[k] === gm && S.candR[k] === right) return;
       h = (h + 1) & m;
     }
-    const k = this.nCand++;
-    this.candG = grownI32(this.candG, k + 1);
-    this.candR = grownI32(this.candR, k + 1);
-    this.candG[k] = gm;
-    this.candR[k] = right;
-    this.candTable[h] = k;
-    if (this.nCand * 2 > this.candTable.length) {
-      const t = new Int32Array(this.candTable.length * 2).fill(EMPTY);
+    const k = S.nCand++;
+    S.candG = grownI32(S.candG, k + 1);
+    S.candR = grownI32(S.candR, k + 1);
+    S.candG[k] = gm;
+    S.candR[k] = right;
+    S.candTable[h] = k;
+    if (S.nCand * 2 > S.candTable.length) {
+      const t = new Int32Array(S.candTable.length * 2).fill(EMPTY);
       const tm = t.length - 1;
-      for (let i = 0; i < this.nCand; i++) {
-        let p = mix(mix(0x3c6ef372, this.candG[i]!), this.candR[i]!) & tm;
+      for (let i = 0; i < S.nCand; i++) {
+        let p = mix(mix(0x3c6ef372, S.candG[i]!), S.candR[i]!) & tm;
         while (t[p] !== EMPTY) p = (p + 1) & tm;
         t[p] = i;
       }
-      this.candTable = t;
+      S.candTable = t;
     }
   }
 
-  private hasCandidate(gm: number, right: number): boolean {
-    const m = this.candTable.length - 1;
+  private static hasCandidate(gm: number, right: number): boolean {
+    const S = scratch;
+    const m = S.candTable.length - 1;
     let h = mix(mix(0x3c6ef372, gm), right) & m;
     for (;;) {
-      const k = this.candTable[h]!;
+      const k = S.candTable[h]!;
       if (k === EMPTY) return false;
-      if (this.candG[k] === gm && this.candR[k] === right) return true;
+      if (S.candG[k] === gm && S.candR[k] === right) return true;
       h = (h + 1) & m;
     }
   }
@@ -419,7 +439,7 @@ export class ContextualDetector {
    * same set a full sort of the active list gives, without sorting it. Call only when it would enter.
    */
   private offerTop(key: number, nTop: number): number {
-    const h = this.topKey;
+    const h = scratch.topKey;
     if (nTop < this.maxActive) {
       let i = nTop;
       while (i > 0) {
@@ -465,22 +485,27 @@ export class ContextualDetector {
       }
     }
     const cLeftFacts = this.maxLeftFacts;
-    const blocks = this.blocks;
-    const cZero = this.cZero;
-    const cKey = this.cKey;
-    const topKey = this.topKey;
+    const bRight = this.bRight;
+    const bKey = this.bKey;
+    const zeroSlot = zeroId >= 0 ? this.cSlot[zeroId]! : -1;
+    const S = scratch;
+    const topKey = S.topKey;
+    if (S.visitNext.length < this.nLefts) {
+      S.visitNext = grownI32(S.visitNext, this.nLefts);
+      S.visitMask = grownI32(S.visitMask, this.nLefts);
+    }
     const span = this.idSpan;
     const k = this.maxActive;
     let predicted = 0;
     let nActive = 0;
     let nTop = 0;
     if (newZero) {
-      this.nCand = 0;
-      this.candTable.fill(EMPTY);
+      S.nCand = 0;
+      S.candTable.fill(EMPTY);
       // Every left sharing a fact with G, in the order the published crossing meets them: by G's first fact
       // they hold, then by age. Partial overlaps seed candidates, so none can be skipped here.
       const nb = bits + this.gLen;
-      this.bucketHead.fill(EMPTY, 0, nb);
+      S.bucketHead.fill(EMPTY, 0, nb);
       for (let li = 0; li < this.nLefts; li++) {
         const v = this.lVal[li]!;
         let gm = v & allPos & ~((v >>> 16) ^ gBin);
@@ -494,30 +519,29 @@ export class ContextualDetector {
         }
         if (gm === 0) continue;
         const b = 31 - Math.clz32(gm & -gm);
-        this.visitMask[li] = gm;
-        this.visitNext[li] = EMPTY;
-        if (this.bucketHead[b] === EMPTY) this.bucketHead[b] = li;
-        else this.visitNext[this.bucketTail[b]!] = li;
-        this.bucketTail[b] = li;
+        S.visitMask[li] = gm;
+        S.visitNext[li] = EMPTY;
+        if (S.bucketHead[b] === EMPTY) S.bucketHead[b] = li;
+        else S.visitNext[S.bucketTail[b]!] = li;
+        S.bucketTail[b] = li;
       }
       for (let b = 0; b < nb; b++) {
-        for (let li = this.bucketHead[b]!; li !== EMPTY; li = this.visitNext[li]!) {
-          const gm = this.visitMask[li]!;
+        for (let li = S.bucketHead[b]!; li !== EMPTY; li = S.visitNext[li]!) {
+          const gm = S.visitMask[li]!;
           const mlen = popcount(gm);
           const full = mlen === this.lSize[li];
-          for (let e = this.lBlock[li]!, end = e + 2 * this.lCtx[li]!; e < end; e += 2) {
-            const c = blocks[e]!;
-            if (c === zeroId) continue;
+          for (let e = this.lBlock[li]!, end = e + this.lCtx[li]!; e < end; e++) {
+            if (e === zeroSlot) continue;
             if (full) predicted++;
-            const r = blocks[e + 1]!;
+            const r = bRight[e]!;
             const mp = r & allPos & ~((r >>> 16) ^ sens);
             if (mp === 0) continue;
             if (full && mp === (r & allPos)) {
-              const key = (cKey[c] = cKey[c]! + span);
+              const key = (bKey[e] = bKey[e]! + span);
               nActive++;
               if (nTop < k || key > topKey[0]!) nTop = this.offerTop(key, nTop);
-            } else if (cZero[c] && mlen <= cLeftFacts) {
-              this.addCandidate(gm, mp | ((sens & mp) << 16));
+            } else if ((r & ZERO) !== 0 && mlen <= cLeftFacts) {
+              ContextualDetector.addCandidate(gm, mp | ((sens & mp) << 16));
             }
           }
         }
@@ -525,7 +549,7 @@ export class ContextualDetector {
     } else if (hasG) {
       // Only fully present lefts predict: value-only ones matching the previous value, and lefts anchored on a
       // neuron of G whose other facts are all in G too.
-      const full = this.visitNext;
+      const full = S.visitNext;
       const lVal = this.lVal;
       const lStart = this.lStart;
       const lNeurons = this.lNeurons;
@@ -574,11 +598,10 @@ export class ContextualDetector {
         const li = full[f]!;
         const n = lCtx[li]!;
         predicted += n;
-        for (let e = lBlock[li]!, end = e + 2 * n; e < end; e += 2) {
-          const r = blocks[e + 1]!;
+        for (let e = lBlock[li]!, end = e + n; e < end; e++) {
+          const r = bRight[e]!;
           if ((((r >>> 16) ^ sens) & r & allPos) === 0) {
-            const c = blocks[e]!;
-            const key = (cKey[c] = cKey[c]! + span);
+            const key = (bKey[e] = bKey[e]! + span);
             nActive++;
             if (nTop < k || key > topKey[0]!) nTop = this.offerTop(key, nTop);
           }
@@ -588,7 +611,7 @@ export class ContextualDetector {
     const confirmed = predicted > 0 ? nActive / predicted : 0;
     // The most-confirmed active contexts become facts of the next left group (ties: the newer context; the
     // published code breaks ties by hash, i.e. arbitrarily — measured insensitive on NAB).
-    const nextN = this.nextN;
+    const nextN = S.nextN;
     for (let i = 0; i < nTop; i++) {
       const key = topKey[i]!;
       const c = key - Math.floor(key / span) * span;
@@ -604,14 +627,14 @@ export class ContextualDetector {
     let novelty = 0;
     if (newZero) {
       let added = 1;
-      const nc = this.nCand;
+      const nc = S.nCand;
       for (let q = 0; q < nc; q++) {
-        const gm = this.candG[q]!;
-        const r = this.candR[q]!;
+        const gm = S.candG[q]!;
+        const r = S.candR[q]!;
         if (gm === gFull && r === sensRight) continue;
         if (this.addContext(this.leftOfG(gm), r, false) >= 0) added++;
       }
-      novelty = added / (nc + (this.hasCandidate(gFull, sensRight) ? 0 : 1));
+      novelty = added / (nc + (ContextualDetector.hasCandidate(gFull, sensRight) ? 0 : 1));
     }
     for (let j = 0; j < this.gLen; j++) this.inG[this.gN[j]!] = 0;
     for (let j = 0; j < nTop; j++) {

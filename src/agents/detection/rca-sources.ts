@@ -11,8 +11,9 @@ import type { RcaCase } from './rca-cases.js';
 
 /**
  * One case's evidence: per service, the strongest weighted indicator (log1p(z) × kind weight) of each source. A
- * source is an indicator kind, or with `by: 'indicator'` an indicator name with the call-edge peer left out
- * (`edge-in-latency:frontend` → `edge-in-latency`), so sources are shared by all services of a system.
+ * source is an indicator kind, or with `by: 'indicator'` an indicator name with the call-edge peer
+ * and replica left out (`edge-in-latency:frontend` → `edge-in-latency`, `CpuUsage(m)@pod-2` → `CpuUsage(m)`), so
+ * sources are shared by all services of a system.
  */
 export interface SourceTable {
   /** service → source → best weighted value and the kind it belongs to. */
@@ -21,7 +22,8 @@ export interface SourceTable {
 }
 
 export type SourceGrain = 'kind' | 'indicator';
-const sourceName = (indicator: string, kind: IndicatorKind, by: SourceGrain): string => (by === 'kind' ? kind : indicator.startsWith('edge-') ? indicator.split(':')[0]! : indicator);
+// A replica's copy of an indicator (`<indicator>@<pod>`) is the same source as the indicator.
+const sourceName = (indicator: string, kind: IndicatorKind, by: SourceGrain): string => (by === 'kind' ? kind : indicator.startsWith('edge-') ? indicator.split(':')[0]! : indicator.replace(/@[^@]*$/, ''));
 
 /** Services the shipped evaluation never ranks (load generators, stores without telemetry of their own). */
 export const NOT_CANDIDATES = ['traffic', 'loadgenerator', 'redis', 'sqlite'];

@@ -198,16 +198,22 @@ export function readNezhaCases(root: string): RcaCase[] {
     const metricDir = join(dayDir, 'metric');
     if (!existsSync(list) || !existsSync(metricDir)) continue;
     const series: ServiceSeries = new Map();
-    const files = readdirSync(metricDir).filter((f) => f.endsWith('_metric.csv'));
+    const files = readdirSync(metricDir).filter((f) => f.endsWith('_metric.csv')).sort();
+    const pods = new Map<string, number>();
+    for (const f of files) pods.set(nezhaService(f.replace(/_metric\.csv$/, '')), (pods.get(nezhaService(f.replace(/_metric\.csv$/, ''))) ?? 0) + 1);
     for (const f of files) {
-      const service = nezhaService(f.replace(/_metric\.csv$/, ''));
+      const pod = f.replace(/_metric\.csv$/, '');
+      const service = nezhaService(pod);
+      // Replicas of one service keep their own series (`<indicator>@<pod>`): a fault hits one pod, and pods at
+      // different levels pooled into one baseline make a wide, two-humped spread that hides the faulty pod's change.
+      const suffix = (pods.get(service) ?? 0) > 1 ? `@${pod.split('-').pop()}` : '';
       for (const r of readCsv(join(metricDir, f))) {
         const t = timeSeconds(r.Time);
         if (!Number.isFinite(t)) continue;
         for (const [k, v] of Object.entries(r)) {
           if (NEZHA_SKIP.has(k) || v === '' || v === undefined) continue;
           const x = Number(v);
-          if (Number.isFinite(x)) put(series, service, k, t, x);
+          if (Number.isFinite(x)) put(series, service, k + suffix, t, x);
         }
       }
     }

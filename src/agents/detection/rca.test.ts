@@ -157,3 +157,34 @@ test('a recorded case is read as recorded: an older telemetry.db schema is not m
     dir.cleanup();
   }
 });
+
+test('Nezha layout: replicas of one service keep their own series, so the faulty pod stands out', async () => {
+  const dir = tempDir('rca-replicas');
+  try {
+    const day = '2023-05-01';
+    const metric = join(dir.path, 'rca_data', day, 'metric');
+    mkdirSync(metric, { recursive: true });
+    const header = 'Time,TimeStamp,PodName,CpuUsageRate(%)';
+    // cart has two pods at different CPU levels (10% and 50%); from 10:20 pod "aaaaa" goes to 30%. shop's one pod
+    // rises by 30% at the same time (a victim's modest symptom).
+    const pod = (name: string, cpu: (i: number) => number): void => {
+      const rows = [header];
+      for (let i = 0; i < 40; i++) {
+        const mm = String(i).padStart(2, '0');
+        rows.push(`${day} 10:${mm}:09.000000000 +0000 UTC,${Date.parse(`${day}T10:${mm}:09Z`) / 1000},${name},${cpu(i) * (1 + 0.01 * (i % 3))}`);
+      }
+      writeFileSync(join(metric, `${name}_metric.csv`), rows.join('\n'));
+    };
+    pod('cart-5f5-aaaaa', (i) => (i >= 21 ? 30 : 10));
+    pod('cart-5f5-bbbbb', () => 50);
+    pod('shop-7c7-ccccc', (i) => (i >= 21 ? 26 : 20));
+    writeFileSync(join(dir.path, 'rca_data', day, `${day}-fault_list.json`), JSON.stringify({ '10': [{ inject_time: `${day} 10:20:30`, inject_timestamp: '0', inject_pod: 'cart-5f5-aaaaa', inject_type: 'cpu_contention' }] }));
+    const { cases } = await loadCases(dir.path, 'nezha');
+    assert.equal(cases.length, 1);
+    assert.deepEqual([...cases[0]!.metrics.get('cart')!.keys()].sort(), ['CpuUsageRate(%)@aaaaa', 'CpuUsageRate(%)@bbbbb']);
+    const r = await evaluate(cases);
+    assert.equal(r.rows[0]!.ranking[0], 'cart', JSON.stringify(r.rows[0]!.ranking));
+  } finally {
+    dir.cleanup();
+  }
+});

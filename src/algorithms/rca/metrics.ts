@@ -42,7 +42,8 @@ export interface IndicatorScore {
 
 /** What an indicator measures, from its name (RCAEval, Nezha, Prometheus and OTel naming). */
 export function indicatorKind(name: string): IndicatorKind {
-  const n = name.toLowerCase();
+  // `<indicator>@<pod>`: one replica's series of the indicator (rca-cases.ts); the pod name says nothing of the kind.
+  const n = name.toLowerCase().replace(/@[^@]*$/, '');
   // Indicators derived from traces and logs (traces.ts): own work vs. what callers see.
   if (n.startsWith('exclusive')) return 'latency-server';
   if (n.startsWith('response-time')) return 'latency-client';

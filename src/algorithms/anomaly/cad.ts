@@ -137,20 +137,17 @@ export class ContextualDetector {
   private bKey = new Float64Array(START * 2);
   private slots = 0;
   private lAnchorNext = new Int32Array(START);
-  private pool = new Int32Array(START * 4);
+  /** Neuron ids of all lefts: 16-bit while ids fit (the default cap), half the memory of the biggest array. */
+  private pool: Uint16Array<ArrayBuffer> | Int32Array<ArrayBuffer>;
   private poolLen = 0;
   /** Lefts without neurons (checked against the previous value each step). */
   private valueOnly = new Int32Array(START);
   private nValueOnly = 0;
   private leftTable = new Int32Array(START * 2).fill(EMPTY);
 
-  // Contexts: left and slot.
   private nCtx = 0;
-  private cLeft = new Int32Array(START);
-  private cSlot = new Int32Array(START);
   /** Per context as a neuron: first left anchored on it. */
   private anchorHead = new Int32Array(START).fill(EMPTY);
-  private ctxTable = new Int32Array(START * 2).fill(EMPTY);
 
   // The previous step's left group G: its value (-1: none) and its neurons, ascending.
   private gBin = -1;
@@ -177,6 +174,7 @@ export class ContextualDetector {
     let span = 1;
     while (span < 2 * this.maxContexts + 2) span *= 2;
     this.idSpan = span;
+    this.pool = span <= 1 << 16 ? new Uint16Array(START * 4) : new Int32Array(START * 4);
   }
 
   get contexts(): number {
@@ -194,7 +192,6 @@ export class ContextualDetector {
     this.nValueOnly = 0;
     this.nCtx = 0;
     this.leftTable = new Int32Array(START * 2).fill(EMPTY);
-    this.ctxTable = new Int32Array(START * 2).fill(EMPTY);
     this.anchorHead.fill(EMPTY);
     this.inG.fill(0);
     this.gBin = -1;
@@ -203,7 +200,7 @@ export class ContextualDetector {
 
   // ---- lefts ---------------------------------------------------------------------------------------------------
 
-  private static leftHash(val: number, neurons: Int32Array, n: number): number {
+  private static leftHash(val: number, neurons: ArrayLike<number>, n: number): number {
     let h = mix(0x2545f491, val);
     for (let i = 0; i < n; i++) h = mix(h, neurons[i]!);
     return h;
@@ -258,7 +255,11 @@ export class ContextualDetector {
     this.lBlock[li] = 0;
     this.lCtx[li] = 0;
     this.lCap[li] = 0;
-    this.pool = grownI32(this.pool, this.poolLen + n);
+    if (this.poolLen + n > this.pool.length) {
+      const b = this.pool instanceof Uint16Array ? new Uint16Array(this.pool.length * 2 + n) : new Int32Array(this.pool.length * 2 + n);
+      b.set(this.pool);
+      this.pool = b;
+    }
     for (let i = 0; i < n; i++) this.pool[this.poolLen + i] = neurons[i]!;
     this.poolLen += n;
     if (n === 0) {
@@ -266,11 +267,9 @@ export class ContextualDetector {
       this.valueOnly[this.nValueOnly++] = li;
       this.lAnchorNext[li] = EMPTY;
     } else {
-      // Anchor on the least-confirmed neuron (the one least likely to be among the next steps' most-confirmed):
-      // the anchor only decides which list finds this left, so any choice gives the same results.
-      let a = neurons[0]!;
-      const key = (c: number): number => this.bKey[this.cSlot[c]!]!;
-      for (let i = 1; i < n; i++) if (key(neurons[i]!) < key(a)) a = neurons[i]!;
+      // Anchor on the newest neuron (the least confirmed, likely the rarest in later groups): the anchor only
+      // decides which list finds this left, so any choice gives the same results.
+      const a = neurons[n - 1]!;
       this.lAnchorNext[li] = this.anchorHead[a]!;
       this.anchorHead[a] = li;
     }
@@ -280,32 +279,19 @@ export class ContextualDetector {
 
   // ---- contexts ------------------------------------------------------------------------------------------------
 
-  private static ctxHash(li: number, right: number): number {
-    return mix(mix(0x68e31da4, li), right);
-  }
-
-  private rehashContexts(): void {
-    const t = new Int32Array(this.ctxTable.length * 2).fill(EMPTY);
-    const m = t.length - 1;
-    for (let c = 0; c < this.nCtx; c++) {
-      let h = ContextualDetector.ctxHash(this.cLeft[c]!, this.bRight[this.cSlot[c]!]! & ~ZERO) & m;
-      while (t[h] !== EMPTY) h = (h + 1) & m;
-      t[h] = c;
-    }
-    this.ctxTable = t;
-  }
-
-  /** Gives left li a block of `cap` slots after the used ones, compacting the slot arrays when they must grow. */
+  /** Gives left li a block of `cap` slots after the used ones, compacting the slot arrays when they are full. */
   private moveBlock(li: number, cap: number): void {
     if (this.slots + cap > this.bRight.length) {
       let live = cap;
       for (let l = 0; l < this.nLefts; l++) live += this.lCap[l]!;
+      // Grow by half when over 2/3 is live, else only drop the dead space.
       let size = this.bRight.length;
-      while (size < 2 * live) size *= 2;
+      while (live * 3 > size * 2) size = Math.ceil(size * 1.5);
       const r = new Int32Array(size);
       const k = new Float64Array(size);
       let at = 0;
       for (let l = 0; l < this.nLefts; l++) {
+        if (l === li) continue;
         const s = this.lBlock[l]!;
         const n = this.lCtx[l]!;
         r.set(this.bRight.subarray(s, s + n), at);
@@ -313,10 +299,16 @@ export class ContextualDetector {
         this.lBlock[l] = at;
         at += this.lCap[l]!;
       }
+      const s = this.lBlock[li]!;
+      const n = this.lCtx[li]!;
+      r.set(this.bRight.subarray(s, s + n), at);
+      k.set(this.bKey.subarray(s, s + n), at);
       this.bRight = r;
       this.bKey = k;
-      this.slots = at;
-      this.resetSlots();
+      this.lBlock[li] = at;
+      this.lCap[li] = cap;
+      this.slots = at + cap;
+      return;
     }
     const s = this.lBlock[li]!;
     const n = this.lCtx[li]!;
@@ -325,59 +317,36 @@ export class ContextualDetector {
     this.lBlock[li] = this.slots;
     this.lCap[li] = cap;
     this.slots += cap;
-    for (let i = 0; i < n; i++) this.cSlot[this.slotId(this.slots - cap + i)] = this.slots - cap + i;
   }
 
-  /** The context in a slot (its id is the key's low part). */
-  private slotId(slot: number): number {
-    const key = this.bKey[slot]!;
-    return key - Math.floor(key / this.idSpan) * this.idSpan;
-  }
-
-  private resetSlots(): void {
-    for (let l = 0; l < this.nLefts; l++) {
-      const s = this.lBlock[l]!;
-      for (let i = s, e = s + this.lCtx[l]!; i < e; i++) this.cSlot[this.slotId(i)] = i;
-    }
-  }
-
-  /** Adds context (left li, right); returns its id, or -1 - id when it existed already. */
+  /**
+   * Adds context (left li, right); returns its slot, or -1 - slot when it existed already. A left holds few
+   * contexts (under 20 on average even on a full store), so its block is searched rather than hashed.
+   */
   private addContext(li: number, right: number, zero: boolean): number {
-    const m = this.ctxTable.length - 1;
-    let h = ContextualDetector.ctxHash(li, right) & m;
-    for (;;) {
-      const c = this.ctxTable[h]!;
-      if (c === EMPTY) break;
-      const slot = this.cSlot[c]!;
-      if (this.cLeft[c] === li && (this.bRight[slot]! & ~ZERO) === right) {
-        if (zero) this.bRight[slot]! |= ZERO;
-        return -1 - c;
+    const s = this.lBlock[li]!;
+    const n = this.lCtx[li]!;
+    for (let e = s; e < s + n; e++) {
+      if ((this.bRight[e]! & ~ZERO) === right) {
+        if (zero) this.bRight[e]! |= ZERO;
+        return -1 - e;
       }
-      h = (h + 1) & m;
     }
     const c = this.nCtx++;
-    if (c >= this.cLeft.length) {
-      const need = c + 1;
-      this.cLeft = grownI32(this.cLeft, need);
-      this.cSlot = grownI32(this.cSlot, need);
+    if (c >= this.anchorHead.length) {
       const old = this.anchorHead.length;
-      this.anchorHead = grownI32(this.anchorHead, need);
+      this.anchorHead = grownI32(this.anchorHead, c + 1);
       this.anchorHead.fill(EMPTY, old);
-      this.inG = grownU8(this.inG, need);
+      this.inG = grownU8(this.inG, c + 1);
     }
-    this.ctxTable[h] = c;
-    this.cLeft[c] = li;
     this.anchorHead[c] = EMPTY;
     // Appended: a left's contexts are visited in the order they were learned.
-    const n = this.lCtx[li]!;
-    if (n === this.lCap[li]) this.moveBlock(li, n === 0 ? 2 : 2 * n);
+    if (n === this.lCap[li]) this.moveBlock(li, n < 2 ? 2 : n + (n >> 1));
     const at = this.lBlock[li]! + n;
     this.bRight[at] = zero ? right | ZERO : right;
     this.bKey[at] = c;
-    this.cSlot[c] = at;
     this.lCtx[li] = n + 1;
-    if (this.nCtx * 2 > this.ctxTable.length) this.rehashContexts();
-    return c;
+    return at;
   }
 
   /** The left made of G's facts selected by `gm` (bit p: G's p-th fact, value facts first); made if new. */
@@ -476,18 +445,17 @@ export class ContextualDetector {
     const gFull = hasG ? (1 << (bits + this.gLen)) - 1 : 0;
     // Zero-level context: the whole previous left group followed by this value.
     let newZero = false;
-    let zeroId = -1;
+    let zeroSlot = -1;
     if (hasG) {
       const r = this.addContext(this.leftOfG(gFull), sensRight, true);
       if (r >= 0) {
         newZero = true;
-        zeroId = r;
+        zeroSlot = r;
       }
     }
     const cLeftFacts = this.maxLeftFacts;
     const bRight = this.bRight;
     const bKey = this.bKey;
-    const zeroSlot = zeroId >= 0 ? this.cSlot[zeroId]! : -1;
     const S = scratch;
     const topKey = S.topKey;
     if (S.visitNext.length < this.nLefts) {

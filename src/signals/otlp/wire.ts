@@ -626,9 +626,24 @@ function skipAt(b: Buffer, pos: number, end: number, wire: number): number {
 }
 
 /** The row decoder's output as it grows (fields, not closures: this runs once per span). */
+/**
+ * Scratch space reused by every call (decoding is synchronous): ids are written here as hex text, numbers and
+ * rest bytes accumulate here, and each leaves as one exact-size copy — per request a few allocations instead of
+ * several per span.
+ */
+let scratchIds = Buffer.allocUnsafeSlow(1 << 16);
+let scratchNums = new Float64Array(1 << 12);
+let scratchRest = Buffer.allocUnsafeSlow(1 << 16);
+/** Two ASCII hex digits per byte value, as one 16-bit little-endian unit. */
+const HEX2 = new Uint16Array(256);
+for (let i = 0; i < 256; i++) HEX2[i] = HEX[i]!.charCodeAt(0) | (HEX[i]!.charCodeAt(1) << 8);
+
 class RowOut {
-  readonly nums: number[] = [];
-  ids = '';
+  nums = scratchNums;
+  n = 0;
+  ids = scratchIds;
+  idLen = 0;
+  rest = scratchRest;
   readonly strings: string[] = [];
   readonly stringIdx = new Map<string, number>();
   readonly errors: ErrorEvent[] = [];
@@ -638,10 +653,35 @@ class RowOut {
   /** The pending copy into `rest`: consecutive rest fields (attributes usually are) go in one copy. */
   c0 = 0;
   c1 = 0;
-  constructor(
-    readonly buf: Buffer,
-    readonly rest: Buffer,
-  ) {}
+  constructor(readonly buf: Buffer) {}
+
+  /** Hex of buf[from, to) appended to the ids. */
+  hex(from: number, to: number): void {
+    const need = this.idLen + 2 * (to - from);
+    if (need > this.ids.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.ids.length));
+      this.ids.copy(bigger, 0, 0, this.idLen);
+      this.ids = scratchIds = bigger;
+    }
+    const ids = this.ids;
+    const b = this.buf;
+    let k = this.idLen;
+    for (let i = from; i < to; i++) {
+      const h = HEX2[b[i]!]!;
+      ids[k++] = h & 0xff;
+      ids[k++] = h >>> 8;
+    }
+    this.idLen = k;
+  }
+
+  num(v: number): void {
+    if (this.n === this.nums.length) {
+      const bigger = new Float64Array(2 * this.nums.length);
+      bigger.set(this.nums);
+      this.nums = scratchNums = bigger;
+    }
+    this.nums[this.n++] = v;
+  }
 
   keep(from: number, to: number): void {
     if (from === this.c1) this.c1 = to;
@@ -653,7 +693,15 @@ class RowOut {
   }
 
   flush(): void {
-    if (this.c1 > this.c0) this.rest.set(this.buf.subarray(this.c0, this.c1), this.len);
+    if (this.c1 > this.c0) {
+      const need = this.len + this.c1 - this.c0;
+      if (need > this.rest.length) {
+        const bigger = Buffer.allocUnsafeSlow(Math.max(need, 2 * this.rest.length));
+        this.rest.copy(bigger, 0, 0, this.len);
+        this.rest = scratchRest = bigger;
+      }
+      this.rest.set(this.buf.subarray(this.c0, this.c1), this.len);
+    }
     this.len += this.c1 - this.c0;
     this.c0 = this.c1 = 0;
   }
@@ -765,18 +813,25 @@ function spanRow(r: Reader, res: Resource, resIdx: number, serviceIdx: number, s
     span(new Reader(b, from, r.end), res, service, sc, out.c);
     return;
   }
-  let ids = b.toString('hex', tid0, tid1) + b.toString('hex', sid0, sid1);
+  out.hex(tid0, tid1);
+  out.hex(sid0, sid1);
+  // As the object path: any non-empty parent id but eight zero bytes (its hex is all zeros).
   let parentLen = 0;
-  if (pid1 > pid0) {
-    const parent = b.toString('hex', pid0, pid1);
-    if (parent !== ZERO_IDS[8]) {
-      ids += parent;
-      parentLen = parent.length;
-    }
+  if (pid1 > pid0 && (pid1 - pid0 !== 8 || nonZero(b, pid0, pid1))) {
+    out.hex(pid0, pid1);
+    parentLen = 2 * (pid1 - pid0);
   }
-  out.ids += ids;
   out.count++;
-  out.nums.push(Math.max(0, Math.min(5, kind)), startUs, endUs, Math.max(0, Math.min(2, code)), resIdx, scIdx, out.len, serviceIdx, out.str(name), parentLen);
+  out.num(Math.max(0, Math.min(5, kind)));
+  out.num(startUs);
+  out.num(endUs);
+  out.num(Math.max(0, Math.min(2, code)));
+  out.num(resIdx);
+  out.num(scIdx);
+  out.num(out.len);
+  out.num(serviceIdx);
+  out.num(out.str(name));
+  out.num(parentLen);
   if (events) {
     // Exception events become error events exactly as on the object path.
     const one = new Collector();
@@ -791,8 +846,7 @@ function nonZero(b: Buffer, from: number, to: number): boolean {
 }
 
 export function decodeTracesRows(buf: Buffer): TraceRows {
-  // The rest bytes are a subset of the request's: its length bounds them.
-  const out = new RowOut(buf, Buffer.from(new ArrayBuffer(Math.max(1, buf.length))));
+  const out = new RowOut(buf);
   const resources: Resource[] = [];
   const scopes: InstrumentationScope[] = [];
   let lastRes: Resource | undefined;
@@ -811,7 +865,10 @@ export function decodeTracesRows(buf: Buffer): TraceRows {
     }
     spanRow(r, res, resIdx, serviceIdx, service, sc, scIdx, out);
   });
-  return { count: out.count, resources, scopes, ids: out.ids, strings: out.strings, nums: Float64Array.from(out.nums), rest: out.rest, errors: out.errors, rejected: out.c.rejected, messages: out.c.errors };
+  // Exact-size copies with their own ArrayBuffers (transferable); the scratch stays for the next request.
+  const rest = Buffer.from(new ArrayBuffer(Math.max(1, out.len)));
+  out.rest.copy(rest, 0, 0, out.len);
+  return { count: out.count, resources, scopes, ids: out.ids.toString('latin1', 0, out.idLen), strings: out.strings, nums: out.nums.slice(0, out.n), rest, errors: out.errors, rejected: out.c.rejected, messages: out.c.errors };
 }
 
 /** A span's `rest` bytes (decodeTracesRows) back to the fields they hold; events default to the span's start. */

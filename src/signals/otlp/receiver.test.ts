@@ -192,3 +192,40 @@ test('with a bearer token the receiver refuses requests without it', async () =>
     await store.close();
   }
 });
+
+test('protobuf traces (the row path): partial success as on the object path, and onBatch still sees the decoded batch', async () => {
+  const store = await openStore(':memory:');
+  const seen: { spans: string[]; errors: number }[] = [];
+  const rx = await startReceiver({ port: 0, store, onBatch: (b) => seen.push({ spans: b.spans.map((s) => s.name), errors: b.errors.length }) });
+  try {
+    const span = (name: string, spanId: string, start: number, end: number, events: object[] = []): object => ({
+      traceId: Buffer.from('5b8efff798038103d269b633813fc60c', 'hex'),
+      spanId: Buffer.from(spanId, 'hex'),
+      name,
+      kind: 2,
+      startTimeUnixNano: { low: start, high: 395_812_000, unsigned: true },
+      endTimeUnixNano: { low: end, high: 395_812_000, unsigned: true },
+      attributes: [{ key: 'http.route', value: { stringValue: '/cart' } }],
+      events,
+    });
+    const exception = { timeUnixNano: { low: 1500, high: 395_812_000, unsigned: true }, name: 'exception', attributes: [{ key: 'exception.type', value: { stringValue: 'TypeError' } }, { key: 'exception.message', value: { stringValue: 'boom' } }] };
+    const msg = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'rows' } }] }, scopeSpans: [{ scope: { name: 'test-scope', version: '1' }, spans: [span('kept', 'eee19b7ec3c1b174', 1000, 2000, [exception]), span('negative', 'eee19b7ec3c1b175', 2000, 1000)] }] }] };
+    const body = Buffer.from(OTLP.traceRequest.encode(OTLP.traceRequest.fromObject(msg)).finish());
+    const r = await request(`${rx.url}/v1/traces`, { method: 'POST', body, headers: { 'content-type': 'application/x-protobuf' } });
+    assert.equal(r.statusCode, 200);
+    const res = OTLP.traceResponse.decode(Buffer.from(await r.body.arrayBuffer())).toJSON() as { partialSuccess?: { rejectedSpans?: string; errorMessage?: string } };
+    assert.equal(Number(res.partialSuccess?.rejectedSpans), 1);
+    assert.match(res.partialSuccess?.errorMessage ?? '', /negative duration/);
+    assert.deepEqual(seen, [{ spans: ['kept'], errors: 1 }]);
+    const [stored] = await store.telemetry.querySpans({ services: ['rows'] });
+    assert.equal(stored?.attributes['http.route'], '/cart');
+    assert.deepEqual(stored?.scope, { name: 'test-scope', version: '1' });
+    assert.equal(stored?.events[0]?.name, 'exception');
+    const errors = await store.telemetry.queryErrors({ services: ['rows'] });
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0]?.type, 'TypeError');
+  } finally {
+    await rx.close();
+    await store.close();
+  }
+});

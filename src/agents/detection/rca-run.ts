@@ -143,7 +143,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   if (c.logs?.length || c.errors?.length) {
     const buckets: number[] = [];
     for (let t = Math.floor((onset - preSpan) / res) * res; t <= onset + postSpan; t += res) buckets.push(Math.round(t * 1e6));
-    series.logs = logIndicators(c.logs ?? [], c.errors ?? [], res * 1e6, onset * 1e6, buckets, trace?.blame);
+    series.logs = logIndicators(c.logs ?? [], c.errors ?? [], res * 1e6, onset * 1e6, buckets, trace?.blame, trace ? new Set(trace.edges.map((e) => e.source)) : undefined);
   }
   const result = rankRootCauses({ series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights: opts.weights, quiet: settled(opts.known) });
   const chain: string[] = [];

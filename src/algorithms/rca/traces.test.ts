@@ -62,3 +62,17 @@ test('a caller that fails on answers its callee\'s other callers read fine share
   assert.equal(sum('checkout'), 0.5);
   assert.equal(sum('cart'), 0.5);
 });
+
+test('an error about a dependency is the caller\'s own when none of its dependencies is traced (its own store)', () => {
+  // cart's only dependency is its Redis (no spans of its own); frontend calls traced services. Both log timeouts.
+  const err = (service: string, message: string, i: number): never => ({ timeUs: i * 1e6, service, type: 'Error', message, fingerprint: `${service}-${message}`, frames: [] }) as never;
+  const errors = [err('cart', 'Command timed out', 2), err('cart', 'Command timed out', 3), err('frontend', 'cart GET /carts responded 500: Command timed out', 2)];
+  const buckets = [0, 1e6, 2e6, 3e6];
+  const sum = (s: ReturnType<typeof logIndicators>, svc: string): number => s.get(svc)?.get('new-errors')?.v.reduce((a, b) => a + b, 0) ?? 0;
+  const traced = logIndicators([], errors, 1e6, 1.5e6, buckets, new Map(), new Set(['frontend']));
+  assert.equal(sum(traced, 'cart'), 2);
+  assert.equal(sum(traced, 'frontend'), 0);
+  // Without trace analysis nothing says who calls what: every dependency error stays a symptom.
+  const untraced = logIndicators([], errors, 1e6, 1.5e6, buckets);
+  assert.equal(sum(untraced, 'cart'), 0);
+});

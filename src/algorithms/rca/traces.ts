@@ -199,8 +199,13 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
 
 export const DEPENDENCY_ERROR = /Upstream|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|EPIPE|socket hang up|timed? ?out|upstream|bad gateway|service unavailable|gateway timeout|\b50[234]\b/i;
 
-/** Error logs and error fingerprints per service and bucket; `new-errors` counts fingerprints unseen before `onsetUs`. */
-export function logIndicators(logs: readonly LogRecord[], errors: readonly ErrorEvent[], bucketUs: number, onsetUs: number, buckets: readonly number[], blame: ReadonlyMap<string, { service: string; share: number }> = new Map()): ServiceSeries {
+/**
+ * Error logs and error fingerprints per service and bucket; `new-errors` counts fingerprints unseen before `onsetUs`.
+ * `tracedCallers`, when traces were analysed: the services that call at least one traced service. Only there is an
+ * error about a dependency a symptom the trace analysis charges to someone else; a service whose dependencies are
+ * all untraced (its own database, cache, queue) owns what they do to it — nothing else among the candidates can.
+ */
+export function logIndicators(logs: readonly LogRecord[], errors: readonly ErrorEvent[], bucketUs: number, onsetUs: number, buckets: readonly number[], blame: ReadonlyMap<string, { service: string; share: number }> = new Map(), tracedCallers?: ReadonlySet<string>): ServiceSeries {
   const series: ServiceSeries = new Map();
   const count = new Map<string, number>();
   const services = new Set<string>();
@@ -218,9 +223,10 @@ export function logIndicators(logs: readonly LogRecord[], errors: readonly Error
     if (b.share < 1) inc(svc, 1 - b.share);
     inc(b.service, b.share);
   };
+  const symptom = (svc: string, text: string): boolean => (!tracedCallers || tracedCallers.has(svc)) && DEPENDENCY_ERROR.test(text);
   for (const l of logs) {
     services.add(l.service);
-    if (l.severityNumber < 17 || DEPENDENCY_ERROR.test(l.body.slice(0, 500))) continue;
+    if (l.severityNumber < 17 || symptom(l.service, l.body.slice(0, 500))) continue;
     add(l.service, l.timeUs, 'error-logs', l.spanId);
   }
   const seenBefore = new Set(errors.filter((e) => e.timeUs < onsetUs).map((e) => e.fingerprint));
@@ -229,7 +235,7 @@ export function logIndicators(logs: readonly LogRecord[], errors: readonly Error
     if (seenBefore.has(e.fingerprint)) continue;
     // An error about a dependency (reset, refused, timed out, bad gateway) is a symptom in the caller that logs
     // it, not a fault of its own: the trace analysis charges the callee.
-    if (DEPENDENCY_ERROR.test(`${e.type} ${e.message}`)) continue;
+    if (symptom(e.service, `${e.type} ${e.message}`)) continue;
     add(e.service, e.timeUs, 'new-errors', e.spanId);
   }
   // Dense series (zeros included): an error count that is zero before the incident is the baseline.

@@ -6,6 +6,7 @@ import Database from 'better-sqlite3';
 import { storeContract } from '../contract.js';
 import { openStore } from '../open.js';
 import { migrate, MIGRATIONS } from './migrations.js';
+import { SqliteStore } from './index.js';
 import { tempDir, REPO_ROOT } from '../../../test/helpers/env.js';
 
 storeContract('sqlite', () => openStore(':memory:'));
@@ -109,4 +110,26 @@ test('sqlite: trace lookups across index runs, the tail, pruning and rowid reuse
   assert.deepEqual(db.prepare('SELECT run, trace_id, row FROM span_trace_idx').all(), [{ run: 0, trace_id: 'tx', row: 1 }]);
   assert.deepEqual(db.prepare('SELECT tail_from FROM span_trace_state').get(), { tail_from: 2 });
   db.close();
+});
+
+test('sqlite: a v3 database (scope inside the JSON rest) upgrades to v4; old and new spans read back with their scopes', async () => {
+  const db = new Database(':memory:');
+  migrate(db, MIGRATIONS.slice(0, 3));
+  db.prepare('INSERT INTO resources (json) VALUES (?)').run(JSON.stringify({ attributes: { 'service.name': 'svc' } }));
+  db.prepare("INSERT INTO spans VALUES ('5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b174', NULL, 'svc', 'old', 2, 5, 6, 0, 1, ?)").run(JSON.stringify({ a: { k: 1 }, sc: { name: 'old-scope', version: '1' } }));
+  const store = new SqliteStore(db);
+  await store.telemetry.ingest({
+    spans: [{ traceId: '5b8efff798038103d269b633813fc60d', spanId: 'eee19b7ec3c1b175', name: 'new', kind: 2, startUs: 7, endUs: 8, service: 'svc', attributes: { k: 2 }, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': 'svc' } }, scope: { name: 'new-scope' } }],
+    logs: [],
+    metrics: [],
+    errors: [],
+  });
+  const spans = await store.telemetry.querySpans({});
+  assert.deepEqual(spans.map((s) => [s.name, s.attributes, s.scope]), [
+    ['old', { k: 1 }, { name: 'old-scope', version: '1' }],
+    ['new', { k: 2 }, { name: 'new-scope' }],
+  ]);
+  // The new span's scope is stored once, by reference, not in its rest.
+  assert.deepEqual(db.prepare("SELECT s.rest, sc.json FROM spans s JOIN scopes sc ON sc.id = s.scope_id WHERE s.name = 'new'").get(), { rest: '{"a":{"k":2}}', json: '{"name":"new-scope"}' });
+  await store.close();
 });

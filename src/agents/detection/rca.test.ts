@@ -188,3 +188,31 @@ test('Nezha layout: replicas of one service keep their own series, so the faulty
     dir.cleanup();
   }
 });
+
+test('one failure after a clean record names the culprit of a reported incident, but is no incident by itself', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const { spans } = traffic(1e9, 60);
+    // At 45 s one checkout fails: payment answered, then threw (its only failure in the window).
+    const at = spans[0]!.startUs + 45e6;
+    const pay = spans.find((s) => s.service === 'payment' && s.startUs >= at)!;
+    const chain: Span[] = [pay];
+    for (let p = pay; p.parentSpanId; ) chain.push((p = spans.find((s) => s.spanId === p.parentSpanId)!));
+    for (const s of chain) s.status = { code: 2 };
+    const errors = [makeErrorEvent({ timeUs: pay.endUs, service: 'payment', type: 'TypeError', message: 'card is undefined', rawStack: 'TypeError: card is undefined\n    at charge (/srv/payment/src/charge.ts:42:13)', traceId: pay.traceId, spanId: pay.spanId, source: 'span', attributes: {}, resource: pay.resource })];
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors });
+    const run = (params: Record<string, unknown>) =>
+      new RootCauseAnalyzer().run(
+        { id: 'weak', kind: 'rca', params: { onsetUs: at - 1e6, ...params }, window: { fromUs: spans[0]!.startUs, toUs: spans[spans.length - 1]!.endUs + 1 } },
+        { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
+      );
+    assert.deepEqual(await run({}), []);
+    const [f] = await run({ symptoms: ['a checkout failed'] });
+    assert.ok(f, 'the reported incident gets an answer');
+    assert.equal(f.subject.service, 'payment');
+    assert.ok(f.confidence <= 0.5);
+    assert.ok(f.evidence.chain!.some((c) => /weak evidence/.test(c)), JSON.stringify(f.evidence.chain));
+  } finally {
+    await store.close();
+  }
+});

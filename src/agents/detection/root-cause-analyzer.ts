@@ -83,13 +83,18 @@ export class RootCauseAnalyzer implements Agent {
       findingIds: [],
       atUs: now,
     });
-    if (!top || top.score < MIN_SCORE || !top.indicators.some((i) => i.score > 4)) {
+    // Weak evidence (a service that failed once or twice after a clean record) may name the culprit of an incident
+    // someone reports (symptoms given), but is no incident by itself: an unprompted cycle would report every stray
+    // error as a root cause.
+    const reported = symptoms.length > 0;
+    if (!top || top.score < MIN_SCORE || !top.indicators.some((i) => i.score > 4 && (reported || !i.weak))) {
       ctx.progress({ done: 4, total: 4, message: 'no incident' });
       return [];
     }
     const second = run.candidates[1];
     const margin = second ? top.score - second.score : top.score;
-    const confidence = Math.max(0.3, Math.min(0.95, 0.5 + margin / Math.max(top.score, 1e-9) / 2));
+    const weakOnly = !top.indicators.some((i) => i.score > 4 && !i.weak);
+    const confidence = Math.max(0.3, Math.min(weakOnly ? 0.5 : 0.95, 0.5 + margin / Math.max(top.score, 1e-9) / 2));
     const category: FeedbackCategory = DEFECT_FAULTS.includes(top.faultType) ? 'defect-patterns' : 'resilience-gaps';
     const severity: Severity = top.indicators.some((i) => i.kind === 'errors' && i.score > 10) ? 'critical' : 'high';
     const code = codeLocations(run.errors);

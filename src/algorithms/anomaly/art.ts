@@ -111,6 +111,10 @@ class FuzzyArt {
     this.clusters = 0;
   }
 
+  get full(): boolean {
+    return this.count >= this.cap;
+  }
+
   private add(cluster: number): void {
     const d2 = 2 * this.dim;
     const o = this.count * d2;
@@ -162,7 +166,9 @@ class FuzzyArt {
       }
     }
     let cluster = -1;
-    if (bestM >= this.rhoHi) {
+    // When the store is full, what would be a new category refines the best one instead: the bound holds, and
+    // the match (hence the score) is still the poor one.
+    if (bestM >= this.rhoHi || this.full) {
       const o = best * d2;
       let n = 0;
       for (let k = 0; k < d2; k++) {
@@ -171,7 +177,7 @@ class FuzzyArt {
         n += v;
       }
       this.norm[best] = n;
-      cluster = this.cluster[best]!;
+      cluster = bestM >= this.rhoHi ? this.cluster[best]! : -1;
     } else if (bestM >= this.rhoLo) {
       cluster = this.cluster[best]!;
       this.add(cluster);
@@ -246,7 +252,7 @@ export class ArtDetector {
     this.margin = opts.margin ?? 0.25;
     this.history = Math.max(opts.history ?? 500, this.warmBlocks);
     this.maxCategories = opts.maxCategories ?? 2048;
-    this.art = new FuzzyArt(2 * this.window, this.maxCategories + 1);
+    this.art = new FuzzyArt(2 * this.window, this.maxCategories);
     this.mask = Math.round(this.window * 1.5);
     this.relearnGap = opts.relearnGap ?? 20;
     this.hist = new Float64Array(this.history);
@@ -387,7 +393,7 @@ export class ArtDetector {
     }
     this.maskAfterNew = cluster === -1 || this.maskAfterNew;
     if (doUpdateAfterAnomaly || doUpdateForTrend) this.adaptVigilance(k);
-    if (art.count >= this.maxCategories || ((this.seenLo < this.lo || this.seenHi > this.hi) && k - this.lastRelearn >= this.relearnGap)) {
+    if ((art.full || this.seenLo < this.lo || this.seenHi > this.hi) && k - this.lastRelearn >= this.relearnGap) {
       // Out of range (or out of room): relearn under the new range, keeping the vigilances.
       const lo = art.rhoLo;
       const hi = art.rhoHi;

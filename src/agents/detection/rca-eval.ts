@@ -40,24 +40,27 @@ export async function withTelemetry(c: RcaCase, marginS = 600): Promise<RcaCase 
   const dir = mkdtempSync(join(tmpdir(), 'tswarm-case-'));
   const copy = join(dir, 'telemetry.db');
   try {
-    // The write-ahead log holds the newest pages until a checkpoint: copy it along, or recent rows are missing.
-    for (const suffix of ['', '-wal']) if (existsSync(c.telemetryDb + suffix)) copyFileSync(c.telemetryDb + suffix, copy + suffix);
-  } catch (e) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new CaseError(`${c.telemetryDb}: cannot copy for reading (${(e as Error).message})`);
-  }
-  const store = await openStore(copy, { writerThread: false });
-  try {
-    const window = c.injectS ? { fromUs: (c.injectS - marginS) * 1e6, toUs: (c.injectS + marginS) * 1e6 } : undefined;
-    const [spans, logs, errors, metricPoints] = await Promise.all([
-      store.telemetry.querySpans({ window, limit: 2_000_000 }),
-      store.telemetry.queryLogs({ window, limit: 500_000 }),
-      store.telemetry.queryErrors({ window, limit: 100_000 }),
-      store.telemetry.queryMetrics({ window, limit: 500_000 }),
-    ]);
-    return { ...c, spans, logs, errors, metricPoints };
+    try {
+      // The write-ahead log holds the newest pages until a checkpoint: copy it along, or recent rows are missing.
+      for (const suffix of ['', '-wal']) if (existsSync(c.telemetryDb + suffix)) copyFileSync(c.telemetryDb + suffix, copy + suffix);
+    } catch (e) {
+      throw new CaseError(`${c.telemetryDb}: cannot copy for reading (${(e as Error).message})`);
+    }
+    const store = await openStore(copy, { writerThread: false });
+    try {
+      const window = c.injectS ? { fromUs: (c.injectS - marginS) * 1e6, toUs: (c.injectS + marginS) * 1e6 } : undefined;
+      const [spans, logs, errors, metricPoints] = await Promise.all([
+        store.telemetry.querySpans({ window, limit: 2_000_000 }),
+        store.telemetry.queryLogs({ window, limit: 500_000 }),
+        store.telemetry.queryErrors({ window, limit: 100_000 }),
+        store.telemetry.queryMetrics({ window, limit: 500_000 }),
+      ]);
+      return { ...c, spans, logs, errors, metricPoints };
+    } finally {
+      await store.close();
+    }
   } finally {
-    await store.close();
+    // Also when the store cannot be opened: no copy is left behind in the temp directory.
     rmSync(dir, { recursive: true, force: true });
   }
 }

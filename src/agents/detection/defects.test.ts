@@ -16,6 +16,10 @@ test('bug-fix and source-file heuristics', () => {
   assert.ok(isBugFix('fix(router): crash on empty path (#123)'));
   assert.ok(isBugFix('Handle null body. Closes #42'));
   assert.ok(!isBugFix('docs: fix typo in README'));
+  // A squash merge's pull-request number is not an issue the commit says it fixes; "fixes #N" is.
+  assert.ok(!isBugFix('docs: fix typo in no-await-in-loop documentation (#20575)'));
+  assert.ok(!isBugFix('chore: fix failing ecosystem test (#21084)'));
+  assert.ok(isBugFix('chore: guard the cache, fixes #812'));
   assert.ok(!isBugFix('feat: add streaming'));
   assert.ok(isSourceFile('lib/reply.js') && isSourceFile('packages/runtime-core/src/renderer.ts'));
   assert.ok(!isSourceFile('test/reply.test.js') && !isSourceFile('docs/x.md') && !isSourceFile('types/index.d.ts'));

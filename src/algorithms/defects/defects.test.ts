@@ -83,3 +83,34 @@ test('window intercepts: a feature that only tracks which window a row is from g
   const rate = windows[0]!.filter((r) => r.label).length / 400;
   assert.ok(Math.abs(mean - rate) < 0.03, `${mean} vs ${rate}`);
 });
+
+test('SZZ-like and second-round features: code added before a fix, unfixed code, tests and docs by base name, name tokens', () => {
+  const h = [
+    commit(1, 'init', [['lib/rules/no-foo.js', 100, 0], ['lib/rules/no-bar.js', 100, 0], ['lib/rules/max-baz.js', 100, 0], ['tests/lib/rules/no-foo.js', 300, 0], ['docs/rules/no-foo.md', 20, 0]]),
+    // 40 lines added to no-foo, fixed 30 days later: those 40 lines are the fix-inducing ones.
+    commit(200, 'feat: no-foo option', [['lib/rules/no-foo.js', 40, 0]]),
+    commit(230, 'fix: no-foo crash', [['lib/rules/no-foo.js', 2, 2], ['tests/lib/rules/no-foo.js', 10, 0]], 'b'),
+    // Added after the fix: not yet debugged.
+    commit(300, 'feat: more no-foo', [['lib/rules/no-foo.js', 25, 0]]),
+    // No-bar's change is followed by a fix only after 90 days: not counted as inducing it.
+    commit(100, 'refactor: no-bar', [['lib/rules/no-bar.js', 30, 0]]),
+    commit(250, 'fix: no-bar wrong report', [['lib/rules/no-bar.js', 1, 1]]),
+    commit(310, 'docs: no-foo example', [['docs/rules/no-foo.md', 3, 1]]),
+  ].sort((a, b) => a.time - b.time);
+  const rows = featuresAt(h, 320 * DAY);
+  const f = (p: string) => rows.find((r) => r.path === p)!.features;
+  const foo = f('lib/rules/no-foo.js');
+  const bar = f('lib/rules/no-bar.js');
+  assert.ok(Math.abs(foo.log_induced_lines! - Math.log1p(40 * 0.5 ** (90 / 180))) < 1e-9, String(foo.log_induced_lines));
+  assert.equal(bar.log_induced_lines, 0);
+  assert.equal(foo.log_unfixed_added, Math.log1p(25));
+  assert.equal(foo.log_test_loc, Math.log1p(310));
+  assert.equal(foo.log_doc_commits_total, Math.log1p(2));
+  assert.equal(bar.log_test_loc, 0);
+  // Tokens "no" (no-foo fixed, no-bar fixed) vs "max"/"baz" (nothing fixed): max-baz's name says less risk.
+  assert.ok(bar.token_fix_rate! > f('lib/rules/max-baz.js').token_fix_rate!);
+  assert.equal(foo.fixed_windows, 1);
+  assert.ok(foo.fix_decay_30! < foo.fix_decay_730!);
+  // Created within the year: all of it is growth.
+  assert.equal(foo.log_growth_365, Math.log1p(165));
+});

@@ -41,7 +41,7 @@ function solve(a: number[][], b: number[]): number[] {
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-Math.max(-30, Math.min(30, z))));
 
-export function trainLogistic(rows: readonly FileRow[], features: readonly string[], lambda = 1): Model {
+export function trainLogistic(rows: readonly FileRow[], features: readonly string[], lambda = 1, weights?: readonly number[]): Model {
   const d = features.length;
   const X = rows.map((r) => features.map((f) => r.features[f] ?? 0));
   const mean = features.map((_, j) => X.reduce((a, x) => a + x[j]!, 0) / Math.max(1, X.length));
@@ -57,8 +57,9 @@ export function trainLogistic(rows: readonly FileRow[], features: readonly strin
       let s = w[d]!;
       for (let j = 0; j < d; j++) s += w[j]! * z[j]!;
       const p = sigmoid(s);
-      const r = p - y[i]!;
-      const v = p * (1 - p);
+      const wi = weights?.[i] ?? 1;
+      const r = (p - y[i]!) * wi;
+      const v = p * (1 - p) * wi;
       for (let j = 0; j <= d; j++) {
         const zj = j === d ? 1 : z[j]!;
         g[j]! += r * zj;
@@ -86,10 +87,10 @@ export function trainLogistic(rows: readonly FileRow[], features: readonly strin
  * intercept each window only contributes the within-window contrast between files, which is exactly what the
  * ranking at the next cut needs. The returned model carries the most recent window's (windows[0]) intercept.
  */
-export function trainLogisticByWindow(windows: readonly (readonly FileRow[])[], features: readonly string[], lambda = 1): Model {
+export function trainLogisticByWindow(windows: readonly (readonly FileRow[])[], features: readonly string[], lambda = 1, windowWeight: (k: number) => number = () => 1): Model {
   const ind = windows.map((_, k) => `__window_${k}`).slice(1);
   const rows = windows.flatMap((w, k) => w.map((r) => ({ ...r, features: { ...r.features, ...Object.fromEntries(ind.map((n, j) => [n, j + 1 === k ? 1 : 0])) } })));
-  const m = trainLogistic(rows, [...features, ...ind], lambda);
+  const m = trainLogistic(rows, [...features, ...ind], lambda, windows.flatMap((w, k) => w.map(() => windowWeight(k))));
   const d = features.length;
   // Prediction rows have every indicator at 0 (the most recent window): fold the indicators' terms into the bias.
   let bias = m.bias;

@@ -5,12 +5,15 @@ import { scoreSeries } from './detector.js';
 const alarms = (s: Float64Array, from: number): number[] => Array.from(s).flatMap((v, i) => (i >= from && v >= 0.75 ? [i] : []));
 
 test('detector: a jump to a level far outside the learned range is detected at once, then the new level is normal', () => {
-  const xs = Array.from({ length: 5000 }, (_, i) => (i < 2000 ? 10 : 100) + Math.sin(i / 8));
-  const a = alarms(scoreSeries(xs), 1500);
-  assert.ok(a.length >= 1 && a[0]! >= 2000 && a[0]! <= 2002, `detected at the jump (${a.join(',')})`);
-  // Not silent for ever (a pure sine of irrational period keeps producing the odd novel bin sequence for CAD),
-  // but the new level itself is no longer an alarm.
-  assert.ok(a.filter((i) => i > 2300).length <= 2, `alarms after the jump: ${a.join(',')}`);
+  const wave = (i: number): number => Math.sin(i / 8);
+  const jump = alarms(scoreSeries(Array.from({ length: 5000 }, (_, i) => (i < 2000 ? 10 : 100) + wave(i))), 1500);
+  const steady = alarms(scoreSeries(Array.from({ length: 5000 }, (_, i) => 10 + wave(i))), 1500);
+  assert.ok(jump.length >= 1 && jump[0]! >= 2000 && jump[0]! <= 2002, `detected at the jump (${jump.join(',')})`);
+  // The ensemble is not silent on a clean sine either (about one alarm per 1,000-2,000 points: CAD's odd novel
+  // bin sequence, ART's odd new cluster); what must not happen is the new level itself alarming on and on.
+  const after = jump.filter((i) => i > 2300).length;
+  const base = steady.filter((i) => i > 2300).length;
+  assert.ok(after <= base + 2, `alarms after the jump ${jump.join(',')} vs without it ${steady.join(',')}`);
 });
 
 test('detector: a steady ramp (every point a new maximum) does not alarm continuously', () => {

@@ -7,6 +7,7 @@
  */
 import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorKind, type ServiceSeries } from '../../algorithms/rca/metrics.js';
 import { asMultipliers, expertWeights, experts, type GuardedWeightState } from '../../algorithms/learning/signal-weights.js';
+import { learnedRanking, staticRanking, type CandidateCase, type GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
 import type { RcaCase } from './rca-cases.js';
 
 /**
@@ -141,4 +142,89 @@ export function kindEvidence(t: SourceTable, state: GuardedWeightState): { kindS
     if (top !== undefined) kindExpertTops[e] = top;
   }
   return { kindScores: perSourceScores(t), kindExpertTops };
+}
+
+/**
+ * One case as the case-based verdict loop sees it (rank-learner.ts): the shipped score of every candidate and its
+ * evidence profile — its strength in each kind relative to the strongest service of that kind (`rel:<kind>`) and
+ * which kind is its own strongest (`top:<kind>`). Relative strengths, not raw values: a profile has to compare
+ * across incidents whose overall loudness differs, and across services.
+ */
+export function candidateCase(t: SourceTable, id: string, base?: ReadonlyMap<string, number>): CandidateCase {
+  const kinds = sourcesOf(t);
+  const maxOf = new Map<string, number>();
+  for (const k of kinds) maxOf.set(k, Math.max(0, ...[...t.best.values()].map((m) => m.get(k)?.value ?? 0)));
+  const features = new Map<string, Record<string, number>>();
+  for (const [svc, m] of t.best) {
+    const x: Record<string, number> = {};
+    let topKind: string | undefined;
+    let topV = 0;
+    for (const k of kinds) {
+      const v = m.get(k)?.value ?? 0;
+      const mx = maxOf.get(k)!;
+      if (mx > 0 && v > 0) x[`rel:${k}`] = v / mx;
+      if (v > topV) {
+        topV = v;
+        topKind = k;
+      }
+    }
+    if (topKind !== undefined) x[`top:${topKind}`] = 1;
+    features.set(svc, x);
+  }
+  // `base`: the run's own candidate scores when the ranking that ships combined more than this table's metrics.
+  return { id, base: base ?? sourceScores(t), features };
+}
+
+/**
+ * The same profile from what any RCA result carries (every signal's strongest indicators per candidate, metrics,
+ * traces and logs alike): what the root-cause agent can put on its finding for the verdict loop, whatever signals
+ * the run had. Kinds of trace and log indicators are told apart by signal (`traces/latency-server` is exclusive
+ * time, not the metric). Strength is log1p(z), the unit service scores are in; the kind weights cancel in a
+ * within-kind ratio.
+ */
+export function runCandidateCase(run: { candidates: readonly { service: string; score: number; indicators: readonly { indicator: string; kind: IndicatorKind; score: number }[] }[] }, id: string, signalOf: (indicator: string) => string = () => 'metrics'): CandidateCase {
+  const strength = new Map<string, Map<string, number>>();
+  const maxOf = new Map<string, number>();
+  for (const c of run.candidates) {
+    const m = new Map<string, number>();
+    for (const i of c.indicators) {
+      const sig = signalOf(i.indicator);
+      const k = sig === 'metrics' ? i.kind : `${sig}/${i.kind}`;
+      const v = Math.log1p(Math.max(0, i.score));
+      if (v > (m.get(k) ?? 0)) m.set(k, v);
+    }
+    strength.set(c.service, m);
+    for (const [k, v] of m) maxOf.set(k, Math.max(maxOf.get(k) ?? 0, v));
+  }
+  const features = new Map<string, Record<string, number>>();
+  for (const [svc, m] of strength) {
+    const x: Record<string, number> = {};
+    let topKind: string | undefined;
+    let topV = 0;
+    for (const [k, v] of m) {
+      const mx = maxOf.get(k)!;
+      if (mx > 0 && v > 0) x[`rel:${k}`] = v / mx;
+      if (v > topV) {
+        topV = v;
+        topKind = k;
+      }
+    }
+    if (topKind !== undefined) x[`top:${topKind}`] = 1;
+    features.set(svc, x);
+  }
+  return { id, base: new Map(run.candidates.map((c) => [c.service, c.score])), features };
+}
+
+/**
+ * What a root-cause finding carries for the case-based verdict loop (rank-learner.ts): each candidate's profile
+ * (`data.candidateProfiles`), and what the shipped and the learned rankings put first when the case was ranked
+ * (`data.caseTops`, the guard's record: judged on what would have shipped, before the verdict was known).
+ */
+export function caseEvidence(c: CandidateCase, g: GuardedCaseLearner): { candidateProfiles: Record<string, Record<string, number>>; caseTops: { static?: string; learned?: string } } {
+  const tops: { static?: string; learned?: string } = {};
+  const s = staticRanking(c)[0];
+  const l = learnedRanking(g.learner, c)[0];
+  if (s !== undefined) tops.static = s;
+  if (l !== undefined) tops.learned = l;
+  return { candidateProfiles: Object.fromEntries([...c.features].map(([svc, f]) => [svc, { ...f }])), caseTops: tops };
 }

@@ -10,6 +10,16 @@
  * so they were left out); Train Ticket
  * is the held-out figure (it would have picked margin 1). Hedge's own settings are the library defaults, unchanged.
  * The mislabelling scenario is constructed (a relabelling bug, each kind in turn, no choice of the worst one).
+ *
+ * The case-based loop (rank-learner.ts: each candidate's evidence profile, votes of the k nearest stored culprit /
+ * blamed-victim profiles) was designed on Online Boutique and the first 29 Train Ticket cases (its first day and
+ * the first case of the second): the features (relative strength per kind + strongest kind, out of 7 feature
+ * families), nearest neighbours over a linear pairwise learner, k = 3 and beta = 0.2 (of ~200 settings) were
+ * picked there. The last 16 Train Ticket cases are the held-out figure: they were ranked by the finished learner
+ * once (their totals were also seen in earlier, unselected sweeps). All 15 (beta, k) settings of the final sweep
+ * beat static on all 45 Train Ticket cases (8 to 10 vs 7) and on the last 16 (3 vs 2), so the figure is not one
+ * lucky setting — but it is one case out of 16, and on the testbed's recorded sets (not in ../shared/data) the
+ * unguarded learner loses 2 of 30 on set 1 (the guard keeps 29/30, 30/30).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,7 +28,8 @@ import { SHARED_DATA, hasSharedData } from '../../../test/helpers/env.js';
 import { asMultipliers, initialGuarded, prequentialGuarded, type RankedCase } from '../../algorithms/learning/signal-weights.js';
 import { readNezhaCases, type RcaCase } from './rca-cases.js';
 import { runRca } from './rca-run.js';
-import { NOT_CANDIDATES, kindEvidence, metricSourceTable, perSourceScores, rankBySources, sourcesOf, type SourceTable } from './rca-sources.js';
+import { prequentialCaseLearner, staticRanking } from '../../algorithms/learning/rank-learner.js';
+import { NOT_CANDIDATES, candidateCase, kindEvidence, metricSourceTable, perSourceScores, rankBySources, sourcesOf, type SourceTable } from './rca-sources.js';
 
 const skip = !hasSharedData('rca/nezha') && 'shared data not present';
 let loaded: RcaCase[] | undefined;
@@ -104,4 +115,35 @@ test('one source mislabelled from the first third on (each kind in turn): later 
   const tt = out['train-ticket']!;
   assert.ok(ob.guarded >= ob.static + 0.03, `OB later cases: guarded ${ob.guarded.toFixed(3)} vs static ${ob.static.toFixed(3)}`);
   assert.ok(tt.guarded > tt.static + 0.01, `TT later cases: guarded ${tt.guarded.toFixed(3)} vs static ${tt.static.toFixed(3)}`);
+});
+
+test('case-based verdict loop, Nezha in time order: Train Ticket AC@1 0.156 static / 0.156 old guarded → 0.222 learned, 0.178 guarded (later half 0.261 → 0.304; last 16, held out: 2 → 3); Online Boutique 0.929 → 0.946 learned, 0.929 guarded', { skip }, () => {
+  const sum = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0);
+  const out: Record<string, { n: number; static: number[]; old: number[]; learned: number[]; guarded: number[] }> = {};
+  for (const system of ['online-boutique', 'train-ticket']) {
+    const cases = nezha(system);
+    const tables = cases.map((c) => metricSourceTable(c));
+    const cc = cases.map((c, i) => candidateCase(tables[i]!, c.id));
+    // The loop re-ranks the shipped ranking: its static order is the one runRca ships (first test).
+    cc.forEach((c, i) => assert.deepEqual(staticRanking(c), rankBySources(tables[i]!)));
+    const truths = cases.map((c) => c.truth!.service);
+    const r = prequentialCaseLearner(cc, truths);
+    const old = prequentialGuarded(cases.map((c, i) => ranked(c.id, truths[i]!, tables[i]!)));
+    out[system] = { n: cases.length, static: r.staticHits, old: old.hits, learned: r.learnedHits, guarded: r.guardedHits };
+  }
+  const ob = out['online-boutique']!;
+  const tt = out['train-ticket']!;
+  const half = Math.floor(tt.n / 2);
+  const later = (h: number[]): number => sum(h.slice(half));
+  const heldOut = (h: number[]): number => sum(h.slice(29));
+  // Train Ticket: the learner finds more culprits than equal weights and than the kind-weight loop, on the whole
+  // sequence, on its later half and on the held-out tail; the guard ships at least one more than static.
+  assert.ok(sum(tt.learned) >= sum(tt.static) + 2, `TT learned ${sum(tt.learned)} vs static ${sum(tt.static)}`);
+  assert.ok(sum(tt.learned) > sum(tt.old), `TT learned ${sum(tt.learned)} vs old guarded ${sum(tt.old)}`);
+  assert.ok(later(tt.learned) > later(tt.static), `TT later half: learned ${later(tt.learned)} vs static ${later(tt.static)}`);
+  assert.ok(heldOut(tt.learned) > heldOut(tt.static), `TT held-out tail: learned ${heldOut(tt.learned)} vs static ${heldOut(tt.static)}`);
+  assert.ok(sum(tt.guarded) > sum(tt.static) && later(tt.guarded) > later(tt.static), `TT guarded ${sum(tt.guarded)} (later ${later(tt.guarded)}) vs static ${sum(tt.static)} (${later(tt.static)})`);
+  // Online Boutique, where equal weights miss 4 of 56: no loss, and the guard costs at most one case.
+  assert.ok(sum(ob.learned) >= sum(ob.static), `OB learned ${sum(ob.learned)} vs static ${sum(ob.static)}`);
+  assert.ok(sum(ob.guarded) >= sum(ob.static) - 1, `OB guarded ${sum(ob.guarded)} vs static ${sum(ob.static)}`);
 });

@@ -185,7 +185,7 @@ export interface GuardOptions extends HedgeOptions {
  * hands on single lucky cases and cost a case on OB; with 2, equal weights are kept wherever no expert is
  * clearly better and a broken source is still dropped within a few verdicts.
  */
-const SWITCH_MARGIN = 2;
+export const SWITCH_MARGIN = 2;
 
 const WITHOUT = 'without:';
 

@@ -4,9 +4,10 @@
  *
  * Built for ingest speed (the receiver's 100k spans/s target): one transaction per batch with prepared
  * statements; indexed columns only for what queries filter on (time, service, trace id, metric name,
- * fingerprint); everything else of a record in one compact JSON column; resources (which repeat across every
- * span of an export) stored once and referenced by id; rollups and per-service counters aggregated in memory
- * per batch and upserted once per key.
+ * fingerprint); everything else of a record in one compact column — JSON, or for spans the receiver decoded
+ * straight off the wire their protobuf bytes (wire.ts: decodeTracesRows); resources and instrumentation scopes
+ * (which repeat across every span of an export) stored once and referenced by id; rollups and per-service
+ * counters aggregated in memory per batch and upserted once per key.
  */
 import type Database from 'better-sqlite3';
 import type {
@@ -205,7 +206,7 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number, rows?: TraceR
     }
   }
   for (const s of batch.spans) {
-    // `rest` JSON assembled by hand: the same text JSON.stringify of {a, e, l, m, ts, f, sc, da, de, dl} gives
+    // `rest` JSON assembled by hand: the same text JSON.stringify of {a, e, l, m, ts, f, da, de, dl} gives
     // (keys in that order, absent ones left out), without a throwaway object per span.
     let rest = '';
     if (!isEmpty(s.attributes)) rest += `,"a":${JSON.stringify(s.attributes)}`;

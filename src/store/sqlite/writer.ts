@@ -1,7 +1,8 @@
 /**
  * The writer thread of a SQLite file store: a worker_thread with its own connection that owns telemetry
  * writes, so the thread that receives and decodes (the OTLP receiver's) and the one that inserts run on two
- * cores at once. The caller hands it a PreparedBatch (flat column values, cheap to clone) and gets its promise
+ * cores at once. The caller hands it a PreparedBatch (flat column values, cheap to clone; the receiver's span
+ * rows as typed arrays whose buffers are transferred, not copied) and gets its promise
  * resolved only after the transaction holding that batch has committed — a 2xx built on that is as durable as
  * an in-thread commit. Batches that queue up while a commit runs go into the next transaction together (group
  * commit: fewer, larger commits write each touched page once).

@@ -100,9 +100,12 @@ class FuzzyArt {
     private readonly dim: number,
     private readonly cap: number,
   ) {
-    this.w = new Float64Array(cap * 2 * dim);
-    this.norm = new Float64Array(cap);
-    this.cluster = new Int32Array(cap);
+    // Grown by doubling up to `cap`: most series need far fewer categories, and thousands of detectors may live
+    // in one process.
+    const initial = Math.min(cap, 16);
+    this.w = new Float64Array(initial * 2 * dim);
+    this.norm = new Float64Array(initial);
+    this.cluster = new Int32Array(initial);
     this.x = new Float64Array(2 * dim);
   }
 
@@ -117,6 +120,18 @@ class FuzzyArt {
 
   private add(cluster: number): void {
     const d2 = 2 * this.dim;
+    if (this.count === this.norm.length) {
+      const size = Math.min(this.cap, 2 * this.norm.length);
+      const w = new Float64Array(size * d2);
+      w.set(this.w);
+      this.w = w;
+      const norm = new Float64Array(size);
+      norm.set(this.norm);
+      this.norm = norm;
+      const cl = new Int32Array(size);
+      cl.set(this.cluster);
+      this.cluster = cl;
+    }
     const o = this.count * d2;
     let n = 0;
     for (let k = 0; k < d2; k++) {

@@ -28,8 +28,8 @@ import { SHARED_DATA, hasSharedData } from '../../../test/helpers/env.js';
 import { asMultipliers, initialGuarded, prequentialGuarded, type RankedCase } from '../../algorithms/learning/signal-weights.js';
 import { readNezhaCases, type RcaCase } from './rca-cases.js';
 import { runRca } from './rca-run.js';
-import { prequentialCaseLearner, staticRanking } from '../../algorithms/learning/rank-learner.js';
-import { NOT_CANDIDATES, candidateCase, kindEvidence, metricSourceTable, perSourceScores, rankBySources, sourcesOf, type SourceTable } from './rca-sources.js';
+import { caseFromFinding, initialGuardedCaseLearner, learnedRanking, prequentialCaseLearner, staticRanking } from '../../algorithms/learning/rank-learner.js';
+import { NOT_CANDIDATES, candidateCase, caseEvidence, kindEvidence, runCandidateCase, metricSourceTable, perSourceScores, rankBySources, sourcesOf, type SourceTable } from './rca-sources.js';
 
 const skip = !hasSharedData('rca/nezha') && 'shared data not present';
 let loaded: RcaCase[] | undefined;
@@ -146,4 +146,24 @@ test('case-based verdict loop, Nezha in time order: Train Ticket AC@1 0.156 stat
   // Online Boutique, where equal weights miss 4 of 56: no loss, and the guard costs at most one case.
   assert.ok(sum(ob.learned) >= sum(ob.static), `OB learned ${sum(ob.learned)} vs static ${sum(ob.static)}`);
   assert.ok(sum(ob.guarded) >= sum(ob.static) - 1, `OB guarded ${sum(ob.guarded)} vs static ${sum(ob.static)}`);
+});
+
+test('what a root-cause finding carries for the case-based loop: profiles in [0, 1] without service names, tops of both rankings, and a case rebuilt from them ranks as the original', { skip }, () => {
+  const c = nezha('online-boutique').find((x) => x.truth!.fault === 'network_delay')!;
+  const run = runRca(c, { exclude: NOT_CANDIDATES });
+  const cc = candidateCase(metricSourceTable(c), c.id, new Map(run.candidates.map((x) => [x.service, x.score])));
+  const ev = caseEvidence(cc, initialGuardedCaseLearner());
+  assert.equal(ev.caseTops.static, run.candidates[0]!.service);
+  assert.equal(ev.caseTops.learned, ev.caseTops.static, 'no verdict yet: the learned ranking is the shipped one');
+  const values = Object.values(ev.candidateProfiles).flatMap((p) => Object.values(p));
+  assert.ok(values.length > 0 && values.every((v) => v > 0 && v <= 1));
+  const keys = Object.values(ev.candidateProfiles).flatMap((p) => Object.keys(p));
+  assert.ok(keys.every((k) => /^(rel|top):[a-z-]+$/.test(k)), keys.find((k) => !/^(rel|top):[a-z-]+$/.test(k)));
+  const rebuilt = caseFromFinding(c.id, run.candidates, ev.candidateProfiles);
+  const g = prequentialCaseLearner([cc], [c.truth!.service]).final;
+  assert.deepEqual(learnedRanking(g.learner, rebuilt), learnedRanking(g.learner, cc));
+  // From the run alone (any signals): same shipped order, profiles of the same form.
+  const fromRun = runCandidateCase(run, c.id);
+  assert.deepEqual(staticRanking(fromRun), run.candidates.map((x) => x.service));
+  assert.ok([...fromRun.features.values()].every((f) => Object.values(f).every((v) => v > 0 && v <= 1)));
 });

@@ -174,7 +174,17 @@ export function isFeature(message: string): boolean {
 }
 
 /** Test files of a source file: same base name under a test folder or with .test/.spec (tests/lib/rules/indent.js). */
-const baseName = (p: string): string => (p.split('/').pop() ?? p).replace(/\.(test|spec)(?=\.)/, '').replace(/\.[a-z]+$/i, '').toLowerCase();
+const baseNames = new Map<string, string>();
+const baseName = (p: string): string => {
+  let b = baseNames.get(p);
+  if (b === undefined) {
+    b = (p.split('/').pop() ?? p).replace(/\.(test|spec)(?=\.)/, '').replace(/\.[a-z]+$/i, '').toLowerCase();
+    // Memoised (features are built at nine cuts from one history); bounded for long-running processes.
+    if (baseNames.size > 500_000) baseNames.clear();
+    baseNames.set(p, b);
+  }
+  return b;
+};
 const isTestFile = (p: string): boolean => /(^|\/)(tests?|__tests__|spec|specs)\//i.test(p) || /\.(test|spec)\.[a-z]+$/i.test(p);
 
 /**
@@ -187,6 +197,7 @@ interface Derived {
   feat: boolean;
   words: string[];
   src: FileChange[];
+  tests: FileChange[];
   testBases: string[];
   docBases: string[];
   srcBases: string[];
@@ -201,6 +212,7 @@ function derive(c: Commit): Derived {
       feat: isFeature(c.message),
       words: [...new Set(c.message.slice(0, 500).toLowerCase().match(/[a-z0-9][a-z0-9_-]{2,}/g) ?? [])],
       src: c.files.filter((f) => isSourceFile(f.path)),
+      tests,
       testBases: [...new Set(tests.map((f) => baseName(f.path)))],
       docBases: [...new Set(c.files.filter((f) => !isTestFile(f.path) && /\.md$/i.test(f.path)).map((f) => baseName(f.path)))],
       srcBases: [],
@@ -278,7 +290,7 @@ export function featuresAt(commits: readonly Commit[], cut: number, prod: Produc
     const { words, testBases, docBases } = dc;
     // Tests and docs of a source file share its base name (tests/lib/rules/indent.js, docs/src/rules/indent.md):
     // a big, often-edited test file means many edge cases; docs edits mean users asking about it.
-    if (testBases.length) for (const f of c.files) if (isTestFile(f.path)) testLoc.set(f.path, Math.max(0, (testLoc.get(f.path) ?? 0) + (f.added ?? 0) - (f.deleted ?? 0)));
+    for (const f of dc.tests) testLoc.set(f.path, Math.max(0, (testLoc.get(f.path) ?? 0) + (f.added ?? 0) - (f.deleted ?? 0)));
     for (const b of testBases) bump(testCommitsTotal, b);
     for (const b of docBases) bump(docCommits, b);
     // Only words that name a file seen so far can be looked up later: counting the rest was most of the cost.

@@ -140,6 +140,10 @@ export class ContextualDetector {
   /** Neuron ids of all lefts: 16-bit while ids fit (the default cap), half the memory of the biggest array. */
   private pool: Uint16Array<ArrayBuffer> | Int32Array<ArrayBuffer>;
   private poolLen = 0;
+  /** Lefts holding a zero-level context, ascending (the only ones that can seed candidates). */
+  private zeroLefts = new Int32Array(START);
+  private nZeroLefts = 0;
+  private lHasZero = new Uint8Array(START);
   /** Lefts without neurons (checked against the previous value each step). */
   private valueOnly = new Int32Array(START);
   private nValueOnly = 0;
@@ -190,6 +194,7 @@ export class ContextualDetector {
     this.poolLen = 0;
     this.slots = 0;
     this.nValueOnly = 0;
+    this.nZeroLefts = 0;
     this.nCtx = 0;
     this.leftTable = new Int32Array(START * 2).fill(EMPTY);
     this.anchorHead.fill(EMPTY);
@@ -245,6 +250,7 @@ export class ContextualDetector {
       this.lBlock = grownI32(this.lBlock, need);
       this.lCtx = grownI32(this.lCtx, need);
       this.lCap = grownI32(this.lCap, need);
+      this.lHasZero = grownU8(this.lHasZero, need);
       this.lAnchorNext = grownI32(this.lAnchorNext, need);
     }
     this.leftTable[h] = li;
@@ -255,6 +261,7 @@ export class ContextualDetector {
     this.lBlock[li] = 0;
     this.lCtx[li] = 0;
     this.lCap[li] = 0;
+    this.lHasZero[li] = 0;
     if (this.poolLen + n > this.pool.length) {
       const b = this.pool instanceof Uint16Array ? new Uint16Array(this.pool.length * 2 + n) : new Int32Array(this.pool.length * 2 + n);
       b.set(this.pool);
@@ -319,6 +326,19 @@ export class ContextualDetector {
     this.slots += cap;
   }
 
+  private markZero(li: number): void {
+    if (this.lHasZero[li]) return;
+    this.lHasZero[li] = 1;
+    this.zeroLefts = grownI32(this.zeroLefts, this.nZeroLefts + 1);
+    let i = this.nZeroLefts++;
+    // Usually the newest left; an older one moves the tail up.
+    while (i > 0 && this.zeroLefts[i - 1]! > li) {
+      this.zeroLefts[i] = this.zeroLefts[i - 1]!;
+      i--;
+    }
+    this.zeroLefts[i] = li;
+  }
+
   /**
    * Adds context (left li, right); returns its slot, or -1 - slot when it existed already. A left holds few
    * contexts (under 20 on average even on a full store), so its block is searched rather than hashed.
@@ -328,7 +348,10 @@ export class ContextualDetector {
     const n = this.lCtx[li]!;
     for (let e = s; e < s + n; e++) {
       if ((this.bRight[e]! & ~ZERO) === right) {
-        if (zero) this.bRight[e]! |= ZERO;
+        if (zero) {
+          this.bRight[e]! |= ZERO;
+          this.markZero(li);
+        }
         return -1 - e;
       }
     }
@@ -344,6 +367,7 @@ export class ContextualDetector {
     if (n === this.lCap[li]) this.moveBlock(li, n < 2 ? 2 : n + (n >> 1));
     const at = this.lBlock[li]! + n;
     this.bRight[at] = zero ? right | ZERO : right;
+    if (zero) this.markZero(li);
     this.bKey[at] = c;
     this.lCtx[li] = n + 1;
     return at;
@@ -467,54 +491,7 @@ export class ContextualDetector {
     let predicted = 0;
     let nActive = 0;
     let nTop = 0;
-    if (newZero) {
-      S.nCand = 0;
-      S.candTable.fill(EMPTY);
-      // Every left sharing a fact with G, in the order the published crossing meets them: by G's first fact
-      // they hold, then by age. Partial overlaps seed candidates, so none can be skipped here.
-      const nb = bits + this.gLen;
-      S.bucketHead.fill(EMPTY, 0, nb);
-      for (let li = 0; li < this.nLefts; li++) {
-        const v = this.lVal[li]!;
-        let gm = v & allPos & ~((v >>> 16) ^ gBin);
-        const n = this.lNeurons[li]!;
-        if (n > 0) {
-          const s = this.lStart[li]!;
-          for (let i = 0; i < n; i++) {
-            const p = this.inG[this.pool[s + i]!]!;
-            if (p) gm |= 1 << (bits + p - 1);
-          }
-        }
-        if (gm === 0) continue;
-        const b = 31 - Math.clz32(gm & -gm);
-        S.visitMask[li] = gm;
-        S.visitNext[li] = EMPTY;
-        if (S.bucketHead[b] === EMPTY) S.bucketHead[b] = li;
-        else S.visitNext[S.bucketTail[b]!] = li;
-        S.bucketTail[b] = li;
-      }
-      for (let b = 0; b < nb; b++) {
-        for (let li = S.bucketHead[b]!; li !== EMPTY; li = S.visitNext[li]!) {
-          const gm = S.visitMask[li]!;
-          const mlen = popcount(gm);
-          const full = mlen === this.lSize[li];
-          for (let e = this.lBlock[li]!, end = e + this.lCtx[li]!; e < end; e++) {
-            if (e === zeroSlot) continue;
-            if (full) predicted++;
-            const r = bRight[e]!;
-            const mp = r & allPos & ~((r >>> 16) ^ sens);
-            if (mp === 0) continue;
-            if (full && mp === (r & allPos)) {
-              const key = (bKey[e] = bKey[e]! + span);
-              nActive++;
-              if (nTop < k || key > topKey[0]!) nTop = this.offerTop(key, nTop);
-            } else if ((r & ZERO) !== 0 && mlen <= cLeftFacts) {
-              ContextualDetector.addCandidate(gm, mp | ((sens & mp) << 16));
-            }
-          }
-        }
-      }
-    } else if (hasG) {
+    if (hasG) {
       // Only fully present lefts predict: value-only ones matching the previous value, and lefts anchored on a
       // neuron of G whose other facts are all in G too.
       const full = S.visitNext;
@@ -568,10 +545,57 @@ export class ContextualDetector {
         predicted += n;
         for (let e = lBlock[li]!, end = e + n; e < end; e++) {
           const r = bRight[e]!;
+          if (e === zeroSlot) continue;
           if ((((r >>> 16) ^ sens) & r & allPos) === 0) {
             const key = (bKey[e] = bKey[e]! + span);
             nActive++;
             if (nTop < k || key > topKey[0]!) nTop = this.offerTop(key, nTop);
+          }
+        }
+      }
+      // The zero-level context just learned (its left is G, always full) is not a prediction.
+      if (zeroSlot >= 0) predicted--;
+    }
+    if (newZero) {
+      S.nCand = 0;
+      S.candTable.fill(EMPTY);
+      // Candidates: partial overlaps of zero-level contexts with G, in the order the published crossing meets
+      // them — by G's first fact their left holds, then by the left's age, then the context's. Only lefts with
+      // a zero-level context and at most maxLeftFacts facts in G can give one, so only those are looked at.
+      const nb = bits + this.gLen;
+      S.bucketHead.fill(EMPTY, 0, nb);
+      const zl = this.zeroLefts;
+      for (let z = 0, nz = this.nZeroLefts; z < nz; z++) {
+        const li = zl[z]!;
+        const v = this.lVal[li]!;
+        let gm = v & allPos & ~((v >>> 16) ^ gBin);
+        const n = this.lNeurons[li]!;
+        if (n > 0) {
+          const s = this.lStart[li]!;
+          for (let i = 0; i < n; i++) {
+            const p = this.inG[this.pool[s + i]!]!;
+            if (p) gm |= 1 << (bits + p - 1);
+          }
+        }
+        if (gm === 0 || popcount(gm) > cLeftFacts) continue;
+        const b = 31 - Math.clz32(gm & -gm);
+        S.visitMask[li] = gm;
+        S.visitNext[li] = EMPTY;
+        if (S.bucketHead[b] === EMPTY) S.bucketHead[b] = li;
+        else S.visitNext[S.bucketTail[b]!] = li;
+        S.bucketTail[b] = li;
+      }
+      for (let b = 0; b < nb; b++) {
+        for (let li = S.bucketHead[b]!; li !== EMPTY; li = S.visitNext[li]!) {
+          const gm = S.visitMask[li]!;
+          const full = popcount(gm) === this.lSize[li];
+          for (let e = this.lBlock[li]!, end = e + this.lCtx[li]!; e < end; e++) {
+            const r = bRight[e]!;
+            if ((r & ZERO) === 0 || e === zeroSlot) continue;
+            const mp = r & allPos & ~((r >>> 16) ^ sens);
+            // Fully matched on a full left it was active (counted above), else a candidate.
+            if (mp === 0 || (full && mp === (r & allPos))) continue;
+            ContextualDetector.addCandidate(gm, mp | ((sens & mp) << 16));
           }
         }
       }

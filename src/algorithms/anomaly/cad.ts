@@ -428,33 +428,24 @@ export class ContextualDetector {
   // ---- the step ------------------------------------------------------------------------------------------------
 
   /**
-   * Offers an active context's key to the min-heap of the `maxActive` most-confirmed (ties: the newer) — the
-   * same set a full sort of the active list gives, without sorting it. Call only when it would enter.
+   * Puts an active context's key into the min-heap of the `maxActive` most-confirmed (ties: the newer) in place
+   * of the smallest; returns the new smallest. The heap starts full of -1 (below every key), so the final set is
+   * the one a full sort of the active list gives, without sorting it.
    */
-  private offerTop(key: number, nTop: number): number {
+  private replaceTop(key: number): number {
     const h = scratch.topKey;
-    if (nTop < this.maxActive) {
-      let i = nTop;
-      while (i > 0) {
-        const p = (i - 1) >> 1;
-        if (h[p]! <= key) break;
-        h[i] = h[p]!;
-        i = p;
-      }
-      h[i] = key;
-      return nTop + 1;
-    }
+    const n = this.maxActive;
     let i = 0;
     for (;;) {
       let c = 2 * i + 1;
-      if (c >= nTop) break;
-      if (c + 1 < nTop && h[c + 1]! < h[c]!) c++;
+      if (c >= n) break;
+      if (c + 1 < n && h[c + 1]! < h[c]!) c++;
       if (h[c]! >= key) break;
       h[i] = h[c]!;
       i = c;
     }
     h[i] = key;
-    return nTop;
+    return h[0]!;
   }
 
   /** One step on a value already quantised into [0, bins). Returns the raw anomaly in [0, 1]. */
@@ -470,11 +461,14 @@ export class ContextualDetector {
     // Zero-level context: the whole previous left group followed by this value.
     let newZero = false;
     let zeroSlot = -1;
+    let zeroLeft = -1;
     if (hasG) {
-      const r = this.addContext(this.leftOfG(gFull), sensRight, true);
+      const li = this.leftOfG(gFull);
+      const r = this.addContext(li, sensRight, true);
       if (r >= 0) {
         newZero = true;
         zeroSlot = r;
+        zeroLeft = li;
       }
     }
     const cLeftFacts = this.maxLeftFacts;
@@ -490,7 +484,8 @@ export class ContextualDetector {
     const k = this.maxActive;
     let predicted = 0;
     let nActive = 0;
-    let nTop = 0;
+    topKey.fill(-1, 0, k);
+    let minKey = k > 0 ? -1 : Infinity;
     if (hasG) {
       // Only fully present lefts predict: value-only ones matching the previous value, and lefts anchored on a
       // neuron of G whose other facts are all in G too.
@@ -541,20 +536,18 @@ export class ContextualDetector {
       }
       for (let f = 0; f < nFull; f++) {
         const li = full[f]!;
-        const n = lCtx[li]!;
+        // The zero-level context just learned (the last of G's left, always full) is not a prediction.
+        const n = li === zeroLeft ? lCtx[li]! - 1 : lCtx[li]!;
         predicted += n;
         for (let e = lBlock[li]!, end = e + n; e < end; e++) {
           const r = bRight[e]!;
-          if (e === zeroSlot) continue;
           if ((((r >>> 16) ^ sens) & r & allPos) === 0) {
             const key = (bKey[e] = bKey[e]! + span);
             nActive++;
-            if (nTop < k || key > topKey[0]!) nTop = this.offerTop(key, nTop);
+            if (key > minKey) minKey = this.replaceTop(key);
           }
         }
       }
-      // The zero-level context just learned (its left is G, always full) is not a prediction.
-      if (zeroSlot >= 0) predicted--;
     }
     if (newZero) {
       S.nCand = 0;
@@ -604,10 +597,12 @@ export class ContextualDetector {
     // The most-confirmed active contexts become facts of the next left group (ties: the newer context; the
     // published code breaks ties by hash, i.e. arbitrarily — measured insensitive on NAB).
     const nextN = S.nextN;
-    for (let i = 0; i < nTop; i++) {
+    let nTop = 0;
+    for (let i = 0; i < k; i++) {
       const key = topKey[i]!;
+      if (key < 0) continue;
       const c = key - Math.floor(key / span) * span;
-      let j = i;
+      let j = nTop++;
       while (j > 0 && nextN[j - 1]! > c) {
         nextN[j] = nextN[j - 1]!;
         j--;

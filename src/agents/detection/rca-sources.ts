@@ -151,16 +151,24 @@ export function kindEvidence(t: SourceTable, state: GuardedWeightState): { kindS
  * across incidents whose overall loudness differs, and across services.
  */
 export function candidateCase(t: SourceTable, id: string, base?: ReadonlyMap<string, number>): CandidateCase {
-  const kinds = sourcesOf(t);
+  const strength = new Map<string, Map<string, number>>();
+  for (const [svc, m] of t.best) strength.set(svc, new Map([...m].map(([k, v]) => [k, v.value])));
+  // `base`: the run's own candidate scores when the ranking that ships combined more than this table's metrics.
+  return { id, base: base ?? sourceScores(t), features: profiles(strength) };
+}
+
+/** Per candidate, `rel:<kind>` (its strength over the strongest candidate's in that kind) and `top:<kind>`. */
+function profiles(strength: ReadonlyMap<string, ReadonlyMap<string, number>>): Map<string, Record<string, number>> {
   const maxOf = new Map<string, number>();
-  for (const k of kinds) maxOf.set(k, Math.max(0, ...[...t.best.values()].map((m) => m.get(k)?.value ?? 0)));
-  const features = new Map<string, Record<string, number>>();
-  for (const [svc, m] of t.best) {
+  for (const m of strength.values()) for (const [k, v] of m) maxOf.set(k, Math.max(maxOf.get(k) ?? 0, v));
+  const out = new Map<string, Record<string, number>>();
+  for (const [svc, m] of strength) {
     const x: Record<string, number> = {};
     let topKind: string | undefined;
     let topV = 0;
-    for (const k of kinds) {
-      const v = m.get(k)?.value ?? 0;
+    // Kinds in name order, so a tie for the strongest kind resolves the same way whatever order they arrived in.
+    for (const k of [...m.keys()].sort()) {
+      const v = m.get(k)!;
       const mx = maxOf.get(k)!;
       if (mx > 0 && v > 0) x[`rel:${k}`] = v / mx;
       if (v > topV) {
@@ -169,10 +177,9 @@ export function candidateCase(t: SourceTable, id: string, base?: ReadonlyMap<str
       }
     }
     if (topKind !== undefined) x[`top:${topKind}`] = 1;
-    features.set(svc, x);
+    out.set(svc, x);
   }
-  // `base`: the run's own candidate scores when the ranking that ships combined more than this table's metrics.
-  return { id, base: base ?? sourceScores(t), features };
+  return out;
 }
 
 /**
@@ -184,7 +191,6 @@ export function candidateCase(t: SourceTable, id: string, base?: ReadonlyMap<str
  */
 export function runCandidateCase(run: { candidates: readonly { service: string; score: number; indicators: readonly { indicator: string; kind: IndicatorKind; score: number }[] }[] }, id: string, signalOf: (indicator: string) => string = () => 'metrics'): CandidateCase {
   const strength = new Map<string, Map<string, number>>();
-  const maxOf = new Map<string, number>();
   for (const c of run.candidates) {
     const m = new Map<string, number>();
     for (const i of c.indicators) {
@@ -194,25 +200,8 @@ export function runCandidateCase(run: { candidates: readonly { service: string; 
       if (v > (m.get(k) ?? 0)) m.set(k, v);
     }
     strength.set(c.service, m);
-    for (const [k, v] of m) maxOf.set(k, Math.max(maxOf.get(k) ?? 0, v));
   }
-  const features = new Map<string, Record<string, number>>();
-  for (const [svc, m] of strength) {
-    const x: Record<string, number> = {};
-    let topKind: string | undefined;
-    let topV = 0;
-    for (const [k, v] of m) {
-      const mx = maxOf.get(k)!;
-      if (mx > 0 && v > 0) x[`rel:${k}`] = v / mx;
-      if (v > topV) {
-        topV = v;
-        topKind = k;
-      }
-    }
-    if (topKind !== undefined) x[`top:${topKind}`] = 1;
-    features.set(svc, x);
-  }
-  return { id, base: new Map(run.candidates.map((c) => [c.service, c.score])), features };
+  return { id, base: new Map(run.candidates.map((c) => [c.service, c.score])), features: profiles(strength) };
 }
 
 /**

@@ -11,7 +11,7 @@ import { decodeLogs, decodeTraces } from './decode.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decodeLogsWire, decodeTracesRows, decodeTracesWire, WireError } from './wire.js';
+import { decodeLogsWire, decodeSpanRest, decodeTracesRows, decodeTracesWire, WireError } from './wire.js';
 import { openSqlite } from '../../store/sqlite/index.js';
 import type { ErrorEvent, Span } from '../model.js';
 
@@ -229,4 +229,27 @@ test('traces as rows: malformed bytes anywhere are refused exactly when the wire
     assert.deepStrictEqual(got, typeof want === 'string' ? want : { rejected: (want as ReturnType<typeof decodeTracesWire>).rejected, spans: (want as ReturnType<typeof decodeTracesWire>).batch.spans.length }, `request ${i}`);
   }
   assert.ok(refused > 50, `coverage: ${refused} refused`);
+});
+
+test('traces as rows: a request larger than the scratch space (3,000 spans) grows it and keeps every id, number and rest byte', () => {
+  const spans = Array.from({ length: 3000 }, (_, i) => ({
+    traceId: bytes(16),
+    spanId: bytes(8),
+    parentSpanId: bytes(8),
+    name: `op-${i % 7}`,
+    kind: 2,
+    startTimeUnixNano: long(1_700_000_000_000_000_000n + BigInt(i)),
+    endTimeUnixNano: long(1_700_000_000_000_100_000n + BigInt(i)),
+    attributes: [{ key: 'url.path', value: { stringValue: `/p/${i}/${'x'.repeat(40)}` } }],
+  }));
+  const buf = encode(OTLP.traceRequest, { resourceSpans: [{ scopeSpans: [{ spans }] }] });
+  for (let round = 0; round < 2; round++) {
+    const want = decodeTracesWire(buf).batch.spans;
+    const got = decodeTracesRows(buf);
+    assert.equal(got.count, 3000);
+    assert.equal(got.ids, want.map((s) => s.traceId + s.spanId + s.parentSpanId!).join(''));
+    assert.deepEqual(Array.from({ length: 3000 }, (_, i) => got.nums[i * 10 + 1]), want.map((s) => s.startUs));
+    assert.ok(got.nums[2999 * 10 + 6]! > 1 << 16, 'rest outgrew its first scratch buffer');
+    for (const i of [0, 1500, 2999]) assert.deepStrictEqual(decodeSpanRest(got.rest.subarray(i ? got.nums[(i - 1) * 10 + 6] : 0, got.nums[i * 10 + 6]), 0).attributes, want[i]!.attributes);
+  }
 });

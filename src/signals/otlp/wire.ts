@@ -634,6 +634,7 @@ function skipAt(b: Buffer, pos: number, end: number, wire: number): number {
 let scratchIds = Buffer.allocUnsafeSlow(1 << 16);
 let scratchNums = new Float64Array(1 << 12);
 let scratchRest = Buffer.allocUnsafeSlow(1 << 16);
+const SCRATCH_CAP = 8 << 20;
 /** Two ASCII hex digits per byte value, as one 16-bit little-endian unit. */
 const HEX2 = new Uint16Array(256);
 for (let i = 0; i < 256; i++) HEX2[i] = HEX[i]!.charCodeAt(0) | (HEX[i]!.charCodeAt(1) << 8);
@@ -868,7 +869,12 @@ export function decodeTracesRows(buf: Buffer): TraceRows {
   // Exact-size copies with their own ArrayBuffers (transferable); the scratch stays for the next request.
   const rest = Buffer.from(new ArrayBuffer(Math.max(1, out.len)));
   out.rest.copy(rest, 0, 0, out.len);
-  return { count: out.count, resources, scopes, ids: out.ids.toString('latin1', 0, out.idLen), strings: out.strings, nums: out.nums.slice(0, out.n), rest, errors: out.errors, rejected: out.c.rejected, messages: out.c.errors };
+  const rows: TraceRows = { count: out.count, resources, scopes, ids: out.ids.toString('latin1', 0, out.idLen), strings: out.strings, nums: out.nums.slice(0, out.n), rest, errors: out.errors, rejected: out.c.rejected, messages: out.c.errors };
+  // One huge request must not pin its scratch space for the life of the process.
+  if (scratchIds.length > SCRATCH_CAP) scratchIds = Buffer.allocUnsafeSlow(1 << 16);
+  if (scratchRest.length > SCRATCH_CAP) scratchRest = Buffer.allocUnsafeSlow(1 << 16);
+  if (scratchNums.byteLength > SCRATCH_CAP) scratchNums = new Float64Array(1 << 12);
+  return rows;
 }
 
 /** A span's `rest` bytes (decodeTracesRows) back to the fields they hold; events default to the span's start. */

@@ -172,8 +172,9 @@ for (const writerThread of [false, true]) {
       const want: Span[] = [];
       const wantErrors: ErrorEvent[] = [];
       let rows = 0;
-      for (let i = 0; i < 150; i++) {
-        const buf = encode(OTLP.traceRequest, traceRequest());
+      // Random requests, then one of 263 spans: every size of multi-row statement (200, 50, 10, 1) is used.
+      for (let i = 0; i < 151; i++) {
+        const buf = i < 150 ? encode(OTLP.traceRequest, traceRequest()) : manySpans(263);
         const ref = decodeTracesWire(buf);
         const got = decodeTracesRows(buf);
         assert.equal(got.rejected, ref.rejected, `request ${i}: rejected`);
@@ -231,8 +232,9 @@ test('traces as rows: malformed bytes anywhere are refused exactly when the wire
   assert.ok(refused > 50, `coverage: ${refused} refused`);
 });
 
-test('traces as rows: a request larger than the scratch space (3,000 spans) grows it and keeps every id, number and rest byte', () => {
-  const spans = Array.from({ length: 3000 }, (_, i) => ({
+/** One scope of n plain spans with unique ids. */
+function manySpans(n: number): Buffer {
+  const spans = Array.from({ length: n }, (_, i) => ({
     traceId: bytes(16),
     spanId: bytes(8),
     parentSpanId: bytes(8),
@@ -242,7 +244,11 @@ test('traces as rows: a request larger than the scratch space (3,000 spans) grow
     endTimeUnixNano: long(1_700_000_000_000_100_000n + BigInt(i)),
     attributes: [{ key: 'url.path', value: { stringValue: `/p/${i}/${'x'.repeat(40)}` } }],
   }));
-  const buf = encode(OTLP.traceRequest, { resourceSpans: [{ scopeSpans: [{ spans }] }] });
+  return encode(OTLP.traceRequest, { resourceSpans: [{ scopeSpans: [{ spans }] }] });
+}
+
+test('traces as rows: a request larger than the scratch space (3,000 spans) grows it and keeps every id, number and rest byte', () => {
+  const buf = manySpans(3000);
   for (let round = 0; round < 2; round++) {
     const want = decodeTracesWire(buf).batch.spans;
     const got = decodeTracesRows(buf);

@@ -89,12 +89,20 @@ const MULTI = 200;
 
 type Table = 'spans' | 'logs' | 'metrics' | 'errors';
 
+/**
+ * Smaller multi-row statements for what is left after the MULTI-row ones: SDK exporters send 512 spans per
+ * export by default, whose last 112 rows went through the one-row statement one by one.
+ */
+const TAIL_SIZES = [50, 10] as const;
+
 function insert(db: Database.Database, table: string, cols: string, n: number): Record<string, Database.Statement> {
   const row = `(${new Array(n).fill('?').join(',')})`;
-  return {
+  const out: Record<string, Database.Statement> = {
     [table]: db.prepare(`INSERT INTO ${table} (${cols}) VALUES ${row}`),
     [`${table}Multi`]: db.prepare(`INSERT INTO ${table} (${cols}) VALUES ${new Array(MULTI).fill(row).join(',')}`),
   };
+  for (const k of TAIL_SIZES) out[`${table}${k}`] = db.prepare(`INSERT INTO ${table} (${cols}) VALUES ${new Array(k).fill(row).join(',')}`);
+  return out;
 }
 
 /**
@@ -381,6 +389,7 @@ export class SqliteTelemetry implements TelemetryStore {
     };
     let r = 0;
     for (; r + MULTI <= n; r += MULTI) multi.run(part(r, r + MULTI));
+    for (const k of TAIL_SIZES) for (const st = this.st[`${table}${k}`]!; r + k <= n; r += k) st.run(part(r, r + k));
     for (; r < n; r++) single.run(part(r, r + 1));
   }
 
@@ -417,7 +426,9 @@ export class SqliteTelemetry implements TelemetryStore {
         k = 0;
       }
     }
-    for (let j = 0; j < k; j += SPAN_COLS) single.run(params.slice(j, j + SPAN_COLS));
+    let j = 0;
+    for (const size of TAIL_SIZES) for (const st = this.st[`spans${size}`]!; j + size * SPAN_COLS <= k; j += size * SPAN_COLS) st.run(params.slice(j, j + size * SPAN_COLS));
+    for (; j < k; j += SPAN_COLS) single.run(params.slice(j, j + SPAN_COLS));
   }
 
   private readonly writeTx = (list: PreparedBatch[]): void => {

@@ -31,7 +31,7 @@ export interface FileRisk {
   fixCommits: string[];
 }
 
-const FEATURE_TEXT: Record<string, (v: number, r: FileRow) => string> = {
+export const FEATURE_TEXT: Record<string, (v: number, r: FileRow) => string> = {
   log_fixes_365: (v) => `${Math.round(Math.expm1(v))} bug fixes in the last year`,
   log_fixes_total: (v) => `${Math.round(Math.expm1(v))} bug fixes in its history`,
   fix_score: (v) => `time-weighted fix score ${v.toFixed(2)}`,

@@ -920,6 +920,49 @@ function restString(b: Buffer, end: number): string {
   return s;
 }
 
+/**
+ * Attribute keys repeat on every span: short ASCII ones are looked up by a hash of their bytes (and compared
+ * byte for byte) instead of decoded into a new string each time. Bounded: a flood of distinct keys stops adding.
+ */
+const KEYS = new Map<number, string>();
+
+function restKey(b: Buffer, end: number): string {
+  const e = restLen(b, end);
+  const n = e - at;
+  if (n <= 64) {
+    let h = n;
+    let ascii = true;
+    for (let i = at; i < e; i++) {
+      const c = b[i]!;
+      if (c >= 0x80) ascii = false;
+      h = Math.imul(h ^ c, 16777619);
+    }
+    if (ascii) {
+      const k = KEYS.get(h);
+      if (k !== undefined && k.length === n) {
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (k.charCodeAt(i) !== b[at + i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) {
+          at = e;
+          return k;
+        }
+      }
+      const s = (b as Utf8).utf8Slice(at, e);
+      if (k === undefined && KEYS.size < 4096) KEYS.set(h, s);
+      at = e;
+      return s;
+    }
+  }
+  const s = (b as Utf8).utf8Slice(at, e);
+  at = e;
+  return s;
+}
+
 function restSkip(b: Buffer, end: number, wire: number): void {
   const r = new Reader(b, at, end);
   r.skip(wire);
@@ -983,7 +1026,7 @@ function restKeyValue(b: Buffer, end: number, into: Attributes, depth: number): 
   let value: AttrValue = null;
   while (at < end) {
     const tag = restVarint(b, end);
-    if (tag === 0x0a) key = restString(b, end);
+    if (tag === 0x0a) key = restKey(b, end);
     else if (tag === 0x12) {
       const e = restLen(b, end);
       value = restAnyValue(b, e, depth);

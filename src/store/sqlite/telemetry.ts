@@ -485,7 +485,10 @@ export class SqliteTelemetry implements TelemetryStore {
     return { spans: batch.spans.length, logs: batch.logs.length, metrics: batch.metrics.length, errors: batch.errors.length };
   }
 
-  /** Protobuf traces decoded straight to rows (wire.ts: decodeTracesRows); the receiver's path when it has one. */
+  /**
+   * Protobuf traces decoded straight to rows (wire.ts: decodeTracesRows); the receiver's path when it has one.
+   * The rows are consumed: their indexes are rewritten and their buffers move to the writer thread.
+   */
   async ingestTraceRows(rows: TraceRows): Promise<IngestResult> {
     const spans = rows.count;
     const errors = rows.errors.length;

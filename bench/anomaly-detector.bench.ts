@@ -1,9 +1,9 @@
 /**
- * The streaming anomaly detector (the one `eval nab` scores: CAD OSE + robust-z, detector.ts), in CPU time so a
- * loaded machine skews it less (process.cpuUsage: user + system of this process, i.e. per core for this
+ * The streaming anomaly detector (the one `eval nab` scores, detector.ts: CAD OSE + robust-z + ART), in CPU time
+ * so a loaded machine skews it less (process.cpuUsage: user + system of this process, i.e. per core for this
  * single-threaded loop; GC threads count too, which is fair):
- *   - points/s for the whole shipped detector and for CAD alone (on pre-quantised bins) on one long series, and
- *     for robust-z alone (the O(1) half);
+ *   - points/s for the whole shipped detector and for CAD alone (4-bit codes as detector.ts uses it, on a fixed
+ *     quantisation: no replays) on one long series, and for robust-z alone (the O(1) part);
  *   - cost per point at 10^3, 10^4, 10^5, 10^6 points into a series (mean over the second half of each decade:
  *     [N/2, N)), median over BENCH_SEEDS series, to show whether it stays flat as the context store grows;
  *   - BENCH_SERIES (default 10,000) concurrent series × BENCH_POINTS (default 1,000) points, updated round-robin:
@@ -31,7 +31,8 @@ const series = (n: number, seed0: number): Float64Array => {
   return x;
 };
 
-/** The detector's quantisation (detector.ts: range of the first 750 points, frozen, 8 bins + outside bins). */
+/** detector.ts's bins (8 over the range at codes 4..11, spare codes outside; 4-bit), on the first 750 points' range. */
+const CAD_BITS = 4;
 const quantise = (xs: Float64Array): Int32Array => {
   let lo = Infinity;
   let hi = -Infinity;
@@ -43,8 +44,8 @@ const quantise = (xs: Float64Array): Int32Array => {
       if (x > hi) hi = x;
     }
     const w = hi > lo ? (hi - lo) / 7 : 1;
-    const b = 8 + Math.floor((x - lo) / w);
-    out[i] = b < 0 ? 0 : b > 31 ? 31 : b;
+    const b = 4 + Math.floor((x - lo) / w);
+    out[i] = b < 0 ? 0 : b > 15 ? 15 : b;
   }
   return out;
 };
@@ -95,7 +96,7 @@ for (let s = 0; s < seeds; s++) {
   const bins = quantise(xs);
   const d = new StreamingDetector();
   whole.push(run((i) => d.update(xs[i]!), N));
-  const cad = new ContextualDetector({ bits: 5, maxContexts: 20_000 });
+  const cad = new ContextualDetector({ bits: CAD_BITS, maxContexts: 20_000 });
   cadOnly.push(run((i) => cad.step(bins[i]!), N));
   contextsAtEnd = Math.max(contextsAtEnd, cad.contexts);
   const rz = new RobustZDetector();
@@ -141,8 +142,8 @@ if (sink < 0 || dets.length !== nSeries) console.log(sink); // keeps the detecto
 const fmt = (v: number): string => Math.round(v).toLocaleString();
 console.log(
   `anomaly detector, CPU time, median of ${seeds} series of ${N.toLocaleString()} points: ` +
-    `CAD + robust-z ${fmt(wholeRate)} points/s per core (${spread(whole)}), CAD alone ${fmt(cadRate)} (${spread(cadOnly)}), robust-z alone ${fmt(rzRate)}; ` +
-    `ns/point at ${marks.map((m) => m.toExponential(0)).join(' / ')} points: CAD + robust-z ${wholeNs.map(fmt).join(' / ')}, CAD alone ${cadNs.map(fmt).join(' / ')} ` +
+    `whole detector ${fmt(wholeRate)} points/s per core (${spread(whole)}), CAD alone ${fmt(cadRate)} (${spread(cadOnly)}), robust-z alone ${fmt(rzRate)}; ` +
+    `ns/point at ${marks.map((m) => m.toExponential(0)).join(' / ')} points: whole detector ${wholeNs.map(fmt).join(' / ')}, CAD alone ${cadNs.map(fmt).join(' / ')} ` +
     `(context store at the end: ${contextsAtEnd.toLocaleString()}); ` +
     `${nSeries.toLocaleString()} concurrent series x ${nPoints.toLocaleString()} points: ${fmt(manyRate)} points/s, ` +
     `${(heapMb + bufMb).toFixed(1)} MB of state (heap ${heapMb.toFixed(1)} + typed arrays ${bufMb.toFixed(1)}; ${((heapMb + bufMb) * 1e3 / nSeries).toFixed(1)} KB per series), RSS +${rssMb.toFixed(0)} MB` +

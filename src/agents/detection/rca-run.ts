@@ -2,10 +2,12 @@
  * Runs the RCA method on one case (from disk or from stored telemetry): windows from the onset, indicator series
  * from metrics, traces and logs, the ranking, and the evidence chain.
  */
-import { estimateOnset, indicatorKind, scoreIndicators, serviceScores, topologyAdjust, type ServiceSeries } from '../../algorithms/rca/metrics.js';
-import { rankRootCauses, type RcaResult } from '../../algorithms/rca/rank.js';
+import { estimateOnset, indicatorKind, scoreIndicators, serviceScores, type ServiceSeries } from '../../algorithms/rca/metrics.js';
+import { RCA_SIGNALS, rankScored, scoreSignals, type RcaInput, type RcaResult, type ScoredSignals } from '../../algorithms/rca/rank.js';
 import { deploysAfter, logIndicators, traceIndicators, type TraceEvidence } from '../../algorithms/rca/traces.js';
-import type { WeightState } from '../../algorithms/learning/signal-weights.js';
+import { asGuarded, asMultipliers, expertWeights, experts, withSources, type GuardedWeightState, type WeightState } from '../../algorithms/learning/signal-weights.js';
+import { initialGuardedCaseLearner, learnedRanking, type GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
+import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceTableOfScores, sourcesOf } from './rca-sources.js';
 import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import type { RcaCase } from './rca-cases.js';
 
@@ -18,6 +20,34 @@ export interface RcaRun extends RcaResult {
   deploys: { service: string; version: string; atUs: number }[];
   errors: ErrorEvent[];
   chain: string[];
+  /** What the verdict loop needs to learn from a verdict on this run (only when RunOptions.learned is given). */
+  learning?: RunLearning;
+}
+
+/**
+ * The learned state a run ranks with (what the learning coordinator stored from verdicts). Missing parts are their
+ * initial state, which ranks exactly as no learning.
+ */
+export interface LearnedState {
+  /** Guarded weights of the signals (metrics, traces, logs). */
+  signals?: WeightState | GuardedWeightState;
+  /** Guarded weights of the metric indicator kinds: multipliers of the metrics ranker. */
+  kinds?: WeightState | GuardedWeightState;
+  /** The case-based re-ranker (rank-learner.ts). */
+  cases?: GuardedCaseLearner;
+}
+
+export interface RunLearning {
+  /** What each expert of the signal weights ranks first for this incident (the guard's record). */
+  expertTops: Record<string, string>;
+  /** Each metric kind's own service scores, and what each expert of the kind weights ranks first. */
+  kindScores: Record<string, Record<string, number>>;
+  kindExpertTops: Record<string, string>;
+  /** Every candidate's evidence profile, and what the shipped and the case-learned rankings put first. */
+  candidateProfiles: Record<string, Record<string, number>>;
+  caseTops: { static?: string; learned?: string };
+  /** The shipped top when the case-based learner, being followed, put another candidate first. */
+  rerankedFrom?: string;
 }
 
 /** Gauges per service and second-bucket (CPU, memory, event-loop delay) from OTel metric points. */
@@ -85,7 +115,10 @@ const PROGRAMMING_ERRORS = /^(TypeError|RangeError|ReferenceError|SyntaxError|As
 const settled = (known: readonly KnownDisturbance[] = []): { fromS: number; toS: number }[] => known.map((k) => ({ fromS: k.fromS, toS: k.toS + KNOWN_SETTLE_S }));
 
 export interface RunOptions {
+  /** Signal weights to rank with (the followed expert's weights of a guarded state). */
   weights?: WeightState;
+  /** Learned state: kind multipliers and the case-based re-ranker apply, and the run reports `learning`. */
+  learned?: LearnedState;
   exclude?: string[];
   known?: readonly KnownDisturbance[];
 }
@@ -145,7 +178,9 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     for (let t = Math.floor((onset - preSpan) / res) * res; t <= onset + postSpan; t += res) buckets.push(Math.round(t * 1e6));
     series.logs = logIndicators(c.logs ?? [], c.errors ?? [], res * 1e6, onset * 1e6, buckets, trace?.blame, trace ? new Set(trace.edges.map((e) => e.source)) : undefined);
   }
-  const result = rankRootCauses({ series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights: opts.weights, quiet: settled(opts.known) });
+  const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights: opts.weights, quiet: settled(opts.known) };
+  const scored = scoreSignals(input);
+  const { result, learning } = opts.learned ? rankWithLearning(scored, input, opts.learned) : { result: rankScored(scored, input), learning: undefined };
   const chain: string[] = [];
   const top = result.candidates[0];
   if (top) {
@@ -163,6 +198,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     if (callers.length) chain.push(`its callers ${callers.join(', ')} see the effect (their own exclusive time and error origin stay lower)`);
     const dep = deploys.find((d) => d.service === top.service);
     if (dep) chain.push(`${top.service} changed version to ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}`);
+    if (learning?.rerankedFrom) chain.push(`ranked above ${learning.rerankedFrom} (first by score) by the verdict loop: its evidence profile is closer to past confirmed culprits`);
     const second = result.candidates[1];
     if (second) chain.push(`next candidate ${second.service} scores ${second.score.toFixed(2)} vs ${top.score.toFixed(2)}`);
   }
@@ -172,7 +208,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   // The culprit throwing programming errors (TypeError, RangeError ...) itself says what kind of fault it is better
   // than which indicator moved most: failing every request looks like an outage on the indicators.
   if (top && (top.faultType === 'dependency-outage' || top.faultType === 'errors') && errs.some((e) => e.service === top.service && PROGRAMMING_ERRORS.test(e.type))) top.faultType = 'code-exception';
-  return { ...result, onsetS: onset, onsetEstimated: estimated, preSpanS: preSpan, postSpanS: postSpan, ...(trace ? { trace } : {}), deploys, errors: errs, chain };
+  return { ...result, onsetS: onset, onsetEstimated: estimated, preSpanS: preSpan, postSpanS: postSpan, ...(trace ? { trace } : {}), deploys, errors: errs, chain, ...(learning ? { learning } : {}) };
 }
 
 /** The most frequent in-app stack frame (file:line) of the run's errors: where the fault shows in code. */
@@ -194,19 +230,50 @@ function fmt(x: number): string {
 }
 
 /**
- * Per-indicator-kind service scores of a metrics case (cpu, memory, latency, network, …): the evidence sources
- * the verdict loop re-weights when only metrics exist (see algorithms/learning/signal-weights.ts). Pod-level
- * indicators only: the call-edge indicators (edges.ts) are left out because, once they are in, the equal-weight
- * combination of kinds is already better than what Hedge learns over kinds (Nezha OB AC@1 0.80 static vs 0.64
- * learned) — kinds are not sources whose reliability is stable across fault types.
+ * The ranking under what verdicts taught, and what the next verdict needs. Kind multipliers (the followed expert of
+ * the kind weights) act on the metrics ranker; the case-based learner reorders the candidates only while its guard
+ * follows it. Every expert's top is ranked by the real ranker from the same indicator scores (rankScored), so the
+ * guards judge what would have shipped. The metrics signal's indicators keep a name per signal: the profile of a
+ * run with traces or logs tells trace and log kinds apart from the metric ones.
  */
-export function kindScores(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'>): Record<string, Record<string, number>> {
-  const res = Math.max(1, c.resolutionS);
-  const ind = scoreIndicators(c.metrics, c.injectS ?? 0, Math.max(5 * res, 20), Math.max(3 * res, 10), { relFloor: 0.05 }).filter((i) => !i.indicator.startsWith('edge-'));
-  const out: Record<string, Record<string, number>> = {};
-  for (const k of new Set(ind.map((i) => i.kind))) {
-    const s = serviceScores(ind.filter((i) => i.kind === k));
-    out[k] = Object.fromEntries(topologyAdjust(new Map([...s].map(([svc, v]) => [svc, v.score])), c.edges));
+function rankWithLearning(scored: ScoredSignals, input: RcaInput, learned: LearnedState): { result: RcaResult; learning: RunLearning } {
+  const table = sourceTableOfScores(scored.metrics ?? [], input.edges, { exclude: input.exclude ?? [] });
+  const kinds = sourcesOf(table);
+  const kindState = withSources(asGuarded(learned.kinds, kinds), kinds);
+  const signalState = withSources(asGuarded(learned.signals, [...RCA_SIGNALS]), [...RCA_SIGNALS]);
+  // The static experts rank with no weights at all (not equal ones, whose multipliers k × 1/k may be off by an ulp):
+  // exactly the ranking of a store without verdicts.
+  const atKinds = (e: string): RcaInput => (e === 'static' ? input : { ...input, kindWeights: asMultipliers(expertWeights(kindState, e)) });
+  const shipped = atKinds(kindState.following);
+  const result = rankScored(scored, shipped);
+  // An expert that leaves no evidence at all (it drops the incident's only signal or kind) ranks by name: it has
+  // no answer, and is not scored on this incident's verdict.
+  const topOf = (r: RcaResult): string | undefined => (r.candidates[0] && r.candidates[0].score > 0 ? r.candidates[0].service : undefined);
+  const expertTops: Record<string, string> = {};
+  for (const e of experts(signalState)) {
+    const top = topOf(rankScored(scored, { ...shipped, weights: e === 'static' ? undefined : { weights: expertWeights(signalState, e), updates: 0 } }));
+    if (top !== undefined) expertTops[e] = top;
   }
-  return out;
+  const kindExpertTops: Record<string, string> = {};
+  for (const e of kinds.length ? experts(kindState) : []) {
+    const top = topOf(rankScored(scored, atKinds(e)));
+    if (top !== undefined) kindExpertTops[e] = top;
+  }
+  const base = new Map(result.candidates.map((c) => [c.service, c.score]));
+  const signalOf = new Map<string, string>();
+  for (const sig of RCA_SIGNALS) for (const inds of input.series[sig]?.values() ?? []) for (const name of inds.keys()) if (!signalOf.has(name)) signalOf.set(name, sig);
+  const metricsOnly = !input.series.traces?.size && !input.series.logs?.size;
+  const cc = metricsOnly ? candidateCase(table, 'run', base) : runCandidateCase(result, 'run', (name) => signalOf.get(name) ?? 'metrics');
+  const cases = learned.cases ?? initialGuardedCaseLearner();
+  const { candidateProfiles, caseTops } = caseEvidence(cc, cases);
+  const learning: RunLearning = { expertTops, kindScores: perSourceScores(table), kindExpertTops, candidateProfiles, caseTops };
+  if (cases.guard.following !== 'learned') return { result, learning };
+  // The shipped scores stay on the candidates (the evidence's strength, and what a verdict's case is rebuilt from);
+  // only their order is the learned one.
+  const order = learnedRanking(cases.learner, cc);
+  const by = new Map(result.candidates.map((c) => [c.service, c]));
+  const candidates = order.map((s, i) => ({ ...by.get(s)!, rank: i + 1 }));
+  const first = result.candidates[0]?.service;
+  if (candidates[0] && candidates[0].service !== first && first !== undefined) learning.rerankedFrom = first;
+  return { result: { ...result, candidates }, learning };
 }

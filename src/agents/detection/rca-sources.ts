@@ -5,7 +5,8 @@
  * victim discount). A kind multiplier of 1 everywhere reproduces the shipped ranking; the learner only moves
  * multipliers, so what it learns is a change to the ranker that ships, not to a side model of it.
  */
-import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorKind, type ServiceSeries } from '../../algorithms/rca/metrics.js';
+import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorKind, type IndicatorScore, type ServiceSeries } from '../../algorithms/rca/metrics.js';
+import { signalScoreOptions } from '../../algorithms/rca/rank.js';
 import { asMultipliers, expertWeights, experts, type GuardedWeightState } from '../../algorithms/learning/signal-weights.js';
 import { learnedRanking, staticRanking, type CandidateCase, type GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
 import type { RcaCase } from './rca-cases.js';
@@ -57,9 +58,14 @@ export function sourceTableOf(
   edges: { source: string; target: string }[],
   opts: { by?: SourceGrain; exclude?: readonly string[]; quiet?: readonly { fromS: number; toS: number }[] } = {},
 ): SourceTable {
+  return sourceTableOfScores(scoreIndicators(metrics, w.onset, w.preSpan, w.postSpan, signalScoreOptions('metrics', opts.quiet)), edges, opts);
+}
+
+/** The same from the metrics signal's indicator scores of a run (scoreSignals), without scoring them again. */
+export function sourceTableOfScores(scores: readonly IndicatorScore[], edges: { source: string; target: string }[], opts: { by?: SourceGrain; exclude?: readonly string[] } = {}): SourceTable {
   const skip = new Set(opts.exclude ?? NOT_CANDIDATES);
   const by = opts.by ?? 'kind';
-  const ind = scoreIndicators(metrics, w.onset, w.preSpan, w.postSpan, { relFloor: 0.05, absFloor: 1e-6, ...(opts.quiet ? { quiet: opts.quiet } : {}) }).filter((i) => !skip.has(i.service));
+  const ind = scores.filter((i) => !skip.has(i.service));
   const best: SourceTable['best'] = new Map();
   // serviceScores of one source's indicators is that source's best weighted value (they share one kind, so there
   // is no second kind to add), which keeps the kind weights in one place (metrics.ts).

@@ -1,20 +1,22 @@
 /**
  * qe-root-cause-analyzer: given an incident window (and optional symptoms), ranks root-cause candidates from the
  * stored traces (exclusive time, error origin, deploys), metrics (resource gauges) and logs (error bursts, new
- * fingerprints), weighted by what verdicts taught (learning coordinator's `signal-weights`), and reports the top
+ * fingerprints), ranked with what verdicts taught (the learning coordinator's guarded signal and metric-kind weights
+ * and its case-based re-ranker, each followed only once it beats the unlearned ranking), and reports the top
  * one with its evidence chain — spans, code locations from stack traces, metric windows, deploys.
  */
 import { createHash } from 'node:crypto';
 import type { Agent, AgentContext, AgentTask, Finding, FeedbackCategory, Severity, TimeWindow } from '../../fleet/contracts.js';
 import { AGENT_IDS } from '../../fleet/contracts.js';
-import type { WeightState } from '../../algorithms/learning/signal-weights.js';
-import type { FaultType } from '../../algorithms/rca/rank.js';
+import { asGuarded, type GuardedWeightState, type WeightState } from '../../algorithms/learning/signal-weights.js';
+import type { GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
+import { RCA_SIGNALS, type FaultType } from '../../algorithms/rca/rank.js';
+import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learning/learning-coordinator.js';
 import { codeLocations, runRca, type KnownDisturbance, type RcaRun } from './rca-run.js';
 import type { Journal } from '../../chaos/experiment.js';
 import { JOURNAL_KIND } from '../analysis/chaos-engineer.js';
 import { LOAD_RUN_KIND, type LoadRunRecord } from '../analysis/load-tester.js';
 
-const SIGNAL_WEIGHTS_KIND = 'signal-weights';
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
 
@@ -62,12 +64,19 @@ export class RootCauseAnalyzer implements Agent {
     const spanS = (window.toUs - window.fromUs) / 1e6;
     // ~120 buckets over the window, at least 1 s: fine enough to place the onset, coarse enough to be stable.
     const resolutionS = Math.max(1, Math.round(spanS / 120));
-    const weights = (await ctx.store.patterns.get<WeightState>(SIGNAL_WEIGHTS_KIND, this.id))?.value;
+    // What verdicts taught (the learning coordinator stores it): guarded signal weights, guarded metric-kind
+    // multipliers, the case-based re-ranker. Nothing stored ranks exactly as before any verdict.
+    const [signals, kinds, cases] = await Promise.all([
+      ctx.store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, this.id),
+      ctx.store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, `${this.id}/${METRIC_KINDS}`),
+      ctx.store.patterns.get<GuardedCaseLearner>(CASE_LEARNER_KIND, this.id),
+    ]);
+    const weights = signals ? asGuarded(signals.value, [...RCA_SIGNALS]) : undefined;
     const onsetS = typeof task.params.onsetUs === 'number' ? task.params.onsetUs / 1e6 : undefined;
     const known = await knownDisturbances(ctx, window);
     let run: RcaRun;
     try {
-      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spans, logs, errors, metricPoints }, { weights, exclude: ['traffic'], known });
+      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spans, logs, errors, metricPoints }, { weights, learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known });
     } catch (e) {
       throw new Error(`RCA failed on the window: ${(e as Error).message}`);
     }
@@ -133,6 +142,9 @@ export class RootCauseAnalyzer implements Agent {
         candidates: run.candidates.slice(0, 5).map((c) => ({ service: c.service, score: round(c.score), faultType: c.faultType, perSignal: c.perSignal })),
         signalScores: run.signalScores,
         weights: run.weights,
+        // For the verdict loop (learning-coordinator.ts): every expert's top under the shipped ranker, the kinds'
+        // own scores, the candidates' evidence profiles and both rankings' tops, all from before any verdict.
+        ...(run.learning ? { expertTops: run.learning.expertTops, kindScores: run.learning.kindScores, kindExpertTops: run.learning.kindExpertTops, candidateProfiles: run.learning.candidateProfiles, caseTops: run.learning.caseTops } : {}),
       },
     };
     ctx.progress({ done: 4, total: 4, message: finding.title });

@@ -15,6 +15,7 @@ import type { ErrorEvent, Span } from '../../signals/model.js';
 import { RESOURCE_KEYS } from '../../signals/model.js';
 import { synthesise, type Learning } from '../../algorithms/learning/synthesis.js';
 import { asGuarded, combine, expertWeights, experts, guardedUpdate, withSources, type GuardedWeightState, type SignalScores, type WeightState } from '../../algorithms/learning/signal-weights.js';
+import { caseFromFinding, guardedCaseUpdate, initialGuardedCaseLearner, type GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
 import type { MemoryStore, Verdict } from '../../store/store.js';
 
 export const nodeId = {
@@ -208,6 +209,8 @@ export const LEARNING_KIND = 'learning';
 export const SIGNAL_WEIGHTS_KIND = 'signal-weights';
 /** Suffix of the `signal-weights` key of an agent's metric indicator-kind weights (multipliers of its metrics ranker). */
 export const METRIC_KINDS = 'metric-kinds';
+/** Pattern kind of an agent's case-based re-ranker (algorithms/learning/rank-learner.ts), keyed by agent id. */
+export const CASE_LEARNER_KIND = 'case-learner';
 const CURSOR_KIND = 'learning-cursor';
 
 /**
@@ -294,13 +297,26 @@ export async function synthesiseLearnings(store: MemoryStore, findings: readonly
       // in for the ranker (it leaves out deploy bonuses and per-signal confidence: it agrees with the shipped top
       // on 86–93% of expert × case pairs of the recorded testbed sets); kinds combine by a max rule that the
       // per-kind scores alone do not reproduce, so without the agent's tops only Hedge learns and the guard stays.
+      // An expert missing from the agent's tops had no answer (it dropped every piece of evidence the incident
+      // had, e.g. the only signal): it counts as a miss whatever the verdict. Left unscored it would collect no
+      // misses while the others do, and take the lead by saying nothing.
       const given = set.tops as Record<string, string> | undefined;
+      const noAnswer = 'confirmed' in outcome ? '' : outcome.rejected;
       const tops: Record<string, string | undefined> = {};
       for (const e of experts(cur)) {
-        if (given?.[e] !== undefined) tops[e] = given[e];
+        if (given) tops[e] = given[e] ?? noAnswer;
         else if (set.approximate) tops[e] = combine(scores, { weights: expertWeights(cur, e), updates: 0 })[0]?.candidate;
       }
       await store.patterns.put(SIGNAL_WEIGHTS_KIND, set.key, guardedUpdate(cur, scores, outcome, tops));
+    }
+    // The case-based re-ranker: the finding's candidates (shipped scores) and their evidence profiles rebuild the
+    // case; the tops both rankings had when it was ranked keep the guard's record honest.
+    const profiles = f.data?.candidateProfiles as Record<string, Record<string, number>> | undefined;
+    const candidates = f.data?.candidates as { service: string; score: number }[] | undefined;
+    if (profiles && candidates?.length) {
+      const stored = (await store.patterns.get<GuardedCaseLearner>(CASE_LEARNER_KIND, f.agentId))?.value ?? initialGuardedCaseLearner();
+      const tops = (f.data?.caseTops as { static?: string; learned?: string } | undefined) ?? {};
+      await store.patterns.put(CASE_LEARNER_KIND, f.agentId, guardedCaseUpdate(stored, caseFromFinding(f.id, candidates, profiles), outcome, tops));
     }
   }
 

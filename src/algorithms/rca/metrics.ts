@@ -213,7 +213,7 @@ export function scoreIndicators(series: ServiceSeries, onset: number, preSpan: n
  * Service score from its indicators: the strongest internal anomaly counts fully, external ones are discounted.
  * Scores are squashed with log1p so one absurd z (flat baselines) does not drown everything else.
  */
-export function serviceScores(scores: readonly IndicatorScore[]): Map<string, { score: number; top: IndicatorScore[] }> {
+export function serviceScores(scores: readonly IndicatorScore[], multipliers?: Readonly<Record<string, number>>): Map<string, { score: number; top: IndicatorScore[] }> {
   const by = new Map<string, IndicatorScore[]>();
   for (const s of scores) {
     const l = by.get(s.service);
@@ -222,7 +222,8 @@ export function serviceScores(scores: readonly IndicatorScore[]): Map<string, { 
   }
   const out = new Map<string, { score: number; top: IndicatorScore[] }>();
   for (const [svc, list] of by) {
-    const weighted = list.map((s) => ({ s, w: Math.log1p(s.score) * KIND_WEIGHT[s.kind] })).sort((a, b) => b.w - a.w);
+    // `multipliers`: learned per-kind factors from verdicts (signal-weights.ts); a kind they do not name counts 1.
+    const weighted = list.map((s) => ({ s, w: Math.log1p(s.score) * KIND_WEIGHT[s.kind] * (multipliers?.[s.kind] ?? 1) })).sort((a, b) => b.w - a.w);
     // Best indicator plus a smaller share of the best one of another kind: two independent anomalies are more
     // telling than one, and the p95 beside a p99 of the same latency is not an independent one.
     const other = weighted.find((x) => x.s.kind !== weighted[0]?.s.kind);

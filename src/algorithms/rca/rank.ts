@@ -4,7 +4,7 @@
  * fault type each candidate looks like, and the evidence chain a person can follow.
  */
 import { combine, initialWeights, type WeightState } from '../learning/signal-weights.js';
-import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorScore, type ServiceSeries } from './metrics.js';
+import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorScore, type ScoreOptions, type ServiceSeries } from './metrics.js';
 
 export const RCA_SIGNALS = ['metrics', 'traces', 'logs'] as const;
 /** A clear anomaly: 10 robust deviations (CLEAR_SCORE is its log1p, the unit service scores are in). */
@@ -25,6 +25,8 @@ export interface RcaInput {
   /** Services that exist but are not candidates (load generators, databases without telemetry). */
   exclude?: string[];
   weights?: WeightState;
+  /** Multipliers of the metrics ranker's indicator kinds, learned from verdicts (1 or missing = unchanged). */
+  kindWeights?: Readonly<Record<string, number>>;
   /** Baseline time ranges to leave out (the swarm's own experiments), see ScoreOptions.quiet. */
   quiet?: readonly { fromS: number; toS: number }[];
 }
@@ -62,25 +64,48 @@ function faultTypeOf(top: IndicatorScore[], deployed: boolean): FaultType {
   return 'unknown';
 }
 
-export function rankRootCauses(input: RcaInput): RcaResult {
-  const exclude = new Set(input.exclude ?? []);
-  const perSignal: Partial<Record<RcaSignal, Map<string, { score: number; top: IndicatorScore[] }>>> = {};
-  const signalScores: Record<string, Record<string, number>> = {};
-  const scored: Partial<Record<RcaSignal, IndicatorScore[]>> = {};
+/**
+ * How each signal's indicators are scored. Traces and logs count events (failures, error lines), where a single
+ * occurrence from a clean record is weak but specific evidence; metrics are gauges, where one sample is noise.
+ * Exported so the verdict loop's view of the metrics ranker (agents/detection/rca-sources.ts) scores alike.
+ */
+export function signalScoreOptions(sig: RcaSignal, quiet?: readonly { fromS: number; toS: number }[]): ScoreOptions {
+  return { relFloor: sig === 'logs' ? 0 : 0.05, absFloor: sig === 'logs' ? 0.5 : sig === 'traces' ? 0.005 : 1e-6, quiet, ...(sig === 'metrics' ? {} : { once: 0.5 }) };
+}
+
+/** Every signal's indicator scores of one incident: the costly half of the ranking, done once per incident. */
+export type ScoredSignals = Partial<Record<RcaSignal, IndicatorScore[]>>;
+
+export function scoreSignals(input: Pick<RcaInput, 'series' | 'onset' | 'preSpan' | 'postSpan' | 'quiet'>): ScoredSignals {
+  const scored: ScoredSignals = {};
   for (const sig of RCA_SIGNALS) {
     const s = input.series[sig];
     if (!s || !s.size) continue;
-    // Traces and logs count events (failures, error lines), where a single occurrence from a clean record is
-    // weak but specific evidence; metrics are gauges, where one sample is noise.
-    scored[sig] = scoreIndicators(s, input.onset, input.preSpan, input.postSpan, { relFloor: sig === 'logs' ? 0 : 0.05, absFloor: sig === 'logs' ? 0.5 : sig === 'traces' ? 0.005 : 1e-6, quiet: input.quiet, ...(sig === 'metrics' ? {} : { once: 0.5 }) });
+    scored[sig] = scoreIndicators(s, input.onset, input.preSpan, input.postSpan, signalScoreOptions(sig, input.quiet));
   }
+  return scored;
+}
+
+export function rankRootCauses(input: RcaInput): RcaResult {
+  return rankScored(scoreSignals(input), input);
+}
+
+/**
+ * The cheap half: service scores per signal, their weighted combination and the candidates. Ranking one incident
+ * under several weightings (what the verdict loop's guard needs: each expert's top) re-runs only this.
+ */
+export function rankScored(scored: ScoredSignals, input: RcaInput): RcaResult {
+  const exclude = new Set(input.exclude ?? []);
+  const perSignal: Partial<Record<RcaSignal, Map<string, { score: number; top: IndicatorScore[] }>>> = {};
+  const signalScores: Record<string, Record<string, number>> = {};
   // Weak evidence (a service failing once or twice after a clean record: a bug on a path light traffic rarely
   // takes) counts only when nothing else is a clear anomaly; beside a CPU burn elsewhere it is more likely chance.
   const standout = Math.max(0, ...Object.values(scored).flatMap((l) => l.filter((i) => !i.weak && !exclude.has(i.service)).map((i) => i.score)));
   for (const sig of RCA_SIGNALS) {
     const ind = scored[sig];
     if (!ind) continue;
-    const svc = serviceScores(ind.filter((i) => !exclude.has(i.service) && (!i.weak || standout < CLEAR_Z)));
+    // Learned kind multipliers apply to the metrics ranker only: trace and log kinds are other evidence.
+    const svc = serviceScores(ind.filter((i) => !exclude.has(i.service) && (!i.weak || standout < CLEAR_Z)), sig === 'metrics' ? input.kindWeights : undefined);
     // Metrics-only evidence cannot tell a victim from its culprit; discount services whose callees look worse.
     const raw = new Map([...svc].map(([k, v]) => [k, v.score]));
     const adjusted = sig === 'metrics' && input.edges.length ? topologyAdjust(raw, input.edges) : raw;
@@ -91,8 +116,12 @@ export function rankRootCauses(input: RcaInput): RcaResult {
   const deployed = new Set((input.deploys ?? []).map((d) => d.service));
   const present = Object.keys(signalScores);
   const weights = input.weights ?? initialWeights(present.length ? present : [...RCA_SIGNALS]);
-  // Signals that are absent for this incident give their weight to the others.
-  const active: WeightState = { weights: Object.fromEntries(present.map((p) => [p, weights.weights[p] ?? 1 / present.length])), updates: weights.updates };
+  // Signals that are absent for this incident give their weight to the others: the present ones' weights sum to 1,
+  // so stored equal weights over all three signals rank (and score, beside the fixed deploy bonus) exactly as no
+  // stored weights do.
+  const given = present.map((p) => weights.weights[p] ?? 1 / present.length);
+  const sum = given.reduce((a, b) => a + b, 0);
+  const active: WeightState = { weights: Object.fromEntries(present.map((p, i) => [p, !input.weights ? given[i]! : sum > 0 ? given[i]! / sum : 0])), updates: weights.updates };
   // Each signal's scores are normalised by their maximum before they are combined, which makes a signal that
   // barely saw anything (two error lines) as loud as one that saw a clear anomaly. A signal counts in full only
   // when its strongest service is a clear anomaly (CLEAR_SCORE ≈ log1p of 10 robust deviations), in proportion

@@ -1,0 +1,132 @@
+/**
+ * The verdict loop end to end, through the shipped path: the root-cause agent ranks an incident from a store and
+ * reports a finding; a person's verdict is recorded as `tswarm verdict` / MCP `verdict_record` / the dashboard record
+ * it (store.learning.recordVerdict); the learning coordinator's cycle turns verdicts into learned state in the store;
+ * the agent's next run ranks with it. Incidents are metrics-only gauges, each in its own window.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openStore } from '../src/store/open.js';
+import { silentLogger } from '../src/fleet/logger.js';
+import type { Finding } from '../src/fleet/contracts.js';
+import type { MetricPoint } from '../src/signals/model.js';
+import type { MemoryStore } from '../src/store/store.js';
+import type { GuardedWeightState } from '../src/algorithms/learning/signal-weights.js';
+import type { GuardedCaseLearner } from '../src/algorithms/learning/rank-learner.js';
+import { RootCauseAnalyzer } from '../src/agents/detection/root-cause-analyzer.js';
+import { CASE_LEARNER_KIND, LearningCoordinator, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../src/agents/learning/learning-coordinator.js';
+
+const RCA = 'qe-root-cause-analyzer';
+const STEP_S = 5;
+const WINDOW_S = 600;
+const T0_S = 1_700_000_000 - (1_700_000_000 % STEP_S);
+
+/**
+ * One incident in window `i`: every listed indicator is flat (100 ± 1) and jumps at the onset by `z` robust
+ * deviations (the scale is the 5% floor of the median, 5), so each service's evidence strength is set exactly.
+ */
+function incident(i: number, jumps: Record<string, Record<string, number>>): { points: MetricPoint[]; fromUs: number; toUs: number; onsetUs: number } {
+  const fromS = T0_S + i * 2 * WINDOW_S;
+  const onsetS = fromS + WINDOW_S / 2;
+  const points: MetricPoint[] = [];
+  for (let t = fromS; t < fromS + WINDOW_S; t += STEP_S) {
+    for (const [service, inds] of Object.entries(jumps)) {
+      for (const [name, z] of Object.entries(inds)) {
+        const value = 100 + ((t / STEP_S) % 3) - 1 + (t >= onsetS ? 5 * z : 0);
+        points.push({ type: 'gauge', name, service, value, timeUs: t * 1e6, attributes: {}, resource: { attributes: { 'service.name': service } } });
+      }
+    }
+  }
+  return { points, fromUs: fromS * 1e6, toUs: (fromS + WINDOW_S) * 1e6, onsetUs: onsetS * 1e6 };
+}
+
+async function rca(store: MemoryStore, inc: ReturnType<typeof incident>, id: string): Promise<Finding> {
+  await store.telemetry.ingest({ spans: [], logs: [], metrics: inc.points, errors: [] });
+  const [f] = await new RootCauseAnalyzer().run(
+    { id, kind: 'rca', params: { onsetUs: inc.onsetUs }, window: { fromUs: inc.fromUs, toUs: inc.toUs } },
+    { store, log: silentLogger, clock: { nowUs: () => inc.toUs }, signal: new AbortController().signal, upstream: [], progress() {} },
+  );
+  assert.ok(f, `${id}: an incident is found`);
+  // What the fleet does with an agent's findings: they go to memory, where verdicts refer to them.
+  await store.findings.upsert([f], id);
+  return f;
+}
+
+let verdictAt = 1;
+async function verdict(store: MemoryStore, f: Finding, v: 'confirmed' | 'rejected'): Promise<void> {
+  await store.learning.recordVerdict({ findingId: f.id, verdict: v, by: 'oncall', atUs: verdictAt++, automatic: false });
+  // The coordinator's cycle folds the new verdicts into the learned state.
+  await new LearningCoordinator().run(
+    { id: `learn-${verdictAt}`, kind: 'learn', params: {} },
+    { store, log: silentLogger, clock: { nowUs: () => 1e15 + verdictAt }, signal: new AbortController().signal, upstream: [], progress() {} },
+  );
+}
+
+const order = (f: Finding): string[] => (f.data!.candidates as { service: string }[]).map((c) => c.service);
+
+test('kind weights: two rejected answers that only latency pointed at make the agent rank without latency; one does not', async () => {
+  const store = await openStore(':memory:');
+  try {
+    // The victim's latency is the loudest jump; the culprit's CPU is what dropping latency leaves on top.
+    const jumps = { web: { request_latency_ms: 100 }, db: { cpu_usage: 30 } };
+    const first = await rca(store, incident(0, jumps), 'k0');
+    assert.deepEqual(order(first), ['web', 'db'], 'no verdict yet: the shipped ranking');
+    // The finding carries what the loop needs, from the real ranker.
+    assert.equal((first.data!.kindExpertTops as Record<string, string>)['without:latency-server'], 'db');
+    assert.equal((first.data!.kindExpertTops as Record<string, string>).static, 'web');
+    await verdict(store, first, 'rejected');
+    const second = await rca(store, incident(1, jumps), 'k1');
+    assert.deepEqual(order(second), ['web', 'db'], 'one verdict is not enough to leave the shipped ranking');
+    await verdict(store, second, 'rejected');
+    const kinds = (await store.patterns.get<GuardedWeightState>(SIGNAL_WEIGHTS_KIND, `${RCA}/${METRIC_KINDS}`))!.value;
+    assert.equal(kinds.following, 'without:latency-server');
+    // The only signal was never dropped: an expert without any evidence has no answer to be judged on.
+    const signals = (await store.patterns.get<GuardedWeightState>(SIGNAL_WEIGHTS_KIND, RCA))!.value;
+    assert.equal(signals.following, 'static');
+    const third = await rca(store, incident(2, jumps), 'k2');
+    assert.equal(third.subject.service, 'db', JSON.stringify(third.data!.candidates));
+    assert.equal(order(third)[0], 'db');
+  } finally {
+    await store.close();
+  }
+});
+
+test('case-based re-ranking: confirmed culprits teach a profile; once it beats the shipped ranking by two verdicts the agent ranks by it', async () => {
+  const store = await openStore(':memory:');
+  try {
+    // Three incidents where the culprit (strongest in CPU, some latency) is ranked first and confirmed: the loop
+    // stores its profile and the blamed-nearly victim's (latency only).
+    for (let i = 0; i < 3; i++) {
+      const f = await rca(store, incident(i, { [`api-${i}`]: { cpu_usage: 50, request_latency_ms: 5 }, [`gw-${i}`]: { request_latency_ms: 20 } }), `a${i}`);
+      assert.equal(f.subject.service, `api-${i}`);
+      await verdict(store, f, 'confirmed');
+    }
+    // Then incidents where a victim is louder than the culprit in every kind they share — no kind weighting can put
+    // the culprit first — but the culprit's profile is the one verdicts confirmed. New names each time: only the
+    // profile carries over.
+    const phaseB = (i: number): Record<string, Record<string, number>> => ({ [`svc-${i}`]: { cpu_usage: 50, request_latency_ms: 5 }, [`edge-${i}`]: { request_latency_ms: 200, cpu_usage: 60 } });
+    const b1 = await rca(store, incident(3, phaseB(3)), 'b3');
+    assert.deepEqual(order(b1), ['edge-3', 'svc-3'], 'not yet: the learned ranking has no record');
+    assert.equal((b1.data!.caseTops as { learned?: string }).learned, 'svc-3', 'the learned ranking already prefers the culprit');
+    await verdict(store, b1, 'rejected');
+    const b2 = await rca(store, incident(4, phaseB(4)), 'b4');
+    assert.deepEqual(order(b2), ['edge-4', 'svc-4'], 'one miss ahead is not enough (switch margin 2)');
+    await verdict(store, b2, 'rejected');
+    const g = (await store.patterns.get<GuardedCaseLearner>(CASE_LEARNER_KIND, RCA))!.value;
+    assert.equal(g.guard.following, 'learned');
+    assert.deepEqual(g.guard.misses, { static: 2, learned: 0 });
+    assert.ok(!JSON.stringify(g).includes('svc-'), 'profiles carry no service names');
+    // The kind weights could not have done it: every kind expert blamed the victim.
+    const kinds = (await store.patterns.get<GuardedWeightState>(SIGNAL_WEIGHTS_KIND, `${RCA}/${METRIC_KINDS}`))!.value;
+    assert.equal(kinds.following, 'static');
+    const b3 = await rca(store, incident(5, phaseB(5)), 'b5');
+    assert.deepEqual(order(b3), ['svc-5', 'edge-5']);
+    assert.equal(b3.subject.service, 'svc-5');
+    assert.ok(b3.evidence.chain!.some((c) => /ranked above edge-5 .* by the verdict loop/.test(c)), JSON.stringify(b3.evidence.chain));
+    // Scores stay the shipped ones (the evidence's strength); only the order is learned.
+    const scores = (b3.data!.candidates as { score: number }[]).map((c) => c.score);
+    assert.ok(scores[0]! < scores[1]!);
+  } finally {
+    await store.close();
+  }
+});

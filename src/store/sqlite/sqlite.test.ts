@@ -7,6 +7,7 @@ import { storeContract } from '../contract.js';
 import { openStore } from '../open.js';
 import { migrate, MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './index.js';
+import type { ErrorEvent, LogRecord, Resource, Span } from '../../signals/model.js';
 import { tempDir, REPO_ROOT } from '../../../test/helpers/env.js';
 
 storeContract('sqlite', () => openStore(':memory:'));
@@ -131,5 +132,36 @@ test('sqlite: a v3 database (scope inside the JSON rest) upgrades to v4; old and
   ]);
   // The new span's scope is stored once, by reference, not in its rest.
   assert.deepEqual(db.prepare("SELECT s.rest, sc.json FROM spans s JOIN scopes sc ON sc.id = s.scope_id WHERE s.name = 'new'").get(), { rest: '{"a":{"k":2}}', json: '{"name":"new-scope"}' });
+  await store.close();
+});
+
+test('sqlite: prune keeps the per-service counters exactly what a recount of the stored rows gives', async () => {
+  const store = new SqliteStore(new Database(':memory:'));
+  const recount = (): unknown =>
+    store.db
+      .prepare(
+        "SELECT service, signal, count, first_us, last_us FROM (SELECT service, 'spans' AS signal, count(*) AS count, min(start_us) AS first_us, max(start_us) AS last_us FROM spans GROUP BY service UNION ALL SELECT service, 'logs', count(*), min(time_us), max(time_us) FROM logs GROUP BY service UNION ALL SELECT service, 'errors', count(*), min(time_us), max(time_us) FROM errors GROUP BY service) ORDER BY service, signal",
+      )
+      .all();
+  const stored = (): unknown => store.db.prepare('SELECT service, signal, count, first_us, last_us FROM service_stats ORDER BY service, signal').all();
+  const resource = (service: string): Resource => ({ attributes: { 'service.name': service } });
+  // 26,000 spans (more than one 20,000-row delete chunk), logs and errors; 'early' only has old data.
+  for (let b = 0; b < 26; b++) {
+    const services = b < 3 ? ['early', 'a', 'b'] : ['a', 'b', 'c'];
+    const spans: Span[] = Array.from({ length: 1000 }, (_, i) => {
+      const service = services[i % 3]!;
+      const t = 1_000_000 + b * 1000 + i;
+      return { traceId: (b * 1000 + i + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: 'op', kind: 2, startUs: t, endUs: t + 5, service, attributes: {}, events: [], links: [], status: { code: 0 }, resource: resource(service) };
+    });
+    const logs: LogRecord[] = spans.slice(0, 50).map((s) => ({ timeUs: s.startUs, service: s.service, severityNumber: 9, body: 'x', attributes: {}, resource: s.resource }));
+    const errors: ErrorEvent[] = spans.slice(0, 5).map((s) => ({ timeUs: s.startUs, service: s.service, type: 'E', message: 'm', fingerprint: 'f', frames: [], source: 'span', attributes: {}, resource: s.resource }) as ErrorEvent);
+    await store.telemetry.ingest({ spans, logs, metrics: [], errors });
+  }
+  assert.deepEqual(stored(), recount());
+  for (const cutoff of [1_002_500, 1_004_000, 1_024_500, 1_030_000]) {
+    await store.telemetry.prune(cutoff);
+    assert.deepEqual(stored(), recount(), `after pruning before ${cutoff}`);
+  }
+  assert.deepEqual(stored(), []);
   await store.close();
 });

@@ -115,7 +115,7 @@ const PROGRAMMING_ERRORS = /^(TypeError|RangeError|ReferenceError|SyntaxError|As
 const settled = (known: readonly KnownDisturbance[] = []): { fromS: number; toS: number }[] => known.map((k) => ({ fromS: k.fromS, toS: k.toS + KNOWN_SETTLE_S }));
 
 export interface RunOptions {
-  /** Signal weights to rank with (the followed expert's weights of a guarded state). */
+  /** Signal weights to rank with (default: the followed expert's of `learned.signals`, else equal). */
   weights?: WeightState;
   /** Learned state: kind multipliers and the case-based re-ranker apply, and the run reports `learning`. */
   learned?: LearnedState;
@@ -178,7 +178,9 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     for (let t = Math.floor((onset - preSpan) / res) * res; t <= onset + postSpan; t += res) buckets.push(Math.round(t * 1e6));
     series.logs = logIndicators(c.logs ?? [], c.errors ?? [], res * 1e6, onset * 1e6, buckets, trace?.blame, trace ? new Set(trace.edges.map((e) => e.source)) : undefined);
   }
-  const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights: opts.weights, quiet: settled(opts.known) };
+  // Stored signal weights rank as their followed expert's weights (an old plain Hedge state is not followed).
+  const weights = opts.weights ?? (opts.learned?.signals ? asGuarded(opts.learned.signals, [...RCA_SIGNALS]) : undefined);
+  const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights, quiet: settled(opts.known) };
   const scored = scoreSignals(input);
   const { result, learning } = opts.learned ? rankWithLearning(scored, input, opts.learned) : { result: rankScored(scored, input), learning: undefined };
   const chain: string[] = [];

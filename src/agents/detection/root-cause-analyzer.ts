@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import type { Agent, AgentContext, AgentTask, Finding, FeedbackCategory, Severity, TimeWindow } from '../../fleet/contracts.js';
 import { AGENT_IDS } from '../../fleet/contracts.js';
-import { asGuarded, type GuardedWeightState, type WeightState } from '../../algorithms/learning/signal-weights.js';
+import type { GuardedWeightState, WeightState } from '../../algorithms/learning/signal-weights.js';
 import type { GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
-import { RCA_SIGNALS, type FaultType } from '../../algorithms/rca/rank.js';
+import type { FaultType } from '../../algorithms/rca/rank.js';
 import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learning/learning-coordinator.js';
 import { codeLocations, runRca, type KnownDisturbance, type RcaRun } from './rca-run.js';
 import type { Journal } from '../../chaos/experiment.js';
@@ -71,12 +71,11 @@ export class RootCauseAnalyzer implements Agent {
       ctx.store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, `${this.id}/${METRIC_KINDS}`),
       ctx.store.patterns.get<GuardedCaseLearner>(CASE_LEARNER_KIND, this.id),
     ]);
-    const weights = signals ? asGuarded(signals.value, [...RCA_SIGNALS]) : undefined;
     const onsetS = typeof task.params.onsetUs === 'number' ? task.params.onsetUs / 1e6 : undefined;
     const known = await knownDisturbances(ctx, window);
     let run: RcaRun;
     try {
-      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spans, logs, errors, metricPoints }, { weights, learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known });
+      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spans, logs, errors, metricPoints }, { learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known });
     } catch (e) {
       throw new Error(`RCA failed on the window: ${(e as Error).message}`);
     }
@@ -138,18 +137,28 @@ export class RootCauseAnalyzer implements Agent {
         onsetUs,
         onsetEstimated: run.onsetEstimated,
         faultType: top.faultType,
-        topCandidate: top.service,
-        candidates: run.candidates.slice(0, 5).map((c) => ({ service: c.service, score: round(c.score), faultType: c.faultType, perSignal: c.perSignal })),
-        signalScores: run.signalScores,
-        weights: run.weights,
-        // For the verdict loop (learning-coordinator.ts): every expert's top under the shipped ranker, the kinds'
-        // own scores, the candidates' evidence profiles and both rankings' tops, all from before any verdict.
-        ...(run.learning ? { expertTops: run.learning.expertTops, kindScores: run.learning.kindScores, kindExpertTops: run.learning.kindExpertTops, candidateProfiles: run.learning.candidateProfiles, caseTops: run.learning.caseTops } : {}),
+        ...verdictData(run),
       },
     };
     ctx.progress({ done: 4, total: 4, message: finding.title });
     return [finding];
   }
+}
+
+/**
+ * The part of a root-cause finding's data a later verdict learns from (learning-coordinator.ts, learnFromVerdict):
+ * the ranking, and — when the run ranked with learned state — every expert's top under the shipped ranker, the
+ * kinds' own scores, the candidates' evidence profiles and both rankings' tops, all from before any verdict.
+ */
+export function verdictData(run: RcaRun): Record<string, unknown> {
+  const l = run.learning;
+  return {
+    topCandidate: run.candidates[0]?.service,
+    candidates: run.candidates.slice(0, 5).map((c) => ({ service: c.service, score: round(c.score), faultType: c.faultType, perSignal: c.perSignal })),
+    signalScores: run.signalScores,
+    weights: run.weights,
+    ...(l ? { expertTops: l.expertTops, kindScores: l.kindScores, kindExpertTops: l.kindExpertTops, candidateProfiles: l.candidateProfiles, caseTops: l.caseTops } : {}),
+  };
 }
 
 function round(x: number): number {

@@ -255,6 +255,68 @@ async function newVerdicts(store: MemoryStore): Promise<Verdict[]> {
   return fresh.sort((a, b) => a.atUs - b.atUs);
 }
 
+/** What an agent ranks with from verdicts (all three optional: missing is the initial state). */
+export interface LearnedRankingState {
+  /** Guarded weights of the evidence signals (key: agent id). */
+  signals?: WeightState | GuardedWeightState;
+  /** Guarded multipliers of the metric indicator kinds (key: `<agent id>/metric-kinds`). */
+  kinds?: WeightState | GuardedWeightState;
+  /** Case-based re-ranker (kind `case-learner`, key: agent id). */
+  cases?: GuardedCaseLearner;
+}
+
+/**
+ * One verdict on a finding → the agent's next learned state. Pure, so a replay of recorded incidents runs exactly
+ * what the coordinator runs. Three learners, each used only for what the finding carries:
+ * - signals (`data.signalScores`) and metric kinds (`data.kindScores`): guarded Hedge weights
+ *   (algorithms/learning/signal-weights.ts): Hedge learns, and the agent ranks with whichever expert — equal
+ *   weights, Hedge's, equal without one source — has the clearly better record on the verdicts;
+ * - the case-based re-ranker (`data.candidateProfiles`, algorithms/learning/rank-learner.ts).
+ * The outcome: confirmed names `data.confirmedCause` when a verdict gave the real culprit, else the top candidate;
+ * rejected rejects the top candidate.
+ */
+export function learnFromVerdict(state: LearnedRankingState, f: Pick<Finding, 'id' | 'subject' | 'data'>, verdict: 'confirmed' | 'rejected'): LearnedRankingState {
+  const candidate = (f.data?.topCandidate as string | undefined) ?? f.subject.service;
+  if (!candidate) return state;
+  const truth = (f.data?.confirmedCause as string | undefined) ?? candidate;
+  const outcome = verdict === 'confirmed' ? { confirmed: truth } : { rejected: candidate };
+  const next = { ...state };
+  const sets = [
+    { part: 'signals' as const, scores: f.data?.signalScores, tops: f.data?.expertTops, approximate: true },
+    { part: 'kinds' as const, scores: f.data?.kindScores, tops: f.data?.kindExpertTops, approximate: false },
+  ];
+  for (const set of sets) {
+    const scores = set.scores as SignalScores | undefined;
+    if (!scores || !Object.keys(scores).length) continue;
+    const cur = withSources(asGuarded(state[set.part], Object.keys(scores)), Object.keys(scores));
+    // What each expert would have ranked first. An agent that ranked the incident under every expert says so
+    // (exact: its own ranker). Otherwise, for signals, the weighted combination of the per-signal scores stands
+    // in for the ranker (it leaves out deploy bonuses and per-signal confidence: it agrees with the shipped top
+    // on 86–93% of expert × case pairs of the recorded testbed sets); kinds combine by a max rule that the
+    // per-kind scores alone do not reproduce, so without the agent's tops only Hedge learns and the guard stays.
+    // An expert missing from the agent's tops had no answer (it dropped every piece of evidence the incident
+    // had, e.g. the only signal): it counts as a miss whatever the verdict. Left unscored it would collect no
+    // misses while the others do, and take the lead by saying nothing.
+    const given = set.tops as Record<string, string> | undefined;
+    const noAnswer = 'confirmed' in outcome ? '' : outcome.rejected;
+    const tops: Record<string, string | undefined> = {};
+    for (const e of experts(cur)) {
+      if (given) tops[e] = given[e] ?? noAnswer;
+      else if (set.approximate) tops[e] = combine(scores, { weights: expertWeights(cur, e), updates: 0 })[0]?.candidate;
+    }
+    next[set.part] = guardedUpdate(cur, scores, outcome, tops);
+  }
+  // The case-based re-ranker: the finding's candidates (shipped scores) and their evidence profiles rebuild the
+  // case; the tops both rankings had when it was ranked keep the guard's record honest.
+  const profiles = f.data?.candidateProfiles as Record<string, Record<string, number>> | undefined;
+  const candidates = f.data?.candidates as { service: string; score: number }[] | undefined;
+  if (profiles && candidates?.length) {
+    const tops = (f.data?.caseTops as { static?: string; learned?: string } | undefined) ?? {};
+    next.cases = guardedCaseUpdate(state.cases ?? initialGuardedCaseLearner(), caseFromFinding(f.id, candidates, profiles), outcome, tops);
+  }
+  return next;
+}
+
 /**
  * Folds the cycle's findings and the new verdicts into durable learnings, re-weights evidence sources of agents
  * whose findings carry per-source scores (`data.signalScores`), and reports what changed.
@@ -272,52 +334,21 @@ export async function synthesiseLearnings(store: MemoryStore, findings: readonly
     await store.patterns.putMany('resilience-learning', resilience.map((l) => ({ key: l.key, value: { title: l.headline, statement: l.statement, strength: l.strength, sources: l.sources }, service: l.subject.service })));
   }
 
-  // Verdict → re-weighting loop: each verdict on a finding that carries per-source scores updates that agent's
-  // guarded weights (algorithms/learning/signal-weights.ts): Hedge learns, and the agent ranks with whichever
-  // expert — equal weights, Hedge's, equal without one source — has the clearly better record on the verdicts.
-  // Two sets: the signals (`data.signalScores`, key = agent id) and, when the finding carries them, the metric
-  // indicator kinds (`data.kindScores`, key `<agent id>/metric-kinds`: the multipliers of the metrics ranker).
+  // Verdict → learned ranking state, per agent (see learnFromVerdict): read, update, write back.
   for (const v of verdicts) {
     const f = await store.findings.get(v.findingId);
-    const candidate = (f?.data?.topCandidate as string | undefined) ?? f?.subject.service;
-    if (!f || !candidate) continue;
-    const truth = (f.data?.confirmedCause as string | undefined) ?? candidate;
-    const outcome = v.verdict === 'confirmed' ? { confirmed: truth } : { rejected: candidate };
-    const sets = [
-      { key: f.agentId, scores: f.data?.signalScores, tops: f.data?.expertTops, approximate: true },
-      { key: `${f.agentId}/${METRIC_KINDS}`, scores: f.data?.kindScores, tops: f.data?.kindExpertTops, approximate: false },
-    ];
-    for (const set of sets) {
-      const scores = set.scores as SignalScores | undefined;
-      if (!scores || !Object.keys(scores).length) continue;
-      const stored = (await store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, set.key))?.value;
-      const cur = withSources(asGuarded(stored, Object.keys(scores)), Object.keys(scores));
-      // What each expert would have ranked first. An agent that ranked the incident under every expert says so
-      // (exact: its own ranker). Otherwise, for signals, the weighted combination of the per-signal scores stands
-      // in for the ranker (it leaves out deploy bonuses and per-signal confidence: it agrees with the shipped top
-      // on 86–93% of expert × case pairs of the recorded testbed sets); kinds combine by a max rule that the
-      // per-kind scores alone do not reproduce, so without the agent's tops only Hedge learns and the guard stays.
-      // An expert missing from the agent's tops had no answer (it dropped every piece of evidence the incident
-      // had, e.g. the only signal): it counts as a miss whatever the verdict. Left unscored it would collect no
-      // misses while the others do, and take the lead by saying nothing.
-      const given = set.tops as Record<string, string> | undefined;
-      const noAnswer = 'confirmed' in outcome ? '' : outcome.rejected;
-      const tops: Record<string, string | undefined> = {};
-      for (const e of experts(cur)) {
-        if (given) tops[e] = given[e] ?? noAnswer;
-        else if (set.approximate) tops[e] = combine(scores, { weights: expertWeights(cur, e), updates: 0 })[0]?.candidate;
-      }
-      await store.patterns.put(SIGNAL_WEIGHTS_KIND, set.key, guardedUpdate(cur, scores, outcome, tops));
-    }
-    // The case-based re-ranker: the finding's candidates (shipped scores) and their evidence profiles rebuild the
-    // case; the tops both rankings had when it was ranked keep the guard's record honest.
-    const profiles = f.data?.candidateProfiles as Record<string, Record<string, number>> | undefined;
-    const candidates = f.data?.candidates as { service: string; score: number }[] | undefined;
-    if (profiles && candidates?.length) {
-      const stored = (await store.patterns.get<GuardedCaseLearner>(CASE_LEARNER_KIND, f.agentId))?.value ?? initialGuardedCaseLearner();
-      const tops = (f.data?.caseTops as { static?: string; learned?: string } | undefined) ?? {};
-      await store.patterns.put(CASE_LEARNER_KIND, f.agentId, guardedCaseUpdate(stored, caseFromFinding(f.id, candidates, profiles), outcome, tops));
-    }
+    if (!f) continue;
+    const kindsKey = `${f.agentId}/${METRIC_KINDS}`;
+    const [signals, kinds, cases] = await Promise.all([
+      store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, f.agentId),
+      store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, kindsKey),
+      store.patterns.get<GuardedCaseLearner>(CASE_LEARNER_KIND, f.agentId),
+    ]);
+    const before = { signals: signals?.value, kinds: kinds?.value, cases: cases?.value };
+    const after = learnFromVerdict(before, f, v.verdict);
+    if (after.signals !== before.signals && after.signals) await store.patterns.put(SIGNAL_WEIGHTS_KIND, f.agentId, after.signals);
+    if (after.kinds !== before.kinds && after.kinds) await store.patterns.put(SIGNAL_WEIGHTS_KIND, kindsKey, after.kinds);
+    if (after.cases !== before.cases && after.cases) await store.patterns.put(CASE_LEARNER_KIND, f.agentId, after.cases);
   }
 
   const out: Finding[] = [];

@@ -569,19 +569,26 @@ export class ContextualDetector {
       const nb = bits + this.gLen;
       S.bucketHead.fill(EMPTY, 0, nb);
       const zl = this.zeroLefts;
+      const lVal = this.lVal;
+      const lNeurons = this.lNeurons;
+      const lStart = this.lStart;
+      const inG = this.inG;
+      const pool = this.pool;
       for (let z = 0, nz = this.nZeroLefts; z < nz; z++) {
         const li = zl[z]!;
-        const v = this.lVal[li]!;
+        const v = lVal[li]!;
         let gm = v & allPos & ~((v >>> 16) ^ gBin);
-        const n = this.lNeurons[li]!;
-        if (n > 0) {
-          const s = this.lStart[li]!;
-          for (let i = 0; i < n; i++) {
-            const p = this.inG[this.pool[s + i]!]!;
-            if (p) gm |= 1 << (bits + p - 1);
+        let m = popcount(gm);
+        const s = lStart[li]!;
+        // Stops at the first fact over maxLeftFacts: such a left seeds no candidate.
+        for (let i = s, e = s + lNeurons[li]!; i < e && m <= cLeftFacts; i++) {
+          const p = inG[pool[i]!]!;
+          if (p) {
+            gm |= 1 << (bits + p - 1);
+            m++;
           }
         }
-        if (gm === 0 || popcount(gm) > cLeftFacts) continue;
+        if (gm === 0 || m > cLeftFacts) continue;
         const b = 31 - Math.clz32(gm & -gm);
         S.visitMask[li] = gm;
         S.visitNext[li] = EMPTY;

@@ -14,7 +14,7 @@ import type { MemoryStore } from '../src/store/store.js';
 import type { GuardedWeightState } from '../src/algorithms/learning/signal-weights.js';
 import type { GuardedCaseLearner } from '../src/algorithms/learning/rank-learner.js';
 import { RootCauseAnalyzer, verdictData } from '../src/agents/detection/root-cause-analyzer.js';
-import { CASE_LEARNER_KIND, LearningCoordinator, METRIC_KINDS, SIGNAL_WEIGHTS_KIND, learnFromVerdict, type LearnedRankingState } from '../src/agents/learning/learning-coordinator.js';
+import { CASE_LEARNER_KIND, LearningCoordinator, METRIC_KINDS, SIGNAL_WEIGHTS_KIND, learnFromVerdict, learnRankingFromVerdicts, type LearnedRankingState } from '../src/agents/learning/learning-coordinator.js';
 import { join } from 'node:path';
 import { SHARED_DATA, hasSharedData } from './helpers/env.js';
 import { asMultipliers, prequentialGuarded } from '../src/algorithms/learning/signal-weights.js';
@@ -133,6 +133,27 @@ test('case-based re-ranking: confirmed culprits teach a profile; once it beats t
     // Scores stay the shipped ones (the evidence's strength); only the order is learned.
     const scores = (b3.data!.candidates as { score: number }[]).map((c) => c.score);
     assert.ok(scores[0]! < scores[1]!);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a verdict folded in right away (learnRankingFromVerdicts) is used by the next ranking and not learned again by the coordinator\'s cycle', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const jumps = { web: { request_latency_ms: 100 }, db: { cpu_usage: 30 } };
+    for (let i = 0; i < 2; i++) {
+      const f = await rca(store, incident(i, jumps), `n${i}`);
+      assert.equal(f.subject.service, 'web');
+      await store.learning.recordVerdict({ findingId: f.id, verdict: 'rejected', by: 'oncall', atUs: 100 + i, automatic: false });
+      assert.equal(await learnRankingFromVerdicts(store), 1);
+    }
+    assert.equal((await rca(store, incident(2, jumps), 'n2')).subject.service, 'db');
+    const updates = async (): Promise<number> => (await store.patterns.get<GuardedWeightState>(SIGNAL_WEIGHTS_KIND, `${RCA}/${METRIC_KINDS}`))!.value.updates;
+    assert.equal(await updates(), 2);
+    await new LearningCoordinator().run({ id: 'cycle', kind: 'learn', params: {} }, { store, log: silentLogger, clock: { nowUs: () => 1e15 }, signal: new AbortController().signal, upstream: [], progress() {} });
+    assert.equal(await updates(), 2, 'each verdict is learned once');
+    assert.equal(await learnRankingFromVerdicts(store), 0);
   } finally {
     await store.close();
   }

@@ -242,17 +242,51 @@ async function automaticVerdicts(store: MemoryStore, findings: readonly Finding[
   }
 }
 
-/** Verdicts recorded since the last synthesis (a cursor in the pattern store makes each count once). */
-async function newVerdicts(store: MemoryStore): Promise<Verdict[]> {
-  const cursor = (await store.patterns.get<{ atUs: number; ids: string[] }>(CURSOR_KIND, 'verdicts'))?.value ?? { atUs: -1, ids: [] };
+/**
+ * Verdicts recorded since a consumer last looked (a cursor in the pattern store makes each count once per
+ * consumer). `startFrom`: the cursor a new consumer starts at, so verdicts another consumer already handled for it
+ * are not handled twice.
+ */
+async function newVerdicts(store: MemoryStore, key = 'verdicts', startFrom?: string): Promise<Verdict[]> {
+  type Cursor = { atUs: number; ids: string[] };
+  const cursor = (await store.patterns.get<Cursor>(CURSOR_KIND, key))?.value ?? (startFrom ? (await store.patterns.get<Cursor>(CURSOR_KIND, startFrom))?.value : undefined) ?? { atUs: -1, ids: [] };
   const all = await store.learning.verdicts();
   const seen = new Set(cursor.ids);
   const fresh = all.filter((v) => v.atUs > cursor.atUs || (v.atUs === cursor.atUs && !seen.has(`${v.findingId}@${v.atUs}`)));
   if (fresh.length) {
     const atUs = Math.max(...fresh.map((v) => v.atUs));
-    await store.patterns.put(CURSOR_KIND, 'verdicts', { atUs, ids: all.filter((v) => v.atUs === atUs).map((v) => `${v.findingId}@${v.atUs}`) });
+    await store.patterns.put(CURSOR_KIND, key, { atUs, ids: all.filter((v) => v.atUs === atUs).map((v) => `${v.findingId}@${v.atUs}`) });
   }
   return fresh.sort((a, b) => a.atUs - b.atUs);
+}
+
+/**
+ * Folds the verdicts not yet learned into the learned ranking state of the agents whose findings they judge
+ * (learnFromVerdict): read, update, write back. Its own cursor (learning synthesis keeps another), so it can run
+ * right after a verdict is recorded — the next ranking then uses it — as well as in the coordinator's cycle; each
+ * verdict is learned once. Returns how many verdicts it learned from.
+ */
+export async function learnRankingFromVerdicts(store: MemoryStore): Promise<number> {
+  // Before this had a cursor of its own, the synthesis cursor also marked what ranking state had learned.
+  const verdicts = await newVerdicts(store, 'ranking-verdicts', 'verdicts');
+  let n = 0;
+  for (const v of verdicts) {
+    const f = await store.findings.get(v.findingId);
+    if (!f) continue;
+    const kindsKey = `${f.agentId}/${METRIC_KINDS}`;
+    const [signals, kinds, cases] = await Promise.all([
+      store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, f.agentId),
+      store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, kindsKey),
+      store.patterns.get<GuardedCaseLearner>(CASE_LEARNER_KIND, f.agentId),
+    ]);
+    const before = { signals: signals?.value, kinds: kinds?.value, cases: cases?.value };
+    const after = learnFromVerdict(before, f, v.verdict);
+    if (after.signals !== before.signals && after.signals) await store.patterns.put(SIGNAL_WEIGHTS_KIND, f.agentId, after.signals);
+    if (after.kinds !== before.kinds && after.kinds) await store.patterns.put(SIGNAL_WEIGHTS_KIND, kindsKey, after.kinds);
+    if (after.cases !== before.cases && after.cases) await store.patterns.put(CASE_LEARNER_KIND, f.agentId, after.cases);
+    n++;
+  }
+  return n;
 }
 
 /** What an agent ranks with from verdicts (all three optional: missing is the initial state). */
@@ -323,6 +357,9 @@ export function learnFromVerdict(state: LearnedRankingState, f: Pick<Finding, 'i
  */
 export async function synthesiseLearnings(store: MemoryStore, findings: readonly Finding[], nowUs: number, agentId: string): Promise<Finding[]> {
   await automaticVerdicts(store, findings, nowUs, agentId);
+  // Verdicts → the learned ranking state agents read (unless a verdict command folded them in already). First: a
+  // store from before the ranking cursor starts it at the synthesis cursor, which is moved next.
+  await learnRankingFromVerdicts(store);
   const verdicts = await newVerdicts(store);
   const previous = (await store.patterns.list<Learning>(LEARNING_KIND, { limit: 100_000 })).map((r) => r.value);
   const before = new Map(previous.map((l) => [l.key, l]));
@@ -332,23 +369,6 @@ export async function synthesiseLearnings(store: MemoryStore, findings: readonly
   const resilience = next.filter((l) => l.category === 'resilience-gaps' && !l.retired);
   if (resilience.length) {
     await store.patterns.putMany('resilience-learning', resilience.map((l) => ({ key: l.key, value: { title: l.headline, statement: l.statement, strength: l.strength, sources: l.sources }, service: l.subject.service })));
-  }
-
-  // Verdict → learned ranking state, per agent (see learnFromVerdict): read, update, write back.
-  for (const v of verdicts) {
-    const f = await store.findings.get(v.findingId);
-    if (!f) continue;
-    const kindsKey = `${f.agentId}/${METRIC_KINDS}`;
-    const [signals, kinds, cases] = await Promise.all([
-      store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, f.agentId),
-      store.patterns.get<WeightState | GuardedWeightState>(SIGNAL_WEIGHTS_KIND, kindsKey),
-      store.patterns.get<GuardedCaseLearner>(CASE_LEARNER_KIND, f.agentId),
-    ]);
-    const before = { signals: signals?.value, kinds: kinds?.value, cases: cases?.value };
-    const after = learnFromVerdict(before, f, v.verdict);
-    if (after.signals !== before.signals && after.signals) await store.patterns.put(SIGNAL_WEIGHTS_KIND, f.agentId, after.signals);
-    if (after.kinds !== before.kinds && after.kinds) await store.patterns.put(SIGNAL_WEIGHTS_KIND, kindsKey, after.kinds);
-    if (after.cases !== before.cases && after.cases) await store.patterns.put(CASE_LEARNER_KIND, f.agentId, after.cases);
   }
 
   const out: Finding[] = [];

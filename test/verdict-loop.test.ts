@@ -181,6 +181,8 @@ test('Nezha replay through the shipped path: each learner ships exactly what its
       return run.candidates[0]?.service === truth ? 1 : 0;
     });
   };
+  // Before any verdict, ranking with the (empty) learned state is the unlearned ranking, scores and all.
+  for (const c of all) assert.deepEqual(runRca(c, { exclude: NOT_CANDIDATES, learned: {} }).candidates, runRca(c, { exclude: NOT_CANDIDATES }).candidates, c.id);
   for (const system of ['online-boutique', 'train-ticket']) {
     const cases = all.filter((c) => c.system === system);
     const truths = cases.map((c) => c.truth!.service);

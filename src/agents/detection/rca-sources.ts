@@ -1,8 +1,8 @@
 /**
  * The evidence sources the verdict loop re-weights, taken from what the shipped RCA ranker really combines on a
  * metrics-only case (Nezha, RCAEval): every indicator kind — pod resources, latencies, errors and the call-edge
- * indicators (edges.ts) — scored exactly as rankRootCauses scores them (same windows, floors, kind weights and
- * victim discount). A kind multiplier of 1 everywhere reproduces the shipped ranking; the learner only moves
+ * indicators (edges.ts) — scored exactly as rankRootCauses scores them (same windows, the scoring options it
+ * exports, the kind weights and victim discount; runRca builds the table from its own indicator scores). A kind multiplier of 1 everywhere reproduces the shipped ranking; the learner only moves
  * multipliers, so what it learns is a change to the ranker that ships, not to a side model of it.
  */
 import { scoreIndicators, serviceScores, topologyAdjust, type IndicatorKind, type IndicatorScore, type ServiceSeries } from '../../algorithms/rca/metrics.js';

@@ -104,6 +104,14 @@ test('the agent names the culprit of a traced incident (not its callers), with t
     const onsetUs = f.data!.onsetUs as number;
     assert.ok(Math.abs(onsetUs - (spans[0]!.startUs + 60e6)) <= 5e6, `onset estimated within 5 s (${(onsetUs - spans[0]!.startUs) / 1e6} s)`);
     assert.equal((await store.learning.trajectories({ agentId: f.agentId })).length, 1);
+    // What a verdict on it will learn from (test/verdict-loop.test.ts): every signal expert's top under the real
+    // ranker, and profiles whose trace kinds are told apart from metric ones.
+    const tops = f.data!.expertTops as Record<string, string>;
+    assert.deepEqual(Object.keys(tops).sort(), ['learned', 'static', 'without:logs', 'without:metrics', 'without:traces']);
+    assert.equal(tops.static, 'payment');
+    const profiles = f.data!.candidateProfiles as Record<string, Record<string, number>>;
+    assert.equal(profiles.payment!['rel:traces/latency-server'], 1);
+    assert.deepEqual(f.data!.caseTops, { static: 'payment', learned: 'payment' });
   } finally {
     await store.close();
   }

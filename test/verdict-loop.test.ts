@@ -159,6 +159,20 @@ test('a verdict folded in right away (learnRankingFromVerdicts) is used by the n
   }
 });
 
+test('a store from before the ranking cursor: verdicts the old single loop already learned are not learned again', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const f = await rca(store, incident(0, { web: { request_latency_ms: 100 }, db: { cpu_usage: 30 } }), 'old');
+    await store.learning.recordVerdict({ findingId: f.id, verdict: 'rejected', by: 'oncall', atUs: 10, automatic: false });
+    await store.learning.recordVerdict({ findingId: f.id, verdict: 'rejected', by: 'oncall', atUs: 20, automatic: false });
+    // The synthesis cursor as the earlier coordinator left it after the first verdict.
+    await store.patterns.put('learning-cursor', 'verdicts', { atUs: 10, ids: [`${f.id}@10`] });
+    assert.equal(await learnRankingFromVerdicts(store), 1);
+  } finally {
+    await store.close();
+  }
+});
+
 /**
  * Recorded incidents through the shipped path, in time order (prequential: each is ranked with the state the verdicts
  * before it left, then its verdict is learned): runRca with the learned state → the finding's verdict data

@@ -23,7 +23,7 @@
  *     range widened by `margin` on each side. When a value leaves that range, the range is re-derived from what
  *     has been seen and the network is relearned from the last `history` block values under the new range
  *     (features of the old and the new scale must not be mixed: every category would stop matching at once).
- *   - Memory and cost per point are bounded: at `maxCategories` the network is relearned from the history.
+ *   - Memory and cost per point are bounded: at `maxCategories` a new category replaces the least recently used.
  *   - The category search keeps only the best match (plain Fuzzy ART), not every category above vigilance.
  */
 
@@ -42,7 +42,7 @@ export interface ArtOptions {
   margin?: number;
   /** Block values kept to relearn from when the range or the network is rebuilt. */
   history?: number;
-  /** Categories at which the network is relearned from the history. */
+  /** Most categories held; beyond, a new one replaces the least recently used (bounds memory and cost per point). */
   maxCategories?: number;
   /** Fewest blocks between two relearns (bounds the cost on a trending series, where every block is a new extreme). */
   relearnGap?: number;
@@ -90,6 +90,9 @@ class FuzzyArt {
   private w: Float64Array;
   private norm: Float64Array;
   private cluster: Int32Array;
+  /** Training step at which each category last won (the least recently used one is replaced when full). */
+  private used: Float64Array;
+  private t = 0;
   count = 0;
   private clusters = 0;
   rhoLo = 0;
@@ -106,6 +109,7 @@ class FuzzyArt {
     this.w = new Float64Array(initial * 2 * dim);
     this.norm = new Float64Array(initial);
     this.cluster = new Int32Array(initial);
+    this.used = new Float64Array(initial);
     this.x = new Float64Array(2 * dim);
   }
 
@@ -114,13 +118,12 @@ class FuzzyArt {
     this.clusters = 0;
   }
 
-  get full(): boolean {
-    return this.count >= this.cap;
-  }
-
-  private add(cluster: number): void {
+  /** Commits the current input as a category: a new slot, or the least recently used one when the store is full. */
+  private add(cluster: number, lru: number): void {
     const d2 = 2 * this.dim;
-    if (this.count === this.norm.length) {
+    let at = this.count;
+    if (this.count === this.cap) at = lru;
+    else if (this.count === this.norm.length) {
       const size = Math.min(this.cap, 2 * this.norm.length);
       const w = new Float64Array(size * d2);
       w.set(this.w);
@@ -131,16 +134,20 @@ class FuzzyArt {
       const cl = new Int32Array(size);
       cl.set(this.cluster);
       this.cluster = cl;
+      const used = new Float64Array(size);
+      used.set(this.used);
+      this.used = used;
     }
-    const o = this.count * d2;
+    const o = at * d2;
     let n = 0;
     for (let k = 0; k < d2; k++) {
       this.w[o + k] = this.x[k]!;
       n += this.x[k]!;
     }
-    this.norm[this.count] = n;
-    this.cluster[this.count] = cluster;
-    this.count++;
+    this.norm[at] = n;
+    this.cluster[at] = cluster;
+    this.used[at] = this.t;
+    if (at === this.count) this.count++;
   }
 
   train(f: Float64Array): Match {
@@ -151,8 +158,9 @@ class FuzzyArt {
       x[k] = f[k]!;
       x[d + k] = 1 - f[k]!;
     }
+    this.t++;
     if (this.count === 0) {
-      this.add(this.clusters++);
+      this.add(this.clusters++, 0);
       return { cluster: 0, sim: 0, energy: 0 };
     }
     // The energy term compares the newest block value (last feature) and its complement only: a familiar shape at
@@ -162,7 +170,9 @@ class FuzzyArt {
     let best = -1;
     let bestM = -1;
     let bestE = 0;
+    let lru = 0;
     for (let j = 0; j < this.count; j++) {
+      if (this.used[j]! < this.used[lru]!) lru = j;
       const o = j * d2;
       let num = 0;
       for (let k = 0; k < d2; k++) {
@@ -181,9 +191,7 @@ class FuzzyArt {
       }
     }
     let cluster = -1;
-    // When the store is full, what would be a new category refines the best one instead: the bound holds, and
-    // the match (hence the score) is still the poor one.
-    if (bestM >= this.rhoHi || this.full) {
+    if (bestM >= this.rhoHi) {
       const o = best * d2;
       let n = 0;
       for (let k = 0; k < d2; k++) {
@@ -192,11 +200,13 @@ class FuzzyArt {
         n += v;
       }
       this.norm[best] = n;
-      cluster = bestM >= this.rhoHi ? this.cluster[best]! : -1;
+      this.used[best] = this.t;
+      cluster = this.cluster[best]!;
     } else if (bestM >= this.rhoLo) {
       cluster = this.cluster[best]!;
-      this.add(cluster);
-    } else this.add(this.clusters++);
+      this.used[best] = this.t;
+      this.add(cluster, lru === best ? (lru + 1) % this.count : lru);
+    } else this.add(this.clusters++, lru);
     return { cluster, sim: bestM, energy: bestE };
   }
 }
@@ -266,7 +276,7 @@ export class ArtDetector {
     this.warmBlocks = Math.max(this.window + 2, Math.floor((opts.warmup ?? 300) / this.step));
     this.margin = opts.margin ?? 0.25;
     this.history = Math.max(opts.history ?? 500, this.warmBlocks);
-    this.maxCategories = opts.maxCategories ?? 2048;
+    this.maxCategories = opts.maxCategories ?? 512;
     this.art = new FuzzyArt(2 * this.window, this.maxCategories);
     this.mask = Math.round(this.window * 1.5);
     this.relearnGap = opts.relearnGap ?? 20;
@@ -408,8 +418,8 @@ export class ArtDetector {
     }
     this.maskAfterNew = cluster === -1 || this.maskAfterNew;
     if (doUpdateAfterAnomaly || doUpdateForTrend) this.adaptVigilance(k);
-    if ((art.full || this.seenLo < this.lo || this.seenHi > this.hi) && k - this.lastRelearn >= this.relearnGap) {
-      // Out of range (or out of room): relearn under the new range, keeping the vigilances.
+    if ((this.seenLo < this.lo || this.seenHi > this.hi) && k - this.lastRelearn >= this.relearnGap) {
+      // Out of range: relearn under the new range, keeping the vigilances.
       const lo = art.rhoLo;
       const hi = art.rhoHi;
       this.setRange();

@@ -8,9 +8,10 @@
  *     catches changes of shape (a flattened daily cycle, a new rhythm) that no z-score sees;
  *   - a robust-z / anomaly-likelihood detector (robust-z.ts) for level shifts and spikes against an adaptive
  *     baseline;
- *   - an adaptive-resonance detector (art.ts, ARTime's method) on downsampled windows: it clusters short shapes
- *     at their level and flags a window that founds a new cluster. It finds windows CAD misses (measured on the
- *     design half of NAB: +4 standard, +5 low-FN over CAD + robust-z alone).
+ *   - adaptive-resonance detectors (art.ts, ARTime's method) on downsampled windows at two time scales: they
+ *     cluster short shapes at their level and flag a window that founds a new cluster. They find windows CAD
+ *     misses (NAB design half, standard / low-FN: CAD + robust-z 62.2 / 66.6, + ART at one scale 67.6 / 72.4,
+ *     at two 71.7 / 76.7).
  *
  * Quantisation without look-ahead. The published CAD OSE is given each file's global min and max. Here the 8
  * bins span the range seen so far; a value outside it is scored first with the old bins (it gets one of 4 spare

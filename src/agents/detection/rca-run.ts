@@ -235,8 +235,8 @@ function fmt(x: number): string {
  * The ranking under what verdicts taught, and what the next verdict needs. Kind multipliers (the followed expert of
  * the kind weights) act on the metrics ranker; the case-based learner reorders the candidates only while its guard
  * follows it. Every expert's top is ranked by the real ranker from the same indicator scores (rankScored), so the
- * guards judge what would have shipped. The metrics signal's indicators keep a name per signal: the profile of a
- * run with traces or logs tells trace and log kinds apart from the metric ones.
+ * guards judge what would have shipped. Indicator names map back to the signal whose series hold them, so the
+ * profile of a run with traces or logs tells trace and log kinds apart from metric ones.
  */
 function rankWithLearning(scored: ScoredSignals, input: RcaInput, learned: LearnedState): { result: RcaResult; learning: RunLearning } {
   const table = sourceTableOfScores(scored.metrics ?? [], input.edges, { exclude: input.exclude ?? [] });
@@ -249,7 +249,7 @@ function rankWithLearning(scored: ScoredSignals, input: RcaInput, learned: Learn
   const shipped = atKinds(kindState.following);
   const result = rankScored(scored, shipped);
   // An expert that leaves no evidence at all (it drops the incident's only signal or kind) ranks by name: it has
-  // no answer, and is not scored on this incident's verdict.
+  // no answer, and is left out of the tops (the coordinator counts that as a miss).
   const topOf = (r: RcaResult): string | undefined => (r.candidates[0] && r.candidates[0].score > 0 ? r.candidates[0].service : undefined);
   const expertTops: Record<string, string> = {};
   for (const e of experts(signalState)) {

@@ -281,10 +281,12 @@ export async function learnRankingFromVerdicts(store: MemoryStore): Promise<numb
     ]);
     const before = { signals: signals?.value, kinds: kinds?.value, cases: cases?.value };
     const after = learnFromVerdict(before, f, v.verdict);
-    if (after.signals !== before.signals && after.signals) await store.patterns.put(SIGNAL_WEIGHTS_KIND, f.agentId, after.signals);
-    if (after.kinds !== before.kinds && after.kinds) await store.patterns.put(SIGNAL_WEIGHTS_KIND, kindsKey, after.kinds);
-    if (after.cases !== before.cases && after.cases) await store.patterns.put(CASE_LEARNER_KIND, f.agentId, after.cases);
-    n++;
+    const writes: Promise<unknown>[] = [];
+    if (after.signals !== before.signals && after.signals) writes.push(store.patterns.put(SIGNAL_WEIGHTS_KIND, f.agentId, after.signals));
+    if (after.kinds !== before.kinds && after.kinds) writes.push(store.patterns.put(SIGNAL_WEIGHTS_KIND, kindsKey, after.kinds));
+    if (after.cases !== before.cases && after.cases) writes.push(store.patterns.put(CASE_LEARNER_KIND, f.agentId, after.cases));
+    await Promise.all(writes);
+    if (writes.length) n++;
   }
   return n;
 }

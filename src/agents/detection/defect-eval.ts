@@ -60,7 +60,21 @@ export const HISTORY_FEATURES = FEATURE_NAMES.filter((f) => !f.startsWith('log_p
 /** Moderate L2: stacked windows repeat files, so the effective sample is smaller than the row count. */
 export const LAMBDA = 30;
 
-/** The model `tswarm predict` and the eval both use: window-intercept logistic regression on the windows before `cut`. */
+/**
+ * The model `tswarm predict` and the eval both use: window-intercept logistic regression on the windows before `cut`.
+ *
+ * Why nothing more (third round for issue 13; mean AUC over 3 histories × 6 cuts, measured with a re-fit that
+ * leaves window intercepts unpenalised, 0.828 there for this model; no variant moved the three later cuts of each
+ * history by more than their standard error, ~0.003): pooling the other histories' windows in (weight 0.25–1,
+ * raw or rank/z-scored per window) 0.806–0.825 — fastify's 38 files drown; their coefficients as the centre of
+ * the L2 penalty instead of 0 (tried in this code: 0.827 and 0.830 vs 0.829, at twice the CPU); a softer penalty
+ * on log LOC / Rahman (an offset toward the baselines) 0.824–0.827; Poisson on next-window fix counts
+ * 0.822–0.827; a hurdle model (changed at all × fixed if changed) 0.825; rank blends with LOC, fixed or picked on
+ * the latest past window, 0.824–0.830; per-file random effects on past residuals 0.827–0.829; hinge (GAM-like)
+ * terms 0.827; 13 new features (authors still active, focused vs sweep commits, directory activity, new files)
+ * 0.827–0.830. eslint's newest cut (0.62 vs LOC 0.74) is a fix campaign that starts after the cut (one author,
+ * "shadowed globals" across ~20 rules with little fix history).
+ */
 export function fitHistoryModel(windows: readonly FileRow[][], features: readonly string[] = HISTORY_FEATURES, lambda = LAMBDA): Model | undefined {
   if (!windows.some((w) => w.some((r) => r.label))) return undefined;
   return trainLogisticByWindow(windows, features, lambda);

@@ -21,6 +21,7 @@ import { asMultipliers, prequentialGuarded } from '../src/algorithms/learning/si
 import { prequentialCaseLearner } from '../src/algorithms/learning/rank-learner.js';
 import { readNezhaCases, type RcaCase } from '../src/agents/detection/rca-cases.js';
 import { runRca } from '../src/agents/detection/rca-run.js';
+import { recordHumanVerdict } from '../src/agents/feedback/memory-ops.js';
 import { NOT_CANDIDATES, candidateCase, metricSourceTable, perSourceScores, rankBySources } from '../src/agents/detection/rca-sources.js';
 
 const RCA = 'qe-root-cause-analyzer';
@@ -154,6 +155,34 @@ test('a verdict folded in right away (learnRankingFromVerdicts) is used by the n
     await new LearningCoordinator().run({ id: 'cycle', kind: 'learn', params: {} }, { store, log: silentLogger, clock: { nowUs: () => 1e15 }, signal: new AbortController().signal, upstream: [], progress() {} });
     assert.equal(await updates(), 2, 'each verdict is learned once');
     assert.equal(await learnRankingFromVerdicts(store), 0);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a verdict that names the real cause (tswarm verdict <id> rejected --cause db; MCP and HTTP alike) is kept on the finding and learned at once', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const jumps = { web: { request_latency_ms: 100 }, db: { cpu_usage: 30 } };
+    const f = await rca(store, incident(0, jumps), 'c0');
+    assert.equal(f.subject.service, 'web');
+    // Contradictions are refused before anything is recorded.
+    await assert.rejects(recordHumanVerdict(store, { findingId: f.id, verdict: 'confirmed', cause: 'db' }, 'cli'), /"confirmed" says the top candidate \(web\) was the cause/);
+    await assert.rejects(recordHumanVerdict(store, { findingId: f.id, verdict: 'rejected', cause: 'web' }, 'cli'), /"rejected" says the top candidate \(web\) was not the cause/);
+    assert.equal((await store.learning.verdicts({ findingIds: [f.id] })).length, 0);
+    const r = await recordHumanVerdict(store, { findingId: f.id, verdict: 'rejected', cause: 'db' }, 'cli');
+    assert.equal(r.learned, 1, 'learned at once, not at the next coordinator cycle');
+    const stored = (await store.findings.get(f.id))!;
+    assert.equal(stored.data!.confirmedCause, 'db');
+    assert.equal(stored.firstCycleId, 'c0');
+    // The case learner was taught the named culprit's profile (+1), not just "the top was wrong" (−1).
+    const g = (await store.patterns.get<GuardedCaseLearner>(CASE_LEARNER_KIND, RCA))!.value;
+    assert.deepEqual(g.learner.profiles.map((p) => p.y), [1, -1], JSON.stringify(g).slice(0, 300));
+    // A cause is only meaningful on a root-cause finding.
+    const other: Finding = { ...f, id: 'anomaly-1', kind: 'anomaly', category: 'performance-insights' };
+    await store.findings.upsert([other], 'c0');
+    await assert.rejects(recordHumanVerdict(store, { findingId: other.id, verdict: 'rejected', cause: 'db' }, 'cli'), /only be named for a root-cause finding/);
+    await assert.rejects(recordHumanVerdict(store, { findingId: 'nope', verdict: 'rejected' }, 'cli'), /no finding "nope"/);
   } finally {
     await store.close();
   }

@@ -418,7 +418,7 @@ export class FleetCommander implements SwarmApi {
   feedbackReport(args: { format?: 'json' | 'markdown' | 'html' }): Promise<ToolAnswer> {
     return memory.feedbackReport(this.store, args);
   }
-  verdictRecord(args: { findingId: string; verdict: 'confirmed' | 'rejected'; reason?: string; by?: string }): Promise<ToolAnswer> {
+  verdictRecord(args: { findingId: string; verdict: 'confirmed' | 'rejected'; cause?: string; reason?: string; by?: string }): Promise<ToolAnswer> {
     return memory.verdictRecord(this.store, args);
   }
 }

@@ -3,7 +3,9 @@
  * the knowledge graph and learning store, the latest report and verdicts. Store-only, so they work whether or
  * not a fleet is running.
  */
-import type { MemoryStore } from '../../store/store.js';
+import type { MemoryStore, Verdict } from '../../store/store.js';
+import type { Finding } from '../../fleet/contracts.js';
+import { learnRankingFromVerdicts } from '../learning/learning-coordinator.js';
 import { AccessDeniedError } from '../../store/store.js';
 import { buildDependencyMap } from '../../algorithms/graph/dependency-map.js';
 import { impactFromTraces } from '../../algorithms/graph/impact.js';
@@ -100,10 +102,41 @@ export async function feedbackReport(store: MemoryStore, args: { format?: 'json'
   return { summary: head, data: { report } };
 }
 
-export async function verdictRecord(store: MemoryStore, args: { findingId: string; verdict: 'confirmed' | 'rejected'; reason?: string; by?: string }): Promise<ToolAnswer> {
-  const f = await store.findings.get(args.findingId);
-  if (!f) throw new SwarmInputError(`no finding "${args.findingId}"`);
-  const v = { findingId: args.findingId, verdict: args.verdict, by: args.by ?? 'mcp', reason: args.reason, atUs: Date.now() * 1000, automatic: false };
-  await store.learning.recordVerdict(v);
-  return { summary: `${args.verdict}: ${f.title}`, data: { verdict: v, finding: { id: f.id, agentId: f.agentId, kind: f.kind } } };
+export interface VerdictArgs {
+  findingId: string;
+  verdict: 'confirmed' | 'rejected';
+  /** For a root-cause finding: the service that really was the cause (the top candidate was wrong, or was right). */
+  cause?: string;
+  reason?: string;
+  by?: string;
+}
+
+/**
+ * A person's verdict, the same for CLI, MCP and HTTP: recorded, the named cause (if any) kept on the finding, and
+ * the verdict learned at once (learnRankingFromVerdicts), so the next `tswarm rca` already ranks with it instead of
+ * waiting for the coordinator's next cycle.
+ */
+export async function recordHumanVerdict(store: MemoryStore, args: VerdictArgs, defaultBy: string): Promise<{ finding: Finding; verdict: Verdict; learned: number }> {
+  const stored = await store.findings.get(args.findingId);
+  if (!stored) throw new SwarmInputError(`no finding "${args.findingId}"`);
+  const { firstCycleId: _first, lastCycleId, ...finding } = stored;
+  if (args.cause !== undefined) {
+    const cause = args.cause.trim();
+    if (finding.kind !== 'root-cause') throw new SwarmInputError(`a cause can only be named for a root-cause finding; "${finding.id}" is a ${finding.kind} finding`);
+    if (!cause) throw new SwarmInputError('the cause must name a service');
+    const top = (finding.data?.topCandidate as string | undefined) ?? finding.subject.service;
+    if (args.verdict === 'confirmed' && top && cause !== top) throw new SwarmInputError(`"confirmed" says the top candidate (${top}) was the cause; to name ${cause} instead use "rejected" with the cause`);
+    if (args.verdict === 'rejected' && cause === top) throw new SwarmInputError(`"rejected" says the top candidate (${top}) was not the cause, but the cause named is ${top}`);
+    finding.data = { ...finding.data, confirmedCause: cause };
+    await store.findings.upsert([finding], lastCycleId);
+  }
+  const verdict: Verdict = { findingId: finding.id, verdict: args.verdict, by: args.by ?? defaultBy, ...(args.reason !== undefined ? { reason: args.reason } : {}), atUs: Date.now() * 1000, automatic: false };
+  await store.learning.recordVerdict(verdict);
+  const learned = await learnRankingFromVerdicts(store);
+  return { finding, verdict, learned };
+}
+
+export async function verdictRecord(store: MemoryStore, args: VerdictArgs): Promise<ToolAnswer> {
+  const r = await recordHumanVerdict(store, args, 'mcp');
+  return { summary: `${args.verdict}: ${r.finding.title}${args.cause ? ` (cause: ${args.cause})` : ''}`, data: { verdict: r.verdict, finding: { id: r.finding.id, agentId: r.finding.agentId, kind: r.finding.kind }, learned: r.learned > 0 } };
 }

@@ -42,7 +42,7 @@ export interface SwarmApi {
   memoryQuery(args: { namespace: string; reader: string; sinceUs?: number; limit?: number }): Promise<ToolAnswer>;
   knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy'; node?: string }): Promise<ToolAnswer>;
   feedbackReport(args: { format?: 'json' | 'markdown' | 'html' }): Promise<ToolAnswer>;
-  verdictRecord(args: { findingId: string; verdict: 'confirmed' | 'rejected'; reason?: string; by?: string }): Promise<ToolAnswer>;
+  verdictRecord(args: { findingId: string; verdict: 'confirmed' | 'rejected'; cause?: string; reason?: string; by?: string }): Promise<ToolAnswer>;
 }
 
 /** A user mistake (unknown id, bad range ...): adapters show the message as is, with a 4xx / isError. */

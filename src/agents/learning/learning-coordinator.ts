@@ -308,14 +308,15 @@ export interface LearnedRankingState {
  *   (algorithms/learning/signal-weights.ts): Hedge learns, and the agent ranks with whichever expert — equal
  *   weights, Hedge's, equal without one source — has the clearly better record on the verdicts;
  * - the case-based re-ranker (`data.candidateProfiles`, algorithms/learning/rank-learner.ts).
- * The outcome: confirmed names `data.confirmedCause` when a verdict gave the real culprit, else the top candidate;
- * rejected rejects the top candidate.
+ * The outcome: the culprit a verdict named (`data.confirmedCause`, `tswarm verdict <id> rejected --cause <service>`)
+ * when there is one; otherwise confirmed confirms and rejected rejects the top candidate.
  */
 export function learnFromVerdict(state: LearnedRankingState, f: Pick<Finding, 'id' | 'subject' | 'data'>, verdict: 'confirmed' | 'rejected'): LearnedRankingState {
   const candidate = (f.data?.topCandidate as string | undefined) ?? f.subject.service;
   if (!candidate) return state;
-  const truth = (f.data?.confirmedCause as string | undefined) ?? candidate;
-  const outcome = verdict === 'confirmed' ? { confirmed: truth } : { rejected: candidate };
+  // A named cause is the strongest verdict there is: whatever was said about the top, the culprit is known.
+  const cause = f.data?.confirmedCause as string | undefined;
+  const outcome = cause ? { confirmed: cause } : verdict === 'confirmed' ? { confirmed: candidate } : { rejected: candidate };
   const next = { ...state };
   const sets = [
     { part: 'signals' as const, scores: f.data?.signalScores, tops: f.data?.expertTops, approximate: true },

@@ -11,7 +11,8 @@ import { agentAccuracy } from '../../agents/learning/accuracy-report.js';
 import { authorised, TOKEN_COOKIE } from './auth.js';
 import type { EventHub } from './event-hub.js';
 import { dashboardHtml } from './dashboard.js';
-import { latestReport } from '../../agents/feedback/memory-ops.js';
+import { latestReport, recordHumanVerdict } from '../../agents/feedback/memory-ops.js';
+import { SwarmInputError } from '../../agents/feedback/swarm-api.js';
 
 export interface ApiOptions {
   store: MemoryStore;
@@ -83,15 +84,19 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
   });
 
   app.post('/api/verdicts', async (req, reply) => {
-    const body = req.body as { findingId?: unknown; verdict?: unknown; reason?: unknown; by?: unknown } | undefined;
-    if (!body || typeof body.findingId !== 'string') return badRequest(reply, 'body must be JSON {findingId, verdict: "confirmed"|"rejected", reason?}');
+    const body = req.body as { findingId?: unknown; verdict?: unknown; cause?: unknown; reason?: unknown; by?: unknown } | undefined;
+    if (!body || typeof body.findingId !== 'string') return badRequest(reply, 'body must be JSON {findingId, verdict: "confirmed"|"rejected", cause?, reason?}');
     if (body.verdict !== 'confirmed' && body.verdict !== 'rejected') return badRequest(reply, 'verdict must be "confirmed" or "rejected"');
-    const f = await store.findings.get(body.findingId);
-    if (!f) return reply.code(404).send({ error: `no finding "${body.findingId}"` });
-    const v = { findingId: body.findingId, verdict: body.verdict, by: typeof body.by === 'string' ? body.by : 'dashboard', reason: typeof body.reason === 'string' ? body.reason : undefined, atUs: Date.now() * 1000, automatic: false } as const;
-    await store.learning.recordVerdict(v);
-    opts.hub?.publish('verdict', v);
-    return reply.code(201).send({ ok: true, verdict: v });
+    if (body.cause !== undefined && typeof body.cause !== 'string') return badRequest(reply, 'cause must be a service name (string)');
+    if (!(await store.findings.get(body.findingId))) return reply.code(404).send({ error: `no finding "${body.findingId}"` });
+    try {
+      const r = await recordHumanVerdict(store, { findingId: body.findingId, verdict: body.verdict, ...(typeof body.cause === 'string' ? { cause: body.cause } : {}), ...(typeof body.reason === 'string' ? { reason: body.reason } : {}), ...(typeof body.by === 'string' ? { by: body.by } : {}) }, 'dashboard');
+      opts.hub?.publish('verdict', r.verdict);
+      return reply.code(201).send({ ok: true, verdict: r.verdict, ...(typeof body.cause === 'string' ? { cause: body.cause.trim() } : {}) });
+    } catch (e) {
+      if (e instanceof SwarmInputError) return badRequest(reply, e.message);
+      throw e;
+    }
   });
 
   app.get('/api/accuracy', async () => ({ accuracy: await agentAccuracy(store) }));

@@ -195,7 +195,7 @@ export function createMcpServer(api: SwarmApi): McpServer {
     {
       title: 'Record a verdict on a finding',
       description: 'Confirms or rejects a finding; feeds agent accuracy and the re-weighting of evidence.',
-      inputSchema: { findingId: z.string().min(1), verdict: z.enum(['confirmed', 'rejected']), reason: z.string().optional(), by: z.string().optional() },
+      inputSchema: { findingId: z.string().min(1), verdict: z.enum(['confirmed', 'rejected']), cause: z.string().min(1).optional().describe('root-cause findings: the service that really was the cause'), reason: z.string().optional(), by: z.string().optional() },
     },
     async (args) => answer(() => api.verdictRecord(args)),
   );

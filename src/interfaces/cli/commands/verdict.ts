@@ -1,5 +1,5 @@
 /**
- * `tswarm verdict <finding-id> confirmed|rejected`: a person's outcome verdict on a finding, and
+ * `tswarm verdict <finding-id> confirmed|rejected [--cause <service>]`: a person's outcome verdict on a finding, and
  * `tswarm learn accuracy|learnings|transfers`: what the learning store knows from them.
  */
 import type { Command } from 'commander';
@@ -7,17 +7,21 @@ import { addDbOption, CliError, commandGroup, printJson } from '../util.js';
 import { openExistingStore } from '../store-access.js';
 
 export function register(program: Command): void {
-  addDbOption(program.command('verdict <finding-id> <verdict>').description('confirm or reject a finding (feeds the learning store and agent accuracy)'))
+  addDbOption(program.command('verdict <finding-id> <verdict>').description('confirm or reject a finding (feeds the learning store, agent accuracy and the RCA ranking)'))
+    .option('--cause <service>', 'root-cause findings: the service that really was the cause (with "rejected" when the top candidate was wrong)')
     .option('--reason <text>', 'why')
     .option('--by <who>', 'who decided', process.env.USER ?? 'cli')
-    .action(async (findingId: string, verdict: string, opts: { db: string; reason?: string; by: string }) => {
+    .action(async (findingId: string, verdict: string, opts: { db: string; cause?: string; reason?: string; by: string }) => {
       if (verdict !== 'confirmed' && verdict !== 'rejected') throw new CliError(`verdict must be "confirmed" or "rejected", not "${verdict}"`, 2);
+      const { recordHumanVerdict } = await import('../../../agents/feedback/memory-ops.js');
+      const { SwarmInputError } = await import('../../../agents/feedback/swarm-api.js');
       const store = await openExistingStore(opts.db);
       try {
-        const f = await store.findings.get(findingId);
-        if (!f) throw new CliError(`no finding "${findingId}" in ${opts.db} (see \`tswarm findings\` or the report for ids)`, 2);
-        await store.learning.recordVerdict({ findingId, verdict, by: opts.by, reason: opts.reason, atUs: Date.now() * 1000, automatic: false });
-        process.stdout.write(`${verdict}: ${f.title} (${f.agentId})\n`);
+        const r = await recordHumanVerdict(store, { findingId, verdict, ...(opts.cause !== undefined ? { cause: opts.cause } : {}), ...(opts.reason !== undefined ? { reason: opts.reason } : {}), by: opts.by }, 'cli').catch((e: unknown) => {
+          if (e instanceof SwarmInputError) throw new CliError(e.message.startsWith('no finding') ? `${e.message} in ${opts.db} (see \`tswarm findings\` or the report for ids)` : e.message, 2);
+          throw e;
+        });
+        process.stdout.write(`${verdict}: ${r.finding.title} (${r.finding.agentId})${opts.cause ? `; cause: ${opts.cause}` : ''}${r.learned ? '; the RCA ranking learned from it' : ''}\n`);
       } finally {
         await store.close();
       }

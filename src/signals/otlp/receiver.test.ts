@@ -193,10 +193,10 @@ test('with a bearer token the receiver refuses requests without it', async () =>
   }
 });
 
-test('protobuf traces (the row path): partial success as on the object path, and onBatch still sees the decoded batch', async () => {
+test('protobuf traces (the row path): partial success as on the object path, and onBatch still sees the decoded batch and the count of error spans', async () => {
   const store = await openStore(':memory:');
-  const seen: { spans: string[]; errors: number }[] = [];
-  const rx = await startReceiver({ port: 0, store, onBatch: (b) => seen.push({ spans: b.spans.map((s) => s.name), errors: b.errors.length }) });
+  const seen: { spans: string[]; errors: number; errorSpans: number }[] = [];
+  const rx = await startReceiver({ port: 0, store, onBatch: (b, _r, counts) => seen.push({ spans: b.spans.map((s) => s.name), errors: b.errors.length, errorSpans: counts.errorSpans }) });
   try {
     const span = (name: string, spanId: string, start: number, end: number, events: object[] = []): object => ({
       traceId: Buffer.from('5b8efff798038103d269b633813fc60c', 'hex'),
@@ -207,6 +207,7 @@ test('protobuf traces (the row path): partial success as on the object path, and
       endTimeUnixNano: { low: end, high: 395_812_000, unsigned: true },
       attributes: [{ key: 'http.route', value: { stringValue: '/cart' } }],
       events,
+      ...(events.length ? { status: { code: 2, message: 'boom' } } : {}),
     });
     const exception = { timeUnixNano: { low: 1500, high: 395_812_000, unsigned: true }, name: 'exception', attributes: [{ key: 'exception.type', value: { stringValue: 'TypeError' } }, { key: 'exception.message', value: { stringValue: 'boom' } }] };
     const msg = { resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'rows' } }] }, scopeSpans: [{ scope: { name: 'test-scope', version: '1' }, spans: [span('kept', 'eee19b7ec3c1b174', 1000, 2000, [exception]), span('negative', 'eee19b7ec3c1b175', 2000, 1000)] }] }] };
@@ -216,7 +217,8 @@ test('protobuf traces (the row path): partial success as on the object path, and
     const res = OTLP.traceResponse.decode(Buffer.from(await r.body.arrayBuffer())).toJSON() as { partialSuccess?: { rejectedSpans?: string; errorMessage?: string } };
     assert.equal(Number(res.partialSuccess?.rejectedSpans), 1);
     assert.match(res.partialSuccess?.errorMessage ?? '', /negative duration/);
-    assert.deepEqual(seen, [{ spans: ['kept'], errors: 1 }]);
+    assert.deepEqual(seen, [{ spans: ['kept'], errors: 1, errorSpans: 1 }]);
+    assert.equal((await store.telemetry.querySpans({ services: ['rows'] }))[0]?.status.code, 2);
     const [stored] = await store.telemetry.querySpans({ services: ['rows'] });
     assert.equal(stored?.attributes['http.route'], '/cart');
     assert.deepEqual(stored?.scope, { name: 'test-scope', version: '1' });

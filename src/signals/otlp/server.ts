@@ -15,7 +15,7 @@ import type { SignalBatch } from '../model.js';
 import type { IngestResult, MemoryStore } from '../../store/store.js';
 import { OTLP } from './proto.js';
 import { decodeLogs, decodeMetrics, decodeTraces, type DecodeResult } from './decode.js';
-import { decodeLogsWire, decodeTracesRows, decodeTracesWire, WireError, type TraceRows } from './wire.js';
+import { decodeLogsWire, decodeTracesRows, decodeTracesWire, ROW_NUMS, WireError, type TraceRows } from './wire.js';
 import { authorised } from '../../interfaces/http/auth.js';
 
 export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
@@ -26,8 +26,12 @@ export interface ReceiverOptions {
   store: MemoryStore;
   token?: string;
   bodyLimitBytes?: number;
-  /** Called after each batch is stored (live analysis, dashboards). Errors are logged, never fail the request. */
-  onBatch?: (batch: SignalBatch, result: IngestResult) => void;
+  /**
+   * Called after each batch is stored (live analysis, dashboards). Errors are logged, never fail the request.
+   * `batch` is decoded on first access (protobuf traces are stored as rows without it); `errorSpans` (spans with
+   * status ERROR) is known without it.
+   */
+  onBatch?: (batch: SignalBatch, result: IngestResult, counts: { errorSpans: number }) => void;
   /** Mount more routes (API, dashboard, MCP) before the server starts listening. */
   setup?: (app: FastifyInstance) => Promise<void>;
   logger?: boolean;
@@ -82,6 +86,13 @@ function decodeTraceRows(body: Buffer): { rows: TraceRows; decoded: DecodeResult
     errors: rows.messages,
   };
   return { rows, decoded };
+}
+
+/** Spans with status ERROR (code 2) among the rows, from the status column of `nums`. */
+function errorSpansOfRows(rows: TraceRows): number {
+  let n = 0;
+  for (let i = 0; i < rows.count; i++) if (rows.nums[i * ROW_NUMS + 3] === 2) n++;
+  return n;
 }
 
 function isProtobuf(req: FastifyRequest): boolean {
@@ -198,6 +209,8 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
         const msg = e instanceof PayloadError ? e.message : `invalid OTLP ${signal} payload: ${(e as Error).message}`;
         return sendStatus(req, reply, 400, 3, msg);
       }
+      // Counted before the store takes the rows: their arrays are transferred to the writer thread.
+      const errorSpans = opts.onBatch ? (rows ? errorSpansOfRows(rows) : decoded.batch.spans.reduce((n, sp) => n + (sp.status.code === 2 ? 1 : 0), 0)) : 0;
       let result: IngestResult;
       try {
         result = rowStore && rows ? await rowStore.ingestTraceRows(rows) : await opts.store.telemetry.ingest(decoded.batch);
@@ -212,7 +225,7 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
       counters.rejectedItems += decoded.rejected;
       if (opts.onBatch) {
         try {
-          opts.onBatch(decoded.batch, result);
+          opts.onBatch(decoded.batch, result, { errorSpans });
         } catch (e) {
           req.log.error(e);
         }

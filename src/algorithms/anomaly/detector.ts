@@ -72,8 +72,9 @@ class ReplayedCad {
   private bufAt = 0;
   private n = 0;
   private lastReplay = -Infinity;
-  /** A replay is due (the range grew within the gap). */
-  private pending = false;
+  /** The bins' range: the observed range at the last replay. */
+  private binLo = Infinity;
+  private binHi = -Infinity;
 
   constructor(
     private readonly history: number,
@@ -85,8 +86,8 @@ class ReplayedCad {
   }
 
   private bin(x: number): number {
-    const w = this.hi > this.lo ? (this.hi - this.lo) / (INNER - 1) : 1;
-    const b = OFFSET + Math.floor((x - this.lo) / w);
+    const w = this.binHi > this.binLo ? (this.binHi - this.binLo) / (INNER - 1) : 1;
+    const b = OFFSET + Math.floor((x - this.binLo) / w);
     return b < 0 ? 0 : b >= 1 << BITS ? (1 << BITS) - 1 : b;
   }
 
@@ -96,18 +97,18 @@ class ReplayedCad {
     this.bufAt = (this.bufAt + 1) % this.history;
     if (this.bufN < this.history) this.bufN++;
     const i = this.n++;
-    const outside = x < this.lo || x > this.hi;
-    if (outside) {
-      if (x < this.lo) this.lo = x;
-      if (x > this.hi) this.hi = x;
-    }
-    // The range may have grown while a replay was deferred (the gap), so test the last replay's range too.
-    if ((outside || this.pending) && i - this.lastReplay >= this.replayGap) {
-      this.pending = false;
+    if (x < this.lo) this.lo = x;
+    if (x > this.hi) this.hi = x;
+    // Replay as soon as the observed range outgrows the bins' range, at most once per `replayGap` points (in
+    // between, the spare codes hold the new values). Waiting for the range to grow by 10% first (fewer replays)
+    // was measured worse: design half standard 71.7 -> 68.8.
+    if ((this.lo < this.binLo || this.hi > this.binHi) && i - this.lastReplay >= this.replayGap) {
       this.lastReplay = i;
+      this.binLo = this.lo;
+      this.binHi = this.hi;
       this.cad = new ContextualDetector({ bits: BITS, maxContexts: this.maxContexts });
       for (let k = 0; k < this.bufN; k++) this.cad.step(this.bin(this.buf[(this.bufAt - this.bufN + k + this.history) % this.history]!));
-    } else if (outside) this.pending = true;
+    }
     return s;
   }
 }

@@ -174,6 +174,11 @@ class FuzzyArt {
     for (let j = 0; j < this.count; j++) {
       if (this.used[j]! < this.used[lru]!) lru = j;
       const o = j * d2;
+      const we = this.w[o + ei]! + this.w[o + ee]!;
+      const es = (Math.min(x[ei]!, this.w[o + ei]!) + Math.min(x[ee]!, this.w[o + ee]!)) / (we || 0.001);
+      // The feature similarity is at most 1 (x ∧ w <= w), so es^2 bounds the match: skip the full comparison
+      // for categories at another level (exact, and most of the categories on a long series).
+      if (es * es <= bestM) continue;
       let num = 0;
       for (let k = 0; k < d2; k++) {
         const a = x[k]!;
@@ -181,8 +186,6 @@ class FuzzyArt {
         num += a < b ? a : b;
       }
       const fs = num / (this.norm[j]! || 0.001);
-      const we = this.w[o + ei]! + this.w[o + ee]!;
-      const es = (Math.min(x[ei]!, this.w[o + ei]!) + Math.min(x[ee]!, this.w[o + ee]!)) / (we || 0.001);
       const m = fs * fs * fs * es * es;
       if (m > bestM) {
         bestM = m;

@@ -50,7 +50,7 @@ export async function withTelemetry(c: RcaCase, marginS = 600): Promise<RcaCase 
     try {
       const window = c.injectS ? { fromUs: (c.injectS - marginS) * 1e6, toUs: (c.injectS + marginS) * 1e6 } : undefined;
       const [spans, logs, errors, metricPoints] = await Promise.all([
-        store.telemetry.querySpans({ window, limit: 2_000_000 }),
+        store.telemetry.querySpans({ window, limit: 2_000_000, fields: 'rca' }),
         store.telemetry.queryLogs({ window, limit: 500_000 }),
         store.telemetry.queryErrors({ window, limit: 100_000 }),
         store.telemetry.queryMetrics({ window, limit: 500_000 }),

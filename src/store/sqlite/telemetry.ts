@@ -34,6 +34,7 @@ import {
 } from '../store.js';
 import { isRequestSpan, latencyBucket } from '../rollup.js';
 import { decodeSpanRest, ROW_NUMS, type TraceRows } from '../../signals/otlp/wire.js';
+import { projectRest, RCA_REST_NEEDLES, scanRcaRest, type RcaRest } from './span-projection.js';
 
 export interface TelemetryOptions {
   /** Rollup bucket width. 10 s resolves a minute-long incident into several points. */
@@ -516,6 +517,7 @@ export class SqliteTelemetry implements TelemetryStore {
       w.sql.push(inList('name', q.operations.length));
       w.params.push(...q.operations);
     }
+    if (q.fields === 'rca') return this.rcaSpans(from, w, q.limit);
     const { sql, params } = finish(from, 'trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, rest, scope_id', w, 'start_us', q.limit);
     const rows = this.db.prepare(sql).raw().all(...params) as [string, string, string | null, string, string, number, number, number, number, number, string | Buffer, number | null][];
     return rows.map((r) => {
@@ -550,6 +552,47 @@ export class SqliteTelemetry implements TelemetryStore {
       if (rest.dl) span.droppedLinksCount = rest.dl;
       return span;
     });
+  }
+
+  /**
+   * SpanQuery.fields = 'rca' (see span-projection.ts). SQLite hands over the rest column only when it may hold
+   * something the analysis reads (RCA_REST_NEEDLES, or the span failed): handing over a blob costs more than the
+   * scan of it. Needles are bound as blobs so protobuf rest is searched byte for byte (JSON text as text).
+   */
+  private rcaSpans(from: string, w: Where, limit: number | undefined): Span[] {
+    const needed = `CASE WHEN status_code = 2 OR ${RCA_REST_NEEDLES.map(() => 'instr(rest, ?) > 0').join(' OR ')} THEN rest END`;
+    const { sql, params } = finish(from, `trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, ${needed}`, w, 'start_us', limit);
+    const stmt = this.db.prepare(sql).raw();
+    const rows = stmt.all(...RCA_REST_NEEDLES.map((n) => Buffer.from(n)), ...params) as [string, string, string | null, string, string, number, number, number, number, number, string | Buffer | null][];
+    const out: Span[] = new Array<Span>(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i]!;
+      let rest: RcaRest | undefined;
+      const raw = r[10];
+      if (typeof raw === 'string') {
+        if (raw !== '{}') {
+          const j = JSON.parse(raw) as { a?: Attributes; e?: Span['events']; m?: string };
+          rest = projectRest(j.a, j.e, j.m);
+        }
+      } else if (raw !== null) rest = scanRcaRest(raw, r[6]);
+      const span: Span = {
+        traceId: r[0],
+        spanId: r[1],
+        name: r[4],
+        kind: r[5] as Span['kind'],
+        startUs: r[6],
+        endUs: r[7],
+        service: r[3],
+        attributes: rest?.attributes ?? {},
+        events: rest?.events ?? [],
+        links: [],
+        status: rest?.message ? { code: r[8] as Span['status']['code'], message: rest.message } : { code: r[8] as Span['status']['code'] },
+        resource: this.resource(r[9]),
+      };
+      if (r[2]) span.parentSpanId = r[2];
+      out[i] = span;
+    }
+    return out;
   }
 
   async queryLogs(q: LogQuery): Promise<LogRecord[]> {

@@ -1,0 +1,177 @@
+/**
+ * The RCA projection of a stored span's rest column (SpanQuery.fields = 'rca'): only what the trace analysis reads
+ * (src/algorithms/rca/traces.ts: peer address/port and HTTP status attributes, the exception events and the status
+ * message of failed spans). Reading a million spans back, building every attribute of every span cost more than
+ * the analysis itself; here the other attributes are skipped over without making a string or value of them.
+ */
+import type { Attributes, Span } from '../../signals/model.js';
+import { decodeSpanRest } from '../../signals/otlp/wire.js';
+
+/** The attributes traces.ts reads; a projected span holds only these (when present). */
+export const RCA_SPAN_ATTRIBUTES = ['server.address', 'server.port', 'net.peer.name', 'net.peer.port', 'http.response.status_code'] as const;
+
+/**
+ * Byte strings whose absence from a rest column (and status code ≠ error) proves its span needs nothing from the
+ * rest: no wanted attribute can be there, and events and the status message are only read on failed spans, which
+ * are failed by status code or by the HTTP status attribute. SQLite tests this (instr) before handing the column
+ * over, so such spans cost no Buffer nor parse. `net.peer.` covers both net.peer keys.
+ */
+export const RCA_REST_NEEDLES = ['http.response.status_code', 'server.address', 'server.port', 'net.peer.'] as const;
+
+export interface RcaRest {
+  attributes: Attributes;
+  events: Span['events'];
+  message?: string;
+}
+
+const WANTED = RCA_SPAN_ATTRIBUTES.map((k) => Buffer.from(k));
+const WANTED_LEN = new Set(WANTED.map((k) => k.length));
+
+function pick(attrs: Attributes | undefined): Attributes {
+  if (!attrs) return {};
+  let out: Attributes | undefined;
+  for (const k of RCA_SPAN_ATTRIBUTES) {
+    if (k in attrs) (out ??= {})[k] = attrs[k]!;
+  }
+  return out ?? {};
+}
+
+const exceptionsOnly = (events: Span['events'] | undefined): Span['events'] => (events ?? []).filter((e) => e.name === 'exception');
+
+/** From a full decode (JSON text, or the protobuf fallback): the same projection. */
+export function projectRest(a: Attributes | undefined, e: Span['events'] | undefined, m: string | undefined): RcaRest {
+  const out: RcaRest = { attributes: pick(a), events: exceptionsOnly(e) };
+  if (m) out.message = m;
+  return out;
+}
+
+/** Thrown inside the scan when a span needs the full decoder (events, a status message, an unusual value). */
+const FULL = Symbol('full');
+
+/**
+ * Protobuf rest bytes: walks the top-level fields and decodes the value of a wanted attribute only. Anything the
+ * scan does not handle itself — events, a status message (both on failed spans only), a wanted attribute holding
+ * an array, map, bytes or a large integer, malformed bytes — goes to decodeSpanRest, so values (and errors) are
+ * exactly the full decoder's.
+ */
+export function scanRcaRest(b: Buffer, startUs: number): RcaRest {
+  try {
+    return { attributes: scan(b), events: [] };
+  } catch (e) {
+    if (e !== FULL) throw e;
+    const d = decodeSpanRest(b, startUs);
+    return projectRest(d.attributes, d.events, d.message);
+  }
+}
+
+let at = 0;
+
+/** A length prefix, then the end of what it covers (read before `at` moves past the prefix). */
+function lenEnd(b: Buffer, end: number): number {
+  const n = varint(b, end);
+  const e = at + n;
+  if (e > end) throw FULL;
+  return e;
+}
+
+function varint(b: Buffer, end: number): number {
+  // Up to 7 bytes (49 bits): exact in a double; longer (negative or huge) numbers go to the full decoder.
+  let v = 0;
+  let mul = 1;
+  for (let i = 0; i < 7; i++) {
+    if (at >= end) throw FULL;
+    const c = b[at++]!;
+    v += (c & 0x7f) * mul;
+    if (c < 0x80) return v;
+    mul *= 128;
+  }
+  throw FULL;
+}
+
+function skip(b: Buffer, end: number, wire: number): void {
+  if (wire === 0) varint(b, end);
+  else if (wire === 1) at += 8;
+  else if (wire === 2) at = lenEnd(b, end);
+  else if (wire === 5) at += 4;
+  else throw FULL;
+  if (at > end) throw FULL;
+}
+
+function wantedKey(b: Buffer, from: number, to: number): string | undefined {
+  const n = to - from;
+  if (!WANTED_LEN.has(n)) return undefined;
+  for (let w = 0; w < WANTED.length; w++) {
+    const k = WANTED[w]!;
+    if (k.length !== n) continue;
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (b[from + i] !== k[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return RCA_SPAN_ATTRIBUTES[w];
+  }
+  return undefined;
+}
+
+function scan(b: Buffer): Attributes {
+  const end = b.length;
+  let out: Attributes | undefined;
+  at = 0;
+  while (at < end) {
+    const tag = varint(b, end);
+    if (tag === 0x5a || tag === 0x7a) throw FULL;
+    if (tag !== 0x4a) {
+      skip(b, end, tag & 7);
+      continue;
+    }
+    const kvEnd = lenEnd(b, end);
+    // KeyValue: key (1), value (2) in either order; the last of each wins, as in the full decoder.
+    let key: string | undefined;
+    let keyFound = false;
+    let vFrom = -1;
+    let vTo = -1;
+    while (at < kvEnd) {
+      const t = varint(b, kvEnd);
+      if (t === 0x0a) {
+        const e = lenEnd(b, kvEnd);
+        key = wantedKey(b, at, e);
+        keyFound = true;
+        at = e;
+      } else if (t === 0x12) {
+        vTo = lenEnd(b, kvEnd);
+        vFrom = at;
+        at = vTo;
+      } else skip(b, kvEnd, t & 7);
+    }
+    at = kvEnd;
+    if (!keyFound || key === undefined) continue;
+    (out ??= {})[key] = vFrom < 0 ? null : anyValue(b, vFrom, vTo);
+  }
+  return out ?? {};
+}
+
+/** AnyValue of a wanted key: string, bool, int, double (last one wins); the rest to the full decoder. */
+function anyValue(b: Buffer, from: number, to: number): Attributes[string] {
+  const save = at;
+  at = from;
+  let v: Attributes[string] = null;
+  while (at < to) {
+    const t = varint(b, to);
+    if (t === 0x0a) {
+      const e = lenEnd(b, to);
+      v = b.toString('utf8', at, e);
+      at = e;
+    } else if (t === 0x10) v = varint(b, to) !== 0;
+    else if (t === 0x18) v = varint(b, to);
+    else if (t === 0x21) {
+      if (at + 8 > to) throw FULL;
+      v = b.readDoubleLE(at);
+      at += 8;
+    } else if (t === 0x2a || t === 0x32 || t === 0x3a) throw FULL;
+    else skip(b, to, t & 7);
+  }
+  at = save;
+  return v;
+}

@@ -97,6 +97,26 @@ export function storeContract(name: string, open: () => Promise<MemoryStore>): v
     }
   });
 
+  test(`${name}: spans read with fields 'rca' hold what root-cause analysis reads, as the full spans do (a backend may return full spans)`, async () => {
+    const store = await open();
+    try {
+      await store.telemetry.ingest(batch());
+      // What traces.ts reads, the way it reads it (see SpanQuery.fields).
+      const view = (s: Span): unknown => {
+        const failed = s.status.code === 2 || Number(s.attributes['http.response.status_code'] ?? 0) >= 500;
+        const peer = ['server.address', 'server.port', 'net.peer.name', 'net.peer.port'].map((k) => s.attributes[k] ?? null);
+        return [s.traceId, s.spanId, s.parentSpanId, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, s.resource, failed, peer, failed ? [s.status.message, s.events.find((e) => e.name === 'exception') ?? null, s.attributes['http.response.status_code']] : null];
+      };
+      const full = await store.telemetry.querySpans({});
+      const rca = await store.telemetry.querySpans({ fields: 'rca' });
+      assert.equal(full.length, 4);
+      assert.deepStrictEqual(rca.map(view), full.map(view));
+      assert.deepStrictEqual((await store.telemetry.querySpans({ services: ['checkout'], fields: 'rca' })).map(view), full.filter((s) => s.service === 'checkout').map(view));
+    } finally {
+      await store.close();
+    }
+  });
+
   test(`${name}: rollups count server spans per service/operation/bucket and stats count every signal`, async () => {
     const s = await open();
     try {

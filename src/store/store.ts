@@ -29,9 +29,10 @@ export interface SpanQuery extends TelemetryQuery {
   /**
    * 'rca': only what root-cause analysis reads (src/algorithms/rca/traces.ts) need be filled in — ids, service,
    * name, kind, times, status code, resource; of the attributes only RCA_SPAN_ATTRIBUTES (store/sqlite/
-   * span-projection.ts), of the events only `exception` ones, the status message only on failed spans; no links
-   * nor scope. Reading a million spans back in full cost more than the analysis. A backend may ignore it and return
-   * full spans: the RCA answer is the same either way.
+   * span-projection.ts), and http.response.status_code only where it may be ≥ 500; exception events and the status
+   * message only on failed spans (status error or HTTP ≥ 500); no links nor scope. Spans may share (frozen) empty
+   * attributes/events. Reading a million spans back in full cost more than the analysis. A backend may ignore it
+   * and return full spans: the RCA answer is the same either way.
    */
   fields?: 'full' | 'rca';
 }

@@ -36,6 +36,22 @@ import { isRequestSpan, latencyBucket } from '../rollup.js';
 import { decodeSpanRest, ROW_NUMS, type TraceRows } from '../../signals/otlp/wire.js';
 import { projectRest, RCA_REST_NEEDLES, scanRcaRest, STATUS_KEY, statusProvenBelow500, type RcaRest } from './span-projection.js';
 
+/** Separator positions of the packed line being read (reused: one array for every span). */
+const SEP = new Array<number>(11).fill(0);
+
+/** A non-negative integer written in s[from, to), NaN for anything else (then the caller reads row by row). */
+function digits(s: string, from: number, to: number): number {
+  if (to <= from) return NaN;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  // Past 2^53 the running sum rounds at each step: let Number round the whole once, as a column read would.
+  return v > Number.MAX_SAFE_INTEGER ? Number(s.slice(from, to)) : v;
+}
+
 /** SQL (and its parameters) true when a span's rest may hold something the RCA reads (span-projection.ts). */
 function rcaNeedsRest(): { sql: string; params: Buffer[] } {
   return { sql: `(status_code = 2 OR ${[...RCA_REST_NEEDLES, STATUS_KEY].map(() => 'instr(rest, ?) > 0').join(' OR ')})`, params: [...RCA_REST_NEEDLES.map((n) => Buffer.from(n)), STATUS_KEY] };
@@ -608,28 +624,44 @@ export class SqliteTelemetry implements TelemetryStore {
     // outliving the young generation.
     for (const line of this.db.prepare(q1.sql).pluck().iterate(...need.params, ...q1.params) as IterableIterator<string>) {
       const i = out.length;
-      const f = line.split('\x1f');
-      if (f.length !== FIELDS || f[11] === '2') return undefined;
+      // Split by hand: the six integers are read off the characters, not made into strings first.
+      let p = 0;
+      for (let k = 0; k < FIELDS - 1; k++) {
+        const q = line.indexOf('\x1f', p);
+        if (q < 0) return undefined;
+        SEP[k] = q;
+        p = q + 1;
+      }
+      // A separator inside a string field shifts every field after it: the flag would hold one.
+      if (line.indexOf('\x1f', p) >= 0) return undefined;
+      const rowid = digits(line, 0, SEP[0]!);
+      const kind = digits(line, SEP[5]! + 1, SEP[6]!);
+      const startUs = digits(line, SEP[6]! + 1, SEP[7]!);
+      const endUs = digits(line, SEP[7]! + 1, SEP[8]!);
+      const code = digits(line, SEP[8]! + 1, SEP[9]!);
+      const resId = digits(line, SEP[9]! + 1, SEP[10]!);
+      const flag = line.charCodeAt(p);
+      if (Number.isNaN(rowid + kind + startUs + endUs + code + resId) || flag === 50 /* '2' */) return undefined;
       const span: Span = {
-        traceId: f[1]!,
-        spanId: f[2]!,
-        name: f[5]!,
-        kind: Number(f[6]) as Span['kind'],
-        startUs: Number(f[7]),
-        endUs: Number(f[8]),
-        service: f[4]!,
+        traceId: line.slice(SEP[0]! + 1, SEP[1]!),
+        spanId: line.slice(SEP[1]! + 1, SEP[2]!),
+        name: line.slice(SEP[4]! + 1, SEP[5]!),
+        kind: kind as Span['kind'],
+        startUs,
+        endUs,
+        service: line.slice(SEP[3]! + 1, SEP[4]!),
         // Shared and frozen until the rest says otherwise: four fewer objects per span (collection was half the time).
         attributes: NO_ATTRIBUTES,
         events: NO_EVENTS,
         links: NO_LINKS,
-        status: STATUS[Number(f[9])] ?? { code: Number(f[9]) as Span['status']['code'] },
-        resource: this.resource(Number(f[10])),
+        status: STATUS[code] ?? { code: code as Span['status']['code'] },
+        resource: this.resource(resId),
       };
-      if (f[3]) span.parentSpanId = f[3];
+      if (SEP[3]! > SEP[2]! + 1) span.parentSpanId = line.slice(SEP[2]! + 1, SEP[3]!);
       out.push(span);
-      const flag = f[11]!;
-      if (flag === '1' || (flag !== '0' && !statusProvenBelow500(flag.slice(1, flag.indexOf(':')), Number(flag.slice(flag.indexOf(':') + 1))))) {
-        restRows.push(Number(f[0]));
+      // 1: needed; 0: not; S<hex>:<n>: the bytes around a protobuf HTTP status, for JS to judge.
+      if (flag === 49 || (flag !== 48 && !statusProvenBelow500(line.slice(p + 1, line.indexOf(':', p)), Number(line.slice(line.indexOf(':', p) + 1))))) {
+        restRows.push(rowid);
         restOf.push(i);
       }
     }

@@ -8,6 +8,8 @@
  *    (`RootCauseAnalyzer.run`) on a freshly opened store: its queries, then the analysis, timed apart through the
  *    agent's progress reports, wall and CPU time (process.cpuUsage, which a loaded machine distorts far less).
  * BENCH_RCA=memory|store|both (default both). BENCH_DB=<file> keeps the built store and reuses it on the next run.
+ * BENCH_PEER=1 adds server.address/server.port to every span (as HTTP server spans of the stable semantic
+ * conventions carry): then every span's rest is read back, the projection's worst case.
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,7 @@ import { silentLogger } from '../src/fleet/logger.js';
 
 const N = Number(process.env.BENCH_SPANS ?? 1_000_000);
 const MODE = process.env.BENCH_RCA ?? 'both';
+const PEER = process.env.BENCH_PEER === '1';
 const services = Array.from({ length: 20 }, (_, i) => `svc-${i}`);
 const t0Us = 1_700_000_000_000_000;
 const hourUs = 3600e6;
@@ -81,7 +84,7 @@ function* requests(): Generator<Buffer> {
         kind: s.kind,
         startTimeUnixNano: u64(s.startUs),
         endTimeUnixNano: u64(s.endUs),
-        attributes: [kv('http.request.method', 'GET'), kv('http.route', `/api/${s.name}/{id}`), kv('http.response.status_code', 200), kv('url.path', `/api/${s.name}/${id % 977}`), kv('user_agent.original', 'Mozilla/5.0 (X11; Linux x86_64)'), kv('app.request_id', `r-${s.spanId}`)],
+        attributes: [kv('http.request.method', 'GET'), kv('http.route', `/api/${s.name}/{id}`), kv('http.response.status_code', 200), kv('url.path', `/api/${s.name}/${id % 977}`), kv('user_agent.original', 'Mozilla/5.0 (X11; Linux x86_64)'), kv('app.request_id', `r-${s.spanId}`), ...(PEER ? [kv('server.address', s.service), kv('server.port', 8080)] : [])],
         status: { code: s.status.code },
       });
       bySvc.set(s.service, l);
@@ -124,8 +127,8 @@ if (MODE !== 'memory') {
     const wall = (x: (typeof marks)[0], y: (typeof marks)[0]): number => (y.at - x.at) / 1000;
     const cpu = (x: (typeof marks)[0], y: (typeof marks)[0]): number => cpuS({ user: y.cpu.user - x.cpu.user, system: y.cpu.system - x.cpu.system });
     const top = f?.subject.service;
-    console.log(`rca end to end (agent on a SQLite file, protobuf-row spans): ${wall(a, e).toFixed(2)} s wall, CPU ${cpu(a, e).toFixed(2)} s — queries ${wall(a, q).toFixed(2)} s (CPU ${cpu(a, q).toFixed(2)}), analysis ${wall(q, r).toFixed(2)} s (CPU ${cpu(q, r).toFixed(2)}); top candidate ${top} (injected svc-7)`);
-    Object.assign(out, { e2eSeconds: +wall(a, e).toFixed(2), e2eCpuSeconds: +cpu(a, e).toFixed(2), querySeconds: +wall(a, q).toFixed(2), queryCpuSeconds: +cpu(a, q).toFixed(2), analysisSeconds: +wall(q, r).toFixed(2), analysisCpuSeconds: +cpu(q, r).toFixed(2), e2eTop: top, e2eCorrect: top === 'svc-7' });
+    console.log(`rca end to end (agent on a SQLite file, protobuf-row spans${PEER ? ', peer attributes on every span' : ''}): ${wall(a, e).toFixed(2)} s wall, CPU ${cpu(a, e).toFixed(2)} s — queries ${wall(a, q).toFixed(2)} s (CPU ${cpu(a, q).toFixed(2)}), analysis ${wall(q, r).toFixed(2)} s (CPU ${cpu(q, r).toFixed(2)}); top candidate ${top} (injected svc-7)`);
+    Object.assign(out, { e2eSeconds: +wall(a, e).toFixed(2), e2eCpuSeconds: +cpu(a, e).toFixed(2), querySeconds: +wall(a, q).toFixed(2), queryCpuSeconds: +cpu(a, q).toFixed(2), analysisSeconds: +wall(q, r).toFixed(2), analysisCpuSeconds: +cpu(q, r).toFixed(2), e2eTop: top, e2eCorrect: top === 'svc-7', peer: PEER });
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

@@ -393,25 +393,12 @@ export class SqliteTelemetry implements TelemetryStore {
 
   /** Scope JSON → row id, interned once per connection (bounded, as resources are). */
   private scopeRowId(json: string): number {
-    let id = this.scopeIds.get(json);
-    if (id === undefined) {
-      id = (this.st.scIns!.get(json) as { id: number }).id;
-      if (this.scopeIds.size > 10_000) this.scopeIds.clear();
-      this.scopeIds.set(json, id);
-    }
-    return id;
+    return internRowId(this.scopeIds, this.st.scIns!, json);
   }
 
   /** Resource JSON → row id, interned once per connection. */
   private resourceRowId(json: string): number {
-    let id = this.resourceIds.get(json);
-    if (id === undefined) {
-      id = (this.st.resIns!.get(json) as { id: number }).id;
-      // Bounded: resources are few (one per process); a flood of distinct ones must not grow memory forever.
-      if (this.resourceIds.size > 10_000) this.resourceIds.clear();
-      this.resourceIds.set(json, id);
-    }
-    return id;
+    return internRowId(this.resourceIds, this.st.resIns!, json);
   }
 
   /**
@@ -861,4 +848,19 @@ export class SqliteTelemetry implements TelemetryStore {
     }
     return total;
   }
+}
+
+/**
+ * JSON of a resource or scope → its row id (the insert statement returns the existing row's id on conflict), kept
+ * in a per-connection map. Bounded: resources and scopes are few (one per process); a flood of distinct ones must
+ * not grow memory forever.
+ */
+function internRowId(ids: Map<string, number>, insert: Database.Statement, json: string): number {
+  let id = ids.get(json);
+  if (id === undefined) {
+    id = (insert.get(json) as { id: number }).id;
+    if (ids.size > 10_000) ids.clear();
+    ids.set(json, id);
+  }
+  return id;
 }

@@ -5,6 +5,9 @@
  */
 import type { Command } from 'commander';
 import { CliError } from '../util.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const FAULTS = [
   { service: 'payment', fault: 'exception', params: { rate: 0.6 }, says: 'payment throws on some charges' },
@@ -76,7 +79,7 @@ export function register(program: Command): void {
         const swarm = createSwarm(store);
         const r = await swarm.runCycle({
           window: { fromUs: startUs, toUs: Date.now() * 1000 },
-          params: { 'qe-defect-predictor': { repo: process.cwd(), target: 'testbed/' } },
+          params: { 'qe-defect-predictor': { repo: demoRepo(), target: 'testbed/' } },
           figures: collectFigures,
           onEvent: (e) => {
             if (e.type === 'step-finished') process.stderr.write(`      ${e.result.status === 'ok' ? '✓' : '✗'} ${e.result.agentId.padEnd(26)} ${e.result.findings.length} findings${e.result.error ? ` — ${e.result.error.split('\n')[0]}` : ''}\n`);
@@ -106,4 +109,17 @@ export function register(program: Command): void {
         await store.close();
       }
     });
+}
+
+/**
+ * The repository whose history the defect predictor reads in the demo: the checkout this tswarm runs from (the
+ * testbed's sources are in it), so the demo works from any directory; else the current directory. An installed
+ * package has no history, and the report then says the predictor could not run and why.
+ */
+function demoRepo(): string {
+  // Up from this module (src/… under tsx, dist/src/… when built) to the package's own root.
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return existsSync(join(dir, '.git')) && existsSync(join(dir, 'testbed')) ? dir : process.cwd();
+  }
+  return process.cwd();
 }

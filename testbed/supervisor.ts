@@ -131,11 +131,26 @@ export class Supervisor {
   async start(): Promise<void> {
     const host = this.opts.host;
     if (this.opts.redis) await this.startRedis();
-    for (const name of SERVICE_NAMES) {
-      const port = await freeLoopbackPort(host);
-      this.services.set(name, { name, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, version: BASE_VERSION });
+    // A port found free can be taken by another process before the service binds it (parallel tests do). Every
+    // service knows its peers' ports from the start, so a service that could not listen (exit code 2) makes the
+    // whole set start again on fresh ports, at most three times.
+    for (let attempt = 1; ; attempt++) {
+      for (const name of SERVICE_NAMES) {
+        const port = await freeLoopbackPort(host);
+        this.services.set(name, { name, port, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, version: BASE_VERSION });
+      }
+      const started = await Promise.allSettled(SERVICE_NAMES.map((n) => this.spawnService(n, BASE_VERSION, [])));
+      const failures = started.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      if (!failures.length) return;
+      const portTaken = failures.some((e) => /exited during start-up \(code 2,/.test(e.message));
+      if (!portTaken || attempt >= 3 || this.stopped) throw failures[0]!;
+      const children = [...this.services.values()].flatMap((svc) => {
+        const c = svc.child;
+        svc.child = undefined;
+        return c ? [c] : [];
+      });
+      await Promise.all(children.map((c) => stopChild(c, 5000)));
     }
-    await Promise.all(SERVICE_NAMES.map((n) => this.spawnService(n, BASE_VERSION, [])));
   }
 
   private async startRedis(): Promise<void> {

@@ -662,13 +662,7 @@ export class SqliteTelemetry implements TelemetryStore {
         if (i === undefined) continue;
         n++;
         const span = out[i]!;
-        let rest: RcaRest | undefined;
-        if (typeof raw === 'string') {
-          if (raw !== '{}') {
-            const p = JSON.parse(raw) as { a?: Attributes; e?: Span['events']; m?: string };
-            rest = projectRest(p.a, p.e, p.m);
-          }
-        } else rest = scanRcaRest(raw, span.startUs);
+        const rest = rcaRestOf(raw, span.startUs);
         if (rest) {
           span.attributes = rest.attributes;
           span.events = rest.events;
@@ -688,14 +682,7 @@ export class SqliteTelemetry implements TelemetryStore {
     const out: Span[] = new Array<Span>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
-      let rest: RcaRest | undefined;
-      const raw = r[10];
-      if (typeof raw === 'string') {
-        if (raw !== '{}') {
-          const j = JSON.parse(raw) as { a?: Attributes; e?: Span['events']; m?: string };
-          rest = projectRest(j.a, j.e, j.m);
-        }
-      } else if (raw !== null) rest = scanRcaRest(raw, r[6]);
+      const rest = rcaRestOf(r[10], r[6]);
       const span: Span = {
         traceId: r[0],
         spanId: r[1],
@@ -863,4 +850,13 @@ function internRowId(ids: Map<string, number>, insert: Database.Statement, json:
     ids.set(json, id);
   }
   return id;
+}
+
+/** What the RCA projection keeps of a span's rest column, in either of its encodings (JSON text or protobuf bytes). */
+function rcaRestOf(raw: string | Buffer | null, startUs: number): RcaRest | undefined {
+  if (raw === null) return undefined;
+  if (typeof raw !== 'string') return scanRcaRest(raw, startUs);
+  if (raw === '{}') return undefined;
+  const j = JSON.parse(raw) as { a?: Attributes; e?: Span['events']; m?: string };
+  return projectRest(j.a, j.e, j.m);
 }

@@ -22,6 +22,7 @@ import { prequentialCaseLearner } from '../src/algorithms/learning/rank-learner.
 import { readNezhaCases, type RcaCase } from '../src/agents/detection/rca-cases.js';
 import { runRca } from '../src/agents/detection/rca-run.js';
 import { recordHumanVerdict } from '../src/agents/feedback/memory-ops.js';
+import { prequentialServiceBias, rankScore, recurrenceRankings, runStarts, seededShuffle, truthPositions } from '../src/algorithms/learning/replay-controls.js';
 import { NOT_CANDIDATES, candidateCase, metricSourceTable, perSourceScores, rankBySources } from '../src/agents/detection/rca-sources.js';
 
 const RCA = 'qe-root-cause-analyzer';
@@ -249,5 +250,96 @@ test('Nezha replay through the shipped path: each learner ships exactly what its
     // Top-only verdicts: OB 52 → 51 (the kind guard leaves equal weights on rejections), TT 7 → 7.
     const topOnly = replay(cases, ['signals', 'kinds', 'cases'], false);
     assert.ok(sum(topOnly) >= sum(staticHits) - 1, `${system}: top-only verdicts ${sum(topOnly)} vs static ${sum(staticHits)}`);
+  }
+});
+
+
+/**
+ * The replay's figures, and the two controls any claim of learning on Nezha needs (replay-controls.ts): the
+ * faults come in runs (the same service 2–4 times in a row), so the cases that start a run and a shuffled order
+ * say what was learned from the evidence rather than from the schedule. Same shipped path as above; rankings are
+ * scored by AC@1 and Avg@5, day 1 (the design day) and day 2 (held out) apart. Nothing here was tuned: the
+ * identity learner runs at its first settings (lr 1, 20 negatives) and the shuffles are the first 10 seeds.
+ */
+test('Nezha controls: gains that survive run starts and shuffled order (case learner) vs gains that are the fault schedule (recurrence, service identity)', { skip: skipNezha }, (t) => {
+  const all = readNezhaCases(join(SHARED_DATA, 'rca/nezha')).sort((a, b) => a.injectS! - b.injectS!);
+  type Part = keyof LearnedRankingState;
+  const replay = (cases: readonly RcaCase[], parts: readonly Part[]): string[][] => {
+    let st: LearnedRankingState = {};
+    return cases.map((c) => {
+      const run = runRca(c, { exclude: NOT_CANDIDATES, learned: st });
+      const next = learnFromVerdict(st, { id: c.id, subject: { service: run.candidates[0]?.service }, data: { ...verdictData(run), confirmedCause: c.truth!.service } }, 'confirmed');
+      st = Object.fromEntries(parts.map((p) => [p, next[p]]));
+      return run.candidates.map((x) => x.service);
+    });
+  };
+  const fmt = (s: ReturnType<typeof rankScore>): string => `${s.top1}/${s.cases} Avg@5 ${s.avg5.toFixed(3)}`;
+  const mean = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
+  for (const system of ['online-boutique', 'train-ticket']) {
+    const cases = all.filter((c) => c.system === system);
+    const truths = cases.map((c) => c.truth!.service);
+    const day = cases.map((c) => c.id.split('/')[1]);
+    const day2 = day.map((d) => d !== day[0]);
+    const starts = runStarts(truths);
+    const repeats = starts.map((s) => !s);
+    const staticR = cases.map((c) => runRca(c, { exclude: NOT_CANDIDATES }).candidates.map((x) => x.service));
+    const score = (r: readonly (readonly string[])[], mask?: readonly boolean[]): ReturnType<typeof rankScore> => rankScore(truthPositions(r, truths), mask);
+    const line = (name: string, r: readonly (readonly string[])[]): string => `${system} ${name}: all ${fmt(score(r))}; day 2 ${fmt(score(r, day2))}; run starts ${fmt(score(r, starts))}; repeats ${fmt(score(r, repeats))}`;
+    const caseR = replay(cases, ['cases']);
+    const allR = replay(cases, ['signals', 'kinds', 'cases']);
+    const recurrence = recurrenceRankings(staticR, truths);
+    const tables = cases.map((c) => metricSourceTable(c));
+    const cc = cases.map((c, i) => candidateCase(tables[i]!, c.id));
+    const identity = prequentialServiceBias(cc, truths);
+    const discountOnly = prequentialServiceBias(cc, truths, { discountOnly: true });
+    for (const [name, r] of [['static', staticR], ['case learner', caseR], ['all learners', allR], ['recurrence', recurrence], ['service identity', identity], ['service discount only', discountOnly]] as const) t.diagnostic(line(name, r));
+    const st = { all: score(staticR), starts: score(staticR, starts), day2: score(staticR, day2) };
+    // Shuffled order, through the shipped path for the case learner (the guard included) and the pure identity
+    // learner; static is order-free.
+    const shuffled = { cases: [] as number[], casesAvg5: [] as number[], identity: [] as number[], identityAvg5: [] as number[], discount: [] as number[], discountAvg5: [] as number[] };
+    for (let seed = 1; seed <= 10; seed++) {
+      const order = seededShuffle(cases.map((_, i) => i), seed);
+      const tr = order.map((i) => truths[i]!);
+      const sc = rankScore(truthPositions(replay(order.map((i) => cases[i]!), ['cases']), tr));
+      const si = rankScore(truthPositions(prequentialServiceBias(order.map((i) => cc[i]!), tr), tr));
+      shuffled.cases.push(sc.top1);
+      shuffled.casesAvg5.push(sc.avg5);
+      shuffled.identity.push(si.top1);
+      shuffled.identityAvg5.push(si.avg5);
+      const sd = rankScore(truthPositions(prequentialServiceBias(order.map((i) => cc[i]!), tr, { discountOnly: true }), tr));
+      shuffled.discount.push(sd.top1);
+      shuffled.discountAvg5.push(sd.avg5);
+    }
+    t.diagnostic(`${system} shuffled ×10: case learner ${mean(shuffled.cases).toFixed(1)} Avg@5 ${mean(shuffled.casesAvg5).toFixed(3)} (min ${Math.min(...shuffled.cases)}, max ${Math.max(...shuffled.cases)}); service identity ${mean(shuffled.identity).toFixed(1)} Avg@5 ${mean(shuffled.identityAvg5).toFixed(3)}; discount only ${mean(shuffled.discount).toFixed(1)} Avg@5 ${mean(shuffled.discountAvg5).toFixed(3)}`);
+    // The schedule: repeating the last verdict's culprit reads no evidence, finds every repeat and no run start.
+    assert.equal(score(recurrence, repeats).top1, repeats.filter(Boolean).length, `${system}: recurrence finds every repeat`);
+    assert.ok(score(recurrence, starts).top1 <= 1, `${system}: recurrence on run starts ${score(recurrence, starts).top1}`);
+    // Service identity: on Train Ticket far above static in time order (19 vs 7, Avg@5 0.587 vs 0.258) — and
+    // below it on the run starts (1 vs 7) and in shuffled order (6.1): its gain is the repeats, not the evidence.
+    // On Online Boutique it loses outright (40 vs 52).
+    const id = { all: score(identity), starts: score(identity, starts) };
+    if (system === 'train-ticket') {
+      assert.ok(id.all.top1 >= st.all.top1 + 8 && id.all.avg5 >= st.all.avg5 + 0.2, `TT identity ${fmt(id.all)} vs static ${fmt(st.all)}`);
+      assert.ok(id.starts.top1 <= st.starts.top1 - 3, `TT identity on run starts ${fmt(id.starts)} vs static ${fmt(st.starts)}`);
+      assert.ok(mean(shuffled.identity) <= st.all.top1, `TT identity shuffled ${mean(shuffled.identity)} vs static ${st.all.top1}`);
+    } else assert.ok(id.all.top1 <= st.all.top1 - 5, `OB identity ${fmt(id.all)} vs static ${fmt(st.all)}`);
+    // Per-service reliability as a discount only (a blamed non-culprit's offset falls, none ever rises above a
+    // fresh service's): Train Ticket Avg@5 0.258 → 0.449 in time order (day 2: 0.224 → 0.482), AC@1 7 → 11 — the
+    // figure the issue asks for — but run starts 7 → 3 and shuffled 6.3 (Avg@5 0.274): what it learns is that the
+    // services left undiscounted are the ones being faulted this hour. Online Boutique 52 → 44.
+    const dc = { all: score(discountOnly), starts: score(discountOnly, starts) };
+    if (system === 'train-ticket') {
+      assert.ok(dc.all.avg5 >= st.all.avg5 + 0.15 && dc.all.top1 >= st.all.top1 + 2, `TT discount ${fmt(dc.all)} vs static ${fmt(st.all)}`);
+      assert.ok(dc.starts.top1 <= st.starts.top1 - 2, `TT discount on run starts ${fmt(dc.starts)} vs static ${fmt(st.starts)}`);
+      assert.ok(mean(shuffled.discount) <= st.all.top1 && mean(shuffled.discountAvg5) <= st.all.avg5 + 0.05, `TT discount shuffled ${mean(shuffled.discount)} / ${mean(shuffled.discountAvg5)}`);
+    } else assert.ok(dc.all.top1 <= st.all.top1 - 4, `OB discount ${fmt(dc.all)} vs static ${fmt(st.all)}`);
+    // The shipped case learner: its gain is small but not the schedule — no loss on run starts or shuffled, one
+    // case more on Train Ticket's run starts and on its held-out day (8 vs 7, 3 vs 2); Avg@5 within 0.02 of
+    // static (TT 0.244 vs 0.258: what it moves up to first it takes from places 2–5).
+    const cl = { all: score(caseR), starts: score(caseR, starts), day2: score(caseR, day2) };
+    assert.ok(cl.all.top1 >= st.all.top1 && cl.starts.top1 >= st.starts.top1 && cl.day2.top1 >= st.day2.top1, `${system} case learner ${fmt(cl.all)} (run starts ${fmt(cl.starts)}, day 2 ${fmt(cl.day2)}) vs static ${fmt(st.all)} (${fmt(st.starts)}, ${fmt(st.day2)})`);
+    assert.ok(cl.all.avg5 >= st.all.avg5 - 0.02, `${system} case learner Avg@5 ${cl.all.avg5} vs ${st.all.avg5}`);
+    assert.ok(mean(shuffled.cases) >= st.all.top1 - 0.5 && Math.min(...shuffled.cases) >= st.all.top1 - 1, `${system} case learner shuffled ${shuffled.cases.join(',')} vs static ${st.all.top1}`);
+    if (system === 'train-ticket') assert.ok(cl.starts.top1 > st.starts.top1 && cl.day2.top1 > st.day2.top1, `TT case learner on run starts ${fmt(cl.starts)}, day 2 ${fmt(cl.day2)}`);
   }
 });

@@ -17,7 +17,9 @@
  * Profiles are scale-free (strength relative to the strongest service of the kind, which kind is strongest), so
  * they carry across services and incidents; no service name is stored, so the loop cannot learn "the service
  * that failed last time" — on recorded benchmarks whose faults come in runs per service that would look like
- * skill and is not. Pure: no I/O.
+ * skill and is not (measured in test/verdict-loop.test.ts with replay-controls.ts: a learner with one offset per
+ * service takes Nezha Train Ticket from 7 to 19 of 45 in time order, and from 7 to 1 of the 20 cases that start a
+ * run; this re-ranker gains on those too). Pure: no I/O.
  */
 
 import { SWITCH_MARGIN } from './signal-weights.js';

@@ -5,6 +5,7 @@
 import { estimateOnset, indicatorKind, scoreIndicators, serviceScores, type ServiceSeries } from '../../algorithms/rca/metrics.js';
 import { RCA_SIGNALS, rankScored, scoreSignals, type RcaInput, type RcaResult, type ScoredSignals } from '../../algorithms/rca/rank.js';
 import { deploysAfter, logIndicators, traceIndicators, type TraceEvidence } from '../../algorithms/rca/traces.js';
+import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
 import { asGuarded, asMultipliers, expertWeights, experts, withSources, type GuardedWeightState, type WeightState } from '../../algorithms/learning/signal-weights.js';
 import { initialGuardedCaseLearner, learnedRanking, type GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
 import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceTableOfScores, sourcesOf } from './rca-sources.js';
@@ -123,7 +124,11 @@ export interface RunOptions {
   known?: readonly KnownDisturbance[];
 }
 
-export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'> & { spans?: Span[]; logs?: LogRecord[]; errors?: ErrorEvent[]; metricPoints?: MetricPoint[] }, opts: RunOptions = {}): RcaRun {
+/**
+ * `spans` as objects, or `spanTable` (span-table.ts: what a store reads as columns, without a million objects);
+ * the answer is the same.
+ */
+export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'> & { spans?: Span[]; spanTable?: SpanTable; logs?: LogRecord[]; errors?: ErrorEvent[]; metricPoints?: MetricPoint[] }, opts: RunOptions = {}): RcaRun {
   const res = Math.max(1, c.resolutionS);
   const metrics: ServiceSeries = new Map(c.metrics);
   if (c.metricPoints?.length) for (const [k, v] of gaugeSeries(c.metricPoints, res)) if (!metrics.has(k)) metrics.set(k, v);
@@ -133,11 +138,13 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     minT = Math.min(minT, s.t[0]!);
     maxT = Math.max(maxT, s.t[s.t.length - 1]!);
   }
-  if (c.spans?.length) {
-    minT = Math.min(minT, c.spans[0]!.startUs / 1e6);
-    maxT = Math.max(maxT, c.spans[c.spans.length - 1]!.startUs / 1e6);
+  const spans = c.spanTable ?? (c.spans?.length ? spanTableOf(c.spans) : undefined);
+  const hasSpans = spans !== undefined && spans.n > 0;
+  if (hasSpans) {
+    minT = Math.min(minT, spans.startUs[0]! / 1e6);
+    maxT = Math.max(maxT, spans.startUs[spans.n - 1]! / 1e6);
   }
-  const trace = c.spans?.length ? traceIndicators(c.spans, res * 1e6) : undefined;
+  const trace = hasSpans ? traceIndicators(spans, res * 1e6) : undefined;
   let onset = c.injectS;
   let estimated = false;
   if (onset === undefined || !Number.isFinite(onset) || onset < minT || onset > maxT) {
@@ -159,7 +166,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   const postSpan = Math.min(Math.max(3 * res, 10), maxT - onset + res);
   // With traces at hand, latency/error/throughput columns derived from spans are replaced by the trace analysis
   // (which separates own time from callees'); the metrics signal keeps the resource indicators.
-  if (c.spans?.length) {
+  if (hasSpans) {
     for (const [svc, inds] of metrics) {
       const kept = new Map([...inds].filter(([name]) => !['latency-server', 'latency-client', 'errors', 'workload'].includes(indicatorKind(name))));
       metrics.set(svc, kept);
@@ -168,10 +175,10 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   const series: Partial<Record<'metrics' | 'traces' | 'logs', ServiceSeries>> = { metrics };
   let deploys: RcaRun['deploys'] = [];
   const edges = [...c.edges];
-  if (c.spans?.length && trace) {
+  if (hasSpans && trace) {
     series.traces = trace.series;
     for (const e of trace.edges) if (!edges.some((x) => x.source === e.source && x.target === e.target)) edges.push(e);
-    deploys = deploysAfter(c.spans, onset * 1e6);
+    deploys = deploysAfter(spans, onset * 1e6);
   }
   if (c.logs?.length || c.errors?.length) {
     const buckets: number[] = [];

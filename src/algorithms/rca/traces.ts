@@ -11,6 +11,7 @@
  */
 import type { ErrorEvent, LogRecord, Span } from '../../signals/model.js';
 import { appendPoint as put, type ServiceSeries } from './metrics.js';
+import { httpStatusOf, spanTableOf, type SpanTable } from './span-table.js';
 
 /** Errors a consumer raises when data it received has the wrong shape. */
 const CONSUMER_ERROR = /^(TypeError|ReferenceError|KeyError|AttributeError|NullPointerException|ClassCastException|SyntaxError|ValidationError)$/;
@@ -27,55 +28,125 @@ export interface TraceEvidence {
 
 /**
  * `bucketUs` sets the series resolution; times in the series are bucket starts in seconds.
- * Spans are assumed to hold both the baseline and the incident windows.
+ * Spans are assumed to hold both the baseline and the incident windows. Spans as objects or as a table (span-table.ts);
+ * the result is the same (each span's sums are taken in span order either way).
  */
-export function traceIndicators(spans: readonly Span[], bucketUs: number): TraceEvidence {
-  const byId = new Map<string, Span>();
-  const children = new Map<string, Span[]>();
-  for (const s of spans) byId.set(s.spanId, s);
-  for (const s of spans) {
-    if (!s.parentSpanId) continue;
-    const l = children.get(s.parentSpanId);
-    if (l) l.push(s);
-    else children.set(s.parentSpanId, [s]);
+export function traceIndicators(input: readonly Span[] | SpanTable, bucketUs: number): TraceEvidence {
+  const tb = isTable(input) ? input : spanTableOf(input);
+  const { n, service, kind, startUs, endUs, failed, parent, services } = tb;
+  const nS = services.length;
+  const kids = childrenOf(tb);
+  const { first, list } = kids;
+  const kidsOf = (i: number): number[] => {
+    const r = tb.sameId ? tb.sameId[i]! : i;
+    return Array.from(list.subarray(first[r]!, first[r + 1]!));
+  };
+  // Caller → callee service edges, in the order first seen.
+  const edgeSeen = new Set<number>();
+  const edgeList: number[] = [];
+  for (let j = 0; j < n; j++) {
+    const p = parent[j]!;
+    if (p < 0 || service[p] === service[j]) continue;
+    const e = service[p]! * nS + service[j]!;
+    if (!edgeSeen.has(e)) {
+      edgeSeen.add(e);
+      edgeList.push(e);
+    }
   }
   // Which service a client span usually reaches (learned from the spans whose call went through), keyed by the
-  // peer it names (host:port) when it names one — HTTP client spans are often just "POST".
-  const peer = (s: Span): string => `${String(s.attributes['server.address'] ?? s.attributes['net.peer.name'] ?? '')}:${String(s.attributes['server.port'] ?? s.attributes['net.peer.port'] ?? '')}`;
-  const clientKey = (s: Span): string => `${s.service}\u0000${s.name}\u0000${peer(s)}`;
-  const calleeOf = new Map<string, Map<string, number>>();
-  const edgeSet = new Set<string>();
-  for (const s of spans) {
-    const p = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
-    if (!p || p.service === s.service) continue;
-    edgeSet.add(`${p.service}\u0000${s.service}`);
-    const k = clientKey(p);
-    let m = calleeOf.get(k);
-    if (!m) calleeOf.set(k, (m = new Map()));
-    m.set(s.service, (m.get(s.service) ?? 0) + 1);
+  // peer it names (host:port) when it names one — HTTP client spans are often just "POST". Only asked for failed
+  // client calls that reached no callee, so only their keys are counted (peerNeeded lists whose peers that reads).
+  const { clients: unreached, pairs } = unreachedClients(tb, kids);
+  const clientKey = (i: number): string => `${service[i]}\u0000${tb.name[i]}\u0000${tb.peer(i)}`;
+  const calleeOf = new Map<string, Map<number, number>>();
+  if (unreached.length) {
+    const wanted = new Set(unreached.map(clientKey));
+    for (let j = 0; j < n; j++) {
+      const p = parent[j]!;
+      if (p < 0 || service[p] === service[j] || !pairs.has(service[p]! * tb.names.length + tb.name[p]!)) continue;
+      const k = clientKey(p);
+      if (!wanted.has(k)) continue;
+      let m = calleeOf.get(k);
+      if (!m) calleeOf.set(k, (m = new Map()));
+      m.set(service[j]!, (m.get(service[j]!) ?? 0) + 1);
+    }
   }
-  const acc = new Map<string, { n: number; excl: number; origin: number; server: number[] }>();
-  const bucket = (svc: string, t: number): { n: number; excl: number; origin: number; server: number[] } => {
-    const k = `${svc}\u0000${t}`;
-    let a = acc.get(k);
-    if (!a) acc.set(k, (a = { n: 0, excl: 0, origin: 0, server: [] }));
-    return a;
+  // Per (service, bucket) cell: spans of own work, their exclusive time, error origins, server durations.
+  const colOf = new Map<number, number>();
+  const colT: number[] = [];
+  const cN: number[] = [];
+  const cExcl: number[] = [];
+  const cOrigin: number[] = [];
+  const cExists: boolean[] = [];
+  const cServer: number[][] = [];
+  let lastT = NaN;
+  let lastCol = -1;
+  const colFor = (t: number): number => {
+    if (t === lastT) return lastCol;
+    let c = colOf.get(t);
+    if (c === undefined) {
+      c = colT.push(t) - 1;
+      colOf.set(t, c);
+      for (let s = 0; s < nS; s++) {
+        cN.push(0);
+        cExcl.push(0);
+        cOrigin.push(0);
+        cExists.push(false);
+        cServer.push([]);
+      }
+    }
+    lastT = t;
+    lastCol = c;
+    return c;
+  };
+  const cell = (svc: number, c: number): number => {
+    const k = c * nS + svc;
+    cExists[k] = true;
+    return k;
   };
   const originSpans = new Map<string, { traceId: string; spanId: string; name: string; message?: string }[]>();
-  const pending: { s: Span; t: number; callee: string }[] = [];
-  const noteOrigin = (svc: string, s: Span): void => {
-    const l = originSpans.get(svc) ?? [];
-    if (l.length < 5) l.push({ traceId: s.traceId, spanId: s.spanId, name: s.name, ...(s.status.message ? { message: s.status.message } : {}) });
-    originSpans.set(svc, l);
+  const pending: { i: number; c: number; callee: number; spanId: string }[] = [];
+  const noteOrigin = (svc: number, i: number): void => {
+    const key = services[svc]!;
+    const l = originSpans.get(key) ?? [];
+    if (l.length < 5) {
+      const d = tb.detail(i);
+      l.push({ traceId: d.traceId, spanId: d.spanId, name: tb.names[tb.name[i]!]!, ...(d.message ? { message: d.message } : {}) });
+    }
+    originSpans.set(key, l);
   };
-  for (const s of spans) {
-    const t = Math.floor(s.startUs / bucketUs) * bucketUs;
-    const dur = Math.max(0, s.endUs - s.startUs);
-    const kids = children.get(s.spanId) ?? [];
+  for (let i = 0; i < n; i++) {
+    const c = colFor(Math.floor(startUs[i]! / bucketUs) * bucketUs);
+    const sA = startUs[i]!;
+    const sB = endUs[i]!;
+    const dur = Math.max(0, sB - sA);
+    const r = tb.sameId ? tb.sameId[i]! : i;
+    const k0 = first[r]!;
+    const k1 = first[r + 1]!;
     let covered = 0;
     // Union of child intervals, clipped to the span: concurrent children count once.
-    if (kids.length) {
-      const iv = kids.map((k) => [Math.max(k.startUs, s.startUs), Math.min(k.endUs, s.endUs)] as [number, number]).filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+    if (k1 - k0 === 1) {
+      const k = list[k0]!;
+      const a = Math.max(startUs[k]!, sA);
+      const b = Math.min(endUs[k]!, sB);
+      if (b > a) {
+        // The merge below for one interval (from its start state -1, -1), so odd inputs come out the same.
+        let curA = -1;
+        let curB = -1;
+        if (a > curB) {
+          curA = a;
+          curB = b;
+        } else curB = Math.max(curB, b);
+        if (curB > curA) covered += curB - curA;
+      }
+    } else if (k1 > k0) {
+      const iv: [number, number][] = [];
+      for (let x = k0; x < k1; x++) {
+        const k = list[x]!;
+        const iv1: [number, number] = [Math.max(startUs[k]!, sA), Math.min(endUs[k]!, sB)];
+        if (iv1[1] > iv1[0]) iv.push(iv1);
+      }
+      iv.sort((x, y) => x[0] - y[0]);
       let curA = -1;
       let curB = -1;
       for (const [a, b] of iv) {
@@ -88,54 +159,66 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
       if (curB > curA) covered += curB - curA;
     }
     const excl = Math.max(0, dur - covered);
+    const kd = kind[i]!;
     // Client spans measure the callee's time from outside: only server/internal/consumer spans count as own work.
-    if (s.kind !== 3 && s.kind !== 4) {
-      const a = bucket(s.service, t);
-      a.n++;
-      a.excl += excl;
-      if (s.kind === 2) a.server.push(dur);
+    if (kd !== 3 && kd !== 4) {
+      const a = cell(service[i]!, c);
+      cN[a]!++;
+      cExcl[a] += excl;
+      if (kd === 2) cServer[a]!.push(dur);
     }
-    const failed = s.status.code === 2 || Number(s.attributes['http.response.status_code'] ?? 0) >= 500;
-    if (!failed) continue;
-    const childFailed = kids.some((k) => k.status.code === 2 || Number(k.attributes['http.response.status_code'] ?? 0) >= 500);
+    if (!failed[i]) continue;
+    let childFailed = false;
+    for (let x = k0; x < k1 && !childFailed; x++) if (failed[list[x]!]) childFailed = true;
     if (childFailed) continue;
-    if (s.kind === 3 || s.kind === 4) {
+    const d = tb.detail(i);
+    if (kd === 3 || kd === 4) {
       // A client call failed while the callee reported no failure of its own (connection reset, refused, dropped
       // response, or never reached): charge the callee it reached, or the one it usually reaches.
-      const m = calleeOf.get(clientKey(s));
-      const callee = kids.find((k) => k.service !== s.service)?.service ?? (m ? [...m.entries()].sort((a, b) => b[1] - a[1])[0]![0] : undefined);
+      let callee: number | undefined;
+      for (let x = k0; x < k1; x++) {
+        if (service[list[x]!] !== service[i]) {
+          callee = service[list[x]!];
+          break;
+        }
+      }
+      if (callee === undefined) {
+        const m = calleeOf.get(clientKey(i));
+        if (m) callee = [...m.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+      }
       // A 4xx answer is the callee working as designed, not a fault of either side.
-      const code = Number(s.attributes['http.response.status_code'] ?? 0);
+      const code = httpStatusOf(d.attributes);
       if (code >= 400 && code < 500) continue;
-      if (callee) {
-        bucket(callee, t).origin++;
-        noteOrigin(callee, s);
+      if (callee !== undefined && services[callee]) {
+        cOrigin[cell(callee, c)]!++;
+        noteOrigin(callee, i);
         continue;
       }
     }
     // A consumer error (TypeError and kin) right after a successful call is often the callee's wrong answer
     // (HTTP 200 with a bad shape): share the blame with the callee that answered last before the exception.
-    const ex = s.events.find((e) => e.name === 'exception');
+    const ex = d.events.find((e) => e.name === 'exception');
     const exType = String(ex?.attributes['exception.type'] ?? '');
-    const exAt = ex?.timeUs ?? s.endUs;
-    const answered = kids.filter((k) => k.service !== s.service && k.endUs <= exAt).sort((a, b) => b.endUs - a.endUs)[0]
+    const exAt = ex?.timeUs ?? sB;
+    const mine = kidsOf(i);
+    const answered = mine.filter((k) => service[k] !== service[i] && endUs[k]! <= exAt).sort((a, b) => endUs[b]! - endUs[a]!)[0]
       ?? (() => {
         // The callee's server span hangs under our client span: find the newest grandchild in another service,
         // among the calls that had answered when the exception was thrown (a concurrent call still in flight
         // cannot have handed over the bad data).
-        const clients = kids.filter((k) => k.kind === 3 && k.endUs <= exAt).sort((a, b) => b.endUs - a.endUs);
-        for (const c of clients) {
-          const g = (children.get(c.spanId) ?? []).find((x) => x.service !== s.service);
-          if (g) return g;
+        const clients = mine.filter((k) => kind[k] === 3 && endUs[k]! <= exAt).sort((a, b) => endUs[b]! - endUs[a]!);
+        for (const cl of clients) {
+          const g = kidsOf(cl).find((x) => service[x] !== service[i]);
+          if (g !== undefined) return g;
         }
         return undefined;
       })();
-    if (ex && CONSUMER_ERROR.test(exType) && answered) {
-      pending.push({ s, t, callee: answered.service });
+    if (ex && CONSUMER_ERROR.test(exType) && answered !== undefined) {
+      pending.push({ i, c, callee: service[answered]!, spanId: d.spanId });
       continue;
     }
-    bucket(s.service, t).origin++;
-    noteOrigin(s.service, s);
+    cOrigin[cell(service[i]!, c)]!++;
+    noteOrigin(service[i]!, i);
   }
   // Who is to blame for a consumer error: the caller that could not handle the answer, or the callee that gave a
   // wrong one? Contrast across callers: a bad answer breaks every caller that reads it, a caller's own bug
@@ -146,24 +229,31 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
   const blame = new Map<string, { service: string; share: number; caller: string }>();
   if (pending.length) {
     // Rates over the incident only: from the first consumer error on (before it every caller did fine).
-    const from = Math.min(...pending.map((f) => f.s.startUs));
-    const calls = new Map<string, number>();
-    for (const p of spans) {
-      if (p.kind === 3 || p.kind === 4 || p.startUs < from) continue;
-      const got = new Set<string>();
-      for (const k of children.get(p.spanId) ?? []) {
-        if (k.service !== p.service) got.add(k.service);
-        else if (k.kind === 3) for (const g of children.get(k.spanId) ?? []) if (g.service !== p.service) got.add(g.service);
+    let from = Infinity;
+    for (const f of pending) from = Math.min(from, startUs[f.i]!);
+    // Keys callee × nS + caller.
+    const calls = new Map<number, number>();
+    for (let p = 0; p < n; p++) {
+      if (kind[p] === 3 || kind[p] === 4 || startUs[p]! < from) continue;
+      const got = new Set<number>();
+      const rp = tb.sameId ? tb.sameId[p]! : p;
+      for (let x = first[rp]!; x < first[rp + 1]!; x++) {
+        const k = list[x]!;
+        if (service[k] !== service[p]) got.add(service[k]!);
+        else if (kind[k] === 3) {
+          const rk = tb.sameId ? tb.sameId[k]! : k;
+          for (let y = first[rk]!; y < first[rk + 1]!; y++) if (service[list[y]!] !== service[p]) got.add(service[list[y]!]!);
+        }
       }
-      for (const x of got) calls.set(`${x}\u0000${p.service}`, (calls.get(`${x}\u0000${p.service}`) ?? 0) + 1);
+      for (const x of got) calls.set(x * nS + service[p]!, (calls.get(x * nS + service[p]!) ?? 0) + 1);
     }
-    const fails = new Map<string, number>();
-    for (const f of pending) fails.set(`${f.callee}\u0000${f.s.service}`, (fails.get(`${f.callee}\u0000${f.s.service}`) ?? 0) + 1);
-    const consistent = new Map<string, boolean>();
-    const failsPerCaller = new Map<string, number[]>();
-    for (const [k, n] of calls) {
-      if (n < 5) continue;
-      const callee = k.split('\u0000')[0]!;
+    const fails = new Map<number, number>();
+    for (const f of pending) fails.set(f.callee * nS + service[f.i]!, (fails.get(f.callee * nS + service[f.i]!) ?? 0) + 1);
+    const consistent = new Map<number, boolean>();
+    const failsPerCaller = new Map<number, number[]>();
+    for (const [k, cnt] of calls) {
+      if (cnt < 5) continue;
+      const callee = Math.floor(k / nS);
       failsPerCaller.set(callee, [...(failsPerCaller.get(callee) ?? []), fails.get(k) ?? 0]);
     }
     // Every caller must fail more than once (one failure can be chance); rates may differ, since callers read
@@ -171,30 +261,99 @@ export function traceIndicators(spans: readonly Span[], bucketUs: number): Trace
     for (const [callee, f] of failsPerCaller) consistent.set(callee, f.length >= 2 && Math.min(...f) >= 2);
     for (const f of pending) {
       const share = consistent.get(f.callee) ? 1 : 0.5;
-      if (share < 1) bucket(f.s.service, f.t).origin += 1 - share;
-      bucket(f.callee, f.t).origin += share;
-      noteOrigin(f.callee, f.s);
-      blame.set(f.s.spanId, { service: f.callee, share, caller: f.s.service });
+      if (share < 1) cOrigin[cell(service[f.i]!, f.c)] += 1 - share;
+      cOrigin[cell(f.callee, f.c)] += share;
+      noteOrigin(f.callee, f.i);
+      blame.set(f.spanId, { service: services[f.callee]!, share, caller: services[service[f.i]!]! });
     }
   }
   const series: ServiceSeries = new Map();
-  const keys = [...acc.keys()].sort();
-  for (const k of keys) {
-    const [svc, tStr] = k.split('\u0000') as [string, string];
-    const a = acc.get(k)!;
+  // In the order of the `${service}\0${bucket start}` keys sorted as strings, which fixes the series' order.
+  const keys: { key: string; k: number; tStr: string }[] = [];
+  for (let c = 0; c < colT.length; c++) {
+    const tStr = String(colT[c]);
+    for (let s = 0; s < nS; s++) if (cExists[c * nS + s]) keys.push({ key: `${services[s]}\u0000${tStr}`, k: c * nS + s, tStr });
+  }
+  keys.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  for (const { k, tStr } of keys) {
+    const svc = services[k % nS]!;
     const tS = Number(tStr) / 1e6;
-    if (a.n) put(series, svc, 'exclusive-latency', tS, a.excl / a.n / 1000);
-    put(series, svc, 'error-origin', tS, a.n ? a.origin / a.n : a.origin);
-    if (a.server.length) {
-      const sorted = a.server.sort((x, y) => x - y);
+    const cn = cN[k]!;
+    if (cn) put(series, svc, 'exclusive-latency', tS, cExcl[k]! / cn / 1000);
+    put(series, svc, 'error-origin', tS, cn ? cOrigin[k]! / cn : cOrigin[k]!);
+    const srv = cServer[k]!;
+    if (srv.length) {
+      const sorted = srv.sort((x, y) => x - y);
       put(series, svc, 'response-time-p90', tS, sorted[Math.floor(0.9 * (sorted.length - 1))]! / 1000);
     }
   }
-  const edges = [...edgeSet].map((e) => {
-    const [source, target] = e.split('\u0000') as [string, string];
-    return { source, target };
-  });
+  const edges = edgeList.map((e) => ({ source: services[Math.floor(e / nS)]!, target: services[e % nS]! }));
   return { series, edges, originSpans, blame };
+}
+
+function isTable(x: readonly Span[] | SpanTable): x is SpanTable {
+  return !Array.isArray(x);
+}
+
+/** Children per span as CSR over `parent` (children of p: list[first[p] .. first[p + 1]), in span order). */
+interface Children {
+  first: Int32Array;
+  list: Int32Array;
+}
+
+const childrenCache = new WeakMap<SpanTable, Children>();
+
+function childrenOf(t: SpanTable): Children {
+  let c = childrenCache.get(t);
+  if (c) return c;
+  const first = new Int32Array(t.n + 1);
+  for (let j = 0; j < t.n; j++) if (t.parent[j]! >= 0) first[t.parent[j]! + 1]!++;
+  for (let i = 0; i < t.n; i++) first[i + 1] += first[i]!;
+  const at = first.slice(0, t.n);
+  const list = new Int32Array(first[t.n]!);
+  for (let j = 0; j < t.n; j++) if (t.parent[j]! >= 0) list[at[t.parent[j]!]!++] = j;
+  c = { first, list };
+  childrenCache.set(t, c);
+  return c;
+}
+
+/**
+ * Failed client spans that reached no callee (no failed child, no child in another service): the ones whose
+ * callee traceIndicators looks up by peer. `pairs`: their service × name (as service × names.length + name).
+ */
+function unreachedClients(t: SpanTable, kids: Children): { clients: number[]; pairs: Set<number> } {
+  const clients: number[] = [];
+  const pairs = new Set<number>();
+  for (let i = 0; i < t.n; i++) {
+    if (!t.failed[i] || (t.kind[i] !== 3 && t.kind[i] !== 4)) continue;
+    const r = t.sameId ? t.sameId[i]! : i;
+    let reached = false;
+    for (let x = kids.first[r]!; x < kids.first[r + 1]! && !reached; x++) {
+      const k = kids.list[x]!;
+      if (t.failed[k] || t.service[k] !== t.service[i]) reached = true;
+    }
+    if (reached) continue;
+    clients.push(i);
+    pairs.add(t.service[i]! * t.names.length + t.name[i]!);
+  }
+  return { clients, pairs };
+}
+
+/**
+ * The spans whose peer (`SpanTable.peer`) traceIndicators reads: the failed client calls that reached no callee,
+ * and the calls of the same service and operation that did reach one (what it learns the usual callee from).
+ * Almost always none or few: a store need read peer attributes only for these.
+ */
+export function peerNeeded(t: SpanTable): Int32Array {
+  const kids = childrenOf(t);
+  const { clients, pairs } = unreachedClients(t, kids);
+  if (!clients.length) return new Int32Array(0);
+  const out = new Set<number>(clients);
+  for (let j = 0; j < t.n; j++) {
+    const p = t.parent[j]!;
+    if (p >= 0 && t.service[p] !== t.service[j] && pairs.has(t.service[p]! * t.names.length + t.name[p]!)) out.add(p);
+  }
+  return Int32Array.from([...out].sort((a, b) => a - b));
 }
 
 export const DEPENDENCY_ERROR = /Upstream|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|EPIPE|socket hang up|timed? ?out|upstream|bad gateway|service unavailable|gateway timeout|\b50[234]\b/i;
@@ -248,24 +407,26 @@ export function logIndicators(logs: readonly LogRecord[], errors: readonly Error
 }
 
 /** Services whose service.version after the onset was not seen before it. */
-export function deploysAfter(spans: readonly Span[], onsetUs: number): { service: string; version: string; atUs: number }[] {
-  const before = new Map<string, Set<string>>();
-  const after = new Map<string, { version: string; atUs: number }>();
-  for (const s of spans) {
-    const v = s.resource.attributes['service.version'];
-    if (typeof v !== 'string') continue;
-    if (s.startUs < onsetUs) {
-      const set = before.get(s.service) ?? new Set();
+export function deploysAfter(input: readonly Span[] | SpanTable, onsetUs: number): { service: string; version: string; atUs: number }[] {
+  const t = isTable(input) ? input : spanTableOf(input);
+  const before = new Map<number, Set<number>>();
+  const after = new Map<number, { version: string; atUs: number }>();
+  for (let i = 0; i < t.n; i++) {
+    const v = t.version[i]!;
+    if (v < 0) continue;
+    if (t.startUs[i]! < onsetUs) {
+      const set = before.get(t.service[i]!) ?? new Set();
       set.add(v);
-      before.set(s.service, set);
+      before.set(t.service[i]!, set);
     }
   }
-  for (const s of spans) {
-    const v = s.resource.attributes['service.version'];
-    if (typeof v !== 'string' || s.startUs < onsetUs) continue;
-    if (before.get(s.service)?.has(v) || !before.has(s.service)) continue;
-    const cur = after.get(s.service);
-    if (!cur || s.startUs < cur.atUs) after.set(s.service, { version: v, atUs: s.startUs });
+  for (let i = 0; i < t.n; i++) {
+    const v = t.version[i]!;
+    const s = t.service[i]!;
+    if (v < 0 || t.startUs[i]! < onsetUs) continue;
+    if (before.get(s)?.has(v) || !before.has(s)) continue;
+    const cur = after.get(s);
+    if (!cur || t.startUs[i]! < cur.atUs) after.set(s, { version: t.versions[v]!, atUs: t.startUs[i]! });
   }
-  return [...after.entries()].map(([service, x]) => ({ service, ...x }));
+  return [...after.entries()].map(([s, x]) => ({ service: t.services[s]!, ...x }));
 }

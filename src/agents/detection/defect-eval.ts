@@ -1,5 +1,6 @@
 /** The defect-prediction evaluation protocol of issue 13: six cuts, 180-day label windows, model vs baselines. */
 import { featuresAt, isBugFix, isSourceFile, labelRows, CORE_FEATURES, FEATURE_NAMES, type Commit, type FileRow } from '../../algorithms/defects/features.js';
+import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defects/commit-signals.js';
 import type { Model } from '../../algorithms/defects/model.js';
 import { auc, precisionAtK, predict, recallAtLoc, trainLogisticByWindow } from '../../algorithms/defects/model.js';
 
@@ -38,6 +39,11 @@ export const SWEEP_FILES = 20;
  */
 export const TRAINING_WINDOWS = 8;
 
+/** Every history feature of the files alive at `t`: `featuresAt` plus the commit-message and fix-shape signals. */
+export function historyRowsAt(commits: readonly Commit[], t: number): FileRow[] {
+  return withCommitSignals(commits, t, featuresAt(commits, t));
+}
+
 export function trainingWindows(commits: readonly Commit[], cut: number, windows = TRAINING_WINDOWS, strideDays = HORIZON_DAYS): FileRow[][] {
   const out: FileRow[][] = [];
   const before = commits.filter((c) => c.time <= cut);
@@ -45,7 +51,7 @@ export function trainingWindows(commits: readonly Commit[], cut: number, windows
   for (let j = 0; j < windows; j++) {
     const t = cut - HORIZON_DAYS * DAY - j * strideDays * DAY;
     if (t <= (commits[0]?.time ?? 0) + 180 * DAY) break;
-    out.push(labelRows(featuresAt(before, t), labelling, t, HORIZON_DAYS));
+    out.push(labelRows(historyRowsAt(before, t), labelling, t, HORIZON_DAYS));
   }
   return out;
 }
@@ -56,7 +62,7 @@ export function trainingRows(commits: readonly Commit[], cut: number, windows = 
 }
 
 /** The history model's features (production signals enter only in `tswarm predict`, where they exist). */
-export const HISTORY_FEATURES = FEATURE_NAMES.filter((f) => !f.startsWith('log_prod'));
+export const HISTORY_FEATURES: readonly string[] = [...FEATURE_NAMES.filter((f) => !f.startsWith('log_prod')), ...COMMIT_SIGNAL_FEATURES];
 /** Moderate L2: stacked windows repeat files, so the effective sample is smaller than the row count. */
 export const LAMBDA = 30;
 
@@ -108,7 +114,7 @@ export const LOHO_GRID: ModelConfig[] = (
 
 /** One cut: the model (and, when given, each grid configuration as `model: <name>`) against the baselines. */
 export function evaluateCut(commits: readonly Commit[], cut: number, grid: readonly ModelConfig[] = []): CutResult | undefined {
-  const test = labelRows(featuresAt(commits, cut), commits, cut, HORIZON_DAYS);
+  const test = labelRows(historyRowsAt(commits, cut), commits, cut, HORIZON_DAYS);
   const most = Math.max(TRAINING_WINDOWS, ...grid.map((g) => g.windows ?? TRAINING_WINDOWS));
   const all = trainingWindows(commits, cut, most);
   const windows = all.slice(0, TRAINING_WINDOWS);

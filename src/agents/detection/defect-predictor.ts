@@ -9,10 +9,10 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Agent, AgentContext, AgentTask, Finding } from '../../fleet/contracts.js';
 import { AGENT_IDS } from '../../fleet/contracts.js';
-import { featuresAt, isBugFix, type Commit, type FileRow } from '../../algorithms/defects/features.js';
+import { isBugFix, type Commit, type FileRow } from '../../algorithms/defects/features.js';
 import { explain, predict } from '../../algorithms/defects/model.js';
 import type { ErrorEvent } from '../../signals/model.js';
-import { fitHistoryModel, trainingWindows } from './defect-eval.js';
+import { fitHistoryModel, historyRowsAt, trainingWindows } from './defect-eval.js';
 import { readGitRepo, readHistoryFile } from './defect-history.js';
 import { mapFrame, RepoIndex, repoFilesFrom } from './code-mapping.js';
 import { DEPENDENCY_ERROR } from '../../algorithms/rca/traces.js';
@@ -91,6 +91,18 @@ export const FEATURE_TEXT: Record<string, (v: number, r: FileRow) => string> = {
   log_doc_commits_365: (v) => `its docs changed in ${Math.round(Math.expm1(v))} commits in a year`,
   log_mentions_total: (v) => `named in ${Math.round(Math.expm1(v))} commit messages`,
   log_test_loc_ratio: (v) => `${Math.exp(v).toFixed(1)} lines of tests per line`,
+  revert_decay: (v) => `reverted recently (half-life-weighted ${Math.expm1(v).toFixed(1)} reverts)`,
+  severe_decay: (v) => `recent commits about regressions, crashes or security (weighted ${Math.expm1(v).toFixed(1)})`,
+  log_coauthor_365: (v) => `${Math.round(Math.expm1(v))} co-authored commits in a year`,
+  log_refs_365: (v) => `${Math.round(Math.expm1(v))} issues and pull requests referenced by its commits in a year`,
+  log_dir_files: (v) => `${Math.round(Math.expm1(v))} source files in its directory`,
+  rename_born: () => 'created by a rename or move (its earlier history is under another name)',
+  log_msg_len: (v) => `long commit messages (${Math.round(Math.expm1(v))} characters on average)`,
+  log_fix_refs_365: (v) => `${Math.round(Math.expm1(v))} issues referenced by its bug fixes in a year`,
+  is_ts: (v) => (v ? 'TypeScript' : 'JavaScript'),
+  log_fix_authors_365: (v) => `fixed by ${Math.round(Math.expm1(v))} people in a year`,
+  log_spread_fixes_365: (v) => `${Math.round(Math.expm1(v))} bug fixes across many files in a year`,
+  log_focused_fixes_365: (v) => `${Math.round(Math.expm1(v))} focused bug fixes (≤ 5 files) in a year`,
 };
 
 export async function predictRisk(opts: { commits: Commit[]; repoRoot: string; target?: string; errors?: ErrorEvent[]; sinceVersion?: string; nowS?: number }): Promise<FileRisk[]> {
@@ -125,7 +137,7 @@ export async function predictRisk(opts: { commits: Commit[]; repoRoot: string; t
     for (const p of prod.values()) for (const fp of p.fps) if (!releases.get(fp) || [...releases.get(fp)!].every((r) => r !== opts.sinceVersion) || releases.get(fp)!.size === 1) p.newFps.add(fp);
   }
   const model = fitHistoryModel(trainingWindows(commits, now));
-  const rows = featuresAt(commits, now).filter((r) => !opts.target || r.path.startsWith(opts.target.replace(/^\.\//, '')));
+  const rows = historyRowsAt(commits, now).filter((r) => !opts.target || r.path.startsWith(opts.target.replace(/^\.\//, '')));
   const fixCommits = new Map<string, string[]>();
   for (const c of commits) {
     if (c.time < now - 365 * 86400 || !isBugFix(c.message)) continue;

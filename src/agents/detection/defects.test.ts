@@ -4,11 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, SHARED_DATA, hasSharedData, runCli, tempDir } from '../../../test/helpers/env.js';
-import { isBugFix, isSourceFile } from '../../algorithms/defects/features.js';
+import { featuresAt, isBugFix, isSourceFile, type Commit } from '../../algorithms/defects/features.js';
+import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defects/commit-signals.js';
 import { auc, recallAtLoc } from '../../algorithms/defects/model.js';
 import { makeErrorEvent } from '../../signals/errors.js';
 import { readGitRepo, readHistoryFile } from './defect-history.js';
-import { evaluateHistory, HISTORY_FEATURES, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
+import { evaluateHistory, HISTORY_FEATURES, historyRowsAt, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
 import { FEATURE_TEXT, predictRisk } from './defect-predictor.js';
 import { RepoIndex } from './code-mapping.js';
 
@@ -49,6 +50,44 @@ test('training windows see nothing after the cut, and their labels leave fix swe
   // labels 240–420) has the focused fix of f0 and not the sweep.
   assert.equal(w[0]!.filter((r) => r.label).length, 0);
   assert.deepEqual(w[1]!.filter((r) => r.label).map((r) => r.path), ['lib/f0.js']);
+});
+
+test('commit-message and fix-shape signals: reverts, regressions, co-authors, references, renames, focused vs spread fixes', () => {
+  const DAY = 86_400;
+  let n = 0;
+  const c = (day: number, message: string, files: [string, number, number][], author = 'a'): Commit => ({ sha: `m${n++}`, time: day * DAY, author, parents: 1, message, files: files.map(([path, added, deleted]) => ({ path, added, deleted })) });
+  const many: [string, number, number][] = Array.from({ length: 6 }, (_, i) => [`lib/w${i}.js`, 1, 1]);
+  const history = [
+    c(1, 'init', [['lib/a.js', 100, 0], ['lib/old-name.js', 80, 0], ['src/c.ts', 10, 0], ...many.map(([p]): [string, number, number] => [p, 10, 0])]),
+    c(100, 'refactor: move old-name', [['lib/old-name.js', 0, 80], ['lib/sub/new-name.js', 80, 0]]),
+    c(400, 'fix: crash in a (#12)\n\nCo-authored-by: x <x@example.com>', [['lib/a.js', 2, 1]], 'b'),
+    c(410, 'Revert "feat: a option"\n\nThis reverts commit abc.', [['lib/a.js', 0, 5]]),
+    c(420, 'fix: regression in a, fixes #13', [['lib/a.js', 1, 1]], 'c'),
+    c(430, 'fix: message format everywhere (#14)', [['lib/a.js', 1, 1], ...many]),
+  ];
+  const t = 450 * DAY;
+  const rows = withCommitSignals(history, t, featuresAt(history, t));
+  const f = (p: string) => rows.find((r) => r.path === p)!.features;
+  const a = f('lib/a.js');
+  assert.equal(a.log_coauthor_365, Math.log1p(1));
+  assert.equal(a.log_refs_365, Math.log1p(3));
+  assert.equal(a.log_fix_refs_365, Math.log1p(3));
+  assert.equal(a.log_fix_authors_365, Math.log1p(3));
+  assert.equal(a.log_focused_fixes_365, Math.log1p(2));
+  assert.equal(a.log_spread_fixes_365, Math.log1p(1));
+  assert.ok(a.revert_decay! > 0 && a.severe_decay! > a.revert_decay!, JSON.stringify(a));
+  assert.equal(f('lib/w0.js').revert_decay, 0);
+  assert.equal(f('lib/sub/new-name.js').rename_born, 1);
+  assert.equal(a.rename_born, 0);
+  assert.equal(f('src/c.ts').is_ts, 1);
+  assert.equal(a.is_ts, 0);
+  // lib/ holds a.js and the six w*.js (old-name.js is gone); lib/sub/ only the moved file.
+  assert.equal(a.log_dir_files, Math.log1p(7));
+  assert.equal(f('lib/sub/new-name.js').log_dir_files, Math.log1p(1));
+  // Only commits before the time count, and the eval and predict rows carry every model feature.
+  assert.deepEqual(withCommitSignals([...history, c(460, 'Revert "x"', [['lib/w0.js', 1, 1]])], t, featuresAt(history, t)), rows);
+  assert.deepEqual(HISTORY_FEATURES.filter((x) => !(x in historyRowsAt(history, t)[0]!.features)), []);
+  assert.equal(COMMIT_SIGNAL_FEATURES.length, new Set(COMMIT_SIGNAL_FEATURES).size);
 });
 
 test('leave-one-history-out picks each configuration on the other histories only; grid variants are not baselines', () => {

@@ -11,11 +11,23 @@ import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { GuardedWeightState, WeightState } from '../../algorithms/learning/signal-weights.js';
 import type { GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
 import type { FaultType } from '../../algorithms/rca/rank.js';
+import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
+import { peerNeeded } from '../../algorithms/rca/traces.js';
+import type { SpanQuery, TelemetryStore } from '../../store/store.js';
 import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learning/learning-coordinator.js';
 import { codeLocations, runRca, type KnownDisturbance, type RcaRun } from './rca-run.js';
 import type { Journal } from '../../chaos/experiment.js';
 import { JOURNAL_KIND } from '../analysis/chaos-engineer.js';
 import { LOAD_RUN_KIND, type LoadRunRecord } from '../analysis/load-tester.js';
+
+/**
+ * A telemetry store that reads the RCA's spans as columns (SQLite: span-table-read.ts). Others are read as span
+ * objects and made a table of: the same answer.
+ */
+interface SpanTableReader {
+  querySpanTable(q: SpanQuery, peersFor: (t: SpanTable) => Int32Array): Promise<SpanTable>;
+}
+const readsTables = (t: TelemetryStore): t is TelemetryStore & SpanTableReader => typeof (t as Partial<SpanTableReader>).querySpanTable === 'function';
 
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
@@ -52,10 +64,13 @@ export class RootCauseAnalyzer implements Agent {
     const now = ctx.clock.nowUs();
     const window = task.window ?? { fromUs: now - 15 * 60e6, toUs: now };
     const symptoms = (task.params.symptoms as string[] | undefined) ?? [];
-    // Only the fields the analysis reads: reading every attribute of a million spans back cost more than the analysis.
-    const spans = await ctx.store.telemetry.querySpans({ window, limit: Number(task.params.maxSpans ?? 1_000_000), fields: 'rca' });
+    // Only the fields the analysis reads: reading every attribute of a million spans back cost more than the
+    // analysis. As columns where the store can (no span objects; rests of only the spans the analysis asks about).
+    const query = { window, limit: Number(task.params.maxSpans ?? 1_000_000), fields: 'rca' as const };
+    const tel = ctx.store.telemetry;
+    const spanTable = readsTables(tel) ? await tel.querySpanTable(query, peerNeeded) : spanTableOf(await tel.querySpans(query));
     if (ctx.signal.aborted) throw new Error('aborted');
-    ctx.progress({ done: 1, total: 4, message: `${spans.length} spans` });
+    ctx.progress({ done: 1, total: 4, message: `${spanTable.n} spans` });
     const [logs, errors, metricPoints] = await Promise.all([
       ctx.store.telemetry.queryLogs({ window, minSeverity: 13, limit: 200_000 }),
       ctx.store.telemetry.queryErrors({ window, limit: 100_000 }),
@@ -76,7 +91,7 @@ export class RootCauseAnalyzer implements Agent {
     const known = await knownDisturbances(ctx, window);
     let run: RcaRun;
     try {
-      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spans, logs, errors, metricPoints }, { learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known });
+      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spanTable, logs, errors, metricPoints }, { learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known });
     } catch (e) {
       throw new Error(`RCA failed on the window: ${(e as Error).message}`);
     }

@@ -112,6 +112,16 @@ CREATE TABLE scopes (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
 ALTER TABLE spans ADD COLUMN scope_id INTEGER;
 `,
   },
+  {
+    // Whether a span's rest may hold an HTTP status of 500 or more (1), or proves it holds none (0): the RCA read
+    // (span-table-read.ts) needs the rest of failed spans only, and proving it from the rest at read time cost a
+    // search of every span's bytes. Written on ingest; rows written before are NULL, and read as before.
+    version: 5,
+    name: 'span-rca-hint',
+    sql: `
+ALTER TABLE spans ADD COLUMN rca_hint INTEGER;
+`,
+  },
 ];
 
 export function migrate(db: Database.Database, migrations: Migration[] = MIGRATIONS): number[] {

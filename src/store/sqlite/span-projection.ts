@@ -39,6 +39,32 @@ export function statusProvenBelow500(snippetHex: string, second: number): boolea
   return b1 >= 0x80 && b2 < 0x80 && (b1 & 0x7f) + 128 * b2 < 500;
 }
 
+/**
+ * The same proof on the rest bytes themselves (what ingest stores as the rca_hint column, migration 5): 0 when the
+ * rest holds no HTTP status, or one proven below 500 as statusProvenBelow500 proves it from SQL's snippet; 1 when
+ * not proven (the rest must be read to know).
+ */
+export function restHttpHint(b: Buffer): 0 | 1 {
+  const at = b.indexOf(STATUS_KEY);
+  if (at < 0) return 0;
+  // SQL's snippet starts 4 bytes before the key and is 34 bytes long: shorter means not proven.
+  if (at < 4 || at + 30 > b.length || b.indexOf(STATUS_KEY, at + 1) >= 0) return 1;
+  const v = at + STATUS_KEY.length;
+  if (b[at - 4] !== 0x4a || b[at - 2] !== 0x0a || b[at - 1] !== 0x19 || b[v] !== 0x12) return 1;
+  if (b[at - 3] === 0x1f) return b[v + 1] === 0x02 && b[v + 2] === 0x18 && b[v + 3]! < 0x80 ? 0 : 1;
+  if (b[at - 3] !== 0x20 || b[v + 1] !== 0x03 || b[v + 2] !== 0x18) return 1;
+  const b1 = b[v + 3]!;
+  const b2 = b[v + 4]!;
+  return b1 >= 0x80 && b2 < 0x80 && (b1 & 0x7f) + 128 * b2 < 500 ? 0 : 1;
+}
+
+/** The hint of a span given as an object (JSON rest): 0 only when its attributes prove no HTTP status ≥ 500. */
+export function attributesHttpHint(a: Attributes): 0 | 1 {
+  const v = a['http.response.status_code'];
+  // Absent, or a number below 500 (which JSON keeps, or turns into null when it is -Infinity): proven.
+  return v === undefined || (typeof v === 'number' && v < 500) ? 0 : 1;
+}
+
 export interface RcaRest {
   attributes: Attributes;
   events: Span['events'];

@@ -34,7 +34,9 @@ import {
 } from '../store.js';
 import { isRequestSpan, latencyBucket } from '../rollup.js';
 import { decodeSpanRest, ROW_NUMS, type TraceRows } from '../../signals/otlp/wire.js';
-import { projectRest, RCA_REST_NEEDLES, scanRcaRest, STATUS_KEY, statusProvenBelow500, type RcaRest } from './span-projection.js';
+import { readSpanTable } from './span-table-read.js';
+import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
+import { attributesHttpHint, projectRest, RCA_REST_NEEDLES, restHttpHint, scanRcaRest, STATUS_KEY, statusProvenBelow500, type RcaRest } from './span-projection.js';
 
 /** Separator positions of the packed line being read (reused: one array for every span). */
 const SEP = new Array<number>(11).fill(0);
@@ -122,7 +124,7 @@ function finish(table: string, cols: string, w: Where, orderCol: string, limit?:
 }
 
 
-const SPAN_COLS = 12;
+const SPAN_COLS = 13;
 const LOG_COLS = 8;
 const METRIC_COLS = 7;
 const ERROR_COLS = 7;
@@ -159,7 +161,7 @@ export interface PreparedBatch {
   scopes: string[];
   /**
    * SPAN_COLS values per span, in the spans table's column order; resource_id holds an index into resources,
-   * scope_id one into scopes (or null), rest the JSON text.
+   * scope_id one into scopes (or null), rest the JSON text, rca_hint its HTTP-status hint (migration 5).
    */
   spans: unknown[];
   /**
@@ -273,7 +275,7 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number, rows?: TraceR
     if (s.droppedAttributesCount) rest += `,"da":${JSON.stringify(s.droppedAttributesCount)}`;
     if (s.droppedEventsCount) rest += `,"de":${JSON.stringify(s.droppedEventsCount)}`;
     if (s.droppedLinksCount) rest += `,"dl":${JSON.stringify(s.droppedLinksCount)}`;
-    spans.push(s.traceId, s.spanId, s.parentSpanId ?? null, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, res(s.resource), sc, rest ? `{${rest.slice(1)}}` : '{}');
+    spans.push(s.traceId, s.spanId, s.parentSpanId ?? null, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, res(s.resource), sc, rest ? `{${rest.slice(1)}}` : '{}', attributesHttpHint(s.attributes));
     stat(s.service, 'spans', s.startUs);
     roll(s.service, s.name, s.kind, s.parentSpanId, s.startUs, s.endUs, s.status.code);
   }
@@ -335,7 +337,7 @@ export class SqliteTelemetry implements TelemetryStore {
       resGet: db.prepare('SELECT json FROM resources WHERE id = ?'),
       scIns: db.prepare('INSERT INTO scopes (json) VALUES (?) ON CONFLICT(json) DO UPDATE SET json = excluded.json RETURNING id'),
       scGet: db.prepare('SELECT json FROM scopes WHERE id = ?'),
-      ...insert(db, 'spans', 'trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, scope_id, rest', SPAN_COLS),
+      ...insert(db, 'spans', 'trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, scope_id, rest, rca_hint', SPAN_COLS),
       ...insert(db, 'logs', 'time_us, service, severity, body, trace_id, span_id, resource_id, rest', LOG_COLS),
       ...insert(db, 'metrics', 'time_us, service, name, type, value, resource_id, rest', METRIC_COLS),
       ...insert(db, 'errors', 'time_us, service, type, fingerprint, trace_id, resource_id, rest', ERROR_COLS),
@@ -448,7 +450,9 @@ export class SqliteTelemetry implements TelemetryStore {
       const sc = nums[o + 5]!;
       params[k++] = sc < 0 ? null : scopeIds[sc];
       const end = nums[o + 6]!;
-      params[k++] = buf.subarray(prev, end);
+      const rest = buf.subarray(prev, end);
+      params[k++] = rest;
+      params[k++] = restHttpHint(rest);
       prev = end;
       if (k === params.length) {
         multi.run(params);
@@ -527,7 +531,8 @@ export class SqliteTelemetry implements TelemetryStore {
     return { spans, logs: 0, metrics: 0, errors };
   }
 
-  async querySpans(q: SpanQuery): Promise<Span[]> {
+  /** The FROM and WHERE of a span query (SpanQuery's filters), shared by the object and the column reads. */
+  private spanWhere(q: SpanQuery): { from: string; w: Where } {
     const w = baseWhere(q, 'start_us');
     let from = 'spans';
     if (q.traceIds?.length) {
@@ -545,6 +550,23 @@ export class SqliteTelemetry implements TelemetryStore {
       w.sql.push(inList('name', q.operations.length));
       w.params.push(...q.operations);
     }
+    return { from, w };
+  }
+
+  /**
+   * The RCA projection as columns (span-table-read.ts): what querySpans with fields 'rca' reads, without a span
+   * object per span, and the rest of only the spans the analysis reads more of — failed spans, and those whose
+   * peer `peersFor` (traces.ts: peerNeeded) names. One read transaction. Where the packed line cannot carry the
+   * values exactly, the table is made from the 'rca' span objects instead (same answer, slower).
+   */
+  async querySpanTable(q: SpanQuery, peersFor: (t: SpanTable) => Int32Array): Promise<SpanTable> {
+    const { from, w } = this.spanWhere(q);
+    const select = (cols: string): { sql: string; params: unknown[] } => finish(from, cols, w, 'start_us, spans.rowid', q.limit);
+    return this.db.transaction(() => readSpanTable(this.db, select, (id) => this.resource(id), rcaRestOf, peersFor, q.limit) ?? spanTableOf(this.rcaSpans(from, w, q.limit)))();
+  }
+
+  async querySpans(q: SpanQuery): Promise<Span[]> {
+    const { from, w } = this.spanWhere(q);
     if (q.fields === 'rca') return this.rcaSpans(from, w, q.limit);
     const { sql, params } = finish(from, 'trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, rest, scope_id', w, 'start_us', q.limit);
     const rows = this.db.prepare(sql).raw().all(...params) as [string, string, string | null, string, string, number, number, number, number, number, string | Buffer, number | null][];

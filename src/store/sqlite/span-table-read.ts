@@ -1,0 +1,285 @@
+/**
+ * The RCA read of stored spans as columns (algorithms/rca/span-table.ts), for SqliteTelemetry.querySpanTable: a
+ * million spans without a million span objects. One query hands over, per span, one line of its columns (numbers,
+ * ids, service and name); the rest column only of the spans the analysis reads more of — the failed ones (status
+ * error, or an HTTP status not proven below 500: the rca_hint column, migration 5, or for older rows the proof
+ * from the bytes) and then the few whose peer it asks for (`peersFor`). All of it in one read transaction.
+ */
+import type Database from 'better-sqlite3';
+import type { Attributes, Resource, Span } from '../../signals/model.js';
+import { httpStatusOf, Interner, peerOf, type SpanDetail, type SpanTable } from '../../algorithms/rca/span-table.js';
+import { STATUS_KEY, statusProvenBelow500, type RcaRest } from './span-projection.js';
+
+/** A SELECT of `cols` over the query's rows, in the order the RCA reads them (start time, then rowid). */
+export type SelectRows = (cols: string) => { sql: string; params: unknown[] };
+
+/** The line's fields: rowid, kind, status_code, resource_id, start_us, end_us, flag, span_id, parent, service, name. */
+const FIELDS = 11;
+const SEP = new Int32Array(FIELDS - 1);
+
+/**
+ * Whether the rest is needed (besides status error, which JS sees itself): the stored hint (0/1), or for rows
+ * written before it, the old proof: '0' no HTTP status in the rest, '1' needed, or `S<hex>:<n>` for JS to judge
+ * from the bytes around a protobuf HTTP status (statusProvenBelow500).
+ */
+function flagSql(): { sql: string; params: Buffer[] } {
+  const k = STATUS_KEY;
+  const sql = `CASE WHEN rca_hint IS NOT NULL THEN rca_hint
+    WHEN status_code = 2 THEN 1
+    WHEN instr(rest, ?) = 0 THEN 0
+    WHEN typeof(rest) != 'blob' THEN CASE WHEN json_type(rest, '$.a."http.response.status_code"') = 'integer' AND json_extract(rest, '$.a."http.response.status_code"') < 500 THEN 0 ELSE 1 END
+    ELSE 'S' || hex(substr(rest, instr(rest, ?) - 4, 34)) || ':' || instr(substr(rest, instr(rest, ?) + 1), ?) END`;
+  return { sql, params: [k, k, k, k] };
+}
+
+/** A non-negative integer written in s[from, to), NaN for anything else (a REAL prints with '.' or 'e'). */
+function digits(s: string, from: number, to: number): number {
+  if (to <= from) return NaN;
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v > Number.MAX_SAFE_INTEGER ? Number(s.slice(from, to)) : v;
+}
+
+/** Eight lowercase hex digits at s[from] as a uint32, -1 when any is not one. */
+function hex8(s: string, from: number): number {
+  let v = 0;
+  for (let i = from; i < from + 8; i++) {
+    const c = s.charCodeAt(i);
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+    if (d < 0) return -1;
+    v = v * 16 + d;
+  }
+  return v;
+}
+
+/**
+ * Span ids → the last span index holding them. The usual id (16 lowercase hex digits) is kept as two uint32 in
+ * an open-addressing table, without a string; any other id string in a map of its own (an id of the usual form
+ * never equals one that is not).
+ */
+class IdIndex {
+  private readonly hi: Uint32Array;
+  private readonly lo: Uint32Array;
+  private readonly at: Int32Array;
+  private readonly mask: number;
+  private readonly other = new Map<string, number>();
+  constructor(n: number) {
+    let cap = 16;
+    while (cap < 2 * n) cap *= 2;
+    this.hi = new Uint32Array(cap);
+    this.lo = new Uint32Array(cap);
+    this.at = new Int32Array(cap).fill(-1);
+    this.mask = cap - 1;
+  }
+  private slot(hi: number, lo: number): number {
+    let h = Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b);
+    h ^= h >>> 13;
+    let i = h & this.mask;
+    while (this.at[i] !== -1 && (this.hi[i] !== hi || this.lo[i] !== lo)) i = (i + 1) & this.mask;
+    return i;
+  }
+  set(hi: number, lo: number, v: number): void {
+    const i = this.slot(hi, lo);
+    this.hi[i] = hi;
+    this.lo[i] = lo;
+    this.at[i] = v;
+  }
+  get(hi: number, lo: number): number {
+    return this.at[this.slot(hi, lo)]!;
+  }
+  setOther(id: string, v: number): void {
+    this.other.set(id, v);
+  }
+  getOther(id: string): number {
+    return this.other.get(id) ?? -1;
+  }
+}
+
+/**
+ * The spans of `select` as a table, or undefined when the packed line cannot be read back exactly (a field
+ * holding the separator, a time or number column that is not an integer): the caller reads them another way.
+ * `restOf` decodes a rest column (JSON text or protobuf bytes) into what the RCA projection keeps.
+ */
+export function readSpanTable(
+  db: Database.Database,
+  select: SelectRows,
+  resource: (id: number) => Resource,
+  restOf: (raw: string | Buffer, startUs: number) => RcaRest | undefined,
+  peersFor: (t: SpanTable) => Int32Array,
+  limit?: number,
+): SpanTable | undefined {
+  const flag = flagSql();
+  const fmt = new Array<string>(FIELDS).fill('%s').join('\x1f');
+  const q = select(`format(?, spans.rowid, kind, status_code, resource_id, start_us, end_us, ${flag.sql}, span_id, ifnull(parent_span_id, ''), service, name)`);
+  // Counted first (from the time index, in the same transaction), so the columns are allocated once.
+  const c = select('count(*)');
+  const count = (db.prepare(c.sql).pluck().get(...c.params) as number | undefined) ?? 0;
+  const max = limit === undefined ? count : Math.min(count, Math.max(0, Math.floor(limit)));
+  const rowid = new Float64Array(max);
+  const kind = new Uint8Array(max);
+  const code = new Uint8Array(max);
+  const service = new Int32Array(max);
+  const name = new Int32Array(max);
+  const version = new Int32Array(max);
+  const startUs = new Float64Array(max);
+  const endUs = new Float64Array(max);
+  const failed = new Uint8Array(max);
+  // Span and parent ids as two uint32 each; the parent's form: 1 that, 2 another string (in parOther), 0 none.
+  const ownHi = new Uint32Array(max);
+  const ownLo = new Uint32Array(max);
+  const parHi = new Uint32Array(max);
+  const parLo = new Uint32Array(max);
+  const parKind = new Uint8Array(max);
+  const parOther = new Map<number, string>();
+  const ownOther = new Map<number, string>();
+  const services = new Interner();
+  const names = new Interner();
+  const versions = new Interner();
+  const versionOf = new Map<number, number>();
+  const needRest: number[] = [];
+  let n = 0;
+  for (const line of db.prepare(q.sql).pluck().iterate(fmt, ...flag.params, ...q.params) as IterableIterator<string>) {
+    let p = 0;
+    for (let k = 0; k < FIELDS - 1; k++) {
+      const x = line.indexOf('\x1f', p);
+      if (x < 0) return undefined;
+      SEP[k] = x;
+      p = x + 1;
+    }
+    if (line.indexOf('\x1f', p) >= 0) return undefined;
+    const rid = digits(line, 0, SEP[0]!);
+    const kd = digits(line, SEP[0]! + 1, SEP[1]!);
+    const sc = digits(line, SEP[1]! + 1, SEP[2]!);
+    const res = digits(line, SEP[2]! + 1, SEP[3]!);
+    const st = digits(line, SEP[3]! + 1, SEP[4]!);
+    const en = digits(line, SEP[4]! + 1, SEP[5]!);
+    if (Number.isNaN(rid + kd + sc + res + st + en) || kd > 255 || sc > 255) return undefined;
+    if (n === max) return undefined;
+    rowid[n] = rid;
+    kind[n] = kd;
+    code[n] = sc;
+    startUs[n] = st;
+    endUs[n] = en;
+    let v = versionOf.get(res);
+    if (v === undefined) {
+      const ver = resource(res).attributes['service.version'];
+      versionOf.set(res, (v = typeof ver === 'string' ? versions.id(ver) : -1));
+    }
+    version[n] = v;
+    // The rest is read for failed spans (status error) and HTTP statuses not proven below 500.
+    const f = line.charCodeAt(SEP[5]! + 1);
+    let need = sc === 2 || f === 49; /* '1' */
+    if (!need && f === 83 /* 'S' */) {
+      const colon = line.indexOf(':', SEP[5]!);
+      need = !statusProvenBelow500(line.slice(SEP[5]! + 2, colon), Number(line.slice(colon + 1, SEP[6]!)));
+    } else if (!need && f !== 48 /* '0' */) return undefined;
+    if (need) needRest.push(n);
+    failed[n] = sc === 2 ? 1 : 0;
+    // Span id and parent id.
+    const a0 = SEP[6]! + 1;
+    const hi = SEP[7]! - a0 === 16 ? hex8(line, a0) : -1;
+    const lo = hi >= 0 ? hex8(line, a0 + 8) : -1;
+    if (lo >= 0) {
+      ownHi[n] = hi;
+      ownLo[n] = lo;
+    } else ownOther.set(n, line.slice(a0, SEP[7]!));
+    const b0 = SEP[7]! + 1;
+    if (SEP[8]! === b0) parKind[n] = 0;
+    else {
+      const phi = SEP[8]! - b0 === 16 ? hex8(line, b0) : -1;
+      const plo = phi >= 0 ? hex8(line, b0 + 8) : -1;
+      if (plo >= 0) {
+        parKind[n] = 1;
+        parHi[n] = phi;
+        parLo[n] = plo;
+      } else {
+        parKind[n] = 2;
+        parOther.set(n, line.slice(b0, SEP[8]!));
+      }
+    }
+    service[n] = services.id(line.slice(SEP[8]! + 1, SEP[9]!));
+    name[n] = names.id(line.slice(SEP[9]! + 1));
+    n++;
+  }
+  // Parents: the last span holding the parent id (a lookup by id), as spanTableOf links span objects.
+  const ids = new IdIndex(n);
+  for (let i = 0; i < n; i++) {
+    const o = ownOther.get(i);
+    if (o === undefined) ids.set(ownHi[i]!, ownLo[i]!, i);
+    else ids.setOther(o, i);
+  }
+  const parent = new Int32Array(n);
+  let sameId: Int32Array | undefined;
+  for (let i = 0; i < n; i++) {
+    const pk = parKind[i];
+    parent[i] = pk === 0 ? -1 : pk === 1 ? ids.get(parHi[i]!, parLo[i]!) : ids.getOther(parOther.get(i)!);
+    const o = ownOther.get(i);
+    const s = o === undefined ? ids.get(ownHi[i]!, ownLo[i]!) : ids.getOther(o);
+    if (s !== i) {
+      if (!sameId) sameId = Int32Array.from({ length: n }, (_, j) => j);
+      sameId[i] = s;
+    }
+  }
+  // The rests of the spans that need them, with their ids (the ones a failed span's evidence names).
+  const details = new Map<number, SpanDetail>();
+  const rests = (list: readonly number[], each: (i: number, traceId: string, spanId: string, rest: RcaRest | undefined) => void): boolean => {
+    if (!list.length) return true;
+    const byRow = new Map<number, number>();
+    for (const i of list) byRow.set(rowid[i]!, i);
+    let got = 0;
+    for (const [rid, traceId, spanId, raw] of db.prepare('SELECT rowid, trace_id, span_id, rest FROM spans WHERE rowid IN (SELECT value FROM json_each(?))').raw().iterate(JSON.stringify(list.map((i) => rowid[i]!))) as IterableIterator<[number, string, string, string | Buffer]>) {
+      const i = byRow.get(rid);
+      if (i === undefined) continue;
+      got++;
+      each(i, traceId, spanId, restOf(raw, startUs[i]!));
+    }
+    return got === list.length;
+  };
+  const ok = rests(needRest, (i, traceId, spanId, rest) => {
+    const attributes: Attributes = rest?.attributes ?? {};
+    const events: Span['events'] = rest?.events ?? [];
+    details.set(i, { traceId, spanId, ...(rest?.message ? { message: rest.message } : {}), attributes, events });
+    if (httpStatusOf(attributes) >= 500) failed[i] = 1;
+  });
+  if (!ok) return undefined;
+  const peers = new Map<number, string>();
+  const table: SpanTable = {
+    n,
+    services: services.list,
+    service: service.subarray(0, n),
+    names: names.list,
+    name: name.subarray(0, n),
+    kind: kind.subarray(0, n),
+    statusCode: code.subarray(0, n),
+    startUs: startUs.subarray(0, n),
+    endUs: endUs.subarray(0, n),
+    parent,
+    ...(sameId ? { sameId } : {}),
+    failed: failed.subarray(0, n),
+    version: version.subarray(0, n),
+    versions: versions.list,
+    detail: (i) => {
+      const d = details.get(i);
+      if (!d) throw new Error(`span ${i} of the RCA read has no detail (it did not fail)`);
+      return d;
+    },
+    peer: (i) => {
+      const p = peers.get(i);
+      if (p === undefined) throw new Error(`span ${i} of the RCA read has no peer read (not asked for)`);
+      return p;
+    },
+  };
+  // Peers: of failed spans from the rest already read, of the others by a second read of their rest.
+  const more: number[] = [];
+  for (const i of peersFor(table)) {
+    const d = details.get(i);
+    if (d) peers.set(i, peerOf(d.attributes));
+    else more.push(i);
+  }
+  if (!rests(more, (i, _t, _s, rest) => peers.set(i, peerOf(rest?.attributes ?? {})))) return undefined;
+  return table;
+}

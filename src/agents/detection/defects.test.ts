@@ -9,7 +9,7 @@ import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defe
 import { auc, recallAtLoc } from '../../algorithms/defects/model.js';
 import { makeErrorEvent } from '../../signals/errors.js';
 import { readGitRepo, readHistoryFile } from './defect-history.js';
-import { evaluateHistory, HISTORY_FEATURES, historyRowsAt, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
+import { aliveSourceFiles, evaluateHistory, HISTORY_FEATURES, historyRowsAt, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
 import { FEATURE_TEXT, predictRisk } from './defect-predictor.js';
 import { RepoIndex } from './code-mapping.js';
 
@@ -50,6 +50,11 @@ test('training windows see nothing after the cut, and their labels leave fix swe
   // labels 240–420) has the focused fix of f0 and not the sweep.
   assert.equal(w[0]!.filter((r) => r.label).length, 0);
   assert.deepEqual(w[1]!.filter((r) => r.label).map((r) => r.path), ['lib/f0.js']);
+  // A file deleted before the cut is not among the files ranked at the cut: its rows leave the training windows.
+  const gone = [...history, c(500, 'refactor: drop f3', [{ path: 'lib/f3.js', added: 0, deleted: 20 }])];
+  assert.ok(w[1]!.some((r) => r.path === 'lib/f3.js'));
+  assert.ok(trainingWindows(gone, cut).every((rows) => rows.length && !rows.some((r) => r.path === 'lib/f3.js')));
+  assert.equal(aliveSourceFiles(gone, cut).size, files.length - 1);
 });
 
 test('commit-message and fix-shape signals: reverts, regressions, co-authors, references, renames, focused vs spread fixes', () => {

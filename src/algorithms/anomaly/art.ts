@@ -76,19 +76,33 @@ function rescale(a: Float64Array, from: number, len: number): void {
   for (let i = from; i < from + len; i++) a[i] = r > 0 ? (a[i]! - lo) / r : a[i]! - lo;
 }
 
-interface Match {
-  /** Cluster of the resonating category, or -1 when a new cluster was founded. */
-  cluster: number;
-  /** Best match (feature similarity^3 * energy similarity^2). */
-  sim: number;
-  /** Energy (current level) similarity of the best category. */
-  energy: number;
-}
+/**
+ * Per-train scratch shared by every network in the process (a train never runs inside another): the level
+ * similarity of each category and the categories sorted into bands of it. Thousands of detectors need one set.
+ */
+const BANDS = 8;
+/** Partial-sum checkpoints in the full comparison (at every quarter of the 2 * dim terms). */
+const TAILS = 3;
+const scratch = {
+  es: new Float64Array(16),
+  band: new Int32Array(BANDS * 16),
+  bandN: new Int32Array(BANDS),
+};
 
 /** Dual-vigilance Fuzzy ART on complement-coded vectors, with fast commit. */
 class FuzzyArt {
   private w: Float64Array;
   private norm: Float64Array;
+  /**
+   * The energy coordinates of each category (the newest block value and its complement) and their sum, kept
+   * beside the weight matrix: the level pass reads only these, three small contiguous arrays instead of one
+   * 256-byte row per category.
+   */
+  private eA: Float64Array;
+  private eB: Float64Array;
+  private eSum: Float64Array;
+  /** Per category, the sum of its weights after each checkpoint (TAILS per category): bounds a partial comparison. */
+  private tails: Float64Array;
   private cluster: Int32Array;
   /** Training step at which each category last won (the least recently used one is replaced when full). */
   private used: Float64Array;
@@ -98,6 +112,10 @@ class FuzzyArt {
   rhoLo = 0;
   rhoHi = 0;
   private readonly x: Float64Array;
+  /** The last train's result (fields, not an object per block): cluster (-1: a new cluster), best match, its energy. */
+  cluster0 = 0;
+  sim = 0;
+  energy = 0;
 
   constructor(
     private readonly dim: number,
@@ -108,6 +126,10 @@ class FuzzyArt {
     const initial = Math.min(cap, 16);
     this.w = new Float64Array(initial * 2 * dim);
     this.norm = new Float64Array(initial);
+    this.eA = new Float64Array(initial);
+    this.eB = new Float64Array(initial);
+    this.eSum = new Float64Array(initial);
+    this.tails = new Float64Array(initial * TAILS);
     this.cluster = new Int32Array(initial);
     this.used = new Float64Array(initial);
     this.x = new Float64Array(2 * dim);
@@ -118,6 +140,29 @@ class FuzzyArt {
     this.clusters = 0;
   }
 
+  private static grown<T extends Float64Array | Int32Array>(a: T, size: number): T {
+    const b = (a instanceof Int32Array ? new Int32Array(size) : new Float64Array(size)) as T;
+    b.set(a);
+    return b;
+  }
+
+  /** Re-derives the energy columns and the tail sums of category j from its weights. */
+  private setEnergy(j: number): void {
+    const d2 = 2 * this.dim;
+    const o = j * d2;
+    const a = this.w[o + this.dim - 1]!;
+    const b = this.w[o + d2 - 1]!;
+    this.eA[j] = a;
+    this.eB[j] = b;
+    this.eSum[j] = a + b;
+    const chunk = d2 / (TAILS + 1);
+    let t = 0;
+    for (let c = TAILS - 1, k = d2 - 1; c >= 0; c--) {
+      for (const end = (c + 1) * chunk; k >= end; k--) t += this.w[o + k]!;
+      this.tails[j * TAILS + c] = t;
+    }
+  }
+
   /** Commits the current input as a category: a new slot, or the least recently used one when the store is full. */
   private add(cluster: number, lru: number): void {
     const d2 = 2 * this.dim;
@@ -125,18 +170,14 @@ class FuzzyArt {
     if (this.count === this.cap) at = lru;
     else if (this.count === this.norm.length) {
       const size = Math.min(this.cap, 2 * this.norm.length);
-      const w = new Float64Array(size * d2);
-      w.set(this.w);
-      this.w = w;
-      const norm = new Float64Array(size);
-      norm.set(this.norm);
-      this.norm = norm;
-      const cl = new Int32Array(size);
-      cl.set(this.cluster);
-      this.cluster = cl;
-      const used = new Float64Array(size);
-      used.set(this.used);
-      this.used = used;
+      this.w = FuzzyArt.grown(this.w, size * d2);
+      this.norm = FuzzyArt.grown(this.norm, size);
+      this.eA = FuzzyArt.grown(this.eA, size);
+      this.eB = FuzzyArt.grown(this.eB, size);
+      this.eSum = FuzzyArt.grown(this.eSum, size);
+      this.tails = FuzzyArt.grown(this.tails, size * TAILS);
+      this.cluster = FuzzyArt.grown(this.cluster, size);
+      this.used = FuzzyArt.grown(this.used, size);
     }
     const o = at * d2;
     let n = 0;
@@ -145,12 +186,26 @@ class FuzzyArt {
       n += this.x[k]!;
     }
     this.norm[at] = n;
+    this.setEnergy(at);
     this.cluster[at] = cluster;
     this.used[at] = this.t;
     if (at === this.count) this.count++;
   }
 
-  train(f: Float64Array): Match {
+  /**
+   * Finds the best-matching category (the largest feature similarity^3 * energy similarity^2, ties to the lowest
+   * index, as a plain scan in index order finds it), learns the input, and leaves the result in cluster0 / sim /
+   * energy.
+   *
+   * Why the search is cheap and still exact: the feature similarity is at most 1 (x ∧ w <= w term by term, and
+   * rounded sums keep that order), so energy similarity^2 bounds a category's match. The energy similarity is
+   * two mins per category; the full 2 * dim comparison is needed only while that bound can beat the best so far.
+   * Categories are visited in bands of falling bound, so the best is found early and most of the rest skip the
+   * full comparison (on a noisy cycle with 512 categories: ~65-130 full comparisons per block in index order,
+   * a handful in bands). A skipped category cannot change the result: its match is at most its bound, which is
+   * below the best, or equal to it at a higher index.
+   */
+  train(f: Float64Array): void {
     const d = this.dim;
     const d2 = 2 * d;
     const x = this.x;
@@ -159,38 +214,99 @@ class FuzzyArt {
       x[d + k] = 1 - f[k]!;
     }
     this.t++;
-    if (this.count === 0) {
+    const count = this.count;
+    if (count === 0) {
       this.add(this.clusters++, 0);
-      return { cluster: 0, sim: 0, energy: 0 };
+      this.cluster0 = 0;
+      this.sim = 0;
+      this.energy = 0;
+      return;
     }
+    const S = scratch;
+    if (S.es.length < count) {
+      let n = S.es.length;
+      while (n < count) n *= 2;
+      S.es = new Float64Array(n);
+      S.band = new Int32Array(BANDS * n);
+    }
+    const es = S.es;
+    const band = S.band;
+    const bandN = S.bandN;
+    const stride = es.length;
+    bandN.fill(0);
     // The energy term compares the newest block value (last feature) and its complement only: a familiar shape at
     // an unfamiliar level must not resonate.
-    const ei = d - 1;
-    const ee = d2 - 1;
+    const xa = x[d - 1]!;
+    const xb = x[d2 - 1]!;
+    const eA = this.eA;
+    const eB = this.eB;
+    const eSum = this.eSum;
+    const used = this.used;
+    let lru = 0;
+    let lruT = used[0]!;
+    for (let j = 0; j < count; j++) {
+      const u = used[j]!;
+      if (u < lruT) {
+        lruT = u;
+        lru = j;
+      }
+      const a = eA[j]!;
+      const b = eB[j]!;
+      const e = ((xa < a ? xa : a) + (xb < b ? xb : b)) / (eSum[j]! || 0.001);
+      es[j] = e;
+      // Band by the bound es^2: band 0 holds the bounds near 1. Only the order of visits depends on it.
+      const e2 = e * e;
+      let q = Math.floor((1 - e2) * BANDS);
+      q = q < 0 ? 0 : q >= BANDS ? BANDS - 1 : q;
+      band[q * stride + bandN[q]!++] = j;
+    }
+    const w = this.w;
+    const norm = this.norm;
+    const tails = this.tails;
+    const chunk = d2 / (TAILS + 1);
     let best = -1;
     let bestM = -1;
     let bestE = 0;
-    let lru = 0;
-    for (let j = 0; j < this.count; j++) {
-      if (this.used[j]! < this.used[lru]!) lru = j;
-      const o = j * d2;
-      const we = this.w[o + ei]! + this.w[o + ee]!;
-      const es = (Math.min(x[ei]!, this.w[o + ei]!) + Math.min(x[ee]!, this.w[o + ee]!)) / (we || 0.001);
-      // The feature similarity is at most 1 (x ∧ w <= w), so es^2 bounds the match: skip the full comparison
-      // for categories at another level (exact, and most of the categories on a long series).
-      if (es * es <= bestM) continue;
-      let num = 0;
-      for (let k = 0; k < d2; k++) {
-        const a = x[k]!;
-        const b = this.w[o + k]!;
-        num += a < b ? a : b;
-      }
-      const fs = num / (this.norm[j]! || 0.001);
-      const m = fs * fs * fs * es * es;
-      if (m > bestM) {
-        bestM = m;
-        best = j;
-        bestE = es;
+    for (let q = 0; q < BANDS; q++) {
+      const nq = bandN[q]!;
+      // Every bound in band q is below 1 - q / BANDS (up to rounding: hence the per-category check, which is exact).
+      if (nq === 0 || bestM > 1 - (q - 0.5) / BANDS) continue;
+      const from = q * stride;
+      for (let i = from; i < from + nq; i++) {
+        const j = band[i]!;
+        const e = es[j]!;
+        const bound = e * e;
+        if (bound < bestM || (bound === bestM && j > best)) continue;
+        const o = j * d2;
+        const nj = norm[j]! || 0.001;
+        // The sum runs in index order (the rounding must be the plain scan's); every `chunk` terms, the part
+        // summed plus the rest of the weights (min(x, w) <= w) bounds it, and a category that cannot reach the
+        // best even so stops there. The margin covers rounding (terms in [0, 1]: errors ~1e-14 against it).
+        let num = 0;
+        let k = 0;
+        let c = 0;
+        for (; c < TAILS; c++) {
+          for (const end = k + chunk; k < end; k++) {
+            const a = x[k]!;
+            const b = w[o + k]!;
+            num += a < b ? a : b;
+          }
+          const ub = (num + tails[j * TAILS + c]!) / nj;
+          if (ub * ub * ub * bound < bestM - 1e-9) break;
+        }
+        if (c < TAILS) continue;
+        for (; k < d2; k++) {
+          const a = x[k]!;
+          const b = w[o + k]!;
+          num += a < b ? a : b;
+        }
+        const fs = num / nj;
+        const m = fs * fs * fs * e * e;
+        if (m > bestM || (m === bestM && j < best)) {
+          bestM = m;
+          best = j;
+          bestE = e;
+        }
       }
     }
     let cluster = -1;
@@ -198,19 +314,22 @@ class FuzzyArt {
       const o = best * d2;
       let n = 0;
       for (let k = 0; k < d2; k++) {
-        const v = Math.min(this.w[o + k]!, x[k]!);
-        this.w[o + k] = v;
+        const v = Math.min(w[o + k]!, x[k]!);
+        w[o + k] = v;
         n += v;
       }
-      this.norm[best] = n;
-      this.used[best] = this.t;
+      norm[best] = n;
+      this.setEnergy(best);
+      used[best] = this.t;
       cluster = this.cluster[best]!;
     } else if (bestM >= this.rhoLo) {
       cluster = this.cluster[best]!;
-      this.used[best] = this.t;
-      this.add(cluster, lru === best ? (lru + 1) % this.count : lru);
+      used[best] = this.t;
+      this.add(cluster, lru === best ? (lru + 1) % count : lru);
     } else this.add(this.clusters++, lru);
-    return { cluster, sim: bestM, energy: bestE };
+    this.cluster0 = cluster;
+    this.sim = bestM;
+    this.energy = bestE;
   }
 }
 
@@ -343,7 +462,10 @@ export class ArtDetector {
     const sims: number[] = [];
     for (let k = 0; k < n; k++) {
       const f = this.feature(this.hist[(this.histAt - n + k + this.history) % this.history]!);
-      if (f) sims.push(this.art.train(f).sim);
+      if (f) {
+        this.art.train(f);
+        sims.push(this.art.sim);
+      }
     }
     let sum = 0;
     const from = sims.length >> 1;
@@ -392,7 +514,10 @@ export class ArtDetector {
     const doUpdateForTrend = k - this.lastRhoUpdate >= this.warmBlocks >> 1;
     const inAnomalyMask = k - this.lastAnomaly <= this.mask;
     if (this.maskAfterNew && this.sinceNewCluster >= this.mask) this.maskAfterNew = false;
-    const { cluster, sim, energy } = art.train(f);
+    art.train(f);
+    const cluster = art.cluster0;
+    const sim = art.sim;
+    const energy = art.energy;
     this.sinceNewCluster = cluster === -1 ? 0 : this.sinceNewCluster + 1;
     this.simSum += sim;
     this.simN++;

@@ -68,14 +68,16 @@ export class RootCauseAnalyzer implements Agent {
     // analysis. As columns where the store can (no span objects; rests of only the spans the analysis asks about).
     const query = { window, limit: Number(task.params.maxSpans ?? 1_000_000), fields: 'rca' as const };
     const tel = ctx.store.telemetry;
-    const spanTable = readsTables(tel) ? await tel.querySpanTable(query, peerNeeded) : spanTableOf(await tel.querySpans(query));
+    // Together: a store whose queries wait on a server (PostgreSQL) answers them side by side.
+    const spansRead = readsTables(tel) ? tel.querySpanTable(query, peerNeeded) : tel.querySpans(query).then(spanTableOf);
+    const [spanTable, logs, errors, metricPoints] = await Promise.all([
+      spansRead,
+      tel.queryLogs({ window, minSeverity: 13, limit: 200_000 }),
+      tel.queryErrors({ window, limit: 100_000 }),
+      tel.queryMetrics({ window, limit: 500_000 }),
+    ]);
     if (ctx.signal.aborted) throw new Error('aborted');
     ctx.progress({ done: 1, total: 4, message: `${spanTable.n} spans` });
-    const [logs, errors, metricPoints] = await Promise.all([
-      ctx.store.telemetry.queryLogs({ window, minSeverity: 13, limit: 200_000 }),
-      ctx.store.telemetry.queryErrors({ window, limit: 100_000 }),
-      ctx.store.telemetry.queryMetrics({ window, limit: 500_000 }),
-    ]);
     ctx.progress({ done: 2, total: 4, message: `${logs.length} warn/error logs, ${errors.length} errors, ${metricPoints.length} metric points` });
     const spanS = (window.toUs - window.fromUs) / 1e6;
     // ~120 buckets over the window, at least 1 s: fine enough to place the onset, coarse enough to be stable.

@@ -222,3 +222,12 @@ function anyValue(b: Buffer, from: number, to: number): Attributes[string] {
   at = save;
   return v;
 }
+
+/** What the RCA projection keeps of a span's rest column, in either of its encodings (JSON text or protobuf bytes). */
+export function rcaRestOf(raw: string | Buffer | null, startUs: number): RcaRest | undefined {
+  if (raw === null) return undefined;
+  if (typeof raw !== 'string') return scanRcaRest(raw, startUs);
+  if (raw === '{}') return undefined;
+  const j = JSON.parse(raw) as { a?: Attributes; e?: Span['events']; m?: string };
+  return projectRest(j.a, j.e, j.m);
+}

@@ -13,6 +13,26 @@ import { STATUS_KEY, statusProvenBelow500, type RcaRest } from './span-projectio
 /** A SELECT of `cols` over the query's rows, in the order the RCA reads them (start time, then rowid). */
 export type SelectRows = (cols: string) => { sql: string; params: unknown[] };
 
+/** SQL and its parameters. */
+export interface Sql {
+  sql: string;
+  params: unknown[];
+}
+
+/** The two statements of a scan: the packed lines, and their count. */
+export interface ScanSql {
+  lines: Sql;
+  count: Sql;
+}
+
+/** The statements of a scan of `select`'s rows. */
+export function scanSql(select: SelectRows): ScanSql {
+  const flag = flagSql();
+  const fmt = new Array<string>(FIELDS).fill('%s').join('\x1f');
+  const l = select(`format(?, spans.rowid, kind, status_code, resource_id, start_us, end_us, ${flag.sql}, span_id, ifnull(parent_span_id, ''), service, name)`);
+  return { lines: { sql: l.sql, params: [fmt, ...flag.params, ...l.params] }, count: select('count(*)') };
+}
+
 /** The line's fields: rowid, kind, status_code, resource_id, start_us, end_us, flag, span_id, parent, service, name. */
 const FIELDS = 11;
 const SEP = new Int32Array(FIELDS - 1);
@@ -100,49 +120,67 @@ class IdIndex {
 }
 
 /**
- * The spans of `select` as a table, or undefined when the packed line cannot be read back exactly (a field
- * holding the separator, a time or number column that is not an integer): the caller reads them another way.
- * `restOf` decodes a rest column (JSON text or protobuf bytes) into what the RCA projection keeps.
+ * One scan's spans: the columns, the ids as the link needs them, and the detail of the spans that need their
+ * rest. Typed arrays and plain values only (what another thread could be handed).
  */
-export function readSpanTable(
-  db: Database.Database,
-  select: SelectRows,
-  resource: (id: number) => Resource,
-  restOf: (raw: string | Buffer, startUs: number) => RcaRest | undefined,
-  peersFor: (t: SpanTable) => Int32Array,
-  limit?: number,
-): SpanTable | undefined {
-  const flag = flagSql();
-  const fmt = new Array<string>(FIELDS).fill('%s').join('\x1f');
-  const q = select(`format(?, spans.rowid, kind, status_code, resource_id, start_us, end_us, ${flag.sql}, span_id, ifnull(parent_span_id, ''), service, name)`);
+export interface SpanRows {
+  n: number;
+  rowid: Float64Array;
+  kind: Uint8Array;
+  code: Uint8Array;
+  res: Int32Array;
+  startUs: Float64Array;
+  endUs: Float64Array;
+  /** Status error, or an HTTP status ≥ 500 in the rest. */
+  failed: Uint8Array;
+  service: Int32Array;
+  services: string[];
+  name: Int32Array;
+  names: string[];
+  /** Span id as two uint32 (ownKind 1) or another string (0, in ownOther). */
+  ownHi: Uint32Array;
+  ownLo: Uint32Array;
+  ownKind: Uint8Array;
+  ownOther: Map<number, string>;
+  /** Parent id: none (parKind 0), two uint32 (1), another string (2, in parOther). */
+  parHi: Uint32Array;
+  parLo: Uint32Array;
+  parKind: Uint8Array;
+  parOther: Map<number, string>;
+  details: Map<number, SpanDetail>;
+}
+
+/**
+ * Reads one scan's rows (run it inside a read transaction), or undefined when the packed line cannot be read back
+ * exactly (a field holding the separator, a time or number column that is not an integer): the caller reads
+ * the spans another way. `restOf` decodes a rest column into what the RCA projection keeps.
+ */
+export function scanSpanRows(db: Database.Database, q: ScanSql, limit: number | undefined, restOf: (raw: string | Buffer, startUs: number) => RcaRest | undefined): SpanRows | undefined {
   // Counted first (from the time index, in the same transaction), so the columns are allocated once.
-  const c = select('count(*)');
-  const count = (db.prepare(c.sql).pluck().get(...c.params) as number | undefined) ?? 0;
+  const count = (db.prepare(q.count.sql).pluck().get(...q.count.params) as number | undefined) ?? 0;
   const max = limit === undefined ? count : Math.min(count, Math.max(0, Math.floor(limit)));
   const rowid = new Float64Array(max);
   const kind = new Uint8Array(max);
   const code = new Uint8Array(max);
-  const service = new Int32Array(max);
-  const name = new Int32Array(max);
-  const version = new Int32Array(max);
+  const res = new Int32Array(max);
   const startUs = new Float64Array(max);
   const endUs = new Float64Array(max);
   const failed = new Uint8Array(max);
-  // Span and parent ids as two uint32 each; the parent's form: 1 that, 2 another string (in parOther), 0 none.
+  const service = new Int32Array(max);
+  const name = new Int32Array(max);
   const ownHi = new Uint32Array(max);
   const ownLo = new Uint32Array(max);
+  const ownKind = new Uint8Array(max);
   const parHi = new Uint32Array(max);
   const parLo = new Uint32Array(max);
   const parKind = new Uint8Array(max);
-  const parOther = new Map<number, string>();
   const ownOther = new Map<number, string>();
+  const parOther = new Map<number, string>();
   const services = new Interner();
   const names = new Interner();
-  const versions = new Interner();
-  const versionOf = new Map<number, number>();
   const needRest: number[] = [];
   let n = 0;
-  for (const line of db.prepare(q.sql).pluck().iterate(fmt, ...flag.params, ...q.params) as IterableIterator<string>) {
+  for (const line of db.prepare(q.lines.sql).pluck().iterate(...q.lines.params) as IterableIterator<string>) {
     let p = 0;
     for (let k = 0; k < FIELDS - 1; k++) {
       const x = line.indexOf('\x1f', p);
@@ -154,22 +192,17 @@ export function readSpanTable(
     const rid = digits(line, 0, SEP[0]!);
     const kd = digits(line, SEP[0]! + 1, SEP[1]!);
     const sc = digits(line, SEP[1]! + 1, SEP[2]!);
-    const res = digits(line, SEP[2]! + 1, SEP[3]!);
+    const rs = digits(line, SEP[2]! + 1, SEP[3]!);
     const st = digits(line, SEP[3]! + 1, SEP[4]!);
     const en = digits(line, SEP[4]! + 1, SEP[5]!);
-    if (Number.isNaN(rid + kd + sc + res + st + en) || kd > 255 || sc > 255) return undefined;
+    if (Number.isNaN(rid + kd + sc + rs + st + en) || kd > 255 || sc > 255 || rs > 0x7fffffff) return undefined;
     if (n === max) return undefined;
     rowid[n] = rid;
     kind[n] = kd;
     code[n] = sc;
+    res[n] = rs;
     startUs[n] = st;
     endUs[n] = en;
-    let v = versionOf.get(res);
-    if (v === undefined) {
-      const ver = resource(res).attributes['service.version'];
-      versionOf.set(res, (v = typeof ver === 'string' ? versions.id(ver) : -1));
-    }
-    version[n] = v;
     // The rest is read for failed spans (status error) and HTTP statuses not proven below 500.
     const f = line.charCodeAt(SEP[5]! + 1);
     let need = sc === 2 || f === 49; /* '1' */
@@ -179,17 +212,16 @@ export function readSpanTable(
     } else if (!need && f !== 48 /* '0' */) return undefined;
     if (need) needRest.push(n);
     failed[n] = sc === 2 ? 1 : 0;
-    // Span id and parent id.
     const a0 = SEP[6]! + 1;
     const hi = SEP[7]! - a0 === 16 ? hex8(line, a0) : -1;
     const lo = hi >= 0 ? hex8(line, a0 + 8) : -1;
     if (lo >= 0) {
+      ownKind[n] = 1;
       ownHi[n] = hi;
       ownLo[n] = lo;
     } else ownOther.set(n, line.slice(a0, SEP[7]!));
     const b0 = SEP[7]! + 1;
-    if (SEP[8]! === b0) parKind[n] = 0;
-    else {
+    if (SEP[8]! !== b0) {
       const phi = SEP[8]! - b0 === 16 ? hex8(line, b0) : -1;
       const plo = phi >= 0 ? hex8(line, b0 + 8) : -1;
       if (plo >= 0) {
@@ -205,62 +237,90 @@ export function readSpanTable(
     name[n] = names.id(line.slice(SEP[9]! + 1));
     n++;
   }
-  // Parents: the last span holding the parent id (a lookup by id), as spanTableOf links span objects.
-  const ids = new IdIndex(n);
-  for (let i = 0; i < n; i++) {
-    const o = ownOther.get(i);
-    if (o === undefined) ids.set(ownHi[i]!, ownLo[i]!, i);
-    else ids.setOther(o, i);
-  }
-  const parent = new Int32Array(n);
-  let sameId: Int32Array | undefined;
-  for (let i = 0; i < n; i++) {
-    const pk = parKind[i];
-    parent[i] = pk === 0 ? -1 : pk === 1 ? ids.get(parHi[i]!, parLo[i]!) : ids.getOther(parOther.get(i)!);
-    const o = ownOther.get(i);
-    const s = o === undefined ? ids.get(ownHi[i]!, ownLo[i]!) : ids.getOther(o);
-    if (s !== i) {
-      if (!sameId) sameId = Int32Array.from({ length: n }, (_, j) => j);
-      sameId[i] = s;
-    }
-  }
-  // The rests of the spans that need them, with their ids (the ones a failed span's evidence names).
+  if (n !== max) return undefined;
   const details = new Map<number, SpanDetail>();
-  const rests = (list: readonly number[], each: (i: number, traceId: string, spanId: string, rest: RcaRest | undefined) => void): boolean => {
-    if (!list.length) return true;
-    const byRow = new Map<number, number>();
-    for (const i of list) byRow.set(rowid[i]!, i);
-    let got = 0;
-    for (const [rid, traceId, spanId, raw] of db.prepare('SELECT rowid, trace_id, span_id, rest FROM spans WHERE rowid IN (SELECT value FROM json_each(?))').raw().iterate(JSON.stringify(list.map((i) => rowid[i]!))) as IterableIterator<[number, string, string, string | Buffer]>) {
-      const i = byRow.get(rid);
-      if (i === undefined) continue;
-      got++;
-      each(i, traceId, spanId, restOf(raw, startUs[i]!));
-    }
-    return got === list.length;
-  };
-  const ok = rests(needRest, (i, traceId, spanId, rest) => {
+  const ok = restsByRowid(db, needRest, rowid, startUs, restOf, (i, traceId, spanId, rest) => {
     const attributes: Attributes = rest?.attributes ?? {};
     const events: Span['events'] = rest?.events ?? [];
     details.set(i, { traceId, spanId, ...(rest?.message ? { message: rest.message } : {}), attributes, events });
     if (httpStatusOf(attributes) >= 500) failed[i] = 1;
   });
   if (!ok) return undefined;
-  const peers = new Map<number, string>();
+  return { n, rowid, kind, code, res, startUs, endUs, failed, service, services: services.list, name, names: names.list, ownHi, ownLo, ownKind, ownOther, parHi, parLo, parKind, parOther, details };
+}
+
+/** The rests of `list` (span indexes) by rowid, with the rows' ids; false when a row is missing. */
+function restsByRowid(
+  db: Database.Database,
+  list: readonly number[],
+  rowid: Float64Array,
+  startUs: Float64Array,
+  restOf: (raw: string | Buffer, startUs: number) => RcaRest | undefined,
+  each: (i: number, traceId: string, spanId: string, rest: RcaRest | undefined) => void,
+): boolean {
+  if (!list.length) return true;
+  const byRow = new Map<number, number>();
+  for (const i of list) byRow.set(rowid[i]!, i);
+  let got = 0;
+  for (const [rid, traceId, spanId, raw] of db.prepare('SELECT rowid, trace_id, span_id, rest FROM spans WHERE rowid IN (SELECT value FROM json_each(?))').raw().iterate(JSON.stringify(list.map((i) => rowid[i]!))) as IterableIterator<[number, string, string, string | Buffer]>) {
+    const i = byRow.get(rid);
+    if (i === undefined) continue;
+    got++;
+    each(i, traceId, spanId, restOf(raw, startUs[i]!));
+  }
+  return got === list.length;
+}
+
+/**
+ * A scan's rows as a table: parents linked, versions from the resources. `peer` answers once setPeers has been
+ * given the peers (readPeers).
+ */
+export function linkSpanRows(r: SpanRows, resource: (id: number) => Resource): { table: SpanTable; setPeers: (p: Map<number, string>) => void } {
+  const { n, ownHi, ownLo, ownKind, ownOther, parHi, parLo, parKind, parOther, details } = r;
+  const versions = new Interner();
+  const versionOf = new Map<number, number>();
+  const version = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const id = r.res[i]!;
+    let v = versionOf.get(id);
+    if (v === undefined) {
+      const ver = resource(id).attributes['service.version'];
+      versionOf.set(id, (v = typeof ver === 'string' ? versions.id(ver) : -1));
+    }
+    version[i] = v;
+  }
+  // Parents: the last span holding the parent id (a lookup by id), as spanTableOf links span objects.
+  const ids = new IdIndex(n);
+  for (let i = 0; i < n; i++) {
+    if (ownKind[i]) ids.set(ownHi[i]!, ownLo[i]!, i);
+    else ids.setOther(ownOther.get(i)!, i);
+  }
+  const parent = new Int32Array(n);
+  let sameId: Int32Array | undefined;
+  for (let i = 0; i < n; i++) {
+    const pk = parKind[i];
+    parent[i] = pk === 0 ? -1 : pk === 1 ? ids.get(parHi[i]!, parLo[i]!) : ids.getOther(parOther.get(i)!);
+    const s = ownKind[i] ? ids.get(ownHi[i]!, ownLo[i]!) : ids.getOther(ownOther.get(i)!);
+    if (s !== i) {
+      if (!sameId) sameId = Int32Array.from({ length: n }, (_, j) => j);
+      sameId[i] = s;
+    }
+  }
+  let peers = new Map<number, string>();
   const table: SpanTable = {
     n,
-    services: services.list,
-    service: service.subarray(0, n),
-    names: names.list,
-    name: name.subarray(0, n),
-    kind: kind.subarray(0, n),
-    statusCode: code.subarray(0, n),
-    startUs: startUs.subarray(0, n),
-    endUs: endUs.subarray(0, n),
+    services: r.services,
+    service: r.service,
+    names: r.names,
+    name: r.name,
+    kind: r.kind,
+    statusCode: r.code,
+    startUs: r.startUs,
+    endUs: r.endUs,
     parent,
     ...(sameId ? { sameId } : {}),
-    failed: failed.subarray(0, n),
-    version: version.subarray(0, n),
+    failed: r.failed,
+    version,
     versions: versions.list,
     detail: (i) => {
       const d = details.get(i);
@@ -273,13 +333,39 @@ export function readSpanTable(
       return p;
     },
   };
-  // Peers: of failed spans from the rest already read, of the others by a second read of their rest.
-  const more: number[] = [];
-  for (const i of peersFor(table)) {
-    const d = details.get(i);
-    if (d) peers.set(i, peerOf(d.attributes));
-    else more.push(i);
-  }
-  if (!rests(more, (i, _t, _s, rest) => peers.set(i, peerOf(rest?.attributes ?? {})))) return undefined;
-  return table;
+  return {
+    table,
+    setPeers: (p) => {
+      // Failed spans' peers come with their detail.
+      for (const [i, d] of details) if (!p.has(i)) p.set(i, peerOf(d.attributes));
+      peers = p;
+    },
+  };
+}
+
+/** The peers `list` asks for (span indexes), of the spans without a detail by a read of their rest. */
+export function readPeers(db: Database.Database, r: SpanRows, linked: ReturnType<typeof linkSpanRows>, list: Int32Array, restOf: (raw: string | Buffer, startUs: number) => RcaRest | undefined): boolean {
+  const peers = new Map<number, string>();
+  const more = Array.from(list).filter((i) => !r.details.has(i));
+  const ok = restsByRowid(db, more, r.rowid, r.startUs, restOf, (i, _t, _s, rest) => peers.set(i, peerOf(rest?.attributes ?? {})));
+  linked.setPeers(peers);
+  return ok;
+}
+
+/**
+ * The spans of `select` as a table in one go (the caller holds the read transaction), or undefined when they
+ * cannot be read back exactly this way.
+ */
+export function readSpanTable(
+  db: Database.Database,
+  select: SelectRows,
+  resource: (id: number) => Resource,
+  restOf: (raw: string | Buffer, startUs: number) => RcaRest | undefined,
+  peersFor: (t: SpanTable) => Int32Array,
+  limit?: number,
+): SpanTable | undefined {
+  const rows = scanSpanRows(db, scanSql(select), limit, restOf);
+  if (!rows) return undefined;
+  const linked = linkSpanRows(rows, resource);
+  return readPeers(db, rows, linked, peersFor(linked.table), restOf) ? linked.table : undefined;
 }

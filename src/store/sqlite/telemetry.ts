@@ -36,7 +36,7 @@ import { isRequestSpan, latencyBucket } from '../rollup.js';
 import { decodeSpanRest, ROW_NUMS, type TraceRows } from '../../signals/otlp/wire.js';
 import { readSpanTable } from './span-table-read.js';
 import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
-import { attributesHttpHint, projectRest, RCA_REST_NEEDLES, restHttpHint, scanRcaRest, STATUS_KEY, statusProvenBelow500, type RcaRest } from './span-projection.js';
+import { attributesHttpHint, rcaRestOf, RCA_REST_NEEDLES, restHttpHint, STATUS_KEY, statusProvenBelow500 } from './span-projection.js';
 
 /** Separator positions of the packed line being read (reused: one array for every span). */
 const SEP = new Array<number>(11).fill(0);
@@ -94,6 +94,7 @@ export interface TelemetryOptions {
  * spans (50 runs + a 10k tail): one trace id 1.6 ms, ten 3-9 ms.
  */
 export const TRACE_RUN_ROWS = 20_000;
+
 
 function inList(col: string, n: number): string {
   return `${col} IN (${new Array(n).fill('?').join(',')})`;
@@ -872,13 +873,4 @@ function internRowId(ids: Map<string, number>, insert: Database.Statement, json:
     ids.set(json, id);
   }
   return id;
-}
-
-/** What the RCA projection keeps of a span's rest column, in either of its encodings (JSON text or protobuf bytes). */
-function rcaRestOf(raw: string | Buffer | null, startUs: number): RcaRest | undefined {
-  if (raw === null) return undefined;
-  if (typeof raw !== 'string') return scanRcaRest(raw, startUs);
-  if (raw === '{}') return undefined;
-  const j = JSON.parse(raw) as { a?: Attributes; e?: Span['events']; m?: string };
-  return projectRest(j.a, j.e, j.m);
 }

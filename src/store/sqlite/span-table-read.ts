@@ -35,7 +35,6 @@ export function scanSql(select: SelectRows): ScanSql {
 
 /** The line's fields: rowid, kind, status_code, resource_id, start_us, end_us, flag, span_id, parent, service, name. */
 const FIELDS = 11;
-const SEP = new Int32Array(FIELDS - 1);
 
 /**
  * Whether the rest is needed (besides status error, which JS sees itself): the stored hint (0/1), or for rows
@@ -52,16 +51,28 @@ function flagSql(): { sql: string; params: Buffer[] } {
   return { sql, params: [k, k, k, k] };
 }
 
-/** A non-negative integer written in s[from, to), NaN for anything else (a REAL prints with '.' or 'e'). */
-function digits(s: string, from: number, to: number): number {
-  if (to <= from) return NaN;
+/** Where the field after the last num() starts. */
+let AT = 0;
+
+/**
+ * The non-negative integer written from s[from] up to the next separator (AT then points past it); NaN for
+ * anything else — empty, a sign, a REAL (printed with '.' or 'e'), no separator.
+ */
+function num(s: string, from: number): number {
   let v = 0;
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    v = v * 10 + c;
+  let i = from;
+  for (;; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0x1f) break;
+    const d = c - 48;
+    // charCodeAt past the end is NaN: not a digit either.
+    if (!(d >= 0 && d <= 9)) return NaN;
+    v = v * 10 + d;
   }
-  return v > Number.MAX_SAFE_INTEGER ? Number(s.slice(from, to)) : v;
+  if (i === from) return NaN;
+  AT = i + 1;
+  // Past 2^53 the running sum rounds at each step: let Number round the whole once, as a column read would.
+  return v > Number.MAX_SAFE_INTEGER ? Number(s.slice(from, i)) : v;
 }
 
 /** Eight lowercase hex digits at s[from] as a uint32, -1 when any is not one. */
@@ -181,20 +192,13 @@ export function scanSpanRows(db: Database.Database, q: ScanSql, limit: number | 
   const needRest: number[] = [];
   let n = 0;
   for (const line of db.prepare(q.lines.sql).pluck().iterate(...q.lines.params) as IterableIterator<string>) {
-    let p = 0;
-    for (let k = 0; k < FIELDS - 1; k++) {
-      const x = line.indexOf('\x1f', p);
-      if (x < 0) return undefined;
-      SEP[k] = x;
-      p = x + 1;
-    }
-    if (line.indexOf('\x1f', p) >= 0) return undefined;
-    const rid = digits(line, 0, SEP[0]!);
-    const kd = digits(line, SEP[0]! + 1, SEP[1]!);
-    const sc = digits(line, SEP[1]! + 1, SEP[2]!);
-    const rs = digits(line, SEP[2]! + 1, SEP[3]!);
-    const st = digits(line, SEP[3]! + 1, SEP[4]!);
-    const en = digits(line, SEP[4]! + 1, SEP[5]!);
+    // Field by field along the line, numbers read off the characters as they are passed.
+    const rid = num(line, 0);
+    const kd = num(line, AT);
+    const sc = num(line, AT);
+    const rs = num(line, AT);
+    const st = num(line, AT);
+    const en = num(line, AT);
     if (Number.isNaN(rid + kd + sc + rs + st + en) || kd > 255 || sc > 255 || rs > 0x7fffffff) return undefined;
     if (n === max) return undefined;
     rowid[n] = rid;
@@ -204,37 +208,58 @@ export function scanSpanRows(db: Database.Database, q: ScanSql, limit: number | 
     startUs[n] = st;
     endUs[n] = en;
     // The rest is read for failed spans (status error) and HTTP statuses not proven below 500.
-    const f = line.charCodeAt(SEP[5]! + 1);
+    let p = AT;
+    const f = line.charCodeAt(p);
     let need = sc === 2 || f === 49; /* '1' */
-    if (!need && f === 83 /* 'S' */) {
-      const colon = line.indexOf(':', SEP[5]!);
-      need = !statusProvenBelow500(line.slice(SEP[5]! + 2, colon), Number(line.slice(colon + 1, SEP[6]!)));
-    } else if (!need && f !== 48 /* '0' */) return undefined;
+    if (f === 83 /* 'S' */) {
+      const end = line.indexOf('\x1f', p);
+      if (end < 0) return undefined;
+      if (!need) {
+        const colon = line.indexOf(':', p);
+        need = !statusProvenBelow500(line.slice(p + 1, colon), Number(line.slice(colon + 1, end)));
+      }
+      p = end + 1;
+    } else if ((f === 48 || f === 49) && line.charCodeAt(p + 1) === 0x1f) p += 2;
+    else return undefined;
     if (need) needRest.push(n);
     failed[n] = sc === 2 ? 1 : 0;
-    const a0 = SEP[6]! + 1;
-    const hi = SEP[7]! - a0 === 16 ? hex8(line, a0) : -1;
-    const lo = hi >= 0 ? hex8(line, a0 + 8) : -1;
+    // Span id: 16 lowercase hex digits (then the separator), or any other string.
+    const hi = line.charCodeAt(p + 16) === 0x1f ? hex8(line, p) : -1;
+    const lo = hi >= 0 ? hex8(line, p + 8) : -1;
     if (lo >= 0) {
       ownKind[n] = 1;
       ownHi[n] = hi;
       ownLo[n] = lo;
-    } else ownOther.set(n, line.slice(a0, SEP[7]!));
-    const b0 = SEP[7]! + 1;
-    if (SEP[8]! !== b0) {
-      const phi = SEP[8]! - b0 === 16 ? hex8(line, b0) : -1;
-      const plo = phi >= 0 ? hex8(line, b0 + 8) : -1;
+      p += 17;
+    } else {
+      const end = line.indexOf('\x1f', p);
+      if (end < 0) return undefined;
+      ownOther.set(n, line.slice(p, end));
+      p = end + 1;
+    }
+    // Parent id: empty (none), or as the span id.
+    if (line.charCodeAt(p) === 0x1f) p++;
+    else {
+      const phi = line.charCodeAt(p + 16) === 0x1f ? hex8(line, p) : -1;
+      const plo = phi >= 0 ? hex8(line, p + 8) : -1;
       if (plo >= 0) {
         parKind[n] = 1;
         parHi[n] = phi;
         parLo[n] = plo;
+        p += 17;
       } else {
+        const end = line.indexOf('\x1f', p);
+        if (end < 0) return undefined;
         parKind[n] = 2;
-        parOther.set(n, line.slice(b0, SEP[8]!));
+        parOther.set(n, line.slice(p, end));
+        p = end + 1;
       }
     }
-    service[n] = services.id(line.slice(SEP[8]! + 1, SEP[9]!));
-    name[n] = names.id(line.slice(SEP[9]! + 1));
+    // Service, then the name to the end: a separator inside either (or in an id) leaves one in the name.
+    const svcEnd = line.indexOf('\x1f', p);
+    if (svcEnd < 0 || line.indexOf('\x1f', svcEnd + 1) >= 0) return undefined;
+    service[n] = services.id(line.slice(p, svcEnd));
+    name[n] = names.id(line.slice(svcEnd + 1));
     n++;
   }
   if (n !== max) return undefined;

@@ -24,6 +24,10 @@ test('bug-fix and source-file heuristics', () => {
   assert.ok(!isBugFix('feat: add streaming'));
   assert.ok(isSourceFile('lib/reply.js') && isSourceFile('packages/runtime-core/src/renderer.ts'));
   assert.ok(!isSourceFile('test/reply.test.js') && !isSourceFile('docs/x.md') && !isSourceFile('types/index.d.ts'));
+  for (const t of ['test-dts/ref.test-d.ts', 'packages/dts-test/h.test-d.ts', 'packages-private/dts-test/x.ts', 'packages-private/sfc-playground/src/App.vue', 'packages-private/vapor-e2e-test/a.ts'])
+    assert.ok(!isSourceFile(t), `${t} is a test or a sandbox`);
+  assert.ok(!isSourceFile('packages/runtime-test/src/index.ts'), 'a test renderer package is test support');
+  assert.ok(isSourceFile('packages/shared/src/testing.ts') && isSourceFile('lib/rules/no-restricted-tests.js'));
   assert.equal(auc([0.1, 0.4, 0.35, 0.8], [false, false, true, true]), 0.75);
   assert.equal(recallAtLoc([{ loc: 10, label: true }, { loc: 10, label: false }, { loc: 80, label: true }]), 0.5);
 });

@@ -37,7 +37,9 @@ export function isBugFix(message: string): boolean {
 export function isSourceFile(path: string): boolean {
   if (!/\.(m?[jt]sx?|cjs|cts|mts|vue)$/.test(path)) return false;
   if (/\.d\.ts$/.test(path)) return false;
-  return !/(^|\/)(tests?|__tests__|__mocks__|spec|specs|docs?|examples?|benchmarks?|bench|fixtures?|scripts|\.github|e2e|playground|types?-tests?)\//i.test(path) && !/\.(test|spec|bench)\.[a-z]+$/.test(path) && !/(^|\/)(rollup|vite|vitest|jest|babel|webpack|eslint|prettier|tsup|karma)\.config\./.test(path);
+  // Type tests (`*.test-d.ts`, tsd/vitest) and folders named as tests or sandboxes with a prefix (`dts-test/`,
+  // `test-dts/`, `vapor-e2e-test/`, `sfc-playground/`) are not source either: the issue labels source files only.
+  return !/(^|\/)(tests?|__tests__|__mocks__|spec|specs|docs?|examples?|benchmarks?|bench|fixtures?|scripts|\.github|e2e|playground|types?-tests?|[\w.-]+-(tests?|e2e|playground)|tests?-[\w.-]+)\//i.test(path) && !/\.(test|spec|bench)(-d)?\.[a-z]+$/.test(path) && !/(^|\/)(rollup|vite|vitest|jest|babel|webpack|eslint|prettier|tsup|karma)\.config\./.test(path);
 }
 
 export interface FileRow {

@@ -76,36 +76,83 @@ function rescale(a: Float64Array, from: number, len: number): void {
   for (let i = from; i < from + len; i++) a[i] = r > 0 ? (a[i]! - lo) / r : a[i]! - lo;
 }
 
-/**
- * Per-train scratch shared by every network in the process (a train never runs inside another): the level
- * similarity of each category and the categories sorted into bands of it. Thousands of detectors need one set.
- */
+/** Bands of the level bound visited in turn (see FuzzyArt.train). */
 const BANDS = 8;
 /** Partial-sum checkpoints in the full comparison (at every quarter of the 2 * dim terms). */
 const TAILS = 3;
+const NONE = -1;
+/**
+ * Per-train scratch shared by every network in the process (a train never runs inside another): the groups
+ * sorted into bands of their level bound, and their level similarity. Thousands of detectors need one set.
+ */
 const scratch = {
   es: new Float64Array(16),
   band: new Int32Array(BANDS * 16),
   bandN: new Int32Array(BANDS),
 };
+/** Bit view of two doubles, to hash a group's pair of energy weights. */
+const keyF = new Float64Array(2);
+const keyI = new Int32Array(keyF.buffer);
 
-/** Dual-vigilance Fuzzy ART on complement-coded vectors, with fast commit. */
+function mix(h: number, v: number): number {
+  h = Math.imul(h ^ v, 0x9e3779b1);
+  return h ^ (h >>> 15);
+}
+
+function grown<T extends Float64Array | Int32Array>(a: T, size: number, fill?: number): T {
+  const b = (a instanceof Int32Array ? new Int32Array(size) : new Float64Array(size)) as T;
+  b.set(a);
+  if (fill !== undefined) b.fill(fill, a.length);
+  return b;
+}
+
+/**
+ * Dual-vigilance Fuzzy ART on complement-coded vectors, with fast commit.
+ *
+ * The search for the best category is exact (the category a plain scan in index order picks: the largest
+ * feature similarity^3 * energy similarity^2, ties to the lowest index) but skips most of the work:
+ *   - the feature similarity is at most 1 (x ∧ w <= w term by term, and rounded sums keep that order), so energy
+ *     similarity^2 bounds a category's match. The energy similarity depends only on the category's two energy
+ *     weights (newest block value and its complement), and categories share few such pairs (a noisy cycle: ~23
+ *     pairs among 512 categories, the levels are quantised), so categories are kept in groups by pair and the
+ *     bound is computed once per group;
+ *   - groups are visited in bands of falling bound, so a good match is found early and a group whose bound is
+ *     below it is skipped whole;
+ *   - within a comparison, every quarter of the sum the part summed plus the rest of the weights bounds it, and a
+ *     category that cannot reach the best even so stops there (the sum itself runs in index order, so a finished
+ *     one rounds exactly as the plain scan's);
+ *   - the least recently used category (the one replaced at the cap) is the head of a list kept in order of
+ *     (last use, index), instead of a scan.
+ * A skipped category cannot change the result: its match is at most its bound, which is below the best, or equal
+ * to it at a higher index. Measured on a noisy cycle with 512 categories: full comparisons per block 65-130 in
+ * index order, ~9 now. The test oracle (reference/art.ts) is the plain scan.
+ */
 class FuzzyArt {
   private w: Float64Array;
   private norm: Float64Array;
-  /**
-   * The energy coordinates of each category (the newest block value and its complement) and their sum, kept
-   * beside the weight matrix: the level pass reads only these, three small contiguous arrays instead of one
-   * 256-byte row per category.
-   */
-  private eA: Float64Array;
-  private eB: Float64Array;
-  private eSum: Float64Array;
   /** Per category, the sum of its weights after each checkpoint (TAILS per category): bounds a partial comparison. */
   private tails: Float64Array;
   private cluster: Int32Array;
-  /** Training step at which each category last won (the least recently used one is replaced when full). */
+  /** Training step at which each category last won or was committed. */
   private used: Float64Array;
+  /** Categories in order of (used, index), a doubly linked list: the head is the least recently used. */
+  private lruNext: Int32Array;
+  private lruPrev: Int32Array;
+  private lruHead = NONE;
+  private lruTail = NONE;
+  /** Per category its group (by energy-weight pair) and its neighbours in the group's member list. */
+  private group: Int32Array;
+  private mNext: Int32Array;
+  private mPrev: Int32Array;
+  /** Per group: the pair (a, b), a + b, first and last member, size; and an open-addressing table pair -> group. */
+  private gA: Float64Array;
+  private gB: Float64Array;
+  private gSum: Float64Array;
+  private gHead: Int32Array;
+  private gTail: Int32Array;
+  private gSize: Int32Array;
+  private groups = 0;
+  private gTable: Int32Array;
   private t = 0;
   count = 0;
   private clusters = 0;
@@ -126,58 +173,175 @@ class FuzzyArt {
     const initial = Math.min(cap, 16);
     this.w = new Float64Array(initial * 2 * dim);
     this.norm = new Float64Array(initial);
-    this.eA = new Float64Array(initial);
-    this.eB = new Float64Array(initial);
-    this.eSum = new Float64Array(initial);
     this.tails = new Float64Array(initial * TAILS);
     this.cluster = new Int32Array(initial);
     this.used = new Float64Array(initial);
+    this.lruNext = new Int32Array(initial);
+    this.lruPrev = new Int32Array(initial);
+    this.group = new Int32Array(initial);
+    this.mNext = new Int32Array(initial);
+    this.mPrev = new Int32Array(initial);
+    this.gA = new Float64Array(8);
+    this.gB = new Float64Array(8);
+    this.gSum = new Float64Array(8);
+    this.gHead = new Int32Array(8);
+    this.gTail = new Int32Array(8);
+    this.gSize = new Int32Array(8);
+    this.gTable = new Int32Array(16).fill(NONE);
     this.x = new Float64Array(2 * dim);
   }
 
   clear(): void {
     this.count = 0;
     this.clusters = 0;
+    this.lruHead = this.lruTail = NONE;
+    this.groups = 0;
+    this.gTable.fill(NONE);
   }
 
-  private static grown<T extends Float64Array | Int32Array>(a: T, size: number): T {
-    const b = (a instanceof Int32Array ? new Int32Array(size) : new Float64Array(size)) as T;
-    b.set(a);
-    return b;
+  // ---- least-recently-used list ----------------------------------------------------------------------------------
+
+  private lruRemove(j: number): void {
+    const p = this.lruPrev[j]!;
+    const n = this.lruNext[j]!;
+    if (p === NONE) this.lruHead = n;
+    else this.lruNext[p] = n;
+    if (n === NONE) this.lruTail = p;
+    else this.lruPrev[n] = p;
   }
 
-  /** Re-derives the energy columns and the tail sums of category j from its weights. */
-  private setEnergy(j: number): void {
+  /** Appends j as the most recently used (callers append the categories of one step in index order). */
+  private lruAppend(j: number): void {
+    this.lruPrev[j] = this.lruTail;
+    this.lruNext[j] = NONE;
+    if (this.lruTail === NONE) this.lruHead = j;
+    else this.lruNext[this.lruTail] = j;
+    this.lruTail = j;
+  }
+
+  // ---- groups by energy-weight pair ------------------------------------------------------------------------------
+
+  private static pairHash(a: number, b: number): number {
+    keyF[0] = a;
+    keyF[1] = b;
+    return mix(mix(mix(mix(0x2545f491, keyI[0]!), keyI[1]!), keyI[2]!), keyI[3]!);
+  }
+
+  private groupOf(a: number, b: number): number {
+    let m = this.gTable.length - 1;
+    let h = FuzzyArt.pairHash(a, b) & m;
+    for (;;) {
+      const g = this.gTable[h]!;
+      if (g === NONE) break;
+      // Object.is: +0 and -0 would give the same similarity, but a group holds one exact pair.
+      if (Object.is(this.gA[g], a) && Object.is(this.gB[g], b)) return g;
+      h = (h + 1) & m;
+    }
+    const g = this.groups++;
+    if (g >= this.gA.length) {
+      const size = 2 * this.gA.length;
+      this.gA = grown(this.gA, size);
+      this.gB = grown(this.gB, size);
+      this.gSum = grown(this.gSum, size);
+      this.gHead = grown(this.gHead, size);
+      this.gTail = grown(this.gTail, size);
+      this.gSize = grown(this.gSize, size);
+    }
+    this.gA[g] = a;
+    this.gB[g] = b;
+    this.gSum[g] = a + b;
+    this.gHead[g] = NONE;
+    this.gTail[g] = NONE;
+    this.gSize[g] = 0;
+    this.gTable[h] = g;
+    if (2 * this.groups > this.gTable.length) {
+      const t = new Int32Array(2 * this.gTable.length).fill(NONE);
+      m = t.length - 1;
+      for (let k = 0; k < this.groups; k++) {
+        let p = FuzzyArt.pairHash(this.gA[k]!, this.gB[k]!) & m;
+        while (t[p] !== NONE) p = (p + 1) & m;
+        t[p] = k;
+      }
+      this.gTable = t;
+    }
+    return g;
+  }
+
+  private leaveGroup(j: number): void {
+    const g = this.group[j]!;
+    const p = this.mPrev[j]!;
+    const n = this.mNext[j]!;
+    if (p === NONE) this.gHead[g] = n;
+    else this.mNext[p] = n;
+    if (n === NONE) this.gTail[g] = p;
+    else this.mPrev[n] = p;
+    this.gSize[g]!--;
+  }
+
+  /** Appends j to group g's members: the oldest categories come first, they are the broad ones that match best. */
+  private joinGroup(j: number, g: number): void {
+    this.group[j] = g;
+    const t = this.gTail[g]!;
+    this.mNext[j] = NONE;
+    this.mPrev[j] = t;
+    if (t === NONE) this.gHead[g] = j;
+    else this.mNext[t] = j;
+    this.gTail[g] = j;
+    this.gSize[g]!++;
+  }
+
+  /**
+   * Re-derives category j's tail sums and group from its weights (`fresh`: j is in no group yet). Groups are
+   * never deleted one by one (a pair that empties often comes back); when empty ones pile up, all are rebuilt.
+   */
+  private setDerived(j: number, fresh: boolean): void {
     const d2 = 2 * this.dim;
     const o = j * d2;
-    const a = this.w[o + this.dim - 1]!;
-    const b = this.w[o + d2 - 1]!;
-    this.eA[j] = a;
-    this.eB[j] = b;
-    this.eSum[j] = a + b;
     const chunk = d2 / (TAILS + 1);
     let t = 0;
     for (let c = TAILS - 1, k = d2 - 1; c >= 0; c--) {
       for (const end = (c + 1) * chunk; k >= end; k--) t += this.w[o + k]!;
       this.tails[j * TAILS + c] = t;
     }
+    const a = this.w[o + this.dim - 1]!;
+    const b = this.w[o + d2 - 1]!;
+    if (!fresh) {
+      const g = this.group[j]!;
+      if (Object.is(this.gA[g], a) && Object.is(this.gB[g], b)) return;
+      this.leaveGroup(j);
+    }
+    if (this.groups >= 64 && this.groups > 4 * this.count) this.regroup(j);
+    else this.joinGroup(j, this.groupOf(a, b));
   }
 
-  /** Commits the current input as a category: a new slot, or the least recently used one when the store is full. */
-  private add(cluster: number, lru: number): void {
+  /** Rebuilds the groups from the categories (dropping empty ones); category `skip` (being re-derived) included. */
+  private regroup(skip: number): void {
     const d2 = 2 * this.dim;
-    let at = this.count;
-    if (this.count === this.cap) at = lru;
-    else if (this.count === this.norm.length) {
+    const n = Math.max(this.count, skip + 1);
+    this.groups = 0;
+    this.gTable.fill(NONE);
+    for (let j = 0; j < n; j++) {
+      const o = j * d2;
+      this.joinGroup(j, this.groupOf(this.w[o + this.dim - 1]!, this.w[o + d2 - 1]!));
+    }
+  }
+
+  /** Commits the current input as category `at` (a new slot, or a replaced one), most recently used. */
+  private commit(at: number, cluster: number): void {
+    const d2 = 2 * this.dim;
+    const fresh = at === this.count;
+    if (fresh && at === this.norm.length) {
       const size = Math.min(this.cap, 2 * this.norm.length);
-      this.w = FuzzyArt.grown(this.w, size * d2);
-      this.norm = FuzzyArt.grown(this.norm, size);
-      this.eA = FuzzyArt.grown(this.eA, size);
-      this.eB = FuzzyArt.grown(this.eB, size);
-      this.eSum = FuzzyArt.grown(this.eSum, size);
-      this.tails = FuzzyArt.grown(this.tails, size * TAILS);
-      this.cluster = FuzzyArt.grown(this.cluster, size);
-      this.used = FuzzyArt.grown(this.used, size);
+      this.w = grown(this.w, size * d2);
+      this.norm = grown(this.norm, size);
+      this.tails = grown(this.tails, size * TAILS);
+      this.cluster = grown(this.cluster, size);
+      this.used = grown(this.used, size);
+      this.lruNext = grown(this.lruNext, size);
+      this.lruPrev = grown(this.lruPrev, size);
+      this.group = grown(this.group, size);
+      this.mNext = grown(this.mNext, size);
+      this.mPrev = grown(this.mPrev, size);
     }
     const o = at * d2;
     let n = 0;
@@ -186,25 +350,19 @@ class FuzzyArt {
       n += this.x[k]!;
     }
     this.norm[at] = n;
-    this.setEnergy(at);
     this.cluster[at] = cluster;
     this.used[at] = this.t;
-    if (at === this.count) this.count++;
+    if (!fresh) this.lruRemove(at);
+    if (fresh) this.count++;
+    this.setDerived(at, fresh);
   }
 
-  /**
-   * Finds the best-matching category (the largest feature similarity^3 * energy similarity^2, ties to the lowest
-   * index, as a plain scan in index order finds it), learns the input, and leaves the result in cluster0 / sim /
-   * energy.
-   *
-   * Why the search is cheap and still exact: the feature similarity is at most 1 (x ∧ w <= w term by term, and
-   * rounded sums keep that order), so energy similarity^2 bounds a category's match. The energy similarity is
-   * two mins per category; the full 2 * dim comparison is needed only while that bound can beat the best so far.
-   * Categories are visited in bands of falling bound, so the best is found early and most of the rest skip the
-   * full comparison (on a noisy cycle with 512 categories: ~65-130 full comparisons per block in index order,
-   * a handful in bands). A skipped category cannot change the result: its match is at most its bound, which is
-   * below the best, or equal to it at a higher index.
-   */
+  /** The slot a new category takes: the next free one, else the given one (a least recently used category). */
+  private slotFor(lru: number): number {
+    return this.count === this.cap ? lru : this.count;
+  }
+
+  /** Finds the best-matching category, learns the input, and leaves the result in cluster0 / sim / energy. */
   train(f: Float64Array): void {
     const d = this.dim;
     const d2 = 2 * d;
@@ -216,16 +374,17 @@ class FuzzyArt {
     this.t++;
     const count = this.count;
     if (count === 0) {
-      this.add(this.clusters++, 0);
+      this.commit(0, this.clusters++);
+      this.lruAppend(0);
       this.cluster0 = 0;
       this.sim = 0;
       this.energy = 0;
       return;
     }
     const S = scratch;
-    if (S.es.length < count) {
+    if (S.es.length < this.groups) {
       let n = S.es.length;
-      while (n < count) n *= 2;
+      while (n < this.groups) n *= 2;
       S.es = new Float64Array(n);
       S.band = new Int32Array(BANDS * n);
     }
@@ -238,79 +397,86 @@ class FuzzyArt {
     // an unfamiliar level must not resonate.
     const xa = x[d - 1]!;
     const xb = x[d2 - 1]!;
-    const eA = this.eA;
-    const eB = this.eB;
-    const eSum = this.eSum;
-    const used = this.used;
-    let lru = 0;
-    let lruT = used[0]!;
-    for (let j = 0; j < count; j++) {
-      const u = used[j]!;
-      if (u < lruT) {
-        lruT = u;
-        lru = j;
-      }
-      const a = eA[j]!;
-      const b = eB[j]!;
-      const e = ((xa < a ? xa : a) + (xb < b ? xb : b)) / (eSum[j]! || 0.001);
-      es[j] = e;
+    const gA = this.gA;
+    const gB = this.gB;
+    const gSum = this.gSum;
+    const gSize = this.gSize;
+    for (let g = 0, ng = this.groups; g < ng; g++) {
+      if (gSize[g] === 0) continue;
+      const a = gA[g]!;
+      const b = gB[g]!;
+      const e = ((xa < a ? xa : a) + (xb < b ? xb : b)) / (gSum[g]! || 0.001);
+      es[g] = e;
       // Band by the bound es^2: band 0 holds the bounds near 1. Only the order of visits depends on it.
-      const e2 = e * e;
-      let q = Math.floor((1 - e2) * BANDS);
+      let q = Math.floor((1 - e * e) * BANDS);
       q = q < 0 ? 0 : q >= BANDS ? BANDS - 1 : q;
-      band[q * stride + bandN[q]!++] = j;
+      // Within a band, by falling similarity (a handful of groups: insertion).
+      const from = q * stride;
+      let i = from + bandN[q]!++;
+      while (i > from && es[band[i - 1]!]! < e) {
+        band[i] = band[i - 1]!;
+        i--;
+      }
+      band[i] = g;
     }
     const w = this.w;
     const norm = this.norm;
     const tails = this.tails;
+    const gHead = this.gHead;
+    const mNext = this.mNext;
     const chunk = d2 / (TAILS + 1);
     let best = -1;
     let bestM = -1;
     let bestE = 0;
     for (let q = 0; q < BANDS; q++) {
       const nq = bandN[q]!;
-      // Every bound in band q is below 1 - q / BANDS (up to rounding: hence the per-category check, which is exact).
+      // Every bound in band q is below 1 - q / BANDS (up to rounding: hence the per-group check, which is exact).
       if (nq === 0 || bestM > 1 - (q - 0.5) / BANDS) continue;
       const from = q * stride;
       for (let i = from; i < from + nq; i++) {
-        const j = band[i]!;
-        const e = es[j]!;
+        const g = band[i]!;
+        const e = es[g]!;
         const bound = e * e;
-        if (bound < bestM || (bound === bestM && j > best)) continue;
-        const o = j * d2;
-        const nj = norm[j]! || 0.001;
-        // The sum runs in index order (the rounding must be the plain scan's); every `chunk` terms, the part
-        // summed plus the rest of the weights (min(x, w) <= w) bounds it, and a category that cannot reach the
-        // best even so stops there. The margin covers rounding (terms in [0, 1]: errors ~1e-14 against it).
-        let num = 0;
-        let k = 0;
-        let c = 0;
-        for (; c < TAILS; c++) {
-          for (const end = k + chunk; k < end; k++) {
+        if (bound < bestM) continue;
+        for (let j = gHead[g]!; j !== NONE; j = mNext[j]!) {
+          if (bound === bestM && j > best) continue;
+          const o = j * d2;
+          const nj = norm[j]! || 0.001;
+          // The sum runs in index order (the rounding must be the plain scan's); every `chunk` terms, the part
+          // summed plus the rest of the weights (min(x, w) <= w) bounds it. The margin covers rounding (terms in
+          // [0, 1]: errors ~1e-14 against it).
+          let num = 0;
+          let k = 0;
+          let c = 0;
+          for (; c < TAILS; c++) {
+            for (const end = k + chunk; k < end; k++) {
+              const a = x[k]!;
+              const b = w[o + k]!;
+              num += a < b ? a : b;
+            }
+            const ub = (num + tails[j * TAILS + c]!) / nj;
+            if (ub * ub * ub * bound < bestM - 1e-9) break;
+          }
+          if (c < TAILS) continue;
+          for (; k < d2; k++) {
             const a = x[k]!;
             const b = w[o + k]!;
             num += a < b ? a : b;
           }
-          const ub = (num + tails[j * TAILS + c]!) / nj;
-          if (ub * ub * ub * bound < bestM - 1e-9) break;
-        }
-        if (c < TAILS) continue;
-        for (; k < d2; k++) {
-          const a = x[k]!;
-          const b = w[o + k]!;
-          num += a < b ? a : b;
-        }
-        const fs = num / nj;
-        const m = fs * fs * fs * e * e;
-        if (m > bestM || (m === bestM && j < best)) {
-          bestM = m;
-          best = j;
-          bestE = e;
+          const fs = num / nj;
+          const m = fs * fs * fs * e * e;
+          if (m > bestM || (m === bestM && j < best)) {
+            bestM = m;
+            best = j;
+            bestE = e;
+          }
         }
       }
     }
+    const lru = this.lruHead;
     let cluster = -1;
     if (bestM >= this.rhoHi) {
+      // Resonance: the winner learns (fast commit: w <- w ∧ x).
       const o = best * d2;
       let n = 0;
       for (let k = 0; k < d2; k++) {
@@ -319,14 +485,34 @@ class FuzzyArt {
         n += v;
       }
       norm[best] = n;
-      this.setEnergy(best);
-      used[best] = this.t;
+      this.used[best] = this.t;
+      this.lruRemove(best);
+      this.lruAppend(best);
+      this.setDerived(best, false);
       cluster = this.cluster[best]!;
     } else if (bestM >= this.rhoLo) {
+      // A new category in the winner's cluster (at the cap it replaces the least recently used, or the next slot
+      // when that is the winner itself).
       cluster = this.cluster[best]!;
-      used[best] = this.t;
-      this.add(cluster, lru === best ? (lru + 1) % count : lru);
-    } else this.add(this.clusters++, lru);
+      this.used[best] = this.t;
+      const at = this.slotFor(lru === best ? (lru + 1) % count : lru);
+      // (At a cap of 1 the new category replaces the winner itself: commit unlinks it.)
+      if (at !== best) this.lruRemove(best);
+      this.commit(at, cluster);
+      // Both now have the newest use: in index order, as a scan for the first minimum would rank them.
+      if (at === best) this.lruAppend(at);
+      else if (at < best) {
+        this.lruAppend(at);
+        this.lruAppend(best);
+      } else {
+        this.lruAppend(best);
+        this.lruAppend(at);
+      }
+    } else {
+      const at = this.slotFor(lru);
+      this.commit(at, this.clusters++);
+      this.lruAppend(at);
+    }
     this.cluster0 = cluster;
     this.sim = bestM;
     this.energy = bestE;

@@ -50,6 +50,8 @@ test('ART: the same scores as the reference at every step (series families, opti
     { step: 1, window: 4, maxCategories: 16 },
     { step: 2, window: 16, maxCategories: 40, relearnGap: 5 },
     { step: 3, window: 2, levels: 10, chomp: 0 },
+    { step: 2, maxCategories: 1 },
+    { step: 1, window: 4, maxCategories: 2, levels: 1000 },
   ];
   let seed = 1;
   for (const [fam, gen] of Object.entries(families)) {

@@ -200,7 +200,11 @@ export class ContextualDetector {
     return 1 << this.bits;
   }
 
-  private reset(): void {
+  /**
+   * Forgets everything, as a new detector with the same options would start, but keeps the grown arrays (the
+   * replayed CAD in detector.ts relearns often early in a series: no reallocation and regrowth each time).
+   */
+  reset(): void {
     this.nLefts = 0;
     this.poolLen = 0;
     this.slots = 0;

@@ -66,7 +66,7 @@ const ART_SCALES: ArtOptions[] = [
 class ReplayedCad {
   private lo = Infinity;
   private hi = -Infinity;
-  private cad: ContextualDetector;
+  private readonly cad: ContextualDetector;
   private readonly buf: Float64Array;
   private bufN = 0;
   private bufAt = 0;
@@ -106,7 +106,7 @@ class ReplayedCad {
       this.lastReplay = i;
       this.binLo = this.lo;
       this.binHi = this.hi;
-      this.cad = new ContextualDetector({ bits: BITS, maxContexts: this.maxContexts });
+      this.cad.reset();
       for (let k = 0; k < this.bufN; k++) this.cad.step(this.bin(this.buf[(this.bufAt - this.bufN + k + this.history) % this.history]!));
     }
     return s;

@@ -62,11 +62,13 @@ function rcaNeedsRest(): { sql: string; params: Buffer[] } {
 /**
  * The packed query's last field: 2 a time is not an integer, 1 the rest is needed, 0 not, or `S<hex>:<n>` for
  * JS to decide from the bytes around a protobuf HTTP status (statusProvenBelow500). JSON rest: json_extract.
+ * Rows with the ingest's rca_hint (migration 5) skip the proof.
  */
 function rcaRestFlag(): { sql: string; params: Buffer[] } {
   const k = STATUS_KEY;
   const sql = `CASE WHEN typeof(start_us) != 'integer' OR typeof(end_us) != 'integer' THEN '2'
     WHEN status_code = 2 OR ${RCA_REST_NEEDLES.map(() => 'instr(rest, ?) > 0').join(' OR ')} THEN '1'
+    WHEN rca_hint IS NOT NULL THEN CAST(rca_hint AS TEXT)
     WHEN instr(rest, ?) = 0 THEN '0'
     WHEN typeof(rest) != 'blob' THEN CASE WHEN json_type(rest, '$.a."http.response.status_code"') = 'integer' AND json_extract(rest, '$.a."http.response.status_code"') < 500 THEN '0' ELSE '1' END
     ELSE 'S' || hex(substr(rest, instr(rest, ?) - 4, 34)) || ':' || instr(substr(rest, instr(rest, ?) + 1), ?) END`;

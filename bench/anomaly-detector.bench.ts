@@ -4,6 +4,8 @@
  * single-threaded loop; GC threads count too, which is fair):
  *   - points/s for the whole shipped detector and for CAD alone (4-bit codes as detector.ts uses it, on a fixed
  *     quantisation: no replays) on one long series, and for robust-z alone (the O(1) part);
+ *   - the whole detector's parts as it runs them, on the same series: the ART part (both time scales) and the
+ *     replayed CAD + robust-z part (the detector with `art: false`), so the share of each is measured, not guessed;
  *   - cost per point at 10^3, 10^4, 10^5, 10^6 points into a series (mean over the second half of each decade:
  *     [N/2, N)), median over BENCH_SEEDS series, to show whether it stays flat as the context store grows;
  *   - BENCH_SERIES (default 10,000) concurrent series × BENCH_POINTS (default 1,000) points, updated round-robin:
@@ -13,6 +15,7 @@
 import { ContextualDetector } from '../src/algorithms/anomaly/cad.js';
 import { StreamingDetector } from '../src/algorithms/anomaly/detector.js';
 import { RobustZDetector } from '../src/algorithms/anomaly/robust-z.js';
+import { ArtDetector } from '../src/algorithms/anomaly/art.js';
 
 /**
  * A cycle, noise and a rare spike: CAD keeps learning on it (noise keeps making new contexts). The first spike
@@ -90,6 +93,8 @@ const median = (a: number[]): number => {
 const whole: { perMark: number[]; rate: number }[] = [];
 const cadOnly: { perMark: number[]; rate: number }[] = [];
 const rzRates: number[] = [];
+const artRates: number[] = [];
+const cadPartRates: number[] = [];
 let contextsAtEnd = 0;
 for (let s = 0; s < seeds; s++) {
   const xs = series(N, 1 + s * 7919);
@@ -101,10 +106,19 @@ for (let s = 0; s < seeds; s++) {
   contextsAtEnd = Math.max(contextsAtEnd, cad.contexts);
   const rz = new RobustZDetector();
   rzRates.push(run((i) => rz.update(xs[i]!), N).rate);
+  // The detector's own ART scales (detector.ts: blocks of 3 and 6 points).
+  const arts = [new ArtDetector({ step: 3, warmup: 300 }), new ArtDetector({ step: 6, warmup: 600 })];
+  artRates.push(run((i) => arts[0]!.update(xs[i]!) + arts[1]!.update(xs[i]!), N).rate);
+  const noArt = new StreamingDetector({ art: false });
+  cadPartRates.push(run((i) => noArt.update(xs[i]!), N).rate);
 }
 const wholeRate = median(whole.map((r) => r.rate));
 const cadRate = median(cadOnly.map((r) => r.rate));
 const rzRate = median(rzRates);
+const artRate = median(artRates);
+const cadPartRate = median(cadPartRates);
+/** CPU share of a part in the whole detector, from its own rate (ns/point of the part over ns/point of the whole). */
+const share = (rate: number): string => `${Math.round((100 * wholeRate) / rate)}%`;
 const wholeNs = marks.map((_, k) => median(whole.map((r) => r.perMark[k]!)));
 const cadNs = marks.map((_, k) => median(cadOnly.map((r) => r.perMark[k]!)));
 const spread = (rs: { rate: number }[]): string => {
@@ -143,6 +157,7 @@ const fmt = (v: number): string => Math.round(v).toLocaleString();
 console.log(
   `anomaly detector, CPU time, median of ${seeds} series of ${N.toLocaleString()} points: ` +
     `whole detector ${fmt(wholeRate)} points/s per core (${spread(whole)}), CAD alone ${fmt(cadRate)} (${spread(cadOnly)}), robust-z alone ${fmt(rzRate)}; ` +
+    `the detector's parts: ART at both scales ${fmt(artRate)} (${share(artRate)} of the whole's CPU), replayed CAD + robust-z ${fmt(cadPartRate)} (${share(cadPartRate)}); ` +
     `ns/point at ${marks.map((m) => m.toExponential(0)).join(' / ')} points: whole detector ${wholeNs.map(fmt).join(' / ')}, CAD alone ${cadNs.map(fmt).join(' / ')} ` +
     `(context store at the end: ${contextsAtEnd.toLocaleString()}); ` +
     `${nSeries.toLocaleString()} concurrent series x ${nPoints.toLocaleString()} points: ${fmt(manyRate)} points/s, ` +
@@ -155,6 +170,8 @@ console.log(
     pointsPerSec: Math.round(wholeRate),
     cadPointsPerSec: Math.round(cadRate),
     robustZPointsPerSec: Math.round(rzRate),
+    artPartPointsPerSec: Math.round(artRate),
+    cadPartPointsPerSec: Math.round(cadPartRate),
     ...Object.fromEntries(marks.map((m, k) => [`nsPerPoint_at${m}`, Math.round(wholeNs[k]!)])),
     ...Object.fromEntries(marks.map((m, k) => [`cadNsPerPoint_at${m}`, Math.round(cadNs[k]!)])),
     series: nSeries,

@@ -130,10 +130,7 @@ class IdIndex {
   }
 }
 
-/**
- * One scan's spans: the columns, the ids as the link needs them, and the detail of the spans that need their
- * rest. Typed arrays and plain values only (what another thread could be handed).
- */
+/** One scan's spans: the columns, the ids as the link needs them, and the detail of the spans that need their rest. */
 export interface SpanRows {
   n: number;
   rowid: Float64Array;

@@ -129,12 +129,19 @@ const spread = (rs: { rate: number }[]): string => {
 // Many concurrent series, round-robin (every series one point, then the next point).
 const nSeries = Number(process.env.BENCH_SERIES ?? 10_000);
 const nPoints = Number(process.env.BENCH_POINTS ?? 1_000);
-const mem = (): { heap: number; buffers: number; rss: number } => {
+/**
+ * Live memory: GC, then let V8 finish freeing the backing stores of dead typed arrays (that runs concurrently
+ * after a GC; measured right away, arrays replaced while growing still count: ~8 KB per series here), GC again.
+ */
+const mem = async (): Promise<{ heap: number; buffers: number; rss: number }> => {
   global.gc?.();
+  await new Promise((r) => setTimeout(r, 200));
+  global.gc?.();
+  await new Promise((r) => setTimeout(r, 200));
   const m = process.memoryUsage();
   return { heap: m.heapUsed, buffers: m.arrayBuffers, rss: m.rss };
 };
-const m0 = mem();
+const m0 = await mem();
 const dets = Array.from({ length: nSeries }, () => new StreamingDetector());
 // Each series its own noise and phase (generated on the fly: ~2% of the loop's time).
 const lcg = Float64Array.from({ length: nSeries }, (_, k) => 1 + k * 7919);
@@ -147,7 +154,7 @@ for (let i = 0; i < nPoints; i++) {
   }
 }
 const manyRate = (nSeries * nPoints) / ((cpuNs() - t2) / 1e9);
-const m1 = mem();
+const m1 = await mem();
 const heapMb = (m1.heap - m0.heap) / 1e6;
 const bufMb = (m1.buffers - m0.buffers) / 1e6;
 const rssMb = (m1.rss - m0.rss) / 1e6;

@@ -152,6 +152,8 @@ class FuzzyArt {
   private gTail: Int32Array;
   private gSize: Int32Array;
   private groups = 0;
+  /** Groups with at least one member. */
+  private liveGroups = 0;
   private gTable: Int32Array;
   private t = 0;
   count = 0;
@@ -196,6 +198,7 @@ class FuzzyArt {
     this.clusters = 0;
     this.lruHead = this.lruTail = NONE;
     this.groups = 0;
+    this.liveGroups = 0;
     this.gTable.fill(NONE);
   }
 
@@ -275,7 +278,7 @@ class FuzzyArt {
     else this.mNext[p] = n;
     if (n === NONE) this.gTail[g] = p;
     else this.mPrev[n] = p;
-    this.gSize[g]!--;
+    if (--this.gSize[g]! === 0) this.liveGroups--;
   }
 
   /** Appends j to group g's members: the oldest categories come first, they are the broad ones that match best. */
@@ -287,7 +290,7 @@ class FuzzyArt {
     if (t === NONE) this.gHead[g] = j;
     else this.mNext[t] = j;
     this.gTail[g] = j;
-    this.gSize[g]!++;
+    if (this.gSize[g]!++ === 0) this.liveGroups++;
   }
 
   /**
@@ -310,7 +313,8 @@ class FuzzyArt {
       if (Object.is(this.gA[g], a) && Object.is(this.gB[g], b)) return;
       this.leaveGroup(j);
     }
-    if (this.groups >= 64 && this.groups > 4 * this.count) this.regroup(j);
+    // Pairs drift as boxes grow: without this, dead groups (and the arrays holding them) would pile up.
+    if (this.groups >= 16 && this.groups > 2 * this.liveGroups + 8) this.regroup(j);
     else this.joinGroup(j, this.groupOf(a, b));
   }
 
@@ -319,6 +323,7 @@ class FuzzyArt {
     const d2 = 2 * this.dim;
     const n = Math.max(this.count, skip + 1);
     this.groups = 0;
+    this.liveGroups = 0;
     this.gTable.fill(NONE);
     for (let j = 0; j < n; j++) {
       const o = j * d2;

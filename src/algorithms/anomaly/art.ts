@@ -99,10 +99,9 @@ function mix(h: number, v: number): number {
   return h ^ (h >>> 15);
 }
 
-function grown<T extends Float64Array | Int32Array>(a: T, size: number, fill?: number): T {
+function grown<T extends Float64Array | Int32Array>(a: T, size: number): T {
   const b = (a instanceof Int32Array ? new Int32Array(size) : new Float64Array(size)) as T;
   b.set(a);
-  if (fill !== undefined) b.fill(fill, a.length);
   return b;
 }
 
@@ -113,19 +112,20 @@ function grown<T extends Float64Array | Int32Array>(a: T, size: number, fill?: n
  * feature similarity^3 * energy similarity^2, ties to the lowest index) but skips most of the work:
  *   - the feature similarity is at most 1 (x ∧ w <= w term by term, and rounded sums keep that order), so energy
  *     similarity^2 bounds a category's match. The energy similarity depends only on the category's two energy
- *     weights (newest block value and its complement), and categories share few such pairs (a noisy cycle: ~23
+ *     weights (newest block value and its complement), and categories share few such pairs (a noisy cycle: ~21
  *     pairs among 512 categories, the levels are quantised), so categories are kept in groups by pair and the
  *     bound is computed once per group;
- *   - groups are visited in bands of falling bound, so a good match is found early and a group whose bound is
- *     below it is skipped whole;
+ *   - groups are visited by falling bound (bands of it, sorted within a band), so a good match is found early and
+ *     a group whose bound is below it is skipped whole;
  *   - within a comparison, every quarter of the sum the part summed plus the rest of the weights bounds it, and a
  *     category that cannot reach the best even so stops there (the sum itself runs in index order, so a finished
  *     one rounds exactly as the plain scan's);
  *   - the least recently used category (the one replaced at the cap) is the head of a list kept in order of
  *     (last use, index), instead of a scan.
  * A skipped category cannot change the result: its match is at most its bound, which is below the best, or equal
- * to it at a higher index. Measured on a noisy cycle with 512 categories: full comparisons per block 65-130 in
- * index order, ~9 now. The test oracle (reference/art.ts) is the plain scan.
+ * to it at a higher index. Measured on a noisy cycle with 512 categories (blocks of 3 / 6 points): comparisons
+ * begun per block 65 / 129 in index order with the level bound alone, 9 / 42 now, of which 3 / 4 run to the
+ * end. The test oracle (reference/art.ts) is the plain scan; differential.test.ts compares them step by step.
  */
 class FuzzyArt {
   private w: Float64Array;

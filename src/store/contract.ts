@@ -153,6 +153,54 @@ export function storeContract(name: string, open: () => Promise<MemoryStore>): v
     }
   });
 
+  test(`${name}: after each prune the per-service counters are what a recount of the rows kept gives`, async () => {
+    const s = await open();
+    try {
+      // Three services over 30 s of every signal; 'early' has only old data, so it must vanish from the stats.
+      const spans: Span[] = [];
+      const logs: LogRecord[] = [];
+      const metrics: MetricPoint[] = [];
+      const errors: ErrorEvent[] = [];
+      for (let i = 0; i < 300; i++) {
+        const service = i < 30 && i % 4 === 3 ? 'early' : ['a', 'b', 'c'][i % 3]!;
+        const t = 1_000_000 + i * 100_000;
+        spans.push(sampleSpan({ traceId: `t${i}`, spanId: `s${i}`, service, startUs: t, endUs: t + 5_000 }));
+        if (i % 2 === 0) logs.push({ timeUs: t + 1, service, severityNumber: 9, body: 'x', attributes: {}, resource: res(service) });
+        if (i % 5 === 0) metrics.push({ type: 'gauge', name: 'process.cpu.utilization', service, value: 0.1, attributes: {}, timeUs: t + 2, resource: res(service) });
+        if (i % 7 === 0) errors.push({ timeUs: t + 3, service, type: 'E', message: 'm', frames: [], fingerprint: 'f', source: 'span', attributes: {}, resource: res(service) });
+      }
+      await s.telemetry.ingest({ spans, logs, metrics, errors });
+      const expected = (cut: number): unknown => {
+        const by = new Map<string, { service: string; spans: number; logs: number; metrics: number; errors: number; firstUs?: number; lastUs?: number }>();
+        const add = (service: string, signal: 'spans' | 'logs' | 'metrics' | 'errors', t: number): void => {
+          if (t < cut) return;
+          let e = by.get(service);
+          if (!e) by.set(service, (e = { service, spans: 0, logs: 0, metrics: 0, errors: 0 }));
+          e[signal]++;
+          e.firstUs = Math.min(e.firstUs ?? t, t);
+          e.lastUs = Math.max(e.lastUs ?? t, t);
+        };
+        for (const x of spans) add(x.service, 'spans', x.startUs);
+        for (const x of logs) add(x.service, 'logs', x.timeUs);
+        for (const x of metrics) add(x.service, 'metrics', x.timeUs);
+        for (const x of errors) add(x.service, 'errors', x.timeUs);
+        return [...by.values()].sort((x, y) => x.service.localeCompare(y.service));
+      };
+      const got = async (): Promise<unknown> => (await s.telemetry.stats()).map((x) => ({ ...x })).sort((x, y) => x.service.localeCompare(y.service));
+      assert.deepEqual(await got(), expected(0));
+      let kept = spans.length + logs.length + metrics.length + errors.length;
+      for (const cut of [2_500_000, 4_000_001, 17_000_000, 40_000_000]) {
+        const removed = await s.telemetry.prune(cut);
+        const now = [...spans.map((x) => x.startUs), ...logs.map((x) => x.timeUs), ...metrics.map((x) => x.timeUs), ...errors.map((x) => x.timeUs)].filter((t) => t >= cut).length;
+        assert.equal(removed, kept - now, `rows removed by the prune before ${cut}`);
+        kept = now;
+        assert.deepEqual(await got(), expected(cut), `stats after pruning before ${cut}`);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   test(`${name}: pattern store versions records and lists by kind and service`, async () => {
     const s = await open();
     try {

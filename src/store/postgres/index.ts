@@ -298,20 +298,34 @@ class PgTelemetry implements TelemetryStore {
     return [...by.values()];
   }
 
+  /**
+   * Deletes what is older than the cut and takes the deleted rows off the per-service counters, table by table in
+   * one statement each: recounting every remaining row after each prune (as before) made retention cost grow with
+   * the store. The new first time of a service is the oldest row at or after the cut — the statement's subquery
+   * still sees the rows its own CTE deletes (one snapshot), and those are exactly the rows before the cut.
+   */
   async prune(olderThanUs: number): Promise<number> {
     let total = 0;
-    for (const [t, c] of [['spans', 'start_us'], ['logs', 'time_us'], ['metrics', 'time_us'], ['errors', 'time_us']] as const) {
-      total += (await this.pool.query(`DELETE FROM ${t} WHERE ${c} < $1`, [olderThanUs])).rowCount ?? 0;
-    }
-    if (total) {
+    for (const [t, col, sig] of [['spans', 'start_us', 'spans'], ['logs', 'time_us', 'logs'], ['metrics', 'time_us', 'metrics'], ['errors', 'time_us', 'errors']] as const) {
       const c = await this.pool.connect();
       try {
         await c.query('BEGIN');
-        await c.query('DELETE FROM service_stats');
-        for (const [t, col, sig] of [['spans', 'start_us', 'spans'], ['logs', 'time_us', 'logs'], ['metrics', 'time_us', 'metrics'], ['errors', 'time_us', 'errors']] as const) {
-          await c.query(`INSERT INTO service_stats SELECT service, '${sig}', count(*), min(${col}), max(${col}) FROM ${t} GROUP BY service`);
-        }
+        const r = await c.query(
+          `WITH d AS (DELETE FROM ${t} WHERE ${col} < $1 RETURNING service),
+                n AS (SELECT service, count(*)::bigint AS n FROM d GROUP BY service),
+                u AS (UPDATE service_stats s SET count = s.count - n.n,
+                        first_us = (SELECT min(x.${col}) FROM ${t} x WHERE x.service = s.service AND x.${col} >= $1)
+                      FROM n WHERE s.service = n.service AND s.signal = '${sig}' RETURNING 1)
+           SELECT coalesce(sum(n), 0)::bigint AS deleted, (SELECT count(*) FROM u) AS updated FROM n`,
+          [olderThanUs],
+        );
+        const deleted = Number((r.rows[0] as { deleted: string }).deleted);
+        if (deleted) await c.query(`DELETE FROM service_stats WHERE signal = '${sig}' AND count <= 0`);
         await c.query('COMMIT');
+        total += deleted;
+      } catch (e) {
+        await c.query('ROLLBACK').catch(() => undefined);
+        throw e;
       } finally {
         c.release();
       }

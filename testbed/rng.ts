@@ -1,16 +1,11 @@
+import { mulberry32 } from '../src/util/random.js';
+
 /** A small seeded PRNG (mulberry32) so that scenario choices and traffic are reproducible from a seed. */
 export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = (Math.floor(seed) ^ 0x9e3779b9) >>> 0;
-  }
   /** Uniform in [0, 1). */
-  next(): number {
-    this.s = (this.s + 0x6d2b79f5) >>> 0;
-    let t = this.s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  readonly next: () => number;
+  constructor(seed: number) {
+    this.next = mulberry32((Math.floor(seed) ^ 0x9e3779b9) >>> 0);
   }
   int(minIncl: number, maxIncl: number): number {
     return minIncl + Math.floor(this.next() * (maxIncl - minIncl + 1));

@@ -12,6 +12,7 @@
  */
 
 import type { CandidateCase } from './rank-learner.js';
+import { mulberry32 } from '../../util/random.js';
 
 /** 0-based position of each truth in its ranking (Infinity when the ranking does not list it). */
 export function truthPositions(rankings: readonly (readonly string[])[], truths: readonly string[]): number[] {
@@ -58,14 +59,7 @@ export function recurrenceRankings(rankings: readonly (readonly string[])[], tru
 
 /** A permutation of `items` fixed by `seed` (mulberry32 + Fisher–Yates), so a shuffled control is reproducible. */
 export function seededShuffle<T>(items: readonly T[], seed: number): T[] {
-  let a = seed >>> 0;
-  const rnd = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = mulberry32(seed);
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));

@@ -5,6 +5,7 @@
  * statistic needs no distribution assumption and reacts to changes in location and in spread.
  * Permutations use a seeded generator so a result is reproducible.
  */
+import { mulberry32 } from '../../util/random.js';
 
 export interface ChangePoint {
   index: number;
@@ -13,17 +14,6 @@ export interface ChangePoint {
   /** Relative change of the mean, (after - before) / |before|. */
   magnitude: number;
   pValue: number;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Resource, Span } from '../../signals/model.js';
 import { appendPoint as put, type ServiceSeries } from './metrics.js';
 import { deploysAfter, peerNeeded, traceIndicators, type TraceEvidence } from './traces.js';
 import { spanTableOf, type SpanTable } from './span-table.js';
+import { mulberry32 } from '../../util/random.js';
 
 const CONSUMER_ERROR = /^(TypeError|ReferenceError|KeyError|AttributeError|NullPointerException|ClassCastException|SyntaxError|ValidationError)$/;
 
@@ -218,17 +219,8 @@ function ordered(x: unknown): unknown {
 }
 const view = (e: TraceEvidence): unknown => ordered(e);
 
-/** A tiny deterministic PRNG (mulberry32), so a failure names its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG, so a failure names its seed. */
+const rng = mulberry32;
 
 function randomSpans(seed: number, count: number): Span[] {
   const r = rng(seed);

@@ -14,6 +14,7 @@ import { deploysAfter, peerNeeded, traceIndicators, type TraceEvidence } from '.
 import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
 import { openSqlite } from './index.js';
 import { restHttpHint, statusProvenBelow500, STATUS_KEY } from './span-projection.js';
+import { mulberry32 } from '../../util/random.js';
 
 const t0Us = 1_700_000_000_000_000;
 const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
@@ -27,16 +28,7 @@ const kv = (key: string, v: unknown): Kv => ({
   value: typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v } : Array.isArray(v) ? { arrayValue: { values: v.map((x) => ({ intValue: x as number })) } } : Number.isInteger(v) ? { intValue: v as number } : { doubleValue: v as number },
 });
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 interface Gen {
   svc: string;

@@ -6,19 +6,10 @@ import { decodeTracesRows } from '../../signals/otlp/wire.js';
 import { runRca } from '../../agents/detection/rca-run.js';
 import { openSqlite } from './index.js';
 import { RCA_SPAN_ATTRIBUTES } from './span-projection.js';
+import { hex, kv, u64, type Kv } from '../../../test/helpers/otlp-values.js';
 
 const services = ['frontend', 'checkout', 'payment', 'cart', 'db'];
 const t0Us = 1_700_000_000_000_000;
-const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
-const u64 = (us: number): { low: number; high: number } => {
-  const ns = BigInt(us) * 1000n;
-  return { low: Number(ns & 0xffffffffn) | 0, high: Number(ns >> 32n) | 0 };
-};
-type Kv = { key: string; value: object };
-const kv = (key: string, v: unknown): Kv => ({
-  key,
-  value: typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v } : Array.isArray(v) ? { arrayValue: { values: v.map((x) => ({ intValue: x as number })) } } : Number.isInteger(v) ? { intValue: v as number } : { doubleValue: v as number },
-});
 
 /**
  * Traffic through 5 services, 3 minutes, payment failing (500s, exceptions, status messages) after minute 2. The

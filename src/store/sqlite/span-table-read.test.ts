@@ -15,18 +15,9 @@ import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js'
 import { openSqlite } from './index.js';
 import { restHttpHint, statusProvenBelow500, STATUS_KEY } from './span-projection.js';
 import { mulberry32 } from '../../util/random.js';
+import { hex, kv, u64 } from '../../../test/helpers/otlp-values.js';
 
 const t0Us = 1_700_000_000_000_000;
-const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
-const u64 = (us: number): { low: number; high: number } => {
-  const ns = BigInt(us) * 1000n;
-  return { low: Number(ns & 0xffffffffn) | 0, high: Number(ns >> 32n) | 0 };
-};
-type Kv = { key: string; value: object };
-const kv = (key: string, v: unknown): Kv => ({
-  key,
-  value: typeof v === 'string' ? { stringValue: v } : typeof v === 'boolean' ? { boolValue: v } : Array.isArray(v) ? { arrayValue: { values: v.map((x) => ({ intValue: x as number })) } } : Number.isInteger(v) ? { intValue: v as number } : { doubleValue: v as number },
-});
 
 const rng = mulberry32;
 

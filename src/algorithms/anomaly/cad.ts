@@ -43,7 +43,8 @@
  * whichever one it sits on, so this finds exactly the lefts the published code finds by crossing every semi-
  * context, at a cost set by the lists of G's ≤ maxActive neurons, not by the store. Then every context of a full
  * left is a prediction and is looked at once (the score is the confirmed share of them, and every confirmed one's
- * count goes up), and the top `maxActive` come from a quickselect over the active keys. A step that learns a new
+ * count goes up), and the top `maxActive` are selected from the active keys (mostly from the few above the last
+ * step's top). A step that learns a new
  * zero-level context also looks for candidates, but only among lefts holding a zero-level context (the candidate
  * rule's only source).
  * So the work per point is O(predicted contexts), what the algorithm computes, and not O(stored contexts); it
@@ -173,6 +174,8 @@ export class ContextualDetector {
   private inG = new Uint8Array(START);
 
   private readonly idSpan: number;
+  /** The smallest key of the last step's top (-1: none): keys at or below it rarely make the next top. */
+  private topHint = -1;
 
   constructor(opts: CadOptions = {}) {
     this.bits = opts.bits ?? 3;
@@ -217,6 +220,7 @@ export class ContextualDetector {
     this.inG.fill(0);
     this.gBin = -1;
     this.gLen = 0;
+    this.topHint = -1;
   }
 
   // ---- lefts ---------------------------------------------------------------------------------------------------
@@ -445,9 +449,9 @@ export class ContextualDetector {
 
   /**
    * Moves the k largest of a[0, n) to a[n - k, n) (any order; the keys are distinct: the id is part of the key).
-   * Quickselect (Hoare partition, median-of-three pivot), O(n) expected: every active context's key goes in as
-   * it is counted, and only the selection compares them (a running heap of the top k re-sorted on most keys,
-   * as counts only grow and the newest keys tend to be the largest; it was ~30% of a step on a long series).
+   * Quickselect (Hoare partition, median-of-three pivot), O(n) expected. It runs on the keys above the last
+   * top's smallest (see step), usually a few more than k; a running heap over every active key re-sorted on
+   * most of them on a small store (counts only grow, the newest keys tend to be the largest): ~30% of a step.
    */
   private static selectTop(a: Float64Array, n: number, k: number): void {
     const t = n - k;
@@ -515,6 +519,11 @@ export class ContextualDetector {
     const k = this.maxActive;
     let predicted = 0;
     let nActive = 0;
+    // The top `k` active keys are chosen from act[0, nTop): the keys above the last top's smallest (the top
+    // changes little from step to step, counts only grow: ~15 of ~70 active keys on a long noisy cycle, a few of
+    // thousands on a big store), or all of them when fewer than k are above it. The hint changes only the work.
+    const hint = this.topHint;
+    let nTop = 0;
     if (hasG) {
       // Only fully present lefts predict: value-only ones matching the previous value, and lefts anchored on a
       // neuron of G whose other facts are all in G too.
@@ -571,7 +580,21 @@ export class ContextualDetector {
         for (let e = lBlock[li]!, end = e + n; e < end; e++) {
           const r = bRight[e]!;
           if ((((r >>> 16) ^ sens) & r & allPos) === 0) {
-            act[nActive++] = bKey[e] = bKey[e]! + span;
+            const key = (bKey[e] = bKey[e]! + span);
+            nActive++;
+            if (key > hint) act[nTop++] = key;
+          }
+        }
+      }
+      if (nTop < k && nActive > nTop) {
+        // Fewer than k keys above the hint: the top needs the rest too (3% of steps on a long noisy cycle).
+        nTop = 0;
+        for (let f = 0; f < nFull; f++) {
+          const li = full[f]!;
+          const n = li === zeroLeft ? lCtx[li]! - 1 : lCtx[li]!;
+          for (let e = lBlock[li]!, end = e + n; e < end; e++) {
+            const r = bRight[e]!;
+            if ((((r >>> 16) ^ sens) & r & allPos) === 0) act[nTop++] = bKey[e]!;
           }
         }
       }
@@ -631,11 +654,14 @@ export class ContextualDetector {
     // The most-confirmed active contexts become facts of the next left group (ties: the newer context; the
     // published code breaks ties by hash, i.e. arbitrarily — measured insensitive on NAB).
     const nextN = S.nextN;
-    let nTop = 0;
-    const from = nActive > k ? nActive - k : 0;
-    if (nActive > k && k > 0) ContextualDetector.selectTop(act, nActive, k);
-    for (let i = from; i < nActive; i++) {
+    const from = nTop > k ? nTop - k : 0;
+    if (nTop > k && k > 0) ContextualDetector.selectTop(act, nTop, k);
+    const to = k > 0 ? nTop : 0;
+    nTop = 0;
+    let topMin = Infinity;
+    for (let i = from; i < to; i++) {
       const key = act[i]!;
+      if (key < topMin) topMin = key;
       const c = key - Math.floor(key / span) * span;
       let j = nTop++;
       while (j > 0 && nextN[j - 1]! > c) {
@@ -644,6 +670,7 @@ export class ContextualDetector {
       }
       nextN[j] = c;
     }
+    this.topHint = nTop === k && k > 0 ? topMin : -1;
     // Learn the candidate contexts and count the genuinely new ones; novelty = new / all candidates (the
     // zero-level context included). They are learned against G, so before G is replaced.
     let novelty = 0;

@@ -44,9 +44,8 @@
  * context, at a cost set by the lists of G's ≤ maxActive neurons, not by the store. Then every context of a full
  * left is a prediction and is looked at once (the score is the confirmed share of them, and every confirmed one's
  * count goes up), and the top `maxActive` are selected from the active keys (mostly from the few above the last
- * step's top). A step that learns a new
- * zero-level context also looks for candidates, but only among lefts holding a zero-level context (the candidate
- * rule's only source).
+ * step's top). A step that learns a new zero-level context also looks for candidates, but only among lefts
+ * holding a zero-level context (the candidate rule's only source).
  * So the work per point is O(predicted contexts), what the algorithm computes, and not O(stored contexts); it
  * still grows as CAD learns a series, because more learned contexts fire each step (bench: ~400 predicted per
  * step after 10^3 points, ~1,600 after 10^5 on a noisy cycle).

@@ -170,8 +170,8 @@ class FuzzyArt {
     private readonly dim: number,
     private readonly cap: number,
   ) {
-    // Grown by doubling up to `cap`: most series need far fewer categories, and thousands of detectors may live
-    // in one process.
+    // Grown up to `cap`: most series need far fewer categories, and thousands of detectors may live in one
+    // process.
     const initial = Math.min(cap, 16);
     this.w = new Float64Array(initial * 2 * dim);
     this.norm = new Float64Array(initial);
@@ -336,7 +336,8 @@ class FuzzyArt {
     const d2 = 2 * this.dim;
     const fresh = at === this.count;
     if (fresh && at === this.norm.length) {
-      const size = Math.min(this.cap, 2 * this.norm.length);
+      // By half, not doubling: the weight matrix is most of a detector's memory, thousands may be live.
+      const size = Math.min(this.cap, this.norm.length + (this.norm.length >> 1));
       this.w = grown(this.w, size * d2);
       this.norm = grown(this.norm, size);
       this.tails = grown(this.tails, size * TAILS);

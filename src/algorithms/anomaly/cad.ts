@@ -66,10 +66,11 @@ const EMPTY = -1;
 /** Zero-level flag in a slot's packed right (bit 15: above any position mask, below the bits). */
 const ZERO = 1 << 15;
 
+/** Growth by half (not doubling): per-series arrays hold less slack (~1/6 instead of ~1/4 on average). */
 function grownI32(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer> {
   if (need <= a.length) return a;
-  let n = a.length * 2;
-  while (n < need) n *= 2;
+  let n = a.length;
+  while (n < need) n += (n >> 1) + 1;
   const b = new Int32Array(n);
   b.set(a);
   return b;
@@ -77,8 +78,8 @@ function grownI32(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuf
 
 function grownU8(a: Uint8Array<ArrayBuffer>, need: number): Uint8Array<ArrayBuffer> {
   if (need <= a.length) return a;
-  let n = a.length * 2;
-  while (n < need) n *= 2;
+  let n = a.length;
+  while (n < need) n += (n >> 1) + 1;
   const b = new Uint8Array(n);
   b.set(a);
   return b;
@@ -282,7 +283,7 @@ export class ContextualDetector {
     this.lCap[li] = 0;
     this.lHasZero[li] = 0;
     if (this.poolLen + n > this.pool.length) {
-      const b = this.pool instanceof Uint16Array ? new Uint16Array(this.pool.length * 2 + n) : new Int32Array(this.pool.length * 2 + n);
+      const b = this.pool instanceof Uint16Array ? new Uint16Array(this.pool.length + (this.pool.length >> 1) + n) : new Int32Array(this.pool.length + (this.pool.length >> 1) + n);
       b.set(this.pool);
       this.pool = b;
     }

@@ -121,15 +121,17 @@ export interface WrkResult {
 /**
  * Runs wrk (asynchronously: a server under test may live in this process) → requests/s, p50 in ms, and wrk's own
  * CPU time. Threads default to 2, capped by the connection count (wrk refuses fewer connections than threads).
+ * `cpus` pins wrk to those CPUs (taskset's list syntax).
  */
-export async function wrk(url: string, seconds: number, connections: number, opts: { threads?: number } = {}): Promise<WrkResult | undefined> {
+export async function wrk(url: string, seconds: number, connections: number, opts: { threads?: number; cpus?: string } = {}): Promise<WrkResult | undefined> {
   if (!existsSync('/usr/bin/wrk')) return undefined;
   const threads = Math.max(1, Math.min(opts.threads ?? 2, connections));
   const args = [`-t${threads}`, `-c${connections}`, `-d${seconds}s`, '--latency', url];
   // wrk runs under a shell that prints its own /proc stat afterwards: the cutime/cstime fields there hold the
   // CPU of the children it waited for, i.e. wrk's whole run (its /proc entry is gone by the time it exits).
   const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
-    const c = spawn('/bin/sh', ['-c', '/usr/bin/wrk "$@"; cat /proc/$$/stat >&2', 'wrk', ...args]);
+    const run = opts.cpus === undefined ? '/usr/bin/wrk "$@"' : `/usr/bin/taskset -c ${opts.cpus} /usr/bin/wrk "$@"`;
+    const c = spawn('/bin/sh', ['-c', `${run}; cat /proc/$$/stat >&2`, 'wrk', ...args]);
     let out = '';
     let err = '';
     c.stdout.on('data', (d: Buffer) => (out += d.toString()));

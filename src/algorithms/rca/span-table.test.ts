@@ -12,6 +12,7 @@ import { appendPoint as put, type ServiceSeries } from './metrics.js';
 import { deploysAfter, peerNeeded, traceIndicators, type TraceEvidence } from './traces.js';
 import { spanTableOf, type SpanTable } from './span-table.js';
 import { mulberry32 } from '../../util/random.js';
+import { ordered } from '../../../test/helpers/ordered.js';
 
 const CONSUMER_ERROR = /^(TypeError|ReferenceError|KeyError|AttributeError|NullPointerException|ClassCastException|SyntaxError|ValidationError)$/;
 
@@ -210,13 +211,6 @@ function referenceDeploysAfter(spans: readonly Span[], onsetUs: number): { servi
   return [...after.entries()].map(([service, x]) => ({ service, ...x }));
 }
 
-/** Maps as entry arrays, recursively: deepStrictEqual on arrays also checks the order. */
-function ordered(x: unknown): unknown {
-  if (x instanceof Map) return [...x].map(([k, v]) => [k, ordered(v)]);
-  if (Array.isArray(x)) return x.map(ordered);
-  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, ordered(v)]));
-  return x;
-}
 const view = (e: TraceEvidence): unknown => ordered(e);
 
 /** A deterministic PRNG, so a failure names its seed. */

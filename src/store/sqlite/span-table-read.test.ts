@@ -15,6 +15,7 @@ import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js'
 import { openSqlite } from './index.js';
 import { restHttpHint, statusProvenBelow500, STATUS_KEY } from './span-projection.js';
 import { mulberry32 } from '../../util/random.js';
+import { ordered } from '../../../test/helpers/ordered.js';
 import { hex, kv, u64 } from '../../../test/helpers/otlp-values.js';
 
 const t0Us = 1_700_000_000_000_000;
@@ -132,12 +133,6 @@ function objects(spans: Gen[], shiftUs: number, odd: boolean): Span[] {
   }));
 }
 
-function ordered(x: unknown): unknown {
-  if (x instanceof Map) return [...x].map(([k, v]) => [k, ordered(v)]);
-  if (Array.isArray(x)) return x.map(ordered);
-  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, ordered(v)]));
-  return x;
-}
 const view = (e: TraceEvidence): unknown => ordered(e);
 
 /** The columns every span has, by service and operation name rather than by index. */

@@ -29,7 +29,18 @@ export interface FileRisk {
   errors: number;
   reasons: string[];
   fixCommits: string[];
+  /**
+   * What ranked the file: the model trained on the repository's own history, or — when the history is too short to
+   * hold one training window and its label window (about a year) — Rahman's time-weighted fix score, then churn.
+   */
+  basis: 'model' | 'fix-score';
 }
+
+/** "1 bug fixes" → "1 bug fix": the sentences are written for counts above one. */
+const singular = (t: string): string => t.replace(/(^|[^\d.])1 (bug fix|fix|author|commit|line|issue|revert|co-author|file|day|week)(es|s)\b/g, (_m, pre: string, noun: string) => `${pre}1 ${noun}`);
+
+/** The features the fallback ranking explains itself with, in this order. */
+const FALLBACK_REASONS = ['fix_score', 'log_fixes_365', 'log_churn_90', 'log_authors'] as const;
 
 export const FEATURE_TEXT: Record<string, (v: number, r: FileRow) => string> = {
   log_fixes_365: (v) => `${Math.round(Math.expm1(v))} bug fixes in the last year`,
@@ -147,14 +158,22 @@ export async function predictRisk(opts: { commits: Commit[]; repoRoot: string; t
       fixCommits.set(f.path, l);
     }
   }
+  // Without a model the probability is the base rate of the recent past (files a fix touched in the last 180
+  // days), the same for every file: the fallback ranks, it does not calibrate.
+  const recentFixed = new Set<string>();
+  for (const c of commits) if (c.time >= now - 180 * 86400 && isBugFix(c.message)) for (const f of c.files) recentFixed.add(f.path);
+  const baseRate = rows.length ? Math.min(0.5, Math.max(0.01, rows.filter((r) => recentFixed.has(r.path)).length / rows.length)) : 0.05;
+  const heuristic = new Map<string, [number, number]>();
   const out: FileRisk[] = rows.map((r) => {
-    const ph = model ? predict(model, r) : 0.05;
+    const ph = model ? predict(model, r) : baseRate;
+    if (!model) heuristic.set(r.path, [r.features.fix_score ?? 0, r.features.log_churn_90 ?? 0]);
     const p = prod.get(r.path);
     const evidence = p ? p.fps.size + p.newFps.size : 0;
     const probability = 1 - (1 - ph) * Math.pow(0.5, evidence);
     const reasons: string[] = [];
     if (p) reasons.push(`${p.fps.size} production error fingerprint${p.fps.size > 1 ? 's' : ''} (${p.errors} errors)${p.newFps.size ? `, ${p.newFps.size} new since ${opts.sinceVersion}` : ''} at line${p.lines.size > 1 ? 's' : ''} ${[...p.lines].slice(0, 3).join(', ')}`);
-    if (model) for (const x of explain(model, r, 3)) reasons.push(FEATURE_TEXT[x.feature]?.(x.value, r) ?? `${x.feature} ${x.value.toFixed(2)}`);
+    if (model) for (const x of explain(model, r, 3)) reasons.push(singular(FEATURE_TEXT[x.feature]?.(x.value, r) ?? `${x.feature} ${x.value.toFixed(2)}`));
+    else for (const f of FALLBACK_REASONS) if ((r.features[f] ?? 0) > 0 && reasons.length < 3) reasons.push(singular(FEATURE_TEXT[f]!(r.features[f]!, r)));
     return {
       file: r.path,
       probability,
@@ -167,9 +186,11 @@ export async function predictRisk(opts: { commits: Commit[]; repoRoot: string; t
       errors: p?.errors ?? 0,
       reasons,
       fixCommits: fixCommits.get(r.path) ?? [],
+      basis: model ? 'model' : 'fix-score',
     };
   });
-  return out.sort((a, b) => b.probability - a.probability || a.file.localeCompare(b.file));
+  const h = (f: string, k: 0 | 1): number => heuristic.get(f)?.[k] ?? 0;
+  return out.sort((a, b) => b.probability - a.probability || h(b.file, 0) - h(a.file, 0) || h(b.file, 1) - h(a.file, 1) || a.file.localeCompare(b.file));
 }
 
 export class DefectPredictor implements Agent {
@@ -213,7 +234,7 @@ export class DefectPredictor implements Agent {
       },
       basis: r.fingerprints.length ? ('measured' as const) : ('inferred' as const),
       createdUs: now,
-      data: { rank: i + 1, probability: r.probability, historyProbability: r.historyProbability, loc: r.loc, errors: r.errors },
+      data: { rank: i + 1, probability: r.probability, historyProbability: r.historyProbability, loc: r.loc, errors: r.errors, rankedBy: r.basis },
     }));
   }
 }

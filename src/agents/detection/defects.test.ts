@@ -140,6 +140,26 @@ test('production exceptions in two services put their files and lines in the top
   }
 });
 
+test('a history too young to train on (90 days) is ranked by the time-weighted fix score, then churn, and says so', async () => {
+  const DAY = 86_400;
+  const f = (path: string, added = 10) => ({ path, added, deleted: 0 });
+  const c = (day: number, message: string, files: ReturnType<typeof f>[]) => ({ sha: `y${day}${message.length}`, time: day * DAY, author: 'a', parents: 1, message, files });
+  const history = [
+    c(0, 'init', [f('src/a.js', 100), f('src/b.js', 100), f('src/c.js', 100), f('src/d.js', 100)]),
+    c(10, 'fix: a crashes on empty input', [f('src/a.js')]),
+    c(80, 'fix: b drops the last item', [f('src/b.js')]),
+    c(85, 'fix: b again', [f('src/b.js')]),
+    c(86, 'feat: grow c', [f('src/c.js', 300)]),
+  ];
+  const risks = await predictRisk({ commits: history, repoRoot: REPO_ROOT, nowS: 90 * DAY });
+  assert.ok(risks.every((r) => r.basis === 'fix-score'), 'no model can be trained on 90 days');
+  // Recent repeated fixes first, an older single fix next, then churn without fixes, then nothing.
+  assert.deepEqual(risks.map((r) => r.file), ['src/b.js', 'src/a.js', 'src/c.js', 'src/d.js']);
+  assert.match(risks[0]!.reasons.join('; '), /time-weighted fix score/);
+  assert.equal(new Set(risks.map((r) => r.probability)).size, 1, 'no calibrated probability without a model: one base rate');
+  assert.equal(risks[0]!.probability, 0.5, 'two of four files were fixed in the last 180 days (capped at 0.5)');
+});
+
 test('a shallow clone is read with a warning that says only the fetched history is used', async () => {
   const dir = tempDir('defects-shallow');
   try {

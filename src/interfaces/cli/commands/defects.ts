@@ -33,6 +33,10 @@ export function register(program: Command): void {
       const top = risks.slice(0, Number(o.top));
       if (o.json) return printJson(top);
       process.stdout.write(`${risks.length} source files scored from ${h.commits.length} commits${errors.length ? ` and ${errors.length} production errors` : ''}\n`);
+      if (risks[0]?.basis === 'fix-score') {
+        const days = h.commits.length ? Math.round((h.commits[h.commits.length - 1]!.time - h.commits[0]!.time) / 86400) : 0;
+        process.stdout.write(`note: the history spans ${days} days, too short to train the model (it needs about a year: a 180-day window and the 180 days after it); ranked by the time-weighted bug-fix score (Rahman et al.), then recent churn; the percentages are the recent base rate\n`);
+      }
       top.forEach((r, i) => process.stdout.write(`${String(i + 1).padStart(3)}. ${(100 * r.probability).toFixed(0).padStart(3)}%  ${r.file}${r.lines[0] ? `:${r.lines[0]}` : ''}\n       ${r.reasons.join('; ')}\n`));
     });
 

@@ -14,12 +14,23 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 const VERSION = '0.1.0';
 
-function progressOf(extra: Extra): ProgressFn | undefined {
+/**
+ * Runs a long tool with progress notifications when the client asked for them (a progress token), and answers
+ * only once every notification has been handed to the transport: a client drops progress for a request it has
+ * already had the answer to, and a fast run (an RCA over a small window) used to get its answer out first.
+ */
+async function withProgress(extra: Extra, run: (progress: ProgressFn | undefined) => Promise<ToolAnswer>): Promise<CallToolResult> {
   const token = extra._meta?.progressToken;
-  if (token === undefined) return undefined;
-  return (progress, total, message) => {
-    void extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } }).catch(() => undefined);
-  };
+  const pending: Promise<unknown>[] = [];
+  const progress: ProgressFn | undefined =
+    token === undefined
+      ? undefined
+      : (done, total, message) => {
+          pending.push(extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: done, ...(total !== undefined ? { total } : {}), ...(message ? { message } : {}) } }).catch(() => undefined));
+        };
+  const result = await answer(() => run(progress));
+  await Promise.all(pending);
+  return result;
 }
 
 async function answer(run: () => Promise<ToolAnswer>): Promise<CallToolResult> {
@@ -68,7 +79,7 @@ export function createMcpServer(api: SwarmApi): McpServer {
         top: z.number().int().min(1).max(500).optional(),
       },
     },
-    async (args, extra) => answer(() => api.defectPredict(args, progressOf(extra), extra.signal)),
+    async (args, extra) => withProgress(extra, (progress) => api.defectPredict(args, progress, extra.signal)),
   );
 
   server.registerTool(
@@ -82,7 +93,7 @@ export function createMcpServer(api: SwarmApi): McpServer {
         timeRange: z.string().optional(),
       },
     },
-    async (args, extra) => answer(() => api.rootCauseAnalyze(args, progressOf(extra), extra.signal)),
+    async (args, extra) => withProgress(extra, (progress) => api.rootCauseAnalyze(args, progress, extra.signal)),
   );
 
   server.registerTool(
@@ -92,7 +103,7 @@ export function createMcpServer(api: SwarmApi): McpServer {
       description: 'Mines log templates, error groups and incident signatures from an input (an incident id, a file path, or "recent" for the stored window) in a domain such as "production-incidents"; stores them when storeResults is true.',
       inputSchema: { domain: z.string().min(1), input: z.string().min(1), storeResults: z.boolean().default(true) },
     },
-    async (args, extra) => answer(() => api.patternLearn(args, progressOf(extra), extra.signal)),
+    async (args, extra) => withProgress(extra, (progress) => api.patternLearn(args, progress, extra.signal)),
   );
 
   server.registerTool(
@@ -127,7 +138,7 @@ export function createMcpServer(api: SwarmApi): McpServer {
       description: 'Baselines, anomalies, regressions (change points) and SLO burn rates for a service (or all) over a time range.',
       inputSchema: { service: z.string().optional(), timeRange: z.string().optional() },
     },
-    async (args, extra) => answer(() => api.performanceAnalyze(args, progressOf(extra), extra.signal)),
+    async (args, extra) => withProgress(extra, (progress) => api.performanceAnalyze(args, progress, extra.signal)),
   );
 
   server.registerTool(
@@ -137,7 +148,7 @@ export function createMcpServer(api: SwarmApi): McpServer {
       description: 'Runs a chaos experiment (a Chaos Toolkit-style definition, or the name of a built-in one) against allow-listed hosts only, with a steady-state hypothesis and automatic rollback. A dry run that only validates and plans unless confirm is true.',
       inputSchema: { experiment: z.union([z.string(), z.record(z.string(), z.unknown())]), confirm: z.boolean().default(false) },
     },
-    async (args, extra) => answer(() => api.chaosRun(args, progressOf(extra), extra.signal)),
+    async (args, extra) => withProgress(extra, (progress) => api.chaosRun(args, progress, extra.signal)),
   );
 
   server.registerTool(
@@ -167,7 +178,7 @@ export function createMcpServer(api: SwarmApi): McpServer {
           .describe('load under fault: steady load before, during and after a toxic; SLO and error-budget verdict'),
       },
     },
-    async (args, extra) => answer(() => api.loadTest(args, progressOf(extra), extra.signal)),
+    async (args, extra) => withProgress(extra, (progress) => api.loadTest(args, progress, extra.signal)),
   );
 
   server.registerTool(

@@ -2,8 +2,8 @@
 import { featuresAt, isBugFix, isSourceFile, labelRows, CORE_FEATURES, FEATURE_NAMES, type Commit, type FileRow } from '../../algorithms/defects/features.js';
 import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defects/commit-signals.js';
 import type { Model } from '../../algorithms/defects/model.js';
-import { auc, precisionAtK, predict, recallAtLoc } from '../../algorithms/defects/model.js';
-import { repeatWeights, trainLogisticByWindowWeighted } from '../../algorithms/defects/repeated-rows.js';
+import { auc, precisionAtK, predict, recallAtLoc, trainLogisticByWindow } from '../../algorithms/defects/model.js';
+import { repeatWeights } from '../../algorithms/defects/repeated-rows.js';
 
 const DAY = 86_400;
 export const HORIZON_DAYS = 180;
@@ -113,7 +113,7 @@ export const LAMBDA = 30;
  */
 export function fitHistoryModel(windows: readonly FileRow[][], features: readonly string[] = HISTORY_FEATURES, lambda = LAMBDA): Model | undefined {
   if (!windows.some((w) => w.some((r) => r.label))) return undefined;
-  return trainLogisticByWindowWeighted(windows, features, lambda, repeatWeights(windows));
+  return trainLogisticByWindow(windows, features, lambda, repeatWeights(windows));
 }
 
 export interface ModelConfig {

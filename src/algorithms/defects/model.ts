@@ -86,11 +86,12 @@ export function trainLogistic(rows: readonly FileRow[], features: readonly strin
  * up that between-window difference (size and activity look "riskier" in the sweep window). With a window
  * intercept each window only contributes the within-window contrast between files, which is exactly what the
  * ranking at the next cut needs. The returned model carries the most recent window's (windows[0]) intercept.
+ * `weights` gives each row its weight, window by window (repeated-rows.ts); unweighted without.
  */
-export function trainLogisticByWindow(windows: readonly (readonly FileRow[])[], features: readonly string[], lambda = 1, windowWeight: (k: number) => number = () => 1): Model {
+export function trainLogisticByWindow(windows: readonly (readonly FileRow[])[], features: readonly string[], lambda = 1, weights?: readonly (readonly number[])[]): Model {
   const ind = windows.map((_, k) => `__window_${k}`).slice(1);
   const rows = windows.flatMap((w, k) => w.map((r) => ({ ...r, features: { ...r.features, ...Object.fromEntries(ind.map((n, j) => [n, j + 1 === k ? 1 : 0])) } })));
-  const m = trainLogistic(rows, [...features, ...ind], lambda, windows.flatMap((w, k) => w.map(() => windowWeight(k))));
+  const m = trainLogistic(rows, [...features, ...ind], lambda, weights?.flat());
   const d = features.length;
   // Prediction rows have every indicator at 0 (the most recent window): fold the indicators' terms into the bias.
   let bias = m.bias;

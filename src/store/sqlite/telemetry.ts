@@ -75,6 +75,9 @@ function rcaRestFlag(): { sql: string; params: Buffer[] } {
   return { sql, params: [...RCA_REST_NEEDLES.map((n) => Buffer.from(n)), k, k, k, k] };
 }
 
+/** trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id: the columns a row-by-row span read starts with. */
+type SpanRowHead = [string, string, string | null, string, string, number, number, number, number, number];
+
 /** Shared by the spans of an 'rca' projection that have none (frozen: a reader cannot change another span's). */
 const NO_ATTRIBUTES: Attributes = Object.freeze({}) as Attributes;
 const NO_EVENTS = Object.freeze([]) as unknown as Span['events'];
@@ -572,7 +575,7 @@ export class SqliteTelemetry implements TelemetryStore {
     const { from, w } = this.spanWhere(q);
     if (q.fields === 'rca') return this.rcaSpans(from, w, q.limit);
     const { sql, params } = finish(from, 'trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, rest, scope_id', w, 'start_us', q.limit);
-    const rows = this.db.prepare(sql).raw().all(...params) as [string, string, string | null, string, string, number, number, number, number, number, string | Buffer, number | null][];
+    const rows = this.db.prepare(sql).raw().all(...params) as [...SpanRowHead, string | Buffer, number | null][];
     return rows.map((r) => {
       // Two encodings of the rest (see PreparedBatch): JSON text, or protobuf bytes from the receiver's row path.
       let rest: { a?: Attributes; e?: Span['events']; l?: Span['links']; m?: string; ts?: string; f?: number; sc?: Span['scope']; da?: number; de?: number; dl?: number };
@@ -582,21 +585,7 @@ export class SqliteTelemetry implements TelemetryStore {
         rest = { a: d.attributes, e: d.events, l: d.links, m: d.message, ts: d.traceState, f: d.flags, da: d.droppedAttributesCount, de: d.droppedEventsCount, dl: d.droppedLinksCount };
       }
       if (!rest.sc && r[11] !== null) rest.sc = this.scope(r[11]);
-      const span: Span = {
-        traceId: r[0],
-        spanId: r[1],
-        name: r[4],
-        kind: r[5] as Span['kind'],
-        startUs: r[6],
-        endUs: r[7],
-        service: r[3],
-        attributes: rest.a ?? {},
-        events: rest.e ?? [],
-        links: rest.l ?? [],
-        status: rest.m ? { code: r[8] as Span['status']['code'], message: rest.m } : { code: r[8] as Span['status']['code'] },
-        resource: this.resource(r[9]),
-      };
-      if (r[2]) span.parentSpanId = r[2];
+      const span = this.spanOfRow(r, rest.a ?? {}, rest.e ?? [], rest.l ?? [], rest.m);
       if (rest.ts) span.traceState = rest.ts;
       if (rest.f !== undefined) span.flags = rest.f;
       if (rest.sc) span.scope = rest.sc;
@@ -703,29 +692,22 @@ export class SqliteTelemetry implements TelemetryStore {
     const need = rcaNeedsRest();
     const { sql, params } = finish(from, `trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, CASE WHEN ${need.sql} THEN rest END`, w, 'start_us, spans.rowid', limit);
     const stmt = this.db.prepare(sql).raw();
-    const rows = stmt.all(...need.params, ...params) as [string, string, string | null, string, string, number, number, number, number, number, string | Buffer | null][];
+    const rows = stmt.all(...need.params, ...params) as [...SpanRowHead, string | Buffer | null][];
     const out: Span[] = new Array<Span>(rows.length);
     for (let i = 0; i < rows.length; i++) {
       const r = rows[i]!;
       const rest = rcaRestOf(r[10], r[6]);
-      const span: Span = {
-        traceId: r[0],
-        spanId: r[1],
-        name: r[4],
-        kind: r[5] as Span['kind'],
-        startUs: r[6],
-        endUs: r[7],
-        service: r[3],
-        attributes: rest?.attributes ?? {},
-        events: rest?.events ?? [],
-        links: [],
-        status: rest?.message ? { code: r[8] as Span['status']['code'], message: rest.message } : { code: r[8] as Span['status']['code'] },
-        resource: this.resource(r[9]),
-      };
-      if (r[2]) span.parentSpanId = r[2];
-      out[i] = span;
+      out[i] = this.spanOfRow(r, rest?.attributes ?? {}, rest?.events ?? [], [], rest?.message);
     }
     return out;
+  }
+
+  /** A span from the columns every row-by-row span read starts with (SpanRowHead) and what its rest gave. */
+  private spanOfRow(r: readonly [...SpanRowHead, ...unknown[]], attributes: Attributes, events: Span['events'], links: Span['links'], message: string | undefined): Span {
+    const code = r[8] as Span['status']['code'];
+    const span: Span = { traceId: r[0], spanId: r[1], name: r[4], kind: r[5] as Span['kind'], startUs: r[6], endUs: r[7], service: r[3], attributes, events, links, status: message ? { code, message } : { code }, resource: this.resource(r[9]) };
+    if (r[2]) span.parentSpanId = r[2];
+    return span;
   }
 
   async queryLogs(q: LogQuery): Promise<LogRecord[]> {

@@ -8,6 +8,7 @@
  */
 import type { ErrorEvent, LogRecord, MetricPoint, SignalBatch, Span } from '../signals/model.js';
 import type { Finding, TimeWindow } from '../fleet/contracts.js';
+import type { SpanTable } from '../algorithms/rca/span-table.js';
 
 export interface IngestResult {
   spans: number;
@@ -83,6 +84,12 @@ export interface TelemetryStore {
   /** Stores one batch atomically: either all of it is durable when the promise resolves, or none of it. */
   ingest(batch: SignalBatch): Promise<IngestResult>;
   querySpans(q: SpanQuery): Promise<Span[]>;
+  /**
+   * Optional: the RCA's spans (what querySpans with fields 'rca' reads) as columns, without a span object each, and
+   * the rest of only the spans the analysis reads more of: failed ones and those `peersFor` names. A store without
+   * it is read with querySpans and made a table of (algorithms/rca/span-table.ts: spanTableOf) — the same answer.
+   */
+  querySpanTable?(q: SpanQuery, peersFor: (t: SpanTable) => Int32Array): Promise<SpanTable>;
   queryLogs(q: LogQuery): Promise<LogRecord[]>;
   queryMetrics(q: MetricQuery): Promise<MetricPoint[]>;
   queryErrors(q: ErrorQuery): Promise<ErrorEvent[]>;

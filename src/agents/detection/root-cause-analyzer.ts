@@ -11,23 +11,13 @@ import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { GuardedWeightState, WeightState } from '../../algorithms/learning/signal-weights.js';
 import type { GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
 import type { FaultType } from '../../algorithms/rca/rank.js';
-import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
+import { spanTableOf } from '../../algorithms/rca/span-table.js';
 import { peerNeeded } from '../../algorithms/rca/traces.js';
-import type { SpanQuery, TelemetryStore } from '../../store/store.js';
 import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learning/learning-coordinator.js';
 import { codeLocations, runRca, type KnownDisturbance, type RcaRun } from './rca-run.js';
 import type { Journal } from '../../chaos/experiment.js';
 import { JOURNAL_KIND } from '../analysis/chaos-engineer.js';
 import { LOAD_RUN_KIND, type LoadRunRecord } from '../analysis/load-tester.js';
-
-/**
- * A telemetry store that reads the RCA's spans as columns (SQLite: span-table-read.ts). Others are read as span
- * objects and made a table of: the same answer.
- */
-interface SpanTableReader {
-  querySpanTable(q: SpanQuery, peersFor: (t: SpanTable) => Int32Array): Promise<SpanTable>;
-}
-const readsTables = (t: TelemetryStore): t is TelemetryStore & SpanTableReader => typeof (t as Partial<SpanTableReader>).querySpanTable === 'function';
 
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
@@ -69,7 +59,7 @@ export class RootCauseAnalyzer implements Agent {
     const query = { window, limit: Number(task.params.maxSpans ?? 1_000_000), fields: 'rca' as const };
     const tel = ctx.store.telemetry;
     // Together: a store whose queries wait on a server (PostgreSQL) answers them side by side.
-    const spansRead = readsTables(tel) ? tel.querySpanTable(query, peerNeeded) : tel.querySpans(query).then(spanTableOf);
+    const spansRead = tel.querySpanTable ? tel.querySpanTable(query, peerNeeded) : tel.querySpans(query).then(spanTableOf);
     const [spanTable, logs, errors, metricPoints] = await Promise.all([
       spansRead,
       tel.queryLogs({ window, minSeverity: 13, limit: 200_000 }),

@@ -150,18 +150,19 @@ export async function predictRisk(opts: { commits: Commit[]; repoRoot: string; t
   const model = fitHistoryModel(trainingWindows(commits, now));
   const rows = historyRowsAt(commits, now).filter((r) => !opts.target || r.path.startsWith(opts.target.replace(/^\.\//, '')));
   const fixCommits = new Map<string, string[]>();
+  // Files a fix touched in the last 180 days: the base rate the fallback ranking (no model) reports.
+  const recentFixed = new Set<string>();
   for (const c of commits) {
     if (c.time < now - 365 * 86400 || !isBugFix(c.message)) continue;
+    if (c.time >= now - 180 * 86400) for (const f of c.files) recentFixed.add(f.path);
     for (const f of c.files) {
       const l = fixCommits.get(f.path) ?? [];
       if (l.length < 5) l.push(c.sha.slice(0, 10));
       fixCommits.set(f.path, l);
     }
   }
-  // Without a model the probability is the base rate of the recent past (files a fix touched in the last 180
-  // days), the same for every file: the fallback ranks, it does not calibrate.
-  const recentFixed = new Set<string>();
-  for (const c of commits) if (c.time >= now - 180 * 86400 && isBugFix(c.message)) for (const f of c.files) recentFixed.add(f.path);
+  // Without a model the probability is the base rate of the recent past, the same for every file: the fallback
+  // ranks, it does not calibrate.
   const baseRate = rows.length ? Math.min(0.5, Math.max(0.01, rows.filter((r) => recentFixed.has(r.path)).length / rows.length)) : 0.05;
   const heuristic = new Map<string, [number, number]>();
   const out: FileRisk[] = rows.map((r) => {

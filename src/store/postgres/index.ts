@@ -302,7 +302,8 @@ class PgTelemetry implements TelemetryStore {
    * Deletes what is older than the cut and takes the deleted rows off the per-service counters, table by table in
    * one statement each: recounting every remaining row after each prune (as before) made retention cost grow with
    * the store. The new first time of a service is the oldest row at or after the cut — the statement's subquery
-   * still sees the rows its own CTE deletes (one snapshot), and those are exactly the rows before the cut.
+   * still sees the rows its own CTE deletes (one snapshot), and those are exactly the rows before the cut. The
+   * UPDATE in a CTE runs whether or not the final SELECT reads it.
    */
   async prune(olderThanUs: number): Promise<number> {
     let total = 0;
@@ -316,7 +317,7 @@ class PgTelemetry implements TelemetryStore {
                 u AS (UPDATE service_stats s SET count = s.count - n.n,
                         first_us = (SELECT min(x.${col}) FROM ${t} x WHERE x.service = s.service AND x.${col} >= $1)
                       FROM n WHERE s.service = n.service AND s.signal = '${sig}' RETURNING 1)
-           SELECT coalesce(sum(n), 0)::bigint AS deleted, (SELECT count(*) FROM u) AS updated FROM n`,
+           SELECT coalesce(sum(n), 0)::bigint AS deleted FROM n`,
           [olderThanUs],
         );
         const deleted = Number((r.rows[0] as { deleted: string }).deleted);

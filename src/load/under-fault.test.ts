@@ -64,7 +64,9 @@ after(async () => {
   await api.close();
 });
 
-const slo = { p95Ms: 150, errorRate: 0.01 };
+// The SLO sits well between what a 100 ms timeout lets through and the 300 ms fault, so a loaded machine's
+// scheduling delays (tens of ms) do not decide the verdicts.
+const slo = { p95Ms: 220, errorRate: 0.01 };
 const phases = { baselineS: 1.5, faultS: 2.5, recoveryS: 1.5 };
 
 test('a slow dependency behind a front without a timeout: users feel all of it â€” a "no timeout" gap with numbers', { timeout: 30_000 }, async () => {
@@ -72,9 +74,9 @@ test('a slow dependency behind a front without a timeout: users feel all of it â
   const r = await loadUnderFault({ requests: [{ url }], rate: 50, ...phases, slo, hooks: toxiproxyHooks(api.url, 'dep', { type: 'latency', attributes: { latency: 300 } }) });
   const [b, d, a] = r.summary.phases!;
   assert.ok(r.injected);
-  assert.ok(b!.p95 < 50, `baseline p95 ${b!.p95} ms`);
+  assert.ok(b!.p95 < 100, `baseline p95 ${b!.p95} ms`);
   assert.ok(d!.p95 >= 300, `the fault's 300 ms shows in p95 during the fault: ${d!.p95} ms`);
-  assert.ok(a!.p95 < 50, `recovered: ${a!.p95} ms`);
+  assert.ok(a!.p95 < 100, `recovered: ${a!.p95} ms`);
   assert.equal(r.verdict.gap, true);
   assert.match(r.verdict.mechanism ?? '', /no timeout/);
   assert.ok(r.verdict.recovered);
@@ -85,7 +87,7 @@ test('the same fault behind a front with a 100 ms timeout and a fallback: the SL
   const url = await front(100);
   const r = await loadUnderFault({ requests: [{ url }], rate: 50, ...phases, slo, hooks: toxiproxyHooks(api.url, 'dep', { type: 'latency', attributes: { latency: 300 } }) });
   const d = r.summary.phases![1]!;
-  assert.ok(d.p95 >= 90 && d.p95 < 150, `the timeout caps user latency: p95 ${d.p95} ms`);
+  assert.ok(d.p95 >= 90 && d.p95 < slo.p95Ms, `the timeout caps user latency: p95 ${d.p95} ms`);
   assert.equal(d.errors, 0);
   assert.equal(r.verdict.gap, false, r.verdict.chain.join('\n'));
 });

@@ -236,8 +236,9 @@ test('Nezha replay through the shipped path: each learner ships exactly what its
     const truths = cases.map((c) => c.truth!.service);
     const tables = cases.map((c) => metricSourceTable(c));
     const staticHits = cases.map((c, i) => (runRca(c, { exclude: NOT_CANDIDATES }).candidates[0]?.service === truths[i] ? 1 : 0));
-    // Kind weights alone: the guarded loop over the kind multipliers of the same ranker.
-    const kinds = prequentialGuarded(cases.map((c, i) => ({ id: c.id, truth: truths[i]!, scores: perSourceScores(tables[i]!), rank: (w) => rankBySources(tables[i]!, asMultipliers(w)) })));
+    // Kind weights alone: the guarded loop over the kind multipliers of the same ranker, with the expert fitted to
+    // the stored verdicts (kind-fit.ts) as the coordinator keeps it.
+    const kinds = prequentialGuarded(cases.map((c, i) => ({ id: c.id, truth: truths[i]!, scores: perSourceScores(tables[i]!), rank: (w) => rankBySources(tables[i]!, asMultipliers(w)) })), { fit: true });
     assert.deepEqual(replay(cases, ['kinds']), kinds.hits, `${system}: kind weights`);
     // The case-based re-ranker alone.
     const cc = prequentialCaseLearner(cases.map((c, i) => candidateCase(tables[i]!, c.id)), truths);

@@ -341,7 +341,8 @@ export function learnFromVerdict(state: LearnedRankingState, f: Pick<Finding, 'i
       if (given) tops[e] = given[e] ?? noAnswer;
       else if (set.approximate) tops[e] = combine(scores, { weights: expertWeights(cur, e), updates: 0 })[0]?.candidate;
     }
-    next[set.part] = guardedUpdate(cur, scores, outcome, tops);
+    // Kinds also keep the expert fitted to the stored verdicts under the ranker's own combination rule (kind-fit.ts).
+    next[set.part] = guardedUpdate(cur, scores, outcome, tops, { fit: set.part === 'kinds' });
   }
   // The case-based re-ranker: the finding's candidates (shipped scores) and their evidence profiles rebuild the
   // case; the tops both rankings had when it was ranked keep the guard's record honest.

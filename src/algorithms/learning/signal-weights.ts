@@ -7,6 +7,8 @@
  * source alive: a signal that was useless for latency faults may be the only one that sees a crash loop.
  */
 
+import { fittedMultipliers, kindFitUpdate, type KindFitState } from './kind-fit.js';
+
 export type SignalScores = Readonly<Record<string, ReadonlyMap<string, number> | Readonly<Record<string, number>>>>;
 
 export interface WeightState {
@@ -173,12 +175,22 @@ export interface GuardedWeightState extends WeightState {
   learned: Record<string, number>;
   /** Verdicts each expert's ranking got wrong, over the same verdicts. */
   misses: Record<string, number>;
+  /** The stored verdicts and the multipliers fitted to them (kind-fit.ts), when the `fitted` expert is kept. */
+  fit?: KindFitState;
 }
 
 export interface GuardOptions extends HedgeOptions {
   /** How many fewer misses another expert needs before it is followed. */
   switchMargin?: number;
+  /**
+   * Keep the `fitted` expert: multipliers fitted to the stored verdicts under the metrics ranker's combination
+   * rule (kind-fit.ts). For indicator kinds only (the rule is theirs); off by default.
+   */
+  fit?: boolean;
 }
+
+/** The expert whose multipliers are fitted to the verdicts (kind-fit.ts). */
+export const FITTED = 'fitted';
 
 /**
  * 2 (chosen on Nezha Online Boutique, confirmed on Train Ticket and the testbed sets): with 1, the lead changed
@@ -205,9 +217,11 @@ export function asGuarded(state: WeightState | GuardedWeightState | undefined, s
 }
 
 /** The weights of one expert over the sources the state knows. */
-export function expertWeights(state: Pick<GuardedWeightState, 'learned'>, expert: string): Record<string, number> {
+export function expertWeights(state: Pick<GuardedWeightState, 'learned' | 'fit'>, expert: string): Record<string, number> {
   const sources = Object.keys(state.learned);
   if (expert === 'learned') return { ...state.learned };
+  // Weights whose multipliers (asMultipliers: k × weight) are the fitted ones: 1 for a kind the fit left alone.
+  if (expert === FITTED) return Object.fromEntries(Object.entries(fittedMultipliers(state.fit, sources)).map(([s, m]) => [s, m / sources.length]));
   const w = initialWeights(sources).weights;
   if (expert.startsWith(WITHOUT)) {
     const drop = expert.slice(WITHOUT.length);
@@ -243,20 +257,32 @@ export function withSources(state: GuardedWeightState, sources: readonly string[
  * ships (the caller ranks, so the guard judges the real combination, not a model of it); experts missing from
  * `tops` are not scored on this verdict.
  */
-export function guardedUpdate(state0: GuardedWeightState, scores: SignalScores, outcome: Outcome, tops: Readonly<Record<string, string | undefined>>, opts: GuardOptions = {}): GuardedWeightState {
+export function guardedUpdate(state0: GuardedWeightState, scores: SignalScores, outcome: Outcome, tops0: Readonly<Record<string, string | undefined>>, opts: GuardOptions = {}): GuardedWeightState {
   const state = withSources(state0, Object.keys(scores));
   const missed = (top: string | undefined): number => ('confirmed' in outcome ? (top === outcome.confirmed ? 0 : 1) : top === outcome.rejected ? 1 : 0);
   const misses = { ...state.misses };
+  let tops = tops0;
+  // A fitted expert joining a state that had none: until now it had nothing fitted, so it was the static expert,
+  // with static's record and, on this verdict, static's answer.
+  if (opts.fit && !(FITTED in misses)) {
+    misses[FITTED] = misses.static ?? 0;
+    if (!(FITTED in tops) && 'static' in tops) tops = { ...tops, [FITTED]: tops.static };
+  }
   for (const e of Object.keys(misses)) if (e in tops) misses[e] = misses[e]! + missed(tops[e]);
   const learned = update({ weights: state.learned, updates: state.updates }, scores, outcome, opts).weights;
+  const fit = opts.fit ? kindFitUpdate(state.fit, toRecords(scores), outcome) : state.fit;
   // Follow the leader, with a margin against the one followed; ties keep static first, then the current one.
   let following = state.following;
   const order = ['static', ...Object.keys(misses).filter((e) => e !== 'static')];
   let best = order.reduce((b, e) => (misses[e]! < misses[b]! ? e : b), 'static');
   if (misses[following]! <= misses[best]!) best = following;
   if (best !== following && misses[best]! + (opts.switchMargin ?? SWITCH_MARGIN) <= misses[following]!) following = best;
-  const next = { ...state, learned, misses, following, updates: state.updates + 1 };
+  const next = { ...state, learned, misses, following, updates: state.updates + 1, ...(fit ? { fit } : {}) };
   return { ...next, weights: expertWeights(next, following) };
+}
+
+function toRecords(scores: SignalScores): Record<string, Record<string, number>> {
+  return Object.fromEntries(Object.entries(scores).map(([k, m]) => [k, Object.fromEntries(entries(m))]));
 }
 
 /**
@@ -288,6 +314,8 @@ export interface GuardedEvalResult {
   /** Per case, in order: 1 where what the guard shipped ranked the truth first, and the same for static. */
   hits: number[];
   staticHits: number[];
+  /** The same for the fitted expert alone (with `fit`; before its first verdict it is static). */
+  fittedHits: number[];
   final: GuardedWeightState;
 }
 
@@ -301,6 +329,7 @@ export function prequentialGuarded(cases: readonly RankedCase[], opts: GuardOpti
   let notStatic = 0;
   const hits: number[] = [];
   const staticHits: number[] = [];
+  const fittedHits: number[] = [];
   for (const c of cases) {
     state = withSources(state, Object.keys(c.scores));
     const tops: Record<string, string | undefined> = {};
@@ -308,10 +337,11 @@ export function prequentialGuarded(cases: readonly RankedCase[], opts: GuardOpti
     if (state.following !== 'static') notStatic++;
     hits.push(tops[state.following] === c.truth ? 1 : 0);
     staticHits.push(tops.static === c.truth ? 1 : 0);
+    fittedHits.push((tops[FITTED] ?? tops.static) === c.truth ? 1 : 0);
     h1 += tops.learned === c.truth ? 1 : 0;
     state = guardedUpdate(state, c.scores, { confirmed: c.truth }, tops, opts);
   }
   const n = cases.length || 1;
   const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
-  return { cases: cases.length, staticAc1: sum(staticHits) / n, hedgeAc1: h1 / n, guardedAc1: sum(hits) / n, notStatic, hits, staticHits, final: state };
+  return { cases: cases.length, staticAc1: sum(staticHits) / n, hedgeAc1: h1 / n, guardedAc1: sum(hits) / n, notStatic, hits, staticHits, fittedHits, final: state };
 }

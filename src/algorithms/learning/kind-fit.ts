@@ -1,21 +1,24 @@
 /**
  * Kind multipliers fitted to the verdicts so far: the "fitted" expert of the guarded kind weights
  * (signal-weights.ts). Hedge, the other learned expert, scores each kind by how well it ranks the culprit *alone*,
- * but what ships is the combination, and which kind is trustworthy alone says little about how much it should count
- * beside the others. On the metrics-only view of the recorded testbed cases the misses are one pattern: an error
- * rate that appears at the entry service (a symptom: its calls fail) outscores the culprit's memory, CPU or latency
- * jump, since a rate that was zero before scores near the z cap for every service it appears in. Hedge's weights
- * cannot see that (the error kind alone does rank the culprit first on error and exception faults); multipliers
- * chosen for the combination can.
+ * but what ships is the combination, and how trustworthy a kind is alone says little about how much it should
+ * count beside the others. On the metrics-only view of the recorded testbed cases most misses are one pattern: an
+ * error rate at a caller (mostly the entry service, whose calls fail) outscores the culprit's memory, CPU or latency
+ * jump — a rate that was zero before is measured against the absolute scale floor, so any error rate scores 14–17
+ * (log1p of its z) wherever it appears, the victim's as much as the culprit's; the rest are a victim's latency
+ * above the culprit's CPU or memory. Multipliers chosen for the combination can undo that (the fit comes out as CPU
+ * ×4 there, i.e. every other kind ×¼); Hedge's only partly do (on the two sets in time order its weights miss 24
+ * of 60, the fitted ones 20, equal weights 27), since errors alone do rank the culprit near the top whenever the
+ * culprit itself fails requests.
  *
- * So this keeps every verdict's per-kind service scores (what the finding carries as `kindScores`) and, after each
- * verdict, picks the multipliers in {1/4, 1/2, 1, 2, 4} per kind under which the combination puts the confirmed
- * culprit first in the most stored verdicts — by coordinate search from equal
- * weights, a move kept only when it lowers the misses, so the fit is the nearest to equal weights the search finds
- * and no verdicts means no change. The combination is modelled by the metrics ranker's own rule (the strongest kind
- * plus a quarter of the strongest other kind, rca-sources.ts sourceScores); the victim discount a topology adds is
- * left out, so with a topology the model is an approximation — the guard judges the fitted expert on the real
- * ranker's answers either way. Choices (grid, objective, search from equal weights) were made on the first
+ * So this keeps every named-culprit verdict's per-kind service scores (what the finding carries as `kindScores`)
+ * and, after each verdict, picks the multipliers in {1/4, 1/2, 1, 2, 4} per kind under which the combination puts
+ * the culprit first in the most stored verdicts — by coordinate search from equal weights, a move kept only when
+ * it lowers the misses (or keeps them and comes nearer to equal weights), so no verdicts means no change. The
+ * combination is modelled by the metrics ranker's own rule (the strongest kind plus a quarter of the strongest
+ * other kind, rca-sources.ts sourceScores); the victim discount a topology adds is left out, so with a topology the
+ * model is an approximation — the guard judges the fitted expert on the real ranker's answers either way. Choices
+ * (grid range, misses as the objective, search from equal weights, named verdicts only) were made on the first
  * recorded testbed set alone, the second held out (test/verdict-loop-testbed.test.ts). Pure: no I/O.
  */
 

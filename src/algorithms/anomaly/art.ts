@@ -336,8 +336,8 @@ class FuzzyArt {
     const d2 = 2 * this.dim;
     const fresh = at === this.count;
     if (fresh && at === this.norm.length) {
-      // By half, not doubling: the weight matrix is most of a detector's memory, thousands may be live.
-      const size = Math.min(this.cap, this.norm.length + (this.norm.length >> 1));
+      // By a quarter, not doubling: the weight matrix is most of a detector's memory, thousands may be live.
+      const size = Math.min(this.cap, this.norm.length + (this.norm.length >> 2) + 1);
       this.w = grown(this.w, size * d2);
       this.norm = grown(this.norm, size);
       this.tails = grown(this.tails, size * TAILS);
@@ -552,8 +552,8 @@ export class ArtDetector {
   private movingAvg = 0;
   /** Block index (1-based once a block is complete). */
   private blocks = 0;
-  /** Recent block values (raw units), a ring. */
-  private readonly hist: Float64Array;
+  /** Recent block values (raw units), a ring; grown up to `history` while it fills (no wrap before it is full). */
+  private hist: Float64Array;
   private histN = 0;
   private histAt = 0;
   /** Feature window (normalised block values), a ring, and the median in raw units. */
@@ -579,7 +579,9 @@ export class ArtDetector {
   private simAt = 0;
   private readonly gapRing: Float64Array;
   private gapAt = 0;
-  private anomalySims: number[] = [];
+  /** Matches at past anomalies: how many, the last one (lowered while its incident lasts) and their sum. */
+  private anomalyN = 0;
+  private anomalyLast = 0;
   private anomalySimSum = 0;
 
   constructor(opts: ArtOptions = {}) {
@@ -594,7 +596,7 @@ export class ArtDetector {
     this.art = new FuzzyArt(2 * this.window, this.maxCategories);
     this.mask = Math.round(this.window * 1.5);
     this.relearnGap = opts.relearnGap ?? 20;
-    this.hist = new Float64Array(this.history);
+    this.hist = new Float64Array(Math.min(this.history, 64));
     this.win = new Float64Array(this.window);
     this.feat = new Float64Array(2 * this.window);
     this.tmpA = new Float64Array(this.window);
@@ -686,6 +688,7 @@ export class ArtDetector {
     let ds = Math.abs(mx - this.movingAvg) < Math.abs(mn - this.movingAvg) ? mn : mx;
     if (Math.abs(ds - mean) < 0.1 * Math.abs(mean)) ds = mean;
     const k = ++this.blocks;
+    if (this.histAt === this.hist.length) this.hist = grown(this.hist, Math.min(this.history, this.hist.length * 2));
     this.hist[this.histAt] = ds;
     this.histAt = (this.histAt + 1) % this.history;
     if (this.histN < this.history) this.histN++;
@@ -717,10 +720,9 @@ export class ArtDetector {
     this.simAt = (this.simAt + 1) % this.simRing.length;
     this.gapRing[this.gapAt] = art.rhoHi - sim;
     this.gapAt = (this.gapAt + 1) % this.gapRing.length;
-    const na = this.anomalySims.length;
-    if (k - this.lastAnomaly < this.mask && na > 0 && sim < this.anomalySims[na - 1]!) {
-      this.anomalySimSum += sim - this.anomalySims[na - 1]!;
-      this.anomalySims[na - 1] = sim;
+    if (k - this.lastAnomaly < this.mask && this.anomalyN > 0 && sim < this.anomalyLast) {
+      this.anomalySimSum += sim - this.anomalyLast;
+      this.anomalyLast = sim;
     }
     let score = 0;
     const masked = this.maskAfterNew || inAnomalyMask;
@@ -731,7 +733,8 @@ export class ArtDetector {
       const below = (1 - s - (1 - art.rhoLo)) / (1 - s);
       score = above * 0.35 + below * 0.65 + (1 - energy) * 1.5;
       score = score < 0 ? 0 : score > 1 ? 1 : score;
-      this.anomalySims.push(sim);
+      this.anomalyN++;
+      this.anomalyLast = sim;
       this.anomalySimSum += sim;
       this.lastAnomalySim = sim;
       this.lastAnomaly = k;
@@ -773,7 +776,7 @@ export class ArtDetector {
         if (n > 0) decr = sum / n;
       }
       lo -= Math.max(0.01, decr) / 2;
-      if (this.anomalySims.length > 0) lo = Math.max(this.anomalySimSum / this.anomalySims.length, lo);
+      if (this.anomalyN > 0) lo = Math.max(this.anomalySimSum / this.anomalyN, lo);
     }
     art.rhoLo = Math.min(hi, lo);
     art.rhoHi = hi;

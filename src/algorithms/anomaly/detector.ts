@@ -67,7 +67,8 @@ class ReplayedCad {
   private lo = Infinity;
   private hi = -Infinity;
   private readonly cad: ContextualDetector;
-  private readonly buf: Float64Array;
+  /** The last `history` values, a ring; grown while it fills (it wraps only once full): a young series holds little. */
+  private buf: Float64Array;
   private bufN = 0;
   private bufAt = 0;
   private n = 0;
@@ -82,7 +83,7 @@ class ReplayedCad {
     private readonly maxContexts: number,
   ) {
     this.cad = new ContextualDetector({ bits: BITS, maxContexts });
-    this.buf = new Float64Array(history);
+    this.buf = new Float64Array(Math.min(history, 64));
   }
 
   private bin(x: number): number {
@@ -93,6 +94,11 @@ class ReplayedCad {
 
   step(x: number): number {
     const s = this.cad.step(this.bin(x));
+    if (this.bufAt === this.buf.length) {
+      const b = new Float64Array(Math.min(this.history, 2 * this.buf.length));
+      b.set(this.buf);
+      this.buf = b;
+    }
     this.buf[this.bufAt] = x;
     this.bufAt = (this.bufAt + 1) % this.history;
     if (this.bufN < this.history) this.bufN++;

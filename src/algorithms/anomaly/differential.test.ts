@@ -52,6 +52,8 @@ test('ART: the same scores as the reference at every step (series families, opti
     { step: 3, window: 2, levels: 10, chomp: 0 },
     { step: 2, maxCategories: 1 },
     { step: 1, window: 4, maxCategories: 2, levels: 1000 },
+    // a history shorter than the lazily grown ring's first size
+    { step: 2, window: 4, warmup: 20, history: 30, relearnGap: 3 },
   ];
   let seed = 1;
   for (const [fam, gen] of Object.entries(families)) {
@@ -62,8 +64,8 @@ test('ART: the same scores as the reference at every step (series families, opti
   }
 });
 
-test('detector: the same scores as the reference at every step (series families, two option sets)', () => {
-  const variants: DetectorOptions[] = [{}, { history: 300, replayGap: 20, maxContexts: 2000 }];
+test('detector: the same scores as the reference at every step (series families, three option sets)', () => {
+  const variants: DetectorOptions[] = [{}, { history: 300, replayGap: 20, maxContexts: 2000 }, { history: 40, replayGap: 7, maxContexts: 3000 }];
   let seed = 101;
   for (const [fam, gen] of Object.entries(families)) {
     for (const opts of variants) {

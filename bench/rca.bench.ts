@@ -7,7 +7,8 @@
  *    instrumentation sets), logs and metrics ingested, into a SQLite file; then the agent itself
  *    (`RootCauseAnalyzer.run`) on a freshly opened store: its queries, then the analysis, timed apart through the
  *    agent's progress reports, wall and CPU time (process.cpuUsage, which a loaded machine distorts far less).
- * BENCH_RCA=memory|store|both (default both). BENCH_DB=<file> keeps the built store and reuses it on the next run
+ * BENCH_RCA=memory|store|both|pg (default both; pg: the agent over the PostgreSQL backend, a real server started for
+ * the run, spans ingested through the store's batch API — PostgreSQL is the memory several swarm processes share). BENCH_DB=<file> keeps the built store and reuses it on the next run
  * (a store built before migration 5 has no rca_hint on its rows: it is read the slower way older stores are).
  * BENCH_PEER=1 adds server.address/server.port to every span (as HTTP server spans of the stable semantic
  * conventions carry): the read before the column one handed every such span's rest over, its worst case.
@@ -27,6 +28,9 @@ import { peerNeeded } from '../src/algorithms/rca/traces.js';
 import { OTLP } from '../src/signals/otlp/proto.js';
 import { decodeTracesRows } from '../src/signals/otlp/wire.js';
 import { openSqlite } from '../src/store/sqlite/index.js';
+import { openStore } from '../src/store/open.js';
+import type { MemoryStore } from '../src/store/store.js';
+import { postgresBin, startPostgres } from '../test/helpers/postgres.js';
 import { silentLogger } from '../src/fleet/logger.js';
 
 const N = Number(process.env.BENCH_SPANS ?? 1_000_000);
@@ -34,6 +38,7 @@ const MODE = process.env.BENCH_RCA ?? 'both';
 const PEER = process.env.BENCH_PEER === '1';
 const OUTAGE = process.env.BENCH_OUTAGE === '1';
 const CHECK = process.env.BENCH_CHECK === '1';
+const VARIANT = `${PEER ? ', peer attributes on every span' : ''}${OUTAGE ? ', svc-7 unreachable: failed client calls' : ''}`;
 const services = Array.from({ length: 20 }, (_, i) => `svc-${i}`);
 const t0Us = 1_700_000_000_000_000;
 const hourUs = 3600e6;
@@ -75,7 +80,7 @@ console.error(`generated ${spans.length.toLocaleString()} spans, ${logs.length.t
 const cpuS = (c: NodeJS.CpuUsage): number => (c.user + c.system) / 1e6;
 const out: Record<string, unknown> = { bench: 'rca', spans: N };
 
-if (MODE !== 'store') {
+if (MODE !== 'store' && MODE !== 'pg') {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = runRca({ metrics: new Map(), edges: [], resolutionS: 30, spans, logs, errors, metricPoints });
@@ -83,6 +88,20 @@ if (MODE !== 'store') {
   const cpu = cpuS(process.cpuUsage(c0));
   console.log(`rca in memory: ${spans.length.toLocaleString()} spans + 100,000 logs + 1,000 series in ${(ms / 1000).toFixed(2)} s (CPU ${cpu.toFixed(2)} s); top candidate ${r.candidates[0]?.service} (injected svc-7)`);
   Object.assign(out, { seconds: +(ms / 1000).toFixed(2), cpuSeconds: +cpu.toFixed(2), top: r.candidates[0]?.service, correct: r.candidates[0]?.service === 'svc-7' });
+}
+
+/** The attributes a span is sent with: six as the HTTP instrumentation sets them (peers with BENCH_PEER), then its own. */
+function sentAttributes(s: Span): Record<string, string | number> {
+  return {
+    'http.request.method': 'GET',
+    'http.route': `/api/${s.name}/{id}`,
+    ...(s.status.code === 2 ? {} : { 'http.response.status_code': 200 }),
+    'url.path': `/api/${s.name}/${id % 977}`,
+    'user_agent.original': 'Mozilla/5.0 (X11; Linux x86_64)',
+    'app.request_id': `r-${s.spanId}`,
+    ...(PEER && s.kind !== 3 ? { 'server.address': s.service, 'server.port': 8080 } : {}),
+    ...(s.attributes as Record<string, string | number>),
+  };
 }
 
 /** OTLP protobuf export requests of 1,000 spans each, one resource per service, as an SDK batches them. */
@@ -104,7 +123,7 @@ function* requests(): Generator<Buffer> {
         kind: s.kind,
         startTimeUnixNano: u64(s.startUs),
         endTimeUnixNano: u64(s.endUs),
-        attributes: [kv('http.request.method', 'GET'), kv('http.route', `/api/${s.name}/{id}`), ...(s.status.code === 2 ? [] : [kv('http.response.status_code', 200)]), kv('url.path', `/api/${s.name}/${id % 977}`), kv('user_agent.original', 'Mozilla/5.0 (X11; Linux x86_64)'), kv('app.request_id', `r-${s.spanId}`), ...(PEER && s.kind !== 3 ? [kv('server.address', s.service), kv('server.port', 8080)] : []), ...Object.entries(s.attributes).map(([k, v]) => kv(k, v as string | number))],
+        attributes: Object.entries(sentAttributes(s)).map(([k, v]) => kv(k, v)),
         status: { code: s.status.code },
       });
       bySvc.set(s.service, l);
@@ -114,7 +133,58 @@ function* requests(): Generator<Buffer> {
   }
 }
 
-if (MODE !== 'memory') {
+/** The agent's run over a store, timed through its progress reports: start, queries done, analysis done, end. */
+async function timedAgentRun(store: MemoryStore): Promise<{ marks: { at: number; cpu: NodeJS.CpuUsage }[]; top: string | undefined }> {
+  const marks: { at: number; cpu: NodeJS.CpuUsage }[] = [];
+  const mark = (): void => void marks.push({ at: performance.now(), cpu: process.cpuUsage() });
+  mark();
+  const [f] = await new RootCauseAnalyzer().run(
+    { id: 'rca-bench', kind: 'rca', params: { symptoms: ['latency increase'] }, window: { fromUs: t0Us, toUs: t0Us + hourUs } },
+    { store, log: silentLogger, clock: { nowUs: () => t0Us + hourUs }, signal: new AbortController().signal, upstream: [], progress: (p) => (p.done === 2 || p.done === 3 ? mark() : undefined) },
+  );
+  mark();
+  return { marks, top: f?.subject.service };
+}
+
+/** "1.23 s wall, CPU 1.10 s — queries …, analysis …" from the four marks of timedAgentRun. */
+function phases(marks: { at: number; cpu: NodeJS.CpuUsage }[]): { text: string; fields: Record<string, number> } {
+  const [a, q, r, e] = marks as [(typeof marks)[0], (typeof marks)[0], (typeof marks)[0], (typeof marks)[0]];
+  const wall = (x: (typeof marks)[0], y: (typeof marks)[0]): number => (y.at - x.at) / 1000;
+  const cpu = (x: (typeof marks)[0], y: (typeof marks)[0]): number => cpuS({ user: y.cpu.user - x.cpu.user, system: y.cpu.system - x.cpu.system });
+  return {
+    text: `${wall(a, e).toFixed(2)} s wall, CPU ${cpu(a, e).toFixed(2)} s — queries ${wall(a, q).toFixed(2)} s (CPU ${cpu(a, q).toFixed(2)}), analysis ${wall(q, r).toFixed(2)} s (CPU ${cpu(q, r).toFixed(2)})`,
+    fields: { e2eSeconds: +wall(a, e).toFixed(2), e2eCpuSeconds: +cpu(a, e).toFixed(2), querySeconds: +wall(a, q).toFixed(2), queryCpuSeconds: +cpu(a, q).toFixed(2), analysisSeconds: +wall(q, r).toFixed(2), analysisCpuSeconds: +cpu(q, r).toFixed(2) },
+  };
+}
+
+if (MODE === 'pg') {
+  if (!postgresBin()) {
+    console.log(JSON.stringify({ bench: 'rca', mode: 'pg', skipped: 'postgresql not installed (apt-get install postgresql)' }));
+    process.exit(0);
+  }
+  const pg = await startPostgres();
+  try {
+    const w = await openStore(pg.url);
+    const b0 = performance.now();
+    for (let from = 0; from < spans.length; from += 1000) await w.telemetry.ingest({ spans: spans.slice(from, from + 1000).map((s) => ({ ...s, attributes: sentAttributes(s) })), logs: [], metrics: [], errors: [] });
+    await w.telemetry.ingest({ spans: [], logs, metrics: metricPoints, errors });
+    await w.close();
+    console.error(`PostgreSQL store built in ${((performance.now() - b0) / 1000).toFixed(1)} s`);
+    spans = [];
+    logs = [];
+    metricPoints = [];
+    const store = await openStore(pg.url);
+    const { marks, top } = await timedAgentRun(store);
+    await store.close();
+    const p = phases(marks);
+    console.log(`rca end to end (agent on PostgreSQL${VARIANT}): ${p.text}; top candidate ${top ?? 'none reported'} (injected svc-7)`);
+    Object.assign(out, { mode: 'pg', ...p.fields, e2eTop: top, e2eCorrect: top === 'svc-7', peer: PEER, outage: OUTAGE });
+  } finally {
+    pg.stop();
+  }
+}
+
+if (MODE !== 'memory' && MODE !== 'pg') {
   const keep = process.env.BENCH_DB;
   const dir = keep ? undefined : mkdtempSync(join(tmpdir(), 'tswarm-rca-bench-'));
   const file = keep ?? join(dir!, 'telemetry.db');
@@ -133,14 +203,7 @@ if (MODE !== 'memory') {
     logs = [];
     metricPoints = [];
     const store = openSqlite(file, { writerThread: false });
-    const marks: { at: number; cpu: NodeJS.CpuUsage }[] = [];
-    const mark = (): void => void marks.push({ at: performance.now(), cpu: process.cpuUsage() });
-    mark();
-    const [f] = await new RootCauseAnalyzer().run(
-      { id: 'rca-bench', kind: 'rca', params: { symptoms: ['latency increase'] }, window: { fromUs: t0Us, toUs: t0Us + hourUs } },
-      { store, log: silentLogger, clock: { nowUs: () => t0Us + hourUs }, signal: new AbortController().signal, upstream: [], progress: (p) => (p.done === 2 || p.done === 3 ? mark() : undefined) },
-    );
-    mark();
+    const { marks, top } = await timedAgentRun(store);
     if (CHECK) {
       // The column read against the object read it replaced, on this very store: the same RCA answer to the last field.
       const window = { fromUs: t0Us, toUs: t0Us + hourUs };
@@ -151,13 +214,9 @@ if (MODE !== 'memory') {
       console.error(`check: the column read's RCA answer equals the object read's (top ${byObjects.candidates[0]?.service}, score ${byObjects.candidates[0]?.score.toFixed(3)})`);
     }
     await store.close();
-    // marks: start, queries done (progress 2), analysis done (progress 3), findings and trajectory written.
-    const [a, q, r, e] = marks as [(typeof marks)[0], (typeof marks)[0], (typeof marks)[0], (typeof marks)[0]];
-    const wall = (x: (typeof marks)[0], y: (typeof marks)[0]): number => (y.at - x.at) / 1000;
-    const cpu = (x: (typeof marks)[0], y: (typeof marks)[0]): number => cpuS({ user: y.cpu.user - x.cpu.user, system: y.cpu.system - x.cpu.system });
-    const top = f?.subject.service;
-    console.log(`rca end to end (agent on a SQLite file, protobuf-row spans${PEER ? ', peer attributes on every span' : ''}${OUTAGE ? ', svc-7 unreachable: failed client calls' : ''}): ${wall(a, e).toFixed(2)} s wall, CPU ${cpu(a, e).toFixed(2)} s — queries ${wall(a, q).toFixed(2)} s (CPU ${cpu(a, q).toFixed(2)}), analysis ${wall(q, r).toFixed(2)} s (CPU ${cpu(q, r).toFixed(2)}); top candidate ${top ?? 'none reported'} (injected svc-7)`);
-    Object.assign(out, { e2eSeconds: +wall(a, e).toFixed(2), e2eCpuSeconds: +cpu(a, e).toFixed(2), querySeconds: +wall(a, q).toFixed(2), queryCpuSeconds: +cpu(a, q).toFixed(2), analysisSeconds: +wall(q, r).toFixed(2), analysisCpuSeconds: +cpu(q, r).toFixed(2), e2eTop: top, e2eCorrect: top === 'svc-7', peer: PEER, outage: OUTAGE });
+    const p = phases(marks);
+    console.log(`rca end to end (agent on a SQLite file, protobuf-row spans${VARIANT}): ${p.text}; top candidate ${top ?? 'none reported'} (injected svc-7)`);
+    Object.assign(out, { ...p.fields, e2eTop: top, e2eCorrect: top === 'svc-7', peer: PEER, outage: OUTAGE });
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
   }

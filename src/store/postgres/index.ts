@@ -34,6 +34,8 @@ import {
   type Verdict,
 } from '../store.js';
 import { RollupAccumulator } from '../rollup.js';
+import { httpStatusOf, spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
+import { readPgSpanTable, type SpanFilter } from './span-table-read.js';
 
 // BIGINT columns hold microsecond times (< 2^53): numbers, not strings.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -71,6 +73,9 @@ CREATE TABLE IF NOT EXISTS audit (id BIGSERIAL PRIMARY KEY, at_us BIGINT NOT NUL
 CREATE TABLE IF NOT EXISTS findings (id TEXT PRIMARY KEY, agent_id TEXT NOT NULL, kind TEXT NOT NULL, category TEXT NOT NULL, json JSONB NOT NULL, first_cycle_id TEXT NOT NULL, last_cycle_id TEXT NOT NULL, updated_us BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS finding_cycles (finding_id TEXT NOT NULL, cycle_id TEXT NOT NULL, PRIMARY KEY (finding_id, cycle_id));
 INSERT INTO schema_migrations (version, name) VALUES (1, 'initial') ON CONFLICT DO NOTHING;
+-- Whether the RCA read needs a span's rest beyond its status (1: an HTTP status >= 500); NULL on older rows.
+ALTER TABLE spans ADD COLUMN IF NOT EXISTS rca_hint SMALLINT;
+INSERT INTO schema_migrations (version, name) VALUES (2, 'spans rca_hint') ON CONFLICT DO NOTHING;
 `;
 
 const nowUs = (): number => Date.now() * 1000;
@@ -133,17 +138,17 @@ class PgTelemetry implements TelemetryStore {
         } else stats.set(k, { n: 1, first: t, last: t });
       };
       if (batch.spans.length) {
-        const cols: unknown[][] = Array.from({ length: 11 }, () => []);
+        const cols: unknown[][] = Array.from({ length: 12 }, () => []);
         const roll = new RollupAccumulator(this.bucketUs);
         for (const s of batch.spans) {
           const rest = { a: s.attributes, e: s.events, l: s.links, m: s.status.message, ts: s.traceState, f: s.flags, sc: s.scope, da: s.droppedAttributesCount, de: s.droppedEventsCount, dl: s.droppedLinksCount };
-          const vals = [s.traceId, s.spanId, s.parentSpanId ?? null, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, await this.resourceId(client, s.resource), JSON.stringify(rest)];
+          const vals = [s.traceId, s.spanId, s.parentSpanId ?? null, s.service, s.name, s.kind, s.startUs, s.endUs, s.status.code, await this.resourceId(client, s.resource), JSON.stringify(rest), httpStatusOf(s.attributes) >= 500 ? 1 : 0];
           vals.forEach((v, i) => cols[i]!.push(v));
           stat(s.service, 'spans', s.startUs);
           roll.add(s);
         }
         await client.query(
-          'INSERT INTO spans SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::bigint[], $9::smallint[], $10::bigint[], $11::text[])',
+          'INSERT INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_us, end_us, status_code, resource_id, rest, rca_hint) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::smallint[], $7::bigint[], $8::bigint[], $9::smallint[], $10::bigint[], $11::text[], $12::smallint[])',
           cols,
         );
         for (const r of roll.values()) {
@@ -206,13 +211,33 @@ class PgTelemetry implements TelemetryStore {
     return q.limit !== undefined ? ` LIMIT ${Math.max(0, Math.floor(q.limit))}` : '';
   }
 
-  async querySpans(q: SpanQuery): Promise<Span[]> {
+  private spanFilter(q: SpanQuery): SpanFilter {
     const p = new Params();
     const w = this.base(q, 'start_us', p);
     if (q.traceIds?.length) w.push(`trace_id = ANY(${p.add(q.traceIds)})`);
     if (q.errorsOnly) w.push('status_code = 2');
     if (q.operations?.length) w.push(`name = ANY(${p.add(q.operations)})`);
-    const rows = (await this.pool.query(`SELECT * FROM spans${where(w)} ORDER BY start_us${this.lim(q)}`, p.values)).rows as Record<string, never>[];
+    return { where: where(w), params: p.values, limit: this.lim(q) };
+  }
+
+  /**
+   * The RCA's spans as columns (span-table-read.ts): the same answer as querySpans, without a span object each;
+   * spans whose ids or names hold the line separator are read as objects instead.
+   */
+  async querySpanTable(q: SpanQuery, peersFor: (t: SpanTable) => Int32Array): Promise<SpanTable> {
+    const client = await this.pool.connect();
+    try {
+      const table = await readPgSpanTable(client, this.spanFilter(q), (id) => this.resource(id), peersFor);
+      if (table) return table;
+    } finally {
+      client.release();
+    }
+    return spanTableOf(await this.querySpans(q));
+  }
+
+  async querySpans(q: SpanQuery): Promise<Span[]> {
+    const f = this.spanFilter(q);
+    const rows = (await this.pool.query(`SELECT * FROM spans${f.where} ORDER BY start_us${f.limit}`, f.params)).rows as Record<string, never>[];
     const out: Span[] = [];
     for (const r of rows) {
       const rest = JSON.parse(r.rest) as { a?: Attributes; e?: Span['events']; l?: Span['links']; m?: string; ts?: string; f?: number; sc?: Span['scope']; da?: number; de?: number; dl?: number };

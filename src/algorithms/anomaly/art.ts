@@ -161,6 +161,8 @@ class FuzzyArt {
   rhoLo = 0;
   rhoHi = 0;
   private readonly x: Float64Array;
+  /** The input's sum after each checkpoint (TAILS): min(x, w) <= x bounds the rest of a comparison too. */
+  private readonly xTails = new Float64Array(TAILS);
   /** The last train's result (fields, not an object per block): cluster (-1: a new cluster), best match, its energy. */
   cluster0 = 0;
   sim = 0;
@@ -431,6 +433,11 @@ class FuzzyArt {
     const gHead = this.gHead;
     const mNext = this.mNext;
     const chunk = d2 / (TAILS + 1);
+    const xTails = this.xTails;
+    for (let c = TAILS - 1, k = d2 - 1, t = 0; c >= 0; c--) {
+      for (const end = (c + 1) * chunk; k >= end; k--) t += x[k]!;
+      xTails[c] = t;
+    }
     let best = -1;
     let bestM = -1;
     let bestE = 0;
@@ -460,7 +467,9 @@ class FuzzyArt {
               const b = w[o + k]!;
               num += a < b ? a : b;
             }
-            const ub = (num + tails[j * TAILS + c]!) / nj;
+            const tw = tails[j * TAILS + c]!;
+            const tx = xTails[c]!;
+            const ub = (num + (tw < tx ? tw : tx)) / nj;
             if (ub * ub * ub * bound < bestM - 1e-9) break;
           }
           if (c < TAILS) continue;

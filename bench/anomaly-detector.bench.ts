@@ -159,6 +159,61 @@ const heapMb = (m1.heap - m0.heap) / 1e6;
 const bufMb = (m1.buffers - m0.buffers) / 1e6;
 const rssMb = (m1.rss - m0.rss) / 1e6;
 if (sink < 0 || dets.length !== nSeries) console.log(sink); // keeps the detectors alive past the measurement
+dets.length = 0;
+
+/**
+ * Untimed diagnostics, after every timed loop (they patch CAD's prototype and walk private fields):
+ *   - CAD steps per point at each mark (1 + the replays' share: why early points cost more), on the first series;
+ *   - the most memory one detector holds (typed-array bytes, peak over a long series, sampled every 1,000
+ *     points) on series that fill CAD's context store and ART's category stores: the per-series cap in practice.
+ */
+const typedBytes = (o: unknown, seen = new Set<unknown>()): number => {
+  if (o === null || typeof o !== 'object' || seen.has(o)) return 0;
+  seen.add(o);
+  if (ArrayBuffer.isView(o)) return o.buffer.byteLength;
+  let b = 0;
+  for (const v of Array.isArray(o) ? o : Object.values(o as object)) b += typedBytes(v, seen);
+  return b;
+};
+let cadSteps = 0;
+const cadStep = ContextualDetector.prototype.step;
+ContextualDetector.prototype.step = function (this: ContextualDetector, bin: number): number {
+  cadSteps++;
+  return cadStep.call(this, bin);
+};
+const stepsPerPoint: number[] = [];
+{
+  const xs = series(N, 1);
+  const d = new StreamingDetector();
+  let i = 0;
+  for (const m of marks) {
+    for (; i < m / 2; i++) d.update(xs[i]!);
+    const c0 = cadSteps;
+    for (; i < m; i++) d.update(xs[i]!);
+    stepsPerPoint.push((cadSteps - c0) / (m - m / 2));
+  }
+}
+ContextualDetector.prototype.step = cadStep;
+const capPoints = Number(process.env.BENCH_CAP_POINTS ?? 200_000);
+const capFamilies: Record<string, (i: number, r: () => number) => number> = {
+  'noisy cycle': (i, r) => 100 + 10 * Math.sin(i / 50) + 5 * r() + spike(i),
+  noise: (_i, r) => r(),
+  counts: (i, r) => Math.floor(20 * r() * (1 + Math.sin(i / 144))),
+};
+const caps: string[] = [];
+let capMax = 0;
+for (const [name, f] of Object.entries(capFamilies)) {
+  let seed = 7;
+  const r = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  const d = new StreamingDetector();
+  let peak = 0;
+  for (let i = 0; i < capPoints; i++) {
+    sink += d.update(f(i, r));
+    if (i % 1000 === 999) peak = Math.max(peak, typedBytes(d));
+  }
+  capMax = Math.max(capMax, peak);
+  caps.push(`${name} ${(peak / 1e3).toFixed(0)} KB`);
+}
 
 const fmt = (v: number): string => Math.round(v).toLocaleString();
 console.log(
@@ -168,7 +223,9 @@ console.log(
     `ns/point at ${marks.map((m) => m.toExponential(0)).join(' / ')} points: whole detector ${wholeNs.map(fmt).join(' / ')}, CAD alone ${cadNs.map(fmt).join(' / ')} ` +
     `(context store at the end: ${contextsAtEnd.toLocaleString()}); ` +
     `${nSeries.toLocaleString()} concurrent series x ${nPoints.toLocaleString()} points: ${fmt(manyRate)} points/s, ` +
-    `${(heapMb + bufMb).toFixed(1)} MB of state (heap ${heapMb.toFixed(1)} + typed arrays ${bufMb.toFixed(1)}; ${((heapMb + bufMb) * 1e3 / nSeries).toFixed(1)} KB per series), RSS +${rssMb.toFixed(0)} MB` +
+    `${(heapMb + bufMb).toFixed(1)} MB of state (heap ${heapMb.toFixed(1)} + typed arrays ${bufMb.toFixed(1)}; ${((heapMb + bufMb) * 1e3 / nSeries).toFixed(1)} KB per series), RSS +${rssMb.toFixed(0)} MB; ` +
+    `CAD steps per point at the marks ${stepsPerPoint.map((v) => v.toFixed(2)).join(' / ')} (1 + replays); ` +
+    `one detector's peak typed-array memory over ${capPoints.toLocaleString()} points: ${caps.join(', ')}` +
     (global.gc ? '' : ' (no --expose-gc: memory figures include garbage)'),
 );
 console.log(
@@ -187,5 +244,7 @@ console.log(
     manyHeapMb: +heapMb.toFixed(1),
     manyTypedArrayMb: +bufMb.toFixed(1),
     manyRssMb: +rssMb.toFixed(0),
+    ...Object.fromEntries(marks.map((m, k) => [`cadStepsPerPoint_at${m}`, +stepsPerPoint[k]!.toFixed(2)])),
+    peakKbPerSeries: Math.round(capMax / 1e3),
   }),
 );

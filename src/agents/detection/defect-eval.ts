@@ -2,7 +2,7 @@
 import { featuresAt, isBugFix, isSourceFile, labelRows, CORE_FEATURES, FEATURE_NAMES, type Commit, type FileRow } from '../../algorithms/defects/features.js';
 import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defects/commit-signals.js';
 import type { Model } from '../../algorithms/defects/model.js';
-import { auc, precisionAtK, predict, recallAtLoc, trainLogisticByWindow } from '../../algorithms/defects/model.js';
+import { auc, precisionAtK, predict, rank01, recallAtLoc, trainLogisticByWindow } from '../../algorithms/defects/model.js';
 import { repeatWeights } from '../../algorithms/defects/repeated-rows.js';
 import { predictForest, trainForest, type ForestOptions } from '../../algorithms/defects/forest.js';
 
@@ -172,19 +172,6 @@ export function fitHistoryForest(windows: readonly FileRow[][], features: readon
   }
   const forest = trainForest(X, y, options, repeatWeights(windows).flat());
   return (row) => predictForest(forest, features.map((f) => row.features[f] ?? 0));
-}
-
-/** Ranks in [0, 1] (ties share their mean rank), so two models' scores can be averaged whatever their scales. */
-export function rank01(s: readonly number[]): number[] {
-  const idx = s.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
-  const r = new Array<number>(s.length).fill(0);
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j < idx.length && idx[j]![0] === idx[i]![0]) j++;
-    for (let k = i; k < j; k++) r[idx[k]![1]] = (i + j - 1) / 2 / Math.max(1, s.length - 1);
-    i = j;
-  }
-  return r;
 }
 
 /**

@@ -6,10 +6,10 @@ import { join } from 'node:path';
 import { REPO_ROOT, SHARED_DATA, hasSharedData, runCli, tempDir } from '../../../test/helpers/env.js';
 import { featuresAt, isBugFix, isSourceFile, type Commit, type FileRow } from '../../algorithms/defects/features.js';
 import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defects/commit-signals.js';
-import { auc, recallAtLoc } from '../../algorithms/defects/model.js';
+import { auc, rank01, recallAtLoc } from '../../algorithms/defects/model.js';
 import { makeErrorEvent } from '../../signals/errors.js';
 import { readGitRepo, readHistoryFile } from './defect-history.js';
-import { aliveSourceFiles, evaluateHistory, fitHistoryForest, HISTORY_FEATURES, rank01, historyRowsAt, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
+import { aliveSourceFiles, evaluateHistory, fitHistoryForest, HISTORY_FEATURES, historyRowsAt, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
 import { FEATURE_TEXT, predictRisk } from './defect-predictor.js';
 import { RepoIndex } from './code-mapping.js';
 

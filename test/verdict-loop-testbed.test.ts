@@ -25,6 +25,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { REPO_ROOT, tempDir } from './helpers/env.js';
+import { replayVerdicts } from './helpers/verdict-replay.js';
 import { openStore } from '../src/store/open.js';
 import type { Finding } from '../src/fleet/contracts.js';
 import type { GuardedWeightState, WeightState } from '../src/algorithms/learning/signal-weights.js';
@@ -37,7 +38,7 @@ import { evaluate } from '../src/agents/detection/rca-eval.js';
 import { runRca } from '../src/agents/detection/rca-run.js';
 import { NOT_CANDIDATES, metricSourceTable, perSourceScores, rankBySources } from '../src/agents/detection/rca-sources.js';
 import { verdictData } from '../src/agents/detection/root-cause-analyzer.js';
-import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND, learnFromVerdict, type LearnedRankingState } from '../src/agents/learning/learning-coordinator.js';
+import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND, type LearnedRankingState } from '../src/agents/learning/learning-coordinator.js';
 import { recordHumanVerdict } from '../src/agents/feedback/memory-ops.js';
 
 const FIXTURE = join(REPO_ROOT, 'test/fixtures/testbed-metrics-cases');
@@ -66,21 +67,11 @@ function loadSets(root: string): RcaCase[] {
 type Part = keyof LearnedRankingState;
 const ALL: Part[] = ['signals', 'kinds', 'cases'];
 
-/** Prequential replay through the shipped path; each case's ranking before its verdict, and the final state. */
+/** The replay (helpers/verdict-replay.ts), and from which case on the kind guard follows the fitted expert. */
 function replay(cases: readonly RcaCase[], parts: readonly Part[], named = true): { rankings: string[][]; final: LearnedRankingState; followedFrom: number } {
-  let st: LearnedRankingState = {};
-  let followedFrom = -1;
-  const rankings = cases.map((c, i) => {
-    const run = runRca(c, { exclude: NOT_CANDIDATES, learned: st });
-    const truth = c.truth!.service;
-    const hit = run.candidates[0]?.service === truth;
-    const data = named ? { ...verdictData(run), confirmedCause: truth } : verdictData(run);
-    const next = learnFromVerdict(st, { id: c.id, subject: { service: run.candidates[0]?.service }, data }, named || hit ? 'confirmed' : 'rejected');
-    st = Object.fromEntries(parts.map((p) => [p, next[p]]));
-    if (followedFrom < 0 && (st.kinds as GuardedWeightState | undefined)?.following === 'fitted') followedFrom = i + 1;
-    return run.candidates.map((x) => x.service);
-  });
-  return { rankings, final: st, followedFrom };
+  const { rankings, states } = replayVerdicts(cases, parts, named);
+  const followedFrom = states.findIndex((st) => (st.kinds as GuardedWeightState | undefined)?.following === 'fitted') + 1 || -1;
+  return { rankings, final: states[states.length - 1] ?? {}, followedFrom };
 }
 
 const fmt = (s: RankScore): string => `${s.top1}/${s.cases} Avg@5 ${s.avg5.toFixed(3)}`;

@@ -13,10 +13,11 @@ import type { MetricPoint } from '../src/signals/model.js';
 import type { MemoryStore } from '../src/store/store.js';
 import type { GuardedWeightState } from '../src/algorithms/learning/signal-weights.js';
 import type { GuardedCaseLearner } from '../src/algorithms/learning/rank-learner.js';
-import { RootCauseAnalyzer, verdictData } from '../src/agents/detection/root-cause-analyzer.js';
-import { CASE_LEARNER_KIND, LearningCoordinator, METRIC_KINDS, SIGNAL_WEIGHTS_KIND, learnFromVerdict, learnRankingFromVerdicts, type LearnedRankingState } from '../src/agents/learning/learning-coordinator.js';
+import { RootCauseAnalyzer } from '../src/agents/detection/root-cause-analyzer.js';
+import { CASE_LEARNER_KIND, LearningCoordinator, METRIC_KINDS, SIGNAL_WEIGHTS_KIND, learnRankingFromVerdicts, type LearnedRankingState } from '../src/agents/learning/learning-coordinator.js';
 import { join } from 'node:path';
 import { SHARED_DATA, hasSharedData } from './helpers/env.js';
+import { replayVerdicts } from './helpers/verdict-replay.js';
 import { asMultipliers, prequentialGuarded } from '../src/algorithms/learning/signal-weights.js';
 import { prequentialCaseLearner } from '../src/algorithms/learning/rank-learner.js';
 import { readNezhaCases, type RcaCase } from '../src/agents/detection/rca-cases.js';
@@ -217,18 +218,9 @@ test('Nezha replay through the shipped path: each learner ships exactly what its
   type Part = keyof LearnedRankingState;
   // `named`: the verdict names the culprit. Otherwise it is what `tswarm verdict` can say today: the top candidate
   // confirmed or rejected.
-  const replay = (cases: readonly RcaCase[], parts: readonly Part[], named = true): number[] => {
-    let st: LearnedRankingState = {};
-    return cases.map((c) => {
-      const run = runRca(c, { exclude: NOT_CANDIDATES, learned: st });
-      const truth = c.truth!.service;
-      const hit = run.candidates[0]?.service === truth;
-      const data = named ? { ...verdictData(run), confirmedCause: truth } : verdictData(run);
-      const next = learnFromVerdict(st, { id: c.id, subject: { service: run.candidates[0]?.service }, data }, named || hit ? 'confirmed' : 'rejected');
-      st = Object.fromEntries(parts.map((p) => [p, next[p]]));
-      return run.candidates[0]?.service === truth ? 1 : 0;
-    });
-  };
+  const replay = (cases: readonly RcaCase[], parts: readonly Part[], named = true): number[] =>
+    replayVerdicts(cases, parts, named).rankings.map((r, i) => (r[0] === cases[i]!.truth!.service ? 1 : 0));
+
   // Before any verdict, ranking with the (empty) learned state is the unlearned ranking, scores and all.
   for (const c of all) assert.deepEqual(runRca(c, { exclude: NOT_CANDIDATES, learned: {} }).candidates, runRca(c, { exclude: NOT_CANDIDATES }).candidates, c.id);
   for (const system of ['online-boutique', 'train-ticket']) {
@@ -269,15 +261,8 @@ test('Nezha replay through the shipped path: each learner ships exactly what its
 test('Nezha controls: gains that survive run starts and shuffled order (case learner) vs gains that are the fault schedule (recurrence, service identity)', { skip: skipNezha }, (t) => {
   const all = readNezhaCases(join(SHARED_DATA, 'rca/nezha')).sort((a, b) => a.injectS! - b.injectS!);
   type Part = keyof LearnedRankingState;
-  const replay = (cases: readonly RcaCase[], parts: readonly Part[]): string[][] => {
-    let st: LearnedRankingState = {};
-    return cases.map((c) => {
-      const run = runRca(c, { exclude: NOT_CANDIDATES, learned: st });
-      const next = learnFromVerdict(st, { id: c.id, subject: { service: run.candidates[0]?.service }, data: { ...verdictData(run), confirmedCause: c.truth!.service } }, 'confirmed');
-      st = Object.fromEntries(parts.map((p) => [p, next[p]]));
-      return run.candidates.map((x) => x.service);
-    });
-  };
+  const replay = (cases: readonly RcaCase[], parts: readonly Part[]): string[][] => replayVerdicts(cases, parts).rankings;
+
   const fmt = (s: ReturnType<typeof rankScore>): string => `${s.top1}/${s.cases} Avg@5 ${s.avg5.toFixed(3)}`;
   const mean = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
   for (const system of ['online-boutique', 'train-ticket']) {

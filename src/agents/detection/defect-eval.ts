@@ -2,9 +2,8 @@
 import { featuresAt, isBugFix, isSourceFile, labelRows, CORE_FEATURES, FEATURE_NAMES, type Commit, type FileRow } from '../../algorithms/defects/features.js';
 import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defects/commit-signals.js';
 import type { Model } from '../../algorithms/defects/model.js';
-import { auc, precisionAtK, predict, rank01, recallAtLoc, trainLogisticByWindow } from '../../algorithms/defects/model.js';
+import { auc, precisionAtK, predict, recallAtLoc, trainLogisticByWindow } from '../../algorithms/defects/model.js';
 import { repeatWeights } from '../../algorithms/defects/repeated-rows.js';
-import { predictForest, trainForest, type ForestOptions } from '../../algorithms/defects/forest.js';
 
 const DAY = 86_400;
 export const HORIZON_DAYS = 180;
@@ -113,10 +112,11 @@ export const LAMBDA = 30;
  * (both better on the earlier cuts, 0.003–0.02 worse on the later ones); pruning correlated features 0.830–0.832.
  *
  * Fifth round, bagged trees (same rows, raw features and windows; every choice on the three earlier cuts; figures
- * all / earlier / later, logistic model 0.832 / 0.850 / 0.814). A random forest (fitHistoryForest, forest.ts:
- * labels centred on each window's bug rate in place of the window intercepts, rows drawn ∝ repeatWeights; the
- * best alone on the earlier cuts of 20 configurations: 400 trees, 4 of 71 features per split, leaves ≥ 40 rows)
- * 0.817 / 0.844 / 0.790, R@20%LOC 0.324 vs 0.352. Rank averages with the logistic model (FOREST_CHECK), forest
+ * all / earlier / later, logistic model 0.832 / 0.850 / 0.814). A random forest (written for this: histogram
+ * splits, features re-drawn per split; labels centred on each window's bug rate in place of the window
+ * intercepts, rows drawn ∝ repeatWeights; the best alone on the earlier cuts of 20 configurations: 400 trees, 4 of
+ * 71 features per split, leaves ≥ 40 rows)
+ * 0.817 / 0.844 / 0.790, R@20%LOC 0.324 vs 0.352. Rank averages with the logistic model, forest
  * weight 0.2 / 0.35 / 0.5: 0.831 / 0.850 / 0.812, 0.830 / 0.850 / 0.809, 0.827 / 0.850 / 0.805 (per cut vs the
  * logistic model −0.001 ± 0.001, 6 of 18 up, at 0.2). Over all 20 forests × rank averages at 0.2–0.7 and logit
  * averages (~75 combinations): alone 0.806–0.820, blended 0.817–0.833; none beat the logistic model on the
@@ -125,11 +125,12 @@ export const LAMBDA = 30;
  * feature instead of centring 0.812; per-window ranks of the features 0.806–0.807; extremely randomised trees
  * 0.815–0.818; only the 15 classic or 34 core features 0.815; 4 or 12 windows 0.810 / 0.820 (earlier cuts 0.836
  * / 0.839); leaves ≥ 5 rows 0.806; the logistic model's margin as one more feature (stacking) 0.821, blended
- * 0.828–0.831. Choosing between the logistic model and the FOREST_CHECK blends leave-one-history-out: 0.831
+ * 0.828–0.831. Choosing between the logistic model and those blends leave-one-history-out: 0.831
  * (fastify takes the 0.2 blend, 0.888 vs 0.890). ml-random-forest itself (50 trees, 30% of the features per
  * tree, depth 8, centred labels; earlier cuts only, 785 s CPU for the nine): 0.834 alone, 0.847–0.850 blended,
  * vs 0.850. The trees' step functions, with leaves big enough for 0/1 labels, are coarser than the logistic
- * model's near-linear log effects, and fastify's ~250 training rows leave them little (0.866 vs 0.890).
+ * model's near-linear log effects, and fastify's ~250 training rows leave them little (0.866 vs 0.890). The
+ * forest and its check were removed again (commit 3f1492d holds them: `evaluateHistory(commits, 6, FOREST_CHECK)`).
  */
 export function fitHistoryModel(windows: readonly FileRow[][], features: readonly string[] = HISTORY_FEATURES, lambda = LAMBDA): Model | undefined {
   if (!windows.some((w) => w.some((r) => r.label))) return undefined;
@@ -142,45 +143,7 @@ export interface ModelConfig {
   lambda: number;
   /** Training windows (default TRAINING_WINDOWS). */
   windows?: number;
-  /**
-   * With the random forest of fitHistoryForest: its share in a rank average with the logistic model (1 = the forest
-   * alone). Measured only (FOREST_CHECK); the shipped model is the logistic one.
-   */
-  forestWeight?: number;
 }
-
-/**
- * The forest the fifth round measured (the comment above fitHistoryModel): the best forest alone on each history's
- * three earlier cuts among the 20 configurations tried. Small leaves overfit the noisy 0/1 labels; 4 features per
- * split (0.05 of 71) decorrelates the trees most.
- */
-export const FOREST_OPTIONS: Partial<ForestOptions> = { trees: 400, maxFeatures: 0.05, minLeaf: 40, maxDepth: 20, seed: 1 };
-
-/**
- * A random forest on the same windows, rows and raw features as the logistic model. The window intercepts'
- * counterpart: each window's label is centred on its own bug rate (a tree would otherwise spend splits on telling
- * sweep windows apart), and rows are drawn in proportion to repeatWeights. Returns the scorer (a risk above or
- * below the window's base rate, for ranking, not a probability).
- */
-export function fitHistoryForest(windows: readonly FileRow[][], features: readonly string[] = HISTORY_FEATURES, options: Partial<ForestOptions> = FOREST_OPTIONS): (row: FileRow) => number {
-  const X: number[][] = [];
-  const y: number[] = [];
-  for (const w of windows) {
-    const rate = w.filter((r) => r.label).length / Math.max(1, w.length);
-    for (const r of w) {
-      X.push(features.map((f) => r.features[f] ?? 0));
-      y.push((r.label ? 1 : 0) - rate);
-    }
-  }
-  const forest = trainForest(X, y, options, repeatWeights(windows).flat());
-  return (row) => predictForest(forest, features.map((f) => row.features[f] ?? 0));
-}
-
-/**
- * The fifth round's check, `evaluateHistory(commits, 6, FOREST_CHECK)`: the forest alone and rank averages with the
- * logistic model at the blend weights that were tried.
- */
-export const FOREST_CHECK: ModelConfig[] = [1, 0.2, 0.35, 0.5].map((forestWeight) => ({ name: `forest ${forestWeight}`, features: HISTORY_FEATURES, lambda: LAMBDA, forestWeight }));
 
 /** The issue's first model's 15 features (size, churn, commits, fixes, Rahman, authors, age, coupling). */
 export const CLASSIC_FEATURES = HISTORY_FEATURES.slice(0, HISTORY_FEATURES.indexOf('coupled_fix_score') + 1);
@@ -222,17 +185,7 @@ export function evaluateCut(commits: readonly Commit[], cut: number, grid: reado
     const p = test.map((r) => predict(m, r));
     return score(p, p.map((x, i) => x / Math.max(10, test[i]!.loc)));
   };
-  const variant = (g: ModelConfig): MethodScore => {
-    const w = all.slice(0, g.windows ?? TRAINING_WINDOWS);
-    const m = fitHistoryModel(w, g.features, g.lambda)!;
-    if (!g.forestWeight) return modelScore(m);
-    const forest = fitHistoryForest(w, g.features);
-    const fr = rank01(test.map(forest));
-    const lr = rank01(test.map((r) => predict(m, r)));
-    const s = lr.map((x, i) => (1 - g.forestWeight!) * x + g.forestWeight! * fr[i]!);
-    return score(s, s.map((x, i) => x / Math.max(10, test[i]!.loc)));
-  };
-  const variants = Object.fromEntries(grid.map((g) => [`model: ${g.name}`, variant(g)]));
+  const variants = Object.fromEntries(grid.map((g) => [`model: ${g.name}`, modelScore(fitHistoryModel(all.slice(0, g.windows ?? TRAINING_WINDOWS), g.features, g.lambda)!)]));
   return {
     cut: new Date(cut * 1000).toISOString().slice(0, 10),
     files: test.length,

@@ -4,12 +4,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, SHARED_DATA, hasSharedData, runCli, tempDir } from '../../../test/helpers/env.js';
-import { featuresAt, isBugFix, isSourceFile, type Commit, type FileRow } from '../../algorithms/defects/features.js';
+import { featuresAt, isBugFix, isSourceFile, type Commit } from '../../algorithms/defects/features.js';
 import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defects/commit-signals.js';
-import { auc, rank01, recallAtLoc } from '../../algorithms/defects/model.js';
+import { auc, recallAtLoc } from '../../algorithms/defects/model.js';
 import { makeErrorEvent } from '../../signals/errors.js';
 import { readGitRepo, readHistoryFile } from './defect-history.js';
-import { aliveSourceFiles, evaluateHistory, fitHistoryForest, HISTORY_FEATURES, historyRowsAt, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
+import { aliveSourceFiles, evaluateHistory, HISTORY_FEATURES, historyRowsAt, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
 import { FEATURE_TEXT, predictRisk } from './defect-predictor.js';
 import { RepoIndex } from './code-mapping.js';
 
@@ -198,21 +198,4 @@ test('bad inputs: not a git repository, a corrupt history line, a missing file',
   } finally {
     dir.cleanup();
   }
-});
-
-test('the forest judges files within their window: a feature that only tells a sweep window apart carries no risk', () => {
-  // Half the files are `risky`. Window 0 (10% fixed): 20% of the risky files are fixed, no other. Window 1, a sweep
-  // (80% fixed): every risky file and 60% of the others. Centred on its window's rate, each label says "riskier
-  // than the window's files", so a risky file outranks a plain one whatever `sweep` is; on the raw labels a plain
-  // file of a sweep-like window (60% fixed) would outrank a risky file of an ordinary one (20%).
-  const win = (k: number): FileRow[] =>
-    Array.from({ length: 200 }, (_, i) => {
-      const risky = i % 2;
-      const fixed = k === 0 ? risky === 1 && i % 10 === 1 : risky === 1 || (i % 10 !== 0 && i % 10 !== 2);
-      return { path: `lib/w${k}f${i}.js`, loc: 10, label: fixed, features: { sweep: k, risky } };
-    });
-  const score = fitHistoryForest([win(0), win(1)], ['sweep', 'risky'], { trees: 50, minLeaf: 5, seed: 1 });
-  const plain = (f: Record<string, number>): FileRow => ({ path: 'x', loc: 10, features: f });
-  assert.ok(score(plain({ sweep: 0, risky: 1 })) > score(plain({ sweep: 1, risky: 0 })));
-  assert.deepEqual(rank01([0.3, 0.1, 0.3, 0.9]), [0.5, 0, 0.5, 1]);
 });

@@ -134,19 +134,6 @@ export function auc(scores: readonly number[], labels: readonly boolean[]): numb
   return pos && neg ? (sumPos - (pos * (pos + 1)) / 2) / (pos * neg) : 0.5;
 }
 
-/** Ranks in [0, 1] (ties share their mean rank), so two models' scores can be averaged whatever their scales. */
-export function rank01(s: readonly number[]): number[] {
-  const idx = s.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]);
-  const r = new Array<number>(s.length).fill(0);
-  for (let i = 0; i < idx.length; ) {
-    let j = i;
-    while (j < idx.length && idx[j]![0] === idx[i]![0]) j++;
-    for (let k = i; k < j; k++) r[idx[k]![1]] = (i + j - 1) / 2 / Math.max(1, s.length - 1);
-    i = j;
-  }
-  return r;
-}
-
 /** Files taken in rank order until 20% of all lines; the share of defective files found. */
 export function recallAtLoc(ranked: readonly { loc: number; label: boolean }[], share = 0.2): number {
   const total = ranked.reduce((a, r) => a + r.loc, 0);

@@ -113,6 +113,13 @@ class PgTelemetry implements TelemetryStore {
     return id;
   }
 
+  /** The resources of `rows` by id, each read once (an await per row costs more than the row's own decoding). */
+  private async resourcesOf(rows: readonly { resource_id?: number }[]): Promise<Map<number, Resource>> {
+    const m = new Map<number, Resource>();
+    for (const { resource_id: id = 0 } of rows) if (!m.has(id)) m.set(id, await this.resource(id));
+    return m;
+  }
+
   private async resource(id: number): Promise<Resource> {
     let r = this.resourceById.get(id);
     if (!r) {
@@ -238,10 +245,11 @@ class PgTelemetry implements TelemetryStore {
   async querySpans(q: SpanQuery): Promise<Span[]> {
     const f = this.spanFilter(q);
     const rows = (await this.pool.query(`SELECT * FROM spans${f.where} ORDER BY start_us${f.limit}`, f.params)).rows as Record<string, never>[];
+    const res = await this.resourcesOf(rows);
     const out: Span[] = [];
     for (const r of rows) {
       const rest = JSON.parse(r.rest) as { a?: Attributes; e?: Span['events']; l?: Span['links']; m?: string; ts?: string; f?: number; sc?: Span['scope']; da?: number; de?: number; dl?: number };
-      const s: Span = { traceId: r.trace_id, spanId: r.span_id, name: r.name, kind: r.kind, startUs: r.start_us, endUs: r.end_us, service: r.service, attributes: rest.a ?? {}, events: rest.e ?? [], links: rest.l ?? [], status: rest.m ? { code: r.status_code, message: rest.m } : { code: r.status_code }, resource: await this.resource(r.resource_id) };
+      const s: Span = { traceId: r.trace_id, spanId: r.span_id, name: r.name, kind: r.kind, startUs: r.start_us, endUs: r.end_us, service: r.service, attributes: rest.a ?? {}, events: rest.e ?? [], links: rest.l ?? [], status: rest.m ? { code: r.status_code, message: rest.m } : { code: r.status_code }, resource: res.get(r.resource_id)! };
       if (r.parent_span_id) s.parentSpanId = r.parent_span_id;
       if (rest.ts) s.traceState = rest.ts;
       if (rest.f !== undefined && rest.f !== null) s.flags = rest.f;
@@ -260,10 +268,11 @@ class PgTelemetry implements TelemetryStore {
     if (q.minSeverity !== undefined) w.push(`severity >= ${p.add(q.minSeverity)}`);
     if (q.traceIds?.length) w.push(`trace_id = ANY(${p.add(q.traceIds)})`);
     const rows = (await this.pool.query(`SELECT * FROM logs${where(w)} ORDER BY time_us${this.lim(q)}`, p.values)).rows as Record<string, never>[];
+    const res = await this.resourcesOf(rows);
     const out: LogRecord[] = [];
     for (const r of rows) {
       const rest = JSON.parse(r.rest) as { a?: Attributes; st?: string; o?: number; bv?: LogRecord['bodyValue']; f?: number; en?: string; sc?: LogRecord['scope']; da?: number };
-      const l: LogRecord = { timeUs: r.time_us, service: r.service, severityNumber: r.severity, body: r.body, attributes: rest.a ?? {}, resource: await this.resource(r.resource_id) };
+      const l: LogRecord = { timeUs: r.time_us, service: r.service, severityNumber: r.severity, body: r.body, attributes: rest.a ?? {}, resource: res.get(r.resource_id)! };
       if (r.trace_id) l.traceId = r.trace_id;
       if (r.span_id) l.spanId = r.span_id;
       if (rest.st) l.severityText = rest.st;
@@ -283,8 +292,9 @@ class PgTelemetry implements TelemetryStore {
     const w = this.base(q, 'time_us', p);
     if (q.names?.length) w.push(`name = ANY(${p.add(q.names)})`);
     const rows = (await this.pool.query(`SELECT * FROM metrics${where(w)} ORDER BY time_us${this.lim(q)}`, p.values)).rows as Record<string, never>[];
+    const res = await this.resourcesOf(rows);
     const out: MetricPoint[] = [];
-    for (const r of rows) out.push({ ...(JSON.parse(r.rest) as object), timeUs: r.time_us, service: r.service, name: r.name, type: r.type, resource: await this.resource(r.resource_id) } as unknown as MetricPoint);
+    for (const r of rows) out.push({ ...(JSON.parse(r.rest) as object), timeUs: r.time_us, service: r.service, name: r.name, type: r.type, resource: res.get(r.resource_id)! } as unknown as MetricPoint);
     return out;
   }
 
@@ -293,9 +303,10 @@ class PgTelemetry implements TelemetryStore {
     const w = this.base(q, 'time_us', p);
     if (q.fingerprints?.length) w.push(`fingerprint = ANY(${p.add(q.fingerprints)})`);
     const rows = (await this.pool.query(`SELECT * FROM errors${where(w)} ORDER BY time_us${this.lim(q)}`, p.values)).rows as Record<string, never>[];
+    const res = await this.resourcesOf(rows);
     const out: ErrorEvent[] = [];
     for (const r of rows) {
-      const e = { ...(JSON.parse(r.rest) as object), timeUs: r.time_us, service: r.service, type: r.type, fingerprint: r.fingerprint, resource: await this.resource(r.resource_id) } as unknown as ErrorEvent;
+      const e = { ...(JSON.parse(r.rest) as object), timeUs: r.time_us, service: r.service, type: r.type, fingerprint: r.fingerprint, resource: res.get(r.resource_id)! } as unknown as ErrorEvent;
       if (r.trace_id) e.traceId = r.trace_id;
       out.push(e);
     }

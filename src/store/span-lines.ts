@@ -118,6 +118,26 @@ export interface SpanRows {
 }
 
 /**
+ * The id at line[p] as span n's: 16 lowercase hex digits as two uint32 (kind 1), any other string in `other`
+ * (kind `otherKind`). The position after its separator, or -1 when no separator follows.
+ */
+function readId(line: string, p: number, n: number, hiA: Uint32Array, loA: Uint32Array, kindA: Uint8Array, other: Map<number, string>, otherKind: number): number {
+  const hi = line.charCodeAt(p + 16) === 0x1f ? hex8(line, p) : -1;
+  const lo = hi >= 0 ? hex8(line, p + 8) : -1;
+  if (lo >= 0) {
+    kindA[n] = 1;
+    hiA[n] = hi;
+    loA[n] = lo;
+    return p + 17;
+  }
+  const end = line.indexOf('\x1f', p);
+  if (end < 0) return -1;
+  kindA[n] = otherKind;
+  other.set(n, line.slice(p, end));
+  return end + 1;
+}
+
+/**
  * How a store's lines differ: the rowid's form, and the judge of a flag other than '0' / '1' (true: the rest is
  * needed; undefined: not a flag it knows, the lines cannot be read this way).
  */
@@ -200,38 +220,11 @@ export function parseSpanLines(lines: Iterable<string>, max: number, format: Lin
     }
     if (need) needRest.push(n);
     failed[n] = sc === 2 ? 1 : 0;
-    // Span id: 16 lowercase hex digits (then the separator), or any other string.
-    const hi = line.charCodeAt(p + 16) === 0x1f ? hex8(line, p) : -1;
-    const lo = hi >= 0 ? hex8(line, p + 8) : -1;
-    if (lo >= 0) {
-      ownKind[n] = 1;
-      ownHi[n] = hi;
-      ownLo[n] = lo;
-      p += 17;
-    } else {
-      const end = line.indexOf('\x1f', p);
-      if (end < 0) return undefined;
-      ownOther.set(n, line.slice(p, end));
-      p = end + 1;
-    }
-    // Parent id: empty (none), or as the span id.
+    // Span id: 16 lowercase hex digits (then the separator), or any other string; the parent id likewise, or empty.
+    p = readId(line, p, n, ownHi, ownLo, ownKind, ownOther, 0);
+    if (p < 0) return undefined;
     if (line.charCodeAt(p) === 0x1f) p++;
-    else {
-      const phi = line.charCodeAt(p + 16) === 0x1f ? hex8(line, p) : -1;
-      const plo = phi >= 0 ? hex8(line, p + 8) : -1;
-      if (plo >= 0) {
-        parKind[n] = 1;
-        parHi[n] = phi;
-        parLo[n] = plo;
-        p += 17;
-      } else {
-        const end = line.indexOf('\x1f', p);
-        if (end < 0) return undefined;
-        parKind[n] = 2;
-        parOther.set(n, line.slice(p, end));
-        p = end + 1;
-      }
-    }
+    else if ((p = readId(line, p, n, parHi, parLo, parKind, parOther, 2)) < 0) return undefined;
     // Service, then the name to the end: a separator inside either (or in an id) leaves one in the name.
     const svcEnd = line.indexOf('\x1f', p);
     if (svcEnd < 0 || line.indexOf('\x1f', svcEnd + 1) >= 0) return undefined;

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .command('defects')
     .description('defect prediction on real histories: AUC, Recall@20%LOC, Precision@10 for the model and the baselines, over six cuts')
     .requiredOption('--history <files...>', 'history files (JSON lines, .gz ok)')
-    .option('--loho', 'also leave-one-history-out: pick feature set and L2 strength on the other histories, score the held-out one')
+    .option('--loho', 'also leave-one-history-out: pick feature set, L2 strength and training windows on the other histories, score the held-out one')
     .option('--json', 'print JSON')
     .action(async (o: { history: string[]; loho?: boolean; json?: boolean }) => {
       const { readHistoryFile, HistoryError } = await import('../../../agents/detection/defect-history.js');

@@ -19,7 +19,7 @@ const FAULTS = [
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('run the whole swarm against the built-in testbed shop: traffic, chaos, load, a surprise fault, analysis, report (~2 min)')
+    .description('run the whole swarm against the built-in testbed shop: traffic, chaos, load, a surprise fault, analysis, report (~75 s)')
     .option('--out <dir>', 'where the memory and the report go', './tswarm-demo')
     .option('--seed <n>', 'which surprise fault (reproducible)', String(Math.floor(Date.now() / 1000) % 1000))
     .option('--normal <duration>', 'normal traffic before anything happens', '20s')

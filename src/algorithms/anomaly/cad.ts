@@ -139,8 +139,8 @@ export class ContextualDetector {
   /**
    * A left's contexts sit in a block of slots (learned order), so a visit reads memory in sequence and an
    * active context's count is updated in the same place: per slot the packed right (positions | ZERO if
-   * zero-level | bits << 16) and the count key. A full block moves to the end at twice the size; the dead
-   * space is dropped when the slot arrays grow.
+   * zero-level | bits << 16) and the count key. A full block moves to the end at half again its size; the
+   * dead space is dropped when the slot arrays run out (see moveBlock).
    */
   private lBlock = new Int32Array(START);
   private lCtx = new Int32Array(START);

@@ -175,10 +175,15 @@ if (MODE === 'pg') {
     metricPoints = [];
     const store = await openStore(pg.url);
     const { marks, top } = await timedAgentRun(store);
+    // The peer in the same run: the agent over the object read (querySpans) it falls back to without the column read.
+    const objectRead = Object.create(store.telemetry, { querySpanTable: { value: undefined } }) as typeof store.telemetry;
+    const before = await timedAgentRun({ ...store, telemetry: objectRead });
     await store.close();
     const p = phases(marks);
+    const b = phases(before.marks);
     console.log(`rca end to end (agent on PostgreSQL${VARIANT}): ${p.text}; top candidate ${top ?? 'none reported'} (injected svc-7)`);
-    Object.assign(out, { mode: 'pg', ...p.fields, e2eTop: top, e2eCorrect: top === 'svc-7', peer: PEER, outage: OUTAGE });
+    console.log(`  the same agent over the object read (querySpans): ${b.text}; ratio ${(p.fields.e2eSeconds! / b.fields.e2eSeconds!).toFixed(2)} (top ${before.top ?? 'none'})`);
+    Object.assign(out, { mode: 'pg', ...p.fields, e2eTop: top, e2eCorrect: top === 'svc-7' && before.top === 'svc-7', objectReadSeconds: b.fields.e2eSeconds, peer: PEER, outage: OUTAGE });
   } finally {
     pg.stop();
   }

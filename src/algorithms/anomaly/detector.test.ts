@@ -30,3 +30,31 @@ test('detector: scores stay in [0, 1] on noise, spikes and flat stretches', () =
   });
   for (const v of scoreSeries(xs)) assert.ok(v >= 0 && v <= 1, `score ${v}`);
 });
+
+test('detector: the CAD / robust-z rest starts at an alarm it reports and is not re-armed by the scores it silences', () => {
+  // A restless series (a burst of random height every 90 points) with a drop at 1500: CAD scores high often.
+  let seed = 7;
+  const r = (): number => {
+    seed = (seed * 16807) % 2147483647;
+    return seed / 2147483647;
+  };
+  const xs = Array.from({ length: 2000 }, (_, i) => 10 + Math.sin(i / 8) + (i % 90 < 3 ? 4 * r() : 0) + (i >= 1500 && i < 1520 ? -8 : 0));
+  // The parts' own state does not depend on the rest, so with no rest and no dedupe the output is their raw score.
+  const raw = scoreSeries(xs, { art: false, rest: 0, dedupe: 0 });
+  const expected = (rest: number, rearm: boolean): number[] => {
+    const out: number[] = [];
+    let last = -Infinity;
+    for (let i = 0; i < raw.length; i++) {
+      const silenced = i - last <= rest;
+      if (!silenced && raw[i]! >= 0.75) out.push(i);
+      if ((rearm || !silenced) && raw[i]! >= 0.75) last = i;
+    }
+    return out;
+  };
+  const now = alarms(scoreSeries(xs, { art: false, dedupe: 0 }), 0);
+  const before = alarms(scoreSeries(xs, { art: false, dedupe: 0, rest: 200, restRearm: true }), 0);
+  assert.deepEqual(now, expected(200, false));
+  assert.deepEqual(before, expected(200, true));
+  // The series tells the two rules apart (the re-armed rest stays silent longer).
+  assert.ok(now.length > before.length, `not re-armed ${now.join(',')} vs re-armed ${before.join(',')}`);
+});

@@ -12,6 +12,12 @@ import { ArtDetector as RefArt } from './reference/art.js';
 import { StreamingDetector, type DetectorOptions } from './detector.js';
 import { StreamingDetector as RefDetector } from './reference/detector.js';
 
+/**
+ * The reference detector's rest rule (150 points, re-armed by every raw score >= 0.75): the shipped default
+ * changed on purpose afterwards (not re-armed, 200 points; see detector.ts), the speed work did not.
+ */
+const REF_REST: DetectorOptions = { rest: 150, restRearm: true };
+
 /** Park-Miller, as elsewhere in these tests: reproducible without a dependency. */
 const rng = (seed: number): (() => number) => {
   let s = seed;
@@ -64,13 +70,13 @@ test('ART: the same scores as the reference at every step (series families, opti
   }
 });
 
-test('detector: the same scores as the reference at every step (series families, three option sets)', () => {
+test('detector: the same scores as the reference at every step (series families, three option sets, the reference\'s rest rule)', () => {
   const variants: DetectorOptions[] = [{}, { history: 300, replayGap: 20, maxContexts: 2000 }, { history: 40, replayGap: 7, maxContexts: 3000 }];
   let seed = 101;
   for (const [fam, gen] of Object.entries(families)) {
     for (const opts of variants) {
       const xs = gen(opts.maxContexts ? 4000 : 6000, rng(seed++));
-      sameSteps(`${fam} ${JSON.stringify(opts)}`, xs, new StreamingDetector(opts), new RefDetector(opts));
+      sameSteps(`${fam} ${JSON.stringify(opts)}`, xs, new StreamingDetector({ ...REF_REST, ...opts }), new RefDetector(opts));
     }
   }
 });
@@ -80,6 +86,6 @@ test('detector: the same scores as the reference on real NAB series (every 5th o
   assert.ok(corpus.length >= 50, `NAB corpus loaded (${corpus.length} series)`);
   for (let k = 0; k < corpus.length; k += 5) {
     const c = corpus[k]!;
-    sameSteps(c.name, c.values, new StreamingDetector(), new RefDetector());
+    sameSteps(c.name, c.values, new StreamingDetector(REF_REST), new RefDetector());
   }
 });

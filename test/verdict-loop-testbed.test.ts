@@ -18,6 +18,11 @@
  * 0.810 (set 2: 22/30, 0.847), all of it from the kind weights (the fitted expert, followed after the 13th verdict);
  * the learners as they were before the fitted expert: 34/60 (set 2: 20/30), shuffled 31.4 (a loss). Shuffled ×10:
  * 36.3 (34–38), later half 18.6 vs 15.9 unlearned (gain 0–5 per seed). Set 2 first, then set 1: set 1 14 → 18.
+ * Top-only verdicts (`tswarm verdict <id> confirmed|rejected`, no cause): 33/60 (set 1 14, set 2 19) in recording
+ * order, 33 set 2 first (set 1 14), 33.0 on every shuffled order — exactly the unlearned ranking, since a rejection
+ * naming no cause moves no guard (signal-weights.ts guardedUpdate) and a confirmed top agrees with what shipped.
+ * Before that rule (a rejection credited every expert whose top differed): 30/60 (set 1 12, set 2 18), set 2 first
+ * 33 (set 1 12 of 14), shuffled 35.3 (31–40, two orders below 33).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -77,7 +82,7 @@ function replay(cases: readonly RcaCase[], parts: readonly Part[], named = true)
 const fmt = (s: RankScore): string => `${s.top1}/${s.cases} Avg@5 ${s.avg5.toFixed(3)}`;
 const mean = (a: readonly number[]): number => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
 
-test('testbed, metrics only: verdicts naming the culprit lift AC@1 on the later cases — set 2 (held out) 19/30 → 22/30, both sets 33 → 38 of 60; shuffled order keeps most of it (36.3); no verdicts ranks exactly as unlearned', async (t) => {
+test('testbed, metrics only: verdicts naming the culprit lift AC@1 on the later cases — set 2 (held out) 19/30 → 22/30, both sets 33 → 38 of 60; shuffled order keeps most of it (36.3); top-only verdicts never below unlearned (33, every order); no verdicts ranks exactly as unlearned', async (t) => {
   const tmp = tempDir('tswarm-testbed-mo-');
   try {
     const all = loadSets(tmp.path);
@@ -108,6 +113,9 @@ test('testbed, metrics only: verdicts naming the culprit lift AC@1 on the later 
     for (const [name, r] of [...Object.entries(runs), ['all learners', together] as const]) t.diagnostic(line(name, r.rankings));
     const topOnly = replay(all, ALL, false);
     t.diagnostic(line('all learners, top-only verdicts (confirmed/rejected, no cause)', topOnly.rankings));
+    // Top-only verdicts never rank below no verdicts, on either set (measured: equal, 33 / 14 / 19).
+    const to = { all: score(topOnly.rankings), set1: score(topOnly.rankings, set1), set2: score(topOnly.rankings, set2) };
+    for (const k of ['all', 'set1', 'set2'] as const) assert.ok(to[k].top1 >= st[k].top1, `top-only verdicts, ${k}: ${fmt(to[k])} vs ${fmt(st[k])}`);
     const kinds = together.final.kinds as GuardedWeightState;
     t.diagnostic(`kind guard at the end: following ${kinds.following} (from case ${together.followedFrom}), misses ${JSON.stringify(kinds.misses)}, fitted exponents (log2) ${JSON.stringify(kinds.fit?.exponents)}`);
 
@@ -137,7 +145,7 @@ test('testbed, metrics only: verdicts naming the culprit lift AC@1 on the later 
 
     // Shuffled order, 10 seeds: what the loop learns is not the recording order. The unlearned ranking is
     // order-free; "later half" is the last 30 of each shuffled order.
-    const shuffled = { all: [] as number[], later: [] as number[], staticLater: [] as number[], avg5: [] as number[] };
+    const shuffled = { all: [] as number[], later: [] as number[], staticLater: [] as number[], avg5: [] as number[], topOnly: [] as number[], topOnlyLater: [] as number[] };
     const later = all.map((_, i) => i >= 30);
     for (let seed = 1; seed <= 10; seed++) {
       const order = seededShuffle(all.map((_, i) => i), seed);
@@ -147,7 +155,15 @@ test('testbed, metrics only: verdicts naming the culprit lift AC@1 on the later 
       shuffled.avg5.push(score(r, undefined, tr).avg5);
       shuffled.later.push(score(r, later, tr).top1);
       shuffled.staticLater.push(score(order.map((i) => staticR[i]!), later, tr).top1);
+      const rt = replay(order.map((i) => all[i]!), ALL, false).rankings;
+      shuffled.topOnly.push(score(rt, undefined, tr).top1);
+      shuffled.topOnlyLater.push(score(rt, later, tr).top1);
     }
+    t.diagnostic(`shuffled ×10, top-only verdicts: ${shuffled.topOnly.join(',')} of 60; later half ${shuffled.topOnlyLater.join(',')} vs unlearned ${shuffled.staticLater.join(',')}`);
+    // Top-only verdicts in any order: never below no verdicts, on the whole order or its later half (before the
+    // rule that a rejection naming no cause credits no expert, two of these orders fell to 31).
+    assert.ok(shuffled.topOnly.every((x) => x >= st.all.top1), `shuffled, top-only: ${shuffled.topOnly.join(',')} vs ${st.all.top1}`);
+    assert.ok(shuffled.topOnlyLater.every((x, i) => x >= shuffled.staticLater[i]!), `shuffled later half, top-only: ${shuffled.topOnlyLater.join(',')} vs ${shuffled.staticLater.join(',')}`);
     const gains = shuffled.later.map((x, i) => x - shuffled.staticLater[i]!);
     t.diagnostic(`shuffled ×10, all learners: ${mean(shuffled.all).toFixed(1)} of 60 (${Math.min(...shuffled.all)}–${Math.max(...shuffled.all)}), Avg@5 ${mean(shuffled.avg5).toFixed(3)}; later half ${mean(shuffled.later).toFixed(1)} vs unlearned ${mean(shuffled.staticLater).toFixed(1)}`);
     // Measured 36.3 (34–38), later half 18.6 vs 15.9.
@@ -164,6 +180,10 @@ test('testbed, metrics only: verdicts naming the culprit lift AC@1 on the later 
     const revS = { learned: score(revR, revLater, revTr), static: score(rev.map((i) => staticR[i]!), revLater, revTr) };
     t.diagnostic(`set 2 then set 1: set 1 ${fmt(revS.learned)} vs unlearned ${fmt(revS.static)}; shuffled later-half gains ${gains.join(',')}`);
     assert.ok(revS.learned.top1 >= revS.static.top1 + 2, `set 2 then set 1: ${fmt(revS.learned)} vs ${fmt(revS.static)}`);
+    // Top-only, set 2 first: set 2 (now first) and set 1 each at least as unlearned (measured: equal, 19 and 14).
+    const revT = replay(rev.map((i) => all[i]!), ALL, false).rankings;
+    const revFirst = rev.map((_, j) => j < 30);
+    for (const m of [revFirst, revLater]) assert.ok(score(revT, m, revTr).top1 >= score(rev.map((i) => staticR[i]!), m, revTr).top1, `set 2 then set 1, top-only: ${fmt(score(revT, m, revTr))}`);
   } finally {
     tmp.cleanup();
   }

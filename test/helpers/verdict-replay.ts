@@ -13,12 +13,14 @@ export type LearnerPart = keyof LearnedRankingState;
 
 /**
  * Each case's ranking before its own verdict, and the learned state after each verdict. `named`: the verdict names
- * the culprit (`--cause`); otherwise it only confirms or rejects the top candidate.
+ * the culprit (`--cause`); otherwise it only confirms or rejects the top candidate. A function says it per case
+ * (by position in the replay), for streams where some verdicts name the cause and others do not.
  */
-export function replayVerdicts(cases: readonly RcaCase[], parts: readonly LearnerPart[], named = true): { rankings: string[][]; states: LearnedRankingState[] } {
+export function replayVerdicts(cases: readonly RcaCase[], parts: readonly LearnerPart[], namedAll: boolean | ((i: number) => boolean) = true): { rankings: string[][]; states: LearnedRankingState[] } {
   let st: LearnedRankingState = {};
   const states: LearnedRankingState[] = [];
-  const rankings = cases.map((c) => {
+  const rankings = cases.map((c, i) => {
+    const named = typeof namedAll === 'function' ? namedAll(i) : namedAll;
     const run = runRca(c, { exclude: NOT_CANDIDATES, learned: st });
     const truth = c.truth!.service;
     const hit = run.candidates[0]?.service === truth;

@@ -309,7 +309,11 @@ export interface LearnedRankingState {
  *   weights, Hedge's, equal without one source — has the clearly better record on the verdicts;
  * - the case-based re-ranker (`data.candidateProfiles`, algorithms/learning/rank-learner.ts).
  * The outcome: the culprit a verdict named (`data.confirmedCause`, `tswarm verdict <id> rejected --cause <service>`)
- * when there is one; otherwise confirmed confirms and rejected rejects the top candidate.
+ * when there is one; otherwise confirmed confirms the top candidate (the same outcome as naming it: the confirmed
+ * top is the cause) and rejected rejects it. A rejection naming no cause teaches the learners (Hedge's losses, a
+ * negative profile) but moves none of the guards: which other answer was right is unknown, so it counts as a miss
+ * for every expert and ranking alike (signal-weights.ts guardedUpdate, rank-learner.ts guardedCaseUpdate). A stream
+ * of such verdicts alone therefore ranks as no verdicts do.
  */
 export function learnFromVerdict(state: LearnedRankingState, f: Pick<Finding, 'id' | 'subject' | 'data'>, verdict: 'confirmed' | 'rejected'): LearnedRankingState {
   const candidate = (f.data?.topCandidate as string | undefined) ?? f.subject.service;

@@ -87,15 +87,25 @@ test('guarded loop: equal weights are kept while no expert is clearly better; a 
   assert.ok(r.final.weights.logs! < r.final.weights.metrics!);
 });
 
-test('guarded loop: a rejected top candidate is a miss for every expert that ranked it first; old Hedge state is not followed', () => {
+test('guarded loop: a rejection naming no cause moves no expert ahead; a named cause is a miss for every expert that ranked another first; old Hedge state is not followed', () => {
   let s = initialGuarded(['metrics', 'traces']);
   const scores = { metrics: { a: 0.9, b: 0.1 }, traces: { a: 0.2, b: 0.8 } };
-  s = guardedUpdate(s, scores, { rejected: 'a' }, { static: 'a', learned: 'a', 'without:metrics': 'b', 'without:traces': 'a' });
-  assert.deepEqual(s.misses, { static: 1, learned: 1, 'without:metrics': 0, 'without:traces': 1 });
+  const tops = { static: 'a', learned: 'a', 'without:metrics': 'b', 'without:traces': 'a' };
+  // "a was wrong" does not say b was right: the expert that put b first is not credited.
+  for (let i = 0; i < 3; i++) s = guardedUpdate(s, scores, { rejected: 'a' }, tops);
+  assert.deepEqual(s.misses, { static: 3, learned: 3, 'without:metrics': 3, 'without:traces': 3 });
+  assert.equal(s.following, 'static');
+  assert.ok(s.learned.metrics! < s.learned.traces!, 'Hedge still learned that metrics vouched for the rejected answer');
+  // The cause named: now every expert's answer is known.
+  s = guardedUpdate(s, scores, { confirmed: 'b' }, tops);
+  assert.deepEqual(s.misses, { static: 4, learned: 4, 'without:metrics': 3, 'without:traces': 4 });
   assert.equal(s.following, 'static', 'one verdict is not enough (switch margin 2)');
-  s = guardedUpdate(s, scores, { rejected: 'a' }, { static: 'a', learned: 'a', 'without:metrics': 'b', 'without:traces': 'a' });
+  s = guardedUpdate(s, scores, { confirmed: 'b' }, tops);
   assert.equal(s.following, 'without:metrics');
   assert.deepEqual(s.weights, { metrics: 0, traces: 0.5 });
+  // A confirmed top is as good as a named cause: the experts that put another first missed.
+  s = guardedUpdate(s, scores, { confirmed: 'b' }, { ...tops, static: 'b' });
+  assert.deepEqual(s.misses, { static: 5, learned: 6, 'without:metrics': 3, 'without:traces': 6 });
   // A stored state from before the guard: its weights become the learned expert, equal weights are followed.
   const old = asGuarded({ weights: { metrics: 0.8, traces: 0.1, logs: 0.1 }, updates: 5 }, ['metrics', 'traces', 'logs']);
   assert.equal(old.following, 'static');
@@ -184,20 +194,21 @@ test('a chaos experiment that reproduces the failure confirms the RCA hypothesis
   }
 });
 
-test('verdicts on root-cause findings update the guarded signal-weights the RCA agent reads; rejected logs-led answers drop logs', async () => {
+test('verdicts on root-cause findings update the guarded signal-weights the RCA agent reads; rejected logs-led answers drop logs once the cause is named', async () => {
   const { openStore } = await import('../../store/open.js');
   const { synthesiseLearnings, SIGNAL_WEIGHTS_KIND } = await import('../../agents/learning/learning-coordinator.js');
   const store = await openStore(':memory:');
   try {
-    // Three incidents where logs alone pointed at "cart" and a person rejected it; the analyzer ranked each one under
-    // every expert (expertTops): without logs, "payment" would have come first.
+    // Three incidents where logs alone pointed at "cart" and a person rejected it, naming "payment"
+    // (`--cause payment`); the analyzer ranked each one under every expert (expertTops): without logs, "payment"
+    // would have come first.
     const scores = { metrics: { payment: 0.6, cart: 0.3 }, traces: { payment: 0.5, cart: 0.4 }, logs: { cart: 5, payment: 0.1 } };
     const tops = { static: 'cart', learned: 'cart', 'without:metrics': 'cart', 'without:traces': 'cart', 'without:logs': 'payment' };
     // The same for the metrics ranker's indicator kinds (a separate weight set).
     const kindScores = { 'latency-client': { cart: 5, payment: 0.1 }, cpu: { payment: 2, cart: 0.5 } };
     const kindTops = { static: 'cart', learned: 'cart', 'without:latency-client': 'payment', 'without:cpu': 'cart' };
     for (let i = 1; i <= 3; i++) {
-      const f = finding({ id: `rca-w${i}`, agentId: 'qe-root-cause-analyzer', kind: 'root-cause', subject: { service: 'cart' }, data: { topCandidate: 'cart', signalScores: scores, expertTops: tops, kindScores, ...(i < 3 ? { kindExpertTops: kindTops } : {}) } });
+      const f = finding({ id: `rca-w${i}`, agentId: 'qe-root-cause-analyzer', kind: 'root-cause', subject: { service: 'cart' }, data: { topCandidate: 'cart', confirmedCause: 'payment', signalScores: scores, expertTops: tops, kindScores, ...(i < 3 ? { kindExpertTops: kindTops } : {}) } });
       await store.findings.upsert([f], `c${i}`);
       await store.learning.recordVerdict({ findingId: f.id, verdict: 'rejected', by: 'oncall', atUs: i, automatic: false });
       await synthesiseLearnings(store, [], 10 + i, 'qe-learning-coordinator');
@@ -305,6 +316,15 @@ test('rank guard: follows the learned ranking only two misses ahead and goes bac
   }
   const last = cases[5]!;
   assert.deepEqual(guardedRanking(gc, last), gc.guard.following === 'learned' ? learnedRanking(gc.learner, last) : staticRanking(last));
+  // A rejection naming no cause is a miss for both rankings, whichever put the rejected candidate first (the other's
+  // answer is unknown), while the rejected profile is still learned.
+  let gr = initialGuardedCaseLearner();
+  const c0 = cases[0]!;
+  const top = staticRanking(c0)[0]!;
+  const other = staticRanking(c0)[1]!;
+  for (let i = 0; i < 3; i++) gr = guardedCaseUpdate(gr, c0, { rejected: top }, { static: top, learned: other });
+  assert.deepEqual(gr.guard, { following: 'static', misses: { static: 3, learned: 3 } });
+  assert.equal(gr.learner.profiles.length, 3);
 });
 
 test('replay controls: AC@1 / Avg@5 of truth positions, run starts, the recurrence baseline and a reproducible shuffle', () => {

@@ -145,7 +145,7 @@ export interface RankGuard {
 
 export const initialRankGuard = (): RankGuard => ({ following: 'static', misses: { static: 0, learned: 0 } });
 
-/** `staticMiss` / `learnedMiss`: what each ranking put first was not the confirmed cause (or was the rejected one). */
+/** `staticMiss` / `learnedMiss`: what each ranking put first was not the confirmed cause (or may not have been, guardedCaseUpdate). */
 export function rankGuardUpdate(g: RankGuard, staticMiss: boolean, learnedMiss: boolean, switchMargin = SWITCH_MARGIN): RankGuard {
   const misses = { static: g.misses.static + (staticMiss ? 1 : 0), learned: g.misses.learned + (learnedMiss ? 1 : 0) };
   let following = g.following;
@@ -170,9 +170,12 @@ export function guardedRanking(g: GuardedCaseLearner, c: CandidateCase, opts: Ca
 /**
  * One verdict on a case, given what each ranking put first when the case was ranked (`tops`; the caller keeps
  * them from ranking time, so the guard is judged on what would really have shipped, before the verdict was known).
+ * A rejection naming no cause is a miss for both rankings (as in signal-weights.ts guardedUpdate): the one whose
+ * top differs is not known to be right. Counted as a hit it won the lead on unknown answers (one shuffled order of
+ * the metrics-only testbed cases 32 vs 33 unlearned); the rejected profile is still learned as a negative example.
  */
 export function guardedCaseUpdate(g: GuardedCaseLearner, c: CandidateCase, outcome: CaseOutcome, tops: { static?: string; learned?: string }, switchMargin?: number): GuardedCaseLearner {
-  const miss = (top: string | undefined): boolean => ('confirmed' in outcome ? top !== outcome.confirmed : top === outcome.rejected);
+  const miss = (top: string | undefined): boolean => ('confirmed' in outcome ? top !== outcome.confirmed : true);
   return { learner: caseLearnerUpdate(g.learner, c, outcome), guard: rankGuardUpdate(g.guard, miss(tops.static), miss(tops.learned), switchMargin) };
 }
 

@@ -161,8 +161,8 @@ export function prequential(cases: readonly OnlineCase[], signals: readonly stri
  * AC@1 0.73 vs 0.93 over indicator kinds; the testbed's two recorded sets 0.73 / 0.83 vs 0.93 / 0.97 over
  * metrics/traces/logs). So the loop keeps a few complete weightings as experts — the equal ("static") weights,
  * Hedge's weights, and the static weights without one source (what a broken or mislabelled source calls for) —
- * scores each on every verdict by what it would have shipped (was the confirmed cause ranked first, was the
- * rejected candidate ranked first), and follows another expert only once it has `switchMargin` fewer misses than
+ * scores each on every verdict by what it would have shipped (was the confirmed cause ranked first; a rejection
+ * naming no cause counts against all, see guardedUpdate), and follows another expert only once it has `switchMargin` fewer misses than
  * the one followed. Against the best of them this costs at most the margin per lead change; static weights are
  * one of them, so the loop can only lose a little against them and gains when one source goes bad.
  */
@@ -173,7 +173,7 @@ export interface GuardedWeightState extends WeightState {
   following: string;
   /** Hedge's own weights, updated on every verdict whichever expert is followed. */
   learned: Record<string, number>;
-  /** Verdicts each expert's ranking got wrong, over the same verdicts. */
+  /** Verdicts each expert's ranking got wrong (or may have: a rejection naming no cause counts for all), over the same verdicts. */
   misses: Record<string, number>;
   /** The stored verdicts and the multipliers fitted to them (kind-fit.ts), when the `fitted` expert is kept. */
   fit?: KindFitState;
@@ -256,10 +256,19 @@ export function withSources(state: GuardedWeightState, sources: readonly string[
  * One verdict. `tops` holds what each expert's weights ranked first for this incident under the ranker that
  * ships (the caller ranks, so the guard judges the real combination, not a model of it); experts missing from
  * `tops` are not scored on this verdict.
+ *
+ * A rejection with no cause named (`{ rejected }`) is a miss for every expert scored, not only for those that put
+ * the rejected candidate first: it says the shipped top was wrong, not which answer was right, so an expert whose
+ * top differs is no more known to be right than the shipped one — counted as a hit, it "escaped a miss" it may as
+ * well have had. Crediting it made the loop lose on the recorded cases whenever verdicts named no cause (metrics-
+ * only testbed sets 30 of 60 vs 33 unlearned, shuffled orders down to 31; Nezha Online Boutique 52 → 51), and
+ * crediting it partly (half a miss, or only for the shipped runner-up) lost too on some order. So such a rejection
+ * moves no expert ahead of another: the guard's record moves on the verdicts whose answer is known — a confirmed top
+ * and a named cause — while Hedge (and the fit, for confirmed answers) still learn from every verdict.
  */
 export function guardedUpdate(state0: GuardedWeightState, scores: SignalScores, outcome: Outcome, tops0: Readonly<Record<string, string | undefined>>, opts: GuardOptions = {}): GuardedWeightState {
   const state = withSources(state0, Object.keys(scores));
-  const missed = (top: string | undefined): number => ('confirmed' in outcome ? (top === outcome.confirmed ? 0 : 1) : top === outcome.rejected ? 1 : 0);
+  const missed = (top: string | undefined): number => ('confirmed' in outcome ? (top === outcome.confirmed ? 0 : 1) : 1);
   const misses = { ...state.misses };
   let tops = tops0;
   // A fitted expert joining a state that had none: until now it had nothing fitted, so it was the static expert,

@@ -14,16 +14,17 @@ export type LearnerPart = keyof LearnedRankingState;
 /**
  * Each case's ranking before its own verdict, and the learned state after each verdict. `named`: the verdict names
  * the culprit (`--cause`); otherwise it only confirms or rejects the top candidate. A function says it per case
- * (by position in the replay), for streams where some verdicts name the cause and others do not.
+ * (by position in the replay, and whether the top was right), for streams where some verdicts name the cause and
+ * others do not.
  */
-export function replayVerdicts(cases: readonly RcaCase[], parts: readonly LearnerPart[], namedAll: boolean | ((i: number) => boolean) = true): { rankings: string[][]; states: LearnedRankingState[] } {
+export function replayVerdicts(cases: readonly RcaCase[], parts: readonly LearnerPart[], namedAll: boolean | ((i: number, hit: boolean) => boolean) = true): { rankings: string[][]; states: LearnedRankingState[] } {
   let st: LearnedRankingState = {};
   const states: LearnedRankingState[] = [];
   const rankings = cases.map((c, i) => {
-    const named = typeof namedAll === 'function' ? namedAll(i) : namedAll;
     const run = runRca(c, { exclude: NOT_CANDIDATES, learned: st });
     const truth = c.truth!.service;
     const hit = run.candidates[0]?.service === truth;
+    const named = typeof namedAll === 'function' ? namedAll(i, hit) : namedAll;
     const data = named ? { ...verdictData(run), confirmedCause: truth } : verdictData(run);
     const next = learnFromVerdict(st, { id: c.id, subject: { service: run.candidates[0]?.service }, data }, named || hit ? 'confirmed' : 'rejected');
     st = Object.fromEntries(parts.map((p) => [p, next[p]]));

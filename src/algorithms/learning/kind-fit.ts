@@ -135,6 +135,11 @@ export function fitExponents(cases: readonly FitCase[]): Record<string, number> 
  * One verdict: store its case, refit. Only verdicts that name the culprit are fitted to: "the top was wrong" alone
  * is met by almost any multipliers that move another candidate up, so it would pull the fit away from equal
  * weights without saying which way is right (on the first testbed set the fit came out the same either way).
+ * Measured again once rejections naming no cause stopped crediting any expert (signal-weights.ts guardedUpdate), as
+ * "the rejected candidate must not be first" constraints counted beside the misses: on set 1 (design) in recording
+ * order no change with top-only verdicts (14/30; the guard cannot follow the fit on unknown answers) nor with every
+ * other verdict naming the cause (16/30), so not kept (shuffled, the mixed stream went 34.3 → 34.8 of 60).
+ * A confirmed top is a named cause (learnFromVerdict), so it is fitted to.
  */
 export function kindFitUpdate(state: KindFitState | undefined, scores: KindScores, outcome: { confirmed: string } | { rejected: string }): KindFitState {
   if (!('confirmed' in outcome)) return state ?? initialKindFit();

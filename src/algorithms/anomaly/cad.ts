@@ -70,20 +70,12 @@ const ZERO = 1 << 15;
  * Growth by a quarter (not doubling, not by half): per-series arrays hold ~1/10 slack on average instead of ~1/6
  * (by half) or ~1/4 (doubling); the extra copies are memcpy of small arrays, lost in the step's cost.
  */
-function grownI32(a: Int32Array<ArrayBuffer>, need: number): Int32Array<ArrayBuffer> {
+function grown<T extends Int32Array<ArrayBuffer> | Uint8Array<ArrayBuffer>>(a: T, need: number): T {
   if (need <= a.length) return a;
   let n = a.length;
   while (n < need) n += (n >> 2) + 1;
-  const b = new Int32Array(n);
-  b.set(a);
-  return b;
-}
-
-function grownU8(a: Uint8Array<ArrayBuffer>, need: number): Uint8Array<ArrayBuffer> {
-  if (need <= a.length) return a;
-  let n = a.length;
-  while (n < need) n += (n >> 2) + 1;
-  const b = new Uint8Array(n);
+  // Growth is rare (not per step): the array's own constructor keeps one helper for every element type.
+  const b = new (a.constructor as new (length: number) => T)(n);
   b.set(a);
   return b;
 }
@@ -266,15 +258,15 @@ export class ContextualDetector {
     const li = this.nLefts++;
     if (li >= this.lVal.length) {
       const need = li + 1;
-      this.lVal = grownI32(this.lVal, need);
-      this.lStart = grownI32(this.lStart, need);
-      this.lNeurons = grownU8(this.lNeurons, need);
-      this.lSize = grownU8(this.lSize, need);
-      this.lBlock = grownI32(this.lBlock, need);
-      this.lCtx = grownI32(this.lCtx, need);
-      this.lCap = grownI32(this.lCap, need);
-      this.lHasZero = grownU8(this.lHasZero, need);
-      this.lAnchorNext = grownI32(this.lAnchorNext, need);
+      this.lVal = grown(this.lVal, need);
+      this.lStart = grown(this.lStart, need);
+      this.lNeurons = grown(this.lNeurons, need);
+      this.lSize = grown(this.lSize, need);
+      this.lBlock = grown(this.lBlock, need);
+      this.lCtx = grown(this.lCtx, need);
+      this.lCap = grown(this.lCap, need);
+      this.lHasZero = grown(this.lHasZero, need);
+      this.lAnchorNext = grown(this.lAnchorNext, need);
     }
     this.leftTable[h] = li;
     this.lVal[li] = val;
@@ -294,7 +286,7 @@ export class ContextualDetector {
     for (let i = 0; i < n; i++) this.pool[this.poolLen + i] = neurons[i]!;
     this.poolLen += n;
     if (n === 0) {
-      this.valueOnly = grownI32(this.valueOnly, this.nValueOnly + 1);
+      this.valueOnly = grown(this.valueOnly, this.nValueOnly + 1);
       this.valueOnly[this.nValueOnly++] = li;
       this.lAnchorNext[li] = EMPTY;
     } else {
@@ -354,7 +346,7 @@ export class ContextualDetector {
   private markZero(li: number): void {
     if (this.lHasZero[li]) return;
     this.lHasZero[li] = 1;
-    this.zeroLefts = grownI32(this.zeroLefts, this.nZeroLefts + 1);
+    this.zeroLefts = grown(this.zeroLefts, this.nZeroLefts + 1);
     let i = this.nZeroLefts++;
     // Usually the newest left; an older one moves the tail up.
     while (i > 0 && this.zeroLefts[i - 1]! > li) {
@@ -383,9 +375,9 @@ export class ContextualDetector {
     const c = this.nCtx++;
     if (c >= this.anchorHead.length) {
       const old = this.anchorHead.length;
-      this.anchorHead = grownI32(this.anchorHead, c + 1);
+      this.anchorHead = grown(this.anchorHead, c + 1);
       this.anchorHead.fill(EMPTY, old);
-      this.inG = grownU8(this.inG, c + 1);
+      this.inG = grown(this.inG, c + 1);
     }
     this.anchorHead[c] = EMPTY;
     // Appended: a left's contexts are visited in the order they were learned.
@@ -421,8 +413,8 @@ export class ContextualDetector {
       h = (h + 1) & m;
     }
     const k = S.nCand++;
-    S.candG = grownI32(S.candG, k + 1);
-    S.candR = grownI32(S.candR, k + 1);
+    S.candG = grown(S.candG, k + 1);
+    S.candR = grown(S.candR, k + 1);
     S.candG[k] = gm;
     S.candR[k] = right;
     S.candTable[h] = k;
@@ -517,8 +509,8 @@ export class ContextualDetector {
     if (S.act.length < this.nCtx) S.act = new Float64Array(Math.max(2 * S.act.length, this.nCtx));
     const act = S.act;
     if (S.visitNext.length < this.nLefts) {
-      S.visitNext = grownI32(S.visitNext, this.nLefts);
-      S.visitMask = grownI32(S.visitMask, this.nLefts);
+      S.visitNext = grown(S.visitNext, this.nLefts);
+      S.visitMask = grown(S.visitMask, this.nLefts);
     }
     const span = this.idSpan;
     const k = this.maxActive;

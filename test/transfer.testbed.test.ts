@@ -57,12 +57,14 @@ test('a fresh service gets useful anomaly detection sooner with a transferred ba
     const onset = mean('shipping', freshStart, faultAtUs).length;
     const without = replayColdStart(own, onset);
     const withT = replayColdStart(own, onset, borrow(donorStats, donor.donor, donor.score));
+    const seen = JSON.stringify({ donorStats, own: own.map((x) => +x.toFixed(3)), onset });
     process.stderr.write(`donor ${donor.donor} (similarity ${donor.score.toFixed(2)}); with transfer: delay ${withT.delay} s, ${withT.falseAlarms} false alarms; without: ${without.delay ?? 'never'} s\n`);
-    assert.ok(withT.delay !== undefined && withT.delay <= 3, `detected within 3 s with transfer (${withT.delay})`);
+    assert.ok(withT.delay !== undefined && withT.delay <= 3, `detected within 3 s with transfer (${withT.delay}; ${seen})`);
     assert.ok(without.delay === undefined || without.delay > withT.delay, 'later or never without it');
-    // Measured: 1 false alarm on a quiet machine, up to 3 while other tests load both cores (borrowed spreads
-    // come from another service and do not know this one's jitter yet).
-    assert.ok(withT.falseAlarms <= 3, `false alarms in the ~6 s before the fault: ${withT.falseAlarms}`);
+    // Measured: 0–1 false alarms with two busy loops on both cores (the borrowed noise comes from another service
+    // and does not know this one's jitter yet). Before the level had its own prior, a donor 50% off flagged every
+    // point (CI: 6 of 6).
+    assert.ok(withT.falseAlarms <= 3, `false alarms in the ~6 s before the fault: ${withT.falseAlarms} (${seen})`);
   } finally {
     await rx.close();
     await store.close();

@@ -14,6 +14,7 @@ import { burnAlerts, type Slo, type SliBucket } from '../../algorithms/perf/slo.
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { Span } from '../../signals/model.js';
 import { RollupAccumulator } from '../../store/rollup.js';
+import { predictiveStd, type PriorStats } from '../../algorithms/learning/transfer.js';
 
 export interface ServicePerfSeries {
   service: string;
@@ -131,9 +132,9 @@ export class PerformanceTester implements Agent {
       const p95 = s.p95Ms.map((x) => x ?? NaN);
       let latBase = robust(baseIdx.map((i) => p95[i]!));
       if (basis === 'early window') {
-        const borrowed = await ctx.store.patterns.get<{ prior: { mean: number; std: number; n: number; from: string } }>('transfer-baseline', `${s.service}|latency-mean-ms`);
+        const borrowed = await ctx.store.patterns.get<{ prior: PriorStats & { from: string } }>('transfer-baseline', `${s.service}|latency-mean-ms`);
         if (borrowed && baseIdx.length < 3) {
-          latBase = { median: borrowed.value.prior.mean, scale: Math.max(borrowed.value.prior.std, 1e-6), n: borrowed.value.prior.n };
+          latBase = { median: borrowed.value.prior.mean, scale: Math.max(predictiveStd(borrowed.value.prior), 1e-6), n: borrowed.value.prior.n };
           basis = `borrowed from ${borrowed.value.prior.from}`;
         }
       }

@@ -13,7 +13,7 @@
  */
 import type { Agent, AgentContext, AgentTask, Finding } from '../../fleet/contracts.js';
 import { AGENT_IDS } from '../../fleet/contracts.js';
-import { borrow, rankDonors, type BaselineStats, type BorrowedPrior, type ServiceProfile } from '../../algorithms/learning/transfer.js';
+import { borrow, predictiveStd, rankDonors, type BaselineStats, type BorrowedPrior, type ServiceProfile } from '../../algorithms/learning/transfer.js';
 import type { MemoryStore, Rollup } from '../../store/store.js';
 
 export interface TransferredBaseline {
@@ -117,7 +117,9 @@ export class TransferSpecialist implements Agent {
       const xs = p.metric === 'latency-mean-ms' ? own?.latencyMs : own?.errorRate;
       if (!xs || xs.length < minOwnBuckets) continue;
       const ownStats = robustStats(xs);
-      const band = 3 * p.prior.std;
+      // The prior claimed the level within its predictive spread (noise and level uncertainty); stores from before
+      // levelStd existed judge by the noise alone.
+      const band = 3 * predictiveStd(p.prior);
       const ok = Math.abs(ownStats.mean - p.prior.mean) <= band;
       await ctx.store.learning.recordTransfer({ ...t, outcome: ok ? 'confirmed' : 'rejected' });
       await ctx.store.learning.recordVerdict({ findingId: t.id, verdict: ok ? 'confirmed' : 'rejected', by: this.id, reason: `own ${p.metric} ${ownStats.mean.toFixed(3)} vs borrowed ${p.prior.mean.toFixed(3)} ± ${band.toFixed(3)}`, atUs: nowUs, automatic: true });
@@ -130,7 +132,7 @@ export class TransferSpecialist implements Agent {
         severity: ok ? 'info' : 'low',
         confidence: 0.9,
         subject: { service: p.service },
-        evidence: { chain: [`borrowed ${p.prior.mean.toFixed(3)} ± ${p.prior.std.toFixed(3)} from ${p.prior.from} (similarity ${p.prior.similarity.toFixed(2)})`, `own baseline over ${xs.length} buckets: ${ownStats.mean.toFixed(3)}`] },
+        evidence: { chain: [`borrowed ${p.prior.mean.toFixed(3)} ± ${predictiveStd(p.prior).toFixed(3)} from ${p.prior.from} (similarity ${p.prior.similarity.toFixed(2)})`, `own baseline over ${xs.length} buckets: ${ownStats.mean.toFixed(3)}`] },
         basis: 'measured',
         createdUs: nowUs,
       });
@@ -174,7 +176,7 @@ export class TransferSpecialist implements Agent {
           kind: 'cold-start-transfer',
           category: 'learning-updates',
           title: `${target.service} cold-started from ${best.donor} (similarity ${best.score.toFixed(2)})`,
-          summary: made.map((m) => `${m.metric}: ${m.prior.mean.toFixed(3)} ± ${m.prior.std.toFixed(3)} (worth ${m.prior.n.toFixed(0)} observations)`).join('; '),
+          summary: made.map((m) => `${m.metric}: ${m.prior.mean.toFixed(3)} ± ${predictiveStd(m.prior).toFixed(3)} (worth ${m.prior.n.toFixed(0)} observations)`).join('; '),
           severity: 'info',
           confidence: best.score,
           subject: { service: target.service },

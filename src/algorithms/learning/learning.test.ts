@@ -4,7 +4,7 @@ import { accuracyFromVerdicts, trustOf, wilson } from './accuracy.js';
 import { asGuarded, combine, guardedUpdate, initialGuarded, initialWeights, prequential, prequentialGuarded, update, type GuardedWeightState, type OnlineCase, type RankedCase } from './signal-weights.js';
 import { MAX_PROFILES, caseFromFinding, caseLearnerUpdate, guardedCaseUpdate, guardedRanking, initialCaseLearner, initialGuardedCaseLearner, learnedRanking, learnedScores, prequentialCaseLearner, rankGuardUpdate, initialRankGuard, staticRanking, vote, type CandidateCase } from './rank-learner.js';
 import { prequentialServiceBias, rankScore, recurrenceRankings, runStarts, seededShuffle, truthPositions } from './replay-controls.js';
-import { borrow, rankDonors, replayColdStart, similarity, type ServiceProfile } from './transfer.js';
+import { ColdStartBaseline, borrow, rankDonors, replayColdStart, similarity, type ServiceProfile } from './transfer.js';
 import { synthesise } from './synthesis.js';
 import type { Finding } from '../../fleet/contracts.js';
 
@@ -143,6 +143,42 @@ test('cold start: a borrowed baseline detects a fault right after start, without
   assert.equal(withT.delay, 0);
   assert.equal(withT.falseAlarms, 0);
   assert.ok(without.delay === undefined || without.delay > withT.delay!);
+});
+
+test('cold start: a donor whose jitter matches but whose level sits 30–55% off neither alarms on the fresh service nor misses its fault', () => {
+  // The testbed's shape: email's p50 0.64 ± 0.04 ms lends to shipping, which runs at 0.46 ms (or 1 ms on a loaded
+  // machine) until a 250 ms delay. Taking the donor's level as the service's flagged every point before the fault.
+  for (const level of [0.46, 1.0]) {
+    const series = [...Array.from({ length: 6 }, (_, i) => level * (1 + 0.03 * Math.sin(i))), ...Array.from({ length: 8 }, () => 290)];
+    const t = replayColdStart(series, 6, borrow({ mean: 0.643, std: 0.0406, n: 21 }, 'email', 0.65));
+    assert.equal(t.falseAlarms, 0, `level ${level}`);
+    assert.equal(t.delay, 0, `level ${level}`);
+  }
+});
+
+test('cold start: a prior that the first points all refuse is dropped, and the service then learns on its own data', () => {
+  const series = Array.from({ length: 80 }, (_, i) => 40 + (i % 5));
+  const prior = borrow({ mean: 2, std: 0.1, n: 100 }, 'wrong-donor', 0.9);
+  const b = new ColdStartBaseline(prior, 30, 5);
+  let alerts = 0;
+  for (const x of series) {
+    const z = b.score(x);
+    if (z !== undefined && z > 4) {
+      alerts++;
+      b.refuse(x);
+    } else b.add(x);
+  }
+  assert.equal(alerts, 5, 'alarms stop once the prior is refuted');
+  assert.equal(b.hasPrior, false);
+  assert.equal(b.observations, 80, 'the refused points became own data');
+  // A shift after points the prior accepted is a fault: the prior stays and the fault keeps alarming.
+  const c = new ColdStartBaseline(borrow({ mean: 42, std: 1.5, n: 100 }, 'good-donor', 0.9), 30, 5);
+  for (const x of series.slice(0, 10)) c.add(x);
+  for (let i = 0; i < 10; i++) {
+    assert.ok(c.score(200)! > 4);
+    c.refuse(200);
+  }
+  assert.equal(c.hasPrior, true);
 });
 
 const finding = (over: Partial<Finding> & { id: string }): Finding => ({

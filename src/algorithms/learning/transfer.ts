@@ -9,10 +9,16 @@
  * Only features present on both sides count, so a service with no logs is not penalised for it. The same service
  * seen in another environment (staging → production) or another version is the strongest donor there is.
  *
- * A borrowed baseline is a prior worth `priorCount` observations, scaled by similarity, with its spread widened
- * by dissimilarity; as the service's own observations arrive the prior's weight fades (n0 / (n0 + n)), so the
- * service ends up on its own data. This is the conjugate-normal update with the prior's variance inflated —
- * the simplest model that makes "widened uncertainty until its own data suffices" precise.
+ * A borrowed baseline is two priors, because a similar service shares its donor's jitter far more than its level
+ * (two sub-millisecond services can sit 40% apart, and more when the machine is loaded):
+ *   - the noise: the donor's spread, widened by dissimilarity, worth `priorCount` observations scaled by
+ *     similarity; own residuals pool with it and its weight fades (n0 / (n0 + n));
+ *   - the level: the donor's mean with a spread of its own (`levelStd`, a fraction 1 − similarity of the level,
+ *     plus the noise), so the service's first few points move the level to where they are.
+ * This is the normal model with known noise and a normal prior on the mean (the predictive spread is the noise plus
+ * the level's remaining uncertainty). It judges from the first point, like the donor would, without taking the
+ * donor's level as the service's. A prior that the service's first points all refuse (`refuteAfter` alerts before
+ * any point is accepted) is dropped: the transfer was wrong, and the service goes on as a service without one.
  */
 
 export interface ServiceProfile {
@@ -93,16 +99,27 @@ export interface BaselineStats {
   n: number;
 }
 
-export interface BorrowedPrior extends BaselineStats {
-  from: string;
-  similarity: number;
+/** A prior: `std` is the noise around the level, `levelStd` the uncertainty of the level itself (0 when absent). */
+export interface PriorStats extends BaselineStats {
+  levelStd?: number;
 }
 
-/** A donor's baseline as a prior: pseudo-count scaled by similarity, spread widened by dissimilarity. */
+export interface BorrowedPrior extends PriorStats {
+  from: string;
+  similarity: number;
+  levelStd: number;
+}
+
+/** A donor's baseline as a prior: pseudo-count scaled by similarity, spreads widened by dissimilarity. */
 export function borrow(donor: BaselineStats, from: string, sim: number, priorCount = 30): BorrowedPrior {
   const n0 = Math.max(1, Math.min(donor.n, priorCount) * sim);
-  const widen = 1 + 2 * (1 - sim);
-  return { mean: donor.mean, std: donor.std * widen, n: n0, from, similarity: sim };
+  const std = donor.std * (1 + 2 * (1 - sim));
+  return { mean: donor.mean, std, n: n0, levelStd: Math.abs(donor.mean) * (1 - sim) + std, from, similarity: sim };
+}
+
+/** The spread a prior predicts for a point before any own data: noise and level uncertainty together. */
+export function predictiveStd(p: PriorStats): number {
+  return Math.hypot(p.std, p.levelStd ?? 0);
 }
 
 /**
@@ -113,29 +130,50 @@ export class ColdStartBaseline {
   private n = 0;
   private mean = 0;
   private m2 = 0;
+  private prior: PriorStats | undefined;
+  private refusals = 0;
+  private readonly pending: number[] = [];
 
   constructor(
-    private readonly prior?: BaselineStats,
+    prior?: PriorStats,
     private readonly warmup = 30,
-  ) {}
+    private readonly refuteAfter = 5,
+  ) {
+    this.prior = prior;
+  }
 
   get observations(): number {
     return this.n;
   }
 
-  /** Blended mean and std; undefined while there is neither a prior nor enough own data. */
+  /** Whether the borrowed prior is still in use (false once the data refuted it, or when there was none). */
+  get hasPrior(): boolean {
+    return this.prior !== undefined;
+  }
+
+  /** Predictive mean and std for the next point; undefined while there is neither a prior nor enough own data. */
   stats(): BaselineStats | undefined {
-    const ownVar = this.n > 1 ? this.m2 / (this.n - 1) : 0;
-    if (!this.prior) {
+    const ownSs = this.n > 1 ? this.m2 : 0;
+    const p = this.prior;
+    if (!p) {
       if (this.n < this.warmup) return undefined;
-      return { mean: this.mean, std: Math.sqrt(ownVar), n: this.n };
+      return { mean: this.mean, std: Math.sqrt(ownSs / (this.n - 1)), n: this.n };
     }
-    const n0 = this.prior.n;
-    const w = n0 / (n0 + this.n);
-    const mean = w * this.prior.mean + (1 - w) * this.mean;
-    // Mixture variance: the prior's and own spread plus the disagreement between the two means.
-    const v = w * this.prior.std ** 2 + (1 - w) * ownVar + w * (1 - w) * (this.prior.mean - this.mean) ** 2;
-    return { mean, std: Math.sqrt(v), n: n0 + this.n };
+    const n0 = p.n;
+    // Noise: the prior's spread pooled with own residuals; a level above the donor's brings proportionally larger
+    // noise (latency jitter scales with latency), never smaller.
+    const scale = p.mean !== 0 && this.n ? Math.max(1, Math.abs(this.mean / p.mean)) : 1;
+    const noiseVar = (n0 * (p.std * scale) ** 2 + ownSs) / (n0 + Math.max(0, this.n - 1));
+    const tau = p.levelStd ?? 0;
+    if (tau <= 0) {
+      // A level known exactly by the prior fades like a pseudo-sample (the prior worth n0 observations).
+      const w = n0 / (n0 + this.n);
+      const mean = w * p.mean + (1 - w) * this.mean;
+      return { mean, std: Math.sqrt(noiseVar + w * (1 - w) * (p.mean - this.mean) ** 2), n: n0 + this.n };
+    }
+    const precision = 1 / tau ** 2 + this.n / noiseVar;
+    const mean = (p.mean / tau ** 2 + (this.n * this.mean) / noiseVar) / precision;
+    return { mean, std: Math.sqrt(noiseVar + 1 / precision), n: n0 + this.n };
   }
 
   /** |z| against the current baseline, undefined when the baseline cannot judge yet. */
@@ -146,7 +184,30 @@ export class ColdStartBaseline {
     return Math.abs(x - s.mean) / Math.max(s.std, floor);
   }
 
+  /** Learns a point the caller judged normal. */
   add(x: number): void {
+    this.refusals = 0;
+    this.pending.length = 0;
+    this.learn(x);
+  }
+
+  /**
+   * Notes a point the caller alerted on. An alert is not learned (a fault must not teach the baseline that it is
+   * normal), but when the service's first `refuteAfter` points all disagree with the prior, the prior was wrong,
+   * not the service: it is dropped and the refused points become the service's first own data. (A shift after
+   * points the prior accepted is a fault, and stays one.)
+   */
+  refuse(x: number): void {
+    if (!this.prior || this.n > 0) return;
+    this.pending.push(x);
+    if (++this.refusals < this.refuteAfter) return;
+    this.prior = undefined;
+    for (const y of this.pending) this.learn(y);
+    this.pending.length = 0;
+    this.refusals = 0;
+  }
+
+  private learn(x: number): void {
     this.n++;
     const d = x - this.mean;
     this.mean += d / this.n;
@@ -165,9 +226,9 @@ export interface ColdStartTrial {
 /**
  * Replays a fresh service's series: every point is scored before it is learned (no look-ahead); an alert is a
  * score over `threshold`. Alerts before `onset` are false alarms; points flagged as anomalous are not learned,
- * so a fault does not teach the baseline that it is normal.
+ * so a fault does not teach the baseline that it is normal (unless they refute the prior, see `refuse`).
  */
-export function replayColdStart(series: readonly number[], onset: number, prior?: BaselineStats, opts: { threshold?: number; warmup?: number } = {}): ColdStartTrial {
+export function replayColdStart(series: readonly number[], onset: number, prior?: PriorStats, opts: { threshold?: number; warmup?: number } = {}): ColdStartTrial {
   const threshold = opts.threshold ?? 4;
   const b = new ColdStartBaseline(prior, opts.warmup ?? 30);
   let falseAlarms = 0;
@@ -177,7 +238,8 @@ export function replayColdStart(series: readonly number[], onset: number, prior?
     const alert = z !== undefined && z > threshold;
     if (alert && i < onset) falseAlarms++;
     if (alert && i >= onset && firstDetection === undefined) firstDetection = i;
-    if (!alert) b.add(x);
+    if (alert) b.refuse(x);
+    else b.add(x);
   });
   return { firstDetection, delay: firstDetection === undefined ? undefined : firstDetection - onset, falseAlarms };
 }

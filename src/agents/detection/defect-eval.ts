@@ -4,6 +4,7 @@ import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defe
 import type { Model } from '../../algorithms/defects/model.js';
 import { auc, precisionAtK, predict, recallAtLoc, trainLogisticByWindow } from '../../algorithms/defects/model.js';
 import { repeatWeights } from '../../algorithms/defects/repeated-rows.js';
+import { trainRankingByWindow, type RankingOptions } from '../../algorithms/defects/ranking.js';
 
 const DAY = 86_400;
 export const HORIZON_DAYS = 180;
@@ -143,6 +144,8 @@ export interface ModelConfig {
   lambda: number;
   /** Training windows (default TRAINING_WINDOWS). */
   windows?: number;
+  /** Another fit than fitHistoryModel (the sixth round's ranking losses): training windows and test rows in, a scorer out. */
+  fit?: (windows: readonly FileRow[][], test: readonly FileRow[]) => (row: FileRow) => number;
 }
 
 /** The issue's first model's 15 features (size, churn, commits, fixes, Rahman, authors, age, coupling). */
@@ -163,6 +166,49 @@ export const LOHO_GRID: ModelConfig[] = (
   ] as const
 ).flatMap(([fs, features]) => [10, 30, 100].flatMap((lambda) => [5, 8, 12].map((windows) => ({ name: `${fs} λ=${lambda} w=${windows}`, features, lambda, windows }))));
 
+/** Features z-scored within one set of rows (one window, or the rows being ranked). */
+function zScored(rows: readonly FileRow[], features: readonly string[]): FileRow[] {
+  const st = features.map((f) => {
+    const v = rows.map((r) => r.features[f] ?? 0);
+    const m = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+    return [m, Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, v.length)) || 1] as const;
+  });
+  return rows.map((r) => ({ ...r, features: Object.fromEntries(features.map((f, j) => [f, ((r.features[f] ?? 0) - st[j]![0]) / st[j]![1]])) }));
+}
+
+/**
+ * The sixth round's variants (`evaluateHistory(commits, 6, SIXTH_ROUND_CHECK)`, each as `model: <name>`):
+ * pairwise ranking loss alone and blended with the pointwise one, recency weights, per-window standardisation.
+ */
+export const SIXTH_ROUND_CHECK: ModelConfig[] = (() => {
+  const ranking = (name: string, o: Omit<RankingOptions, 'weights'> & { perWindowZ?: boolean }): ModelConfig => ({
+    name,
+    features: HISTORY_FEATURES,
+    lambda: o.lambda,
+    fit: (windows, test) => {
+      const weights = repeatWeights(windows);
+      if (!o.perWindowZ) {
+        const m = trainRankingByWindow(windows, HISTORY_FEATURES, { ...o, weights });
+        return (r) => predict(m, r);
+      }
+      const m = trainRankingByWindow(windows.map((w) => zScored(w, HISTORY_FEATURES)), HISTORY_FEATURES, { ...o, weights });
+      const z = new Map(zScored(test, HISTORY_FEATURES).map((r, i) => [test[i]!, r]));
+      return (r) => predict(m, z.get(r) ?? r);
+    },
+  });
+  const out: ModelConfig[] = [];
+  for (const pairNorm of ['window', 'global'] as const) {
+    for (const lambda of [3, 10, 30, 100, 300]) out.push(ranking(`pairwise ${pairNorm} λ=${lambda}`, { mix: 1, lambda, pairNorm }));
+    for (const mix of [0.1, 0.25, 0.5, 0.75]) for (const lambda of [10, 30, 100]) if (mix !== 0.75 || lambda === 30) out.push(ranking(`mix ${mix} ${pairNorm} λ=${lambda}`, { mix, lambda, pairNorm }));
+  }
+  for (const recency of [0.7, 0.85, 0.95, 1.05, 1.1]) out.push(ranking(`pointwise recency ${recency}`, { mix: 0, lambda: LAMBDA, recency }));
+  for (const recency of [0.7, 0.85, 0.95]) out.push(ranking(`pairwise global recency ${recency}`, { mix: 1, lambda: LAMBDA, recency, pairNorm: 'global' }));
+  for (const [pairNorm, lambda] of [['window', 30], ['window', 100], ['global', 10], ['global', 30], ['global', 100]] as const) out.push(ranking(`pairwise z-per-window ${pairNorm} λ=${lambda}`, { mix: 1, lambda, pairNorm, perWindowZ: true }));
+  out.push(ranking('pointwise z-per-window', { mix: 0, lambda: LAMBDA, perWindowZ: true }));
+  for (const mix of [0.25, 0.5]) out.push(ranking(`mix ${mix} z-per-window global`, { mix, lambda: LAMBDA, pairNorm: 'global', perWindowZ: true }));
+  return out;
+})();
+
 /** One cut: the model (and, when given, each grid configuration as `model: <name>`) against the baselines. */
 export function evaluateCut(commits: readonly Commit[], cut: number, grid: readonly ModelConfig[] = []): CutResult | undefined {
   const test = labelRows(historyRowsAt(commits, cut), commits, cut, HORIZON_DAYS);
@@ -181,11 +227,17 @@ export function evaluateCut(commits: readonly Commit[], cut: number, grid: reado
   };
   const f = (name: string): number[] => test.map((r) => r.features[name] ?? 0);
   // Effort-aware ranking by predicted defect density (risk per line): inspecting a small risky file costs less.
-  const modelScore = (m: Model): MethodScore => {
-    const p = test.map((r) => predict(m, r));
+  const scored = (pr: (r: FileRow) => number): MethodScore => {
+    const p = test.map(pr);
     return score(p, p.map((x, i) => x / Math.max(10, test[i]!.loc)));
   };
-  const variants = Object.fromEntries(grid.map((g) => [`model: ${g.name}`, modelScore(fitHistoryModel(all.slice(0, g.windows ?? TRAINING_WINDOWS), g.features, g.lambda)!)]));
+  const modelScore = (m: Model): MethodScore => scored((r) => predict(m, r));
+  const variants = Object.fromEntries(
+    grid.map((g) => {
+      const w = all.slice(0, g.windows ?? TRAINING_WINDOWS);
+      return [`model: ${g.name}`, g.fit ? scored(g.fit(w, test)) : modelScore(fitHistoryModel(w, g.features, g.lambda)!)];
+    }),
+  );
   return {
     cut: new Date(cut * 1000).toISOString().slice(0, 10),
     files: test.length,

@@ -58,10 +58,10 @@ test("on the testbed: a latency fault is an anomaly on the faulty service's p95 
     const anomaly = f1.find((f) => f.kind === 'anomaly' && f.subject.service === 'shipping' && /p95/.test(f.title));
     assert.ok(anomaly, `a p95 anomaly on shipping; got: ${f1.map((f) => `${f.kind} ${f.subject.service}: ${f.title}`).join(' | ')}`);
     const afterS = ((anomaly.data!.firstDetectionUs as number) - delayAt) / 1e6;
-    // firstDetectionUs is the start of the first 10 s rollup bucket that shows it: a bucket that holds the
-    // injection (its last seconds already slow) starts up to 10 s before it, and is a true detection; one that ends
-    // before the injection would be a false alarm.
-    assert.ok(afterS > -10 && afterS <= 120, `first detected in the bucket starting ${afterS.toFixed(1)} s after the injection`);
+    // firstDetectionUs is the first slow request of shipping's inside the first flagged rollup bucket: at the
+    // injection or after it (a second of slack for a request already running when the fault was set).
+    assert.ok(afterS >= -1 && afterS <= 120, `first detected ${afterS.toFixed(1)} s after the injection`);
+    assert.ok(anomaly.evidence.traceIds?.length, 'exemplar traces of the slow requests');
     assert.equal(anomaly.basis, 'measured');
     assert.ok(!f1.some((f) => f.kind === 'anomaly' && ['email', 'catalog', 'recommendation', 'cart'].includes(f.subject.service!)), `services off the shipping path stay quiet: ${f1.map((f) => `${f.kind} ${f.subject.service}`).join(', ')}`);
 

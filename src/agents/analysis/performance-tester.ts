@@ -13,8 +13,10 @@ import { changePoints } from '../../algorithms/perf/changepoint.js';
 import { burnAlerts, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { Span } from '../../signals/model.js';
-import { RollupAccumulator } from '../../store/rollup.js';
+import { RollupAccumulator, isRequestSpan } from '../../store/rollup.js';
 import { predictiveStd, type PriorStats } from '../../algorithms/learning/transfer.js';
+
+const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
 export interface ServicePerfSeries {
   service: string;
@@ -79,6 +81,17 @@ export function nearestVersionChange(spans: readonly Span[], atUs: number): { se
   const changes = [...first.entries()].filter(([, x]) => x.t > oldest).sort((a, b) => Math.abs(a[1].t - atUs) - Math.abs(b[1].t - atUs));
   const c = changes[0];
   return c && Math.abs(c[1].t - atUs) <= 300e6 ? { service: c[1].service, version: c[0], atUs: c[1].t } : undefined;
+}
+
+/**
+ * The first request span inside a flagged bucket that shows the anomaly itself (slower than the threshold, or
+ * failed), and a few exemplar traces. A bucket only says "somewhere in these 10 s"; a bucket that straddles the
+ * fault's start would otherwise read as a detection up to a bucket before it.
+ */
+export function onsetInBucket(spans: readonly Span[], isBad: (s: Span) => boolean, exemplars = 5): { onsetUs: number; traceIds: string[] } | undefined {
+  const bad = spans.filter((s) => isRequestSpan(s) && isBad(s)).sort((a, b) => a.startUs - b.startUs);
+  if (!bad.length) return undefined;
+  return { onsetUs: bad[0]!.startUs, traceIds: [...new Set(bad.map((s) => s.traceId))].slice(0, exemplars) };
 }
 
 function robust(xs: readonly number[]): { median: number; scale: number; n: number } {
@@ -157,6 +170,11 @@ export class PerformanceTester implements Agent {
         }
         if (hits.length < 2) continue;
         const first = hits[0]!;
+        const bucketEnd = s.t[first]! + bucketOf(rollups);
+        const inBucket = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: s.t[first]!, toUs: bucketEnd }, limit: 50_000 });
+        const slowUs = (base.median + 5 * base.scale) * 1000;
+        const onset = onsetInBucket(inBucket, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
+        const firstUs = Math.max(s.t[first]!, onset?.onsetUs ?? s.t[first]!);
         const peak = Math.max(...hits.map((i) => xs[i]!));
         const ratio = base.median > 0 ? peak / base.median : Infinity;
         findings.push({
@@ -169,13 +187,18 @@ export class PerformanceTester implements Agent {
           confidence: Math.min(0.95, 0.5 + 0.05 * hits.length),
           subject: { service: s.service, metric },
           evidence: {
-            metrics: [{ series: metric, service: s.service, window: { fromUs: s.t[first]!, toUs: s.t[hits[hits.length - 1]!]! + 10e6 }, baseline: +base.median.toFixed(4), observed: +peak.toFixed(4), ...(unit ? { unit } : {}) }],
-            chain: [`baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`, `${hits.length} buckets beyond 5 spreads, first at ${new Date(s.t[first]! / 1000).toISOString()}`],
+            metrics: [{ series: metric, service: s.service, window: { fromUs: firstUs, toUs: s.t[hits[hits.length - 1]!]! + bucketOf(rollups) }, baseline: +base.median.toFixed(4), observed: +peak.toFixed(4), ...(unit ? { unit } : {}) }],
+            ...(onset ? { traceIds: onset.traceIds } : {}),
+            chain: [
+              `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
+              `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
+              ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
+            ],
           },
           basis: 'measured',
-          window: { fromUs: s.t[first]!, toUs: window.toUs },
+          window: { fromUs: firstUs, toUs: window.toUs },
           createdUs: now,
-          data: { firstDetectionUs: s.t[first]!, series: s.t.map((t, i) => [t, xs[i]]).filter((_, i) => inWin[i] || hist[i]).slice(-300), baseline: base.median, spread: base.scale },
+          data: { firstDetectionUs: firstUs, bucketStartUs: s.t[first]!, series: s.t.map((t, i) => [t, xs[i]]).filter((_, i) => inWin[i] || hist[i]).slice(-300), baseline: base.median, spread: base.scale },
         });
       }
       // Regression: a lasting change point in p95 within the window, tied to the nearest deploy.

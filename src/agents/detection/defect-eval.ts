@@ -4,7 +4,6 @@ import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defe
 import type { Model } from '../../algorithms/defects/model.js';
 import { auc, precisionAtK, predict, recallAtLoc, trainLogisticByWindow } from '../../algorithms/defects/model.js';
 import { repeatWeights } from '../../algorithms/defects/repeated-rows.js';
-import { trainRankingByWindow, type RankingOptions } from '../../algorithms/defects/ranking.js';
 
 const DAY = 86_400;
 export const HORIZON_DAYS = 180;
@@ -132,6 +131,28 @@ export const LAMBDA = 30;
  * vs 0.850. The trees' step functions, with leaves big enough for 0/1 labels, are coarser than the logistic
  * model's near-linear log effects, and fastify's ~250 training rows leave them little (0.866 vs 0.890). The
  * forest and its check were removed again (commit 3f1492d holds them: `evaluateHistory(commits, 6, FOREST_CHECK)`).
+ *
+ * Sixth round, ranking losses and window weights (same rows, features, repeat weights and L2 scale; every choice
+ * on the three earlier cuts; figures all / earlier / later, logistic model 0.832 / 0.850 / 0.814; gains are per
+ * cut vs it ± SE over the 9 cuts). A pairwise logistic loss (RankNet, the smooth AUC surrogate) over every
+ * positive × negative pair of the same window — the window intercepts cancel; all pairs, exact Newton steps
+ * (with step halving: the undamped ones overshot on some cuts) through per-row sums at the pointwise fit's CPU
+ * (3.3 vs 3.2 s for the 18 cuts); Platt-scaled on the latest window. Pairs weighing as much as the rows per
+ * window or overall, λ 3–300: 0.816–0.829 / 0.843–0.849 / 0.786–0.811, R@20%LOC 0.350–0.361 vs 0.352; the best
+ * on the earlier cuts (overall, λ=30) 0.829 / 0.849 / 0.808 (earlier −0.0004 ± 0.0025). Blends (1 − α) ·
+ * pointwise + α · pairwise, α 0.1 / 0.25 / 0.5 × λ 10 / 30 / 100 and α 0.75 at λ=30, both pair weightings:
+ * 0.826–0.832 / 0.846–0.850 / 0.805–0.814, R@20%LOC 0.332–0.364; the one picked on the earlier cuts (α 0.1,
+ * λ=10: 0.828 / 0.850 / 0.806, earlier +0.0003 ± 0.0037) loses 0.008 on the later ones; α 0.25, λ=30 is 0.832 /
+ * 0.850 / 0.814 (earlier +0.0002 ± 0.0005, R@20%LOC 0.344). Recency weights γ^k on window k (0 = latest), rows
+ * rescaled to mean weight 1: γ 0.7 / 0.85 / 0.95 0.818 / 0.826 / 0.830 (earlier 0.837 / 0.845 / 0.848), with
+ * the pairwise loss 0.795 / 0.812 / 0.825; since less weight on old windows only hurt, also more (γ 1.05 / 1.1):
+ * 0.833 / 0.850 / 0.816 both, earlier +0.0002 ± 0.0007 and +0.0003 ± 0.0009 — below the SE, so not kept though
+ * the later cuts gain 0.001–0.002 (R@20%LOC 0.347 / 0.340). Features z-scored within each window (the ranked
+ * files within their cut): pairwise 0.816–0.824 / 0.841–0.844 / 0.792–0.804, pointwise 0.826 / 0.848 / 0.803,
+ * blended 0.824–0.825; eslint loses most (0.732–0.743 vs 0.753). The window-intercept logit is already a
+ * within-window (conditional) fit, so the AUC surrogate has little left to gain, and it is the noisier estimate
+ * where rows are few (fastify, ~250 training rows: 0.859–0.885 vs 0.890). Nothing kept; commit 5eb8d3a holds
+ * the fitter (ranking.ts, gradient-checked) and its grid: `evaluateHistory(commits, 6, SIXTH_ROUND_CHECK)`.
  */
 export function fitHistoryModel(windows: readonly FileRow[][], features: readonly string[] = HISTORY_FEATURES, lambda = LAMBDA): Model | undefined {
   if (!windows.some((w) => w.some((r) => r.label))) return undefined;
@@ -144,8 +165,6 @@ export interface ModelConfig {
   lambda: number;
   /** Training windows (default TRAINING_WINDOWS). */
   windows?: number;
-  /** Another fit than fitHistoryModel (the sixth round's ranking losses): training windows and test rows in, a scorer out. */
-  fit?: (windows: readonly FileRow[][], test: readonly FileRow[]) => (row: FileRow) => number;
 }
 
 /** The issue's first model's 15 features (size, churn, commits, fixes, Rahman, authors, age, coupling). */
@@ -166,49 +185,6 @@ export const LOHO_GRID: ModelConfig[] = (
   ] as const
 ).flatMap(([fs, features]) => [10, 30, 100].flatMap((lambda) => [5, 8, 12].map((windows) => ({ name: `${fs} λ=${lambda} w=${windows}`, features, lambda, windows }))));
 
-/** Features z-scored within one set of rows (one window, or the rows being ranked). */
-function zScored(rows: readonly FileRow[], features: readonly string[]): FileRow[] {
-  const st = features.map((f) => {
-    const v = rows.map((r) => r.features[f] ?? 0);
-    const m = v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-    return [m, Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / Math.max(1, v.length)) || 1] as const;
-  });
-  return rows.map((r) => ({ ...r, features: Object.fromEntries(features.map((f, j) => [f, ((r.features[f] ?? 0) - st[j]![0]) / st[j]![1]])) }));
-}
-
-/**
- * The sixth round's variants (`evaluateHistory(commits, 6, SIXTH_ROUND_CHECK)`, each as `model: <name>`):
- * pairwise ranking loss alone and blended with the pointwise one, recency weights, per-window standardisation.
- */
-export const SIXTH_ROUND_CHECK: ModelConfig[] = (() => {
-  const ranking = (name: string, o: Omit<RankingOptions, 'weights'> & { perWindowZ?: boolean }): ModelConfig => ({
-    name,
-    features: HISTORY_FEATURES,
-    lambda: o.lambda,
-    fit: (windows, test) => {
-      const weights = repeatWeights(windows);
-      if (!o.perWindowZ) {
-        const m = trainRankingByWindow(windows, HISTORY_FEATURES, { ...o, weights });
-        return (r) => predict(m, r);
-      }
-      const m = trainRankingByWindow(windows.map((w) => zScored(w, HISTORY_FEATURES)), HISTORY_FEATURES, { ...o, weights });
-      const z = new Map(zScored(test, HISTORY_FEATURES).map((r, i) => [test[i]!, r]));
-      return (r) => predict(m, z.get(r) ?? r);
-    },
-  });
-  const out: ModelConfig[] = [];
-  for (const pairNorm of ['window', 'global'] as const) {
-    for (const lambda of [3, 10, 30, 100, 300]) out.push(ranking(`pairwise ${pairNorm} λ=${lambda}`, { mix: 1, lambda, pairNorm }));
-    for (const mix of [0.1, 0.25, 0.5, 0.75]) for (const lambda of [10, 30, 100]) if (mix !== 0.75 || lambda === 30) out.push(ranking(`mix ${mix} ${pairNorm} λ=${lambda}`, { mix, lambda, pairNorm }));
-  }
-  for (const recency of [0.7, 0.85, 0.95, 1.05, 1.1]) out.push(ranking(`pointwise recency ${recency}`, { mix: 0, lambda: LAMBDA, recency }));
-  for (const recency of [0.7, 0.85, 0.95]) out.push(ranking(`pairwise global recency ${recency}`, { mix: 1, lambda: LAMBDA, recency, pairNorm: 'global' }));
-  for (const [pairNorm, lambda] of [['window', 30], ['window', 100], ['global', 10], ['global', 30], ['global', 100]] as const) out.push(ranking(`pairwise z-per-window ${pairNorm} λ=${lambda}`, { mix: 1, lambda, pairNorm, perWindowZ: true }));
-  out.push(ranking('pointwise z-per-window', { mix: 0, lambda: LAMBDA, perWindowZ: true }));
-  for (const mix of [0.25, 0.5]) out.push(ranking(`mix ${mix} z-per-window global`, { mix, lambda: LAMBDA, pairNorm: 'global', perWindowZ: true }));
-  return out;
-})();
-
 /** One cut: the model (and, when given, each grid configuration as `model: <name>`) against the baselines. */
 export function evaluateCut(commits: readonly Commit[], cut: number, grid: readonly ModelConfig[] = []): CutResult | undefined {
   const test = labelRows(historyRowsAt(commits, cut), commits, cut, HORIZON_DAYS);
@@ -227,17 +203,11 @@ export function evaluateCut(commits: readonly Commit[], cut: number, grid: reado
   };
   const f = (name: string): number[] => test.map((r) => r.features[name] ?? 0);
   // Effort-aware ranking by predicted defect density (risk per line): inspecting a small risky file costs less.
-  const scored = (pr: (r: FileRow) => number): MethodScore => {
-    const p = test.map(pr);
+  const modelScore = (m: Model): MethodScore => {
+    const p = test.map((r) => predict(m, r));
     return score(p, p.map((x, i) => x / Math.max(10, test[i]!.loc)));
   };
-  const modelScore = (m: Model): MethodScore => scored((r) => predict(m, r));
-  const variants = Object.fromEntries(
-    grid.map((g) => {
-      const w = all.slice(0, g.windows ?? TRAINING_WINDOWS);
-      return [`model: ${g.name}`, g.fit ? scored(g.fit(w, test)) : modelScore(fitHistoryModel(w, g.features, g.lambda)!)];
-    }),
-  );
+  const variants = Object.fromEntries(grid.map((g) => [`model: ${g.name}`, modelScore(fitHistoryModel(all.slice(0, g.windows ?? TRAINING_WINDOWS), g.features, g.lambda)!)]));
   return {
     cut: new Date(cut * 1000).toISOString().slice(0, 10),
     files: test.length,

@@ -239,6 +239,25 @@ export function evaluateHistory(commits: readonly Commit[], cuts = 6, grid: read
   return { cuts: results, mean };
 }
 
+/**
+ * Each method's mean over a history's earlier and later cuts (the older half by cut date, and the newer half).
+ * The modelling rounds choose on the earlier cuts and hold the later ones out; printing both makes that protocol
+ * reproducible from the CLI.
+ */
+export function meansByAge(cuts: readonly CutResult[]): { earlier: Record<string, MethodScore>; later: Record<string, MethodScore> } {
+  const byDate = [...cuts].sort((a, b) => a.cut.localeCompare(b.cut));
+  const half = Math.floor(byDate.length / 2);
+  const mean = (rs: readonly CutResult[]): Record<string, MethodScore> => {
+    const out: Record<string, MethodScore> = {};
+    for (const m of Object.keys(rs[0]?.methods ?? {})) {
+      const xs = rs.map((r) => r.methods[m]!);
+      out[m] = { auc: avg(xs.map((x) => x.auc)), recall20: avg(xs.map((x) => x.recall20)), precision10: avg(xs.map((x) => x.precision10)) };
+    }
+    return out;
+  };
+  return { earlier: mean(byDate.slice(0, half)), later: mean(byDate.slice(half)) };
+}
+
 /** The baselines of the issue (everything but the model and its grid variants). */
 export const isBaseline = (method: string): boolean => method !== 'model' && !method.startsWith('model: ');
 

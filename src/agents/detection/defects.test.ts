@@ -9,7 +9,7 @@ import { COMMIT_SIGNAL_FEATURES, withCommitSignals } from '../../algorithms/defe
 import { auc, recallAtLoc } from '../../algorithms/defects/model.js';
 import { makeErrorEvent } from '../../signals/errors.js';
 import { readGitRepo, readHistoryFile } from './defect-history.js';
-import { aliveSourceFiles, evaluateHistory, HISTORY_FEATURES, historyRowsAt, isBaseline, leaveOneHistoryOut, trainingWindows, SWEEP_FILES } from './defect-eval.js';
+import { aliveSourceFiles, evaluateHistory, HISTORY_FEATURES, historyRowsAt, isBaseline, leaveOneHistoryOut, meansByAge, trainingWindows, SWEEP_FILES } from './defect-eval.js';
 import { FEATURE_TEXT, predictRisk } from './defect-predictor.js';
 import { RepoIndex } from './code-mapping.js';
 
@@ -110,6 +110,14 @@ test('leave-one-history-out picks each configuration on the other histories only
   const r = leaveOneHistoryOut(means);
   assert.deepEqual(r.map((x) => [x.heldOut, x.picked, x.auc]), [['x', 'b', 0.7], ['y', 'b', 0.7], ['z', 'a', 0.5]]);
   assert.deepEqual(Object.keys(means.x).filter(isBaseline), ['loc']);
+});
+
+test('earlier and later cuts: the older half by cut date and the newer half, whatever order the cuts come in', () => {
+  const cut = (date: string, auc: number) => ({ cut: date, files: 10, positives: 2, methods: { model: { auc, recall20: 0, precision10: 0 } } });
+  // evaluateHistory lists the newest cut first; an odd count leaves the middle cut to the later half.
+  const r = meansByAge([cut('2024-06-01', 0.9), cut('2023-12-01', 0.8), cut('2023-06-01', 0.6), cut('2022-12-01', 0.5), cut('2022-06-01', 0.4)]);
+  assert.equal(r.earlier.model!.auc, 0.45);
+  assert.ok(Math.abs(r.later.model!.auc - (0.9 + 0.8 + 0.6) / 3) < 1e-12);
 });
 
 test('every history feature has a sentence for the per-file explanation', () => {

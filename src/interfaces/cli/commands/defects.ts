@@ -48,7 +48,7 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (o: { history: string[]; loho?: boolean; json?: boolean }) => {
       const { readHistoryFile, HistoryError } = await import('../../../agents/detection/defect-history.js');
-      const { evaluateHistory, isBaseline, leaveOneHistoryOut, LOHO_GRID } = await import('../../../agents/detection/defect-eval.js');
+      const { evaluateHistory, isBaseline, leaveOneHistoryOut, meansByAge, LOHO_GRID } = await import('../../../agents/detection/defect-eval.js');
       const { basename } = await import('node:path');
       const results: Record<string, ReturnType<typeof evaluateHistory> & { warnings: string[] }> = {};
       for (const f of o.history) {
@@ -69,7 +69,14 @@ export function register(program: Command): void {
       const bestBaseline = (k: 'auc' | 'recall20'): number => Object.values(results).reduce((a, r) => a + Math.max(...methods.filter(isBaseline).map((m) => r.mean[m]![k])), 0) / Object.keys(results).length;
       const loho = o.loho && Object.keys(results).length > 1 ? leaveOneHistoryOut(Object.fromEntries(Object.entries(results).map(([k, r]) => [k, r.mean]))) : undefined;
       const lohoMean = loho && { auc: loho.reduce((a, x) => a + x.auc, 0) / loho.length, recall20: loho.reduce((a, x) => a + x.recall20, 0) / loho.length };
-      const summary = { histories: Object.keys(results), overall, bestBaselineAuc: bestBaseline('auc'), bestBaselineRecall20: bestBaseline('recall20'), ...(loho ? { leaveOneHistoryOut: loho, leaveOneHistoryOutMean: lohoMean } : {}) };
+      // Earlier and later cuts of each history: the model and each history's best baseline on that half, averaged.
+      const byAge = Object.values(results).map((r) => meansByAge(r.cuts));
+      const half = (k: 'earlier' | 'later'): { modelAuc: number; bestBaselineAuc: number } => ({
+        modelAuc: byAge.reduce((a, h) => a + (h[k].model?.auc ?? NaN), 0) / byAge.length,
+        bestBaselineAuc: byAge.reduce((a, h) => a + Math.max(...methods.filter(isBaseline).map((m) => h[k][m]?.auc ?? -Infinity)), 0) / byAge.length,
+      });
+      const split = { earlierCuts: half('earlier'), laterCuts: half('later') };
+      const summary = { histories: Object.keys(results), overall, bestBaselineAuc: bestBaseline('auc'), bestBaselineRecall20: bestBaseline('recall20'), split, ...(loho ? { leaveOneHistoryOut: loho, leaveOneHistoryOutMean: lohoMean } : {}) };
       if (o.json) return printJson({ ...summary, results });
       for (const [name, r] of Object.entries(results)) {
         process.stdout.write(`${name}: ${r.cuts.length} cuts, ${Math.round(r.cuts.reduce((a, c) => a + c.files, 0) / Math.max(1, r.cuts.length))} files/cut\n`);
@@ -82,5 +89,6 @@ export function register(program: Command): void {
         process.stdout.write(`  mean       AUC ${lohoMean!.auc.toFixed(3)}  R@20%LOC ${lohoMean!.recall20.toFixed(3)}\n`);
       }
       process.stdout.write(`\naverage: model AUC ${overall.model!.auc.toFixed(3)} (best baseline per history ${summary.bestBaselineAuc.toFixed(3)}), R@20%LOC ${overall.model!.recall20.toFixed(3)} (best baseline ${summary.bestBaselineRecall20.toFixed(3)})\n`);
+      process.stdout.write(`earlier cuts (where choices are made): model AUC ${split.earlierCuts.modelAuc.toFixed(3)} vs ${split.earlierCuts.bestBaselineAuc.toFixed(3)}; later cuts (held out): ${split.laterCuts.modelAuc.toFixed(3)} vs ${split.laterCuts.bestBaselineAuc.toFixed(3)}\n`);
     });
 }

@@ -1,8 +1,11 @@
 /**
  * qe-performance-tester: baselines per service (latency percentiles from rollup histograms, error rate,
  * throughput), anomalies against them, lasting regressions (energy change points) tied to the nearest deploy,
- * and SLO burn-rate alerts. Baselines are stored as "performance baselines" in the pattern store; a service
- * without history of its own starts from the transfer specialist's borrowed baseline.
+ * and SLO burn-rate alerts. Every stored metric series (saturation gauges such as cpu, memory and queue depth,
+ * counters as rates, histograms as interval means) gets a baseline with its daily profile and goes through the
+ * streaming detector that NAB scores (algorithms/perf/metric-anomalies.ts). Baselines are stored as "performance
+ * baselines" in the pattern store; a service without history of its own starts from the transfer specialist's
+ * borrowed baseline.
  */
 import { createHash } from 'node:crypto';
 import type { Agent, AgentContext, AgentTask, Finding, TimeWindow } from '../../fleet/contracts.js';
@@ -15,6 +18,7 @@ import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { Span } from '../../signals/model.js';
 import { RollupAccumulator, isRequestSpan } from '../../store/rollup.js';
 import { predictiveStd, type PriorStats } from '../../algorithms/learning/transfer.js';
+import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, dailyProfile, historyStart, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
@@ -254,10 +258,114 @@ export class PerformanceTester implements Agent {
         }
       }
     }
+    await this.metricSeries(task, ctx, window, now, onlyServices, findings, baselines);
     await ctx.store.patterns.putMany('performance-baseline', baselines);
     ctx.progress({ done: 3, total: 3, message: `${findings.length} findings` });
     return findings;
   }
+
+  /**
+   * Saturation and any other stored metric (cpu, memory, queue depth, counters, histograms): a baseline per
+   * series, with its daily profile once two days are stored, and the streaming detector's alarms in the window
+   * (see algorithms/perf/metric-anomalies.ts). The replay starts one history block before the window's block.
+   */
+  private async metricSeries(task: AgentTask, ctx: AgentContext, window: TimeWindow, now: number, onlyServices: string[] | undefined, findings: Finding[], baselines: { key: string; value: unknown; service: string }[]): Promise<void> {
+    const threshold = Number(task.params.metricThreshold ?? METRIC_ANOMALY_THRESHOLD);
+    const maxSeries = Number(task.params.maxMetricSeries ?? 10_000);
+    const services = onlyServices ? { services: onlyServices } : {};
+    const query = async (fromUs: number, names?: string[]): Promise<MetricSeries[]> => metricSeriesFrom(await ctx.store.telemetry.queryMetrics({ window: { fromUs, toUs: window.toUs }, ...(names ? { names } : {}), ...services, limit: 5_000_000 }));
+    const cache = cacheFor(ctx.store, Number(task.params.metricDetectors ?? 1000));
+    const blockStartOf = (name: string): number => historyStart(window.fromUs, cache.blocks.get(name)!);
+    // The recent points: those since the last point fed to the detectors still current, or (no state kept) the
+    // window and the hour before it, which also tells how often each new series is sampled.
+    const current = cache.kept().filter((r) => cache.blocks.has(r.meta.name) && blockStartOf(r.meta.name) === r.blockStart);
+    const recent = await query(current.length ? Math.min(...current.map((r) => r.lastT)) : window.fromUs - 3600e6);
+    if (!recent.length && !current.length) return;
+    // A name's replay block is fixed the first time it is seen, from its sparsest series.
+    const fresh = [...new Set(recent.map((m) => m.name))].filter((n) => !cache.blocks.has(n));
+    const thin = fresh.filter((n) => recent.filter((m) => m.name === n).some((m) => samplingInterval(m.t) === undefined));
+    const probe = current.length && thin.length ? await query(window.fromUs - 3600e6, thin) : [];
+    for (const name of fresh) {
+      const seen = [...recent, ...probe].filter((m) => m.name === name);
+      const gap = Math.max(...seen.map((m) => samplingInterval(m.t) ?? Number(task.params.metricIntervalUs ?? 60e6)));
+      cache.blocks.set(name, replayBlockUs(gap));
+    }
+    // Series without a detector for this block read their block from its start (one query per block start).
+    const replayNames = new Map<number, Set<string>>();
+    for (const m of recent) {
+      const bs = blockStartOf(m.name);
+      if (cache.resumeAfter(m.key, bs) === undefined) replayNames.set(bs, (replayNames.get(bs) ?? new Set()).add(m.name));
+    }
+    const replayed = new Set<string>();
+    const fromHistory = new Map<string, MetricSeries>();
+    for (const [bs, names] of replayNames) {
+      for (const m of await query(bs, [...names])) {
+        fromHistory.set(m.key, m);
+        if (cache.resumeAfter(m.key, bs) === undefined) replayed.add(m.key);
+      }
+    }
+    const all = [...recent.filter((m) => !fromHistory.has(m.key)), ...fromHistory.values()].map((m) => ({ m, blockStart: blockStartOf(m.name), replayed: replayed.has(m.key) }));
+    // Kept series with nothing new: the alarms remembered for this window.
+    const read = new Set(all.map((x) => x.m.key));
+    for (const r of current) {
+      if (read.has(r.meta.key)) continue;
+      const m: MetricSeries = { ...r.meta, t: [], v: [], exemplars: [] };
+      for (const a of cache.alarmsIn(r.meta.key, r.blockStart, window.fromUs, window.toUs)) findings.push(metricFinding(this.id, m, a, r.blockStart, threshold, window, now));
+    }
+    const series = all.slice(0, maxSeries);
+    if (all.length > maxSeries) ctx.log.warn(`performance tester: ${all.length} metric series, analysing the first ${maxSeries} (maxMetricSeries)`);
+    for (const [k, { m, blockStart, replayed }] of series.entries()) {
+      if (ctx.signal.aborted) throw new Error('aborted');
+      if (k % 500 === 499) ctx.progress({ done: 2, total: 3, message: `metric series ${k + 1}/${series.length}` });
+      const hist = m.t.findIndex((t) => t >= window.fromUs);
+      const nHist = hist < 0 ? m.t.length : hist;
+      // The stored baseline is recomputed when the series' block was read from its start (a continuing series
+      // keeps the one stored then).
+      if (replayed && nHist >= 3) {
+        const b = robustSummary(m.v.slice(0, nHist));
+        const seasonal = dailyProfile(m.t.slice(0, nHist), m.v.slice(0, nHist));
+        baselines.push({ key: `${m.service}|metric:${m.key.slice(m.service.length + 1)}`, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), median: b.median, scale: b.scale, n: b.n, ...(seasonal ? { seasonal } : {}), basis: 'history' } });
+      }
+      for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));
+    }
+  }
 }
 
-export const performanceTester = new PerformanceTester();
+/** Detector state kept between cycles, per store (a store re-opened or another store starts afresh). */
+const caches = new WeakMap<object, MetricDetectorCache>();
+function cacheFor(store: object, maxSeries: number): MetricDetectorCache {
+  let c = caches.get(store);
+  if (!c || c.maxSeries !== maxSeries) caches.set(store, (c = new MetricDetectorCache(maxSeries)));
+  return c;
+}
+
+const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
+
+function metricFinding(agentId: string, m: MetricSeries, a: MetricAnomaly, blockStart: number, threshold: number, window: TimeWindow, now: number): Finding {
+  const what = `${m.name}${m.view === 'rate' ? ' rate/s' : m.view === 'mean' ? ' mean' : ''}${m.key.includes('{') ? ` ${m.key.slice(m.key.indexOf('{'))}` : ''}`;
+  const unit = m.unit && m.unit !== '1' ? ` ${m.unit}` : '';
+  const next = a.atUs + Math.max(1, a.atUs - a.prevUs);
+  return {
+    id: stableId('metric-anomaly', m.key, String(Math.floor(a.atUs / 60e6))),
+    agentId,
+    kind: 'anomaly',
+    category: 'performance-insights',
+    title: `${m.service} ${what} ${fmt(a.value)}${unit} vs baseline ${fmt(a.baseline.median)}${unit} (anomaly score ${a.score.toFixed(2)})`,
+    severity: a.score >= 0.95 ? 'high' : 'medium',
+    confidence: Math.min(0.95, a.score),
+    subject: { service: m.service, metric: m.name },
+    evidence: {
+      metrics: [{ series: what, service: m.service, window: { fromUs: a.atUs, toUs: next }, baseline: +a.baseline.median.toPrecision(6), observed: +a.value.toPrecision(6), ...(m.unit ? { unit: m.unit } : {}) }],
+      ...(a.traceIds.length ? { traceIds: a.traceIds } : {}),
+      chain: [
+        `streaming detector (CAD OSE + robust-z + Fuzzy ART, the one NAB scores) over the ${a.seen} points of ${what} up to this one since ${new Date(blockStart / 1000).toISOString()}, each scored before it was learned`,
+        `score ${a.score.toFixed(3)} ≥ ${threshold} (NAB low-FP threshold); the ${a.baseline.n} points before: median ${fmt(a.baseline.median)}, spread ${fmt(a.baseline.scale)}`,
+        ...(a.traceIds.length ? [`exemplar traces at this point: ${a.traceIds.join(', ')}`] : []),
+      ],
+    },
+    basis: 'measured',
+    window: { fromUs: a.atUs, toUs: window.toUs },
+    createdUs: now,
+    data: { firstDetectionUs: a.atUs, score: a.score, view: m.view, series: a.context, baseline: a.baseline.median, spread: a.baseline.scale },
+  };
+}

@@ -67,6 +67,22 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
       markers: markers(s.service),
     });
   }
+  // Metric-series anomalies (the streaming detector on stored gauges, counters and histograms): the points before
+  // each alarm with the baseline it was compared with.
+  for (const a of anomalies.filter((f) => f.id.startsWith('perf-') && f.data?.view !== undefined && Array.isArray(f.data?.series)).slice(0, 4)) {
+    const pts = (a.data!.series as [number, number][]).filter(([, v]) => Number.isFinite(v));
+    const base = Number(a.data!.baseline);
+    const unit = a.evidence.metrics?.[0]?.unit;
+    if (pts.length < 2) continue;
+    perf.push({
+      type: 'timeseries',
+      id: `metric-${a.id}`,
+      title: `${a.subject.service}: ${a.evidence.metrics?.[0]?.series ?? a.subject.metric} (anomaly score ${Number(a.data!.score).toFixed(2)})`,
+      ...(unit ? { unit } : {}),
+      series: [{ label: a.subject.metric ?? 'value', points: pts }, ...(Number.isFinite(base) ? [{ label: 'baseline (median before)', points: [pts[0]!, pts[pts.length - 1]!].map(([t]) => [t, base] as [number, number]), dashed: true, color: '#78909c' }] : [])],
+      markers: [{ x: Number(a.data!.firstDetectionUs), label: 'anomaly', kind: 'anomaly' }],
+    });
+  }
   if (perf.length) sections.push({ section: 'performance-insights', figures: perf });
   // Log-pattern bursts.
   const bursts = findings.filter((f) => f.agentId === 'qe-pattern-learner' && (f.kind === 'log-burst' || f.kind === 'new-template' || f.kind === 'new-error'));

@@ -14,6 +14,7 @@ import type { MetricPoint } from '../../signals/model.js';
 import { silentLogger } from '../../fleet/logger.js';
 import { loadCorpus } from '../../algorithms/nab/data.js';
 import { PerformanceTester } from './performance-tester.js';
+import { collectFigures } from '../../feedback/collect-figures.js';
 
 const NAME = 'realAWSCloudwatch/rds_cpu_utilization_cc0c53.csv';
 const DAY = 86_400e6;
@@ -63,6 +64,10 @@ test('a labelled CPU gauge: daily cycles flag both of NAB\'s anomaly windows in 
     assert.ok(once.length >= 1);
     assert.deepEqual(halves, once);
     assert.deepEqual(ids(found.filter((x) => Number(x.data!.firstDetectionUs) >= w[0] - DAY / 2 && Number(x.data!.firstDetectionUs) < w[1])), once);
+    // The report draws each such alarm: the points before it, the baseline it was compared with, the marker.
+    const figures = (await collectFigures(store, { findings: found, window: { fromUs: start + 7 * DAY, toUs: start + 15 * DAY } })).flatMap((x) => x.figures);
+    const fig = figures.find((x) => x.id === `metric-${found[0]!.id}`);
+    assert.ok(fig && fig.type === 'timeseries' && fig.series[0]!.points.length > 100 && fig.markers?.[0]?.kind === 'anomaly');
     // The saturation baseline is stored per series, with its daily profile (two weeks of history).
     const b = await store.patterns.get<{ median: number; seasonal?: { hourly: number[] } }>('performance-baseline', 'orders-db|metric:db.cpu.utilization{db.instance="cc0c53"}');
     assert.ok(b && b.value.median > 0 && b.value.seasonal?.hourly.length === 24);

@@ -8,10 +8,41 @@ import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { REPO_ROOT, freePort, tempDir } from './helpers/env.js';
 import { seedMemory } from './helpers/incident.js';
 
 type ToolResult = { isError?: boolean; content: { type: string; text?: string }[]; structuredContent?: Record<string, unknown> };
+
+/**
+ * Hands the client one message per macrotask. The SDK's client dispatches a notification in a microtask but a
+ * response at once, so when progress and the answer arrive in one read (the pipe coalesces them under load) the
+ * answer removes the progress handler before the progress is delivered, and the progress is dropped. Our server
+ * sends every notification before its answer; delivering messages one at a time keeps the test about that order.
+ */
+function oneMessageAtATime<T extends Transport>(inner: T): Transport {
+  let chain = Promise.resolve();
+  const outer: Transport = {
+    start: async () => {
+      inner.onmessage = (m, extra) => {
+        chain = chain.then(() => new Promise<void>((r) => setImmediate(() => {
+          outer.onmessage?.(m, extra);
+          r();
+        })));
+      };
+      inner.onclose = () => outer.onclose?.();
+      inner.onerror = (e) => outer.onerror?.(e);
+      await inner.start();
+    },
+    send: (m, o) => inner.send(m, o),
+    close: () => inner.close(),
+    setProtocolVersion: (v) => inner.setProtocolVersion?.(v),
+    get sessionId() {
+      return inner.sessionId;
+    },
+  };
+  return outer;
+}
 
 async function seedCalls(client: Client): Promise<void> {
   const tools = (await client.listTools()).tools.map((t) => t.name);
@@ -70,7 +101,7 @@ test('the seed\'s MCP calls work as written over stdio (tswarm mcp)', { timeout:
   const transport = new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', join(REPO_ROOT, 'src/interfaces/cli/entry.ts'), 'mcp', '--db', db], cwd: REPO_ROOT, stderr: 'pipe' });
   const client = new Client({ name: 'test', version: '1.0.0' });
   try {
-    await client.connect(transport);
+    await client.connect(oneMessageAtATime(transport));
     await seedCalls(client);
   } finally {
     await client.close();
@@ -91,7 +122,7 @@ test('the same calls over Streamable HTTP at /mcp, with bearer auth', { timeout:
     const noAuth = await fetch(`${server.url}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
     assert.equal(noAuth.status, 401);
     const client = new Client({ name: 'test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: 'Bearer tok' } } }));
+    await client.connect(oneMessageAtATime(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: 'Bearer tok' } } })));
     try {
       await seedCalls(client);
     } finally {

@@ -18,6 +18,7 @@ import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { Span } from '../../signals/model.js';
 import { RollupAccumulator, isRequestSpan } from '../../store/rollup.js';
 import { predictiveStd, type PriorStats } from '../../algorithms/learning/transfer.js';
+import { expectedAt, updateProfile, type HourlyProfile } from '../../algorithms/perf/seasonal-baseline.js';
 import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, dailyProfile, historyStart, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
@@ -25,28 +26,36 @@ const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ??
 export interface ServicePerfSeries {
   service: string;
   t: number[];
+  /** Set when the series is one operation's (perfSeries with `byOperation`). */
+  operation?: string;
   p95Ms: (number | null)[];
   p50Ms: (number | null)[];
+  p99Ms: (number | null)[];
   errorRate: number[];
   rps: number[];
   sli: SliBucket[];
 }
 
+/** Longest series the change-point search runs on (longer ones are cut into runs of buckets; see where it is used). */
+const MAX_CP_POINTS = 240;
+
 /** Smallest p95 shift, in ms, reported as a regression (see where it is used). */
 const MIN_REGRESSION_MS = 5;
 
-export function perfSeries(rollups: readonly Rollup[]): ServicePerfSeries[] {
+export function perfSeries(rollups: readonly Rollup[], byOperation = false): ServicePerfSeries[] {
   const by = new Map<string, Map<number, { req: number; err: number; buckets: number[]; width: number }>>();
   for (const r of rollups) {
-    let m = by.get(r.service);
-    if (!m) by.set(r.service, (m = new Map()));
+    const key = byOperation ? `${r.service}\u0000${r.operation}` : r.service;
+    let m = by.get(key);
+    if (!m) by.set(key, (m = new Map()));
     let b = m.get(r.bucketStartUs);
     if (!b) m.set(r.bucketStartUs, (b = { req: 0, err: 0, buckets: new Array<number>(ROLLUP_LATENCY_BOUNDS_US.length + 1).fill(0), width: r.bucketUs }));
     b.req += r.requests;
     b.err += r.errors;
     r.latencyBuckets.forEach((c, i) => (b!.buckets[i] = (b!.buckets[i] ?? 0) + c));
   }
-  return [...by.entries()].map(([service, m]) => {
+  return [...by.entries()].map(([key, m]) => {
+    const [service, operation] = byOperation ? (key.split('\u0000') as [string, string]) : [key, undefined];
     const rows = [...m.entries()].sort((a, b) => a[0] - b[0]);
     const q = (x: number[], p: number): number | null => {
       const v = quantileFromBuckets(x, p);
@@ -54,9 +63,11 @@ export function perfSeries(rollups: readonly Rollup[]): ServicePerfSeries[] {
     };
     return {
       service,
+      ...(operation !== undefined ? { operation } : {}),
       t: rows.map(([t]) => t),
       p95Ms: rows.map(([, b]) => q(b.buckets, 0.95)),
       p50Ms: rows.map(([, b]) => q(b.buckets, 0.5)),
+      p99Ms: rows.map(([, b]) => q(b.buckets, 0.99)),
       errorRate: rows.map(([, b]) => (b.req ? b.err / b.req : 0)),
       rps: rows.map(([, b]) => b.req / (b.width / 1e6)),
       sli: rows.map(([t, b]) => ({ startUs: t, total: b.req, bad: b.err })),
@@ -157,44 +168,57 @@ export class PerformanceTester implements Agent {
       }
       const errBase = robust(baseIdx.map((i) => s.errorRate[i]!));
       const rpsBase = robust(baseIdx.map((i) => s.rps[i]!));
-      baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, basis } });
+      // The daily profiles kept online in the stored baselines (see seasonal-baseline.ts): the hour's normal.
+      const p95Profile = (await ctx.store.patterns.get<{ hourly?: HourlyProfile }>('performance-baseline', `${s.service}|p95`))?.value.hourly;
+      const rpsProfile = (await ctx.store.patterns.get<{ hourly?: HourlyProfile }>('performance-baseline', `${s.service}|rps`))?.value.hourly;
+      const quant = (xs: (number | null)[]): number => robust(baseIdx.map((i) => xs[i] ?? NaN)).median;
       baselines.push({ key: `${s.service}|error-rate`, service: s.service, value: { median: errBase.median, scale: errBase.scale, n: errBase.n, basis } });
-      baselines.push({ key: `${s.service}|rps`, service: s.service, value: { median: rpsBase.median, scale: rpsBase.scale, n: rpsBase.n, basis } });
+      baselines.push({ key: `${s.service}|rps`, service: s.service, value: { median: rpsBase.median, scale: rpsBase.scale, n: rpsBase.n, basis, hourly: updateProfile(rpsProfile, s.t, s.rps) } });
       const baseSet = new Set(baseIdx);
+      const latencyHits = new Set<number>();
       // Anomaly: at least two buckets in the window beyond 5 robust deviations (one bucket is noise).
       for (const [metric, xs, base, unit] of [
         // Latency changes under ~10 ms are not worth a person's attention, however unusual.
         ['latency p95', p95, { ...latBase, scale: Math.max(latBase.scale, 2) }, 'ms'],
         ['error rate', s.errorRate, { ...errBase, scale: Math.max(errBase.scale, 0.01) }, ''],
       ] as const) {
+        // Latency is judged against the hour's normal once the daily profile knows it; otherwise the flat baseline.
+        const expect = (i: number): { level: number; scale: number; seasonal: boolean } => {
+          const e = unit === 'ms' ? expectedAt(p95Profile, s.t[i]!) : undefined;
+          // A quarter of the level: what a p95 read off the rollup histogram (bounds 1.5× apart) can be off by.
+          return e ? { level: e.level, scale: Math.max(e.spread, 0.25 * e.level, 2), seasonal: true } : { level: base.median, scale: base.scale, seasonal: false };
+        };
         const hits: number[] = [];
         for (let i = 0; i < xs.length; i++) {
           if (!inWin[i] || baseSet.has(i) || !Number.isFinite(xs[i]!)) continue;
-          if ((xs[i]! - base.median) / base.scale >= 5) hits.push(i);
+          const e = expect(i);
+          if ((xs[i]! - e.level) / e.scale >= 5) hits.push(i);
         }
+        if (unit === 'ms') for (const i of hits) latencyHits.add(i);
         if (hits.length < 2) continue;
         const first = hits[0]!;
+        const at = expect(first);
         const bucketEnd = s.t[first]! + bucketOf(rollups);
         const inBucket = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: s.t[first]!, toUs: bucketEnd }, limit: 50_000 });
-        const slowUs = (base.median + 5 * base.scale) * 1000;
+        const slowUs = (at.level + 5 * at.scale) * 1000;
         const onset = onsetInBucket(inBucket, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
         const firstUs = Math.max(s.t[first]!, onset?.onsetUs ?? s.t[first]!);
         const peak = Math.max(...hits.map((i) => xs[i]!));
-        const ratio = base.median > 0 ? peak / base.median : Infinity;
+        const ratio = at.level > 0 ? peak / at.level : Infinity;
         findings.push({
           id: stableId('anomaly', s.service, metric, String(Math.floor(s.t[first]! / 60e6))),
           agentId: this.id,
           kind: 'anomaly',
           category: 'performance-insights',
-          title: `${s.service} ${metric} ${unit === 'ms' ? `${peak.toFixed(0)} ms` : `${(100 * peak).toFixed(1)}%`} vs baseline ${unit === 'ms' ? `${base.median.toFixed(0)} ms` : `${(100 * base.median).toFixed(1)}%`}${Number.isFinite(ratio) ? ` (${ratio.toFixed(1)}×)` : ''}`,
+          title: `${s.service} ${metric} ${unit === 'ms' ? `${peak.toFixed(0)} ms` : `${(100 * peak).toFixed(1)}%`} vs ${at.seasonal ? 'usual at this hour' : 'baseline'} ${unit === 'ms' ? `${at.level.toFixed(0)} ms` : `${(100 * at.level).toFixed(1)}%`}${Number.isFinite(ratio) ? ` (${ratio.toFixed(1)}×)` : ''}`,
           severity: metric === 'error rate' && peak > 0.05 ? 'high' : ratio > 3 ? 'high' : 'medium',
           confidence: Math.min(0.95, 0.5 + 0.05 * hits.length),
           subject: { service: s.service, metric },
           evidence: {
-            metrics: [{ series: metric, service: s.service, window: { fromUs: firstUs, toUs: s.t[hits[hits.length - 1]!]! + bucketOf(rollups) }, baseline: +base.median.toFixed(4), observed: +peak.toFixed(4), ...(unit ? { unit } : {}) }],
+            metrics: [{ series: metric, service: s.service, window: { fromUs: firstUs, toUs: s.t[hits[hits.length - 1]!]! + bucketOf(rollups) }, baseline: +at.level.toFixed(4), observed: +peak.toFixed(4), ...(unit ? { unit } : {}) }],
             ...(onset ? { traceIds: onset.traceIds } : {}),
             chain: [
-              `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
+              at.seasonal ? `baseline for this hour of day (daily profile, ${p95Profile!.n.reduce((a, b) => a + b, 0)} buckets over ${((p95Profile!.watermarkUs - p95Profile!.firstUs) / 86_400e6).toFixed(1)} days): ${at.level.toFixed(3)}, spread ${at.scale.toFixed(3)}` : `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
               `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
             ],
@@ -202,11 +226,22 @@ export class PerformanceTester implements Agent {
           basis: 'measured',
           window: { fromUs: firstUs, toUs: window.toUs },
           createdUs: now,
-          data: { firstDetectionUs: firstUs, bucketStartUs: s.t[first]!, series: s.t.map((t, i) => [t, xs[i]]).filter((_, i) => inWin[i] || hist[i]).slice(-300), baseline: base.median, spread: base.scale },
+          data: { firstDetectionUs: firstUs, bucketStartUs: s.t[first]!, series: s.t.map((t, i) => [t, xs[i]]).filter((_, i) => inWin[i] || hist[i]).slice(-300), baseline: at.level, spread: at.scale, seasonal: at.seasonal },
         });
       }
+      // The anomalous buckets do not teach the daily profile that they are normal.
+      const normalIdx = s.t.map((_, i) => i).filter((i) => !latencyHits.has(i));
+      baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, p50Ms: quant(s.p50Ms), p99Ms: quant(s.p99Ms), basis, hourly: updateProfile(p95Profile, normalIdx.map((i) => s.t[i]!), normalIdx.map((i) => p95[i]!)) } });
       // Regression: a lasting change point in p95 within the window, tied to the nearest deploy.
-      const valid = p95.map((x, i) => [x, i] as const).filter(([x]) => Number.isFinite(x));
+      // The energy statistic's search is O(n² log n) per permutation: a long window (6 h of 10 s buckets is 2,160
+      // points, with its history 10,800) is cut into at most MAX_CP_POINTS runs of consecutive buckets, each its
+      // median, and a change is placed at the first bucket of its run.
+      const finite = p95.map((x, i) => [x, i] as const).filter(([x]) => Number.isFinite(x));
+      const run = Math.ceil(finite.length / MAX_CP_POINTS);
+      const valid = run <= 1 ? finite : Array.from({ length: Math.ceil(finite.length / run) }, (_, k) => {
+        const part = finite.slice(k * run, (k + 1) * run);
+        return [robust(part.map(([x]) => x)).median, part[0]![1]] as const;
+      });
       if (valid.length >= 12) {
         const cps = changePoints(valid.map(([x]) => x), { minSize: 4, minMagnitude: 0.3 });
         for (const cp of cps) {
@@ -257,6 +292,15 @@ export class PerformanceTester implements Agent {
           });
         }
       }
+    }
+    // Per operation: latency percentiles, error rate and throughput from the history before the window (the
+    // window's first third for a young operation). Stored for comparison and impact analysis; anomalies are
+    // judged per service above, where the traffic is enough to be judged.
+    for (const o of perfSeries(rollups, true).slice(0, Number(task.params.maxOperations ?? 2000))) {
+      const before = o.t.map((t, i) => (t < window.fromUs ? i : -1)).filter((i) => i >= 0);
+      const idx = before.length >= 6 ? before : o.t.map((_, i) => i).slice(0, Math.max(3, Math.floor(o.t.length / 3)));
+      const med = (xs: readonly (number | null)[]): number => robust(idx.map((i) => xs[i] ?? NaN)).median;
+      baselines.push({ key: `${o.service}|op:${o.operation}`, service: o.service, value: { operation: o.operation, p50Ms: med(o.p50Ms), p95Ms: med(o.p95Ms), p99Ms: med(o.p99Ms), errorRate: med(o.errorRate), rps: med(o.rps), n: idx.length, basis: before.length >= 6 ? 'history' : 'early window' } });
     }
     await this.metricSeries(task, ctx, window, now, onlyServices, findings, baselines);
     await ctx.store.patterns.putMany('performance-baseline', baselines);

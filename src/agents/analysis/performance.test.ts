@@ -65,3 +65,42 @@ test('a bad deploy yields a latency anomaly and a regression naming the new serv
     await store.close();
   }
 });
+
+test('daily seasonality: after two days the noon peak is normal and a 03:00 spike to three times the usual is an anomaly; baselines per operation keep p50/p95/p99', { timeout: 120_000 }, async () => {
+  const H = 3600e6;
+  const T0 = Math.floor(1_700_000_000_000_000 / (24 * H)) * 24 * H; // a UTC midnight
+  // Two requests every 10 s for three and a half days: 35 ms at 00:00, 125 ms at 12:00 (a daily cosine). On day 4,
+  // 03:00–03:10, requests take 150 ms: three times the usual at 03:00, and within two flat spreads of the day's
+  // median, so a flat baseline would not flag it.
+  const spikeFrom = T0 + 75 * H;
+  const spikeTo = spikeFrom + 10 * 60e6;
+  const spans: Span[] = [];
+  let id = 1;
+  for (let t = T0; t < T0 + 84 * H; t += 5e6) {
+    const hour = ((t - T0) / H) % 24;
+    const normal = 80 - 45 * Math.cos((2 * Math.PI * hour) / 24);
+    const ms = t >= spikeFrom && t < spikeTo ? 150 : normal * (0.97 + 0.06 * ((id * 7919) % 101) / 101);
+    spans.push({ traceId: id.toString(16).padStart(32, '0'), spanId: (id++).toString(16).padStart(16, '0'), name: id % 2 ? 'GET /cart' : 'POST /cart', kind: 2, startUs: t, endUs: t + ms * 1000, service: 'cart', attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': 'cart' } } });
+  }
+  const store = await openStore(':memory:');
+  try {
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const found: string[] = [];
+    // Cycles of 6 h, the way a scheduled run would go through the days.
+    for (let from = T0 + 6 * H; from < T0 + 84 * H; from += 6 * H) {
+      const window = { fromUs: from, toUs: from + 6 * H };
+      const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+      for (const x of f.filter((x) => x.kind === 'anomaly' && /p95/.test(x.title))) found.push(`${new Date(Number(x.data!.firstDetectionUs) / 1000).toISOString()} ${x.title}`);
+    }
+    const afterTwoDays = found.filter((x) => Date.parse(x.slice(0, 24)) * 1000 >= T0 + 48 * H);
+    assert.equal(afterTwoDays.length, 1, `one anomaly once the profile judges: ${found.join(' | ')}`);
+    assert.ok(Date.parse(afterTwoDays[0]!.slice(0, 24)) * 1000 >= spikeFrom && Date.parse(afterTwoDays[0]!.slice(0, 24)) * 1000 < spikeTo, afterTwoDays[0]);
+    assert.match(afterTwoDays[0]!, /vs usual at this hour \d+ ms/);
+    const p95 = await store.patterns.get<{ hourly: { level: number[] } }>('performance-baseline', 'cart|p95');
+    assert.ok(p95!.value.hourly.level[12]! > 2.5 * p95!.value.hourly.level[0]!, 'the stored profile: noon well above midnight');
+    const op = await store.patterns.get<{ p50Ms: number; p95Ms: number; p99Ms: number }>('performance-baseline', 'cart|op:GET /cart');
+    assert.ok(op && op.value.p50Ms <= op.value.p95Ms && op.value.p95Ms <= op.value.p99Ms, JSON.stringify(op?.value));
+  } finally {
+    await store.close();
+  }
+});

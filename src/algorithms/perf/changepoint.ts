@@ -89,6 +89,8 @@ export function changePoints(series: readonly number[], opts: ChangePointOptions
         [shuffled[i], shuffled[j]] = [shuffled[j]!, shuffled[i]!];
       }
       if (bestSplit(shuffled, minSize).stat >= stat) atLeast++;
+      // Already too many permutations as extreme for the split to be significant: the answer cannot change.
+      if ((atLeast + 1) / (perms + 1) > alpha) return;
     }
     const pValue = (atLeast + 1) / (perms + 1);
     if (pValue > alpha) return;

@@ -1,0 +1,80 @@
+/**
+ * A daily (hour-of-day, UTC) baseline updated online: what a latency or throughput series usually is at this hour.
+ * A service at 03:00 and at its noon peak are two different normals; judged against one flat baseline the noon
+ * peak looks like an anomaly and a 03:00 spike to noon levels does not.
+ *
+ * Each cycle folds in only the points newer than the profile's watermark (overlapping windows count once). Per
+ * hour, the new points' median and MAD move the hour's level and spread by a weight that starts at "the new points'
+ * share of all seen" and never falls below `MIN_WEIGHT`, so the profile keeps following a service that changes.
+ * Medians, not means: one incident's buckets do not become the hour's normal (and the caller leaves anomalous
+ * points out). The profile judges only once it has covered `MIN_DAYS` days and every hour, and only when the hours
+ * really differ (`strength`: the spread of the hourly levels over the typical within-hour spread).
+ */
+
+export interface HourlyProfile {
+  firstUs: number;
+  watermarkUs: number;
+  level: (number | null)[];
+  spread: (number | null)[];
+  n: number[];
+}
+
+const MIN_WEIGHT = 0.1;
+export const MIN_DAYS = 2;
+/** Strength from which the hour's level replaces the flat baseline. */
+export const SEASONAL_STRENGTH = 1;
+
+const hourOf = (tUs: number): number => Math.floor((tUs / 3600e6) % 24);
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Folds the points after the watermark into the profile (a new one when `p` is undefined). Non-finite points are skipped. */
+export function updateProfile(p: HourlyProfile | undefined, t: readonly number[], x: readonly number[]): HourlyProfile {
+  // A profile read back from JSON has null where it held ±Infinity (nothing seen yet).
+  const num = (v: number | null | undefined, empty: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : empty);
+  const out: HourlyProfile = p ? { firstUs: num(p.firstUs, Infinity), watermarkUs: num(p.watermarkUs, -Infinity), level: [...p.level], spread: [...p.spread], n: [...p.n] } : { firstUs: Infinity, watermarkUs: -Infinity, level: new Array<number | null>(24).fill(null), spread: new Array<number | null>(24).fill(null), n: new Array<number>(24).fill(0) };
+  const byHour: number[][] = Array.from({ length: 24 }, () => []);
+  let last = out.watermarkUs;
+  for (let i = 0; i < t.length; i++) {
+    if (t[i]! <= out.watermarkUs || !Number.isFinite(x[i]!)) continue;
+    byHour[hourOf(t[i]!)]!.push(x[i]!);
+    if (t[i]! > last) last = t[i]!;
+    if (t[i]! < out.firstUs) out.firstUs = t[i]!;
+  }
+  for (let h = 0; h < 24; h++) {
+    const xs = byHour[h]!;
+    if (!xs.length) continue;
+    const med = medianOf(xs);
+    const mad = 1.4826 * medianOf(xs.map((v) => Math.abs(v - med)));
+    const w = Math.max(MIN_WEIGHT, xs.length / (out.n[h]! + xs.length));
+    const lv = out.level[h];
+    const sp = out.spread[h];
+    out.level[h] = lv === null || lv === undefined ? med : lv + w * (med - lv);
+    out.spread[h] = sp === null || sp === undefined ? mad : sp + w * (mad - sp);
+    out.n[h]! += xs.length;
+  }
+  out.watermarkUs = last;
+  return out;
+}
+
+/** Spread of the hourly levels (MAD) over the median within-hour spread; 0 while an hour is unknown. */
+export function profileStrength(p: HourlyProfile): number {
+  if (p.level.some((v) => v === null)) return 0;
+  const lv = p.level as number[];
+  const med = medianOf(lv);
+  const between = 1.4826 * medianOf(lv.map((v) => Math.abs(v - med)));
+  const within = medianOf((p.spread.filter((v) => v !== null) as number[]).map((v) => Math.max(v, 1e-9)));
+  return between / within;
+}
+
+/** The hour's level and spread at `tUs`, when the profile covers `MIN_DAYS` days, every hour, and is strong enough. */
+export function expectedAt(p: HourlyProfile | undefined, tUs: number): { level: number; spread: number } | undefined {
+  if (!p || !Number.isFinite(p.watermarkUs - p.firstUs) || p.watermarkUs - p.firstUs < MIN_DAYS * 86_400e6 || profileStrength(p) < SEASONAL_STRENGTH) return undefined;
+  const h = hourOf(tUs);
+  const level = p.level[h];
+  const spread = p.spread[h];
+  return level === null || level === undefined || spread === null || spread === undefined ? undefined : { level, spread };
+}

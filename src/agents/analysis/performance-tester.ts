@@ -169,11 +169,12 @@ export class PerformanceTester implements Agent {
       const errBase = robust(baseIdx.map((i) => s.errorRate[i]!));
       const rpsBase = robust(baseIdx.map((i) => s.rps[i]!));
       // The daily profiles kept online in the stored baselines (see seasonal-baseline.ts): the hour's normal.
-      const p95Profile = (await ctx.store.patterns.get<{ hourly?: HourlyProfile }>('performance-baseline', `${s.service}|p95`))?.value.hourly;
-      const rpsProfile = (await ctx.store.patterns.get<{ hourly?: HourlyProfile }>('performance-baseline', `${s.service}|rps`))?.value.hourly;
+      const p95Stored = (await ctx.store.patterns.get<{ hourly?: HourlyProfile; weekly?: HourlyProfile }>('performance-baseline', `${s.service}|p95`))?.value;
+      const rpsStored = (await ctx.store.patterns.get<{ hourly?: HourlyProfile; weekly?: HourlyProfile }>('performance-baseline', `${s.service}|rps`))?.value;
+      const p95Profile = p95Stored?.hourly;
       const quant = (xs: (number | null)[]): number => robust(baseIdx.map((i) => xs[i] ?? NaN)).median;
       baselines.push({ key: `${s.service}|error-rate`, service: s.service, value: { median: errBase.median, scale: errBase.scale, n: errBase.n, basis } });
-      baselines.push({ key: `${s.service}|rps`, service: s.service, value: { median: rpsBase.median, scale: rpsBase.scale, n: rpsBase.n, basis, hourly: updateProfile(rpsProfile, s.t, s.rps) } });
+      baselines.push({ key: `${s.service}|rps`, service: s.service, value: { median: rpsBase.median, scale: rpsBase.scale, n: rpsBase.n, basis, hourly: updateProfile(rpsStored?.hourly, s.t, s.rps, 24), weekly: updateProfile(rpsStored?.weekly, s.t, s.rps, 168) } });
       const baseSet = new Set(baseIdx);
       const latencyHits = new Set<number>();
       // Anomaly: at least two buckets in the window beyond 5 robust deviations (one bucket is noise).
@@ -182,11 +183,11 @@ export class PerformanceTester implements Agent {
         ['latency p95', p95, { ...latBase, scale: Math.max(latBase.scale, 2) }, 'ms'],
         ['error rate', s.errorRate, { ...errBase, scale: Math.max(errBase.scale, 0.01) }, ''],
       ] as const) {
-        // Latency is judged against the hour's normal once the daily profile knows it; otherwise the flat baseline.
-        const expect = (i: number): { level: number; scale: number; seasonal: boolean } => {
-          const e = unit === 'ms' ? expectedAt(p95Profile, s.t[i]!) : undefined;
+        // Latency is judged against the hour's normal once the daily (or weekly) profile knows it; otherwise the flat baseline.
+        const expect = (i: number): { level: number; scale: number; seasonal: 'day' | 'week' | false } => {
+          const e = unit === 'ms' ? expectedAt(p95Profile, s.t[i]!, p95Stored?.weekly) : undefined;
           // A quarter of the level: what a p95 read off the rollup histogram (bounds 1.5× apart) can be off by.
-          return e ? { level: e.level, scale: Math.max(e.spread, 0.25 * e.level, 2), seasonal: true } : { level: base.median, scale: base.scale, seasonal: false };
+          return e ? { level: e.level, scale: Math.max(e.spread, 0.25 * e.level, 2), seasonal: e.period } : { level: base.median, scale: base.scale, seasonal: false as const };
         };
         const hits: number[] = [];
         for (let i = 0; i < xs.length; i++) {
@@ -210,7 +211,7 @@ export class PerformanceTester implements Agent {
           agentId: this.id,
           kind: 'anomaly',
           category: 'performance-insights',
-          title: `${s.service} ${metric} ${unit === 'ms' ? `${peak.toFixed(0)} ms` : `${(100 * peak).toFixed(1)}%`} vs ${at.seasonal ? 'usual at this hour' : 'baseline'} ${unit === 'ms' ? `${at.level.toFixed(0)} ms` : `${(100 * at.level).toFixed(1)}%`}${Number.isFinite(ratio) ? ` (${ratio.toFixed(1)}×)` : ''}`,
+          title: `${s.service} ${metric} ${unit === 'ms' ? `${peak.toFixed(0)} ms` : `${(100 * peak).toFixed(1)}%`} vs ${at.seasonal === 'week' ? 'usual at this hour of the week' : at.seasonal ? 'usual at this hour' : 'baseline'} ${unit === 'ms' ? `${at.level.toFixed(0)} ms` : `${(100 * at.level).toFixed(1)}%`}${Number.isFinite(ratio) ? ` (${ratio.toFixed(1)}×)` : ''}`,
           severity: metric === 'error rate' && peak > 0.05 ? 'high' : ratio > 3 ? 'high' : 'medium',
           confidence: Math.min(0.95, 0.5 + 0.05 * hits.length),
           subject: { service: s.service, metric },
@@ -218,7 +219,7 @@ export class PerformanceTester implements Agent {
             metrics: [{ series: metric, service: s.service, window: { fromUs: firstUs, toUs: s.t[hits[hits.length - 1]!]! + bucketOf(rollups) }, baseline: +at.level.toFixed(4), observed: +peak.toFixed(4), ...(unit ? { unit } : {}) }],
             ...(onset ? { traceIds: onset.traceIds } : {}),
             chain: [
-              at.seasonal ? `baseline for this hour of day (daily profile, ${p95Profile!.n.reduce((a, b) => a + b, 0)} buckets over ${((p95Profile!.watermarkUs - p95Profile!.firstUs) / 86_400e6).toFixed(1)} days): ${at.level.toFixed(3)}, spread ${at.scale.toFixed(3)}` : `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
+              at.seasonal ? `baseline for this hour of the ${at.seasonal} (${at.seasonal === 'week' ? 'weekly' : 'daily'} profile over ${((p95Profile!.watermarkUs - p95Profile!.firstUs) / 86_400e6).toFixed(1)} days): ${at.level.toFixed(3)}, spread ${at.scale.toFixed(3)}` : `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
               `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
             ],
@@ -231,7 +232,7 @@ export class PerformanceTester implements Agent {
       }
       // The anomalous buckets do not teach the daily profile that they are normal.
       const normalIdx = s.t.map((_, i) => i).filter((i) => !latencyHits.has(i));
-      baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, p50Ms: quant(s.p50Ms), p99Ms: quant(s.p99Ms), basis, hourly: updateProfile(p95Profile, normalIdx.map((i) => s.t[i]!), normalIdx.map((i) => p95[i]!)) } });
+      baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, p50Ms: quant(s.p50Ms), p99Ms: quant(s.p99Ms), basis, hourly: updateProfile(p95Profile, normalIdx.map((i) => s.t[i]!), normalIdx.map((i) => p95[i]!), 24), weekly: updateProfile(p95Stored?.weekly, normalIdx.map((i) => s.t[i]!), normalIdx.map((i) => p95[i]!), 168) } });
       // Regression: a lasting change point in p95 within the window, tied to the nearest deploy.
       // The energy statistic's search is O(n² log n) per permutation: a long window (6 h of 10 s buckets is 2,160
       // points, with its history 10,800) is cut into at most MAX_CP_POINTS runs of consecutive buckets, each its

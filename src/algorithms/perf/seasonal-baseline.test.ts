@@ -49,3 +49,32 @@ test('a flat, noisy series has no daily profile to judge by', () => {
   assert.ok(profileStrength(p) < 1, `strength ${profileStrength(p)}`);
   assert.equal(expectedAt(p, T0 + 80 * H), undefined);
 });
+
+test('weekly profile: after two weeks, where weekends differ, a Saturday is judged against Saturdays; without a weekend effect the daily profile stays', () => {
+  const rnd = mulberry32(9);
+  const D = 24 * H;
+  const weekday = (t: number): number => new Date(t / 1000).getUTCDay();
+  const value = (t: number, weekend: boolean): number => {
+    const hour = ((t - T0) / H) % 24;
+    const base = 80 - 40 * Math.cos((2 * Math.PI * hour) / 24);
+    return (weekend && (weekday(t) === 0 || weekday(t) === 6) ? 0.4 : 1) * base * (0.98 + 0.04 * rnd());
+  };
+  for (const weekend of [true, false]) {
+    let daily: HourlyProfile | undefined;
+    let weekly: HourlyProfile | undefined;
+    let saturdayNoon = 0;
+    for (let d = 0; d < 21; d++) {
+      const t = Array.from({ length: 288 }, (_, i) => T0 + d * D + i * 300e6);
+      const x = t.map((v) => value(v, weekend));
+      daily = updateProfile(daily, t, x, 24);
+      weekly = updateProfile(weekly, t, x, 168);
+      if (weekday(T0 + d * D) === 6) saturdayNoon = T0 + d * D + 12 * H;
+      if (d === 10) assert.equal(expectedAt(daily, saturdayNoon || T0 + 12 * H, weekly)?.period, 'day', 'not before two weeks');
+    }
+    const e = expectedAt(daily, saturdayNoon, weekly)!;
+    if (weekend) {
+      assert.equal(e.period, 'week');
+      assert.ok(Math.abs(e.level - 0.4 * 120) < 5, `Saturday noon ${e.level}`);
+    } else assert.equal(e.period, 'day');
+  }
+});

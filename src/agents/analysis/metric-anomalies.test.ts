@@ -71,6 +71,16 @@ test('a labelled CPU gauge: daily cycles flag both of NAB\'s anomaly windows in 
     // The saturation baseline is stored per series, with its daily profile (two weeks of history).
     const b = await store.patterns.get<{ median: number; seasonal?: { hourly: number[] } }>('performance-baseline', 'orders-db|metric:db.cpu.utilization{db.instance="cc0c53"}');
     assert.ok(b && b.value.median > 0 && b.value.seasonal?.hourly.length === 24);
+    // A series with no history before the window gets its baseline from the window's first third, said so.
+    const young = await openStore(':memory:');
+    try {
+      await young.telemetry.ingest({ spans: [], logs: [], metrics: metrics.slice(0, 90), errors: [] });
+      await analyse(young, { fromUs: t[0]!, toUs: t[89]! + 1 });
+      const yb = await young.patterns.get<{ median: number; n: number; basis: string }>('performance-baseline', 'orders-db|metric:db.cpu.utilization{db.instance="cc0c53"}');
+      assert.deepEqual([yb?.value.basis, yb?.value.n], ['early window', 30]);
+    } finally {
+      await young.close();
+    }
   } finally {
     await store.close();
   }

@@ -366,10 +366,12 @@ export class PerformanceTester implements Agent {
       const nHist = hist < 0 ? m.t.length : hist;
       // The stored baseline is recomputed when the series' block was read from its start (a continuing series
       // keeps the one stored then).
-      if (replayed && nHist >= 3) {
-        const b = robustSummary(m.v.slice(0, nHist));
-        const seasonal = dailyProfile(m.t.slice(0, nHist), m.v.slice(0, nHist));
-        baselines.push({ key: `${m.service}|metric:${m.key.slice(m.service.length + 1)}`, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), median: b.median, scale: b.scale, n: b.n, ...(seasonal ? { seasonal } : {}), basis: 'history' } });
+      // A young series (under 6 points before the window) takes the first third of what it has, as the rollups do.
+      const nBase = nHist >= 6 ? nHist : Math.min(m.v.length, Math.max(3, Math.floor(m.v.length / 3)));
+      if (replayed && nBase >= 3) {
+        const b = robustSummary(m.v.slice(0, nBase));
+        const seasonal = dailyProfile(m.t.slice(0, nBase), m.v.slice(0, nBase));
+        baselines.push({ key: `${m.service}|metric:${m.key.slice(m.service.length + 1)}`, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), median: b.median, scale: b.scale, n: b.n, ...(seasonal ? { seasonal } : {}), basis: nHist >= 6 ? 'history' : 'early window' } });
       }
       for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));
     }

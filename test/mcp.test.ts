@@ -46,7 +46,7 @@ function oneMessageAtATime<T extends Transport>(inner: T): Transport {
 
 async function seedCalls(client: Client): Promise<void> {
   const tools = (await client.listTools()).tools.map((t) => t.name);
-  for (const t of ['fleet_init', 'fleet_status', 'defect_predict', 'root_cause_analyze', 'pattern_learn', 'memory_share', 'memory_query', 'performance_analyze', 'chaos_run', 'load_test', 'knowledge_query', 'feedback_report', 'verdict_record']) assert.ok(tools.includes(t), t);
+  for (const t of ['fleet_init', 'fleet_status', 'defect_predict', 'root_cause_analyze', 'pattern_learn', 'memory_share', 'memory_query', 'performance_analyze', 'chaos_run', 'load_test', 'knowledge_query', 'feedback_report', 'verdict_record', 'benchmark_regressions']) assert.ok(tools.includes(t), t);
   const call = async (name: string, args: Record<string, unknown>): Promise<ToolResult> => (await client.callTool({ name, arguments: args })) as ToolResult;
 
   const init = await call('fleet_init', { topology: 'mesh', enabledDomains: ['defect-intelligence', 'chaos-resilience', 'learning-optimization'], maxAgents: 10 });
@@ -92,6 +92,15 @@ async function seedCalls(client: Client): Promise<void> {
   assert.equal(bad.isError, true, 'bad arguments are a tool error, not a crash');
   const status = await call('fleet_status', {});
   assert.ok(!status.isError);
+
+  // A CI's benchmark history given inline: the step at run 21 (commit c20) is named.
+  const runs = Array.from({ length: 40 }, (_, i) => ({ commit: `c${i}`, p95_ms: (i >= 20 ? 30 : 25) + ((i * 37) % 10) / 20 }));
+  const br = await call('benchmark_regressions', { runs });
+  assert.ok(!br.isError, JSON.stringify(br.content));
+  const changes = br.structuredContent!.changes as { metric: string; labels: { commit: string }; regression: boolean }[];
+  assert.deepEqual(changes.map((c) => [c.metric, c.labels.commit, c.regression]), [['p95_ms', 'c20', true]]);
+  const noMetric = await call('benchmark_regressions', { runs: runs.map((r) => ({ commit: r.commit })) });
+  assert.equal(noMetric.isError, true);
 }
 
 test('the seed\'s MCP calls work as written over stdio (tswarm mcp)', { timeout: 120_000 }, async () => {

@@ -142,6 +142,27 @@ export function createMcpServer(api: SwarmApi): McpServer {
   );
 
   server.registerTool(
+    'benchmark_regressions',
+    {
+      title: 'Find regressions in a benchmark history',
+      description: 'Lasting changes in a benchmark history given inline (one object per run, in run order or with a time column; label columns such as commit, numeric metric columns), each named by the run it starts at, with before/after means, p-value and whether it is for the worse. Energy change points with a permutation test, as Apache Otava does.',
+      inputSchema: {
+        runs: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.null()]))).min(8).max(100_000),
+        higherIsBetter: z.array(z.string()).optional().describe('metric columns where a rise is an improvement (default: names ending in /s, ps, ops, throughput, rate)'),
+      },
+    },
+    async (args) =>
+      answer(async () => {
+        const { analyseHistory } = await import('../../algorithms/perf/bench-history.js');
+        const names = args.higherIsBetter;
+        const r = analyseHistory(args.runs, names ? { higherIsBetter: (m) => names.includes(m) } : {});
+        if (!r.metrics.length) throw new Error(`no numeric metric columns (columns: ${r.labels.join(', ')})`);
+        const worse = r.changes.filter((c) => c.regression);
+        return { summary: `${r.rows} runs, ${r.metrics.length} metrics: ${worse.length} regressions, ${r.changes.length - worse.length} improvements${worse.length ? `; first: ${worse[0]!.metric} ${worse[0]!.before.toPrecision(4)} → ${worse[0]!.after.toPrecision(4)} from run ${worse[0]!.row + 1}` : ''}`, data: r as unknown as Record<string, unknown> };
+      }),
+  );
+
+  server.registerTool(
     'chaos_run',
     {
       title: 'Run a chaos experiment',

@@ -597,6 +597,30 @@ export class PostgresStore implements MemoryStore {
   }
 }
 
+/**
+ * Migration 3: rows written before schema version 2 have no rca_hint, so the RCA read fetched their rests whenever
+ * they named an HTTP status. The hint is computed here once, in batches, by the same rule ingest uses (so a status
+ * given as a string, a fraction or in any form Number() reads agrees with new rows).
+ */
+async function backfillRcaHint(c: pg.PoolClient): Promise<void> {
+  if ((await c.query('SELECT 1 FROM schema_migrations WHERE version = 3')).rowCount) return;
+  for (;;) {
+    const r = await c.query<{ id: string; rest: string }>('SELECT ctid::text AS id, rest FROM spans WHERE rca_hint IS NULL LIMIT 20000');
+    if (!r.rows.length) break;
+    const hints = r.rows.map((row) => {
+      let a: Record<string, unknown> = {};
+      try {
+        a = ((JSON.parse(row.rest) as { a?: Record<string, unknown> }).a ?? {});
+      } catch {
+        // A rest that is not JSON names no status.
+      }
+      return httpStatusOf(a as Attributes) >= 500 ? 1 : 0;
+    });
+    await c.query('UPDATE spans SET rca_hint = v.h FROM unnest($1::tid[], $2::smallint[]) AS v(id, h) WHERE spans.ctid = v.id', [r.rows.map((x) => x.id), hints]);
+  }
+  await c.query("INSERT INTO schema_migrations (version, name) VALUES (3, 'spans rca_hint backfilled') ON CONFLICT DO NOTHING");
+}
+
 export async function openPostgres(url: string): Promise<PostgresStore> {
   const pool = new pg.Pool({ connectionString: url, max: 8 });
   try {
@@ -605,6 +629,7 @@ export async function openPostgres(url: string): Promise<PostgresStore> {
     try {
       await c.query('SELECT pg_advisory_lock(727274)');
       await c.query(SCHEMA);
+      await backfillRcaHint(c);
       await c.query('SELECT pg_advisory_unlock(727274)');
     } finally {
       c.release();

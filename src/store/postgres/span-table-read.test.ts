@@ -95,6 +95,29 @@ if (available) {
       await sql.end();
     }
   });
+  test('PostgreSQL: opening a store written before the hint column fills rca_hint once, by the ingest rule', async () => {
+    const { store, sql } = await fresh();
+    const url = (sql as unknown as { connectionParameters: { database: string } }).connectionParameters.database;
+    try {
+      const sp = (i: number, status: unknown): Span => ({ traceId: `t${i}`, spanId: `s${i}`, name: 'GET', kind: 2, startUs: 1e6 + i, endUs: 2e6 + i, service: 'a', attributes: status === undefined ? {} : { 'http.response.status_code': status as number }, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': 'a' } } });
+      const statuses: unknown[] = [200, 503, '502', '499.5', 500.5, undefined, 'x'];
+      await store.telemetry.ingest({ spans: statuses.map((st, i) => sp(i, st)), logs: [], metrics: [], errors: [] });
+      const hints = async (): Promise<(number | null)[]> => (await sql.query<{ rca_hint: number | null }>('SELECT rca_hint FROM spans ORDER BY start_us')).rows.map((r) => r.rca_hint);
+      const want = await hints();
+      assert.deepEqual(want, [0, 1, 1, 0, 1, 0, 0]);
+      // As a store from before version 2 holds them, then opened again by this version.
+      await sql.query('UPDATE spans SET rca_hint = NULL');
+      await sql.query('DELETE FROM schema_migrations WHERE version = 3');
+      await store.close();
+      const again = await openStore(server!.url.replace(/\/postgres$/, `/${url}`));
+      await again.close();
+      assert.deepEqual(await hints(), want);
+      assert.equal((await sql.query('SELECT 1 FROM schema_migrations WHERE version = 3')).rowCount, 1);
+    } finally {
+      await store.close().catch(() => undefined);
+      await sql.end();
+    }
+  });
 } else {
   test('postgres span table', { skip: 'PostgreSQL not installed (apt-get install postgresql)' }, () => {});
 }

@@ -54,10 +54,15 @@ test('tswarm regressions reads CSV and JSON lines, names the run, and refuses ba
     assert.equal(c.code, 2);
     assert.match(c.stderr, /bad\.jsonl:2: not JSON/);
     const words = join(dir.path, 'words.csv');
-    writeFileSync(words, 'commit,branch\na,main\nb,main\n');
+    writeFileSync(words, ['commit,branch', ...rows.map((r) => `${String(r.commit)},main`)].join('\n'));
     const d = await runCli(['regressions', words]);
     assert.equal(d.code, 2);
     assert.match(d.stderr, /no numeric metric columns/);
+    const short = join(dir.path, 'short.csv');
+    writeFileSync(short, 'commit,ms\na,1\nb,2\n');
+    const e = await runCli(['regressions', short]);
+    assert.equal(e.code, 2);
+    assert.match(e.stderr, /2 runs; a change point needs at least 8/);
   } finally {
     dir.cleanup();
   }

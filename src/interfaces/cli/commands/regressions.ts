@@ -15,7 +15,7 @@ export function register(program: Command): void {
       if (!existsSync(file)) throw new CliError(`${file}: no such file`, 2);
       const text = readFileSync(file, 'utf8');
       const rows = /\.(jsonl|ndjson)$/i.test(file) || /^\s*\{/.test(text) ? jsonLines(file, text) : await csvRows(file, text);
-      if (!rows.length) throw new CliError(`${file}: no rows`, 2);
+      if (rows.length < 8) throw new CliError(`${file}: ${rows.length} runs; a change point needs at least 8 (3 on each side and a test)`, 2);
       const minMagnitude = Number(o.minChange);
       if (!(minMagnitude >= 0)) throw new CliError(`--min-change must be a non-negative number, got ${o.minChange}`, 2);
       const named = o.higherIsBetter?.split(',').map((s) => s.trim()).filter(Boolean);

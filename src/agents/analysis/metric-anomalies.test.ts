@@ -85,3 +85,17 @@ test('a labelled CPU gauge: daily cycles flag both of NAB\'s anomaly windows in 
     await store.close();
   }
 });
+
+test('a metric read cut off at maxMetricPoints is said in the log, not silently short', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const metrics: MetricPoint[] = Array.from({ length: 500 }, (_, i) => ({ name: 'queue.depth', service: 'q', attributes: {}, timeUs: 1_700_000_000_000_000 + i * 10e6, type: 'gauge', value: i % 7, resource: { attributes: { 'service.name': 'q' } } }));
+    await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
+    const warned: string[] = [];
+    const window = { fromUs: metrics[400]!.timeUs, toUs: metrics[499]!.timeUs + 1 };
+    await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: { maxMetricPoints: 200 }, window }, { store, log: { ...silentLogger, warn: (m: string) => warned.push(m) }, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    assert.ok(warned.some((m) => /200 metric points read from .*later points are left out/.test(m)), warned.join(' | '));
+  } finally {
+    await store.close();
+  }
+});

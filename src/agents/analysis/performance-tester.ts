@@ -318,7 +318,13 @@ export class PerformanceTester implements Agent {
     const threshold = Number(task.params.metricThreshold ?? METRIC_ANOMALY_THRESHOLD);
     const maxSeries = Number(task.params.maxMetricSeries ?? 10_000);
     const services = onlyServices ? { services: onlyServices } : {};
-    const query = async (fromUs: number, names?: string[]): Promise<MetricSeries[]> => metricSeriesFrom(await ctx.store.telemetry.queryMetrics({ window: { fromUs, toUs: window.toUs }, ...(names ? { names } : {}), ...services, limit: 5_000_000 }));
+    const limit = Number(task.params.maxMetricPoints ?? 5_000_000);
+    const query = async (fromUs: number, names?: string[]): Promise<MetricSeries[]> => {
+      const pts = await ctx.store.telemetry.queryMetrics({ window: { fromUs, toUs: window.toUs }, ...(names ? { names } : {}), ...services, limit });
+      // The read is oldest first: at the limit the newest points (the window's) are the ones missing. Say so.
+      if (pts.length >= limit) ctx.log.warn(`performance tester: ${limit} metric points read from ${new Date(fromUs / 1000).toISOString()}${names ? ` for ${names.length} metric names` : ''}; later points are left out (maxMetricPoints, or fewer series per store)`);
+      return metricSeriesFrom(pts);
+    };
     const cache = cacheFor(ctx.store, Number(task.params.metricDetectors ?? 1000));
     const blockStartOf = (name: string): number => historyStart(window.fromUs, cache.blocks.get(name)!);
     // The recent points: those since the last point fed to the detectors still current, or (no state kept) the

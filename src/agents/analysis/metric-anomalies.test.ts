@@ -69,8 +69,8 @@ test('a labelled CPU gauge: daily cycles flag both of NAB\'s anomaly windows in 
     const fig = figures.find((x) => x.id === `metric-${found[0]!.id}`);
     assert.ok(fig && fig.type === 'timeseries' && fig.series[0]!.points.length > 100 && fig.markers?.[0]?.kind === 'anomaly');
     // The saturation baseline is stored per series, with its daily profile (two weeks of history).
-    const b = await store.patterns.get<{ median: number; seasonal?: { hourly: number[] } }>('performance-baseline', 'orders-db|metric:db.cpu.utilization{db.instance="cc0c53"}');
-    assert.ok(b && b.value.median > 0 && b.value.seasonal?.hourly.length === 24);
+    const b = await store.patterns.get<{ median: number; seasonal?: { level: number[] } }>('performance-baseline', 'orders-db|metric:db.cpu.utilization{db.instance="cc0c53"}');
+    assert.ok(b && b.value.median > 0 && b.value.seasonal?.level.length === 24);
     // A series with no history before the window gets its baseline from the window's first third, said so.
     const young = await openStore(':memory:');
     try {

@@ -18,8 +18,8 @@ import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { Span } from '../../signals/model.js';
 import { RollupAccumulator, isRequestSpan } from '../../store/rollup.js';
 import { predictiveStd, type PriorStats } from '../../algorithms/learning/transfer.js';
-import { expectedAt, updateProfile, type HourlyProfile } from '../../algorithms/perf/seasonal-baseline.js';
-import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, dailyProfile, historyStart, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
+import { MIN_DAYS, covers, expectedAt, profileStrength, updateProfile, type HourlyProfile } from '../../algorithms/perf/seasonal-baseline.js';
+import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
@@ -109,13 +109,14 @@ export function onsetInBucket(spans: readonly Span[], isBad: (s: Span) => boolea
   return { onsetUs: bad[0]!.startUs, traceIds: [...new Set(bad.map((s) => s.traceId))].slice(0, exemplars) };
 }
 
+/** Median and MAD spread, the spread at least a tenth of the median: a judging baseline must not be razor-thin. */
 function robust(xs: readonly number[]): { median: number; scale: number; n: number } {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (!s.length) return { median: NaN, scale: NaN, n: 0 };
-  const med = s[Math.floor(s.length / 2)]!;
-  const mad = s.map((x) => Math.abs(x - med)).sort((a, b) => a - b)[Math.floor(s.length / 2)]!;
-  return { median: med, scale: Math.max(1.4826 * mad, Math.abs(med) * 0.1, 1e-6), n: s.length };
+  const r = robustSummary(xs);
+  return r.n ? { ...r, scale: Math.max(r.scale, Math.abs(r.median) * 0.1, 1e-6) } : r;
 }
+
+/** The robust median of `xs` at the indexes `idx` (null or missing counts as no value). */
+const medianAt = (xs: readonly (number | null)[], idx: readonly number[]): number => robust(idx.map((i) => xs[i] ?? NaN)).median;
 
 function stableId(...parts: string[]): string {
   return `perf-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
@@ -172,7 +173,6 @@ export class PerformanceTester implements Agent {
       const p95Stored = (await ctx.store.patterns.get<{ hourly?: HourlyProfile; weekly?: HourlyProfile }>('performance-baseline', `${s.service}|p95`))?.value;
       const rpsStored = (await ctx.store.patterns.get<{ hourly?: HourlyProfile; weekly?: HourlyProfile }>('performance-baseline', `${s.service}|rps`))?.value;
       const p95Profile = p95Stored?.hourly;
-      const quant = (xs: (number | null)[]): number => robust(baseIdx.map((i) => xs[i] ?? NaN)).median;
       baselines.push({ key: `${s.service}|error-rate`, service: s.service, value: { median: errBase.median, scale: errBase.scale, n: errBase.n, basis } });
       baselines.push({ key: `${s.service}|rps`, service: s.service, value: { median: rpsBase.median, scale: rpsBase.scale, n: rpsBase.n, basis, hourly: updateProfile(rpsStored?.hourly, s.t, s.rps, 24), weekly: updateProfile(rpsStored?.weekly, s.t, s.rps, 168) } });
       const baseSet = new Set(baseIdx);
@@ -232,7 +232,8 @@ export class PerformanceTester implements Agent {
       }
       // The anomalous buckets do not teach the daily profile that they are normal.
       const normalIdx = s.t.map((_, i) => i).filter((i) => !latencyHits.has(i));
-      baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, p50Ms: quant(s.p50Ms), p99Ms: quant(s.p99Ms), basis, hourly: updateProfile(p95Profile, normalIdx.map((i) => s.t[i]!), normalIdx.map((i) => p95[i]!), 24), weekly: updateProfile(p95Stored?.weekly, normalIdx.map((i) => s.t[i]!), normalIdx.map((i) => p95[i]!), 168) } });
+      const [nt, nx] = [normalIdx.map((i) => s.t[i]!), normalIdx.map((i) => p95[i]!)];
+      baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, p50Ms: medianAt(s.p50Ms, baseIdx), p99Ms: medianAt(s.p99Ms, baseIdx), basis, hourly: updateProfile(p95Profile, nt, nx, 24), weekly: updateProfile(p95Stored?.weekly, nt, nx, 168) } });
       // Regression: a lasting change point in p95 within the window, tied to the nearest deploy.
       // The energy statistic's search is O(n² log n) per permutation: a long window (6 h of 10 s buckets is 2,160
       // points, with its history 10,800) is cut into at most MAX_CP_POINTS runs of consecutive buckets, each its
@@ -300,7 +301,7 @@ export class PerformanceTester implements Agent {
     for (const o of perfSeries(rollups, true).slice(0, Number(task.params.maxOperations ?? 2000))) {
       const before = o.t.map((t, i) => (t < window.fromUs ? i : -1)).filter((i) => i >= 0);
       const idx = before.length >= 6 ? before : o.t.map((_, i) => i).slice(0, Math.max(3, Math.floor(o.t.length / 3)));
-      const med = (xs: readonly (number | null)[]): number => robust(idx.map((i) => xs[i] ?? NaN)).median;
+      const med = (xs: readonly (number | null)[]): number => medianAt(xs, idx);
       baselines.push({ key: `${o.service}|op:${o.operation}`, service: o.service, value: { operation: o.operation, p50Ms: med(o.p50Ms), p95Ms: med(o.p95Ms), p99Ms: med(o.p99Ms), errorRate: med(o.errorRate), rps: med(o.rps), n: idx.length, basis: before.length >= 6 ? 'history' : 'early window' } });
     }
     await this.metricSeries(task, ctx, window, now, onlyServices, findings, baselines);
@@ -333,11 +334,21 @@ export class PerformanceTester implements Agent {
     const recent = await query(current.length ? Math.min(...current.map((r) => r.lastT)) : window.fromUs - 3600e6);
     if (!recent.length && !current.length) return;
     // A name's replay block is fixed the first time it is seen, from its sparsest series.
-    const fresh = [...new Set(recent.map((m) => m.name))].filter((n) => !cache.blocks.has(n));
-    const thin = fresh.filter((n) => recent.filter((m) => m.name === n).some((m) => samplingInterval(m.t) === undefined));
-    const probe = current.length && thin.length ? await query(window.fromUs - 3600e6, thin) : [];
+    const byName = (xs: readonly MetricSeries[]): Map<string, MetricSeries[]> => {
+      const out = new Map<string, MetricSeries[]>();
+      for (const m of xs) {
+        const g = out.get(m.name);
+        if (g) g.push(m);
+        else out.set(m.name, [m]);
+      }
+      return out;
+    };
+    const recentByName = byName(recent);
+    const fresh = [...recentByName.keys()].filter((n) => !cache.blocks.has(n));
+    const thin = fresh.filter((n) => recentByName.get(n)!.some((m) => samplingInterval(m.t) === undefined));
+    const probeByName = byName(current.length && thin.length ? await query(window.fromUs - 3600e6, thin) : []);
     for (const name of fresh) {
-      const seen = [...recent, ...probe].filter((m) => m.name === name);
+      const seen = [...recentByName.get(name)!, ...(probeByName.get(name) ?? [])];
       const gap = Math.max(...seen.map((m) => samplingInterval(m.t) ?? Number(task.params.metricIntervalUs ?? 60e6)));
       cache.blocks.set(name, replayBlockUs(gap));
     }
@@ -376,7 +387,8 @@ export class PerformanceTester implements Agent {
       const nBase = nHist >= 6 ? nHist : Math.min(m.v.length, Math.max(3, Math.floor(m.v.length / 3)));
       if (replayed && nBase >= 3) {
         const b = robustSummary(m.v.slice(0, nBase));
-        const seasonal = dailyProfile(m.t.slice(0, nBase), m.v.slice(0, nBase));
+        const daily = updateProfile(undefined, m.t.slice(0, nBase), m.v.slice(0, nBase), 24);
+        const seasonal = covers(daily, MIN_DAYS) ? { ...daily, strength: profileStrength(daily) } : undefined;
         baselines.push({ key: `${m.service}|metric:${m.key.slice(m.service.length + 1)}`, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), median: b.median, scale: b.scale, n: b.n, ...(seasonal ? { seasonal } : {}), basis: nHist >= 6 ? 'history' : 'early window' } });
       }
       for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));

@@ -122,6 +122,9 @@ export function predictiveStd(p: PriorStats): number {
   return Math.hypot(p.std, p.levelStd ?? 0);
 }
 
+/** What a cold-start baseline starts from: a prior with its level's own uncertainty (see `borrow`). */
+export type ColdStartPrior = BaselineStats & { levelStd: number };
+
 /**
  * Streaming baseline of one series that starts from an optional borrowed prior. Without a prior it refuses to
  * judge until `warmup` own points exist (what any detector must do); with one it judges from the first point.
@@ -130,12 +133,12 @@ export class ColdStartBaseline {
   private n = 0;
   private mean = 0;
   private m2 = 0;
-  private prior: PriorStats | undefined;
-  private refusals = 0;
+  private prior: ColdStartPrior | undefined;
+  /** Points refused before any was accepted (only then can they refute the prior). */
   private readonly pending: number[] = [];
 
   constructor(
-    prior?: PriorStats,
+    prior?: ColdStartPrior,
     private readonly warmup = 30,
     private readonly refuteAfter = 5,
   ) {
@@ -164,13 +167,8 @@ export class ColdStartBaseline {
     // noise (latency jitter scales with latency), never smaller.
     const scale = p.mean !== 0 && this.n ? Math.max(1, Math.abs(this.mean / p.mean)) : 1;
     const noiseVar = (n0 * (p.std * scale) ** 2 + ownSs) / (n0 + Math.max(0, this.n - 1));
-    const tau = p.levelStd ?? 0;
-    if (tau <= 0) {
-      // A level known exactly by the prior fades like a pseudo-sample (the prior worth n0 observations).
-      const w = n0 / (n0 + this.n);
-      const mean = w * p.mean + (1 - w) * this.mean;
-      return { mean, std: Math.sqrt(noiseVar + w * (1 - w) * (p.mean - this.mean) ** 2), n: n0 + this.n };
-    }
+    // A level the prior claims to know exactly stays put (the limit of a vanishing level spread).
+    const tau = Math.max(p.levelStd, 1e-12);
     const precision = 1 / tau ** 2 + this.n / noiseVar;
     const mean = (p.mean / tau ** 2 + (this.n * this.mean) / noiseVar) / precision;
     return { mean, std: Math.sqrt(noiseVar + 1 / precision), n: n0 + this.n };
@@ -186,7 +184,6 @@ export class ColdStartBaseline {
 
   /** Learns a point the caller judged normal. */
   add(x: number): void {
-    this.refusals = 0;
     this.pending.length = 0;
     this.learn(x);
   }
@@ -200,11 +197,10 @@ export class ColdStartBaseline {
   refuse(x: number): void {
     if (!this.prior || this.n > 0) return;
     this.pending.push(x);
-    if (++this.refusals < this.refuteAfter) return;
+    if (this.pending.length < this.refuteAfter) return;
     this.prior = undefined;
     for (const y of this.pending) this.learn(y);
     this.pending.length = 0;
-    this.refusals = 0;
   }
 
   private learn(x: number): void {
@@ -228,7 +224,7 @@ export interface ColdStartTrial {
  * score over `threshold`. Alerts before `onset` are false alarms; points flagged as anomalous are not learned,
  * so a fault does not teach the baseline that it is normal (unless they refute the prior, see `refuse`).
  */
-export function replayColdStart(series: readonly number[], onset: number, prior?: PriorStats, opts: { threshold?: number; warmup?: number } = {}): ColdStartTrial {
+export function replayColdStart(series: readonly number[], onset: number, prior?: ColdStartPrior, opts: { threshold?: number; warmup?: number } = {}): ColdStartTrial {
   const threshold = opts.threshold ?? 4;
   const b = new ColdStartBaseline(prior, opts.warmup ?? 30);
   let falseAlarms = 0;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { MetricPoint } from '../../signals/model.js';
-import { MetricDetectorCache, dailyProfile, detectMetricAnomalies, historyStart, metricSeriesFrom, replayBlockUs, samplingInterval, type MetricSeries } from './metric-anomalies.js';
+import { MetricDetectorCache, detectMetricAnomalies, historyStart, metricSeriesFrom, replayBlockUs, samplingInterval, type MetricSeries } from './metric-anomalies.js';
 import { mulberry32 } from '../../util/random.js';
 
 const base = { service: 'api', resource: { attributes: { 'service.name': 'api' } } };
@@ -92,17 +92,4 @@ test('replay blocks: 1,500 sampling intervals rounded up to a power of two of se
   assert.equal(historyStart(from + 1e6, b), historyStart(from + b - 1e6, b));
   assert.equal(historyStart(from + 1e6, b), from - b);
   assert.equal(samplingInterval([0, 10, 20, 31, 40]), 10);
-});
-
-test('daily profile: hour-of-day medians once two days are stored; strong for a daily cycle, weak for noise', () => {
-  const rnd = mulberry32(3);
-  const t = Array.from({ length: 3 * 24 * 12 }, (_, i) => i * 300e6);
-  const cycle = t.map((x) => 100 + 50 * Math.sin((2 * Math.PI * (x / 3600e6)) / 24) + 5 * rnd());
-  const noise = t.map(() => 100 + 50 * rnd());
-  const p = dailyProfile(t, cycle)!;
-  assert.equal(p.hourly.length, 24);
-  assert.ok(p.hourly[6]! > 140 && p.hourly[18]! < 60, 'peak at 06:00, trough at 18:00');
-  assert.ok(p.strength > 0.8, `cycle strength ${p.strength}`);
-  assert.ok(dailyProfile(t, noise)!.strength < 0.3, 'noise has no daily profile');
-  assert.equal(dailyProfile(t.slice(0, 24 * 12), cycle.slice(0, 24 * 12)), undefined, 'one day is not enough');
 });

@@ -269,26 +269,3 @@ export function robustSummary(xs: readonly number[]): { median: number; scale: n
   const mad = s.map((x) => Math.abs(x - med)).sort((a, b) => a - b)[Math.floor(s.length / 2)]!;
   return { median: med, scale: 1.4826 * mad, n: s.length };
 }
-
-export interface SeasonalProfile {
-  period: 'day';
-  /** Median per hour of day (UTC), NaN where an hour has no points. */
-  hourly: number[];
-  /** Share of the series' spread (MAD) that the hourly medians explain: how much the time of day matters. */
-  strength: number;
-}
-
-/**
- * Hour-of-day medians once the history covers two full days; `strength` = the spread of the hourly medians over
- * the series' own spread. A baseline that knows 03:00 is quiet is what a person compares a 03:00 value with.
- */
-export function dailyProfile(t: readonly number[], v: readonly number[]): SeasonalProfile | undefined {
-  if (t.length < 48 || t[t.length - 1]! - t[0]! < 2 * 86_400e6) return undefined;
-  const byHour: number[][] = Array.from({ length: 24 }, () => []);
-  for (let i = 0; i < t.length; i++) byHour[Math.floor((t[i]! / 3600e6) % 24)]!.push(v[i]!);
-  const hourly = byHour.map((xs) => (xs.length ? robustSummary(xs).median : NaN));
-  const all = robustSummary(v);
-  const hs = robustSummary(hourly.filter(Number.isFinite));
-  const strength = all.scale > 0 ? Math.min(1, hs.scale / all.scale) : 0;
-  return { period: 'day', hourly, strength };
-}

@@ -85,7 +85,8 @@ export function weeklyEffect(weekly: HourlyProfile, daily: HourlyProfile): numbe
   return medianOf(diffs) / within;
 }
 
-const covers = (p: HourlyProfile, days: number): boolean => Number.isFinite(p.watermarkUs - p.firstUs) && p.watermarkUs - p.firstUs >= days * 86_400e6;
+/** Whether the profile has seen at least `days` days of points. */
+export const covers = (p: HourlyProfile, days: number): boolean => Number.isFinite(p.watermarkUs - p.firstUs) && p.watermarkUs - p.firstUs >= days * 86_400e6;
 
 /**
  * The hour's level and spread at `tUs`: from the weekly profile when it covers two weeks and weekdays differ,

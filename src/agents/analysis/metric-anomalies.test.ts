@@ -71,13 +71,14 @@ test('a labelled CPU gauge: daily cycles flag both of NAB\'s anomaly windows in 
     // The saturation baseline is stored per series, with its daily profile (two weeks of history).
     const b = await store.patterns.get<{ median: number; seasonal?: { level: number[] } }>('performance-baseline', 'orders-db|metric:db.cpu.utilization{db.instance="cc0c53"}');
     assert.ok(b && b.value.median > 0 && b.value.seasonal?.level.length === 24);
-    // A series with no history before the window gets its baseline from the window's first third, said so.
+    // A series with no history before the window starts its baseline from the window's first third, said so, and
+    // then takes in the rest.
     const young = await openStore(':memory:');
     try {
       await young.telemetry.ingest({ spans: [], logs: [], metrics: metrics.slice(0, 90), errors: [] });
       await analyse(young, { fromUs: t[0]!, toUs: t[89]! + 1 });
       const yb = await young.patterns.get<{ median: number; n: number; basis: string }>('performance-baseline', 'orders-db|metric:db.cpu.utilization{db.instance="cc0c53"}');
-      assert.deepEqual([yb?.value.basis, yb?.value.n], ['early window', 30]);
+      assert.deepEqual([yb?.value.basis, yb?.value.n], ['early window', 90]);
     } finally {
       await young.close();
     }
@@ -95,6 +96,38 @@ test('a metric read cut off at maxMetricPoints is said in the log, not silently 
     const window = { fromUs: metrics[400]!.timeUs, toUs: metrics[499]!.timeUs + 1 };
     await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: { maxMetricPoints: 200 }, window }, { store, log: { ...silentLogger, warn: (m: string) => warned.push(m) }, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
     assert.ok(warned.some((m) => /200 metric points read from .*later points are left out/.test(m)), warned.join(' | '));
+  } finally {
+    await store.close();
+  }
+});
+
+test('a 15-second gauge analysed in 6-hour cycles: its stored baseline is updated every cycle and learns the hour of day, though no cycle reads more than a day', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const start = Math.ceil(1_700_000_000_000_000 / DAY) * DAY;
+    const step = 15e6;
+    const n = (3 * DAY) / step;
+    // Queue depth with a daily cycle: ~20 at night, ~80 in the afternoon, a little noise.
+    const metrics: MetricPoint[] = Array.from({ length: n }, (_, i) => {
+      const t = start + i * step;
+      const hour = (t / 3600e6) % 24;
+      return { name: 'queue.depth', service: 'orders', attributes: { queue: 'payments' }, timeUs: t, type: 'gauge', value: 50 - 30 * Math.cos((2 * Math.PI * (hour - 3)) / 24) + (i % 5), resource: { attributes: { 'service.name': 'orders' } } };
+    });
+    await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
+    const key = 'orders|metric:queue.depth{queue="payments"}';
+    const marks: number[] = [];
+    for (let h = 6; h < 72; h += 6) {
+      await analyse(store, { fromUs: start + h * 3600e6, toUs: start + (h + 6) * 3600e6 });
+      const b = (await store.patterns.get<{ watermarkUs: number; n: number; seasonal?: { level: number[]; strength: number } }>('performance-baseline', key))!.value;
+      marks.push(b.watermarkUs);
+      if (h === 66) {
+        assert.ok(b.seasonal, 'a daily profile after three days');
+        assert.ok(b.seasonal.strength > 3, `the hours differ: strength ${b.seasonal.strength}`);
+        assert.ok(b.seasonal.level[15]! > 70 && b.seasonal.level[3]! < 30, `afternoon high, night low: ${b.seasonal.level.map((x) => x.toFixed(0)).join(' ')}`);
+      }
+    }
+    // Each cycle moved the watermark to its window's last point.
+    assert.deepEqual(marks, marks.map((_, k) => start + (12 + 6 * k) * 3600e6 - step));
   } finally {
     await store.close();
   }

@@ -18,8 +18,9 @@ import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { Span } from '../../signals/model.js';
 import { RollupAccumulator, isRequestSpan } from '../../store/rollup.js';
 import { predictiveStd, type PriorStats } from '../../algorithms/learning/transfer.js';
-import { MIN_DAYS, covers, expectedAt, profileStrength, updateProfile, type HourlyProfile } from '../../algorithms/perf/seasonal-baseline.js';
+import { expectedAt, updateProfile, type HourlyProfile } from '../../algorithms/perf/seasonal-baseline.js';
 import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
+import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metric-baseline.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
@@ -358,15 +359,9 @@ export class PerformanceTester implements Agent {
       const bs = blockStartOf(m.name);
       if (cache.resumeAfter(m.key, bs) === undefined) replayNames.set(bs, (replayNames.get(bs) ?? new Set()).add(m.name));
     }
-    const replayed = new Set<string>();
     const fromHistory = new Map<string, MetricSeries>();
-    for (const [bs, names] of replayNames) {
-      for (const m of await query(bs, [...names])) {
-        fromHistory.set(m.key, m);
-        if (cache.resumeAfter(m.key, bs) === undefined) replayed.add(m.key);
-      }
-    }
-    const all = [...recent.filter((m) => !fromHistory.has(m.key)), ...fromHistory.values()].map((m) => ({ m, blockStart: blockStartOf(m.name), replayed: replayed.has(m.key) }));
+    for (const [bs, names] of replayNames) for (const m of await query(bs, [...names])) fromHistory.set(m.key, m);
+    const all = [...recent.filter((m) => !fromHistory.has(m.key)), ...fromHistory.values()].map((m) => ({ m, blockStart: blockStartOf(m.name) }));
     // Kept series with nothing new: the alarms remembered for this window.
     const read = new Set(all.map((x) => x.m.key));
     for (const r of current) {
@@ -376,21 +371,16 @@ export class PerformanceTester implements Agent {
     }
     const series = all.slice(0, maxSeries);
     if (all.length > maxSeries) ctx.log.warn(`performance tester: ${all.length} metric series, analysing the first ${maxSeries} (maxMetricSeries)`);
-    for (const [k, { m, blockStart, replayed }] of series.entries()) {
+    for (const [k, { m, blockStart }] of series.entries()) {
       if (ctx.signal.aborted) throw new Error('aborted');
       if (k % 500 === 499) ctx.progress({ done: 2, total: 3, message: `metric series ${k + 1}/${series.length}` });
       const hist = m.t.findIndex((t) => t >= window.fromUs);
-      const nHist = hist < 0 ? m.t.length : hist;
-      // The stored baseline is recomputed when the series' block was read from its start (a continuing series
-      // keeps the one stored then).
-      // A young series (under 6 points before the window) takes the first third of what it has, as the rollups do.
-      const nBase = nHist >= 6 ? nHist : Math.min(m.v.length, Math.max(3, Math.floor(m.v.length / 3)));
-      if (replayed && nBase >= 3) {
-        const b = robustSummary(m.v.slice(0, nBase));
-        const daily = updateProfile(undefined, m.t.slice(0, nBase), m.v.slice(0, nBase), 24);
-        const seasonal = covers(daily, MIN_DAYS) ? { ...daily, strength: profileStrength(daily) } : undefined;
-        baselines.push({ key: `${m.service}|metric:${m.key.slice(m.service.length + 1)}`, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), median: b.median, scale: b.scale, n: b.n, ...(seasonal ? { seasonal } : {}), basis: nHist >= 6 ? 'history' : 'early window' } });
-      }
+      // The stored baseline is kept online (metric-baseline.ts): every cycle folds in the points newer than its
+      // watermark, whether the series replayed its block or continued from its kept detector.
+      const key = `${m.service}|metric:${m.key.slice(m.service.length + 1)}`;
+      const prev = (await ctx.store.patterns.get<MetricLevel>('performance-baseline', key))?.value;
+      const b = foldMetricBaseline(prev, m.t, m.v, hist < 0 ? m.t.length : hist);
+      if (b) baselines.push({ key, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), ...b } });
       for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));
     }
   }

@@ -106,3 +106,16 @@ export function expectedAt(p: HourlyProfile | undefined, tUs: number, weekly?: H
   }
   return covers(p, MIN_DAYS) && profileStrength(p) >= SEASONAL_STRENGTH ? pick(p, 'day') : undefined;
 }
+
+/**
+ * What a stored pair of profiles offers as a whole (for people reading baselines): the days covered, the daily
+ * strength, and which normal expectedAt would judge by — the week's hours, the day's, or none yet (flat baseline).
+ */
+export function seasonalUse(daily: HourlyProfile | undefined, weekly?: HourlyProfile): { days: number; strength: number; period?: 'day' | 'week' } {
+  if (!daily) return { days: 0, strength: 0 };
+  const span = daily.watermarkUs - daily.firstUs;
+  const days = Number.isFinite(span) && span > 0 ? span / 86_400e6 : 0;
+  const strength = profileStrength(daily);
+  if (weekly && covers(weekly, WEEK_DAYS) && weeklyEffect(weekly, daily) >= 1) return { days, strength, period: 'week' };
+  return covers(daily, MIN_DAYS) && strength >= SEASONAL_STRENGTH ? { days, strength, period: 'day' } : { days, strength };
+}

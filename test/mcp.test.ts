@@ -93,6 +93,16 @@ async function seedCalls(client: Client): Promise<void> {
   const status = await call('fleet_status', {});
   assert.ok(!status.isError);
 
+  // What is normal per service, as learned by the performance tester's cycle, and one service's alone.
+  const perf = await call('performance_analyze', { timeRange: 'last 4 hours' });
+  assert.ok(!perf.isError, JSON.stringify(perf.content));
+  const kb = await call('knowledge_query', { query: 'baselines', node: 'payment' });
+  assert.ok(!kb.isError, JSON.stringify(kb.content));
+  const bs = kb.structuredContent!.services as { service: string; latency?: { p95Ms: number; seasonal: { judgedBy: string } } }[];
+  assert.deepEqual(bs.map((b) => b.service), ['payment']);
+  assert.ok(bs[0]!.latency && bs[0]!.latency.p95Ms > 0 && bs[0]!.latency.seasonal.judgedBy === 'flat level', JSON.stringify(bs[0]));
+  assert.match(kb.content[0]!.text!, /^payment {2}\(updated .*\n {2}latency p50 \/ p95 \/ p99/);
+
   // A CI's benchmark history given inline: the step at run 21 (commit c20) is named.
   const runs = Array.from({ length: 40 }, (_, i) => ({ commit: `c${i}`, p95_ms: (i >= 20 ? 30 : 25) + ((i * 37) % 10) / 20 }));
   const br = await call('benchmark_regressions', { runs });

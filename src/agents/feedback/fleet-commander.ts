@@ -412,7 +412,7 @@ export class FleetCommander implements SwarmApi {
   memoryQuery(args: { namespace: string; reader: string; sinceUs?: number; limit?: number }): Promise<ToolAnswer> {
     return memory.memoryQuery(this.store, args);
   }
-  knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy'; node?: string }): Promise<ToolAnswer> {
+  knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines'; node?: string }): Promise<ToolAnswer> {
     return memory.knowledgeQuery(this.store, args);
   }
   feedbackReport(args: { format?: 'json' | 'markdown' | 'html' }): Promise<ToolAnswer> {

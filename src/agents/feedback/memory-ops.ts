@@ -3,6 +3,7 @@
  * the knowledge graph and learning store, the latest report and verdicts. Store-only, so they work whether or
  * not a fleet is running.
  */
+import { formatBaselines, readBaselines } from '../analysis/baselines-view.js';
 import type { MemoryStore, Verdict } from '../../store/store.js';
 import type { Finding } from '../../fleet/contracts.js';
 import { learnRankingFromVerdicts } from '../learning/learning-coordinator.js';
@@ -61,10 +62,15 @@ export async function memoryQuery(store: MemoryStore, args: { namespace: string;
   }
 }
 
-export async function knowledgeQuery(store: MemoryStore, args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy'; node?: string }): Promise<ToolAnswer> {
+export async function knowledgeQuery(store: MemoryStore, args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines'; node?: string }): Promise<ToolAnswer> {
   if (args.query === 'learnings') {
     const ls = (await store.patterns.list<Learning>('learning', { limit: 1000 })).map((r) => r.value).filter((l) => !l.retired).sort((a, b) => b.strength - a.strength);
     return { summary: ls.length ? ls.slice(0, 10).map((l) => `${l.strength.toFixed(2)} ${l.statement}`).join('\n') : 'no learnings yet', data: { learnings: ls } };
+  }
+  if (args.query === 'baselines') {
+    const services = await readBaselines(store, args.node);
+    if (!services.length) return { summary: args.node ? `no baselines for ${args.node} yet` : 'no baselines yet: they are learned by an analysis cycle over stored telemetry', data: { services } };
+    return { summary: formatBaselines(services).trim(), data: { services } };
   }
   if (args.query === 'accuracy') {
     const rows = await agentAccuracy(store);

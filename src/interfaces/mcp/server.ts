@@ -206,8 +206,8 @@ export function createMcpServer(api: SwarmApi): McpServer {
     'knowledge_query',
     {
       title: 'Query the knowledge graph and learning store',
-      description: '"deps": service dependency edges; "impact": blast radius of `node`; "learnings": durable learnings; "accuracy": agent precision from verdicts.',
-      inputSchema: { query: z.enum(['deps', 'impact', 'learnings', 'accuracy']), node: z.string().optional() },
+      description: '"deps": service dependency edges; "impact": blast radius of `node`; "learnings": durable learnings; "accuracy": agent precision from verdicts; "baselines": what is normal per service (latency p50/p95/p99, errors, traffic, operations, metric series; `node`: one service) and whether each is judged by the hour yet.',
+      inputSchema: { query: z.enum(['deps', 'impact', 'learnings', 'accuracy', 'baselines']), node: z.string().optional() },
     },
     async (args) => answer(() => api.knowledgeQuery(args)),
   );

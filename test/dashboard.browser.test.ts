@@ -58,6 +58,12 @@ test('dashboard: services, an incident with its RCA, a confirmed verdict stored;
     const verdicts = (await (await fetch(`${server.url}/api/findings/${encodeURIComponent(findingId!)}`, { headers: { authorization: 'Bearer dash-token' } })).json()) as { verdicts: { verdict: string; by: string }[] };
     assert.deepEqual(verdicts.verdicts.map((v) => [v.verdict, v.by]), [['confirmed', 'dashboard']]);
 
+    // What is normal per service: the analysis cycle above learned it.
+    await page.click('button[data-tab="baselines"]');
+    await page.waitForSelector('[data-baseline="payment"]');
+    assert.match((await page.textContent('[data-baseline="payment"]')) ?? '', /p50 \/ p95 \/ p99.*latency: one flat level/s);
+    await page.screenshot({ path: join(artifacts, 'dashboard-baselines.png'), fullPage: true });
+
     await page.click('button[data-tab="graph"]');
     await page.waitForSelector('main svg.graph', { state: 'attached' });
     assert.match((await page.textContent('main')) ?? '', /payment/);

@@ -3,6 +3,7 @@
  * graph, patterns, learnings, the latest report, and an SSE stream of swarm events. Mounted on the same server
  * as the OTLP receiver by `tswarm serve`; every route honours the bearer token when one is set.
  */
+import { readBaselines } from '../../agents/analysis/baselines-view.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MemoryStore } from '../../store/store.js';
 import { serviceOverview } from '../../algorithms/perf/rollup-summary.js';
@@ -124,6 +125,11 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     const kind = q.kind ?? 'log-template';
     const rows = await store.patterns.list(kind, { service: q.service, limit: Math.min(5000, Number(q.limit ?? 200)) });
     return { kind, patterns: rows };
+  });
+
+  app.get('/api/baselines', async (req) => {
+    const q = req.query as { service?: string };
+    return { services: await readBaselines(store, q.service || undefined) };
   });
 
   app.get('/api/learnings', async () => ({ learnings: (await store.patterns.list('learning', { limit: 1000 })).map((r) => r.value) }));

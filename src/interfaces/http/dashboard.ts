@@ -42,8 +42,8 @@ const CLIENT = `
   var esc = function(s){ return String(s == null ? '' : s).replace(/[&<>"']/g, function(c){ return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]; }); };
   var fmt = function(x, d){ return x == null || !isFinite(x) ? '–' : Number(x).toFixed(d == null ? 1 : d); };
   var api = function(path, init){ return fetch(path, Object.assign({credentials:'same-origin', headers:{'content-type':'application/json'}}, init||{})).then(function(r){ if(!r.ok) return r.json().catch(function(){return {};}).then(function(b){ throw new Error(b.error || r.statusText); }); return r.json(); }); };
-  var tabs = ['services','incidents','findings','patterns','chaos-load','graph','learning'];
-  var titles = {services:'Services',incidents:'Incidents',findings:'Findings',patterns:'Patterns','chaos-load':'Chaos & load',graph:'Knowledge graph',learning:'Learning'};
+  var tabs = ['services','incidents','findings','patterns','baselines','chaos-load','graph','learning'];
+  var titles = {services:'Services',incidents:'Incidents',findings:'Findings',patterns:'Patterns',baselines:'Baselines','chaos-load':'Chaos & load',graph:'Knowledge graph',learning:'Learning'};
   var current = (location.hash || '#services').slice(1); if (tabs.indexOf(current) < 0) current = 'services';
   var plots = [];
   function nav(){
@@ -68,6 +68,35 @@ const CLIENT = `
       }).join('') + '</div>';
       setTimeout(function(){ d.services.forEach(function(s, i){ var el = document.getElementById('sp-'+i); if (!el || !s.series.length) return;
         spark(el, s.series.map(function(p){return p[0]/1e6;}), s.series.map(function(p){return p[3];}), 'p95 ms', '#1565c0'); }); }, 0);
+      return html;
+    });
+  }
+  function hourPlot(el, byHour, label, colour){
+    var w = Math.max(240, el.clientWidth || 280);
+    var hs = byHour.map(function(_, h){ return h; });
+    plots.push(new uPlot({width:w, height:90, legend:{show:false}, cursor:{show:false}, scales:{x:{time:false}}, axes:[{size:24, font:'10px sans-serif', values:function(u, v){ return v.map(function(h){ return h + 'h'; }); }},{size:40, font:'10px sans-serif'}], series:[{},{label:label, stroke:colour, width:1.5, spanGaps:true}]}, [hs, byHour], el));
+  }
+  var judged = function(s){ return s.judgedBy === 'flat level' ? 'one flat level (hour profile over '+fmt(s.days,1)+' of 2 days'+(s.days >= 2 ? ', strength '+fmt(s.strength,1) : '')+')' : 'judged by the '+esc(s.judgedBy)+' ('+fmt(s.days,1)+' days, strength '+fmt(s.strength,1)+')'; };
+  var num = function(x){ return x == null ? '–' : Math.abs(x) >= 100 ? fmt(x,0) : Math.abs(x) >= 10 ? fmt(x,1) : String(Number(x.toPrecision(3))); };
+  function baselines(){
+    return api('/api/baselines').then(function(d){
+      if (!d.services.length) return '<p class="muted">No baselines yet: they are learned by an analysis cycle over stored telemetry.</p>';
+      var draw = [];
+      var html = '<p class="muted">What the performance tester has learned is normal. Latency and traffic are judged by the hour once a profile has covered two days and its hours differ.</p>' + d.services.map(function(s, i){
+        var l = s.latency, out = '<div class="card" data-baseline="'+esc(s.service)+'"><h3>'+esc(s.service)+'</h3>';
+        out += '<div class="kpi">' + (l ? '<span><b>'+num(l.p50Ms)+' / '+num(l.p95Ms)+' / '+num(l.p99Ms)+' ms</b> p50 / p95 / p99</span>' : '') +
+          (s.errorRate ? '<span><b>'+fmt(100*s.errorRate.median,2)+'%</b> errors</span>' : '') +
+          (s.throughput ? '<span><b>'+num(s.throughput.rps)+'</b> req/s</span>' : '') + '</div>';
+        var hours = l && l.seasonal.byHour && l.seasonal.byHour.filter(function(x){ return x != null; }).length > 1;
+        if (l) out += '<p class="muted">latency: '+judged(l.seasonal)+(hours ? '; p95 ms by hour of day (UTC):' : '')+'</p>';
+        if (hours) { out += '<div class="sp" id="bh-'+i+'"></div>'; draw.push([i, l.seasonal.byHour]); }
+        if (s.operations.length) out += '<div class="scroll"><table><thead><tr><th>operation</th><th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>errors</th><th>req/s</th></tr></thead><tbody>' + s.operations.map(function(o){
+          return '<tr><td>'+esc(o.operation)+'</td><td>'+num(o.p50Ms)+'</td><td>'+num(o.p95Ms)+'</td><td>'+num(o.p99Ms)+'</td><td>'+fmt(100*(o.errorRate||0),2)+'%</td><td>'+num(o.rps)+'</td></tr>'; }).join('') + '</tbody></table></div>';
+        if (s.metrics.length) out += '<div class="scroll"><table><thead><tr><th>metric series</th><th>normal</th><th>spread</th><th>points</th><th>hour profile</th></tr></thead><tbody>' + s.metrics.map(function(m){
+          return '<tr><td><code>'+esc(m.series)+'</code></td><td>'+num(m.median)+(m.unit && m.unit !== '1' ? ' '+esc(m.unit) : '')+(m.view === 'rate' ? '/s' : '')+'</td><td>'+num(m.spread)+'</td><td>'+esc(m.n)+'</td><td>'+fmt(m.seasonal.days,1)+' days'+(m.seasonal.days >= 2 ? ', strength '+fmt(m.seasonal.strength,1) : '')+'</td></tr>'; }).join('') + '</tbody></table></div>';
+        return out + '</div>';
+      }).join('');
+      setTimeout(function(){ draw.forEach(function(x){ var el = document.getElementById('bh-'+x[0]); if (el) hourPlot(el, x[1], 'p95 ms by hour (UTC)', '#1565c0'); }); }, 0);
       return html;
     });
   }
@@ -112,7 +141,7 @@ const CLIENT = `
         '<h3>Learnings</h3>'+(ls.length?'<table><thead><tr><th>strength</th><th>learning</th></tr></thead><tbody>'+ls.join('')+'</tbody></table>':'<p class="muted">No learnings yet.</p>');
     });
   }
-  var views = {services:services, incidents:incidents, findings:function(){ return findings(function(){ return true; }); }, patterns:patterns, 'chaos-load':chaosLoad, graph:graph, learning:learning};
+  var views = {services:services, incidents:incidents, findings:function(){ return findings(function(){ return true; }); }, patterns:patterns, baselines:baselines, 'chaos-load':chaosLoad, graph:graph, learning:learning};
   function render(){
     nav();
     plots.forEach(function(p){ p.destroy(); }); plots = [];

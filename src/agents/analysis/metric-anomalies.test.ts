@@ -132,3 +132,25 @@ test('a 15-second gauge analysed in 6-hour cycles: its stored baseline is update
     await store.close();
   }
 });
+
+test('series whose blocks together pass the read limit are read in batches of names: none is cut short, each one\'s spike is found', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const block = 16_384e6;
+    const t0 = Math.ceil(1_700_000_000_000_000 / block) * block + block;
+    const names = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `queue.${x}.depth`);
+    // 1,000 points every 10 s per series (past the 750-point probation), a spike at point 950.
+    const metrics: MetricPoint[] = names.flatMap((name, k) => Array.from({ length: 1000 }, (_, i) => ({ name, service: 'q', attributes: {}, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 500 : 50 + 10 * Math.sin(i / 20 + k) + (i % 3), resource: { attributes: { 'service.name': 'q' } } })));
+    await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
+    const warned: string[] = [];
+    const window = { fromUs: t0 + 900 * 10e6, toUs: t0 + 1000 * 10e6 };
+    // 6,000 points from the block start, a limit of 3,000: one read would keep the oldest 3,000 (500 per series).
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: { maxMetricPoints: 3000 }, window }, { store, log: { ...silentLogger, warn: (m: string) => warned.push(m) }, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const spikes = f.filter((x) => x.kind === 'anomaly' && x.data?.firstDetectionUs === t0 + 950 * 10e6).map((x) => x.subject.metric).sort();
+    assert.deepEqual(spikes, names);
+    assert.deepEqual(warned, []);
+    for (const name of names) assert.equal((await store.patterns.get<{ n: number }>('performance-baseline', `q|metric:${name}`))?.value.n, 1000);
+  } finally {
+    await store.close();
+  }
+});

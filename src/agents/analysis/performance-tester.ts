@@ -332,7 +332,8 @@ export class PerformanceTester implements Agent {
     // The recent points: those since the last point fed to the detectors still current, or (no state kept) the
     // window and the hour before it, which also tells how often each new series is sampled.
     const current = cache.kept().filter((r) => cache.blocks.has(r.meta.name) && blockStartOf(r.meta.name) === r.blockStart);
-    const recent = await query(current.length ? Math.min(...current.map((r) => r.lastT)) : window.fromUs - 3600e6);
+    const recentFrom = current.length ? Math.min(...current.map((r) => r.lastT)) : window.fromUs - 3600e6;
+    const recent = await query(recentFrom);
     if (!recent.length && !current.length) return;
     // A name's replay block is fixed the first time it is seen, from its sparsest series.
     const byName = (xs: readonly MetricSeries[]): Map<string, MetricSeries[]> => {
@@ -353,35 +354,75 @@ export class PerformanceTester implements Agent {
       const gap = Math.max(...seen.map((m) => samplingInterval(m.t) ?? Number(task.params.metricIntervalUs ?? 60e6)));
       cache.blocks.set(name, replayBlockUs(gap));
     }
-    // Series without a detector for this block read their block from its start (one query per block start).
+    // Series without a detector for this block read their block from its start. One read per block start would
+    // hold every such series' block at once (10,000 series x ~3,000 points is past any sane read limit, and the
+    // read is oldest first, so the cut-off points would be the window's): names are read in batches of about
+    // `limit` points, estimated from the recent read's points per name, and each batch is analysed and dropped
+    // before the next is read. One name over the limit alone is still cut, and logged.
     const replayNames = new Map<number, Set<string>>();
     for (const m of recent) {
       const bs = blockStartOf(m.name);
       if (cache.resumeAfter(m.key, bs) === undefined) replayNames.set(bs, (replayNames.get(bs) ?? new Set()).add(m.name));
     }
-    const fromHistory = new Map<string, MetricSeries>();
-    for (const [bs, names] of replayNames) for (const m of await query(bs, [...names])) fromHistory.set(m.key, m);
-    const all = [...recent.filter((m) => !fromHistory.has(m.key)), ...fromHistory.values()].map((m) => ({ m, blockStart: blockStartOf(m.name) }));
+    const recentPoints = new Map<string, number>();
+    for (const m of recent) recentPoints.set(m.name, (recentPoints.get(m.name) ?? 0) + m.t.length);
+    const recentSpan = Math.max(1, window.toUs - recentFrom);
+    const batches: { bs: number; names: string[] }[] = [];
+    for (const [bs, names] of replayNames) {
+      let batch: string[] = [];
+      let points = 0;
+      for (const n of [...names].sort()) {
+        const est = ((recentPoints.get(n) ?? 0) * (window.toUs - bs)) / recentSpan;
+        if (batch.length && points + est > limit) {
+          batches.push({ bs, names: batch });
+          batch = [];
+          points = 0;
+        }
+        batch.push(n);
+        points += est;
+      }
+      if (batch.length) batches.push({ bs, names: batch });
+    }
+    const replayed = new Set(batches.flatMap((b) => b.names));
     // Kept series with nothing new: the alarms remembered for this window.
-    const read = new Set(all.map((x) => x.m.key));
+    const read = new Set(recent.map((m) => m.key));
+    const remembered = new Set<string>();
     for (const r of current) {
       if (read.has(r.meta.key)) continue;
+      remembered.add(r.meta.key);
       const m: MetricSeries = { ...r.meta, t: [], v: [], exemplars: [] };
       for (const a of cache.alarmsIn(r.meta.key, r.blockStart, window.fromUs, window.toUs)) findings.push(metricFinding(this.id, m, a, r.blockStart, threshold, window, now));
     }
-    const series = all.slice(0, maxSeries);
-    if (all.length > maxSeries) ctx.log.warn(`performance tester: ${all.length} metric series, analysing the first ${maxSeries} (maxMetricSeries)`);
-    for (const [k, { m, blockStart }] of series.entries()) {
-      if (ctx.signal.aborted) throw new Error('aborted');
-      if (k % 500 === 499) ctx.progress({ done: 2, total: 3, message: `metric series ${k + 1}/${series.length}` });
-      const hist = m.t.findIndex((t) => t >= window.fromUs);
-      // The stored baseline is kept online (metric-baseline.ts): every cycle folds in the points newer than its
-      // watermark, whether the series replayed its block or continued from its kept detector.
-      const key = `${m.service}|metric:${m.key.slice(m.service.length + 1)}`;
-      const prev = (await ctx.store.patterns.get<MetricLevel>('performance-baseline', key))?.value;
-      const b = foldMetricBaseline(prev, m.t, m.v, hist < 0 ? m.t.length : hist);
-      if (b) baselines.push({ key, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), ...b } });
-      for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));
+    const total = new Set(recent.map((m) => m.key)).size;
+    if (total > maxSeries) ctx.log.warn(`performance tester: ${total} metric series, analysing the first ${maxSeries} (maxMetricSeries)`);
+    let done = 0;
+    const analyse = async (series: readonly MetricSeries[]): Promise<void> => {
+      for (const m of series) {
+        if (done >= maxSeries) return;
+        if (remembered.has(m.key)) continue;
+        if (ctx.signal.aborted) throw new Error('aborted');
+        if (done % 500 === 499) ctx.progress({ done: 2, total: 3, message: `metric series ${done + 1}/${Math.min(total, maxSeries)}` });
+        done++;
+        const blockStart = blockStartOf(m.name);
+        const hist = m.t.findIndex((t) => t >= window.fromUs);
+        // The stored baseline is kept online (metric-baseline.ts): every cycle folds in the points newer than its
+        // watermark, whether the series replayed its block or continued from its kept detector.
+        const key = `${m.service}|metric:${m.key.slice(m.service.length + 1)}`;
+        const prev = (await ctx.store.patterns.get<MetricLevel>('performance-baseline', key))?.value;
+        const b = foldMetricBaseline(prev, m.t, m.v, hist < 0 ? m.t.length : hist);
+        if (b) baselines.push({ key, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), ...b } });
+        for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));
+      }
+    };
+    // Series continuing from kept detectors first (their recent points are all they need), then the replay batches.
+    await analyse(recent.filter((m) => !replayed.has(m.name)));
+    for (const { bs, names } of batches) {
+      const wanted = new Set(names);
+      const kept = new Set(recent.filter((m) => wanted.has(m.name) && cache.resumeAfter(m.key, bs) !== undefined).map((m) => m.key));
+      const fromBlock = await query(bs, names);
+      // A series of a replayed name that still has its detector goes on from it (detect skips what it was fed).
+      const got = new Set(fromBlock.map((m) => m.key));
+      await analyse([...fromBlock, ...recent.filter((m) => wanted.has(m.name) && !got.has(m.key) && kept.has(m.key))]);
     }
   }
 }

@@ -7,7 +7,6 @@ import { startChaosApi, type ChaosApi } from './api.js';
 import { runExperiment, type Journal } from './experiment.js';
 import { testbedSuite, SUITE_SERVICES } from './testbed-suite.js';
 import type { MemoryStore } from '../store/store.js';
-import { freeLoopbackPort as freePort } from '../util/net.js';
 
 export interface SuiteRun {
   journals: Journal[];
@@ -23,11 +22,18 @@ export interface ShopWithProxies {
 /** Starts the chaos API and a testbed whose calls to the suite's services go through proxies. */
 export async function startShopWithProxies(opts: { otlpEndpoint?: string; seed?: number } = {}): Promise<ShopWithProxies> {
   const api = await startChaosApi({ port: 0, maxToxicMs: 120_000 });
-  const ports: Record<string, number> = {};
-  for (const s of SUITE_SERVICES) ports[s] = await freePort();
   const { startTestbed } = await import('../../testbed/index.js');
   let tb: Awaited<ReturnType<typeof startTestbed>> | undefined;
   try {
+    // The proxies listen first, on ports the kernel gives them, so nothing can take a port between choosing it
+    // and binding it (a port picked free and bound later was once taken by a parallel test: EADDRINUSE). Their
+    // upstream is set once the services run; until then it is the discard port, and nothing calls them.
+    const ports: Record<string, number> = {};
+    for (const s of SUITE_SERVICES) {
+      const r = await fetch(`${api.url}/proxies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: s, listen: '127.0.0.1:0', upstream: '127.0.0.1:9' }) });
+      if (r.status !== 201) throw new Error(`could not create the proxy for ${s}: ${await r.text()}`);
+      ports[s] = Number(new URL(`tcp://${((await r.json()) as { listen: string }).listen}`).port);
+    }
     tb = await startTestbed({
       otlpEndpoint: opts.otlpEndpoint,
       seed: opts.seed ?? 1,
@@ -36,8 +42,8 @@ export async function startShopWithProxies(opts: { otlpEndpoint?: string; seed?:
     for (const s of SUITE_SERVICES) {
       const svc = tb.services.find((x) => x.name === s)!;
       const upstream = new URL(svc.url);
-      const r = await fetch(`${api.url}/proxies`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: s, listen: `127.0.0.1:${ports[s]}`, upstream: `${upstream.hostname}:${upstream.port}` }) });
-      if (r.status !== 201) throw new Error(`could not create the proxy for ${s}: ${await r.text()}`);
+      const r = await fetch(`${api.url}/proxies/${encodeURIComponent(s)}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ upstream: `${upstream.hostname}:${upstream.port}` }) });
+      if (r.status !== 200) throw new Error(`could not point the proxy for ${s} at ${svc.url}: ${await r.text()}`);
     }
   } catch (e) {
     // A shop that fails to start must not leave the chaos API (or started services) holding the process open.

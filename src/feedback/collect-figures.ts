@@ -21,6 +21,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
     if (f.kind === 'regression') events.push({ atUs: Number(f.data?.changePointUs ?? window.fromUs), label: f.title, kind: 'change-point' });
     if (f.kind === 'root-cause') events.push({ atUs: Number(f.data?.onsetUs ?? window.fromUs), label: `onset: ${f.title}`, kind: 'fault' });
     for (const d of f.evidence.deploys ?? []) events.push({ atUs: d.atUs, label: `deploy ${d.service} ${d.version}`, kind: 'deploy' });
+    for (const c of f.evidence.configChanges ?? []) events.push({ atUs: c.atUs, label: `config ${c.service} ${c.key}=${c.value}`, kind: 'deploy' });
     if (f.kind === 'log-burst' || f.kind === 'new-template' || f.kind === 'new-error') events.push({ atUs: f.window?.fromUs ?? window.fromUs, label: f.title, kind: 'info' });
   }
   const incident: Figure[] = [];

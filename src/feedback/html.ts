@@ -101,6 +101,7 @@ function renderEvidence(item: FeedbackItem): string {
   list('load runs', ev.loadRuns);
   list('commits', ev.commits);
   list('deploys', ev.deploys?.map((d) => `${d.service}@${d.version}`));
+  list('config changes', ev.configChanges?.map((c) => `${c.service} ${c.key}: ${c.previous ?? '?'} → ${c.value}`));
   list('derived from', ev.findings);
   return rows.join('');
 }

@@ -18,6 +18,7 @@ function evidenceLines(e: Evidence): string[] {
   }
   for (const c of e.code ?? []) out.push(`  - code \`${c.file}${c.line !== undefined ? ':' + c.line : ''}\`${c.function ? ` in \`${c.function}\`` : ''}`);
   for (const d of e.deploys ?? []) out.push(`  - deploy ${d.service}@${d.version} at ${fmtTime(d.atUs)}`);
+  for (const c of e.configChanges ?? []) out.push(`  - config change ${c.service} ${c.key}: ${c.previous ?? '?'} → ${c.value} at ${fmtTime(c.atUs)}`);
   if (e.fingerprints?.length) out.push(`  - error fingerprints: ${e.fingerprints.slice(0, 5).map((f) => `\`${f}\``).join(', ')}`);
   if (e.traceIds?.length) out.push(`  - traces: ${e.traceIds.slice(0, 5).map((t) => `\`${t}\``).join(', ')}`);
   if (e.experiments?.length) out.push(`  - chaos experiments: ${e.experiments.join(', ')}`);

@@ -66,6 +66,15 @@ export interface DeployEvidence {
   atUs: number;
 }
 
+/** A new value of a configuration or feature-flag resource attribute (the change nearest a regression). */
+export interface ConfigChangeEvidence {
+  service: string;
+  key: string;
+  value: string;
+  previous?: string;
+  atUs: number;
+}
+
 export interface Evidence {
   traceIds?: string[];
   spanIds?: string[];
@@ -77,6 +86,7 @@ export interface Evidence {
   loadRuns?: string[];
   commits?: string[];
   deploys?: DeployEvidence[];
+  configChanges?: ConfigChangeEvidence[];
   /** Ids of findings this one was derived from (required when basis is `inferred`). */
   findings?: string[];
   /** Human-readable steps of reasoning, in order: the evidence chain as text. */

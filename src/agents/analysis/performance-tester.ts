@@ -12,7 +12,6 @@ import type { Agent, AgentContext, AgentTask, Finding, TimeWindow } from '../../
 import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { Rollup } from '../../store/store.js';
 import { quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
-import { changePoints } from '../../algorithms/perf/changepoint.js';
 import { burnAlerts, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { Span } from '../../signals/model.js';
@@ -21,6 +20,7 @@ import { predictiveStd, type PriorStats } from '../../algorithms/learning/transf
 import { expectedAt, updateProfile, type HourlyProfile } from '../../algorithms/perf/seasonal-baseline.js';
 import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
 import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metric-baseline.js';
+import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
@@ -36,12 +36,6 @@ export interface ServicePerfSeries {
   rps: number[];
   sli: SliBucket[];
 }
-
-/** Longest series the change-point search runs on (longer ones are cut into runs of buckets; see where it is used). */
-const MAX_CP_POINTS = 240;
-
-/** Smallest p95 shift, in ms, reported as a regression (see where it is used). */
-const MIN_REGRESSION_MS = 5;
 
 export function perfSeries(rollups: readonly Rollup[], byOperation = false): ServicePerfSeries[] {
   const by = new Map<string, Map<number, { req: number; err: number; buckets: number[]; width: number }>>();
@@ -81,22 +75,6 @@ export function rollupsFromSpans(spans: readonly Span[], bucketUs: number): Roll
   const acc = new RollupAccumulator(bucketUs);
   for (const sp of spans) acc.add(sp);
   return acc.values();
-}
-
-/** The service.version that first appeared closest to `atUs` (not the oldest one seen: that is not a change). */
-export function nearestVersionChange(spans: readonly Span[], atUs: number): { service: string; version: string; atUs: number } | undefined {
-  const first = new Map<string, { service: string; t: number }>();
-  for (const sp of spans) {
-    const v = sp.resource.attributes['service.version'];
-    if (typeof v !== 'string') continue;
-    const cur = first.get(v);
-    if (!cur || sp.startUs < cur.t) first.set(v, { service: sp.service, t: sp.startUs });
-  }
-  if (first.size < 2) return undefined;
-  const oldest = Math.min(...[...first.values()].map((x) => x.t));
-  const changes = [...first.entries()].filter(([, x]) => x.t > oldest).sort((a, b) => Math.abs(a[1].t - atUs) - Math.abs(b[1].t - atUs));
-  const c = changes[0];
-  return c && Math.abs(c[1].t - atUs) <= 300e6 ? { service: c[1].service, version: c[0], atUs: c[1].t } : undefined;
 }
 
 /**
@@ -235,44 +213,17 @@ export class PerformanceTester implements Agent {
       const normalIdx = s.t.map((_, i) => i).filter((i) => !latencyHits.has(i));
       const [nt, nx] = [normalIdx.map((i) => s.t[i]!), normalIdx.map((i) => p95[i]!)];
       baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, p50Ms: medianAt(s.p50Ms, baseIdx), p99Ms: medianAt(s.p99Ms, baseIdx), basis, hourly: updateProfile(p95Profile, nt, nx, 24), weekly: updateProfile(p95Stored?.weekly, nt, nx, 168) } });
-      // Regression: a lasting change point in p95 within the window, tied to the nearest deploy.
-      // The energy statistic's search is O(n² log n) per permutation: a long window (6 h of 10 s buckets is 2,160
-      // points, with its history 10,800) is cut into at most MAX_CP_POINTS runs of consecutive buckets, each its
-      // median, and a change is placed at the first bucket of its run.
-      const finite = p95.map((x, i) => [x, i] as const).filter(([x]) => Number.isFinite(x));
-      const run = Math.ceil(finite.length / MAX_CP_POINTS);
-      const valid = run <= 1 ? finite : Array.from({ length: Math.ceil(finite.length / run) }, (_, k) => {
-        const part = finite.slice(k * run, (k + 1) * run);
-        return [robust(part.map(([x]) => x)).median, part[0]![1]] as const;
-      });
-      if (valid.length >= 12) {
-        const cps = changePoints(valid.map(([x]) => x), { minSize: 4, minMagnitude: 0.3 });
-        for (const cp of cps) {
-          const at = s.t[valid[cp.index]![1]]!;
-          // A relative shift alone is not a regression: 1 → 2 ms is +100% but below what the rollup histogram resolves
-          // and what any user feels. Both must hold: significant relative change and a few milliseconds absolute.
-          if (at < window.fromUs || cp.magnitude <= 0 || cp.after - cp.before < MIN_REGRESSION_MS) continue;
+      // Regressions: lasting change points for the worse in p95, error rate and throughput within the window, each
+      // tied to the nearest deploy or config change (algorithms/perf/regressions.ts).
+      for (const [metric, xs] of [['latency p95', p95], ['error rate', s.errorRate], ['throughput', s.rps]] as const) {
+        const rule = INDICATOR_RULES[metric];
+        for (const cp of regressionsIn(s.t, xs, rule, window.fromUs)) {
+          const at = cp.atUs;
           const spans = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: at - 300e6, toUs: Math.min(window.toUs, at + 300e6) }, limit: 50_000 });
-          const dep = nearestVersionChange(spans, at);
-          findings.push({
-            id: stableId('regression', s.service, String(Math.floor(at / 60e6))),
-            agentId: this.id,
-            kind: 'regression',
-            category: 'performance-insights',
-            title: `${s.service} latency p95 regressed ${cp.before.toFixed(0)} → ${cp.after.toFixed(0)} ms (+${(100 * cp.magnitude).toFixed(0)}%)${dep ? ` after deploy of ${dep.version}` : ''}`,
-            severity: cp.magnitude > 1 ? 'high' : 'medium',
-            confidence: Math.min(0.95, 1 - cp.pValue),
-            subject: { service: s.service, metric: 'latency p95', ...(dep ? { version: dep.version } : {}) },
-            evidence: {
-              metrics: [{ series: 'latency p95', service: s.service, window: { fromUs: at, toUs: window.toUs }, baseline: +cp.before.toFixed(2), observed: +cp.after.toFixed(2), unit: 'ms' }],
-              ...(dep ? { deploys: [{ service: s.service, version: dep.version, atUs: dep.atUs }] } : {}),
-              chain: [`energy change point at ${new Date(at / 1000).toISOString()} (p = ${cp.pValue.toFixed(3)})`, dep ? `nearest deploy: ${s.service} ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}` : 'no deploy of this service near the change'],
-            },
-            basis: 'measured',
-            window: { fromUs: at, toUs: window.toUs },
-            createdUs: now,
-            data: { changePointUs: at, before: cp.before, after: cp.after, pValue: cp.pValue, ...(dep ? { deploy: dep } : {}) },
-          });
+          const change = nearestSystemChange(spans, at);
+          // Less traffic with no change to the system is demand, not a regression.
+          if (metric === 'throughput' && !change) continue;
+          findings.push(regressionFinding(this.id, s.service, metric, cp, change, window, now));
         }
       }
       const slo = slos.find((x) => x.service === s.service);
@@ -463,5 +414,45 @@ function metricFinding(agentId: string, m: MetricSeries, a: MetricAnomaly, block
     window: { fromUs: a.atUs, toUs: window.toUs },
     createdUs: now,
     data: { firstDetectionUs: a.atUs, score: a.score, view: m.view, series: a.context, baseline: a.baseline.median, spread: a.baseline.scale },
+  };
+}
+
+const fmtIndicator = (metric: Indicator, x: number): string => (metric === 'latency p95' ? `${x.toFixed(0)} ms` : metric === 'error rate' ? `${(100 * x).toFixed(1)}%` : `${x.toFixed(1)} req/s`);
+
+/** A regression finding: the change point, its before/after and significance, and the change nearest to it. */
+export function regressionFinding(agentId: string, service: string, metric: Indicator, cp: Regression, change: SystemChange | undefined, window: TimeWindow, now: number): Finding {
+  const verb = metric === 'latency p95' ? 'regressed' : metric === 'error rate' ? 'rose' : 'fell';
+  const after = change ? (change.kind === 'deploy' ? ` after deploy of ${change.value}` : ` after config change ${change.key}=${change.value}`) : '';
+  const unit = metric === 'latency p95' ? 'ms' : metric === 'throughput' ? 'req/s' : '';
+  const round = (x: number): number => +x.toFixed(metric === 'error rate' ? 4 : 2);
+  return {
+    // The latency one keeps the id it had before error rate and throughput were watched (verdicts refer to it).
+    id: metric === 'latency p95' ? stableId('regression', service, String(Math.floor(cp.atUs / 60e6))) : stableId('regression', service, metric, String(Math.floor(cp.atUs / 60e6))),
+    agentId,
+    kind: 'regression',
+    category: 'performance-insights',
+    title: metric === 'latency p95'
+      ? `${service} latency p95 regressed ${cp.before.toFixed(0)} → ${cp.after.toFixed(0)} ms (+${(100 * cp.magnitude).toFixed(0)}%)${after}`
+      : `${service} ${metric} ${verb} ${fmtIndicator(metric, cp.before)} → ${fmtIndicator(metric, cp.after)}${metric === 'throughput' ? ` (${(100 * cp.magnitude).toFixed(0)}%)` : ''}${after}`,
+    severity: metric === 'error rate' ? (cp.after > 0.05 ? 'high' : 'medium') : Math.abs(cp.magnitude) > (metric === 'throughput' ? 0.5 : 1) ? 'high' : 'medium',
+    confidence: Math.min(0.95, 1 - cp.pValue),
+    subject: { service, metric, ...(change?.kind === 'deploy' ? { version: change.value } : {}) },
+    evidence: {
+      metrics: [{ series: metric, service, window: { fromUs: cp.atUs, toUs: window.toUs }, baseline: round(cp.before), observed: round(cp.after), ...(unit ? { unit } : {}) }],
+      ...(change?.kind === 'deploy' ? { deploys: [{ service: change.service, version: change.value, atUs: change.atUs }] } : {}),
+      ...(change?.kind === 'config' ? { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs }] } : {}),
+      chain: [
+        `energy change point at ${new Date(cp.atUs / 1000).toISOString()} (p = ${cp.pValue.toFixed(3)}): ${fmtIndicator(metric, cp.before)} before, ${fmtIndicator(metric, cp.after)} after`,
+        change
+          ? change.kind === 'deploy'
+            ? `nearest deploy: ${service} ${change.value} at ${new Date(change.atUs / 1000).toISOString()}`
+            : `nearest config change: ${change.key} ${change.previous ?? '?'} → ${change.value} at ${new Date(change.atUs / 1000).toISOString()}`
+          : 'no deploy or config change of this service near the change',
+      ],
+    },
+    basis: 'measured',
+    window: { fromUs: cp.atUs, toUs: window.toUs },
+    createdUs: now,
+    data: { changePointUs: cp.atUs, metric, before: cp.before, after: cp.after, magnitude: cp.magnitude, pValue: cp.pValue, ...(change?.kind === 'deploy' ? { deploy: { service: change.service, version: change.value, atUs: change.atUs } } : {}), ...(change?.kind === 'config' ? { configChange: change } : {}) },
   };
 }

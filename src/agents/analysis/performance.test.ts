@@ -66,6 +66,45 @@ test('a bad deploy yields a latency anomaly and a regression naming the new serv
   }
 });
 
+test('errors that rise after a config change and traffic that halves after a deploy are regressions naming the change; traffic that halves with no change is demand, not a regression', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const T = 1_700_000_000_000_000;
+    const spans: Span[] = [];
+    let id = 1;
+    const add = (service: string, t: number, resource: Record<string, string>, failed: boolean): void => {
+      const n = id++;
+      spans.push({ traceId: n.toString(16).padStart(32, '0'), spanId: n.toString(16).padStart(16, '0'), name: 'GET /', kind: 2, startUs: t, endUs: t + 20_000 + (n % 5) * 1000, service, attributes: {}, events: [], links: [], status: { code: failed ? 2 : 0 }, resource: { attributes: { 'service.name': service, ...resource } } });
+    };
+    for (let i = 0; i < 2400; i++) {
+      const t = T + i * 100_000; // 10 requests/s for 240 s; the changes at 120 s
+      const late = i >= 1200;
+      // cart: app.config.version 41 -> 42, and then one request in ten fails.
+      add('cart', t, { 'service.version': '3.1.0', 'app.config.version': late ? '42' : '41' }, late && i % 10 === 3);
+      // search: deploy 2.0.0 -> 2.1.0, and then 4 requests/s instead of 10.
+      if (!late || i % 5 < 2) add('search', t, { 'service.version': late ? '2.1.0' : '2.0.0' }, false);
+      // ads: the same fall in traffic, nothing changed in the service.
+      if (!late || i % 5 < 2) add('ads', t, { 'service.version': '7.0.0' }, false);
+    }
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const window = { fromUs: T, toUs: T + 240e6 };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const regs = f.filter((x) => x.kind === 'regression');
+    const err = regs.find((x) => x.subject.service === 'cart' && x.subject.metric === 'error rate');
+    assert.ok(err, JSON.stringify(regs.map((x) => x.title)));
+    assert.match(err.title, /^cart error rate rose 0\.0% → 1\d\.\d% after config change app\.config\.version=42$/);
+    assert.deepEqual(err.evidence.configChanges?.map((c) => [c.key, c.previous, c.value]), [['app.config.version', '41', '42']]);
+    assert.ok(Math.abs(Number(err.data!.changePointUs) - (T + 120e6)) <= 8e6, `${(Number(err.data!.changePointUs) - T) / 1e6} s`);
+    const tput = regs.find((x) => x.subject.service === 'search' && x.subject.metric === 'throughput');
+    assert.ok(tput, JSON.stringify(regs.map((x) => x.title)));
+    assert.match(tput.title, /^search throughput fell 10\.\d req\/s → 4\.\d req\/s \(-\d+%\) after deploy of 2\.1\.0$/);
+    assert.equal(tput.subject.version, '2.1.0');
+    assert.deepEqual(regs.filter((x) => x.subject.service === 'ads').map((x) => x.title), []);
+  } finally {
+    await store.close();
+  }
+});
+
 test('daily seasonality: after two days the noon peak is normal and a 03:00 spike to three times the usual is an anomaly; baselines per operation keep p50/p95/p99', { timeout: 120_000 }, async () => {
   const H = 3600e6;
   const T0 = Math.floor(1_700_000_000_000_000 / (24 * H)) * 24 * H; // a UTC midnight

@@ -294,7 +294,16 @@ class PgTelemetry implements TelemetryStore {
     const rows = (await this.pool.query(`SELECT * FROM metrics${where(w)} ORDER BY time_us${this.lim(q)}`, p.values)).rows as Record<string, never>[];
     const res = await this.resourcesOf(rows);
     const out: MetricPoint[] = [];
-    for (const r of rows) out.push({ ...(JSON.parse(r.rest) as object), timeUs: r.time_us, service: r.service, name: r.name, type: r.type, resource: res.get(r.resource_id)! } as unknown as MetricPoint);
+    // Columns set on the parsed rest, not spread into a new object (a spread cost ~5 µs a point; see the SQLite store).
+    for (const r of rows) {
+      const m = JSON.parse(r.rest) as MetricPoint;
+      m.timeUs = r.time_us;
+      m.service = r.service;
+      m.name = r.name;
+      m.type = r.type as MetricPoint['type'];
+      m.resource = res.get(r.resource_id)!;
+      out.push(m);
+    }
     return out;
   }
 
@@ -306,7 +315,12 @@ class PgTelemetry implements TelemetryStore {
     const res = await this.resourcesOf(rows);
     const out: ErrorEvent[] = [];
     for (const r of rows) {
-      const e = { ...(JSON.parse(r.rest) as object), timeUs: r.time_us, service: r.service, type: r.type, fingerprint: r.fingerprint, resource: res.get(r.resource_id)! } as unknown as ErrorEvent;
+      const e = JSON.parse(r.rest) as ErrorEvent;
+      e.timeUs = r.time_us;
+      e.service = r.service;
+      e.type = r.type;
+      e.fingerprint = r.fingerprint;
+      e.resource = res.get(r.resource_id)!;
       if (r.trace_id) e.traceId = r.trace_id;
       out.push(e);
     }

@@ -7,6 +7,7 @@
  * PostgreSQL tuple id `(block,offset)` read as block × 65536 + offset; the flag is whether the span's rest is
  * needed ('0' / '1', or SQLite's `S<hex>:<n>` proof the store judges).
  */
+import { configSignature } from '../signals/resource-config.js';
 import type { Resource } from '../signals/model.js';
 import { Interner, peerOf, type SpanDetail, type SpanTable } from '../algorithms/rca/span-table.js';
 
@@ -256,14 +257,30 @@ export function linkSpanRows(r: SpanRows, resource: (id: number) => Resource): {
   const versions = new Interner();
   const versionOf = new Map<number, number>();
   const version = new Int32Array(n);
+  const configs = new Interner();
+  const configOf = new Map<number, number>();
+  const config = new Int32Array(n);
+  // Runs of spans share a resource: the last one's answers are kept at hand.
+  let lastId = -1;
+  let lastV = -1;
+  let lastC = -1;
   for (let i = 0; i < n; i++) {
     const id = r.res[i]!;
-    let v = versionOf.get(id);
-    if (v === undefined) {
-      const ver = resource(id).attributes['service.version'];
-      versionOf.set(id, (v = typeof ver === 'string' ? versions.id(ver) : -1));
+    if (id !== lastId) {
+      let v = versionOf.get(id);
+      if (v === undefined) {
+        const attrs = resource(id).attributes;
+        const ver = attrs['service.version'];
+        versionOf.set(id, (v = typeof ver === 'string' ? versions.id(ver) : -1));
+        const sig = configSignature(attrs);
+        configOf.set(id, sig === undefined ? -1 : configs.id(sig));
+      }
+      lastId = id;
+      lastV = v;
+      lastC = configOf.get(id)!;
     }
-    version[i] = v;
+    version[i] = lastV;
+    config[i] = lastC;
   }
   // Parents: the last span holding the parent id (a lookup by id), as spanTableOf links span objects.
   const ids = new IdIndex(n);
@@ -298,6 +315,8 @@ export function linkSpanRows(r: SpanRows, resource: (id: number) => Resource): {
     failed: r.failed,
     version,
     versions: versions.list,
+    config,
+    configs: configs.list,
     detail: (i) => {
       const d = details.get(i);
       if (!d) throw new Error(`span ${i} of the RCA read has no detail (it did not fail)`);

@@ -93,14 +93,17 @@ export function objects(spans: Gen[], shiftUs: number, odd: boolean): Span[] {
     events: g.exception ? [{ name: 'exception', timeUs: g.endUs + shiftUs - 10, attributes: { 'exception.type': g.exception } }] : [],
     links: [],
     status: g.status,
-    resource: { attributes: { 'service.name': g.svc, 'service.version': g.version } },
+    resource: { attributes: { 'service.name': g.svc, 'service.version': g.version, ...configAttrs(g.svc, g.version) } },
   }));
 }
+
+/** A config attribute on some services' resources, changing with their version: the tables must carry it alike. */
+export const configAttrs = (svc: string, version: string): Record<string, string> => (svc.length % 2 === 0 ? { 'app.config.version': version === '1.1.0' ? 'c2' : 'c1' } : {});
 
 /** Trace evidence in a comparable order. */
 export const view = (e: TraceEvidence): unknown => ordered(e);
 
 /** The columns every span has, by service and operation name rather than by index. */
 export const columns = (t: SpanTable): unknown[] =>
-  Array.from({ length: t.n }, (_, i) => [t.services[t.service[i]!], t.names[t.name[i]!], t.kind[i], t.statusCode[i], t.startUs[i], t.endUs[i], t.parent[i], t.sameId ? t.sameId[i] : i, t.failed[i], t.version[i]! < 0 ? null : t.versions[t.version[i]!]]);
+  Array.from({ length: t.n }, (_, i) => [t.services[t.service[i]!], t.names[t.name[i]!], t.kind[i], t.statusCode[i], t.startUs[i], t.endUs[i], t.parent[i], t.sameId ? t.sameId[i] : i, t.failed[i], t.version[i]! < 0 ? null : t.versions[t.version[i]!], t.config[i]! < 0 ? null : t.configs[t.config[i]!]]);
 

@@ -4,7 +4,7 @@
  */
 import { estimateOnset, indicatorKind, scoreIndicators, serviceScores, type ServiceSeries } from '../../algorithms/rca/metrics.js';
 import { RCA_SIGNALS, rankScored, scoreSignals, type RcaInput, type RcaResult, type ScoredSignals } from '../../algorithms/rca/rank.js';
-import { deploysAfter, logIndicators, traceIndicators, type TraceEvidence } from '../../algorithms/rca/traces.js';
+import { configChangesAfter, deploysAfter, logIndicators, traceIndicators, type TraceEvidence } from '../../algorithms/rca/traces.js';
 import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
 import { asGuarded, asMultipliers, expertWeights, experts, withSources, type GuardedWeightState, type WeightState } from '../../algorithms/learning/signal-weights.js';
 import { initialGuardedCaseLearner, learnedRanking, type GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
@@ -19,6 +19,7 @@ export interface RcaRun extends RcaResult {
   postSpanS: number;
   trace?: TraceEvidence;
   deploys: { service: string; version: string; atUs: number }[];
+  configChanges: { service: string; config: string; previous?: string; atUs: number }[];
   errors: ErrorEvent[];
   chain: string[];
   /** What the verdict loop needs to learn from a verdict on this run (only when RunOptions.learned is given). */
@@ -174,11 +175,13 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   }
   const series: Partial<Record<'metrics' | 'traces' | 'logs', ServiceSeries>> = { metrics };
   let deploys: RcaRun['deploys'] = [];
+  let configChanges: RcaRun['configChanges'] = [];
   const edges = [...c.edges];
   if (hasSpans && trace) {
     series.traces = trace.series;
     for (const e of trace.edges) if (!edges.some((x) => x.source === e.source && x.target === e.target)) edges.push(e);
     deploys = deploysAfter(spans, onset * 1e6);
+    configChanges = configChangesAfter(spans, onset * 1e6);
   }
   if (c.logs?.length || c.errors?.length) {
     const buckets: number[] = [];
@@ -187,7 +190,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   }
   // Stored signal weights rank as their followed expert's weights (an old plain Hedge state is not followed).
   const weights = opts.weights ?? (opts.learned?.signals ? asGuarded(opts.learned.signals, [...RCA_SIGNALS]) : undefined);
-  const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, exclude: opts.exclude, weights, quiet: settled(opts.known) };
+  const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, configChanges, exclude: opts.exclude, weights, quiet: settled(opts.known) };
   const scored = scoreSignals(input);
   const { result, learning } = opts.learned ? rankWithLearning(scored, input, opts.learned) : { result: rankScored(scored, input), learning: undefined };
   const chain: string[] = [];
@@ -207,6 +210,8 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     if (callers.length) chain.push(`its callers ${callers.join(', ')} see the effect (their own exclusive time and error origin stay lower)`);
     const dep = deploys.find((d) => d.service === top.service);
     if (dep) chain.push(`${top.service} changed version to ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}`);
+    const conf = configChanges.find((d) => d.service === top.service);
+    if (conf) chain.push(`${top.service} changed config${conf.previous ? ` from ${conf.previous}` : ''} to ${conf.config} at ${new Date(conf.atUs / 1000).toISOString()}`);
     if (learning?.rerankedFrom) chain.push(`ranked above ${learning.rerankedFrom} (first by score) by the verdict loop: its evidence profile is closer to past confirmed culprits`);
     const second = result.candidates[1];
     if (second) chain.push(`next candidate ${second.service} scores ${second.score.toFixed(2)} vs ${top.score.toFixed(2)}`);
@@ -217,7 +222,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   // The culprit throwing programming errors (TypeError, RangeError ...) itself says what kind of fault it is better
   // than which indicator moved most: failing every request looks like an outage on the indicators.
   if (top && (top.faultType === 'dependency-outage' || top.faultType === 'errors') && errs.some((e) => e.service === top.service && PROGRAMMING_ERRORS.test(e.type))) top.faultType = 'code-exception';
-  return { ...result, onsetS: onset, onsetEstimated: estimated, preSpanS: preSpan, postSpanS: postSpan, ...(trace ? { trace } : {}), deploys, errors: errs, chain, ...(learning ? { learning } : {}) };
+  return { ...result, onsetS: onset, onsetEstimated: estimated, preSpanS: preSpan, postSpanS: postSpan, ...(trace ? { trace } : {}), deploys, configChanges, errors: errs, chain, ...(learning ? { learning } : {}) };
 }
 
 /** The most frequent in-app stack frame (file:line) of the run's errors: where the fault shows in code. */

@@ -56,8 +56,11 @@ test('broken case folders get an error naming the file; the eval goes on with th
 });
 
 /** A small traced shop: frontend → checkout → payment; from `onsetS` payment is slow and throws. */
-function traffic(onsetS: number, endS: number): { spans: Span[]; errors: ReturnType<typeof makeErrorEvent>[] } {
-  const res = (service: string) => ({ attributes: { 'service.name': service, 'service.version': '1.0.0' } });
+/** With `configChange`, payment's app.config.version goes 41 → 42 at the onset. */
+function traffic(onsetS: number, endS: number, configChange = false): { spans: Span[]; errors: ReturnType<typeof makeErrorEvent>[] } {
+  const before = (service: string) => ({ attributes: { 'service.name': service, 'service.version': '1.0.0', ...(configChange && service === 'payment' ? { 'app.config.version': '41' } : {}) } });
+  const after = (service: string) => ({ attributes: { 'service.name': service, 'service.version': '1.0.0', ...(configChange && service === 'payment' ? { 'app.config.version': '42' } : {}) } });
+  let res = before;
   const spans: Span[] = [];
   const errors: ReturnType<typeof makeErrorEvent>[] = [];
   let id = 1;
@@ -65,6 +68,7 @@ function traffic(onsetS: number, endS: number): { spans: Span[]; errors: ReturnT
   for (let t = 0; t < endS * 10; t++) {
     const start = 1_700_000_000_000_000 + t * 100_000;
     const bad = t >= onsetS * 10;
+    if (bad) res = after;
     const traceId = hex(t + 1, 32);
     const payDur = bad ? 400_000 : 20_000 + (t % 7) * 1000;
     const mk = (service: string, name: string, kind: Span['kind'], s: number, d: number, parent?: string, err = false): Span => {
@@ -112,6 +116,26 @@ test('the agent names the culprit of a traced incident (not its callers), with t
     const profiles = f.data!.candidateProfiles as Record<string, Record<string, number>>;
     assert.equal(profiles.payment!['rel:traces/latency-server'], 1);
     assert.deepEqual(f.data!.caseTops, { static: 'payment', learned: 'payment' });
+  } finally {
+    await store.close();
+  }
+});
+
+test('a config change on the culprit at the onset is direct evidence: the fault is a bad config, the change is named', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const { spans, errors } = traffic(60, 90, true);
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors });
+    const [f] = await new RootCauseAnalyzer().run(
+      { id: 'rca-test', kind: 'rca', params: {}, window: { fromUs: spans[0]!.startUs, toUs: spans[spans.length - 1]!.endUs + 1 } },
+      { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
+    );
+    assert.ok(f, 'an incident is found');
+    assert.equal(f.subject.service, 'payment');
+    assert.match(f.title, /^payment is the likely root cause \(bad config\)/);
+    assert.deepEqual(f.evidence.configChanges?.map((c) => [c.service, c.key, c.previous, c.value]), [['payment', 'app.config.version', '41', '42']]);
+    assert.ok(f.evidence.chain!.some((c) => /payment changed config from app\.config\.version=41 to app\.config\.version=42/.test(c)), f.evidence.chain!.join(' | '));
+    assert.equal(f.category, 'defect-patterns');
   } finally {
     await store.close();
   }

@@ -5,6 +5,7 @@
  * and its case-based re-ranker, each followed only once it beats the unlearned ranking), and reports the top
  * one with its evidence chain — spans, code locations from stack traces, metric windows, deploys.
  */
+import { signatureChanges } from '../../signals/resource-config.js';
 import { createHash } from 'node:crypto';
 import type { Agent, AgentContext, AgentTask, Finding, FeedbackCategory, Severity, TimeWindow } from '../../fleet/contracts.js';
 import { AGENT_IDS } from '../../fleet/contracts.js';
@@ -22,7 +23,7 @@ import { LOAD_RUN_KIND, type LoadRunRecord } from '../analysis/load-tester.js';
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
 
-const DEFECT_FAULTS: FaultType[] = ['code-exception', 'errors', 'bad-deploy'];
+const DEFECT_FAULTS: FaultType[] = ['code-exception', 'errors', 'bad-deploy', 'bad-config'];
 
 function stableId(...parts: string[]): string {
   return `rca-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
@@ -135,6 +136,7 @@ export class RootCauseAnalyzer implements Agent {
         code: code.map((c) => ({ file: c.file, ...(c.line !== undefined ? { line: c.line } : {}), ...(c.function ? { function: c.function } : {}), service: c.service })),
         fingerprints: [...new Set(run.errors.map((e) => e.fingerprint))].slice(0, 5),
         deploys: run.deploys.filter((d) => d.service === top.service),
+        configChanges: run.configChanges.filter((c) => c.service === top.service).flatMap((c) => signatureChanges(c.previous, c.config).map((d) => ({ service: c.service, ...d, atUs: c.atUs }))),
         chain,
       },
       basis: 'measured',

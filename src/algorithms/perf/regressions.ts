@@ -7,6 +7,7 @@
 import { changePoints } from './changepoint.js';
 import type { Span } from '../../signals/model.js';
 import { robustSummary } from './metric-anomalies.js';
+import { CONFIG_ATTRIBUTE } from '../../signals/resource-config.js';
 
 export interface IndicatorRule {
   /** +1: a rise is worse (latency, errors); -1: a fall is (throughput). */
@@ -83,8 +84,6 @@ export interface SystemChange {
   atUs: number;
 }
 
-/** Resource attributes that say which configuration or flag set a process runs with. */
-const CONFIG_KEY = /(^|[._-])(config|configuration|feature[._-]?flags?|flags?)([._-]|$)/i;
 
 /**
  * The deploy or config change closest to `atUs` (within `withinUs`): a value of service.version or of a config
@@ -96,7 +95,7 @@ export function nearestSystemChange(spans: readonly Span[], atUs: number, within
   const first = new Map<string, Map<string, number>>();
   for (const sp of spans) {
     for (const [k, v] of Object.entries(sp.resource.attributes)) {
-      if (typeof v !== 'string' || (k !== 'service.version' && !CONFIG_KEY.test(k))) continue;
+      if (typeof v !== 'string' || (k !== 'service.version' && !CONFIG_ATTRIBUTE.test(k))) continue;
       const id = `${sp.service}\u0000${k}`;
       let m = first.get(id);
       if (!m) first.set(id, (m = new Map()));

@@ -12,7 +12,7 @@ const CLEAR_Z = 10;
 const CLEAR_SCORE = Math.log1p(CLEAR_Z);
 export type RcaSignal = (typeof RCA_SIGNALS)[number];
 
-export type FaultType = 'cpu' | 'memory' | 'latency' | 'errors' | 'code-exception' | 'dependency-outage' | 'bad-deploy' | 'unknown';
+export type FaultType = 'cpu' | 'memory' | 'latency' | 'errors' | 'code-exception' | 'dependency-outage' | 'bad-deploy' | 'bad-config' | 'unknown';
 
 export interface RcaInput {
   series: Partial<Record<RcaSignal, ServiceSeries>>;
@@ -22,6 +22,8 @@ export interface RcaInput {
   preSpan: number;
   postSpan: number;
   deploys?: { service: string; version: string; atUs: number }[];
+  /** Services whose config changed after the onset (traces.ts: configChangesAfter): direct evidence, as a deploy. */
+  configChanges?: { service: string; config: string; previous?: string; atUs: number }[];
   /** Services that exist but are not candidates (load generators, databases without telemetry). */
   exclude?: string[];
   weights?: WeightState;
@@ -47,8 +49,9 @@ export interface RcaResult {
   weights: Record<string, number>;
 }
 
-function faultTypeOf(top: IndicatorScore[], deployed: boolean): FaultType {
+function faultTypeOf(top: IndicatorScore[], deployed: boolean, reconfigured = false): FaultType {
   if (deployed) return 'bad-deploy';
+  if (reconfigured) return 'bad-config';
   const first = top.find((t) => t.score > 3) ?? top[0];
   if (!first) return 'unknown';
   const byKind = (k: string): boolean => top.some((t) => t.kind === k && t.score > 3);
@@ -137,7 +140,9 @@ export function rankScored(scored: ScoredSignals, input: RcaInput): RcaResult {
   const total = Object.values(confident.weights).reduce((a, b) => a + b, 0);
   const covered = (svc: string): number => Object.entries(confident.weights).reduce((a, [sig, w]) => a + (signalScores[sig]?.[svc] !== undefined ? w : 0), 0);
   const scores = new Map(combined.map((c) => [c.candidate, covered(c.candidate) > 0 ? (c.score * total) / covered(c.candidate) : c.score]));
-  for (const d of deployed) if (!exclude.has(d)) scores.set(d, (scores.get(d) ?? 0) + 0.5);
+  // A deploy or a config change after the onset is direct evidence; one bonus per service when it had both.
+  const reconfigured = new Set((input.configChanges ?? []).map((c) => c.service));
+  for (const d of new Set([...deployed, ...reconfigured])) if (!exclude.has(d)) scores.set(d, (scores.get(d) ?? 0) + 0.5);
   const ranked = [...scores.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
   const candidates: Candidate[] = ranked.map(([service, score], i) => {
     const indicators = RCA_SIGNALS.flatMap((s) => perSignal[s]?.get(service)?.top ?? []).sort((a, b) => b.score - a.score);
@@ -145,7 +150,7 @@ export function rankScored(scored: ScoredSignals, input: RcaInput): RcaResult {
       service,
       score,
       rank: i + 1,
-      faultType: faultTypeOf(indicators, deployed.has(service)),
+      faultType: faultTypeOf(indicators, deployed.has(service), reconfigured.has(service)),
       indicators: indicators.slice(0, 5),
       perSignal: Object.fromEntries(RCA_SIGNALS.filter((s) => signalScores[s]?.[service] !== undefined).map((s) => [s, signalScores[s]![service]!])),
     };

@@ -4,6 +4,7 @@
  * failed ones, and the callers whose peer it has to name), a few more fields. Those the table hands out on
  * request (`detail`, `peer`): a store can read them for just those spans.
  */
+import { configSignature } from '../../signals/resource-config.js';
 import type { Attributes, Span } from '../../signals/model.js';
 
 /** What the analysis reads of a failed span beyond its columns. */
@@ -43,6 +44,9 @@ export interface SpanTable {
   /** The resource's service.version (when a string) as an index into `versions`, else -1. */
   readonly version: Int32Array;
   readonly versions: readonly string[];
+  /** The resource's config signature (resource-config.ts) as an index into `configs`, else -1. */
+  readonly config: Int32Array;
+  readonly configs: readonly string[];
   /** Failed spans' ids, status message, attributes and events (other spans need not be able to answer). */
   detail(i: number): SpanDetail;
   /**
@@ -102,6 +106,7 @@ export function spanTableOf(spans: readonly Span[]): SpanTable {
   const services = new Interner();
   const names = new Interner();
   const versions = new Interner();
+  const configs = new Interner();
   const service = new Int32Array(n);
   const name = new Int32Array(n);
   const kind = new Uint8Array(n);
@@ -110,6 +115,9 @@ export function spanTableOf(spans: readonly Span[]): SpanTable {
   const endUs = new Float64Array(n);
   const failed = new Uint8Array(n);
   const version = new Int32Array(n);
+  const config = new Int32Array(n);
+  // Spans of one process share one resource object: its config signature is worked out once.
+  const configOf = new Map<object, number>();
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
     service[i] = services.id(s.service);
@@ -121,6 +129,12 @@ export function spanTableOf(spans: readonly Span[]): SpanTable {
     failed[i] = s.status.code === 2 || httpStatusOf(s.attributes) >= 500 ? 1 : 0;
     const v = s.resource.attributes['service.version'];
     version[i] = typeof v === 'string' ? versions.id(v) : -1;
+    let c = configOf.get(s.resource);
+    if (c === undefined) {
+      const sig = configSignature(s.resource.attributes);
+      configOf.set(s.resource, (c = sig === undefined ? -1 : configs.id(sig)));
+    }
+    config[i] = c;
   }
   const links = linkByIds(n, (i) => spans[i]!.spanId, (i) => spans[i]!.parentSpanId);
   return {
@@ -137,6 +151,8 @@ export function spanTableOf(spans: readonly Span[]): SpanTable {
     failed,
     version,
     versions: versions.list,
+    config,
+    configs: configs.list,
     detail: (i) => {
       const s = spans[i]!;
       return { traceId: s.traceId, spanId: s.spanId, ...(s.status.message !== undefined ? { message: s.status.message } : {}), attributes: s.attributes, events: s.events };

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Span } from '../../signals/model.js';
-import { logIndicators, traceIndicators } from './traces.js';
+import { configChangesAfter, logIndicators, traceIndicators } from './traces.js';
 
 let nextId = 1;
 const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
@@ -75,4 +75,21 @@ test('an error about a dependency is the caller\'s own when none of its dependen
   // Without trace analysis nothing says who calls what: every dependency error stays a symptom.
   const untraced = logIndicators([], errors, 1e6, 1.5e6, buckets);
   assert.equal(sum(untraced, 'cart'), 0);
+});
+
+test('a config change after the onset: a service whose config attributes take a value not seen before it; not one that always had it, nor one that only starts to report one', () => {
+  const at = 1_700_000_000_000_000;
+  const sp = (service: string, startUs: number, attrs: Record<string, string>): Span => ({ traceId: hex(nextId++, 32), spanId: hex(nextId++, 16), name: 'op', kind: 2, startUs, endUs: startUs + 1000, service, attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': service, ...attrs } } });
+  const spans = [
+    sp('cart', at - 5e6, { 'app.config.version': '41', 'host.name': 'a' }),
+    sp('cart', at + 2e6, { 'app.config.version': '42', 'host.name': 'b' }),
+    sp('cart', at + 3e6, { 'app.config.version': '42', 'host.name': 'b' }),
+    sp('db', at - 5e6, { 'feature_flag.set': 'x' }),
+    sp('db', at + 1e6, { 'feature_flag.set': 'x' }),
+    sp('web', at - 5e6, {}),
+    sp('web', at + 1e6, { 'app.config.version': '1' }),
+    sp('api', at - 5e6, { 'host.name': 'a' }),
+    sp('api', at + 1e6, { 'host.name': 'b' }),
+  ];
+  assert.deepEqual(configChangesAfter(spans, at), [{ service: 'cart', config: 'app.config.version=42', previous: 'app.config.version=41', atUs: at + 2e6 }]);
 });

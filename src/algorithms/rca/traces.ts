@@ -430,3 +430,36 @@ export function deploysAfter(input: readonly Span[] | SpanTable, onsetUs: number
   }
   return [...after.entries()].map(([s, x]) => ({ service: t.services[s]!, ...x }));
 }
+
+/**
+ * Services whose config signature (resource-config.ts) after the onset was not seen before it: a config change,
+ * which counts as a deploy does. `previous` is the last signature seen before the onset.
+ */
+export function configChangesAfter(input: readonly Span[] | SpanTable, onsetUs: number): { service: string; config: string; previous?: string; atUs: number }[] {
+  const t = isTable(input) ? input : spanTableOf(input);
+  const before = new Map<number, Set<number>>();
+  const lastBefore = new Map<number, { c: number; at: number }>();
+  for (let i = 0; i < t.n; i++) {
+    const c = t.config[i]!;
+    if (c < 0 || t.startUs[i]! >= onsetUs) continue;
+    const s = t.service[i]!;
+    const set = before.get(s) ?? new Set();
+    set.add(c);
+    before.set(s, set);
+    const l = lastBefore.get(s);
+    if (!l || t.startUs[i]! > l.at) lastBefore.set(s, { c, at: t.startUs[i]! });
+  }
+  const after = new Map<number, { c: number; atUs: number }>();
+  for (let i = 0; i < t.n; i++) {
+    const c = t.config[i]!;
+    const s = t.service[i]!;
+    if (c < 0 || t.startUs[i]! < onsetUs) continue;
+    if (before.get(s)?.has(c) || !before.has(s)) continue;
+    const cur = after.get(s);
+    if (!cur || t.startUs[i]! < cur.atUs) after.set(s, { c, atUs: t.startUs[i]! });
+  }
+  return [...after.entries()].map(([s, x]) => {
+    const prev = lastBefore.get(s);
+    return { service: t.services[s]!, config: t.configs[x.c]!, ...(prev ? { previous: t.configs[prev.c]! } : {}), atUs: x.atUs };
+  });
+}

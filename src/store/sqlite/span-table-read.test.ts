@@ -10,12 +10,12 @@ import type { Span } from '../../signals/model.js';
 import { OTLP } from '../../signals/otlp/proto.js';
 import { decodeSpanRest, decodeTracesRows } from '../../signals/otlp/wire.js';
 import { runRca } from '../../agents/detection/rca-run.js';
-import { deploysAfter, peerNeeded, traceIndicators } from '../../algorithms/rca/traces.js';
+import { configChangesAfter, deploysAfter, peerNeeded, traceIndicators } from '../../algorithms/rca/traces.js';
 import { spanTableOf } from '../../algorithms/rca/span-table.js';
 import { openSqlite } from './index.js';
 import { restHttpHint, statusProvenBelow500, STATUS_KEY } from './span-projection.js';
 import { kv, u64 } from '../../../test/helpers/otlp-values.js';
-import { columns, objects, t0Us, traffic, view, type Gen } from '../../../test/helpers/span-traffic.js';
+import { columns, configAttrs, objects, t0Us, traffic, view, type Gen } from '../../../test/helpers/span-traffic.js';
 
 function protobufRequests(spans: Gen[]): Buffer[] {
   const out: Buffer[] = [];
@@ -39,7 +39,7 @@ function protobufRequests(spans: Gen[]): Buffer[] {
         },
       ]);
     }
-    const obj = { resourceSpans: [...bySvc].map(([key, l]) => ({ resource: { attributes: [kv('service.name', key.split('\u0000')[0]!), kv('service.version', key.split('\u0000')[1]!)] }, scopeSpans: [{ scope: { name: 'test' }, spans: l }] })) };
+    const obj = { resourceSpans: [...bySvc].map(([key, l]) => ({ resource: { attributes: [kv('service.name', key.split('\u0000')[0]!), kv('service.version', key.split('\u0000')[1]!), ...Object.entries(configAttrs(key.split('\u0000')[0]!, key.split('\u0000')[1]!)).map(([k, v]) => kv(k, v))] }, scopeSpans: [{ scope: { name: 'test' }, spans: l }] })) };
     out.push(Buffer.from(OTLP.traceRequest.encode(OTLP.traceRequest.fromObject(obj)).finish()));
   }
   return out;
@@ -72,6 +72,7 @@ test('the column read gives the tables, trace evidence and RCA answers of the ob
         const bucketUs = 2e6;
         assert.deepStrictEqual(view(traceIndicators(got, bucketUs)), view(traceIndicators(full, bucketUs)), `seed ${seed}: trace evidence`);
         assert.deepStrictEqual(deploysAfter(got, window.fromUs + 20e6), deploysAfter(full, window.fromUs + 20e6));
+        assert.deepStrictEqual(configChangesAfter(got, window.fromUs + 20e6), configChangesAfter(full, window.fromUs + 20e6));
         const a = runRca({ metrics: new Map(), edges: [], resolutionS: 2, spans: full });
         const b = runRca({ metrics: new Map(), edges: [], resolutionS: 2, spanTable: got });
         const c = runRca({ metrics: new Map(), edges: [], resolutionS: 2, spans: await store.telemetry.querySpans({ window, fields: 'rca' }) });

@@ -183,6 +183,10 @@ export class PerformanceTester implements Agent {
         const slowUs = (at.level + 5 * at.scale) * 1000;
         const onset = onsetInBucket(inBucket, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
         const firstUs = Math.max(s.t[first]!, onset?.onsetUs ?? s.t[first]!);
+        // A deploy or config change of this service in the 5 minutes up to the onset: the likeliest cause, said so.
+        const around = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: firstUs - 300e6, toUs: bucketEnd }, limit: 50_000 });
+        const near = nearestSystemChange(around, firstUs);
+        const change = near && near.atUs <= bucketEnd ? near : undefined;
         const peak = Math.max(...hits.map((i) => xs[i]!));
         const ratio = at.level > 0 ? peak / at.level : Infinity;
         findings.push({
@@ -197,10 +201,13 @@ export class PerformanceTester implements Agent {
           evidence: {
             metrics: [{ series: metric, service: s.service, window: { fromUs: firstUs, toUs: s.t[hits[hits.length - 1]!]! + bucketOf(rollups) }, baseline: +at.level.toFixed(4), observed: +peak.toFixed(4), ...(unit ? { unit } : {}) }],
             ...(onset ? { traceIds: onset.traceIds } : {}),
+            ...(change?.kind === 'deploy' ? { deploys: [{ service: change.service, version: change.value, atUs: change.atUs }] } : {}),
+            ...(change?.kind === 'config' ? { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs }] } : {}),
             chain: [
               at.seasonal ? `baseline for this hour of the ${at.seasonal} (${at.seasonal === 'week' ? 'weekly' : 'daily'} profile over ${((p95Profile!.watermarkUs - p95Profile!.firstUs) / 86_400e6).toFixed(1)} days): ${at.level.toFixed(3)}, spread ${at.scale.toFixed(3)}` : `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
               `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
+              ...(change ? [`${((firstUs - change.atUs) / 1e6).toFixed(0)} s after ${change.kind === 'deploy' ? `the deploy of ${change.value}` : `the config change ${change.key} ${change.previous ?? '?'} → ${change.value}`}`] : []),
             ],
           },
           basis: 'measured',

@@ -56,6 +56,9 @@ test('a bad deploy yields a latency anomaly and a regression naming the new serv
     const slow = new Set(spans.filter((s) => s.endUs - s.startUs >= 100_000).map((s) => s.traceId));
     assert.ok(anomaly.evidence.traceIds?.length, 'exemplar traces');
     assert.ok(anomaly.evidence.traceIds!.every((id) => slow.has(id)), 'the exemplars are slow requests');
+    // The deploy just before the onset is in its evidence.
+    assert.equal(anomaly.evidence.deploys?.[0]?.version, '1.5.0-rc.1');
+    assert.ok(anomaly.evidence.chain!.some((c) => /^0 s after the deploy of 1\.5\.0-rc\.1$/.test(c)), anomaly.evidence.chain!.join(' | '));
     const reg = f.find((x) => x.kind === 'regression');
     assert.ok(reg, 'a regression finding');
     assert.match(reg.title, /after deploy of 1\.5\.0-rc\.1/);

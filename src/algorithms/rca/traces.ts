@@ -406,60 +406,47 @@ export function logIndicators(logs: readonly LogRecord[], errors: readonly Error
   return series;
 }
 
-/** Services whose service.version after the onset was not seen before it. */
-export function deploysAfter(input: readonly Span[] | SpanTable, onsetUs: number): { service: string; version: string; atUs: number }[] {
-  const t = isTable(input) ? input : spanTableOf(input);
+/**
+ * Per service, the first value of a per-span column (an index, -1: none) after the onset that the service did not
+ * show before it, with when it first appeared and the last value seen before the onset. A service with no value
+ * before the onset has no change (it only starts to report one).
+ */
+function newValuesAfter(t: SpanTable, column: Int32Array, onsetUs: number): Map<number, { value: number; atUs: number; previous: number }> {
   const before = new Map<number, Set<number>>();
-  const after = new Map<number, { version: string; atUs: number }>();
+  const lastBefore = new Map<number, { value: number; at: number }>();
   for (let i = 0; i < t.n; i++) {
-    const v = t.version[i]!;
-    if (v < 0) continue;
-    if (t.startUs[i]! < onsetUs) {
-      const set = before.get(t.service[i]!) ?? new Set();
-      set.add(v);
-      before.set(t.service[i]!, set);
-    }
+    const v = column[i]!;
+    if (v < 0 || t.startUs[i]! >= onsetUs) continue;
+    const s = t.service[i]!;
+    const set = before.get(s) ?? new Set();
+    set.add(v);
+    before.set(s, set);
+    const l = lastBefore.get(s);
+    if (!l || t.startUs[i]! > l.at) lastBefore.set(s, { value: v, at: t.startUs[i]! });
   }
+  const after = new Map<number, { value: number; atUs: number; previous: number }>();
   for (let i = 0; i < t.n; i++) {
-    const v = t.version[i]!;
+    const v = column[i]!;
     const s = t.service[i]!;
     if (v < 0 || t.startUs[i]! < onsetUs) continue;
     if (before.get(s)?.has(v) || !before.has(s)) continue;
     const cur = after.get(s);
-    if (!cur || t.startUs[i]! < cur.atUs) after.set(s, { version: t.versions[v]!, atUs: t.startUs[i]! });
+    if (!cur || t.startUs[i]! < cur.atUs) after.set(s, { value: v, atUs: t.startUs[i]!, previous: lastBefore.get(s)!.value });
   }
-  return [...after.entries()].map(([s, x]) => ({ service: t.services[s]!, ...x }));
+  return after;
+}
+
+/** Services whose service.version after the onset was not seen before it. */
+export function deploysAfter(input: readonly Span[] | SpanTable, onsetUs: number): { service: string; version: string; atUs: number }[] {
+  const t = isTable(input) ? input : spanTableOf(input);
+  return [...newValuesAfter(t, t.version, onsetUs)].map(([s, x]) => ({ service: t.services[s]!, version: t.versions[x.value]!, atUs: x.atUs }));
 }
 
 /**
  * Services whose config signature (resource-config.ts) after the onset was not seen before it: a config change,
  * which counts as a deploy does. `previous` is the last signature seen before the onset.
  */
-export function configChangesAfter(input: readonly Span[] | SpanTable, onsetUs: number): { service: string; config: string; previous?: string; atUs: number }[] {
+export function configChangesAfter(input: readonly Span[] | SpanTable, onsetUs: number): { service: string; config: string; previous: string; atUs: number }[] {
   const t = isTable(input) ? input : spanTableOf(input);
-  const before = new Map<number, Set<number>>();
-  const lastBefore = new Map<number, { c: number; at: number }>();
-  for (let i = 0; i < t.n; i++) {
-    const c = t.config[i]!;
-    if (c < 0 || t.startUs[i]! >= onsetUs) continue;
-    const s = t.service[i]!;
-    const set = before.get(s) ?? new Set();
-    set.add(c);
-    before.set(s, set);
-    const l = lastBefore.get(s);
-    if (!l || t.startUs[i]! > l.at) lastBefore.set(s, { c, at: t.startUs[i]! });
-  }
-  const after = new Map<number, { c: number; atUs: number }>();
-  for (let i = 0; i < t.n; i++) {
-    const c = t.config[i]!;
-    const s = t.service[i]!;
-    if (c < 0 || t.startUs[i]! < onsetUs) continue;
-    if (before.get(s)?.has(c) || !before.has(s)) continue;
-    const cur = after.get(s);
-    if (!cur || t.startUs[i]! < cur.atUs) after.set(s, { c, atUs: t.startUs[i]! });
-  }
-  return [...after.entries()].map(([s, x]) => {
-    const prev = lastBefore.get(s);
-    return { service: t.services[s]!, config: t.configs[x.c]!, ...(prev ? { previous: t.configs[prev.c]! } : {}), atUs: x.atUs };
-  });
+  return [...newValuesAfter(t, t.config, onsetUs)].map(([s, x]) => ({ service: t.services[s]!, config: t.configs[x.value]!, previous: t.configs[x.previous]!, atUs: x.atUs }));
 }

@@ -154,3 +154,22 @@ test('series whose blocks together pass the read limit are read in batches of na
     await store.close();
   }
 });
+
+test('one metric name over the read limit on its own is read a few services at a time: each service\'s spike is found', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const block = 16_384e6;
+    const t0 = Math.ceil(1_700_000_000_000_000 / block) * block + block;
+    const services = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `host-${x}`);
+    const metrics: MetricPoint[] = services.flatMap((service, k) => Array.from({ length: 1000 }, (_, i) => ({ name: 'process.cpu.utilization', service, attributes: {}, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 5 : 0.5 + 0.1 * Math.sin(i / 20 + k) + 0.01 * (i % 3), resource: { attributes: { 'service.name': service } } })));
+    await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
+    const warned: string[] = [];
+    const window = { fromUs: t0 + 900 * 10e6, toUs: t0 + 1000 * 10e6 };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: { maxMetricPoints: 3000 }, window }, { store, log: { ...silentLogger, warn: (m: string) => warned.push(m) }, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const spikes = f.filter((x) => x.kind === 'anomaly' && x.data?.firstDetectionUs === t0 + 950 * 10e6).map((x) => x.subject.service).sort();
+    assert.deepEqual(spikes, services);
+    assert.deepEqual(warned, []);
+  } finally {
+    await store.close();
+  }
+});

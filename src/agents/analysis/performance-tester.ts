@@ -279,8 +279,8 @@ export class PerformanceTester implements Agent {
     const maxSeries = Number(task.params.maxMetricSeries ?? 10_000);
     const services = onlyServices ? { services: onlyServices } : {};
     const limit = Number(task.params.maxMetricPoints ?? 5_000_000);
-    const query = async (fromUs: number, names?: string[]): Promise<MetricSeries[]> => {
-      const pts = await ctx.store.telemetry.queryMetrics({ window: { fromUs, toUs: window.toUs }, ...(names ? { names } : {}), ...services, limit });
+    const query = async (fromUs: number, names?: string[], only?: string[]): Promise<MetricSeries[]> => {
+      const pts = await ctx.store.telemetry.queryMetrics({ window: { fromUs, toUs: window.toUs }, ...(names ? { names } : {}), ...(only ? { services: only } : services), limit });
       // The read is oldest first: at the limit the newest points (the window's) are the ones missing. Say so.
       if (pts.length >= limit) ctx.log.warn(`performance tester: ${limit} metric points read from ${new Date(fromUs / 1000).toISOString()}${names ? ` for ${names.length} metric names` : ''}; later points are left out (maxMetricPoints, or fewer series per store)`);
       return metricSeriesFrom(pts);
@@ -316,21 +316,45 @@ export class PerformanceTester implements Agent {
     // hold every such series' block at once (10,000 series x ~3,000 points is past any sane read limit, and the
     // read is oldest first, so the cut-off points would be the window's): names are read in batches of about
     // `limit` points, estimated from the recent read's points per name, and each batch is analysed and dropped
-    // before the next is read. One name over the limit alone is still cut, and logged.
+    // before the next is read; a name over the limit alone is read a few services at a time. One service's series
+    // of one name over the limit are still cut, and logged.
     const replayNames = new Map<number, Set<string>>();
     for (const m of recent) {
       const bs = blockStartOf(m.name);
       if (cache.resumeAfter(m.key, bs) === undefined) replayNames.set(bs, (replayNames.get(bs) ?? new Set()).add(m.name));
     }
     const recentPoints = new Map<string, number>();
-    for (const m of recent) recentPoints.set(m.name, (recentPoints.get(m.name) ?? 0) + m.t.length);
+    const recentByService = new Map<string, Map<string, number>>();
+    for (const m of recent) {
+      recentPoints.set(m.name, (recentPoints.get(m.name) ?? 0) + m.t.length);
+      let by = recentByService.get(m.name);
+      if (!by) recentByService.set(m.name, (by = new Map()));
+      by.set(m.service, (by.get(m.service) ?? 0) + m.t.length);
+    }
     const recentSpan = Math.max(1, window.toUs - recentFrom);
-    const batches: { bs: number; names: string[] }[] = [];
+    const batches: { bs: number; names: string[]; services?: string[] }[] = [];
     for (const [bs, names] of replayNames) {
+      const scale = (window.toUs - bs) / recentSpan;
       let batch: string[] = [];
       let points = 0;
       for (const n of [...names].sort()) {
-        const est = ((recentPoints.get(n) ?? 0) * (window.toUs - bs)) / recentSpan;
+        const est = (recentPoints.get(n) ?? 0) * scale;
+        // A name over the limit alone is read a few services at a time (one service's series over it are still cut).
+        if (est > limit) {
+          let group: string[] = [];
+          let gp = 0;
+          for (const [svc, k] of [...recentByService.get(n)!].sort((a, b) => a[0].localeCompare(b[0]))) {
+            if (group.length && gp + k * scale > limit) {
+              batches.push({ bs, names: [n], services: group });
+              group = [];
+              gp = 0;
+            }
+            group.push(svc);
+            gp += k * scale;
+          }
+          if (group.length) batches.push({ bs, names: [n], services: group });
+          continue;
+        }
         if (batch.length && points + est > limit) {
           batches.push({ bs, names: batch });
           batch = [];
@@ -374,13 +398,14 @@ export class PerformanceTester implements Agent {
     };
     // Series continuing from kept detectors first (their recent points are all they need), then the replay batches.
     await analyse(recent.filter((m) => !replayed.has(m.name)));
-    for (const { bs, names } of batches) {
+    for (const { bs, names, services: only } of batches) {
       const wanted = new Set(names);
-      const kept = new Set(recent.filter((m) => wanted.has(m.name) && cache.resumeAfter(m.key, bs) !== undefined).map((m) => m.key));
-      const fromBlock = await query(bs, names);
+      const inBatch = (m: MetricSeries): boolean => wanted.has(m.name) && (!only || only.includes(m.service));
+      const kept = new Set(recent.filter((m) => inBatch(m) && cache.resumeAfter(m.key, bs) !== undefined).map((m) => m.key));
+      const fromBlock = await query(bs, names, only);
       // A series of a replayed name that still has its detector goes on from it (detect skips what it was fed).
       const got = new Set(fromBlock.map((m) => m.key));
-      await analyse([...fromBlock, ...recent.filter((m) => wanted.has(m.name) && !got.has(m.key) && kept.has(m.key))]);
+      await analyse([...fromBlock, ...recent.filter((m) => inBatch(m) && !got.has(m.key) && kept.has(m.key))]);
     }
   }
 }

@@ -133,41 +133,41 @@ test('a 15-second gauge analysed in 6-hour cycles: its stored baseline is update
   }
 });
 
-test('series whose blocks together pass the read limit are read in batches of names: none is cut short, each one\'s spike is found', async () => {
+/**
+ * Six series of 1,000 points every 10 s (past the 750-point probation), a spike at point 950, analysed with a read
+ * limit of 3,000: 6,000 points from the block start, so one read would keep the oldest 3,000 (500 per series).
+ * Returns the series whose spike was found, as "service metric", and what was logged as cut.
+ */
+async function spikesUnderReadLimit(series: { name: string; service: string }[]): Promise<{ found: string[]; warned: string[]; store: MemoryStore }> {
   const store = await openStore(':memory:');
+  const block = 16_384e6;
+  const t0 = Math.ceil(1_700_000_000_000_000 / block) * block + block;
+  const metrics: MetricPoint[] = series.flatMap(({ name, service }, k) => Array.from({ length: 1000 }, (_, i) => ({ name, service, attributes: {}, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 500 : 50 + 10 * Math.sin(i / 20 + k) + (i % 3), resource: { attributes: { 'service.name': service } } })));
+  await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
+  const warned: string[] = [];
+  const window = { fromUs: t0 + 900 * 10e6, toUs: t0 + 1000 * 10e6 };
+  const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: { maxMetricPoints: 3000 }, window }, { store, log: { ...silentLogger, warn: (m: string) => warned.push(m) }, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+  const found = f.filter((x) => x.kind === 'anomaly' && x.data?.firstDetectionUs === t0 + 950 * 10e6).map((x) => `${x.subject.service} ${x.subject.metric}`).sort();
+  return { found, warned, store };
+}
+
+test('series whose blocks together pass the read limit are read in batches of names: none is cut short, each one\'s spike is found', async () => {
+  const series = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => ({ name: `queue.${x}.depth`, service: 'q' }));
+  const { found, warned, store } = await spikesUnderReadLimit(series);
   try {
-    const block = 16_384e6;
-    const t0 = Math.ceil(1_700_000_000_000_000 / block) * block + block;
-    const names = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `queue.${x}.depth`);
-    // 1,000 points every 10 s per series (past the 750-point probation), a spike at point 950.
-    const metrics: MetricPoint[] = names.flatMap((name, k) => Array.from({ length: 1000 }, (_, i) => ({ name, service: 'q', attributes: {}, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 500 : 50 + 10 * Math.sin(i / 20 + k) + (i % 3), resource: { attributes: { 'service.name': 'q' } } })));
-    await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
-    const warned: string[] = [];
-    const window = { fromUs: t0 + 900 * 10e6, toUs: t0 + 1000 * 10e6 };
-    // 6,000 points from the block start, a limit of 3,000: one read would keep the oldest 3,000 (500 per series).
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: { maxMetricPoints: 3000 }, window }, { store, log: { ...silentLogger, warn: (m: string) => warned.push(m) }, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
-    const spikes = f.filter((x) => x.kind === 'anomaly' && x.data?.firstDetectionUs === t0 + 950 * 10e6).map((x) => x.subject.metric).sort();
-    assert.deepEqual(spikes, names);
+    assert.deepEqual(found, series.map((x) => `q ${x.name}`));
     assert.deepEqual(warned, []);
-    for (const name of names) assert.equal((await store.patterns.get<{ n: number }>('performance-baseline', `q|metric:${name}`))?.value.n, 1000);
+    for (const { name } of series) assert.equal((await store.patterns.get<{ n: number }>('performance-baseline', `q|metric:${name}`))?.value.n, 1000);
   } finally {
     await store.close();
   }
 });
 
 test('one metric name over the read limit on its own is read a few services at a time: each service\'s spike is found', async () => {
-  const store = await openStore(':memory:');
+  const series = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => ({ name: 'process.cpu.utilization', service: `host-${x}` }));
+  const { found, warned, store } = await spikesUnderReadLimit(series);
   try {
-    const block = 16_384e6;
-    const t0 = Math.ceil(1_700_000_000_000_000 / block) * block + block;
-    const services = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => `host-${x}`);
-    const metrics: MetricPoint[] = services.flatMap((service, k) => Array.from({ length: 1000 }, (_, i) => ({ name: 'process.cpu.utilization', service, attributes: {}, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 5 : 0.5 + 0.1 * Math.sin(i / 20 + k) + 0.01 * (i % 3), resource: { attributes: { 'service.name': service } } })));
-    await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
-    const warned: string[] = [];
-    const window = { fromUs: t0 + 900 * 10e6, toUs: t0 + 1000 * 10e6 };
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: { maxMetricPoints: 3000 }, window }, { store, log: { ...silentLogger, warn: (m: string) => warned.push(m) }, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
-    const spikes = f.filter((x) => x.kind === 'anomaly' && x.data?.firstDetectionUs === t0 + 950 * 10e6).map((x) => x.subject.service).sort();
-    assert.deepEqual(spikes, services);
+    assert.deepEqual(found, series.map((x) => `${x.service} ${x.name}`));
     assert.deepEqual(warned, []);
   } finally {
     await store.close();

@@ -184,8 +184,9 @@ export class PerformanceTester implements Agent {
         const onset = onsetInBucket(inBucket, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
         const firstUs = Math.max(s.t[first]!, onset?.onsetUs ?? s.t[first]!);
         // A deploy or config change of this service in the 5 minutes up to the onset: the likeliest cause, said so.
-        const around = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: firstUs - 300e6, toUs: bucketEnd }, limit: 50_000 });
-        const near = nearestSystemChange(around, firstUs);
+        // The bucket's spans are at hand; only the minutes before it are read.
+        const before = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: firstUs - 300e6, toUs: s.t[first]! }, limit: 50_000 });
+        const near = nearestSystemChange([...before, ...inBucket], firstUs);
         const change = near && near.atUs <= bucketEnd ? near : undefined;
         const peak = Math.max(...hits.map((i) => xs[i]!));
         const ratio = at.level > 0 ? peak / at.level : Infinity;
@@ -201,8 +202,7 @@ export class PerformanceTester implements Agent {
           evidence: {
             metrics: [{ series: metric, service: s.service, window: { fromUs: firstUs, toUs: s.t[hits[hits.length - 1]!]! + bucketOf(rollups) }, baseline: +at.level.toFixed(4), observed: +peak.toFixed(4), ...(unit ? { unit } : {}) }],
             ...(onset ? { traceIds: onset.traceIds } : {}),
-            ...(change?.kind === 'deploy' ? { deploys: [{ service: change.service, version: change.value, atUs: change.atUs }] } : {}),
-            ...(change?.kind === 'config' ? { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs }] } : {}),
+            ...changeEvidence(change),
             chain: [
               at.seasonal ? `baseline for this hour of the ${at.seasonal} (${at.seasonal === 'week' ? 'weekly' : 'daily'} profile over ${((p95Profile!.watermarkUs - p95Profile!.firstUs) / 86_400e6).toFixed(1)} days): ${at.level.toFixed(3)}, spread ${at.scale.toFixed(3)}` : `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
               `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
@@ -335,35 +335,14 @@ export class PerformanceTester implements Agent {
     const batches: { bs: number; names: string[]; services?: string[] }[] = [];
     for (const [bs, names] of replayNames) {
       const scale = (window.toUs - bs) / recentSpan;
-      let batch: string[] = [];
-      let points = 0;
-      for (const n of [...names].sort()) {
-        const est = (recentPoints.get(n) ?? 0) * scale;
-        // A name over the limit alone is read a few services at a time (one service's series over it are still cut).
-        if (est > limit) {
-          let group: string[] = [];
-          let gp = 0;
-          for (const [svc, k] of [...recentByService.get(n)!].sort((a, b) => a[0].localeCompare(b[0]))) {
-            if (group.length && gp + k * scale > limit) {
-              batches.push({ bs, names: [n], services: group });
-              group = [];
-              gp = 0;
-            }
-            group.push(svc);
-            gp += k * scale;
-          }
-          if (group.length) batches.push({ bs, names: [n], services: group });
-          continue;
-        }
-        if (batch.length && points + est > limit) {
-          batches.push({ bs, names: batch });
-          batch = [];
-          points = 0;
-        }
-        batch.push(n);
-        points += est;
+      const sized = [...names].sort().map((n) => [n, (recentPoints.get(n) ?? 0) * scale] as [string, number]);
+      // A name over the limit alone is read a few services at a time (one service's series over it are still cut).
+      for (const [n, est] of sized) {
+        if (est <= limit) continue;
+        const bySvc = [...recentByService.get(n)!].sort((a, b) => a[0].localeCompare(b[0])).map(([svc, k]) => [svc, k * scale] as [string, number]);
+        for (const group of packUnder(bySvc, limit)) batches.push({ bs, names: [n], services: group });
       }
-      if (batch.length) batches.push({ bs, names: batch });
+      for (const group of packUnder(sized.filter(([, est]) => est <= limit), limit)) batches.push({ bs, names: group });
     }
     const replayed = new Set(batches.flatMap((b) => b.names));
     // Kept series with nothing new: the alarms remembered for this window.
@@ -375,7 +354,7 @@ export class PerformanceTester implements Agent {
       const m: MetricSeries = { ...r.meta, t: [], v: [], exemplars: [] };
       for (const a of cache.alarmsIn(r.meta.key, r.blockStart, window.fromUs, window.toUs)) findings.push(metricFinding(this.id, m, a, r.blockStart, threshold, window, now));
     }
-    const total = new Set(recent.map((m) => m.key)).size;
+    const total = recent.length;
     if (total > maxSeries) ctx.log.warn(`performance tester: ${total} metric series, analysing the first ${maxSeries} (maxMetricSeries)`);
     let done = 0;
     const analyse = async (series: readonly MetricSeries[]): Promise<void> => {
@@ -408,6 +387,24 @@ export class PerformanceTester implements Agent {
       await analyse([...fromBlock, ...recent.filter((m) => inBatch(m) && !got.has(m.key) && kept.has(m.key))]);
     }
   }
+}
+
+/** Consecutive runs of (id, size) whose sizes add up to at most `limit` (an item over it alone is a run of its own). */
+function packUnder(items: readonly [string, number][], limit: number): string[][] {
+  const out: string[][] = [];
+  let run: string[] = [];
+  let size = 0;
+  for (const [id, n] of items) {
+    if (run.length && size + n > limit) {
+      out.push(run);
+      run = [];
+      size = 0;
+    }
+    run.push(id);
+    size += n;
+  }
+  if (run.length) out.push(run);
+  return out;
 }
 
 /** Detector state kept between cycles, per store (a store re-opened or another store starts afresh). */
@@ -449,6 +446,13 @@ function metricFinding(agentId: string, m: MetricSeries, a: MetricAnomaly, block
   };
 }
 
+/** A deploy or config change as finding evidence (nothing without one). */
+function changeEvidence(change: SystemChange | undefined): Pick<Finding['evidence'], 'deploys' | 'configChanges'> {
+  if (change?.kind === 'deploy') return { deploys: [{ service: change.service, version: change.value, atUs: change.atUs }] };
+  if (change?.kind === 'config') return { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs }] };
+  return {};
+}
+
 const fmtIndicator = (metric: Indicator, x: number): string => (metric === 'latency p95' ? `${x.toFixed(0)} ms` : metric === 'error rate' ? `${(100 * x).toFixed(1)}%` : `${x.toFixed(1)} req/s`);
 
 /** A regression finding: the change point, its before/after and significance, and the change nearest to it. */
@@ -471,8 +475,7 @@ export function regressionFinding(agentId: string, service: string, metric: Indi
     subject: { service, metric, ...(change?.kind === 'deploy' ? { version: change.value } : {}) },
     evidence: {
       metrics: [{ series: metric, service, window: { fromUs: cp.atUs, toUs: window.toUs }, baseline: round(cp.before), observed: round(cp.after), ...(unit ? { unit } : {}) }],
-      ...(change?.kind === 'deploy' ? { deploys: [{ service: change.service, version: change.value, atUs: change.atUs }] } : {}),
-      ...(change?.kind === 'config' ? { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs }] } : {}),
+      ...changeEvidence(change),
       chain: [
         `energy change point at ${new Date(cp.atUs / 1000).toISOString()} (p = ${cp.pValue.toFixed(3)}): ${fmtIndicator(metric, cp.before)} before, ${fmtIndicator(metric, cp.after)} after`,
         change
@@ -485,6 +488,6 @@ export function regressionFinding(agentId: string, service: string, metric: Indi
     basis: 'measured',
     window: { fromUs: cp.atUs, toUs: window.toUs },
     createdUs: now,
-    data: { changePointUs: cp.atUs, metric, before: cp.before, after: cp.after, magnitude: cp.magnitude, pValue: cp.pValue, ...(change?.kind === 'deploy' ? { deploy: { service: change.service, version: change.value, atUs: change.atUs } } : {}), ...(change?.kind === 'config' ? { configChange: change } : {}) },
+    data: { changePointUs: cp.atUs, metric, before: cp.before, after: cp.after, magnitude: cp.magnitude, pValue: cp.pValue, ...(change?.kind === 'deploy' ? { deploy: changeEvidence(change).deploys![0] } : {}), ...(change?.kind === 'config' ? { configChange: change } : {}) },
   };
 }

@@ -116,8 +116,10 @@ export function spanTableOf(spans: readonly Span[]): SpanTable {
   const failed = new Uint8Array(n);
   const version = new Int32Array(n);
   const config = new Int32Array(n);
-  // Spans of one process share one resource object: its config signature is worked out once.
+  // Spans of one process share one resource object, in runs: its config signature is worked out once.
   const configOf = new Map<object, number>();
+  let lastResource: object | undefined;
+  let lastConfig = -1;
   for (let i = 0; i < n; i++) {
     const s = spans[i]!;
     service[i] = services.id(s.service);
@@ -129,12 +131,16 @@ export function spanTableOf(spans: readonly Span[]): SpanTable {
     failed[i] = s.status.code === 2 || httpStatusOf(s.attributes) >= 500 ? 1 : 0;
     const v = s.resource.attributes['service.version'];
     version[i] = typeof v === 'string' ? versions.id(v) : -1;
-    let c = configOf.get(s.resource);
-    if (c === undefined) {
-      const sig = configSignature(s.resource.attributes);
-      configOf.set(s.resource, (c = sig === undefined ? -1 : configs.id(sig)));
+    if (s.resource !== lastResource) {
+      let c = configOf.get(s.resource);
+      if (c === undefined) {
+        const sig = configSignature(s.resource.attributes);
+        configOf.set(s.resource, (c = sig === undefined ? -1 : configs.id(sig)));
+      }
+      lastResource = s.resource;
+      lastConfig = c;
     }
-    config[i] = c;
+    config[i] = lastConfig;
   }
   const links = linkByIds(n, (i) => spans[i]!.spanId, (i) => spans[i]!.parentSpanId);
   return {

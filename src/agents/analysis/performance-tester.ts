@@ -21,6 +21,7 @@ import { expectedAt, updateProfile, type HourlyProfile } from '../../algorithms/
 import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
 import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metric-baseline.js';
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
+import { disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
@@ -121,23 +122,29 @@ export class PerformanceTester implements Agent {
       rollups = rollupsFromSpans(spans, fine);
     }
     const series = perfSeries(rollups);
+    // The swarm's own chaos experiments and load tests: their buckets are neither baseline nor anomaly nor regression.
+    const known = await knownDisturbances(ctx, { fromUs: window.fromUs - historyUs, toUs: window.toUs });
     ctx.progress({ done: 1, total: 3, message: `${series.length} services, ${rollups.length} rollups` });
     const slos: Slo[] = (task.params.slos as Slo[] | undefined) ?? series.map((s) => ({ service: s.service, objective: 0.995, kind: 'availability' as const }));
     const findings: Finding[] = [];
     const baselines: { key: string; value: unknown; service: string }[] = [];
     for (const s of series) {
       if (ctx.signal.aborted) throw new Error('aborted');
+      const own = s.t.map((t) => disturbanceAt(known, t, t + bucketOf(rollups)));
       const inWin = s.t.map((t) => t >= window.fromUs && t < window.toUs);
-      const hist = s.t.map((t) => t < window.fromUs);
+      const hist = s.t.map((t, i) => t < window.fromUs && !own[i]);
       // Baseline: history before the window; a young service uses the first third of the window, or a borrowed one.
       let baseIdx = hist.map((h, i) => (h ? i : -1)).filter((i) => i >= 0);
       let basis = 'history';
       if (baseIdx.length < 6) {
-        const wi = inWin.map((w, i) => (w ? i : -1)).filter((i) => i >= 0);
+        const wi = inWin.map((w, i) => (w && !own[i] ? i : -1)).filter((i) => i >= 0);
         baseIdx = wi.slice(0, Math.max(3, Math.floor(wi.length / 3)));
         basis = 'early window';
       }
-      const p95 = s.p95Ms.map((x) => x ?? NaN);
+      // Where the swarm disturbed the service, its indicators are unknown to the regression search and the profiles.
+      const p95 = s.p95Ms.map((x, i) => (own[i] ? NaN : x ?? NaN));
+      const errorRate = s.errorRate.map((x, i) => (own[i] ? NaN : x));
+      const rps = s.rps.map((x, i) => (own[i] ? NaN : x));
       let latBase = robust(baseIdx.map((i) => p95[i]!));
       if (basis === 'early window') {
         const borrowed = await ctx.store.patterns.get<{ prior: PriorStats & { from: string } }>('transfer-baseline', `${s.service}|latency-mean-ms`);
@@ -146,21 +153,21 @@ export class PerformanceTester implements Agent {
           basis = `borrowed from ${borrowed.value.prior.from}`;
         }
       }
-      const errBase = robust(baseIdx.map((i) => s.errorRate[i]!));
-      const rpsBase = robust(baseIdx.map((i) => s.rps[i]!));
+      const errBase = robust(baseIdx.map((i) => errorRate[i]!));
+      const rpsBase = robust(baseIdx.map((i) => rps[i]!));
       // The daily profiles kept online in the stored baselines (see seasonal-baseline.ts): the hour's normal.
       const p95Stored = (await ctx.store.patterns.get<{ hourly?: HourlyProfile; weekly?: HourlyProfile }>('performance-baseline', `${s.service}|p95`))?.value;
       const rpsStored = (await ctx.store.patterns.get<{ hourly?: HourlyProfile; weekly?: HourlyProfile }>('performance-baseline', `${s.service}|rps`))?.value;
       const p95Profile = p95Stored?.hourly;
       baselines.push({ key: `${s.service}|error-rate`, service: s.service, value: { median: errBase.median, scale: errBase.scale, n: errBase.n, basis } });
-      baselines.push({ key: `${s.service}|rps`, service: s.service, value: { median: rpsBase.median, scale: rpsBase.scale, n: rpsBase.n, basis, hourly: updateProfile(rpsStored?.hourly, s.t, s.rps, 24), weekly: updateProfile(rpsStored?.weekly, s.t, s.rps, 168) } });
+      baselines.push({ key: `${s.service}|rps`, service: s.service, value: { median: rpsBase.median, scale: rpsBase.scale, n: rpsBase.n, basis, hourly: updateProfile(rpsStored?.hourly, s.t, rps, 24), weekly: updateProfile(rpsStored?.weekly, s.t, rps, 168) } });
       const baseSet = new Set(baseIdx);
       const latencyHits = new Set<number>();
       // Anomaly: at least two buckets in the window beyond 5 robust deviations (one bucket is noise).
       for (const [metric, xs, base, unit] of [
         // Latency changes under ~10 ms are not worth a person's attention, however unusual.
         ['latency p95', p95, { ...latBase, scale: Math.max(latBase.scale, 2) }, 'ms'],
-        ['error rate', s.errorRate, { ...errBase, scale: Math.max(errBase.scale, 0.01) }, ''],
+        ['error rate', errorRate, { ...errBase, scale: Math.max(errBase.scale, 0.01) }, ''],
       ] as const) {
         // Latency is judged against the hour's normal once the daily (or weekly) profile knows it; otherwise the flat baseline.
         const expect = (i: number): { level: number; scale: number; seasonal: 'day' | 'week' | false } => {
@@ -169,10 +176,17 @@ export class PerformanceTester implements Agent {
           return e ? { level: e.level, scale: Math.max(e.spread, 0.25 * e.level, 2), seasonal: e.period } : { level: base.median, scale: base.scale, seasonal: false as const };
         };
         const hits: number[] = [];
+        const ownHits = new Set<KnownDisturbance>();
         for (let i = 0; i < xs.length; i++) {
-          if (!inWin[i] || baseSet.has(i) || !Number.isFinite(xs[i]!)) continue;
+          if (!inWin[i] || baseSet.has(i)) continue;
+          // A bucket the swarm disturbed is judged on its raw value only to say what was left out.
+          const x = own[i] ? (unit === 'ms' ? s.p95Ms[i] : s.errorRate[i]) : xs[i];
+          if (typeof x !== 'number' || !Number.isFinite(x)) continue;
           const e = expect(i);
-          if ((xs[i]! - e.level) / e.scale >= 5) hits.push(i);
+          if ((x - e.level) / e.scale < 5) continue;
+          const d = own[i];
+          if (d) ownHits.add(d);
+          else hits.push(i);
         }
         if (unit === 'ms') for (const i of hits) latencyHits.add(i);
         if (hits.length < 2) continue;
@@ -208,6 +222,7 @@ export class PerformanceTester implements Agent {
               `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
               ...(change ? [`${((firstUs - change.atUs) / 1e6).toFixed(0)} s after ${change.kind === 'deploy' ? `the deploy of ${change.value}` : `the config change ${change.key} ${change.previous ?? '?'} → ${change.value}`}`] : []),
+              ...(ownHits.size ? [`left out: buckets during the swarm's own ${[...ownHits].map((k) => k.what).join(', ')}`] : []),
             ],
           },
           basis: 'measured',
@@ -217,12 +232,12 @@ export class PerformanceTester implements Agent {
         });
       }
       // The anomalous buckets do not teach the daily profile that they are normal.
-      const normalIdx = s.t.map((_, i) => i).filter((i) => !latencyHits.has(i));
+      const normalIdx = s.t.map((_, i) => i).filter((i) => !latencyHits.has(i) && !own[i]);
       const [nt, nx] = [normalIdx.map((i) => s.t[i]!), normalIdx.map((i) => p95[i]!)];
       baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, p50Ms: medianAt(s.p50Ms, baseIdx), p99Ms: medianAt(s.p99Ms, baseIdx), basis, hourly: updateProfile(p95Profile, nt, nx, 24), weekly: updateProfile(p95Stored?.weekly, nt, nx, 168) } });
       // Regressions: lasting change points for the worse in p95, error rate and throughput within the window, each
       // tied to the nearest deploy or config change (algorithms/perf/regressions.ts).
-      for (const [metric, xs] of [['latency p95', p95], ['error rate', s.errorRate], ['throughput', s.rps]] as const) {
+      for (const [metric, xs] of [['latency p95', p95], ['error rate', errorRate], ['throughput', rps]] as const) {
         const rule = INDICATOR_RULES[metric];
         for (const cp of regressionsIn(s.t, xs, rule, window.fromUs)) {
           const at = cp.atUs;
@@ -263,7 +278,7 @@ export class PerformanceTester implements Agent {
       const med = (xs: readonly (number | null)[]): number => medianAt(xs, idx);
       baselines.push({ key: `${o.service}|op:${o.operation}`, service: o.service, value: { operation: o.operation, p50Ms: med(o.p50Ms), p95Ms: med(o.p95Ms), p99Ms: med(o.p99Ms), errorRate: med(o.errorRate), rps: med(o.rps), n: idx.length, basis: before.length >= 6 ? 'history' : 'early window' } });
     }
-    await this.metricSeries(task, ctx, window, now, onlyServices, findings, baselines);
+    await this.metricSeries(task, ctx, window, now, onlyServices, findings, baselines, known);
     await ctx.store.patterns.putMany('performance-baseline', baselines);
     ctx.progress({ done: 3, total: 3, message: `${findings.length} findings` });
     return findings;
@@ -274,7 +289,7 @@ export class PerformanceTester implements Agent {
    * series, with its daily profile once two days are stored, and the streaming detector's alarms in the window
    * (see algorithms/perf/metric-anomalies.ts). The replay starts one history block before the window's block.
    */
-  private async metricSeries(task: AgentTask, ctx: AgentContext, window: TimeWindow, now: number, onlyServices: string[] | undefined, findings: Finding[], baselines: { key: string; value: unknown; service: string }[]): Promise<void> {
+  private async metricSeries(task: AgentTask, ctx: AgentContext, window: TimeWindow, now: number, onlyServices: string[] | undefined, findings: Finding[], baselines: { key: string; value: unknown; service: string }[], known: readonly KnownDisturbance[]): Promise<void> {
     const threshold = Number(task.params.metricThreshold ?? METRIC_ANOMALY_THRESHOLD);
     const maxSeries = Number(task.params.maxMetricSeries ?? 10_000);
     const services = onlyServices ? { services: onlyServices } : {};
@@ -352,7 +367,7 @@ export class PerformanceTester implements Agent {
       if (read.has(r.meta.key)) continue;
       remembered.add(r.meta.key);
       const m: MetricSeries = { ...r.meta, t: [], v: [], exemplars: [] };
-      for (const a of cache.alarmsIn(r.meta.key, r.blockStart, window.fromUs, window.toUs)) findings.push(metricFinding(this.id, m, a, r.blockStart, threshold, window, now));
+      for (const a of cache.alarmsIn(r.meta.key, r.blockStart, window.fromUs, window.toUs)) if (!disturbanceAt(known, a.prevUs, a.atUs)) findings.push(metricFinding(this.id, m, a, r.blockStart, threshold, window, now));
     }
     const total = recent.length;
     if (total > maxSeries) ctx.log.warn(`performance tester: ${total} metric series, analysing the first ${maxSeries} (maxMetricSeries)`);
@@ -372,7 +387,8 @@ export class PerformanceTester implements Agent {
         const prev = (await ctx.store.patterns.get<MetricLevel>('performance-baseline', key))?.value;
         const b = foldMetricBaseline(prev, m.t, m.v, hist < 0 ? m.t.length : hist);
         if (b) baselines.push({ key, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), ...b } });
-        for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));
+        // The detector sees every point (it is streaming); an alarm over the swarm's own experiment is not reported.
+        for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) if (!disturbanceAt(known, a.prevUs, a.atUs)) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));
       }
     };
     // Series continuing from kept detectors first (their recent points are all they need), then the replay batches.

@@ -146,3 +146,40 @@ test('daily seasonality: after two days the noon peak is normal and a 03:00 spik
     await store.close();
   }
 });
+
+test("the swarm's own chaos experiment is not a performance anomaly; a slowdown after it is, saying what was left out", async () => {
+  const T0 = 1_700_000_000_000_000;
+  // shipping at 30 ms; 2 s slower while an experiment injected latency (100–130 s); 180 ms from 170 s on (a real fault).
+  const spans: Span[] = [];
+  for (let i = 0; i < 240 * 5; i++) {
+    const t = T0 + i * 200_000;
+    const s = (t - T0) / 1e6;
+    const dur = (s >= 100 && s < 130 ? 2_000_000 : s >= 170 ? 180_000 : 30_000) + (i % 5) * 2000;
+    spans.push({ traceId: (i + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: 'GET /quote', kind: 2, startUs: t, endUs: t + dur, service: 'shipping', attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': 'shipping', 'service.version': '1.4.2' } } });
+  }
+  const window = { fromUs: T0, toUs: T0 + 240e6 };
+  const run = async (experiment: boolean) => {
+    const store = await openStore(':memory:');
+    try {
+      await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+      // What the chaos engineer keeps of a run (the fields the other agents read).
+      if (experiment) await store.patterns.put('chaos-journal', 'E-1', { experiment: { title: 'shipping stays fast when its cache is slow' }, start: new Date((T0 + 99e6) / 1000).toISOString(), end: new Date((T0 + 130e6) / 1000).toISOString(), dry_run: false });
+      return await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    } finally {
+      await store.close();
+    }
+  };
+  const latency = (f: Awaited<ReturnType<typeof run>>) => f.filter((x) => x.subject.service === 'shipping' && x.subject.metric === 'latency p95');
+  const atS = (f: { data?: Record<string, unknown> }): number => ((f.data!.firstDetectionUs as number) - T0) / 1e6;
+  const blind = latency(await run(false)).filter((x) => x.kind === 'anomaly');
+  assert.ok(blind.some((x) => atS(x) >= 100 && atS(x) < 131), `unrecorded, the experiment reads as an anomaly: ${blind.map(atS)}`);
+  const cpS = (x: { data?: Record<string, unknown> }): number => ((x.data!.changePointUs as number) - T0) / 1e6;
+  const told = await run(true);
+  const anomalies = latency(told).filter((x) => x.kind === 'anomaly');
+  assert.equal(anomalies.length, 1, anomalies.map((x) => x.title).join(' | '));
+  assert.ok(atS(anomalies[0]!) >= 170 && atS(anomalies[0]!) < 171, `the real fault's onset: ${atS(anomalies[0]!)} s`);
+  assert.ok(anomalies[0]!.evidence.chain!.includes(`left out: buckets during the swarm's own chaos experiment "shipping stays fast when its cache is slow"`), anomalies[0]!.evidence.chain!.join(' | '));
+  // The lasting slowdown is a regression; the experiment's step up and down is none.
+  const regressions = latency(told).filter((x) => x.kind === 'regression');
+  assert.ok(regressions.length >= 1 && regressions.every((x) => cpS(x) >= 165), regressions.map((x) => `${x.title} at ${cpS(x)} s`).join(' | '));
+});

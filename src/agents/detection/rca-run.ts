@@ -11,6 +11,7 @@ import { initialGuardedCaseLearner, learnedRanking, type GuardedCaseLearner } fr
 import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceTableOfScores, sourcesOf } from './rca-sources.js';
 import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import type { RcaCase } from './rca-cases.js';
+import { KNOWN_SETTLE_S, type KnownDisturbance } from '../own-disturbances.js';
 
 export interface RcaRun extends RcaResult {
   onsetS: number;
@@ -101,19 +102,9 @@ export function scanOnset(series: ServiceSeries, minT: number, maxT: number, res
   return at;
 }
 
-/**
- * A disturbance the swarm made itself and knows the time of (a chaos experiment that injected, a load test). The
- * onset scan does not place an incident inside one (nor in the few seconds it takes to settle): its effects are the
- * experiment's, already reported by the agent that ran it, and a later real incident must not be explained by it.
- */
-export interface KnownDisturbance {
-  fromS: number;
-  toS: number;
-  what: string;
-}
-const KNOWN_SETTLE_S = 5;
 /** Exception types that mean the code itself is wrong (JS, Python, JVM, .NET, Go panics), not a dependency. */
 const PROGRAMMING_ERRORS = /^(TypeError|RangeError|ReferenceError|SyntaxError|AssertionError|AttributeError|KeyError|IndexError|ValueError|ZeroDivisionError|NullPointerException|ClassCastException|ArrayIndexOutOfBoundsException|IllegalArgumentException|IllegalStateException|NullReferenceException|InvalidCastException|IndexOutOfRangeException|runtime error)\b/;
+/** The onset scan places no incident inside the swarm's own disturbances, nor in the seconds they take to settle. */
 const settled = (known: readonly KnownDisturbance[] = []): { fromS: number; toS: number }[] => known.map((k) => ({ fromS: k.fromS, toS: k.toS + KNOWN_SETTLE_S }));
 
 export interface RunOptions {

@@ -7,7 +7,7 @@
  */
 import { signatureChanges } from '../../signals/resource-config.js';
 import { createHash } from 'node:crypto';
-import type { Agent, AgentContext, AgentTask, Finding, FeedbackCategory, Severity, TimeWindow } from '../../fleet/contracts.js';
+import type { Agent, AgentContext, AgentTask, Finding, FeedbackCategory, Severity } from '../../fleet/contracts.js';
 import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { GuardedWeightState, WeightState } from '../../algorithms/learning/signal-weights.js';
 import type { GuardedCaseLearner } from '../../algorithms/learning/rank-learner.js';
@@ -15,10 +15,8 @@ import type { FaultType } from '../../algorithms/rca/rank.js';
 import { spanTableOf } from '../../algorithms/rca/span-table.js';
 import { peerNeeded } from '../../algorithms/rca/traces.js';
 import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learning/learning-coordinator.js';
-import { codeLocations, runRca, type KnownDisturbance, type RcaRun } from './rca-run.js';
-import type { Journal } from '../../chaos/experiment.js';
-import { JOURNAL_KIND } from '../analysis/chaos-engineer.js';
-import { LOAD_RUN_KIND, type LoadRunRecord } from '../analysis/load-tester.js';
+import { codeLocations, runRca, type RcaRun } from './rca-run.js';
+import { knownDisturbances } from '../own-disturbances.js';
 
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
@@ -27,23 +25,6 @@ const DEFECT_FAULTS: FaultType[] = ['code-exception', 'errors', 'bad-deploy', 'b
 
 function stableId(...parts: string[]): string {
   return `rca-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
-}
-
-/** The swarm's own chaos experiments (that injected) and load tests in the window, from memory. */
-async function knownDisturbances(ctx: AgentContext, window: TimeWindow): Promise<KnownDisturbance[]> {
-  const out: KnownDisturbance[] = [];
-  const inWindow = (fromUs: number, toUs: number): boolean => toUs >= window.fromUs && fromUs <= window.toUs;
-  for (const r of await ctx.store.patterns.list<Journal>(JOURNAL_KIND, { limit: 1000 })) {
-    const j = r.value;
-    const fromUs = Date.parse(j.start) * 1000;
-    const toUs = Date.parse(j.end) * 1000;
-    if (!j.dry_run && Number.isFinite(fromUs) && Number.isFinite(toUs) && inWindow(fromUs, toUs)) out.push({ fromS: fromUs / 1e6, toS: toUs / 1e6, what: `chaos experiment "${j.experiment.title}"` });
-  }
-  for (const r of await ctx.store.patterns.list<LoadRunRecord>(LOAD_RUN_KIND, { limit: 1000 })) {
-    const l = r.value;
-    if (typeof l.startUs === 'number' && typeof l.endUs === 'number' && inWindow(l.startUs, l.endUs)) out.push({ fromS: l.startUs / 1e6, toS: l.endUs / 1e6, what: `load test of ${l.target}` });
-  }
-  return out;
 }
 
 export class RootCauseAnalyzer implements Agent {

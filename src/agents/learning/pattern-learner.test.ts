@@ -142,6 +142,37 @@ test("first cycle on a fresh memory: the window's early part is the baseline, so
   await store.close();
 });
 
+test("a load test the swarm ran is not a burst: its lines are left out of the counts, a real burst still shows", async () => {
+  const t0 = 1_700_000_000 * S;
+  const window = { fromUs: t0 + 10 * 60 * S, toUs: t0 + 15 * 60 * S };
+  const load = { fromUs: window.fromUs + 60 * S, toUs: window.fromUs + 2 * 60 * S };
+  const run = async (recorded: boolean): Promise<Finding[]> => {
+    const store = await memoryStore();
+    await store.telemetry.ingest(traffic(t0, window.toUs));
+    // The load test: the home page's log line 50 times a second for a minute.
+    const home: LogRecord[] = [];
+    for (let t = load.fromUs; t < load.toUs; t += S / 50) home.push(log('frontend', t, `GET /api/cart/${Math.round(t / S) % 50} 200 in 6ms`));
+    // And a real burst after it: checkout's line 10 times a second for 30 s.
+    const retry: LogRecord[] = [];
+    for (let t = window.fromUs + 3 * 60 * S; t < window.fromUs + 3.5 * 60 * S; t += S / 10) retry.push(log('checkout', t, `reserved ${1 + (Math.round(t / S) % 4)} items for order ${Math.round(t / S)}`));
+    await store.telemetry.ingest({ spans: [], logs: [...home, ...retry], metrics: [], errors: [] });
+    if (recorded) await store.patterns.put('load-run', 'L-1', { id: 'L-1', target: 'http://127.0.0.1:8080/api/cart', atUs: load.toUs, startUs: load.fromUs, endUs: load.toUs });
+    try {
+      return await new PatternLearnerAgent().run({ id: 'w', kind: 'analyze-window', params: {}, window }, ctx(store));
+    } finally {
+      await store.close();
+    }
+  };
+  const bursts = (f: Finding[], service: string): Finding[] => f.filter((x) => x.kind === 'log-burst' && x.subject.service === service && x.data?.change === 'burst');
+  const blind = await run(false);
+  assert.equal(bursts(blind, 'frontend').length, 1, 'unrecorded, the load test reads as a burst');
+  const told = await run(true);
+  assert.deepEqual(bursts(told, 'frontend').map((f) => f.title), [], 'recorded, it is not');
+  const real = bursts(told, 'checkout');
+  assert.equal(real.length, 1, 'the burst after the load test is still found');
+  assert.ok(real[0]!.evidence.chain!.some((c) => /^left out: lines during the swarm's own load test of http:\/\/127\.0\.0\.1:8080\/api\/cart$/.test(c)), real[0]!.evidence.chain!.join(' | '));
+});
+
 test('rejects an invalid window with a clear error', async () => {
   const store = await memoryStore();
   await assert.rejects(new PatternLearnerAgent().run({ id: 'x', kind: 'analyze-window', params: {}, window: { fromUs: 10, toUs: 5 } }, ctx(store)), /invalid window/);

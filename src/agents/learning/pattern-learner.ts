@@ -16,6 +16,7 @@ import { TemplateMiner, type MinerState } from '../../algorithms/logs/miner.js';
 import { ErrorGrouper, type ErrorGroup } from '../../algorithms/errors/grouping.js';
 import { detectChanges, errorCoOccurrence, type PatternEvent, type PatternChange } from '../../algorithms/patterns/tracker.js';
 import { matchIncident, type IncidentSignature } from '../../algorithms/patterns/signatures.js';
+import { knownDisturbances, quietRangesUs } from '../own-disturbances.js';
 
 const MINER_KEY = 'miner-state';
 const MAX_LOGS = 200_000;
@@ -114,7 +115,11 @@ export class PatternLearnerAgent implements Agent {
     const baselineLabel = selfBaseline
       ? `baseline: the first ${Math.round(SELF_BASELINE_SHARE * 100)}% of the logs seen (too little history before the window)`
       : `baseline ${baselineSpans} window(s) before`;
-    const changes = detectChanges(events, judged, selfBaseline ? firstUs! : baselineFromUs, task.params.tracker as object | undefined);
+    const baseFrom = selfBaseline ? firstUs! : baselineFromUs;
+    // The swarm's own load tests and chaos experiments: their lines count neither as a burst nor as the baseline.
+    const own = await knownDisturbances(ctx, { fromUs: baseFrom, toUs: window.toUs });
+    const changes = detectChanges(events, judged, baseFrom, task.params.tracker as object | undefined, quietRangesUs(own));
+    const leftOut = own.length ? [`left out: lines during the swarm's own ${own.map((k) => k.what).join(', ')}`] : [];
     const tplEvidence = (c: PatternChange) => {
       const t = miner.get(c.templateId);
       return { templateId: c.templateId, template: t?.template ?? '', samples: samples.get(c.templateId) ?? [], count: c.observed, service: c.service };
@@ -142,6 +147,7 @@ export class PatternLearnerAgent implements Agent {
             `${baselineLabel}: ${c.baselineTotal} lines of this template`,
             `window: ${c.observed} lines (expected ${c.expected.toFixed(2)}), one-sided Poisson p=${c.p.toExponential(2)}`,
             ...(onErrors > 0 ? [`${onErrors} of its lines are on traces that had an error`] : []),
+            ...leftOut,
           ],
         },
         basis: 'measured',

@@ -40,6 +40,35 @@ test('detects burst, drop, new and rare templates against the baseline; steady o
   assert.throws(() => detectChanges(events, { fromUs: 5, toUs: 5 }, 0), /toUs > fromUs/);
 });
 
+test("quiet ranges (the swarm's own load tests) are cut from the window and from the baseline", () => {
+  const w = { fromUs: 60 * 60 * S, toUs: 70 * 60 * S };
+  // T1: steady, but 300 lines a minute for two minutes of the window while a load test ran.
+  const loadInWindow = { fromUs: w.fromUs + 2 * 60 * S, toUs: w.fromUs + 4 * 60 * S };
+  // T2: 2 a minute before, 60 a minute in the window, and 300 a minute during a load test in the baseline.
+  const loadInBaseline = { fromUs: 30 * 60 * S, toUs: 40 * 60 * S };
+  const events = [
+    ...steady('T1', 10, 0, w.toUs),
+    ...steady('T1', 300, loadInWindow.fromUs, loadInWindow.toUs),
+    ...steady('T2', 2, 0, w.fromUs),
+    ...steady('T2', 300, loadInBaseline.fromUs, loadInBaseline.toUs),
+    ...steady('T2', 60, w.fromUs, w.toUs),
+  ];
+  const kinds = (ch: ReturnType<typeof detectChanges>, id: string): string[] => ch.filter((c) => c.templateId === id).map((c) => c.kind);
+  const blind = detectChanges(events, w, 0);
+  assert.deepEqual(kinds(blind, 'T1'), ['burst'], 'the load test reads as a burst when nobody says it ran');
+  assert.deepEqual(kinds(blind, 'T2'), [], "and the baseline's load test hides T2's real rise");
+  const told = detectChanges(events, w, 0, {}, [loadInWindow, loadInBaseline]);
+  assert.deepEqual(kinds(told, 'T1'), []);
+  assert.deepEqual(kinds(told, 'T2'), ['burst']);
+  // Rates are taken over the time left: T2's 60 a minute over the window's 8 open minutes, 2 a minute over 50.
+  const t2 = told.find((c) => c.templateId === 'T2')!;
+  assert.equal(t2.observed, 480);
+  assert.ok(Math.abs(t2.expected - (100 * 8) / 50) < 1e-9, `expected ${t2.expected}`);
+  // Overlapping ranges count once; a window disturbed end to end has nothing left to judge.
+  assert.deepEqual(detectChanges(events, w, 0, {}, [loadInBaseline, { ...loadInBaseline, toUs: loadInBaseline.toUs - S }, loadInWindow]).map((c) => c.kind), told.map((c) => c.kind));
+  assert.deepEqual(detectChanges(events, w, 0, {}, [{ fromUs: w.fromUs - S, toUs: w.toUs + S }]), []);
+});
+
 test('error co-occurrence joins log lines with error traces', () => {
   const ev: PatternEvent[] = [
     { templateId: 'A', service: 's', timeUs: 1, traceId: 'bad' },

@@ -11,6 +11,10 @@
  * Poisson rather than a z-score because template counts are small integers where a normal approximation lies;
  * a rate floor (half an occurrence per baseline span) keeps a zero baseline from making any count infinitely
  * surprising. Pure: callers feed events with timestamps.
+ *
+ * Quiet ranges (the swarm's own load tests and chaos experiments) are cut out of both the window and the baseline:
+ * their lines are not counted and their time is not in the spans the rates are taken over, so a load test neither
+ * bursts in the window nor raises the baseline's rate for later windows.
  */
 
 export interface PatternEvent {
@@ -84,10 +88,38 @@ interface Acc {
   traceIds: Set<string>;
 }
 
-function accumulate(events: readonly PatternEvent[], fromUs: number, toUs: number, maxTrace: number): Map<string, Acc> {
+export interface TimeRange {
+  fromUs: number;
+  toUs: number;
+}
+
+/** Sorted, non-overlapping copies of the ranges (so overlaps are not counted twice). */
+function merged(ranges: readonly TimeRange[]): TimeRange[] {
+  const out: TimeRange[] = [];
+  for (const r of [...ranges].filter((x) => x.toUs > x.fromUs).sort((a, b) => a.fromUs - b.fromUs)) {
+    const last = out[out.length - 1];
+    if (last && r.fromUs <= last.toUs) last.toUs = Math.max(last.toUs, r.toUs);
+    else out.push({ ...r });
+  }
+  return out;
+}
+
+/** Time of [fromUs, toUs) not inside any of the (merged) ranges. */
+function openTime(fromUs: number, toUs: number, quiet: readonly TimeRange[]): number {
+  let t = Math.max(0, toUs - fromUs);
+  for (const q of quiet) t -= Math.max(0, Math.min(toUs, q.toUs) - Math.max(fromUs, q.fromUs));
+  return t;
+}
+
+function isQuiet(t: number, quiet: readonly TimeRange[]): boolean {
+  for (const q of quiet) if (t >= q.fromUs && t < q.toUs) return true;
+  return false;
+}
+
+function accumulate(events: readonly PatternEvent[], fromUs: number, toUs: number, maxTrace: number, quiet: readonly TimeRange[]): Map<string, Acc> {
   const m = new Map<string, Acc>();
   for (const e of events) {
-    if (e.timeUs < fromUs || e.timeUs >= toUs) continue;
+    if (e.timeUs < fromUs || e.timeUs >= toUs || (quiet.length && isQuiet(e.timeUs, quiet))) continue;
     const k = `${e.templateId}\u0000${e.service}`;
     let a = m.get(k);
     if (!a) m.set(k, (a = { count: 0, errors: 0, traceIds: new Set() }));
@@ -99,21 +131,25 @@ function accumulate(events: readonly PatternEvent[], fromUs: number, toUs: numbe
 }
 
 /**
- * Compares a window with its baseline (events in `[baselineFromUs, window.fromUs)`). Returns changes sorted by
- * surprise (smallest p first, then largest count).
+ * Compares a window with its baseline (events in `[baselineFromUs, window.fromUs)`), both without the `quiet`
+ * ranges. Returns changes sorted by surprise (smallest p first, then largest count).
  */
 export function detectChanges(
   events: readonly PatternEvent[],
   window: { fromUs: number; toUs: number },
   baselineFromUs: number,
   options: TrackerOptions = {},
+  quietRanges: readonly TimeRange[] = [],
 ): PatternChange[] {
   const o = { ...DEFAULTS, ...options };
-  const span = window.toUs - window.fromUs;
-  const baseSpan = window.fromUs - baselineFromUs;
-  if (!(span > 0)) throw new Error(`window must have toUs > fromUs (got ${window.fromUs}..${window.toUs})`);
-  const cur = accumulate(events, window.fromUs, window.toUs, o.maxTraceIds);
-  const base = baseSpan > 0 ? accumulate(events, baselineFromUs, window.fromUs, 0) : new Map<string, Acc>();
+  if (!(window.toUs > window.fromUs)) throw new Error(`window must have toUs > fromUs (got ${window.fromUs}..${window.toUs})`);
+  const quiet = merged(quietRanges);
+  const span = openTime(window.fromUs, window.toUs, quiet);
+  const baseSpan = openTime(baselineFromUs, window.fromUs, quiet);
+  // A window the swarm disturbed from end to end has nothing left to judge.
+  if (!(span > 0)) return [];
+  const cur = accumulate(events, window.fromUs, window.toUs, o.maxTraceIds, quiet);
+  const base = baseSpan > 0 ? accumulate(events, baselineFromUs, window.fromUs, 0, quiet) : new Map<string, Acc>();
   const scale = baseSpan > 0 ? span / baseSpan : 0;
   const out: PatternChange[] = [];
   for (const [k, a] of cur) {

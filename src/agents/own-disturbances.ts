@@ -1,0 +1,48 @@
+/**
+ * The swarm's own disturbances: chaos experiments that injected a fault and load tests, read from memory with their
+ * times. Their effects (slow requests, errors, a flood of normal log lines, busy CPUs) are the experiment's, already
+ * reported by the agent that ran it (resilience gaps, capacity). The detectors that judge the telemetry leave these
+ * times out: the root-cause analyzer does not place an incident inside one, the performance tester raises no
+ * anomaly or regression from one and the pattern learner counts no burst in one. Without it every chaos experiment
+ * came back a second time as a "performance insight" and every load test as a "burst" of the home page's log line.
+ */
+import type { AgentContext, TimeWindow } from '../fleet/contracts.js';
+import type { Journal } from '../chaos/experiment.js';
+import { JOURNAL_KIND } from './analysis/chaos-engineer.js';
+import { LOAD_RUN_KIND, type LoadRunRecord } from './analysis/load-tester.js';
+
+export interface KnownDisturbance {
+  fromS: number;
+  toS: number;
+  what: string;
+}
+
+/** Seconds after a disturbance ends that still count as its own: queues drain, the last slow requests finish. */
+export const KNOWN_SETTLE_S = 5;
+
+/** The swarm's own chaos experiments (those that injected) and load tests that overlap the window, from memory. */
+export async function knownDisturbances(ctx: Pick<AgentContext, 'store'>, window: TimeWindow): Promise<KnownDisturbance[]> {
+  const out: KnownDisturbance[] = [];
+  const inWindow = (fromUs: number, toUs: number): boolean => toUs >= window.fromUs && fromUs <= window.toUs;
+  for (const r of await ctx.store.patterns.list<Journal>(JOURNAL_KIND, { limit: 1000 })) {
+    const j = r.value;
+    const fromUs = Date.parse(j.start) * 1000;
+    const toUs = Date.parse(j.end) * 1000;
+    if (!j.dry_run && Number.isFinite(fromUs) && Number.isFinite(toUs) && inWindow(fromUs, toUs)) out.push({ fromS: fromUs / 1e6, toS: toUs / 1e6, what: `chaos experiment "${j.experiment.title}"` });
+  }
+  for (const r of await ctx.store.patterns.list<LoadRunRecord>(LOAD_RUN_KIND, { limit: 1000 })) {
+    const l = r.value;
+    if (typeof l.startUs === 'number' && typeof l.endUs === 'number' && inWindow(l.startUs, l.endUs)) out.push({ fromS: l.startUs / 1e6, toS: l.endUs / 1e6, what: `load test of ${l.target}` });
+  }
+  return out.sort((a, b) => a.fromS - b.fromS);
+}
+
+/** The disturbances' time ranges in µs, each extended by the settling time. */
+export function quietRangesUs(known: readonly KnownDisturbance[]): { fromUs: number; toUs: number }[] {
+  return known.map((k) => ({ fromUs: k.fromS * 1e6, toUs: (k.toS + KNOWN_SETTLE_S) * 1e6 }));
+}
+
+/** The disturbance that the interval [fromUs, toUs) overlaps, if any (a bucket, or a scrape's interval). */
+export function disturbanceAt(known: readonly KnownDisturbance[], fromUs: number, toUs: number): KnownDisturbance | undefined {
+  return known.find((k) => fromUs < (k.toS + KNOWN_SETTLE_S) * 1e6 && toUs > k.fromS * 1e6);
+}

@@ -6,6 +6,12 @@
  * An edge caller → callee is seen when a span of service B has a parent span of service A (the usual
  * client-span → server-span hop), or when a CLIENT/PRODUCER span names a peer that sends no telemetry of its
  * own (a database, a queue, an uninstrumented HTTP host).
+ *
+ * A client span whose callee's span is missing (not exported yet at the window's end, sampled out, lost) is still a
+ * call to that callee when its address is known: the address other client spans to it resolved to, through their
+ * callee's span, names one service. Without this a window's last calls showed as calls to "external" hosts such as
+ * 127.0.0.1:34705 beside the service behind that address. An address that leads to several services (a gateway, a
+ * load balancer) stays a host.
  */
 import type { Span } from '../../signals/model.js';
 
@@ -104,10 +110,23 @@ export function buildDependencyMap(spans: Iterable<Span>): DependencyMap {
       entries.set(k, cur);
     }
   }
+  // The service behind each address, learned from client spans whose callee's span is here.
+  const behind = new Map<string, string | null>();
+  for (const s of all) {
+    const parent = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
+    if (!parent || parent.service === s.service || !(parent.kind === 3 || parent.kind === 4)) continue;
+    const peer = uninstrumentedPeer(parent);
+    if (peer?.kind !== 'external') continue;
+    const was = behind.get(peer.target);
+    behind.set(peer.target, was === undefined || was === s.service ? s.service : null);
+  }
   for (const s of all) {
     if ((s.kind === 3 || s.kind === 4) && !hasInstrumentedChild.has(s.spanId)) {
       const peer = uninstrumentedPeer(s);
-      if (peer && !services.has(peer.target)) touch(s.service, peer.target, peer.kind, s, s.name);
+      if (!peer || services.has(peer.target)) continue;
+      const callee = peer.kind === 'external' ? behind.get(peer.target) : undefined;
+      if (callee) touch(s.service, callee, 'calls', s, `${s.name} -> ?`);
+      else touch(s.service, peer.target, peer.kind, s, s.name);
     }
   }
   return {

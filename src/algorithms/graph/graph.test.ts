@@ -57,6 +57,24 @@ test('dependency map recovers the call graph with directions, error shares and u
   assert.deepEqual(map.entryOperations.map((o) => o.operation), ['POST /checkout', 'GET /product']);
 });
 
+test("a client call whose callee's span is missing goes to the service behind its address; an address of several services stays a host", () => {
+  const http = (port: number): Span['attributes'] => ({ 'server.address': '127.0.0.1', 'server.port': port });
+  const out: Span[] = [];
+  for (let i = 0; i < 5; i++) {
+    const root = span(`a${i}`, 'frontend', 'GET /', 2);
+    const cli = span(`a${i}`, 'frontend', 'POST', 3, root, http(34705));
+    // Through a gateway on :8080, cart and catalog both answer.
+    const gw = span(`a${i}`, 'frontend', 'GET', 3, root, http(8080));
+    out.push(root, cli, span(`a${i}`, 'currency', 'POST /convert', 2, cli), gw, span(`a${i}`, i % 2 ? 'cart' : 'catalog', 'GET /x', 2, gw));
+  }
+  // The window's last request: its callees' spans were not exported yet.
+  const root = span('z', 'frontend', 'GET /', 2);
+  out.push(root, span('z', 'frontend', 'POST', 3, root, http(34705)), span('z', 'frontend', 'GET', 3, root, http(8080)), span('z', 'frontend', 'GET', 3, root, http(9999)));
+  const map = buildDependencyMap(out);
+  const calls = Object.fromEntries(map.edges.map((e) => [`${e.target}:${e.kind}`, e.calls]));
+  assert.deepEqual(calls, { 'currency:calls': 6, 'cart:calls': 2, 'catalog:calls': 3, '127.0.0.1:8080:external': 1, '127.0.0.1:9999:external': 1 });
+});
+
 test('measured impact of payment: checkout and frontend depend on it; only the checkout journey is affected', () => {
   const spans = shop(40);
   const map = buildDependencyMap(spans);

@@ -40,12 +40,28 @@ test('tswarm demo finds the surprise fault, writes the four outputs with evidenc
       const tpl = learned.find((f) => (f.kind === 'new-template' || f.kind === 'log-burst') && f.subject.service === 'payment' && /"level":"error"/.test(f.evidence.logTemplates?.[0]?.template ?? ''));
       assert.ok(tpl && (tpl.evidence.traceIds ?? []).length > 0 && (tpl.evidence.logTemplates?.[0]?.count ?? 0) >= 5, learned.map((f) => f.title).join(' | '));
       assert.ok(!learned.some((f) => f.kind === 'new-template' && /INFO \[frontend\] GET/.test(f.evidence.logTemplates?.[0]?.template ?? '')), 'steady frontend traffic is not a new template');
+      // The demo's own chaos experiment (2 s on payment) and load test are the chaos engineer's and the load
+      // tester's findings, not performance anomalies or log bursts of their own.
+      const journals = await mem.patterns.list<{ start: string; end: string }>('chaos-journal');
+      assert.equal(journals.length, 1);
+      const [fromUs, toUs] = [Date.parse(journals[0]!.value.start) * 1000, Date.parse(journals[0]!.value.end) * 1000 + 5e6];
+      const perf = await mem.findings.list({ agentId: 'qe-performance-tester', cycleId: report.cycleId, limit: 1000 });
+      const during = perf.filter((f) => f.kind === 'anomaly' && Number(f.data?.firstDetectionUs) >= fromUs && Number(f.data?.firstDetectionUs) <= toUs);
+      assert.deepEqual(during.map((f) => f.title), [], 'no anomaly inside the chaos experiment');
+      assert.ok(!learned.some((f) => f.kind === 'log-burst' && f.subject.service === 'frontend' && /rendered home page/.test(f.evidence.logTemplates?.[0]?.template ?? '')), "the load test's home pages are no burst");
     } finally {
       await mem.close();
     }
     const html = readFileSync(join(dir.path, 'report.html'), 'utf8');
     assert.match(html, /Root-cause evidence chain \(payment\)/);
     assert.match(html, /fill="#d32f2f"[^>]*\/><text[^>]*>payment</);
+    // The timeline and the series show what the analysis left out.
+    assert.match(html, /<li class="ev-experiment"><time>[^<]+<\/time> the swarm&#39;s own chaos experiment &quot;checkout stays fast when payment is slow&quot; \(\d+ s\)<\/li>/);
+    assert.match(html, /"shaded":\[\{"fromX":\d+,"toX":\d+,"label":"chaos"\}/);
+    // Log findings sit at their first line: the surprise fault's new error comes after the experiment, not first.
+    const timeline = html.slice(html.indexOf('<ol class="timeline">'), html.indexOf('</ol>', html.indexOf('<ol class="timeline">')));
+    const [experiment, newError] = [timeline.indexOf('ev-experiment'), timeline.indexOf('New error TypeError')];
+    assert.ok(experiment >= 0 && newError > experiment, timeline.slice(0, 1500));
 
     const client = new Client({ name: 'e2e', version: '1.0.0' });
     await client.connect(new StdioClientTransport({ command: process.execPath, args: ['--import', 'tsx', join(REPO_ROOT, 'src/interfaces/cli/entry.ts'), 'mcp', '--db', join(dir.path, 'memory.db')], cwd: REPO_ROOT, stderr: 'pipe' }));

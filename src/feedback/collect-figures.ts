@@ -7,27 +7,37 @@ import type { Finding } from '../fleet/contracts.js';
 import type { MemoryStore } from '../store/store.js';
 import { buildDependencyMap } from '../algorithms/graph/dependency-map.js';
 import { uslThroughput, type UslFit } from '../algorithms/load/analysis.js';
-import type { Figure, FigureSection, MarkerSpec } from './figures.js';
+import type { Figure, FigureSection, MarkerSpec, ShadeSpec } from './figures.js';
 import { perfSeries } from '../agents/analysis/performance-tester.js';
+import { knownDisturbances } from '../agents/own-disturbances.js';
 
 export async function collectFigures(store: MemoryStore, cycle: { findings: Finding[]; window: { fromUs: number; toUs: number } }): Promise<FigureSection[]> {
   const { findings, window } = cycle;
   const sections: FigureSection[] = [];
   const rca = findings.filter((f) => f.kind === 'root-cause').sort((a, b) => b.confidence - a.confidence)[0];
   const anomalies = findings.filter((f) => f.kind === 'anomaly' || f.kind === 'regression');
-  const events: Extract<Figure, { type: 'timeline' }>['events'] = [];
+  const events: (Extract<Figure, { type: 'timeline' }>['events'][number] & { rank?: number })[] = [];
   for (const f of findings) {
     if (f.kind === 'anomaly') events.push({ atUs: Number(f.data?.firstDetectionUs ?? f.window?.fromUs ?? window.fromUs), label: f.title, kind: 'anomaly' });
     if (f.kind === 'regression') events.push({ atUs: Number(f.data?.changePointUs ?? window.fromUs), label: f.title, kind: 'change-point' });
     if (f.kind === 'root-cause') events.push({ atUs: Number(f.data?.onsetUs ?? window.fromUs), label: `onset: ${f.title}`, kind: 'fault' });
     for (const d of f.evidence.deploys ?? []) events.push({ atUs: d.atUs, label: `deploy ${d.service} ${d.version}`, kind: 'deploy' });
     for (const c of f.evidence.configChanges ?? []) events.push({ atUs: c.atUs, label: `config ${c.service} ${c.key}=${c.value}`, kind: 'deploy' });
-    if (f.kind === 'log-burst' || f.kind === 'new-template' || f.kind === 'new-error') events.push({ atUs: f.window?.fromUs ?? window.fromUs, label: f.title, kind: 'info' });
+    // At the first line in the window (before, the window's start: log findings led a timeline they came late in).
+    if (f.kind === 'log-burst' || f.kind === 'new-template' || f.kind === 'new-error') events.push({ atUs: Number(f.data?.firstUs ?? f.window?.fromUs ?? window.fromUs), label: f.title, kind: 'info', rank: LOG_EVENT_RANK(f) });
   }
+  // The swarm's own chaos experiments and load tests: on the timeline and shaded on the series, so a reader sees
+  // what the analysis left out and why the curves jump there.
+  const own = await knownDisturbances({ store }, window);
+  for (const k of own) events.push({ atUs: k.fromS * 1e6, label: `the swarm's own ${k.what} (${Math.round(k.toS - k.fromS)} s)`, kind: 'experiment' });
+  const shadeOf = (fromUs: number, toUs: number): ShadeSpec[] =>
+    own.filter((k) => k.toS * 1e6 >= fromUs && k.fromS * 1e6 <= toUs).map((k) => ({ fromX: k.fromS * 1e6, toX: k.toS * 1e6, label: k.what.startsWith('chaos') ? 'chaos' : 'load test' }));
   const incident: Figure[] = [];
-  const infos = events.filter((e) => e.kind === 'info').slice(0, 5);
+  // Five log events at most: new errors first, then new templates and bursts, drops last (five drops of the
+  // success lines pushed the new error itself off the timeline).
+  const infos = events.filter((e) => e.kind === 'info').sort((a, b) => (a.rank ?? 9) - (b.rank ?? 9)).slice(0, 5);
   const timeline = dedupeEvents([...events.filter((e) => e.kind !== 'info'), ...infos]);
-  if (timeline.length) incident.push({ type: 'timeline', id: 'timeline', title: 'Incident timeline', events: timeline.slice(0, 30) });
+  if (timeline.length) incident.push({ type: 'timeline', id: 'timeline', title: 'Incident timeline', events: timeline.slice(0, 30).map(({ atUs, label, kind }) => ({ atUs, label, kind })) });
   const spans = await store.telemetry.querySpans({ window, limit: 300_000 });
   const map = buildDependencyMap(spans);
   if (map.edges.length) {
@@ -66,6 +76,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
       unit: 'ms',
       series: [{ label: 'p95 ms', points: pts }, ...(base !== undefined && Number.isFinite(base) && pts.length ? [{ label: 'baseline p95', points: [pts[0]!, pts[pts.length - 1]!].map(([t]) => [t, base] as [number, number]), dashed: true, color: '#78909c' }] : []), { label: 'errors %', points: s.t.map((t, i) => [t, 100 * s.errorRate[i]!] as [number, number]), color: '#c62828' }],
       markers: markers(s.service),
+      ...(pts.length ? { shaded: shadeOf(pts[0]![0], pts[pts.length - 1]![0]) } : {}),
     });
   }
   // Metric-series anomalies (the streaming detector on stored gauges, counters and histograms): the points before
@@ -82,6 +93,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
       ...(unit ? { unit } : {}),
       series: [{ label: a.subject.metric ?? 'value', points: pts }, ...(Number.isFinite(base) ? [{ label: 'baseline (median before)', points: [pts[0]!, pts[pts.length - 1]!].map(([t]) => [t, base] as [number, number]), dashed: true, color: '#78909c' }] : [])],
       markers: [{ x: Number(a.data!.firstDetectionUs), label: 'anomaly', kind: 'anomaly' }],
+      shaded: shadeOf(pts[0]![0], pts[pts.length - 1]![0]),
     });
   }
   if (perf.length) sections.push({ section: 'performance-insights', figures: perf });
@@ -126,6 +138,8 @@ function fmtProbe(o: unknown): string {
   if (x.error_rate !== undefined) parts.push(`${(100 * x.error_rate).toFixed(0)}% errors`);
   return parts.join(', ');
 }
+
+const LOG_EVENT_RANK = (f: Finding): number => (f.kind === 'new-error' ? 0 : f.kind === 'new-template' ? 1 : f.data?.change === 'drop' ? 3 : 2);
 
 function dedupeEvents<T extends { atUs: number; label: string }>(xs: T[]): T[] {
   const seen = new Set<string>();

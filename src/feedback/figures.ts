@@ -16,7 +16,14 @@ export interface SeriesSpec {
 export interface MarkerSpec {
   x: number;
   label: string;
-  kind?: 'anomaly' | 'fault' | 'deploy' | 'change-point' | 'info';
+  kind?: 'anomaly' | 'fault' | 'deploy' | 'change-point' | 'experiment' | 'info';
+}
+
+/** A shaded stretch of the x axis: the swarm's own chaos experiments and load tests on a time series. */
+export interface ShadeSpec {
+  fromX: number;
+  toX: number;
+  label: string;
 }
 
 export interface BandSpec {
@@ -26,7 +33,7 @@ export interface BandSpec {
 }
 
 export type Figure =
-  | { type: 'timeseries'; id: string; title: string; unit?: string; series: SeriesSpec[]; bands?: BandSpec[]; markers?: MarkerSpec[] }
+  | { type: 'timeseries'; id: string; title: string; unit?: string; series: SeriesSpec[]; bands?: BandSpec[]; markers?: MarkerSpec[]; shaded?: ShadeSpec[] }
   | { type: 'xy'; id: string; title: string; xLabel: string; yLabel: string; series: SeriesSpec[]; markers?: MarkerSpec[] }
   | { type: 'graph'; id: string; title: string; edges: { source: string; target: string; label?: string; errorShare?: number }[]; highlight: string[] }
   | { type: 'table'; id: string; title: string; columns: string[]; rows: (string | number)[][] }

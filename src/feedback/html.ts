@@ -138,7 +138,7 @@ table{border-collapse:collapse;width:100%;font-size:.9rem;background:#fff} th,td
 figure{margin:14px 0;background:#fff;border:1px solid #e0e0e0;border-radius:8px;padding:8px} figcaption{font-weight:600;margin-bottom:6px}
 .chart{width:100%;min-height:240px}
 ol.timeline{list-style:none;padding-left:0} ol.timeline li{border-left:3px solid #90a4ae;padding:2px 8px;margin:2px 0}
-ol.timeline li.ev-fault{border-color:#d32f2f} ol.timeline li.ev-anomaly{border-color:#f9a825} ol.timeline li.ev-deploy{border-color:#1565c0} ol.timeline li.ev-change-point{border-color:#6a1b9a}
+ol.timeline li.ev-fault{border-color:#d32f2f} ol.timeline li.ev-anomaly{border-color:#f9a825} ol.timeline li.ev-deploy{border-color:#1565c0} ol.timeline li.ev-change-point{border-color:#6a1b9a} ol.timeline li.ev-experiment{border-color:#00838f}
 time{color:#546e7a;font-variant-numeric:tabular-nums}
 .risk{display:flex;gap:8px;flex-wrap:wrap} .risk div{flex:1 1 200px;background:#fff;border:1px solid #e0e0e0;border-radius:8px;padding:8px}
 .bar{height:8px;background:#eceff1;border-radius:4px} .bar span{display:block;height:8px;border-radius:4px;background:#e65100}
@@ -151,7 +151,7 @@ const CLIENT = `
 (function(){
   var figs = JSON.parse(document.getElementById('figures').textContent);
   var palette = ['#1565c0','#e65100','#2e7d32','#6a1b9a','#00838f','#ad1457','#5d4037'];
-  var markerColour = {anomaly:'#f9a825',fault:'#d32f2f',deploy:'#1565c0','change-point':'#6a1b9a',info:'#78909c'};
+  var markerColour = {anomaly:'#f9a825',fault:'#d32f2f',deploy:'#1565c0','change-point':'#6a1b9a',experiment:'#00838f',info:'#78909c'};
   figs.forEach(function(f){
     if (f.type !== 'timeseries' && f.type !== 'xy') return;
     var el = document.querySelector('[data-figure="'+CSS.escape(f.id)+'"]');
@@ -179,12 +179,20 @@ const CLIENT = `
       series.push({label: s.label, stroke: s.color || palette[i % palette.length], width: s.dashed ? 1.5 : 2, dash: s.dashed ? [6,4] : undefined, spanGaps: true, points:{show: !ts}});
     });
     var markers = f.markers || [];
+    var shaded = f.shaded || [];
     var opts = {
       width: Math.max(280, el.clientWidth || 600), height: 240, series: series, bands: bands,
       scales: { x: { time: ts } },
       axes: [{ label: ts ? undefined : f.xLabel }, { label: ts ? (f.unit||'') : f.yLabel }],
       hooks: { draw: [function(u){
         var ctx = u.ctx; ctx.save();
+        shaded.forEach(function(s){
+          var a = Math.max(u.bbox.left, u.valToPos(s.fromX/1e6, 'x', true)), b = Math.min(u.bbox.left+u.bbox.width, u.valToPos(s.toX/1e6, 'x', true));
+          if (!(b > a)) return;
+          ctx.fillStyle = 'rgba(0,131,143,.10)'; ctx.fillRect(a, u.bbox.top, b-a, u.bbox.height);
+          ctx.fillStyle = '#00838f'; ctx.font = (11*devicePixelRatio)+'px sans-serif';
+          ctx.fillText(s.label, a+3, u.bbox.top+u.bbox.height-6*devicePixelRatio);
+        });
         markers.forEach(function(m){
           var x = u.valToPos(ts ? m.x/1e6 : m.x, 'x', true);
           ctx.strokeStyle = markerColour[m.kind||'info']; ctx.lineWidth = 2; ctx.setLineDash([5,3]);

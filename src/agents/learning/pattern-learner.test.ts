@@ -137,6 +137,8 @@ test("first cycle on a fresh memory: the window's early part is the baseline, so
   assert.ok((fresh[0]!.evidence.traceIds ?? []).length > 0, 'with the trace ids of its lines');
   assert.equal(fresh[0]!.severity, 'medium', 'logged at error severity');
   assert.match(fresh[0]!.evidence.chain![0]!, /first 40% of the logs seen \(too little history before the window\)/);
+  // Dated by its first line (the first failure, 3 minutes in), which is where the report's timeline puts it.
+  assert.ok(Math.abs(Number(fresh[0]!.data!.firstUs) - (t0 + 3 * 60 * S + 2000)) <= 2 * S, `first line at ${(Number(fresh[0]!.data!.firstUs) - t0) / S} s`);
   assert.ok(findings.some((f) => f.kind === 'new-error' && f.subject.service === 'checkout'));
   assert.ok(!findings.some((f) => f.subject.service === 'frontend'), 'steady frontend traffic is not news');
   await store.close();

@@ -153,7 +153,7 @@ export class PatternLearnerAgent implements Agent {
         basis: 'measured',
         window,
         createdUs: now,
-        data: { change: c.kind, observed: c.observed, expected: c.expected, p: c.p, onErrorTraces: onErrors, direction: c.kind },
+        data: { change: c.kind, observed: c.observed, expected: c.expected, p: c.p, onErrorTraces: onErrors, direction: c.kind, firstUs: c.firstUs },
       });
     }
     const fresh = changes.filter((c) => c.kind === 'new').slice(0, MAX_FINDINGS_PER_KIND);
@@ -176,7 +176,7 @@ export class PatternLearnerAgent implements Agent {
         basis: 'measured',
         window,
         createdUs: now,
-        data: { observed: c.observed, errorLines: c.errorLines, onErrorTraces: co?.onErrorTraces ?? 0 },
+        data: { observed: c.observed, errorLines: c.errorLines, onErrorTraces: co?.onErrorTraces ?? 0, firstUs: c.firstUs },
       });
     }
     const groups = grouper.list();
@@ -201,7 +201,7 @@ export class PatternLearnerAgent implements Agent {
         basis: 'measured',
         window,
         createdUs: now,
-        data: { group: g },
+        data: { group: g, firstUs: Math.max(g.firstSeenUs, window.fromUs) },
       });
     }
 

@@ -37,6 +37,8 @@ test('detects burst, drop, new and rare templates against the baseline; steady o
   assert.deepEqual(kinds('T4'), ['new']);
   assert.deepEqual(kinds('T5'), ['rare']);
   assert.equal(ch.find((c) => c.templateId === 'T4')?.errorLines, 1);
+  assert.equal(ch.find((c) => c.templateId === 'T4')?.firstUs, w.fromUs + 5 * S, 'a change is dated by its first line in the window');
+  assert.equal(ch.find((c) => c.templateId === 'T3')?.firstUs, w.fromUs, 'a drop by the window');
   assert.throws(() => detectChanges(events, { fromUs: 5, toUs: 5 }, 0), /toUs > fromUs/);
 });
 

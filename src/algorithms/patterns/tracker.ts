@@ -40,6 +40,8 @@ export interface PatternChange {
   baselineTotal: number;
   traceIds: string[];
   errorLines: number;
+  /** Time of its first line in the window (µs); for a drop, the window's start. */
+  firstUs: number;
 }
 
 export interface TrackerOptions {
@@ -84,6 +86,7 @@ export function poissonLower(k: number, lambda: number): number {
 
 interface Acc {
   count: number;
+  firstUs: number;
   errors: number;
   traceIds: Set<string>;
 }
@@ -122,8 +125,9 @@ function accumulate(events: readonly PatternEvent[], fromUs: number, toUs: numbe
     if (e.timeUs < fromUs || e.timeUs >= toUs || (quiet.length && isQuiet(e.timeUs, quiet))) continue;
     const k = `${e.templateId}\u0000${e.service}`;
     let a = m.get(k);
-    if (!a) m.set(k, (a = { count: 0, errors: 0, traceIds: new Set() }));
+    if (!a) m.set(k, (a = { count: 0, firstUs: e.timeUs, errors: 0, traceIds: new Set() }));
     a.count++;
+    if (e.timeUs < a.firstUs) a.firstUs = e.timeUs;
     if (e.error) a.errors++;
     if (e.traceId && a.traceIds.size < maxTrace) a.traceIds.add(e.traceId);
   }
@@ -155,7 +159,7 @@ export function detectChanges(
   for (const [k, a] of cur) {
     const [templateId, service] = k.split('\u0000');
     const b = base.get(k)?.count ?? 0;
-    const common = { templateId, service, observed: a.count, baselineTotal: b, traceIds: [...a.traceIds], errorLines: a.errors };
+    const common = { templateId, service, observed: a.count, baselineTotal: b, traceIds: [...a.traceIds], errorLines: a.errors, firstUs: a.firstUs };
     if (baseSpan > 0 && b === 0) {
       out.push({ kind: 'new', ...common, expected: 0, p: 1 });
       continue;
@@ -176,7 +180,7 @@ export function detectChanges(
       const p = poissonLower(observed, expected);
       if (p < o.alpha) {
         const [templateId, service] = k.split('\u0000');
-        out.push({ kind: 'drop', templateId, service, observed, expected, p, baselineTotal: b.count, traceIds: [], errorLines: 0 });
+        out.push({ kind: 'drop', templateId, service, observed, expected, p, baselineTotal: b.count, traceIds: [], errorLines: 0, firstUs: window.fromUs });
       }
     }
   }

@@ -7,7 +7,12 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { runLoad, stagedValue } from './generator.js';
 import { fitUsl, findKnee, parseThreshold, uslThroughput } from '../algorithms/load/analysis.js';
-import { runCli } from '../../test/helpers/env.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCli, tempDir } from '../../test/helpers/env.js';
+import { openStore } from '../store/open.js';
+import { knownDisturbances } from '../agents/own-disturbances.js';
+import type { LoadRunRecord } from '../agents/analysis/load-tester.js';
 
 async function stallingServer(stallAtMs: number, stallMs: number): Promise<{ url: string; close(): void }> {
   let until = 0;
@@ -70,6 +75,52 @@ test('thresholds are k6-like; a failed one exits 99; targets off the allow-list 
     assert.match(denied.stderr, /not on the allow-list/);
   } finally {
     srv.close();
+  }
+});
+
+test("a CLI load run is recorded in the swarm's memory (--db, or the default memory when it exists) and the analysis knows it as its own; --no-record and no memory leave none", { timeout: 60_000 }, async () => {
+  const srv = await stallingServer(-1, 0);
+  const dir = tempDir('load-record-');
+  // The default memory is looked for in the working directory: none there at first.
+  const env = { TSWARM_DB: '' };
+  const run = (...extra: string[]) => runCli(['load', 'run', '--url', srv.url, '--rate', '50', '--duration', '1s', ...extra], { cwd: dir.path, env });
+  const runs = async (db: string): Promise<LoadRunRecord[]> => {
+    const store = await openStore(db);
+    try {
+      return (await store.patterns.list<LoadRunRecord>('load-run')).map((r) => r.value);
+    } finally {
+      await store.close();
+    }
+  };
+  try {
+    const none = await run();
+    assert.equal(none.code, 0, none.stderr);
+    assert.doesNotMatch(none.stderr, /recorded/);
+    const db = join(dir.path, 'elsewhere.db');
+    const given = await run('--db', db);
+    assert.equal(given.code, 0, given.stderr);
+    assert.match(given.stderr, /^recorded as L-[0-9a-f]{12} in .*elsewhere\.db/m);
+    const [rec] = await runs(db);
+    assert.ok(rec && rec.target === srv.url && rec.summary && rec.summary.requests >= 40, JSON.stringify(rec));
+    assert.ok(rec.endUs! - rec.startUs! >= 0.9e6 && rec.endUs! - rec.startUs! < 10e6, `ran ${(rec.endUs! - rec.startUs!) / 1e6} s`);
+    const store = await openStore(db);
+    try {
+      const known = await knownDisturbances({ store }, { fromUs: rec.startUs! - 60e6, toUs: rec.endUs! + 60e6 });
+      assert.deepEqual(known.map((k) => k.what), [`load test of ${srv.url}`]);
+    } finally {
+      await store.close();
+    }
+    // The default memory (./.tswarm/memory.db, where `tswarm serve` collects) once it exists; --no-record skips it.
+    mkdirSync(join(dir.path, '.tswarm'));
+    const def = join(dir.path, '.tswarm', 'memory.db');
+    await (await openStore(def)).close();
+    assert.equal((await run()).code, 0);
+    assert.equal((await runs(def)).length, 1);
+    assert.equal((await run('--no-record')).code, 0);
+    assert.equal((await runs(def)).length, 1);
+  } finally {
+    srv.close();
+    dir.cleanup();
   }
 });
 

@@ -39,7 +39,8 @@ export interface CliResult {
 /** Runs `tswarm` from source (no build needed) and collects its output. Killed after `timeoutMs`. */
 export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
   return new Promise((ok) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/interfaces/cli/entry.ts'), ...args], {
+    // tsx by its resolved URL: a run from another working directory (a temp dir) finds it too.
+    const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(REPO_ROOT, 'src/interfaces/cli/entry.ts'), ...args], {
       cwd: opts.cwd ?? REPO_ROOT,
       env: { ...process.env, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

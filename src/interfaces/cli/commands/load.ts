@@ -1,6 +1,10 @@
 /** `tswarm load run` (open/closed model, thresholds, exit 99 on failure) and `tswarm load capacity` (step test + USL). */
 import type { Command } from 'commander';
 import { CliError, commandGroup, parseDurationMs, printJson } from '../util.js';
+import { recordLoadRun, type RecordOpts } from '../record-load-run.js';
+
+const DB_HELP = 'memory to record the run in, so the swarm knows the load was its own (default: the default memory, when it exists)';
+const NO_RECORD_HELP = 'do not record the run in memory';
 
 interface RunOpts {
   url?: string[];
@@ -17,6 +21,8 @@ interface RunOpts {
   out?: string;
   html?: string;
   durationGiven?: boolean;
+  db?: string;
+  record?: boolean;
 }
 
 export function register(program: Command): void {
@@ -37,6 +43,8 @@ export function register(program: Command): void {
     .option('--out <file>', 'write the JSON summary here')
     .option('--html <file>', 'write an HTML report (throughput and latency over time, endpoints, thresholds)')
     .option('--json', 'print the JSON summary')
+    .option('--db <path>', DB_HELP)
+    .option('--no-record', NO_RECORD_HELP)
     .action(async (scenario: string | undefined, o: RunOpts, cmd: Command) => {
       o.durationGiven = cmd.getOptionValueSource('duration') === 'cli';
       const { runLoad, LoadError } = await import('../../../load/generator.js');
@@ -59,6 +67,7 @@ export function register(program: Command): void {
       const ac = new AbortController();
       process.once('SIGINT', () => ac.abort());
       process.once('SIGTERM', () => ac.abort());
+      const startUs = Date.now() * 1000;
       try {
         const s = await runLoad({
           requests,
@@ -74,6 +83,7 @@ export function register(program: Command): void {
           onProgress: process.stderr.isTTY && !o.json ? (p) => process.stderr.write(`\r${p.elapsedS.toFixed(0)}s  ${p.ratePerS.toFixed(0)}/s  p95 ${p.p95Ms.toFixed(1)} ms  errors ${p.errors}   `) : undefined,
         });
         if (process.stderr.isTTY && !o.json) process.stderr.write('\n');
+        await recordLoadRun(o, { target: requests[0]?.url ?? scenario ?? '', startUs, endUs: Date.now() * 1000, summary: s });
         if (o.out) (await import('node:fs')).writeFileSync(o.out, JSON.stringify(s, null, 2));
         if (o.html) (await import('node:fs')).writeFileSync(o.html, (await import('../../../load/report.js')).loadHtml(s));
         if (o.json) printJson(s);
@@ -109,7 +119,9 @@ export function register(program: Command): void {
     .option('--slo-errors <rate>', 'error-rate objective', '0.01')
     .option('--allow <hosts>', 'comma-separated hosts allowed', 'loopback')
     .option('--json', 'print JSON')
-    .action(async (o: { url: string; proxy: string; toxiproxy: string; toxic: string; rate: string; baseline: string; fault: string; recovery: string; sloP95: string; sloErrors: string; allow: string; json?: boolean }) => {
+    .option('--db <path>', DB_HELP)
+    .option('--no-record', NO_RECORD_HELP)
+    .action(async (o: { url: string; proxy: string; toxiproxy: string; toxic: string; rate: string; baseline: string; fault: string; recovery: string; sloP95: string; sloErrors: string; allow: string; json?: boolean } & RecordOpts) => {
       const { loadUnderFault, toxiproxyHooks } = await import('../../../load/under-fault.js');
       const { LoadError } = await import('../../../load/generator.js');
       let toxic: { type: string; attributes?: Record<string, number> };
@@ -123,6 +135,7 @@ export function register(program: Command): void {
       process.once('SIGTERM', () => ac.abort());
       try {
         const allow = o.allow.split(',');
+        const startUs = Date.now() * 1000;
         const r = await loadUnderFault({
           requests: [{ url: o.url }],
           rate: Number(o.rate),
@@ -135,6 +148,7 @@ export function register(program: Command): void {
           signal: ac.signal,
           onEvent: (e) => process.stderr.write(`${e}\n`),
         });
+        await recordLoadRun(o, { target: o.url, startUs, endUs: Date.now() * 1000, underFault: { verdict: r.verdict, fault: r.fault, injected: r.injected, phases: r.summary.phases! } });
         if (o.json) return printJson({ fault: r.fault, injected: r.injected, verdict: r.verdict, phases: r.summary.phases });
         process.stdout.write([...r.verdict.chain, r.verdict.gap ? `GAP (${r.verdict.severity}): ${r.verdict.mechanism ?? 'SLO broken'}` : 'SLO held under the fault'].join('\n') + '\n');
         if (r.verdict.gap) process.exitCode = 99;
@@ -151,7 +165,9 @@ export function register(program: Command): void {
     .option('--step <d>', 'duration of each level', '5s')
     .option('--allow <hosts>', 'comma-separated target hosts allowed', 'loopback')
     .option('--json', 'print JSON')
-    .action(async (scenario: string | undefined, o: { url?: string; levels: string; step: string; allow: string; json?: boolean }) => {
+    .option('--db <path>', DB_HELP)
+    .option('--no-record', NO_RECORD_HELP)
+    .action(async (scenario: string | undefined, o: { url?: string; levels: string; step: string; allow: string; json?: boolean } & RecordOpts) => {
       const { capacityTest } = await import('../../../load/capacity.js');
       const { loadScenario } = await import('../../../load/scenario.js');
       const { LoadError } = await import('../../../load/generator.js');
@@ -164,9 +180,11 @@ export function register(program: Command): void {
       }
       const requests = [...(spec.requests ?? []), ...(o.url ? [{ url: o.url }] : [])];
       if (!requests.length && !spec.script) throw new CliError('give a scenario file or --url', 2);
+      const startUs = Date.now() * 1000;
       const r = await capacityTest(requests, {
         ...(spec.script ? { script: spec.script } : {}),
         ...(spec.data ? { data: spec.data } : {}), levels: o.levels.split(',').map(Number), stepS: parseDurationMs(o.step) / 1000, allow: o.allow.split(','), onStep: (n, s) => process.stderr.write(`${n} concurrent: ${(s.requests / s.durationS).toFixed(0)}/s, p95 ${s.latency.p95.toFixed(1)} ms\n`) });
+      await recordLoadRun(o, { target: requests[0]?.url ?? scenario ?? '', startUs, endUs: Date.now() * 1000, capacity: r });
       if (o.json) return printJson(r);
       if (r.usl) process.stdout.write(`USL: σ ${r.usl.sigma.toFixed(4)} (contention), κ ${r.usl.kappa.toFixed(5)} (coherency), λ ${r.usl.lambda.toFixed(1)}/s; ${Number.isFinite(r.usl.peakConcurrency) ? `peak ${r.usl.peakThroughput.toFixed(0)}/s at ${r.usl.peakConcurrency.toFixed(1)} concurrent` : `no peak (κ = 0): throughput approaches ${r.usl.peakThroughput.toFixed(0)}/s`} (R² ${r.usl.r2.toFixed(3)})\n`);
       process.stdout.write(r.knee ? `knee at ${r.knee.n} concurrent: ${r.knee.reason}\n` : 'no knee within the tested levels\n');

@@ -251,6 +251,20 @@ export class PerformanceTester implements Agent {
       const slo = slos.find((x) => x.service === s.service);
       if (slo) {
         for (const alert of burnAlerts(slo, s.sli, window.toUs)) {
+          // The budget the swarm's own experiments burned is burned all the same (users saw those errors), but the
+          // reader should know how much of it was the experiment.
+          let bad = 0;
+          let ownBad = 0;
+          const byOwn = new Set<KnownDisturbance>();
+          s.sli.forEach((b, i) => {
+            if (b.startUs < window.toUs - alert.rule.longUs || b.startUs >= window.toUs) return;
+            bad += b.bad;
+            const d = own[i];
+            if (d && b.bad) {
+              ownBad += b.bad;
+              byOwn.add(d);
+            }
+          });
           findings.push({
             id: stableId('slo-burn', s.service, alert.rule.name, String(Math.floor(window.toUs / 3600e6))),
             agentId: this.id,
@@ -260,7 +274,7 @@ export class PerformanceTester implements Agent {
             severity: alert.rule.severity === 'page' ? 'critical' : 'medium',
             confidence: Math.min(0.95, 0.6 + 0.35 * alert.coverage),
             subject: { service: s.service, metric: 'availability' },
-            evidence: { chain: [`burn ${alert.longBurn.toFixed(1)}× over the long window (${(100 * alert.coverage).toFixed(0)}% covered by data), ${alert.shortBurn.toFixed(1)}× over the short one; threshold ${alert.rule.factor}×`] },
+            evidence: { chain: [`burn ${alert.longBurn.toFixed(1)}× over the long window (${(100 * alert.coverage).toFixed(0)}% covered by data), ${alert.shortBurn.toFixed(1)}× over the short one; threshold ${alert.rule.factor}×`, ...(ownBad ? [`${ownBad} of the ${bad} failed requests in the long window came during the swarm's own ${[...byOwn].map((k) => k.what).join(', ')}`] : [])] },
             basis: 'measured',
             window,
             createdUs: now,

@@ -183,3 +183,29 @@ test("the swarm's own chaos experiment is not a performance anomaly; a slowdown 
   const regressions = latency(told).filter((x) => x.kind === 'regression');
   assert.ok(regressions.length >= 1 && regressions.every((x) => cpS(x) >= 165), regressions.map((x) => `${x.title} at ${cpS(x)} s`).join(' | '));
 });
+
+test("an SLO burn says how much of it the swarm's own chaos experiment burned", async () => {
+  const T0 = 1_700_000_000_000_000;
+  const end = T0 + 65 * 60e6;
+  // One request a second for 65 minutes; all fail during a 5-minute experiment that ends 1 minute before the end.
+  const [chaosFrom, chaosTo] = [end - 6 * 60e6, end - 60e6];
+  const spans: Span[] = [];
+  for (let t = T0, i = 0; t < end; t += 1e6, i++) {
+    const failed = t >= chaosFrom && t < chaosTo;
+    spans.push({ traceId: (i + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: 'GET /quote', kind: 2, startUs: t, endUs: t + 20_000, service: 'shipping', attributes: {}, events: [], links: [], status: { code: failed ? 2 : 0 }, resource: { attributes: { 'service.name': 'shipping' } } });
+  }
+  const store = await openStore(':memory:');
+  try {
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    await store.patterns.put('chaos-journal', 'E-2', { experiment: { title: 'shipping survives its database failing' }, start: new Date(chaosFrom / 1000).toISOString(), end: new Date(chaosTo / 1000).toISOString(), dry_run: false });
+    const window = { fromUs: end - 15 * 60e6, toUs: end };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const burn = f.find((x) => x.kind === 'slo-burn' && x.subject.service === 'shipping' && x.data?.rule === '1h/5m 14.4x');
+    assert.ok(burn, f.map((x) => x.title).join(' | '));
+    // Users saw those errors, so the budget is burned all the same; the reader is told whose they were.
+    assert.ok(burn.evidence.chain!.includes(`300 of the 300 failed requests in the long window came during the swarm's own chaos experiment "shipping survives its database failing"`), burn.evidence.chain!.join(' | '));
+    assert.ok(!f.some((x) => x.kind === 'anomaly' && x.subject.service === 'shipping'), 'and the experiment is no anomaly');
+  } finally {
+    await store.close();
+  }
+});

@@ -68,13 +68,15 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
   const baselineOf = async (svc: string): Promise<number | undefined> => (await store.patterns.get<{ medianMs: number }>('performance-baseline', `${svc}|p95`))?.value.medianMs;
   for (const s of shown.length ? shown : series.slice(0, 3)) {
     const base = await baselineOf(s.service);
-    const pts = s.t.map((t, i) => [t, s.p95Ms[i] ?? NaN] as [number, number]).filter(([, v]) => Number.isFinite(v));
+    // A bucket is drawn at its middle: at its start the curve rose seconds before the anomaly or experiment it shows.
+    const mid = (rollups[0]?.bucketUs ?? 0) / 2;
+    const pts = s.t.map((t, i) => [t + mid, s.p95Ms[i] ?? NaN] as [number, number]).filter(([, v]) => Number.isFinite(v));
     perf.push({
       type: 'timeseries',
       id: `p95-${s.service}`,
       title: `${s.service}: latency p95 and error rate`,
       unit: 'ms',
-      series: [{ label: 'p95 ms', points: pts }, ...(base !== undefined && Number.isFinite(base) && pts.length ? [{ label: 'baseline p95', points: [pts[0]!, pts[pts.length - 1]!].map(([t]) => [t, base] as [number, number]), dashed: true, color: '#78909c' }] : []), { label: 'errors %', points: s.t.map((t, i) => [t, 100 * s.errorRate[i]!] as [number, number]), color: '#c62828' }],
+      series: [{ label: 'p95 ms', points: pts }, ...(base !== undefined && Number.isFinite(base) && pts.length ? [{ label: 'baseline p95', points: [pts[0]!, pts[pts.length - 1]!].map(([t]) => [t, base] as [number, number]), dashed: true, color: '#78909c' }] : []), { label: 'errors %', points: s.t.map((t, i) => [t + mid, 100 * s.errorRate[i]!] as [number, number]), color: '#c62828' }],
       markers: markers(s.service),
       ...(pts.length ? { shaded: shadeOf(pts[0]![0], pts[pts.length - 1]![0]) } : {}),
     });

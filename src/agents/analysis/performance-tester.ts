@@ -285,10 +285,11 @@ export class PerformanceTester implements Agent {
     }
     // Per operation: latency percentiles, error rate and throughput from the history before the window (the
     // window's first third for a young operation). Stored for comparison and impact analysis; anomalies are
-    // judged per service above, where the traffic is enough to be judged.
+    // judged per service above, where the traffic is enough to be judged. The swarm's own buckets are left out here too.
     for (const o of perfSeries(rollups, true).slice(0, Number(task.params.maxOperations ?? 2000))) {
-      const before = o.t.map((t, i) => (t < window.fromUs ? i : -1)).filter((i) => i >= 0);
-      const idx = before.length >= 6 ? before : o.t.map((_, i) => i).slice(0, Math.max(3, Math.floor(o.t.length / 3)));
+      const usable = o.t.map((_, i) => i).filter((i) => !disturbanceAt(known, o.t[i]!, o.t[i]! + bucketOf(rollups)));
+      const before = usable.filter((i) => o.t[i]! < window.fromUs);
+      const idx = before.length >= 6 ? before : usable.slice(0, Math.max(3, Math.floor(usable.length / 3)));
       const med = (xs: readonly (number | null)[]): number => medianAt(xs, idx);
       baselines.push({ key: `${o.service}|op:${o.operation}`, service: o.service, value: { operation: o.operation, p50Ms: med(o.p50Ms), p95Ms: med(o.p95Ms), p99Ms: med(o.p99Ms), errorRate: med(o.errorRate), rps: med(o.rps), n: idx.length, basis: before.length >= 6 ? 'history' : 'early window' } });
     }

@@ -37,9 +37,14 @@ export async function knownDisturbances(ctx: Pick<AgentContext, 'store'>, window
   return out.sort((a, b) => a.fromS - b.fromS);
 }
 
-/** The disturbances' time ranges in µs, each extended by the settling time. */
+/** The disturbances' time ranges in seconds, each extended by the settling time. */
+export function settledRangesS(known: readonly KnownDisturbance[] = []): { fromS: number; toS: number }[] {
+  return known.map((k) => ({ fromS: k.fromS, toS: k.toS + KNOWN_SETTLE_S }));
+}
+
+/** The same in µs. */
 export function quietRangesUs(known: readonly KnownDisturbance[]): { fromUs: number; toUs: number }[] {
-  return known.map((k) => ({ fromUs: k.fromS * 1e6, toUs: (k.toS + KNOWN_SETTLE_S) * 1e6 }));
+  return settledRangesS(known).map((r) => ({ fromUs: r.fromS * 1e6, toUs: r.toS * 1e6 }));
 }
 
 /** The disturbance that the interval [fromUs, toUs) overlaps, if any (a bucket, or a scrape's interval). */

@@ -24,7 +24,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
     for (const d of f.evidence.deploys ?? []) events.push({ atUs: d.atUs, label: `deploy ${d.service} ${d.version}`, kind: 'deploy' });
     for (const c of f.evidence.configChanges ?? []) events.push({ atUs: c.atUs, label: `config ${c.service} ${c.key}=${c.value}`, kind: 'deploy' });
     // At the first line in the window (before, the window's start: log findings led a timeline they came late in).
-    if (f.kind === 'log-burst' || f.kind === 'new-template' || f.kind === 'new-error') events.push({ atUs: Number(f.data?.firstUs ?? f.window?.fromUs ?? window.fromUs), label: f.title, kind: 'info', rank: LOG_EVENT_RANK(f) });
+    if (f.kind === 'log-burst' || f.kind === 'new-template' || f.kind === 'new-error') events.push({ atUs: Number(f.data?.firstUs ?? f.window?.fromUs ?? window.fromUs), label: f.title, kind: 'info', rank: logEventRank(f) });
   }
   // The swarm's own chaos experiments and load tests: on the timeline and shaded on the series, so a reader sees
   // what the analysis left out and why the curves jump there.
@@ -141,7 +141,7 @@ function fmtProbe(o: unknown): string {
   return parts.join(', ');
 }
 
-const LOG_EVENT_RANK = (f: Finding): number => (f.kind === 'new-error' ? 0 : f.kind === 'new-template' ? 1 : f.data?.change === 'drop' ? 3 : 2);
+const logEventRank = (f: Finding): number => (f.kind === 'new-error' ? 0 : f.kind === 'new-template' ? 1 : f.data?.change === 'drop' ? 3 : 2);
 
 function dedupeEvents<T extends { atUs: number; label: string }>(xs: T[]): T[] {
   const seen = new Set<string>();

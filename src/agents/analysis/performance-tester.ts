@@ -164,10 +164,10 @@ export class PerformanceTester implements Agent {
       const baseSet = new Set(baseIdx);
       const latencyHits = new Set<number>();
       // Anomaly: at least two buckets in the window beyond 5 robust deviations (one bucket is noise).
-      for (const [metric, xs, base, unit] of [
+      for (const [metric, xs, raw, base, unit] of [
         // Latency changes under ~10 ms are not worth a person's attention, however unusual.
-        ['latency p95', p95, { ...latBase, scale: Math.max(latBase.scale, 2) }, 'ms'],
-        ['error rate', errorRate, { ...errBase, scale: Math.max(errBase.scale, 0.01) }, ''],
+        ['latency p95', p95, s.p95Ms, { ...latBase, scale: Math.max(latBase.scale, 2) }, 'ms'],
+        ['error rate', errorRate, s.errorRate, { ...errBase, scale: Math.max(errBase.scale, 0.01) }, ''],
       ] as const) {
         // Latency is judged against the hour's normal once the daily (or weekly) profile knows it; otherwise the flat baseline.
         const expect = (i: number): { level: number; scale: number; seasonal: 'day' | 'week' | false } => {
@@ -180,7 +180,7 @@ export class PerformanceTester implements Agent {
         for (let i = 0; i < xs.length; i++) {
           if (!inWin[i] || baseSet.has(i)) continue;
           // A bucket the swarm disturbed is judged on its raw value only to say what was left out.
-          const x = own[i] ? (unit === 'ms' ? s.p95Ms[i] : s.errorRate[i]) : xs[i];
+          const x = own[i] ? raw[i] : xs[i];
           if (typeof x !== 'number' || !Number.isFinite(x)) continue;
           const e = expect(i);
           if ((x - e.level) / e.scale < 5) continue;

@@ -11,7 +11,7 @@ import { initialGuardedCaseLearner, learnedRanking, type GuardedCaseLearner } fr
 import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceTableOfScores, sourcesOf } from './rca-sources.js';
 import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import type { RcaCase } from './rca-cases.js';
-import { KNOWN_SETTLE_S, type KnownDisturbance } from '../own-disturbances.js';
+import { settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
 
 export interface RcaRun extends RcaResult {
   onsetS: number;
@@ -89,7 +89,7 @@ export function scanOnset(series: ServiceSeries, minT: number, maxT: number, res
   const post = Math.max(3 * res, 6);
   let best = -Infinity;
   let at: number | undefined;
-  const quiet = settled(known);
+  const quiet = settledRangesS(known);
   for (let t = minT + pre; t <= maxT - post; t += res) {
     if (quiet.some((q) => t >= q.fromS - post && t <= q.toS)) continue;
     const svc = serviceScores(scoreIndicators(series, t, pre * 2, post, { quiet }));
@@ -104,8 +104,6 @@ export function scanOnset(series: ServiceSeries, minT: number, maxT: number, res
 
 /** Exception types that mean the code itself is wrong (JS, Python, JVM, .NET, Go panics), not a dependency. */
 const PROGRAMMING_ERRORS = /^(TypeError|RangeError|ReferenceError|SyntaxError|AssertionError|AttributeError|KeyError|IndexError|ValueError|ZeroDivisionError|NullPointerException|ClassCastException|ArrayIndexOutOfBoundsException|IllegalArgumentException|IllegalStateException|NullReferenceException|InvalidCastException|IndexOutOfRangeException|runtime error)\b/;
-/** The onset scan places no incident inside the swarm's own disturbances, nor in the seconds they take to settle. */
-const settled = (known: readonly KnownDisturbance[] = []): { fromS: number; toS: number }[] => known.map((k) => ({ fromS: k.fromS, toS: k.toS + KNOWN_SETTLE_S }));
 
 export interface RunOptions {
   /** Signal weights to rank with (default: the followed expert's of `learned.signals`, else equal). */
@@ -181,7 +179,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   }
   // Stored signal weights rank as their followed expert's weights (an old plain Hedge state is not followed).
   const weights = opts.weights ?? (opts.learned?.signals ? asGuarded(opts.learned.signals, [...RCA_SIGNALS]) : undefined);
-  const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, configChanges, exclude: opts.exclude, weights, quiet: settled(opts.known) };
+  const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, configChanges, exclude: opts.exclude, weights, quiet: settledRangesS(opts.known) };
   const scored = scoreSignals(input);
   const { result, learning } = opts.learned ? rankWithLearning(scored, input, opts.learned) : { result: rankScored(scored, input), learning: undefined };
   const chain: string[] = [];

@@ -75,6 +75,8 @@ export function buildDependencyMap(spans: Iterable<Span>): DependencyMap {
   const services = new Set<string>();
   const hasInstrumentedChild = new Set<string>();
   const entries = new Map<string, { service: string; operation: string; calls: number }>();
+  /** The service behind each address, learned from client spans whose callee's span is here (null: several). */
+  const behind = new Map<string, string | null>();
 
   const touch = (source: string, target: string, kind: CallEdge['kind'], span: Span, op: string): void => {
     const key = `${source}\u0000${target}\u0000${kind}`;
@@ -99,6 +101,11 @@ export function buildDependencyMap(spans: Iterable<Span>): DependencyMap {
       if (parent.service !== s.service) {
         // Walk up to the caller's nearest server/internal span name for a readable operation pair.
         touch(parent.service, s.service, 'calls', s, `${parent.name} -> ${s.name}`);
+        const peer = parent.kind === 3 || parent.kind === 4 ? uninstrumentedPeer(parent) : undefined;
+        if (peer?.kind === 'external') {
+          const was = behind.get(peer.target);
+          behind.set(peer.target, was === undefined || was === s.service ? s.service : null);
+        }
       }
     }
     const isEntry = (s.kind === 2 || s.kind === 5) && (!parent || parent.service === s.service) && !s.parentSpanId;
@@ -109,16 +116,6 @@ export function buildDependencyMap(spans: Iterable<Span>): DependencyMap {
       cur.calls++;
       entries.set(k, cur);
     }
-  }
-  // The service behind each address, learned from client spans whose callee's span is here.
-  const behind = new Map<string, string | null>();
-  for (const s of all) {
-    const parent = s.parentSpanId ? byId.get(s.parentSpanId) : undefined;
-    if (!parent || parent.service === s.service || !(parent.kind === 3 || parent.kind === 4)) continue;
-    const peer = uninstrumentedPeer(parent);
-    if (peer?.kind !== 'external') continue;
-    const was = behind.get(peer.target);
-    behind.set(peer.target, was === undefined || was === s.service ? s.service : null);
   }
   for (const s of all) {
     if ((s.kind === 3 || s.kind === 4) && !hasInstrumentedChild.has(s.spanId)) {

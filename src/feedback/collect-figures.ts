@@ -10,6 +10,8 @@ import { uslThroughput, type UslFit } from '../algorithms/load/analysis.js';
 import type { Figure, FigureSection, MarkerSpec, ShadeSpec } from './figures.js';
 import { perfSeries } from '../agents/analysis/performance-tester.js';
 import { knownDisturbances } from '../agents/own-disturbances.js';
+import { declaredChanges } from '../agents/declared-changes.js';
+import { DEPLOY_KEY, describeChange } from '../signals/change-event.js';
 
 export async function collectFigures(store: MemoryStore, cycle: { findings: Finding[]; window: { fromUs: number; toUs: number } }): Promise<FigureSection[]> {
   const { findings, window } = cycle;
@@ -21,8 +23,8 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
     if (f.kind === 'anomaly') events.push({ atUs: Number(f.data?.firstDetectionUs ?? f.window?.fromUs ?? window.fromUs), label: f.title, kind: 'anomaly' });
     if (f.kind === 'regression') events.push({ atUs: Number(f.data?.changePointUs ?? window.fromUs), label: f.title, kind: 'change-point' });
     if (f.kind === 'root-cause') events.push({ atUs: Number(f.data?.onsetUs ?? window.fromUs), label: `onset: ${f.title}`, kind: 'fault' });
-    for (const d of f.evidence.deploys ?? []) events.push({ atUs: d.atUs, label: `deploy ${d.service} ${d.version}`, kind: 'deploy' });
-    for (const c of f.evidence.configChanges ?? []) events.push({ atUs: c.atUs, label: `config ${c.service} ${c.key}=${c.value}`, kind: 'deploy' });
+    for (const d of f.evidence.deploys ?? []) events.push({ atUs: d.atUs, label: describeChange({ kind: 'deploy', service: d.service, key: DEPLOY_KEY, value: d.version }), kind: 'deploy' });
+    for (const c of f.evidence.configChanges ?? []) events.push({ atUs: c.atUs, label: describeChange({ kind: c.kind ?? 'config', ...c }), kind: 'deploy' });
     // At the first line in the window (before, the window's start: log findings led a timeline they came late in).
     if (f.kind === 'log-burst' || f.kind === 'new-template' || f.kind === 'new-error') events.push({ atUs: Number(f.data?.firstUs ?? f.window?.fromUs ?? window.fromUs), label: f.title, kind: 'info', rank: logEventRank(f) });
   }
@@ -30,6 +32,9 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
   // what the analysis left out and why the curves jump there.
   const own = await knownDisturbances({ store }, window);
   for (const k of own) events.push({ atUs: k.fromS * 1e6, label: `the swarm's own ${k.what} (${Math.round(k.toS - k.fromS)} s)`, kind: 'experiment' });
+  // Every declared change in the window, whether or not a finding cites it: "what changed?" is the first question.
+  const changes = await declaredChanges(store, window);
+  for (const c of changes) events.push({ atUs: c.atUs, label: describeChange(c), kind: 'deploy' });
   const shadeOf = (fromUs: number, toUs: number): ShadeSpec[] =>
     own.filter((k) => k.toS * 1e6 >= fromUs && k.fromS * 1e6 <= toUs).map((k) => ({ fromX: k.fromS * 1e6, toX: k.toS * 1e6, label: k.what.startsWith('chaos') ? 'chaos' : 'load test' }));
   const incident: Figure[] = [];
@@ -63,6 +68,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
   const markers = (svc: string): MarkerSpec[] => [
     ...anomalies.filter((a) => a.subject.service === svc).map((a) => ({ x: Number(a.data?.firstDetectionUs ?? a.window?.fromUs), label: a.kind, kind: (a.kind === 'regression' ? 'change-point' : 'anomaly') as MarkerSpec['kind'] })),
     ...(Number.isFinite(onsetUs) && rca?.subject.service === svc ? [{ x: onsetUs, label: 'onset', kind: 'fault' as const }] : []),
+    ...changes.filter((c) => c.service === svc).map((c) => ({ x: c.atUs, label: c.kind === 'deploy' ? c.value : c.key, kind: 'deploy' as const })),
   ].filter((m) => Number.isFinite(m.x));
   const shown = series.filter((s) => focus.has(s.service)).slice(0, 4);
   const baselineOf = async (svc: string): Promise<number | undefined> => (await store.patterns.get<{ medianMs: number }>('performance-baseline', `${svc}|p95`))?.value.medianMs;

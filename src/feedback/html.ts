@@ -100,8 +100,10 @@ function renderEvidence(item: FeedbackItem): string {
   list('experiments', ev.experiments);
   list('load runs', ev.loadRuns);
   list('commits', ev.commits);
-  list('deploys', ev.deploys?.map((d) => `${d.service}@${d.version}`));
-  list('config changes', ev.configChanges?.map((c) => `${c.service} ${c.key}: ${c.previous ?? '?'} → ${c.value}`));
+  const by = (d: { declared?: { by?: string } }): string => (d.declared ? ` (declared${d.declared.by ? ` by ${d.declared.by}` : ''})` : '');
+  list('deploys', ev.deploys?.map((d) => `${d.service}@${d.version}${by(d)}`));
+  list('config changes', ev.configChanges?.filter((c) => c.kind !== 'flag').map((c) => `${c.service} ${c.key}: ${c.previous ?? '?'} → ${c.value}${by(c)}`));
+  list('flag flips', ev.configChanges?.filter((c) => c.kind === 'flag').map((c) => `${c.service} ${c.key}: ${c.previous ?? '?'} → ${c.value}${by(c)}`));
   list('derived from', ev.findings);
   return rows.join('');
 }

@@ -60,19 +60,33 @@ export interface CodeEvidence {
   service?: string;
 }
 
+/** Who reported a declared change (agents/declared-changes.ts); absent: the change was seen on the spans. */
+export interface DeclaredEvidence {
+  by?: string;
+  url?: string;
+  description?: string;
+}
+
 export interface DeployEvidence {
   service: string;
   version: string;
   atUs: number;
+  declared?: DeclaredEvidence;
 }
 
-/** A new value of a configuration or feature-flag resource attribute (the change nearest a regression). */
+/**
+ * A new value of a configuration or feature-flag resource attribute, or a declared config change or flag flip
+ * (the change nearest a regression).
+ */
 export interface ConfigChangeEvidence {
   service: string;
   key: string;
   value: string;
   previous?: string;
   atUs: number;
+  /** `flag`: a declared feature-flag flip; absent: a config change. */
+  kind?: 'flag';
+  declared?: DeclaredEvidence;
 }
 
 export interface Evidence {

@@ -22,6 +22,7 @@ import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, metricSeri
 import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metric-baseline.js';
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
 import { disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
+import { asSystemChange, declaredChanges } from '../declared-changes.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
@@ -124,6 +125,9 @@ export class PerformanceTester implements Agent {
     const series = perfSeries(rollups);
     // The swarm's own chaos experiments and load tests: their buckets are neither baseline nor anomaly nor regression.
     const known = await knownDisturbances(ctx, { fromUs: window.fromUs - historyUs, toUs: window.toUs });
+    // Changes declared by whoever made them, from 5 minutes before the window on (the reach of nearestSystemChange).
+    const declared = (await declaredChanges(ctx.store, { fromUs: window.fromUs - 300e6, toUs: window.toUs + 300e6 })).map(asSystemChange);
+    const declaredOf = (svc: string): SystemChange[] => declared.filter((d) => d.service === svc);
     ctx.progress({ done: 1, total: 3, message: `${series.length} services, ${rollups.length} rollups` });
     const slos: Slo[] = (task.params.slos as Slo[] | undefined) ?? series.map((s) => ({ service: s.service, objective: 0.995, kind: 'availability' as const }));
     const findings: Finding[] = [];
@@ -200,7 +204,7 @@ export class PerformanceTester implements Agent {
         // A deploy or config change of this service in the 5 minutes up to the onset: the likeliest cause, said so.
         // The bucket's spans are at hand; only the minutes before it are read.
         const before = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: firstUs - 300e6, toUs: s.t[first]! }, limit: 50_000 });
-        const near = nearestSystemChange([...before, ...inBucket], firstUs);
+        const near = nearestSystemChange([...before, ...inBucket], firstUs, 300e6, declaredOf(s.service));
         const change = near && near.atUs <= bucketEnd ? near : undefined;
         const peak = Math.max(...hits.map((i) => xs[i]!));
         const ratio = at.level > 0 ? peak / at.level : Infinity;
@@ -221,7 +225,7 @@ export class PerformanceTester implements Agent {
               at.seasonal ? `baseline for this hour of the ${at.seasonal} (${at.seasonal === 'week' ? 'weekly' : 'daily'} profile over ${((p95Profile!.watermarkUs - p95Profile!.firstUs) / 86_400e6).toFixed(1)} days): ${at.level.toFixed(3)}, spread ${at.scale.toFixed(3)}` : `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
               `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
-              ...(change ? [`${((firstUs - change.atUs) / 1e6).toFixed(0)} s after ${change.kind === 'deploy' ? `the deploy of ${change.value}` : `the config change ${change.key} ${change.previous ?? '?'} → ${change.value}`}`] : []),
+              ...(change ? [`${((firstUs - change.atUs) / 1e6).toFixed(0)} s after ${changePhrase(change)}`] : []),
               ...(ownHits.size ? [`left out: buckets during the swarm's own ${[...ownHits].map((k) => k.what).join(', ')}`] : []),
             ],
           },
@@ -242,7 +246,7 @@ export class PerformanceTester implements Agent {
         for (const cp of regressionsIn(s.t, xs, rule, window.fromUs)) {
           const at = cp.atUs;
           const spans = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: at - 300e6, toUs: Math.min(window.toUs, at + 300e6) }, limit: 50_000 });
-          const change = nearestSystemChange(spans, at);
+          const change = nearestSystemChange(spans, at, 300e6, declaredOf(s.service));
           // Less traffic with no change to the system is demand, not a regression.
           if (metric === 'throughput' && !change) continue;
           findings.push(regressionFinding(this.id, s.service, metric, cp, change, window, now));
@@ -479,9 +483,17 @@ function metricFinding(agentId: string, m: MetricSeries, a: MetricAnomaly, block
 
 /** A deploy or config change as finding evidence (nothing without one). */
 function changeEvidence(change: SystemChange | undefined): Pick<Finding['evidence'], 'deploys' | 'configChanges'> {
-  if (change?.kind === 'deploy') return { deploys: [{ service: change.service, version: change.value, atUs: change.atUs }] };
-  if (change?.kind === 'config') return { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs }] };
-  return {};
+  if (!change) return {};
+  const declared = change.declared ? { declared: change.declared } : {};
+  if (change.kind === 'deploy') return { deploys: [{ service: change.service, version: change.value, atUs: change.atUs, ...declared }] };
+  return { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs, ...(change.kind === 'flag' ? { kind: 'flag' as const } : {}), ...declared }] };
+}
+
+/** "the deploy of v2", "the flag flip new-pricing off → on", "the config change cache.ttl 30 → 5", with who made it. */
+export function changePhrase(change: SystemChange): string {
+  const what = change.kind === 'deploy' ? `the deploy of ${change.value}` : `the ${change.kind === 'flag' ? 'flag flip' : 'config change'} ${change.key} ${change.previous ?? '?'} → ${change.value}`;
+  const d = change.declared;
+  return d ? `${what} (declared${d.by ? ` by ${d.by}` : ''}${d.description ? `: ${d.description}` : ''}${d.url ? `, ${d.url}` : ''})` : what;
 }
 
 const fmtIndicator = (metric: Indicator, x: number): string => (metric === 'latency p95' ? `${x.toFixed(0)} ms` : metric === 'error rate' ? `${(100 * x).toFixed(1)}%` : `${x.toFixed(1)} req/s`);
@@ -489,7 +501,7 @@ const fmtIndicator = (metric: Indicator, x: number): string => (metric === 'late
 /** A regression finding: the change point, its before/after and significance, and the change nearest to it. */
 export function regressionFinding(agentId: string, service: string, metric: Indicator, cp: Regression, change: SystemChange | undefined, window: TimeWindow, now: number): Finding {
   const verb = metric === 'latency p95' ? 'regressed' : metric === 'error rate' ? 'rose' : 'fell';
-  const after = change ? (change.kind === 'deploy' ? ` after deploy of ${change.value}` : ` after config change ${change.key}=${change.value}`) : '';
+  const after = change ? (change.kind === 'deploy' ? ` after deploy of ${change.value}` : ` after ${change.kind === 'flag' ? 'flag flip' : 'config change'} ${change.key}=${change.value}`) : '';
   const unit = metric === 'latency p95' ? 'ms' : metric === 'throughput' ? 'req/s' : '';
   const round = (x: number): number => +x.toFixed(metric === 'error rate' ? 4 : 2);
   return {
@@ -510,15 +522,13 @@ export function regressionFinding(agentId: string, service: string, metric: Indi
       chain: [
         `energy change point at ${new Date(cp.atUs / 1000).toISOString()} (p = ${cp.pValue.toFixed(3)}): ${fmtIndicator(metric, cp.before)} before, ${fmtIndicator(metric, cp.after)} after`,
         change
-          ? change.kind === 'deploy'
-            ? `nearest deploy: ${service} ${change.value} at ${new Date(change.atUs / 1000).toISOString()}`
-            : `nearest config change: ${change.key} ${change.previous ?? '?'} → ${change.value} at ${new Date(change.atUs / 1000).toISOString()}`
-          : 'no deploy or config change of this service near the change',
+          ? `nearest change: ${changePhrase(change)} of ${service} at ${new Date(change.atUs / 1000).toISOString()}`
+          : 'no deploy, config change or flag flip of this service near the change',
       ],
     },
     basis: 'measured',
     window: { fromUs: cp.atUs, toUs: window.toUs },
     createdUs: now,
-    data: { changePointUs: cp.atUs, metric, before: cp.before, after: cp.after, magnitude: cp.magnitude, pValue: cp.pValue, ...(change?.kind === 'deploy' ? { deploy: changeEvidence(change).deploys![0] } : {}), ...(change?.kind === 'config' ? { configChange: change } : {}) },
+    data: { changePointUs: cp.atUs, metric, before: cp.before, after: cp.after, magnitude: cp.magnitude, pValue: cp.pValue, ...(change?.kind === 'deploy' ? { deploy: changeEvidence(change).deploys![0] } : {}), ...(change && change.kind !== 'deploy' ? { configChange: change } : {}) },
   };
 }

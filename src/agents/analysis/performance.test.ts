@@ -209,3 +209,68 @@ test("an SLO burn says how much of it the swarm's own chaos experiment burned", 
     await store.close();
   }
 });
+
+test('declared changes: a flag flip that shows on no span names the latency regression and anomaly after it; a declared deploy is the one seen on spans, dated when it was made; a traffic fall after a declared deploy is a regression', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const T = 1_700_000_000_000_000;
+    const spans: Span[] = [];
+    let id = 1;
+    const add = (service: string, t: number, version: string, durUs: number): void => {
+      const n = id++;
+      spans.push({ traceId: n.toString(16).padStart(32, '0'), spanId: n.toString(16).padStart(16, '0'), name: 'GET /', kind: 2, startUs: t, endUs: t + durUs + (n % 5) * 1000, service, attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': service, 'service.version': version } } });
+    };
+    for (let i = 0; i < 2400; i++) {
+      const t = T + i * 100_000; // 10 requests/s for 240 s; the effects from 120 s
+      const late = i >= 1200;
+      // pricing: nothing on its spans changes but the latency (a flag flipped at run time).
+      add('pricing', t, '5.0.0', late ? 150_000 : 20_000);
+      // search: its new version's first span at 120 s; the pipeline declared the rollout at 100 s.
+      add('search', t, late ? '2.1.0' : '2.0.0', late ? 150_000 : 20_000);
+      // ads: traffic falls, nothing on its spans changes; a deploy was declared.
+      if (!late || i % 5 < 2) add('ads', t, '7.0.0', 20_000);
+    }
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const { recordChanges } = await import('../declared-changes.js');
+    const { parseChanges } = await import('../../signals/change-event.js');
+    await recordChanges(store, parseChanges([
+      { service: 'pricing', kind: 'flag', key: 'new-pricing', value: 'on', previous: 'off', atUs: T + 118e6, by: 'flagd', url: 'https://flags.example/audit/9' },
+      { service: 'search', version: '2.1.0', atUs: T + 100e6, by: 'deploy-pipeline' },
+      { service: 'ads', version: '7.0.1', atUs: T + 119e6 },
+      // Another service's change, and one long before: neither is near anything here.
+      { service: 'cart', version: '9.9.9', atUs: T + 119e6 },
+      { service: 'pricing', version: '4.0.0', atUs: T - 3600e6 },
+    ], T + 240e6));
+    const window = { fromUs: T, toUs: T + 240e6 };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const regs = f.filter((x) => x.kind === 'regression');
+    const titles = JSON.stringify(f.map((x) => x.title));
+    const pricing = regs.find((x) => x.subject.service === 'pricing' && x.subject.metric === 'latency p95');
+    assert.ok(pricing, titles);
+    assert.match(pricing.title, /after flag flip new-pricing=on$/);
+    assert.deepEqual(pricing.evidence.configChanges, [{ service: 'pricing', key: 'new-pricing', value: 'on', previous: 'off', atUs: T + 118e6, kind: 'flag', declared: { by: 'flagd', url: 'https://flags.example/audit/9' } }]);
+    assert.ok(pricing.evidence.chain!.some((c) => c.startsWith('nearest change: the flag flip new-pricing off → on (declared by flagd, https://flags.example/audit/9) of pricing')), pricing.evidence.chain!.join(' | '));
+    const anomaly = f.find((x) => x.kind === 'anomaly' && x.subject.service === 'pricing');
+    assert.ok(anomaly, titles);
+    assert.ok(anomaly.evidence.chain!.some((c) => /^\d s after the flag flip new-pricing off → on \(declared by flagd/.test(c)), anomaly.evidence.chain!.join(' | '));
+    const search = regs.find((x) => x.subject.service === 'search' && x.subject.metric === 'latency p95');
+    assert.ok(search, titles);
+    assert.deepEqual(search.evidence.deploys, [{ service: 'search', version: '2.1.0', atUs: T + 100e6, declared: { by: 'deploy-pipeline' } }]);
+    const ads = regs.find((x) => x.subject.service === 'ads' && x.subject.metric === 'throughput');
+    assert.ok(ads, titles);
+    assert.match(ads.title, /after deploy of 7\.0\.1$/);
+    assert.ok(!f.some((x) => /9\.9\.9|4\.0\.0/.test(JSON.stringify(x.evidence))), 'changes of other services or long before are cited nowhere');
+    // The report draws every declared change in the window (cited or not) on the timeline, and a service's own on its plot.
+    const { collectFigures } = await import('../../feedback/collect-figures.js');
+    const figures = (await collectFigures(store, { findings: f, window })).flatMap((x) => x.figures);
+    const timeline = figures.find((x) => x.type === 'timeline');
+    assert.ok(timeline?.type === 'timeline');
+    const changeEvents = timeline.events.filter((e) => e.kind === 'deploy').map((e) => [(e.atUs - T) / 1e6, e.label]);
+    assert.deepEqual(changeEvents, [[100, 'deploy search 2.1.0'], [118, 'flag pricing new-pricing: off → on'], [119, 'deploy ads 7.0.1'], [119, 'deploy cart 9.9.9']]);
+    const plot = figures.find((x) => x.type === 'timeseries' && x.id === 'p95-pricing');
+    assert.ok(plot?.type === 'timeseries', figures.map((x) => x.id).join(', '));
+    assert.deepEqual(plot.markers!.filter((m) => m.kind === 'deploy'), [{ x: T + 118e6, label: 'new-pricing', kind: 'deploy' }]);
+  } finally {
+    await store.close();
+  }
+});

@@ -12,6 +12,8 @@ import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceT
 import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import type { RcaCase } from './rca-cases.js';
 import { settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
+import type { ChangeEvent } from '../../signals/change-event.js';
+import type { DeclaredEvidence } from '../../fleet/contracts.js';
 
 export interface RcaRun extends RcaResult {
   onsetS: number;
@@ -19,8 +21,9 @@ export interface RcaRun extends RcaResult {
   preSpanS: number;
   postSpanS: number;
   trace?: TraceEvidence;
-  deploys: { service: string; version: string; atUs: number }[];
-  configChanges: { service: string; config: string; previous?: string; atUs: number }[];
+  deploys: { service: string; version: string; atUs: number; declared?: DeclaredEvidence }[];
+  /** `config`/`previous` are signatures (`key=value; …`, resource-config.ts). */
+  configChanges: { service: string; config: string; previous?: string; atUs: number; kind?: 'flag'; declared?: DeclaredEvidence }[];
   errors: ErrorEvent[];
   chain: string[];
   /** What the verdict loop needs to learn from a verdict on this run (only when RunOptions.learned is given). */
@@ -112,12 +115,27 @@ export interface RunOptions {
   learned?: LearnedState;
   exclude?: string[];
   known?: readonly KnownDisturbance[];
+  /** Changes declared by whoever made them (agents/declared-changes.ts) in the analysed window. */
+  declared?: readonly ChangeEvent[];
 }
+
+/**
+ * How long before the onset a declared change still counts as a suspect: a pipeline declares a deploy when the
+ * rollout starts, and its first failing requests come once the new pods take traffic, seconds to minutes later.
+ * (A change seen on spans is dated by its first span, which is at or after the onset.)
+ */
+export const DECLARED_LEAD_S = 120;
 
 /**
  * `spans` as objects, or `spanTable` (span-table.ts: what a store reads as columns, without a million objects);
  * the answer is the same.
  */
+/** " (declared by ci: canary 10%, https://…)" after a change's description; "" for one seen on spans. */
+function declaredPhrase(d: DeclaredEvidence | undefined): string {
+  if (!d) return '';
+  return ` (declared${d.by ? ` by ${d.by}` : ''}${d.description ? `: ${d.description}` : ''}${d.url ? `, ${d.url}` : ''})`;
+}
+
 export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'> & { spans?: Span[]; spanTable?: SpanTable; logs?: LogRecord[]; errors?: ErrorEvent[]; metricPoints?: MetricPoint[] }, opts: RunOptions = {}): RcaRun {
   const res = Math.max(1, c.resolutionS);
   const metrics: ServiceSeries = new Map(c.metrics);
@@ -172,6 +190,20 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     deploys = deploysAfter(spans, onset * 1e6);
     configChanges = configChangesAfter(spans, onset * 1e6);
   }
+  for (const d of opts.declared ?? []) {
+    // Up to a minute (or the incident span) after the onset: a pipeline may report a little late; a deploy long
+    // after the onset is the fix or a rollback, not the cause.
+    if (d.atUs < (onset - DECLARED_LEAD_S) * 1e6 || d.atUs > (onset + Math.max(postSpan, 60)) * 1e6) continue;
+    const declared: DeclaredEvidence = { ...(d.by !== undefined ? { by: d.by } : {}), ...(d.url !== undefined ? { url: d.url } : {}), ...(d.description !== undefined ? { description: d.description } : {}) };
+    if (d.kind === 'deploy') {
+      // The same version seen on the spans is this deploy: dated when it was made, with who made it.
+      deploys = [...deploys.filter((x) => !(x.service === d.service && x.version === d.value)), { service: d.service, version: d.value, atUs: d.atUs, declared }];
+    } else {
+      configChanges = [...configChanges, { service: d.service, config: `${d.key}=${d.value}`, ...(d.previous !== undefined ? { previous: `${d.key}=${d.previous}` } : {}), atUs: d.atUs, ...(d.kind === 'flag' ? { kind: 'flag' as const } : {}), declared }];
+    }
+  }
+  deploys.sort((a, b) => a.atUs - b.atUs);
+  configChanges.sort((a, b) => a.atUs - b.atUs);
   if (c.logs?.length || c.errors?.length) {
     const buckets: number[] = [];
     for (let t = Math.floor((onset - preSpan) / res) * res; t <= onset + postSpan; t += res) buckets.push(Math.round(t * 1e6));
@@ -198,9 +230,9 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     const callers = edges.filter((e) => e.target === top.service).map((e) => e.source);
     if (callers.length) chain.push(`its callers ${callers.join(', ')} see the effect (their own exclusive time and error origin stay lower)`);
     const dep = deploys.find((d) => d.service === top.service);
-    if (dep) chain.push(`${top.service} changed version to ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}`);
+    if (dep) chain.push(`${top.service} changed version to ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}${declaredPhrase(dep.declared)}`);
     const conf = configChanges.find((d) => d.service === top.service);
-    if (conf) chain.push(`${top.service} changed config${conf.previous ? ` from ${conf.previous}` : ''} to ${conf.config} at ${new Date(conf.atUs / 1000).toISOString()}`);
+    if (conf) chain.push(`${top.service} ${conf.kind === 'flag' ? 'flipped a flag' : 'changed config'}${conf.previous ? ` from ${conf.previous}` : ''} to ${conf.config} at ${new Date(conf.atUs / 1000).toISOString()}${declaredPhrase(conf.declared)}`);
     if (learning?.rerankedFrom) chain.push(`ranked above ${learning.rerankedFrom} (first by score) by the verdict loop: its evidence profile is closer to past confirmed culprits`);
     const second = result.candidates[1];
     if (second) chain.push(`next candidate ${second.service} scores ${second.score.toFixed(2)} vs ${top.score.toFixed(2)}`);

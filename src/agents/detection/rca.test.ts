@@ -141,6 +141,38 @@ test('a config change on the culprit at the onset is direct evidence: the fault 
   }
 });
 
+test('a flag flip declared shortly before the onset is direct evidence on the culprit; a change declared long before is not cited', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const { spans, errors } = traffic(200, 230);
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors });
+    const T = spans[0]!.startUs;
+    const { recordChanges } = await import('../declared-changes.js');
+    const { parseChanges } = await import('../../signals/change-event.js');
+    await recordChanges(store, parseChanges([
+      // The flag service reports the flip 30 s before payment's first failures (the new code path takes a while to be hit).
+      { service: 'payment', kind: 'flag', key: 'charge-v2', value: 'on', previous: 'off', atUs: T + 170e6, by: 'flagd' },
+      // A deploy of checkout over two minutes before the onset: no suspect.
+      { service: 'checkout', version: '1.1.0', atUs: T + 70e6, by: 'ci' },
+    ], T + 230e6));
+    const [f] = await new RootCauseAnalyzer().run(
+      { id: 'rca-test', kind: 'rca', params: {}, window: { fromUs: T, toUs: spans[spans.length - 1]!.endUs + 1 } },
+      { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
+    );
+    assert.ok(f, 'an incident is found');
+    assert.equal(f.subject.service, 'payment');
+    assert.match(f.title, /^payment is the likely root cause \(bad config\)/);
+    assert.deepEqual(f.evidence.configChanges, [{ service: 'payment', key: 'charge-v2', value: 'on', previous: 'off', atUs: T + 170e6, kind: 'flag', declared: { by: 'flagd' } }]);
+    assert.ok(f.evidence.chain!.some((c) => /^payment flipped a flag from charge-v2=off to charge-v2=on at .* \(declared by flagd\)$/.test(c)), f.evidence.chain!.join(' | '));
+    assert.deepEqual(f.evidence.deploys, []);
+    assert.ok(!JSON.stringify(f).includes('1.1.0'), 'the early checkout deploy is cited nowhere');
+    const checkout = (f.data!.candidates as { service: string; faultType: string }[]).find((c) => c.service === 'checkout');
+    assert.ok(checkout && checkout.faultType !== 'bad-deploy', `checkout is no bad-deploy suspect: ${JSON.stringify(checkout)}`);
+  } finally {
+    await store.close();
+  }
+});
+
 test('a quiet window reports no root cause', async () => {
   const store = await openStore(':memory:');
   try {

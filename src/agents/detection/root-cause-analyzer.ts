@@ -17,6 +17,7 @@ import { peerNeeded } from '../../algorithms/rca/traces.js';
 import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learning/learning-coordinator.js';
 import { codeLocations, runRca, type RcaRun } from './rca-run.js';
 import { knownDisturbances } from '../own-disturbances.js';
+import { declaredChanges } from '../declared-changes.js';
 
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
@@ -63,9 +64,10 @@ export class RootCauseAnalyzer implements Agent {
     ]);
     const onsetS = typeof task.params.onsetUs === 'number' ? task.params.onsetUs / 1e6 : undefined;
     const known = await knownDisturbances(ctx, window);
+    const declared = await declaredChanges(ctx.store, window);
     let run: RcaRun;
     try {
-      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spanTable, logs, errors, metricPoints }, { learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known });
+      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spanTable, logs, errors, metricPoints }, { learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known, declared });
     } catch (e) {
       throw new Error(`RCA failed on the window: ${(e as Error).message}`);
     }
@@ -117,7 +119,7 @@ export class RootCauseAnalyzer implements Agent {
         code: code.map((c) => ({ file: c.file, ...(c.line !== undefined ? { line: c.line } : {}), ...(c.function ? { function: c.function } : {}), service: c.service })),
         fingerprints: [...new Set(run.errors.map((e) => e.fingerprint))].slice(0, 5),
         deploys: run.deploys.filter((d) => d.service === top.service),
-        configChanges: run.configChanges.filter((c) => c.service === top.service).flatMap((c) => signatureChanges(c.previous, c.config).map((d) => ({ service: c.service, ...d, atUs: c.atUs }))),
+        configChanges: run.configChanges.filter((c) => c.service === top.service).flatMap((c) => signatureChanges(c.previous, c.config).map((d) => ({ service: c.service, ...d, atUs: c.atUs, ...(c.kind ? { kind: c.kind } : {}), ...(c.declared ? { declared: c.declared } : {}) }))),
         chain,
       },
       basis: 'measured',

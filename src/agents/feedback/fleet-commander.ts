@@ -412,8 +412,12 @@ export class FleetCommander implements SwarmApi {
   memoryQuery(args: { namespace: string; reader: string; sinceUs?: number; limit?: number }): Promise<ToolAnswer> {
     return memory.memoryQuery(this.store, args);
   }
-  knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines'; node?: string }): Promise<ToolAnswer> {
+  knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines' | 'changes'; node?: string }): Promise<ToolAnswer> {
     return memory.knowledgeQuery(this.store, args);
+  }
+
+  changeRecord(args: { changes: unknown }): Promise<ToolAnswer> {
+    return memory.changeRecord(this.store, args.changes, 'mcp');
   }
   feedbackReport(args: { format?: 'json' | 'markdown' | 'html' }): Promise<ToolAnswer> {
     return memory.feedbackReport(this.store, args);

@@ -17,6 +17,8 @@ import type { FigureSection } from '../../feedback/figures.js';
 import type { Learning } from '../../algorithms/learning/synthesis.js';
 import { agentAccuracy } from '../learning/accuracy-report.js';
 import { SwarmInputError, type ToolAnswer } from './swarm-api.js';
+import { ChangeInputError, describeChange, parseChanges, type ChangeEvent } from '../../signals/change-event.js';
+import { declaredChanges, recordChanges } from '../declared-changes.js';
 
 export const LATEST_REPORT_KIND = 'feedback-report';
 
@@ -62,7 +64,8 @@ export async function memoryQuery(store: MemoryStore, args: { namespace: string;
   }
 }
 
-export async function knowledgeQuery(store: MemoryStore, args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines'; node?: string }): Promise<ToolAnswer> {
+export async function knowledgeQuery(store: MemoryStore, args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines' | 'changes'; node?: string }): Promise<ToolAnswer> {
+  if (args.query === 'changes') return changeList(store, { ...(args.node ? { service: args.node } : {}) });
   if (args.query === 'learnings') {
     const ls = (await store.patterns.list<Learning>('learning', { limit: 1000 })).map((r) => r.value).filter((l) => !l.retired).sort((a, b) => b.strength - a.strength);
     return { summary: ls.length ? ls.slice(0, 10).map((l) => `${l.strength.toFixed(2)} ${l.statement}`).join('\n') : 'no learnings yet', data: { learnings: ls } };
@@ -145,4 +148,32 @@ export async function recordHumanVerdict(store: MemoryStore, args: VerdictArgs, 
 export async function verdictRecord(store: MemoryStore, args: VerdictArgs): Promise<ToolAnswer> {
   const r = await recordHumanVerdict(store, args, 'mcp');
   return { summary: `${args.verdict}: ${r.finding.title}${args.cause ? ` (cause: ${args.cause})` : ''}`, data: { verdict: r.verdict, finding: { id: r.finding.id, agentId: r.finding.agentId, kind: r.finding.kind }, learned: r.learned > 0 } };
+}
+
+/**
+ * Records declared changes (one or a list; signals/change-event.ts). All or none: the first bad one is a
+ * SwarmInputError that names it, and nothing is stored.
+ */
+export async function changeRecord(store: MemoryStore, input: unknown, defaultBy?: string): Promise<ToolAnswer<{ changes: ChangeEvent[] }>> {
+  let changes: ChangeEvent[];
+  try {
+    changes = parseChanges(input).map((c) => (c.by === undefined && defaultBy ? { ...c, by: defaultBy } : c));
+  } catch (e) {
+    if (e instanceof ChangeInputError) throw new SwarmInputError(e.message);
+    throw e;
+  }
+  await recordChanges(store, changes);
+  return { summary: changes.length === 1 ? `recorded ${describeChange(changes[0]!)} at ${new Date(changes[0]!.atUs / 1000).toISOString()}` : `recorded ${changes.length} changes`, data: { changes } };
+}
+
+/** Declared changes of the last `days` (default 7) days, of one service when given, newest first. */
+export async function changeList(store: MemoryStore, args: { service?: string; days?: number }): Promise<ToolAnswer<{ changes: ChangeEvent[] }>> {
+  const days = args.days ?? 7;
+  if (!(days > 0)) throw new SwarmInputError(`days must be positive (got ${days})`);
+  const nowUs = Date.now() * 1000;
+  const changes = (await declaredChanges(store, { fromUs: nowUs - days * 86_400e6, toUs: nowUs + 86_400e6 }, args.service ? [args.service] : undefined)).reverse();
+  return {
+    summary: changes.length ? changes.slice(0, 20).map((c) => `${new Date(c.atUs / 1000).toISOString()} ${describeChange(c)}${c.by ? ` by ${c.by}` : ''}`).join('\n') : `no changes declared${args.service ? ` for ${args.service}` : ''} in the last ${days} days`,
+    data: { changes },
+  };
 }

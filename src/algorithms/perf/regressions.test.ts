@@ -50,3 +50,21 @@ test('the nearest system change: a new service.version is a deploy, a new config
   // The closer of a deploy and a config change wins.
   assert.equal(nearestSystemChange([...deploy, ...config], at)?.kind, 'config');
 });
+
+test('declared changes: the nearest of them and the ones seen on spans wins; one seen on spans that a declared change reports is that change, dated when it was made', () => {
+  const at = t0 + 600e6;
+  const deploy = [span(t0, { 'service.version': '1.4.2' }), span(at - 20e6, { 'service.version': '1.5.0' })];
+  const declaredDeploy = { kind: 'deploy' as const, service: 'cart', key: 'service.version', value: '1.5.0', atUs: at - 80e6, declared: { by: 'ci' } };
+  // Farther from the change point than the first span of 1.5.0, and still the answer: it is the same deploy.
+  assert.deepEqual(nearestSystemChange(deploy, at, 300e6, [declaredDeploy]), declaredDeploy);
+  // A flag flip on no span, closer than the deploy, wins.
+  const flag = { kind: 'flag' as const, service: 'cart', key: 'new-pricing', value: 'on', previous: 'off', atUs: at - 5e6, declared: {} };
+  assert.deepEqual(nearestSystemChange(deploy, at, 300e6, [declaredDeploy, flag]), flag);
+  // Out of reach: neither a declared change nor the same version declared long before stands in for the one seen.
+  const old = { ...declaredDeploy, atUs: at - 900e6 };
+  assert.deepEqual(nearestSystemChange(deploy, at, 300e6, [old]), { kind: 'deploy', service: 'cart', key: 'service.version', value: '1.5.0', previous: '1.4.2', atUs: at - 20e6 });
+  assert.equal(nearestSystemChange([], at, 300e6, [old]), undefined);
+  // Another version declared is another change: the nearer of the two.
+  const other = { ...declaredDeploy, value: '1.5.1', atUs: at - 200e6 };
+  assert.equal(nearestSystemChange(deploy, at, 300e6, [other])?.value, '1.5.0');
+});

@@ -74,7 +74,8 @@ export function regressionsIn(t: readonly number[], values: readonly (number | n
 }
 
 export interface SystemChange {
-  kind: 'deploy' | 'config';
+  /** `flag`: only declared (a flag flip shows on no resource attribute). */
+  kind: 'deploy' | 'config' | 'flag';
   service: string;
   /** service.version for a deploy; the attribute for a config change. */
   key: string;
@@ -82,6 +83,14 @@ export interface SystemChange {
   /** The value it replaced (the one seen before it), when known. */
   previous?: string;
   atUs: number;
+  /** Present when the change was reported by whoever made it (agents/declared-changes.ts), not seen on spans. */
+  declared?: DeclaredBy;
+}
+
+export interface DeclaredBy {
+  by?: string;
+  url?: string;
+  description?: string;
 }
 
 
@@ -89,8 +98,11 @@ export interface SystemChange {
  * The deploy or config change closest to `atUs` (within `withinUs`): a value of service.version or of a config
  * attribute that first appears then. A value present from the first span on is not a change; nor is the
  * first appearance of an attribute at all (an SDK that starts to report it).
+ * `declared` changes (the caller's: those of the services the spans are of) take part too. A change seen on the
+ * spans that one of them reports (same service, key and value, within `withinUs`) is that declared change: its
+ * time is when the change was made, not when its first span arrived, and it says who made it.
  */
-export function nearestSystemChange(spans: readonly Span[], atUs: number, withinUs = 300e6): SystemChange | undefined {
+export function nearestSystemChange(spans: readonly Span[], atUs: number, withinUs = 300e6, declared: readonly SystemChange[] = []): SystemChange | undefined {
   // Per (service, key): each value's first sighting.
   const first = new Map<string, Map<string, number>>();
   for (const sp of spans) {
@@ -104,14 +116,21 @@ export function nearestSystemChange(spans: readonly Span[], atUs: number, within
     }
   }
   let best: SystemChange | undefined;
+  const consider = (c: SystemChange): void => {
+    if (Math.abs(c.atUs - atUs) > withinUs) return;
+    if (!best || Math.abs(c.atUs - atUs) < Math.abs(best.atUs - atUs)) best = c;
+  };
+  for (const d of declared) consider(d);
+  const isDeclared = (service: string, key: string, value: string, at: number): boolean =>
+    declared.some((d) => d.service === service && d.key === key && d.value === value && Math.abs(d.atUs - at) <= withinUs);
   for (const [id, values] of first) {
     if (values.size < 2) continue;
     const [service, key] = id.split('\u0000') as [string, string];
     const ordered = [...values].sort((a, b) => a[1] - b[1]);
     for (let i = 1; i < ordered.length; i++) {
       const [value, at] = ordered[i]!;
-      if (Math.abs(at - atUs) > withinUs) continue;
-      if (!best || Math.abs(at - atUs) < Math.abs(best.atUs - atUs)) best = { kind: key === 'service.version' ? 'deploy' : 'config', service, key, value, previous: ordered[i - 1]![0], atUs: at };
+      if (isDeclared(service, key, value, at)) continue;
+      consider({ kind: key === 'service.version' ? 'deploy' : 'config', service, key, value, previous: ordered[i - 1]![0], atUs: at });
     }
   }
   return best;

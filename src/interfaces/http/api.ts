@@ -12,7 +12,7 @@ import { agentAccuracy } from '../../agents/learning/accuracy-report.js';
 import { authorised, TOKEN_COOKIE } from './auth.js';
 import type { EventHub } from './event-hub.js';
 import { dashboardHtml } from './dashboard.js';
-import { latestReport, recordHumanVerdict } from '../../agents/feedback/memory-ops.js';
+import { changeList, changeRecord, latestReport, recordHumanVerdict } from '../../agents/feedback/memory-ops.js';
 import { SwarmInputError } from '../../agents/feedback/swarm-api.js';
 
 export interface ApiOptions {
@@ -98,6 +98,26 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
       if (e instanceof SwarmInputError) return badRequest(reply, e.message);
       throw e;
     }
+  });
+
+  // Declared changes: a CD pipeline's deploy step or a flag service's webhook posts one change or a list.
+  app.post('/api/changes', async (req, reply) => {
+    if (req.body === undefined || req.body === null || typeof req.body !== 'object') return badRequest(reply, 'body must be JSON: a change {service, version} or {service, kind: "config"|"flag", key, value, previous?}, with at? (ISO time or epoch ms), by?, url?, description?; or a list of them');
+    try {
+      const r = await changeRecord(store, req.body);
+      for (const c of r.data.changes) opts.hub?.publish('change', c);
+      return reply.code(201).send({ ok: true, recorded: r.data.changes.length, changes: r.data.changes });
+    } catch (e) {
+      if (e instanceof SwarmInputError) return badRequest(reply, e.message);
+      throw e;
+    }
+  });
+
+  app.get('/api/changes', async (req, reply) => {
+    const q = req.query as { service?: string; days?: string };
+    const days = q.days === undefined ? 7 : Number(q.days);
+    if (!Number.isFinite(days) || days <= 0) return badRequest(reply, `days must be a positive number (got "${q.days}")`);
+    return { changes: (await changeList(store, { ...(q.service ? { service: q.service } : {}), days })).data.changes };
   });
 
   app.get('/api/accuracy', async () => ({ accuracy: await agentAccuracy(store) }));

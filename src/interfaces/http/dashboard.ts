@@ -2,7 +2,7 @@
  * The web dashboard: one page, no build step, no network beyond this server. Vanilla JS over the HTTP API
  * (`api.ts`) with uPlot (inlined from node_modules) for the charts; live updates from the SSE event stream.
  * Tabs: services overview (rate, errors, p95 against baseline), incidents and their RCA, patterns, findings
- * with verdict buttons, chaos and load runs, the knowledge graph, learnings.
+ * with verdict buttons, declared changes, chaos and load runs, the knowledge graph, learnings.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -42,8 +42,8 @@ const CLIENT = `
   var esc = function(s){ return String(s == null ? '' : s).replace(/[&<>"']/g, function(c){ return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;',"'":'&#39;'}[c]; }); };
   var fmt = function(x, d){ return x == null || !isFinite(x) ? '–' : Number(x).toFixed(d == null ? 1 : d); };
   var api = function(path, init){ return fetch(path, Object.assign({credentials:'same-origin', headers:{'content-type':'application/json'}}, init||{})).then(function(r){ if(!r.ok) return r.json().catch(function(){return {};}).then(function(b){ throw new Error(b.error || r.statusText); }); return r.json(); }); };
-  var tabs = ['services','incidents','findings','patterns','baselines','chaos-load','graph','learning'];
-  var titles = {services:'Services',incidents:'Incidents',findings:'Findings',patterns:'Patterns',baselines:'Baselines','chaos-load':'Chaos & load',graph:'Knowledge graph',learning:'Learning'};
+  var tabs = ['services','incidents','findings','patterns','baselines','changes','chaos-load','graph','learning'];
+  var titles = {services:'Services',incidents:'Incidents',findings:'Findings',patterns:'Patterns',baselines:'Baselines',changes:'Changes','chaos-load':'Chaos & load',graph:'Knowledge graph',learning:'Learning'};
   var current = (location.hash || '#services').slice(1); if (tabs.indexOf(current) < 0) current = 'services';
   var plots = [];
   function nav(){
@@ -124,6 +124,17 @@ const CLIENT = `
       return '<h3>Log templates</h3>' + (rows.length ? '<div class="scroll"><table><thead><tr><th>service</th><th>template</th><th>count</th></tr></thead><tbody>'+rows.join('')+'</tbody></table></div>' : '<p class="muted">No templates yet.</p>');
     }).then(function(h){ return findings(function(f){ return f.agentId === 'qe-pattern-learner'; }).then(function(t){ return h + '<h3>Pattern findings</h3>' + t; }); });
   }
+  function changes(){
+    return api('/api/changes?days=30').then(function(d){
+      var rows = d.changes.map(function(c){
+        var what = c.kind === 'deploy' ? 'deploy <code>'+esc(c.value)+'</code>' : esc(c.kind)+' <code>'+esc(c.key)+'</code> '+(c.previous != null ? '<code>'+esc(c.previous)+'</code> → ' : '')+'<code>'+esc(c.value)+'</code>';
+        // The URL was checked to be http(s) when the change was declared (signals/change-event.ts).
+        return '<tr><td>'+esc(new Date(c.atUs/1000).toISOString().replace('.000Z','Z'))+'</td><td>'+esc(c.service)+'</td><td>'+what+(c.description ? ' <span class="muted">'+esc(c.description)+'</span>' : '')+'</td><td>'+esc(c.by||'')+'</td><td>'+(c.url ? '<a href="'+esc(c.url)+'" rel="noopener noreferrer" target="_blank">link</a>' : '')+'</td></tr>';
+      });
+      return '<p class="muted">Deploys, config changes and flag flips declared in the last 30 days (POST /api/changes, <code>tswarm change add</code>, MCP <code>change_record</code>): regressions and incidents are tied to them.</p>'+
+        (rows.length ? '<div class="scroll"><table><thead><tr><th>when</th><th>service</th><th>change</th><th>by</th><th></th></tr></thead><tbody>'+rows.join('')+'</tbody></table></div>' : '<p class="muted">No changes declared yet.</p>');
+    });
+  }
   function chaosLoad(){ return findings(function(f){ return f.agentId === 'qe-chaos-engineer' || f.agentId === 'qe-load-tester'; }); }
   function graph(){
     return fetch('/api/graph.svg', {credentials:'same-origin'}).then(function(r){ return r.text(); }).then(function(svg){
@@ -141,7 +152,7 @@ const CLIENT = `
         '<h3>Learnings</h3>'+(ls.length?'<table><thead><tr><th>strength</th><th>learning</th></tr></thead><tbody>'+ls.join('')+'</tbody></table>':'<p class="muted">No learnings yet.</p>');
     });
   }
-  var views = {services:services, incidents:incidents, findings:function(){ return findings(function(){ return true; }); }, patterns:patterns, baselines:baselines, 'chaos-load':chaosLoad, graph:graph, learning:learning};
+  var views = {services:services, incidents:incidents, findings:function(){ return findings(function(){ return true; }); }, patterns:patterns, baselines:baselines, changes:changes, 'chaos-load':chaosLoad, graph:graph, learning:learning};
   function render(){
     nav();
     plots.forEach(function(p){ p.destroy(); }); plots = [];
@@ -158,7 +169,7 @@ const CLIENT = `
   if (window.EventSource) {
     var es = new EventSource('/api/events');
     var refresh = null;
-    ['cycle-finished','finding','ingest'].forEach(function(t){ es.addEventListener(t, function(){ $('#status').textContent = 'updated ' + new Date().toLocaleTimeString(); clearTimeout(refresh); refresh = setTimeout(render, 1000); }); });
+    ['cycle-finished','finding','ingest','change'].forEach(function(t){ es.addEventListener(t, function(){ $('#status').textContent = 'updated ' + new Date().toLocaleTimeString(); clearTimeout(refresh); refresh = setTimeout(render, 1000); }); });
     es.addEventListener('agent-started', function(e){ try { $('#status').textContent = 'running ' + JSON.parse(e.data).agentId; } catch (err) {} });
   }
   render();

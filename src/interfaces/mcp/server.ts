@@ -206,8 +206,8 @@ export function createMcpServer(api: SwarmApi): McpServer {
     'knowledge_query',
     {
       title: 'Query the knowledge graph and learning store',
-      description: '"deps": service dependency edges; "impact": blast radius of `node`; "learnings": durable learnings; "accuracy": agent precision from verdicts; "baselines": what is normal per service (latency p50/p95/p99, errors, traffic, operations, metric series; `node`: one service) and whether each is judged by the hour yet.',
-      inputSchema: { query: z.enum(['deps', 'impact', 'learnings', 'accuracy', 'baselines']), node: z.string().optional() },
+      description: '"deps": service dependency edges; "impact": blast radius of `node`; "learnings": durable learnings; "accuracy": agent precision from verdicts; "baselines": what is normal per service (latency p50/p95/p99, errors, traffic, operations, metric series; `node`: one service) and whether each is judged by the hour yet; "changes": deploys, config changes and flag flips declared in the last 7 days (`node`: one service).',
+      inputSchema: { query: z.enum(['deps', 'impact', 'learnings', 'accuracy', 'baselines', 'changes']), node: z.string().optional() },
     },
     async (args) => answer(() => api.knowledgeQuery(args)),
   );
@@ -230,6 +230,28 @@ export function createMcpServer(api: SwarmApi): McpServer {
       inputSchema: { findingId: z.string().min(1), verdict: z.enum(['confirmed', 'rejected']), cause: z.string().min(1).optional().describe('root-cause findings: the service that really was the cause'), reason: z.string().optional(), by: z.string().optional() },
     },
     async (args) => answer(() => api.verdictRecord(args)),
+  );
+
+  server.registerTool(
+    'change_record',
+    {
+      title: 'Declare a deploy, config change or feature-flag flip',
+      description: 'Tells the swarm what changed and when, as a CD pipeline or flag service would: regressions and anomalies are tied to the nearest change, the root-cause analysis counts a change shortly before an incident as direct evidence, and the report draws it on the timeline and the plots. A flag flipped at run time shows on no span; declare it here.',
+      // The shape is checked by signals/change-event.ts (one place for every interface); these fields document it.
+      inputSchema: {
+        service: z.string().min(1),
+        kind: z.enum(['deploy', 'config', 'flag']).optional().describe('default: deploy when version is given'),
+        version: z.string().optional().describe('deploys: the version rolled out'),
+        key: z.string().optional().describe('config/flag: the key or flag name'),
+        value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('config/flag: the new value'),
+        previous: z.union([z.string(), z.number(), z.boolean()]).optional().describe('the value it replaced'),
+        at: z.union([z.string(), z.number()]).optional().describe('ISO 8601 time or epoch ms; default now'),
+        by: z.string().optional(),
+        url: z.string().optional().describe('link to the pipeline run, pull request or flag audit entry'),
+        description: z.string().optional(),
+      },
+    },
+    async (args) => answer(() => api.changeRecord({ changes: Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)) })),
   );
 
   return server;

@@ -1,0 +1,146 @@
+/**
+ * Declared changes: deploys, config changes and feature-flag flips reported by the pipeline, flag service or person
+ * that made them (`POST /api/changes`, `tswarm change add`, the MCP tool `change_record`), the way Grafana
+ * annotations, Sentry releases or Datadog change events record them.
+ *
+ * Without them the swarm learns of a change only from a new resource attribute on the spans (service.version, a
+ * config attribute: resource-config.ts). That misses a flag flipped at run time, a config reloaded without a
+ * restart and a deploy of a service that sets no version. It is also late: the change shows only when the first
+ * span with the new value arrives, and a rollout's first minute may send none.
+ */
+import { z } from 'zod';
+
+export type ChangeKind = 'deploy' | 'config' | 'flag';
+
+export interface ChangeEvent {
+  kind: ChangeKind;
+  service: string;
+  /** `service.version` for a deploy; the config key or flag name otherwise. */
+  key: string;
+  value: string;
+  previous?: string;
+  atUs: number;
+  /** Who or what made the change (a pipeline, a person). */
+  by?: string;
+  /** A link to the pipeline run, pull request or flag audit entry. */
+  url?: string;
+  description?: string;
+}
+
+export const DEPLOY_KEY = 'service.version';
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+const scalar = z.union([z.string().trim().min(1).max(500), z.number(), z.boolean()]).transform(String);
+
+/**
+ * What the interfaces accept. Strict, so a misspelt field (`servcie`) is an error and not a change silently filed
+ * under no service. `at` is an ISO 8601 time or epoch milliseconds (as Grafana's annotations take it); `atUs` is
+ * epoch microseconds (the swarm's own unit); neither means now.
+ */
+export const changeInputSchema = z
+  .strictObject({
+    kind: z.enum(['deploy', 'config', 'flag']).optional(),
+    service: text(200),
+    version: scalar.optional(),
+    key: text(200).optional(),
+    value: scalar.optional(),
+    previous: scalar.optional(),
+    at: z.union([z.string().trim().min(1), z.number()]).optional(),
+    atUs: z.number().optional(),
+    by: text(200).optional(),
+    // http(s) only: the link is rendered in the report and the dashboard.
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000).optional(),
+    description: text(2000).optional(),
+  })
+  .describe('a deploy ({service, version}), a config change or a flag flip ({service, kind: "config"|"flag", key, value, previous?}); at: ISO time or epoch ms, default now');
+
+export type ChangeInput = z.input<typeof changeInputSchema>;
+
+/** A change the caller got wrong: the message names the field and what it needs. */
+export class ChangeInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ChangeInputError';
+  }
+}
+
+/** Earliest and latest plausible times: a change before 2000 or over a day ahead is a unit mistake (s vs ms). */
+const MIN_US = Date.UTC(2000, 0, 1) * 1000;
+const AHEAD_US = 86_400e6;
+
+function timeUs(at: string | number | undefined, atUs: number | undefined, nowUs: number, where: string): number {
+  if (at !== undefined && atUs !== undefined) throw new ChangeInputError(`${where}give either at or atUs, not both`);
+  let us: number;
+  if (atUs !== undefined) us = atUs;
+  else if (typeof at === 'number') us = at * 1000;
+  else if (typeof at === 'string') {
+    if (at === 'now') us = nowUs;
+    else {
+      // Date.parse accepts loose forms ("3/4"); a change time should be unambiguous.
+      if (!/^\d{4}-\d{2}-\d{2}(T|$)/.test(at)) throw new ChangeInputError(`${where}at must be an ISO 8601 time (2026-12-02T10:15:00Z), epoch milliseconds or "now" (got "${at}")`);
+      us = Date.parse(at) * 1000;
+      if (!Number.isFinite(us)) throw new ChangeInputError(`${where}at "${at}" is not a valid time`);
+    }
+  } else us = nowUs;
+  if (!Number.isFinite(us) || us < MIN_US) throw new ChangeInputError(`${where}${atUs !== undefined ? 'atUs (epoch microseconds)' : 'at (epoch milliseconds)'} ${atUs ?? at} is before 2000: ${atUs !== undefined ? 'milliseconds' : 'seconds'} given?`);
+  if (us > nowUs + AHEAD_US) throw new ChangeInputError(`${where}the change time ${new Date(us / 1000).toISOString()} is more than a day ahead of now`);
+  return Math.round(us);
+}
+
+/** One declared change from what a caller sent, or a ChangeInputError saying what is wrong. */
+export function parseChange(input: unknown, nowUs = Date.now() * 1000, where = ''): ChangeEvent {
+  const r = changeInputSchema.safeParse(input);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const path = issue.path.join('.');
+    throw new ChangeInputError(`${where}${path ? `${path}: ` : ''}${issue.message}`);
+  }
+  const c = r.data;
+  const kind: ChangeKind = c.kind ?? (c.version !== undefined || c.key === undefined ? 'deploy' : 'config');
+  let key: string;
+  let value: string | undefined;
+  if (kind === 'deploy') {
+    if (c.key !== undefined && c.key !== DEPLOY_KEY) throw new ChangeInputError(`${where}a deploy is a new ${DEPLOY_KEY}: give version, not key "${c.key}" (or kind "config")`);
+    if (c.version !== undefined && c.value !== undefined && c.version !== c.value) throw new ChangeInputError(`${where}version and value differ: give one`);
+    key = DEPLOY_KEY;
+    value = c.version ?? c.value;
+    if (value === undefined) throw new ChangeInputError(`${where}a deploy needs the version it rolled out (version)`);
+  } else {
+    if (c.version !== undefined) throw new ChangeInputError(`${where}version is for deploys; a ${kind} change takes key and value`);
+    if (c.key === undefined || c.value === undefined) throw new ChangeInputError(`${where}a ${kind} change needs key and value`);
+    key = c.key;
+    value = c.value;
+  }
+  if (c.previous !== undefined && c.previous === value) throw new ChangeInputError(`${where}previous equals the new value "${value}": nothing changed`);
+  return {
+    kind,
+    service: c.service,
+    key,
+    value,
+    ...(c.previous !== undefined ? { previous: c.previous } : {}),
+    atUs: timeUs(c.at, c.atUs, nowUs, where),
+    ...(c.by !== undefined ? { by: c.by } : {}),
+    ...(c.url !== undefined ? { url: c.url } : {}),
+    ...(c.description !== undefined ? { description: c.description } : {}),
+  };
+}
+
+/** At most this many changes per request: a pipeline reports one, a backfill a few hundred. */
+export const MAX_CHANGES_PER_REQUEST = 1000;
+
+/** One change or an array of them; the first bad one fails the lot (none is stored), named by its index. */
+export function parseChanges(input: unknown, nowUs = Date.now() * 1000): ChangeEvent[] {
+  if (!Array.isArray(input)) return [parseChange(input, nowUs)];
+  if (!input.length) throw new ChangeInputError('an empty list of changes');
+  if (input.length > MAX_CHANGES_PER_REQUEST) throw new ChangeInputError(`${input.length} changes in one request: at most ${MAX_CHANGES_PER_REQUEST}`);
+  return input.map((x, i) => parseChange(x, nowUs, `[${i}] `));
+}
+
+/** Store key: a pipeline that retries its report files the same change once. */
+export const changeKey = (c: ChangeEvent): string => `${c.service}|${c.kind}|${c.key}|${c.atUs}`;
+
+/** "deploy checkout v2.4.1", "flag checkout new-pricing: off → on", "config cart cache.ttl=30". */
+export function describeChange(c: Pick<ChangeEvent, 'kind' | 'service' | 'key' | 'value' | 'previous'>): string {
+  if (c.kind === 'deploy') return `deploy ${c.service} ${c.value}`;
+  return `${c.kind} ${c.service} ${c.previous !== undefined ? `${c.key}: ${c.previous} → ${c.value}` : `${c.key}=${c.value}`}`;
+}

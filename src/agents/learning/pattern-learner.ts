@@ -146,6 +146,7 @@ export class PatternLearnerAgent implements Agent {
           chain: [
             `${baselineLabel}: ${c.baselineTotal} lines of this template`,
             `window: ${c.observed} lines (expected ${c.expected.toFixed(2)}), one-sided Poisson p=${c.p.toExponential(2)}`,
+            ...(c.kind === 'drop' && c.firstUs > window.fromUs ? [`the rate fell after its line at ${new Date(c.firstUs / 1000).toISOString()}`] : []),
             ...(onErrors > 0 ? [`${onErrors} of its lines are on traces that had an error`] : []),
             ...leftOut,
           ],

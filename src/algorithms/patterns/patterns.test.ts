@@ -38,8 +38,30 @@ test('detects burst, drop, new and rare templates against the baseline; steady o
   assert.deepEqual(kinds('T5'), ['rare']);
   assert.equal(ch.find((c) => c.templateId === 'T4')?.errorLines, 1);
   assert.equal(ch.find((c) => c.templateId === 'T4')?.firstUs, w.fromUs + 5 * S, 'a change is dated by its first line in the window');
-  assert.equal(ch.find((c) => c.templateId === 'T3')?.firstUs, w.fromUs, 'a drop by the window');
+  assert.equal(ch.find((c) => c.templateId === 'T3')?.firstUs, w.fromUs, 'a drop that runs from the window start is dated by it');
   assert.throws(() => detectChanges(events, { fromUs: 5, toUs: 5 }, 0), /toUs > fromUs/);
+});
+
+test('a drop is dated when the rate fell: the last line before the deficit, not the window start', () => {
+  const w = { fromUs: 60 * 60 * S, toUs: 75 * 60 * S };
+  // T1 stops 3 minutes into the window; T2 falls to a tenth 2 minutes in; T3 goes on as before.
+  const events = [
+    ...steady('T1', 20, 0, w.fromUs + 3 * 60 * S),
+    ...steady('T2', 30, 0, w.fromUs + 2 * 60 * S),
+    ...steady('T2', 3, w.fromUs + 2 * 60 * S, w.toUs),
+    ...steady('T3', 20, 0, w.toUs),
+  ];
+  const ch = detectChanges(events, w, 0);
+  const at = (id: string): number | undefined => ch.find((c) => c.templateId === id && c.kind === 'drop')?.firstUs;
+  const lastT1 = Math.max(...events.filter((e) => e.templateId === 'T1').map((e) => e.timeUs));
+  assert.equal(at('T1'), lastT1);
+  const t2 = at('T2');
+  assert.ok(t2 !== undefined && Math.abs(t2 - (w.fromUs + 2 * 60 * S)) <= 60 * S, `T2 fell ${((t2 ?? NaN) - w.fromUs) / 60e6} min into the window`);
+  assert.equal(at('T3'), undefined);
+  // The swarm's own minutes after T1's last line are no deficit: its drop starts when they end.
+  const quiet = [{ fromUs: lastT1 + 1, toUs: lastT1 + 2 * 60 * S }];
+  const q = detectChanges(events, w, 0, {}, quiet).find((c) => c.templateId === 'T1' && c.kind === 'drop');
+  assert.equal(q?.firstUs, lastT1, 'the deficit still follows its last line');
 });
 
 test("quiet ranges (the swarm's own load tests) are cut from the window and from the baseline", () => {

@@ -40,7 +40,10 @@ export interface PatternChange {
   baselineTotal: number;
   traceIds: string[];
   errorLines: number;
-  /** Time of its first line in the window (µs); for a drop, the window's start. */
+  /**
+   * Time of its first line in the window (µs); for a drop, when the rate fell: the last line before the deficit
+   * (or the window's start when it runs from there; dropOnset).
+   */
   firstUs: number;
 }
 
@@ -135,6 +138,30 @@ function accumulate(events: readonly PatternEvent[], fromUs: number, toUs: numbe
 }
 
 /**
+ * When a rate fell inside the window: the start of the stretch to the window's end whose deficit is the most
+ * significant (Poisson log-likelihood ratio of the lines after τ against `ratePerUs` × the open time after τ,
+ * over τ = the window's start and each line's time). A template that stops ten minutes into a fifteen-minute
+ * window is dated by its last line, not by the window's start (where the timeline had put it).
+ */
+export function dropOnset(lineTimes: number[], ratePerUs: number, window: { fromUs: number; toUs: number }, quiet: readonly TimeRange[] = []): number {
+  const ts = [...lineTimes].sort((a, b) => a - b);
+  let best = window.fromUs;
+  let bestLlr = -Infinity;
+  for (let i = -1; i < ts.length; i++) {
+    const tau = i < 0 ? window.fromUs : ts[i]!;
+    const n = ts.length - 1 - i;
+    const e = ratePerUs * openTime(tau, window.toUs, quiet);
+    if (!(n < e)) continue;
+    const llr = (n > 0 ? n * Math.log(n / e) - n : 0) + e;
+    if (llr > bestLlr) {
+      bestLlr = llr;
+      best = tau;
+    }
+  }
+  return best;
+}
+
+/**
  * Compares a window with its baseline (events in `[baselineFromUs, window.fromUs)`), both without the `quiet`
  * ranges. Returns changes sorted by surprise (smallest p first, then largest count).
  */
@@ -172,6 +199,7 @@ export function detectChanges(
     }
   }
   if (baseSpan > 0) {
+    const drops: PatternChange[] = [];
     for (const [k, b] of base) {
       const expected = b.count * scale;
       if (expected < o.minCount) continue;
@@ -180,8 +208,18 @@ export function detectChanges(
       const p = poissonLower(observed, expected);
       if (p < o.alpha) {
         const [templateId, service] = k.split('\u0000');
-        out.push({ kind: 'drop', templateId, service, observed, expected, p, baselineTotal: b.count, traceIds: [], errorLines: 0, firstUs: window.fromUs });
+        drops.push({ kind: 'drop', templateId: templateId!, service: service!, observed, expected, p, baselineTotal: b.count, traceIds: [], errorLines: 0, firstUs: window.fromUs });
       }
+    }
+    if (drops.length) {
+      // The lines of the dropped templates in the window: few by definition, read in one pass.
+      const times = new Map(drops.map((d) => [`${d.templateId}\u0000${d.service}`, [] as number[]]));
+      for (const e of events) {
+        if (e.timeUs < window.fromUs || e.timeUs >= window.toUs || (quiet.length && isQuiet(e.timeUs, quiet))) continue;
+        times.get(`${e.templateId}\u0000${e.service}`)?.push(e.timeUs);
+      }
+      for (const d of drops) d.firstUs = dropOnset(times.get(`${d.templateId}\u0000${d.service}`)!, d.expected / span, window, quiet);
+      out.push(...drops);
     }
   }
   return out.sort((x, y) => x.p - y.p || y.observed - x.observed);

@@ -9,8 +9,11 @@ import type { SystemChange } from '../algorithms/perf/regressions.js';
 
 export const CHANGE_KIND = 'change-event';
 
-/** Newest records read per query: a busy fleet's changes over the days an analysis window spans. */
-const READ_LIMIT = 20_000;
+/**
+ * A change may be declared up to a day ahead of its time (change-event.ts), and the telemetry's clock may run
+ * ahead of the server's: records written this long before a window starts cannot be in it.
+ */
+const DECLARED_AHEAD_US = 86_400e6 + 3600e6;
 
 export async function recordChanges(store: Pick<MemoryStore, 'patterns'>, changes: readonly ChangeEvent[]): Promise<void> {
   await store.patterns.putMany(CHANGE_KIND, changes.map((c) => ({ key: changeKey(c), value: c, service: c.service })));
@@ -19,7 +22,8 @@ export async function recordChanges(store: Pick<MemoryStore, 'patterns'>, change
 /** Declared changes made in [fromUs, toUs], oldest first; only `services`' when given. */
 export async function declaredChanges(store: Pick<MemoryStore, 'patterns'>, window: { fromUs: number; toUs: number }, services?: readonly string[]): Promise<ChangeEvent[]> {
   const want = services ? new Set(services) : undefined;
-  const rows = want?.size === 1 ? await store.patterns.list<ChangeEvent>(CHANGE_KIND, { service: [...want][0]!, limit: READ_LIMIT }) : await store.patterns.list<ChangeEvent>(CHANGE_KIND, { limit: READ_LIMIT });
+  const since = window.fromUs - DECLARED_AHEAD_US;
+  const rows = await store.patterns.list<ChangeEvent>(CHANGE_KIND, { ...(want?.size === 1 ? { service: [...want][0]! } : {}), updatedSinceUs: since });
   return rows
     .map((r) => r.value)
     .filter((c) => c.atUs >= window.fromUs && c.atUs <= window.toUs && (!want || want.has(c.service)))

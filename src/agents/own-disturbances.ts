@@ -20,17 +20,25 @@ export interface KnownDisturbance {
 /** Seconds after a disturbance ends that still count as its own: queues drain, the last slow requests finish. */
 export const KNOWN_SETTLE_S = 5;
 
+/**
+ * How far the telemetry's clock may run ahead of the swarm host's: a record is written (on the swarm's clock) after
+ * its run ends, so one that overlaps a window was written after the window's start, less this.
+ */
+const CLOCK_SLACK_US = 3600e6;
+
 /** The swarm's own chaos experiments (those that injected) and load tests that overlap the window, from memory. */
 export async function knownDisturbances(ctx: Pick<AgentContext, 'store'>, window: TimeWindow): Promise<KnownDisturbance[]> {
   const out: KnownDisturbance[] = [];
   const inWindow = (fromUs: number, toUs: number): boolean => toUs >= window.fromUs && fromUs <= window.toUs;
-  for (const r of await ctx.store.patterns.list<Journal>(JOURNAL_KIND, { limit: 1000 })) {
+  // Only the records written since the window began: an old window still finds its own among thousands of later runs.
+  const since = { updatedSinceUs: window.fromUs - CLOCK_SLACK_US };
+  for (const r of await ctx.store.patterns.list<Journal>(JOURNAL_KIND, since)) {
     const j = r.value;
     const fromUs = Date.parse(j.start) * 1000;
     const toUs = Date.parse(j.end) * 1000;
     if (!j.dry_run && Number.isFinite(fromUs) && Number.isFinite(toUs) && inWindow(fromUs, toUs)) out.push({ fromS: fromUs / 1e6, toS: toUs / 1e6, what: `chaos experiment "${j.experiment.title}"` });
   }
-  for (const r of await ctx.store.patterns.list<LoadRunRecord>(LOAD_RUN_KIND, { limit: 1000 })) {
+  for (const r of await ctx.store.patterns.list<LoadRunRecord>(LOAD_RUN_KIND, since)) {
     const l = r.value;
     if (typeof l.startUs === 'number' && typeof l.endUs === 'number' && inWindow(l.startUs, l.endUs)) out.push({ fromS: l.startUs / 1e6, toS: l.endUs / 1e6, what: `load test of ${l.target}` });
   }

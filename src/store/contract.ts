@@ -212,6 +212,15 @@ export function storeContract(name: string, open: () => Promise<MemoryStore>): v
       assert.equal((await s.patterns.get<{ p95: number }>('performance-baseline', 'checkout|p95'))!.value.p95, 130);
       assert.equal((await s.patterns.list('defect-pattern')).length, 2);
       assert.deepEqual((await s.patterns.list('defect-pattern', { service: 'cart' })).map((r) => r.key), ['k2']);
+      // Only what was written since a time (the swarm's own experiments and declared changes of a window).
+      await new Promise((r) => setTimeout(r, 3));
+      const since = Date.now() * 1000;
+      await new Promise((r) => setTimeout(r, 3));
+      await s.patterns.put('defect-pattern', 'k3', 3, { service: 'cart' });
+      assert.deepEqual((await s.patterns.list('defect-pattern', { updatedSinceUs: since })).map((r) => r.key), ['k3']);
+      assert.deepEqual((await s.patterns.list('defect-pattern', { service: 'cart', updatedSinceUs: since })).map((r) => r.key), ['k3']);
+      assert.deepEqual((await s.patterns.list('defect-pattern', { service: 'api', updatedSinceUs: since })).map((r) => r.key), []);
+      assert.equal((await s.patterns.list('defect-pattern', { updatedSinceUs: 0 })).length, 3);
       assert.equal(await s.patterns.delete('defect-pattern', 'k1'), true);
       assert.equal(await s.patterns.get('defect-pattern', 'k1'), undefined);
     } finally {

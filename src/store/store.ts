@@ -122,7 +122,8 @@ export interface PatternStore {
   put<T>(kind: PatternKind, key: string, value: T, opts?: { service?: string }): Promise<PatternRecord<T>>;
   putMany<T>(kind: PatternKind, items: { key: string; value: T; service?: string }[]): Promise<void>;
   get<T>(kind: PatternKind, key: string): Promise<PatternRecord<T> | undefined>;
-  list<T>(kind: PatternKind, opts?: { service?: string; limit?: number }): Promise<PatternRecord<T>[]>;
+  /** Newest first; `updatedSinceUs`: only records written (put) at or after it. */
+  list<T>(kind: PatternKind, opts?: { service?: string; limit?: number; updatedSinceUs?: number }): Promise<PatternRecord<T>[]>;
   delete(kind: PatternKind, key: string): Promise<boolean>;
 }
 

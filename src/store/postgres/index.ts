@@ -76,6 +76,9 @@ INSERT INTO schema_migrations (version, name) VALUES (1, 'initial') ON CONFLICT 
 -- Whether the RCA read needs a span's rest beyond its status (1: an HTTP status >= 500); NULL on older rows.
 ALTER TABLE spans ADD COLUMN IF NOT EXISTS rca_hint SMALLINT;
 INSERT INTO schema_migrations (version, name) VALUES (2, 'spans rca_hint') ON CONFLICT DO NOTHING;
+-- Records of a kind written since a time (the swarm's own experiments and declared changes of a window).
+CREATE INDEX IF NOT EXISTS patterns_kind_updated ON patterns(kind, updated_us);
+INSERT INTO schema_migrations (version, name) VALUES (4, 'patterns by kind and time') ON CONFLICT DO NOTHING;
 `;
 
 const nowUs = (): number => Date.now() * 1000;
@@ -409,12 +412,16 @@ class PgPatterns implements PatternStore {
     const r = (await this.q('SELECT * FROM patterns WHERE kind = $1 AND key = $2', [kind, key])).rows[0] as Record<string, never> | undefined;
     return r ? this.row<T>(r) : undefined;
   }
-  async list<T>(kind: string, opts: { service?: string; limit?: number } = {}): Promise<PatternRecord<T>[]> {
+  async list<T>(kind: string, opts: { service?: string; limit?: number; updatedSinceUs?: number } = {}): Promise<PatternRecord<T>[]> {
     const params: unknown[] = [kind];
     let sql = 'SELECT * FROM patterns WHERE kind = $1';
     if (opts.service !== undefined) {
       params.push(opts.service);
-      sql += ' AND service = $2';
+      sql += ` AND service = $${params.length}`;
+    }
+    if (opts.updatedSinceUs !== undefined) {
+      params.push(Math.floor(opts.updatedSinceUs));
+      sql += ` AND updated_us >= $${params.length}`;
     }
     sql += ' ORDER BY updated_us DESC, key';
     if (opts.limit !== undefined) sql += ` LIMIT ${Math.floor(opts.limit)}`;

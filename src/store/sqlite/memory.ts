@@ -62,12 +62,16 @@ export class SqlitePatterns implements PatternStore {
     return r ? this.row<T>(r) : undefined;
   }
 
-  async list<T>(kind: PatternKind, opts: { service?: string; limit?: number } = {}): Promise<PatternRecord<T>[]> {
+  async list<T>(kind: PatternKind, opts: { service?: string; limit?: number; updatedSinceUs?: number } = {}): Promise<PatternRecord<T>[]> {
     const params: unknown[] = [kind];
     let sql = 'SELECT * FROM patterns WHERE kind = ?';
     if (opts.service !== undefined) {
       sql += ' AND service = ?';
       params.push(opts.service);
+    }
+    if (opts.updatedSinceUs !== undefined) {
+      sql += ' AND updated_us >= ?';
+      params.push(Math.floor(opts.updatedSinceUs));
     }
     sql += ' ORDER BY updated_us DESC, key';
     if (opts.limit !== undefined) sql += ` LIMIT ${Math.max(0, Math.floor(opts.limit))}`;

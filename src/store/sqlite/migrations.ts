@@ -122,6 +122,15 @@ ALTER TABLE spans ADD COLUMN scope_id INTEGER;
 ALTER TABLE spans ADD COLUMN rca_hint INTEGER;
 `,
   },
+  {
+    // Records of a kind written since a time: the swarm's own chaos experiments and load tests that may overlap a
+    // window, and the changes declared for it (own-disturbances.ts, declared-changes.ts), without reading them all.
+    version: 6,
+    name: 'patterns-by-kind-and-time',
+    sql: `
+CREATE INDEX patterns_kind_updated ON patterns(kind, updated_us);
+`,
+  },
 ];
 
 export function migrate(db: Database.Database, migrations: Migration[] = MIGRATIONS): number[] {

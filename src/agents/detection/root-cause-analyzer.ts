@@ -15,7 +15,7 @@ import type { FaultType } from '../../algorithms/rca/rank.js';
 import { spanTableOf } from '../../algorithms/rca/span-table.js';
 import { peerNeeded } from '../../algorithms/rca/traces.js';
 import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learning/learning-coordinator.js';
-import { codeLocations, runRca, type RcaRun } from './rca-run.js';
+import { codeLocations, DECLARED_LEAD_S, runRca, type RcaRun } from './rca-run.js';
 import { knownDisturbances } from '../own-disturbances.js';
 import { declaredChanges } from '../declared-changes.js';
 
@@ -64,7 +64,8 @@ export class RootCauseAnalyzer implements Agent {
     ]);
     const onsetS = typeof task.params.onsetUs === 'number' ? task.params.onsetUs / 1e6 : undefined;
     const known = await knownDisturbances(ctx, window);
-    const declared = await declaredChanges(ctx.store, window);
+    // From the lead before the window's start: an onset early in the window still sees the rollout before it.
+    const declared = await declaredChanges(ctx.store, { fromUs: window.fromUs - DECLARED_LEAD_S * 1e6, toUs: window.toUs });
     let run: RcaRun;
     try {
       run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spanTable, logs, errors, metricPoints }, { learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known, declared });

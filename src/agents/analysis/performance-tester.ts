@@ -23,6 +23,7 @@ import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metr
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
 import { disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
 import { asSystemChange, declaredChanges } from '../declared-changes.js';
+import { flagAttribution, type FlagAttribution } from '../../algorithms/perf/flags.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
@@ -201,6 +202,8 @@ export class PerformanceTester implements Agent {
         const slowUs = (at.level + 5 * at.scale) * 1000;
         const onset = onsetInBucket(inBucket, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
         const firstUs = Math.max(s.t[first]!, onset?.onsetUs ?? s.t[first]!);
+        // The slow (or failed) requests of the bucket against the rest, by the flag variants they carry.
+        const flag = flagAttribution(inBucket, s.service, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
         // A deploy or config change of this service in the 5 minutes up to the onset: the likeliest cause, said so.
         // The bucket's spans are at hand; only the minutes before it are read.
         const before = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: firstUs - 300e6, toUs: s.t[first]! }, limit: 50_000 });
@@ -226,13 +229,14 @@ export class PerformanceTester implements Agent {
               `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
               ...(change ? [`${((firstUs - change.atUs) / 1e6).toFixed(0)} s after ${changePhrase(change)}`] : []),
+              ...(flag ? [flagPhrase(flag, unit === 'ms' ? `over ${(slowUs / 1000).toFixed(1)} ms` : 'failed')] : []),
               ...(ownHits.size ? [`left out: buckets during the swarm's own ${[...ownHits].map((k) => k.what).join(', ')}`] : []),
             ],
           },
           basis: 'measured',
           window: { fromUs: firstUs, toUs: window.toUs },
           createdUs: now,
-          data: { firstDetectionUs: firstUs, bucketStartUs: s.t[first]!, series: s.t.map((t, i) => [t, xs[i]]).filter((_, i) => inWin[i] || hist[i]).slice(-300), baseline: at.level, spread: at.scale, seasonal: at.seasonal },
+          data: { ...(flag ? { flag } : {}), firstDetectionUs: firstUs, bucketStartUs: s.t[first]!, series: s.t.map((t, i) => [t, xs[i]]).filter((_, i) => inWin[i] || hist[i]).slice(-300), baseline: at.level, spread: at.scale, seasonal: at.seasonal },
         });
       }
       // The anomalous buckets do not teach the daily profile that they are normal.
@@ -249,7 +253,10 @@ export class PerformanceTester implements Agent {
           const change = nearestSystemChange(spans, at, 300e6, declaredOf(s.service));
           // Less traffic with no change to the system is demand, not a regression.
           if (metric === 'throughput' && !change) continue;
-          findings.push(regressionFinding(this.id, s.service, metric, cp, change, window, now));
+          // After the change point: the requests over the midpoint of before and after (or failed), by flag variant.
+          const midUs = ((cp.before + cp.after) / 2) * 1000;
+          const flag = metric === 'throughput' ? undefined : flagAttribution(spans.filter((sp) => sp.startUs >= at), s.service, metric === 'latency p95' ? (sp) => sp.endUs - sp.startUs >= midUs : (sp) => sp.status.code === 2);
+          findings.push(regressionFinding(this.id, s.service, metric, cp, change, window, now, flag && { attribution: flag, bad: metric === 'latency p95' ? `over ${(midUs / 1000).toFixed(0)} ms` : 'failed' }));
         }
       }
       const slo = slos.find((x) => x.service === s.service);
@@ -498,8 +505,14 @@ export function changePhrase(change: SystemChange): string {
 
 const fmtIndicator = (metric: Indicator, x: number): string => (metric === 'latency p95' ? `${x.toFixed(0)} ms` : metric === 'error rate' ? `${(100 * x).toFixed(1)}%` : `${x.toFixed(1)} req/s`);
 
-/** A regression finding: the change point, its before/after and significance, and the change nearest to it. */
-export function regressionFinding(agentId: string, service: string, metric: Indicator, cp: Regression, change: SystemChange | undefined, window: TimeWindow, now: number): Finding {
+/** "41 of the 45 requests with flag new-pricing=on were over 120 ms, against 3 of the 410 with other variants (Fisher p = 2e-40)". */
+function flagPhrase(f: FlagAttribution, bad: string): string {
+  return `${f.bad} of the ${f.total} requests with flag ${f.key}=${f.variant} were ${bad}, against ${f.otherBad} of the ${f.otherTotal} with other variants (Fisher p = ${f.p.toExponential(1)})`;
+}
+
+/** A regression finding: the change point, its before/after and significance, the change nearest to it, and the flag variant its bad requests carry. */
+export function regressionFinding(agentId: string, service: string, metric: Indicator, cp: Regression, change: SystemChange | undefined, window: TimeWindow, now: number, flags?: { attribution: FlagAttribution; bad: string }): Finding {
+  const flag = flags?.attribution;
   const verb = metric === 'latency p95' ? 'regressed' : metric === 'error rate' ? 'rose' : 'fell';
   const after = change ? (change.kind === 'deploy' ? ` after deploy of ${change.value}` : ` after ${change.kind === 'flag' ? 'flag flip' : 'config change'} ${change.key}=${change.value}`) : '';
   const unit = metric === 'latency p95' ? 'ms' : metric === 'throughput' ? 'req/s' : '';
@@ -524,11 +537,12 @@ export function regressionFinding(agentId: string, service: string, metric: Indi
         change
           ? `nearest change: ${changePhrase(change)} of ${service} at ${new Date(change.atUs / 1000).toISOString()}`
           : 'no deploy, config change or flag flip of this service near the change',
+        ...(flag ? [flagPhrase(flag, flags!.bad)] : []),
       ],
     },
     basis: 'measured',
     window: { fromUs: cp.atUs, toUs: window.toUs },
     createdUs: now,
-    data: { changePointUs: cp.atUs, metric, before: cp.before, after: cp.after, magnitude: cp.magnitude, pValue: cp.pValue, ...(change?.kind === 'deploy' ? { deploy: changeEvidence(change).deploys![0] } : {}), ...(change && change.kind !== 'deploy' ? { configChange: change } : {}) },
+    data: { ...(flag ? { flag } : {}), changePointUs: cp.atUs, metric, before: cp.before, after: cp.after, magnitude: cp.magnitude, pValue: cp.pValue, ...(change?.kind === 'deploy' ? { deploy: changeEvidence(change).deploys![0] } : {}), ...(change && change.kind !== 'deploy' ? { configChange: change } : {}) },
   };
 }

@@ -274,3 +274,35 @@ test('declared changes: a flag flip that shows on no span names the latency regr
     await store.close();
   }
 });
+
+test('flags on spans: a canary variant that starts being served is the change a latency regression names, and its requests are named as the slow ones', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const T = 1_700_000_000_000_000;
+    const spans: Span[] = [];
+    for (let i = 0; i < 2400; i++) {
+      const t = T + i * 100_000; // 10 requests/s for 240 s; from 120 s one request in four gets new-pricing=on, and is slow
+      const on = i >= 1200 && i % 4 === 0;
+      const hex = (i + 1).toString(16);
+      spans.push({
+        traceId: hex.padStart(32, '0'), spanId: hex.padStart(16, '0'), name: 'GET /price', kind: 2, startUs: t, endUs: t + (on ? 250_000 : 20_000) + (i % 5) * 1000, service: 'pricing', attributes: {}, links: [], status: { code: 0 }, resource: { attributes: { 'service.name': 'pricing', 'service.version': '5.0.0' } },
+        events: [{ name: 'feature_flag.evaluation', timeUs: t + 500, attributes: { 'feature_flag.key': 'new-pricing', 'feature_flag.result.variant': on ? 'on' : 'off', 'feature_flag.provider.name': 'flagd' } }],
+      });
+    }
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const window = { fromUs: T, toUs: T + 240e6 };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const titles = JSON.stringify(f.map((x) => x.title));
+    const reg = f.find((x) => x.kind === 'regression' && x.subject.service === 'pricing' && x.subject.metric === 'latency p95');
+    assert.ok(reg, titles);
+    assert.match(reg.title, /after flag flip new-pricing=on$/);
+    assert.deepEqual(reg.evidence.configChanges, [{ service: 'pricing', key: 'new-pricing', value: 'on', previous: 'off', atUs: T + 120e6, kind: 'flag' }]);
+    assert.ok(reg.evidence.chain!.some((c) => /^\d+ of the \d+ requests with flag new-pricing=on were over \d+ ms, against 0 of the \d+ with other variants \(Fisher p = /.test(c)), reg.evidence.chain!.join(' | '));
+    assert.equal((reg.data!.flag as { variant: string }).variant, 'on');
+    const anomaly = f.find((x) => x.kind === 'anomaly' && x.subject.service === 'pricing');
+    assert.ok(anomaly, titles);
+    assert.ok(anomaly.evidence.chain!.some((c) => /requests with flag new-pricing=on were over [\d.]+ ms/.test(c)), anomaly.evidence.chain!.join(' | '));
+  } finally {
+    await store.close();
+  }
+});

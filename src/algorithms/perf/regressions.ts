@@ -8,6 +8,7 @@ import { changePoints } from './changepoint.js';
 import type { Span } from '../../signals/model.js';
 import { robustSummary } from './metric-anomalies.js';
 import { CONFIG_ATTRIBUTE } from '../../signals/resource-config.js';
+import { flagChanges } from './flags.js';
 
 export interface IndicatorRule {
   /** +1: a rise is worse (latency, errors); -1: a fall is (throughput). */
@@ -74,7 +75,7 @@ export function regressionsIn(t: readonly number[], values: readonly (number | n
 }
 
 export interface SystemChange {
-  /** `flag`: only declared (a flag flip shows on no resource attribute). */
+  /** `flag`: declared, or a variant that starts being served in the flag evaluations on spans (flags.ts). */
   kind: 'deploy' | 'config' | 'flag';
   service: string;
   /** service.version for a deploy; the attribute for a config change. */
@@ -95,8 +96,8 @@ export interface DeclaredBy {
 
 
 /**
- * The deploy or config change closest to `atUs` (within `withinUs`): a value of service.version or of a config
- * attribute that first appears then. A value present from the first span on is not a change; nor is the
+ * The deploy, config change or flag change closest to `atUs` (within `withinUs`): a value of service.version or of
+ * a config attribute that first appears then, or a flag variant that starts being served (flags.ts). A value present from the first span on is not a change; nor is the
  * first appearance of an attribute at all (an SDK that starts to report it).
  * `declared` changes (the caller's: those of the services the spans are of) take part too. A change seen on the
  * spans that one of them reports (same service, key and value, within `withinUs`) is that declared change: its
@@ -132,6 +133,11 @@ export function nearestSystemChange(spans: readonly Span[], atUs: number, within
       if (isDeclared(service, key, value, at)) continue;
       consider({ kind: key === 'service.version' ? 'deploy' : 'config', service, key, value, previous: ordered[i - 1]![0], atUs: at });
     }
+  }
+  // A flag variant that starts being served (flags.ts: the evaluations recorded on the spans).
+  for (const f of flagChanges(spans)) {
+    if (isDeclared(f.service, f.key, f.value, f.atUs)) continue;
+    consider({ kind: 'flag', service: f.service, key: f.key, value: f.value, previous: f.previous, atUs: f.atUs });
   }
   return best;
 }

@@ -1,0 +1,186 @@
+/**
+ * Feature flags as the spans report them, under OpenTelemetry's semantic conventions: a span event
+ * `feature_flag.evaluation` (earlier `feature_flag`) with `feature_flag.key` and `feature_flag.result.variant`
+ * (earlier `feature_flag.variant`) or `feature_flag.result.value`, which OpenFeature's telemetry hooks emit; and
+ * Sentry's `flag.evaluation.<key>` span attributes. Two uses:
+ *   - a flag change seen on spans: a variant that appears where the evaluations before it make its absence
+ *     improbable (a rollout from 0 to 10% of requests), dated by its first evaluation;
+ *   - attribution: when the slow or failing requests carry one variant of a flag far more often than the rest
+ *     (one-sided Fisher exact test), the variant is named — the A/B comparison a person would make by hand.
+ */
+import { gammaln } from 'simple-statistics';
+import type { Span, AttrValue } from '../../signals/model.js';
+
+export interface FlagEvaluation {
+  key: string;
+  variant: string;
+}
+
+const EVENT_NAMES = new Set(['feature_flag.evaluation', 'feature_flag']);
+const SENTRY_PREFIX = 'flag.evaluation.';
+
+function scalar(v: AttrValue | undefined): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
+}
+
+/** The flag evaluations recorded on one span (its events and Sentry-style attributes). */
+export function flagEvaluations(span: Span): FlagEvaluation[] {
+  const out: FlagEvaluation[] = [];
+  for (const e of span.events) {
+    if (!EVENT_NAMES.has(e.name)) continue;
+    const key = scalar(e.attributes['feature_flag.key']);
+    const variant = scalar(e.attributes['feature_flag.result.variant']) ?? scalar(e.attributes['feature_flag.variant']) ?? scalar(e.attributes['feature_flag.result.value']) ?? scalar(e.attributes['feature_flag.value']);
+    if (key && variant !== undefined) out.push({ key, variant });
+  }
+  for (const [k, v] of Object.entries(span.attributes)) {
+    if (!k.startsWith(SENTRY_PREFIX) || k.length === SENTRY_PREFIX.length) continue;
+    const variant = scalar(v);
+    if (variant !== undefined) out.push({ key: k.slice(SENTRY_PREFIX.length), variant });
+  }
+  return out;
+}
+
+export interface FlagChange {
+  service: string;
+  key: string;
+  /** The new variant. */
+  value: string;
+  /** The commonest variant before it. */
+  previous: string;
+  atUs: number;
+  /** Evaluations before its first one, and its share of the evaluations from then on. */
+  before: number;
+  share: number;
+}
+
+/**
+ * Variants that start being served: for a variant first seen after n evaluations of its flag, with share q of the
+ * evaluations from then on, its absence before has probability (1 − q)^n; under `alpha` it was not being served.
+ * A 50/50 split from the start is no change; a variant that goes to 10% after 200 evaluations without it is.
+ */
+export function flagChanges(spans: readonly Span[], alpha = 1e-3): FlagChange[] {
+  const byFlag = new Map<string, { t: number; variant: string }[]>();
+  for (const sp of spans) {
+    for (const f of flagEvaluations(sp)) {
+      const id = `${sp.service}\u0000${f.key}`;
+      let xs = byFlag.get(id);
+      if (!xs) byFlag.set(id, (xs = []));
+      xs.push({ t: sp.startUs, variant: f.variant });
+    }
+  }
+  const out: FlagChange[] = [];
+  for (const [id, xs] of byFlag) {
+    xs.sort((a, b) => a.t - b.t);
+    const first = new Map<string, number>();
+    xs.forEach((x, i) => first.has(x.variant) || first.set(x.variant, i));
+    if (first.size < 2) continue;
+    const [service, key] = id.split('\u0000') as [string, string];
+    for (const [variant, i] of first) {
+      if (i === 0) continue;
+      let hits = 0;
+      for (let j = i; j < xs.length; j++) if (xs[j]!.variant === variant) hits++;
+      const share = hits / (xs.length - i);
+      if (i * Math.log1p(-Math.min(share, 1 - 1e-12)) >= Math.log(alpha)) continue;
+      const counts = new Map<string, number>();
+      for (let j = 0; j < i; j++) counts.set(xs[j]!.variant, (counts.get(xs[j]!.variant) ?? 0) + 1);
+      const previous = [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]![0];
+      out.push({ service, key, value: variant, previous, atUs: xs[i]!.t, before: i, share });
+    }
+  }
+  return out.sort((a, b) => a.atUs - b.atUs);
+}
+
+/** log C(n, k). */
+const logChoose = (n: number, k: number): number => gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1);
+
+/**
+ * One-sided Fisher exact test: P(at least `a` bad of the `n` in the group | `bad` bad among `total`), the
+ * hypergeometric upper tail. Exact at any counts (a z-test misleads at the few requests of a short bucket).
+ */
+export function fisherUpper(a: number, n: number, bad: number, total: number): number {
+  const hi = Math.min(n, bad);
+  const base = logChoose(total, n);
+  let p = 0;
+  for (let x = a; x <= hi; x++) {
+    if (total - bad < n - x) continue;
+    p += Math.exp(logChoose(bad, x) + logChoose(total - bad, n - x) - base);
+  }
+  return Math.min(1, p);
+}
+
+export interface FlagAttribution {
+  key: string;
+  variant: string;
+  /** Requests with the variant, and how many of them were bad. */
+  total: number;
+  bad: number;
+  /** Requests with another variant of the same flag. */
+  otherTotal: number;
+  otherBad: number;
+  p: number;
+}
+
+export interface AttributionOptions {
+  alpha?: number;
+  /** Fewest requests on each side. */
+  minRequests?: number;
+  /** The variant's bad share must be at least this many times the others'… */
+  minRatio?: number;
+  /** …and this much higher in absolute terms. */
+  minDiff?: number;
+}
+
+/**
+ * The flag variant that the bad requests of `service` carry far more than its other requests do. A request is a
+ * server (or consumer) span of the service; it carries the flags the service evaluated anywhere in its trace (the
+ * evaluation is often on a child span). Among flags evaluated on both sides, the smallest p under `alpha` wins.
+ */
+export function flagAttribution(spans: readonly Span[], service: string, isBad: (sp: Span) => boolean, opts: AttributionOptions = {}): FlagAttribution | undefined {
+  const { alpha = 1e-3, minRequests = 5, minRatio = 2, minDiff = 0.2 } = opts;
+  const flagsOf = new Map<string, Map<string, string>>();
+  for (const sp of spans) {
+    if (sp.service !== service) continue;
+    const evs = flagEvaluations(sp);
+    if (!evs.length) continue;
+    let m = flagsOf.get(sp.traceId);
+    if (!m) flagsOf.set(sp.traceId, (m = new Map()));
+    for (const f of evs) if (!m.has(f.key)) m.set(f.key, f.variant);
+  }
+  if (!flagsOf.size) return undefined;
+  // Per flag and variant: requests and bad requests.
+  const tally = new Map<string, Map<string, { n: number; bad: number }>>();
+  for (const sp of spans) {
+    if (sp.service !== service || (sp.kind !== 2 && sp.kind !== 5)) continue;
+    const flags = flagsOf.get(sp.traceId);
+    if (!flags) continue;
+    const b = isBad(sp);
+    for (const [key, variant] of flags) {
+      let byVariant = tally.get(key);
+      if (!byVariant) tally.set(key, (byVariant = new Map()));
+      const c = byVariant.get(variant) ?? { n: 0, bad: 0 };
+      c.n++;
+      if (b) c.bad++;
+      byVariant.set(variant, c);
+    }
+  }
+  let best: FlagAttribution | undefined;
+  for (const [key, byVariant] of [...tally].sort((a, b) => a[0].localeCompare(b[0]))) {
+    let total = 0;
+    let bad = 0;
+    for (const c of byVariant.values()) {
+      total += c.n;
+      bad += c.bad;
+    }
+    for (const [variant, c] of [...byVariant].sort((a, b) => a[0].localeCompare(b[0]))) {
+      const on = c.n;
+      const off = total - on;
+      if (on < minRequests || off < minRequests) continue;
+      const shareOn = c.bad / on;
+      const shareOff = (bad - c.bad) / off;
+      if (shareOn < minRatio * shareOff || shareOn - shareOff < minDiff) continue;
+      const p = fisherUpper(c.bad, on, bad, total);
+      if (p < alpha && (!best || p < best.p)) best = { key, variant, total: on, bad: c.bad, otherTotal: off, otherBad: bad - c.bad, p };
+    }
+  }
+  return best;
+}

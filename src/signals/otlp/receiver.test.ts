@@ -21,6 +21,7 @@ import { OTLPLogExporter as LogProto } from '@opentelemetry/exporter-logs-otlp-p
 import { openStore } from '../../store/open.js';
 import { startReceiver } from './server.js';
 import { OTLP } from './proto.js';
+import { flagEvaluations } from '../../algorithms/perf/flags.js';
 
 async function sdkExport(base: string, encoding: 'json' | 'proto', service: string): Promise<void> {
   const resource = resourceFromAttributes({ 'service.name': service, 'service.version': '2.0.1', 'deployment.environment.name': 'test' });
@@ -29,6 +30,8 @@ async function sdkExport(base: string, encoding: 'json' | 'proto', service: stri
   const tracer = tp.getTracer('receiver-test');
   tracer.startActiveSpan('GET /api/cart', { kind: 1 }, (parent) => {
     const child = tracer.startSpan('SELECT cart', { attributes: { 'db.system.name': 'redis' } }, trace.setSpan(context.active(), parent));
+    // A flag evaluation as OpenFeature's OpenTelemetry hook records it.
+    child.addEvent('feature_flag.evaluation', { 'feature_flag.key': 'new-cart', 'feature_flag.result.variant': 'on', 'feature_flag.provider.name': 'flagd' });
     child.end();
     try {
       throw new TypeError('cart.items is undefined');
@@ -81,6 +84,7 @@ test('the OpenTelemetry JS SDK exports traces, metrics and logs over OTLP/HTTP J
       assert.equal(parent.status.code, 2);
       assert.equal(parent.resource.attributes['service.version'], '2.0.1');
       assert.equal(child.attributes['db.system.name'], 'redis');
+      assert.deepEqual(flagEvaluations(child), [{ key: 'new-cart', variant: 'on' }], `${svc}: span events survive the store`);
       const errors = await store.telemetry.queryErrors({ services: [svc] });
       const ex = errors.find((e) => e.source === 'span')!;
       assert.equal(ex.type, 'TypeError');

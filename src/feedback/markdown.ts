@@ -8,7 +8,7 @@ const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** Who declared a change, and the link to it; nothing for one seen on the spans. */
 function declaredMd(d: DeclaredEvidence | undefined): string {
   if (!d) return '';
-  return ` (declared${d.by ? ` by ${d.by}` : ''}${d.description ? `: ${d.description}` : ''})${d.url ? ` [link](${d.url})` : ''}`;
+  return ` (declared${d.by ? ` by ${esc(d.by)}` : ''}${d.description ? `: ${esc(d.description)}` : ''})${d.url ? ` <${d.url}>` : ''}`;
 }
 
 function evidenceLines(e: Evidence): string[] {

@@ -18,6 +18,8 @@ test('config changes and flag flips take key and value (scalars become strings),
   const cfg = parseChange({ service: 'cart', key: 'cache.ttl', value: 30 }, NOW);
   assert.equal(cfg.kind, 'config');
   assert.equal(describeChange(cfg), 'config cart cache.ttl=30');
+  // The link is normalised: it goes into Markdown and HTML.
+  assert.equal(parseChange({ service: 'cart', version: '2', url: 'https://ci.example/runs/7 <b>' }, NOW).url, 'https://ci.example/runs/7%20%3Cb%3E');
 });
 
 test('the time: ISO 8601, epoch milliseconds, epoch microseconds (atUs) or "now"; unit mistakes and far futures are refused', () => {

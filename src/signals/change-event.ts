@@ -120,7 +120,8 @@ export function parseChange(input: unknown, nowUs = Date.now() * 1000, where = '
     ...(c.previous !== undefined ? { previous: c.previous } : {}),
     atUs: timeUs(c.at, c.atUs, nowUs, where),
     ...(c.by !== undefined ? { by: c.by } : {}),
-    ...(c.url !== undefined ? { url: c.url } : {}),
+    // Normalised (spaces, quotes and angle brackets percent-encoded): it goes into Markdown and HTML links.
+    ...(c.url !== undefined ? { url: new URL(c.url).href } : {}),
     ...(c.description !== undefined ? { description: c.description } : {}),
   };
 }

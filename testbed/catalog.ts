@@ -83,6 +83,7 @@ export const FAULT_TYPES = [
   'outage',
   'slowquery',
   'deploy',
+  'flag',
 ] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
 
@@ -101,6 +102,7 @@ export const FAULT_DESCRIPTIONS: Record<FaultType, string> = {
   outage: 'dependency outage: the service store becomes unreachable (cart: Redis/SQLite, catalog: SQLite)',
   slowquery: 'slow queries against the service store (params: ms)',
   deploy: 'bad deploy: the service restarts with a new service.version that carries a fault (params: fault)',
+  flag: 'bad flag rollout: the service\'s flag <service>.new-code-path turns "on" for a share of requests, whose new code path is slow (params: rate, ms)',
 };
 
 /** Services whose own store a fault can target; the other faults apply to every service. */
@@ -138,7 +140,11 @@ export const DEFAULT_FAULT_PARAMS: Record<FaultType, FaultParams> = {
   outage: {},
   slowquery: { ms: 300 },
   deploy: { fault: 'exception' },
+  flag: { rate: 0.3, ms: 300 },
 };
+
+/** The flag every testbed service evaluates on each request (OpenFeature-style, recorded on the server span). */
+export const flagKeyOf = (service: ServiceName): string => `${service}.new-code-path`;
 
 export const BASE_VERSION = '1.4.2';
 export const BAD_VERSION = '1.5.0-rc.1';

@@ -2,7 +2,8 @@
  * The performance tester on the real testbed (9 services → OTLP → receiver → store), not on synthetic spans:
  * a latency fault on shipping must show as an anomaly on shipping's p95 within 2 minutes of the injection, and a
  * bad deploy of currency (a new service.version that brings added latency) as a regression that names the new
- * version. Budget: about 2.5 minutes.
+ * version, and a flag rollout on catalog (a share of requests on a slow new code path) as a catalog finding tied to
+ * the flag variant, whose slow requests it names. Budget: about 2.5 minutes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,6 +46,8 @@ test("on the testbed: a latency fault is an anomaly on the faulty service's p95 
     await sleep(30_000); // recovered: the "before" of the deploy
     deployAt = nowUs();
     await tb.setFault('currency', 'deploy', { fault: 'delay', ms: 300, jitterMs: 0 });
+    // At the same time a flag rollout on catalog: a third of its requests take a slow new code path.
+    await tb.setFault('catalog', 'flag', { rate: 0.35, ms: 300 });
     await sleep(30_000);
     await tb.traffic.stop();
     await sleep(2500); // the last OTLP exports
@@ -73,6 +76,17 @@ test("on the testbed: a latency fault is an anomaly on the faulty service's p95 
     assert.equal(reg.evidence.deploys?.[0]?.version, BAD_VERSION);
     const changeS = ((reg.evidence.deploys![0]!.atUs ?? 0) - deployAt) / 1e6;
     assert.ok(changeS >= -1 && changeS <= 15, `the deploy named is the one made (${changeS.toFixed(1)} s after the switch)`);
+
+    // 3. flag rollout: catalog's slowdown is tied to the flag variant its evaluations started serving, and its slow
+    // requests are named as the ones with the flag on
+    const onCatalog = f2.filter((f) => (f.kind === 'regression' || f.kind === 'anomaly') && f.subject.service === 'catalog');
+    const tied = onCatalog.filter((f) => f.evidence.configChanges?.some((c) => c.kind === 'flag' && c.key === 'catalog.new-code-path' && c.value === 'on' && c.previous === 'off'));
+    assert.ok(tied.length, `a catalog finding tied to the flag; got: ${onCatalog.map((f) => `${f.kind}: ${f.title}`).join(' | ') || f2.map((f) => `${f.kind} ${f.subject.service}: ${f.title}`).join(' | ')}`);
+    for (const f of tied) {
+      const flagS = (f.evidence.configChanges![0]!.atUs - deployAt) / 1e6;
+      assert.ok(flagS >= -1 && flagS <= 15, `the flag change is dated at the rollout (${flagS.toFixed(1)} s after it)`);
+    }
+    assert.ok(tied.some((f) => f.evidence.chain!.some((c) => /requests with flag catalog\.new-code-path=on were over/.test(c))), tied.map((f) => f.evidence.chain!.join(' | ')).join(' || '));
   } finally {
     await store.close();
     dir.cleanup();

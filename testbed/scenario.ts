@@ -76,6 +76,10 @@ function drawParams(fault: FaultType, service: ServiceName, rng: Rng): FaultPara
     case 'slowquery':
       p.ms = rng.int(150, 500);
       break;
+    case 'flag':
+      p.rate = Number(rng.range(0.2, 0.6).toFixed(2));
+      p.ms = rng.int(250, 800);
+      break;
     case 'deploy': {
       const inner = (['exception', 'error', 'delay', 'bug'] as const).filter((f) => faultApplies(service, f));
       p.fault = rng.pick(inner);

@@ -13,6 +13,7 @@ import type { MemoryStore } from '../src/store/store.js';
 import type { Span } from '../src/signals/model.js';
 import { BAD_VERSION, FAULT_TYPES, SERVICE_NAMES, startTestbed, type Testbed } from './index.js';
 import { planScenario, planSet } from './scenario.js';
+import { flagEvaluations } from '../src/algorithms/perf/flags.js';
 import { runCase, type TelemetrySink } from './record.js';
 import { nextCaseDir, writeCase, buildMetricRows, csvLine } from './case-writer.js';
 import { freeLoopbackPort } from './supervisor.js';
@@ -114,6 +115,7 @@ test('every fault type is visible in the stored telemetry where it should be; a 
       ['cart', 'outage', {}],
       ['catalog', 'slowquery', { ms: 250 }],
       ['currency', 'deploy', { fault: 'error', rate: 0.8 }],
+      ['catalog', 'flag', { rate: 0.5, ms: 300 }],
     ];
     for (const [service, fault, params] of plan) {
       await tb.setFault(service, fault, params);
@@ -182,6 +184,15 @@ test('every fault type is visible in the stored telemetry where it should be; a 
     assert.ok(errorsOf(windows.cart_outage, 'cart') > 0);
     // slow query: catalog's spans slower by about the query time
     assert.ok(serverDur(windows.catalog_slowquery, 'catalog') - serverDur(baseline, 'catalog') > 150, `catalog slower: ${serverDur(windows.catalog_slowquery, 'catalog')}`);
+    // flag: every request of catalog evaluates its flag (a feature_flag.evaluation event on the server span); "off"
+    // before the fault, "on" for about half of them under it, and those take the slow new code path
+    const variants = (w: { fromUs: number; toUs: number }, v: string) => spans.filter((s) => isServer(s) && s.service === 'catalog' && inWin(w, s) && flagEvaluations(s).some((f) => f.key === 'catalog.new-code-path' && f.variant === v));
+    assert.equal(variants(baseline, 'on').length, 0);
+    assert.ok(variants(baseline, 'off').length > 0, 'the flag is evaluated before the fault');
+    const on = variants(windows.catalog_flag, 'on').map(durMs);
+    const off = variants(windows.catalog_flag, 'off').map(durMs);
+    assert.ok(on.length > 0 && off.length > 0, `both variants served (${on.length} on, ${off.length} off)`);
+    assert.ok(median(on) - median(off) > 250, `the "on" requests are slower: median ${median(on)} vs ${median(off)} ms`);
     // bad deploy: the new service.version appears with the errors it brought
     const w10 = windows.currency_deploy;
     const deployed = spans.filter((s) => s.service === 'currency' && inWin(w10, s) && s.resource.attributes['service.version'] === BAD_VERSION);

@@ -5,7 +5,7 @@
  */
 import { trace, SpanStatusCode } from '@opentelemetry/api';
 import { Registry, collectDefaultMetrics, Histogram } from 'prom-client';
-import { isServiceName } from '../catalog.js';
+import { flagKeyOf, isServiceName } from '../catalog.js';
 import { Rng } from '../rng.js';
 import { CONFIG_ENV, type ServiceConfig, type ServiceMessage } from './config.js';
 import { setupTelemetry } from './telemetry.js';
@@ -142,6 +142,12 @@ const server = tel.http.createServer((req, res) => {
       if (res.statusCode >= 500 && res.writableEnded) log.error('request rejected: worker pool exhausted', undefined, { request_id: requestId, route: routeName });
       return;
     }
+    // The service's feature flag, evaluated per request and recorded as OpenFeature's OpenTelemetry hook does
+    // (semantic conventions: a feature_flag.evaluation event); "on" only under the flag fault, whose new code
+    // path is slow.
+    const flagOn = faults.trigger('flag');
+    span?.addEvent('feature_flag.evaluation', { 'feature_flag.key': flagKeyOf(cfg.service), 'feature_flag.result.variant': flagOn ? 'on' : 'off', 'feature_flag.provider.name': 'testbed' });
+    if (flagOn) await new Promise((ok) => setTimeout(ok, faults.num('flag', 'ms', 300)));
     try {
       if (!match) throw new HttpError(404, `no route ${method} ${path}`);
       const body = method === 'GET' || method === 'DELETE' ? undefined : await readBody(req);

@@ -202,8 +202,11 @@ export class PerformanceTester implements Agent {
         const slowUs = (at.level + 5 * at.scale) * 1000;
         const onset = onsetInBucket(inBucket, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
         const firstUs = Math.max(s.t[first]!, onset?.onsetUs ?? s.t[first]!);
-        // The slow (or failed) requests of the bucket against the rest, by the flag variants they carry.
-        const flag = flagAttribution(inBucket, s.service, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
+        // The slow (or failed) requests of the flagged buckets against the rest, by the flag variants they carry
+        // (over all of them: the first bucket alone may hold the seconds of a restart that slowed everything).
+        const lastEnd = s.t[hits[hits.length - 1]!]! + bucketOf(rollups);
+        const flagged = lastEnd > bucketEnd ? await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: s.t[first]!, toUs: lastEnd }, limit: 50_000 }) : inBucket;
+        const flag = flagAttribution(flagged, s.service, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
         // A deploy or config change of this service in the 5 minutes up to the onset: the likeliest cause, said so.
         // The bucket's spans are at hand; only the minutes before it are read.
         const before = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: firstUs - 300e6, toUs: s.t[first]! }, limit: 50_000 });

@@ -69,3 +69,19 @@ test('attribution: the slow requests carry one variant (evaluated on a child spa
   assert.equal(flagAttribution(spans, 'pricing', (sp) => sp.spanId.endsWith('1') || sp.spanId.endsWith('2')), undefined);
   assert.equal(flagAttribution(spans, 'checkout', slow), undefined);
 });
+
+test("attribution counts each request's own evaluation when one trace holds several requests of the service", () => {
+  const spans: Span[] = [];
+  for (let i = 0; i < 60; i++) {
+    const t = T + i * 1e6;
+    const root = span({ service: 'frontend', startUs: t, endUs: t + 400_000 });
+    // Each page calls pricing twice: one request with the flag on (slow), one with it off (fast).
+    for (const on of [true, false]) {
+      const req = span({ traceId: root.traceId, parentSpanId: root.spanId, startUs: t, endUs: t + (on ? 300_000 : 10_000), events: [evaluated('new-pricing', on ? 'on' : 'off', t)] });
+      spans.push(req);
+    }
+    spans.push(root);
+  }
+  const a = flagAttribution(spans, 'pricing', (sp) => sp.endUs - sp.startUs >= 100_000);
+  assert.deepEqual(a && { ...a, p: undefined }, { key: 'new-pricing', variant: 'on', total: 60, bad: 60, otherTotal: 60, otherBad: 0, p: undefined });
+});

@@ -132,27 +132,33 @@ export interface AttributionOptions {
 
 /**
  * The flag variant that the bad requests of `service` carry far more than its other requests do. A request is a
- * server (or consumer) span of the service; it carries the flags the service evaluated anywhere in its trace (the
- * evaluation is often on a child span). Among flags evaluated on both sides, the smallest p under `alpha` wins.
+ * server (or consumer) span of the service; it carries the flags evaluated on it or on its spans below it in the
+ * service (the evaluation is often on a child span). Among flags evaluated on both sides, the smallest p under
+ * `alpha` wins.
  */
 export function flagAttribution(spans: readonly Span[], service: string, isBad: (sp: Span) => boolean, opts: AttributionOptions = {}): FlagAttribution | undefined {
   const { alpha = 1e-3, minRequests = 5, minRatio = 2, minDiff = 0.2 } = opts;
-  const flagsOf = new Map<string, Map<string, string>>();
-  for (const sp of spans) {
-    if (sp.service !== service) continue;
+  // Each evaluation belongs to the request it happened in: its own span when that is the server span, else the
+  // nearest server span above it in the same service. (Per trace would mix a service's several requests of one
+  // trace: a page that calls the catalog five times carries five evaluations.)
+  const own = spans.filter((sp) => sp.service === service);
+  const byId = new Map(own.map((sp) => [`${sp.traceId}/${sp.spanId}`, sp]));
+  const isRequest = (sp: Span): boolean => sp.kind === 2 || sp.kind === 5;
+  const flagsOf = new Map<Span, Map<string, string>>();
+  for (const sp of own) {
     const evs = flagEvaluations(sp);
     if (!evs.length) continue;
-    let m = flagsOf.get(sp.traceId);
-    if (!m) flagsOf.set(sp.traceId, (m = new Map()));
+    let req: Span | undefined = sp;
+    for (let hops = 0; req && !isRequest(req) && hops < 64; hops++) req = req.parentSpanId ? byId.get(`${req.traceId}/${req.parentSpanId}`) : undefined;
+    if (!req || !isRequest(req)) continue;
+    let m = flagsOf.get(req);
+    if (!m) flagsOf.set(req, (m = new Map()));
     for (const f of evs) if (!m.has(f.key)) m.set(f.key, f.variant);
   }
   if (!flagsOf.size) return undefined;
   // Per flag and variant: requests and bad requests.
   const tally = new Map<string, Map<string, { n: number; bad: number }>>();
-  for (const sp of spans) {
-    if (sp.service !== service || (sp.kind !== 2 && sp.kind !== 5)) continue;
-    const flags = flagsOf.get(sp.traceId);
-    if (!flags) continue;
+  for (const [sp, flags] of flagsOf) {
     const b = isBad(sp);
     for (const [key, variant] of flags) {
       let byVariant = tally.get(key);

@@ -173,6 +173,35 @@ test('a flag flip declared shortly before the onset is direct evidence on the cu
   }
 });
 
+test('a flag the culprit started serving at the onset, whose requests are the failing ones, is named from its spans alone: a bad config, as a declared flip is', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const { spans, errors } = traffic(60, 90);
+    // payment evaluates charge-v2 on every request; from the onset the failing requests are the ones with it on,
+    // and the others answer as fast as before.
+    for (const sp of spans) {
+      if (sp.service !== 'payment') continue;
+      if (sp.status.code !== 2) sp.endUs = Math.min(sp.endUs, sp.startUs + 26_000);
+      sp.events.push({ name: 'feature_flag.evaluation', timeUs: sp.startUs, attributes: { 'feature_flag.key': 'charge-v2', 'feature_flag.result.variant': sp.status.code === 2 ? 'on' : 'off' } });
+    }
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors });
+    const [f] = await new RootCauseAnalyzer().run(
+      { id: 'rca-test', kind: 'rca', params: {}, window: { fromUs: spans[0]!.startUs, toUs: spans[spans.length - 1]!.endUs + 1 } },
+      { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
+    );
+    assert.ok(f, 'an incident is found');
+    assert.equal(f.subject.service, 'payment');
+    assert.match(f.title, /^payment is the likely root cause \(bad config\) at src\/charge\.ts:42/);
+    assert.equal(f.category, 'defect-patterns');
+    assert.deepEqual(f.evidence.configChanges, [{ service: 'payment', key: 'charge-v2', value: 'on', previous: 'off', atUs: spans[0]!.startUs + 60e6 + 9000, kind: 'flag' }]);
+    const chain = f.evidence.chain!.join(' | ');
+    assert.match(chain, /payment started serving flag charge-v2=on at \S+ \(none in its \d+ evaluations before; 50% of them since\)/);
+    assert.match(chain, /(\d+) of the \1 requests with flag charge-v2=on failed or over [\d.]+ ms, against 0 of the \d+ with other variants/);
+  } finally {
+    await store.close();
+  }
+});
+
 test('a quiet window reports no root cause', async () => {
   const store = await openStore(':memory:');
   try {

@@ -18,6 +18,7 @@ import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learnin
 import { codeLocations, DECLARED_LEAD_S, runRca, type RcaRun } from './rca-run.js';
 import { knownDisturbances } from '../own-disturbances.js';
 import { declaredChanges } from '../declared-changes.js';
+import { flagEvidence } from './rca-flags.js';
 
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
@@ -92,6 +93,19 @@ export class RootCauseAnalyzer implements Agent {
       ctx.progress({ done: 4, total: 4, message: 'no incident' });
       return [];
     }
+    // Feature flags on the culprit's own spans near the onset (the ranking's columnar read carries no span events).
+    const onsetUsForFlags = Math.round(run.onsetS * 1e6);
+    const afterS = Math.max(run.postSpanS, 60);
+    const flags = flagEvidence(
+      await ctx.store.telemetry.querySpans({ services: [top.service], window: { fromUs: onsetUsForFlags - 300e6, toUs: onsetUsForFlags + afterS * 1e6 }, limit: 50_000 }),
+      top.service,
+      onsetUsForFlags,
+      DECLARED_LEAD_S * 1e6,
+      afterS * 1e6,
+    );
+    // A variant served from the onset that the bad requests carry: the fault is behind the flag, a bad config as a
+    // declared flip or a config attribute change is (rank.ts); a new version says more and stays.
+    if (flags?.change && flags.attribution && flags.attribution.key === flags.change.key && flags.attribution.variant === flags.change.value && top.faultType !== 'bad-deploy') top.faultType = 'bad-config';
     const second = run.candidates[1];
     const margin = second ? top.score - second.score : top.score;
     const weakOnly = !top.indicators.some((i) => i.score > 4 && !i.weak);
@@ -101,6 +115,12 @@ export class RootCauseAnalyzer implements Agent {
     const code = codeLocations(run.errors);
     const chain = [...(symptoms.length ? [`symptoms: ${symptoms.join('; ')}`] : []), ...run.chain];
     for (const c of code) chain.push(`${c.n}× ${c.type}: ${c.message.slice(0, 120)} at ${c.file}:${c.line ?? '?'}${c.function ? ` in ${c.function}` : ''}`);
+    const fc = flags?.change;
+    if (fc && !run.configChanges.some((c) => c.service === top.service && c.kind === 'flag' && c.config === `${fc.key}=${fc.value}`)) {
+      chain.push(`${top.service} started serving flag ${fc.key}=${fc.value} at ${new Date(fc.atUs / 1000).toISOString()} (none in its ${fc.before} evaluations before; ${(100 * fc.share).toFixed(0)}% of them since)`);
+    }
+    const fa = flags?.attribution;
+    if (fa) chain.push(`${fa.bad} of the ${fa.total} requests with flag ${fa.key}=${fa.variant} ${flags!.bad}, against ${fa.otherBad} of the ${fa.otherTotal} with other variants (Fisher p = ${fa.p.toExponential(1)})`);
     const origin = run.trace?.originSpans.get(top.service) ?? [];
     const onsetUs = Math.round(run.onsetS * 1e6);
     const finding: Finding = {
@@ -120,7 +140,11 @@ export class RootCauseAnalyzer implements Agent {
         code: code.map((c) => ({ file: c.file, ...(c.line !== undefined ? { line: c.line } : {}), ...(c.function ? { function: c.function } : {}), service: c.service })),
         fingerprints: [...new Set(run.errors.map((e) => e.fingerprint))].slice(0, 5),
         deploys: run.deploys.filter((d) => d.service === top.service),
-        configChanges: run.configChanges.filter((c) => c.service === top.service).flatMap((c) => signatureChanges(c.previous, c.config).map((d) => ({ service: c.service, ...d, atUs: c.atUs, ...(c.kind ? { kind: c.kind } : {}), ...(c.declared ? { declared: c.declared } : {}) }))),
+        configChanges: [
+          ...run.configChanges.filter((c) => c.service === top.service).flatMap((c) => signatureChanges(c.previous, c.config).map((d) => ({ service: c.service, ...d, atUs: c.atUs, ...(c.kind ? { kind: c.kind } : {}), ...(c.declared ? { declared: c.declared } : {}) }))),
+          // Seen on the spans, unless declared already.
+          ...(fc && !run.configChanges.some((c) => c.service === top.service && c.kind === 'flag' && c.config === `${fc.key}=${fc.value}`) ? [{ service: top.service, key: fc.key, value: fc.value, previous: fc.previous, atUs: fc.atUs, kind: 'flag' as const }] : []),
+        ],
         chain,
       },
       basis: 'measured',
@@ -132,6 +156,7 @@ export class RootCauseAnalyzer implements Agent {
         onsetEstimated: run.onsetEstimated,
         faultType: top.faultType,
         ...verdictData(run),
+        ...(flags?.attribution ? { flag: flags.attribution } : {}),
       },
     };
     ctx.progress({ done: 4, total: 4, message: finding.title });

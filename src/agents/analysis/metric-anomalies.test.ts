@@ -173,3 +173,34 @@ test('one metric name over the read limit on its own is read a few services at a
     await store.close();
   }
 });
+
+test("a stored metric's alarm is tied to its service's change just before it (declared), not to another service's or a later one", async () => {
+  const store = await openStore(':memory:');
+  try {
+    const block = 16_384e6;
+    const t0 = Math.ceil(1_700_000_000_000_000 / block) * block + block;
+    // Two hosts' CPU, 1,000 points every 10 s; both jump at point 950.
+    const metrics: MetricPoint[] = ['api', 'worker'].flatMap((service, k) => Array.from({ length: 1000 }, (_, i) => ({ name: 'process.cpu.utilization', service, attributes: {}, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 5 : 0.5 + 0.1 * Math.sin(i / 20 + k) + 0.01 * (i % 3), resource: { attributes: { 'service.name': service } } })));
+    await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
+    const { recordChanges } = await import('../declared-changes.js');
+    const { parseChanges } = await import('../../signals/change-event.js');
+    const at = t0 + 950 * 10e6;
+    await recordChanges(store, parseChanges([
+      { service: 'api', version: '3.2.0', atUs: at - 40e6, by: 'ci' },
+      // worker's deploy comes after its alarm: not its cause.
+      { service: 'worker', version: '8.0.0', atUs: at + 30e6 },
+    ], at + 3600e6));
+    const window = { fromUs: t0 + 900 * 10e6, toUs: t0 + 1000 * 10e6 };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const alarm = (svc: string) => f.find((x) => x.kind === 'anomaly' && x.subject.service === svc && x.data?.firstDetectionUs === at);
+    const api = alarm('api');
+    assert.ok(api, JSON.stringify(f.map((x) => x.title)));
+    assert.deepEqual(api.evidence.deploys, [{ service: 'api', version: '3.2.0', atUs: at - 40e6, declared: { by: 'ci' } }]);
+    assert.equal(api.evidence.chain!.at(-1), '40 s after the deploy of 3.2.0 (declared by ci)');
+    const worker = alarm('worker');
+    assert.ok(worker);
+    assert.equal(worker.evidence.deploys, undefined);
+  } finally {
+    await store.close();
+  }
+});

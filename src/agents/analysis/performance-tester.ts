@@ -307,7 +307,20 @@ export class PerformanceTester implements Agent {
       const med = (xs: readonly (number | null)[]): number => medianAt(xs, idx);
       baselines.push({ key: `${o.service}|op:${o.operation}`, service: o.service, value: { operation: o.operation, p50Ms: med(o.p50Ms), p95Ms: med(o.p95Ms), p99Ms: med(o.p99Ms), errorRate: med(o.errorRate), rps: med(o.rps), n: idx.length, basis: before.length >= 6 ? 'history' : 'early window' } });
     }
+    const fromMetrics = findings.length;
     await this.metricSeries(task, ctx, window, now, onlyServices, findings, baselines, known);
+    // A stored metric's alarm (CPU, memory, queue depth …) is tied to the change of its service just before it, as
+    // the latency anomalies are: declared, or seen on the service's spans in the 5 minutes up to the alarm.
+    for (const f of findings.slice(fromMetrics, fromMetrics + MAX_METRIC_CHANGE_LOOKUPS)) {
+      const svc = f.subject.service;
+      const atUs = Number(f.data?.firstDetectionUs);
+      if (f.kind !== 'anomaly' || !svc || !Number.isFinite(atUs)) continue;
+      const spans = await ctx.store.telemetry.querySpans({ services: [svc], window: { fromUs: atUs - 300e6, toUs: atUs + 1 }, limit: 50_000 });
+      const near = nearestSystemChange(spans, atUs, 300e6, declaredOf(svc));
+      if (!near || near.atUs > atUs) continue;
+      Object.assign(f.evidence, changeEvidence(near));
+      f.evidence.chain = [...(f.evidence.chain ?? []), `${((atUs - near.atUs) / 1e6).toFixed(0)} s after ${changePhrase(near)}`];
+    }
     await ctx.store.patterns.putMany('performance-baseline', baselines);
     ctx.progress({ done: 3, total: 3, message: `${findings.length} findings` });
     return findings;
@@ -461,6 +474,9 @@ function cacheFor(store: object, maxSeries: number): MetricDetectorCache {
 }
 
 const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
+
+/** Metric alarms looked up for a nearby change per cycle (one span read each). */
+const MAX_METRIC_CHANGE_LOOKUPS = 50;
 
 function metricFinding(agentId: string, m: MetricSeries, a: MetricAnomaly, blockStart: number, threshold: number, window: TimeWindow, now: number): Finding {
   const what = `${m.name}${m.view === 'rate' ? ' rate/s' : m.view === 'mean' ? ' mean' : ''}${m.key.includes('{') ? ` ${m.key.slice(m.key.indexOf('{'))}` : ''}`;

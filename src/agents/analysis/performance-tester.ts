@@ -516,7 +516,7 @@ function changeEvidence(change: SystemChange | undefined): Pick<Finding['evidenc
 }
 
 /** "the deploy of v2", "the flag flip new-pricing off → on", "the config change cache.ttl 30 → 5", with who made it. */
-export function changePhrase(change: SystemChange): string {
+function changePhrase(change: SystemChange): string {
   const what = change.kind === 'deploy' ? `the deploy of ${change.value}` : `the ${change.kind === 'flag' ? 'flag flip' : 'config change'} ${change.key} ${change.previous ?? '?'} → ${change.value}`;
   const d = change.declared;
   return d ? `${what} (declared${d.by ? ` by ${d.by}` : ''}${d.description ? `: ${d.description}` : ''}${d.url ? `, ${d.url}` : ''})` : what;

@@ -115,8 +115,9 @@ export class RootCauseAnalyzer implements Agent {
     const code = codeLocations(run.errors);
     const chain = [...(symptoms.length ? [`symptoms: ${symptoms.join('; ')}`] : []), ...run.chain];
     for (const c of code) chain.push(`${c.n}× ${c.type}: ${c.message.slice(0, 120)} at ${c.file}:${c.line ?? '?'}${c.function ? ` in ${c.function}` : ''}`);
-    const fc = flags?.change;
-    if (fc && !run.configChanges.some((c) => c.service === top.service && c.kind === 'flag' && c.config === `${fc.key}=${fc.value}`)) {
+    // The flag change seen on the spans, unless it was declared (then it is in the run's config changes already).
+    const fc = flags?.change && !run.configChanges.some((c) => c.service === top.service && c.kind === 'flag' && c.config === `${flags.change!.key}=${flags.change!.value}`) ? flags.change : undefined;
+    if (fc) {
       chain.push(`${top.service} started serving flag ${fc.key}=${fc.value} at ${new Date(fc.atUs / 1000).toISOString()} (none in its ${fc.before} evaluations before; ${(100 * fc.share).toFixed(0)}% of them since)`);
     }
     const fa = flags?.attribution;
@@ -142,8 +143,7 @@ export class RootCauseAnalyzer implements Agent {
         deploys: run.deploys.filter((d) => d.service === top.service),
         configChanges: [
           ...run.configChanges.filter((c) => c.service === top.service).flatMap((c) => signatureChanges(c.previous, c.config).map((d) => ({ service: c.service, ...d, atUs: c.atUs, ...(c.kind ? { kind: c.kind } : {}), ...(c.declared ? { declared: c.declared } : {}) }))),
-          // Seen on the spans, unless declared already.
-          ...(fc && !run.configChanges.some((c) => c.service === top.service && c.kind === 'flag' && c.config === `${fc.key}=${fc.value}`) ? [{ service: top.service, key: fc.key, value: fc.value, previous: fc.previous, atUs: fc.atUs, kind: 'flag' as const }] : []),
+          ...(fc ? [{ service: top.service, key: fc.key, value: fc.value, previous: fc.previous, atUs: fc.atUs, kind: 'flag' as const }] : []),
         ],
         chain,
       },

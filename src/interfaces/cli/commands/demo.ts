@@ -14,6 +14,7 @@ const FAULTS = [
   { service: 'catalog', fault: 'slowquery', params: { ms: 400 }, says: 'catalog queries got slow' },
   { service: 'shipping', fault: 'error', params: { rate: 0.5 }, says: 'shipping answers 500 to half the quotes' },
   { service: 'currency', fault: 'cpu', params: { duty: 0.8 }, says: 'currency burns CPU' },
+  { service: 'recommendation', fault: 'flag', params: { rate: 0.4, ms: 400 }, says: 'recommendation rolled its flag out to 40% of requests, on a slow code path' },
 ] as const;
 
 export function register(program: Command): void {

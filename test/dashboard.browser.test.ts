@@ -80,6 +80,9 @@ test('dashboard: services, an incident with its RCA, a confirmed verdict stored;
     await page.setViewportSize({ width: 390, height: 844 });
     await page.click('button[data-tab="services"]');
     await page.waitForSelector('[data-service="payment"]');
+    // The change declared above is on payment's card (and drawn on its sparkline).
+    assert.match((await page.textContent('[data-service="payment"] .changed')) ?? '', /^changed: flag charge-v2 → on \(\d+ s ago\)$/);
+    assert.equal(await page.$('[data-service="checkout"] .changed'), null);
     const overflow = (await page.evaluate('document.documentElement.scrollWidth - window.innerWidth')) as number;
     assert.ok(overflow <= 1, `no horizontal scrolling on a phone (${overflow}px)`);
     await page.screenshot({ path: join(artifacts, 'dashboard-phone.png'), fullPage: true });

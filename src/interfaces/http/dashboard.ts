@@ -30,7 +30,7 @@ table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem} th,td
 button.v{border:1px solid #b0bec5;background:#fff;border-radius:5px;padding:3px 8px;cursor:pointer;margin:2px}
 button.v.confirm:hover,button.v.confirm.on{background:#2e7d32;color:#fff} button.v.reject:hover,button.v.reject.on{background:#c62828;color:#fff}
 ol.chain{margin:4px 0;padding-left:20px;font-size:.88rem}
-.muted{color:#78909c} code{background:#eceff1;padding:0 3px;border-radius:3px;word-break:break-all}
+.muted{color:#78909c} .changed{font-size:.8rem;margin-top:2px} code{background:#eceff1;padding:0 3px;border-radius:3px;word-break:break-all}
 .scroll{overflow-x:auto} .svgwrap svg{max-width:100%;height:auto}
 @media (max-width:600px){main{padding:8px} .grid{grid-template-columns:1fr} th:nth-child(n+4),td:nth-child(n+4){display:none}}
 `;
@@ -50,12 +50,19 @@ const CLIENT = `
     $('nav').innerHTML = tabs.map(function(t){ return '<button data-tab="'+t+'" class="'+(t===current?'active':'')+'">'+titles[t]+'</button>'; }).join('');
     Array.prototype.forEach.call(document.querySelectorAll('nav button'), function(b){ b.onclick = function(){ current = b.dataset.tab; location.hash = current; render(); }; });
   }
-  function spark(el, xs, ys, label, colour){
+  function spark(el, xs, ys, label, colour, marks){
     var w = Math.max(240, el.clientWidth || 280);
-    plots.push(new uPlot({width:w, height:90, legend:{show:false}, cursor:{show:false}, scales:{x:{time:true}}, axes:[{show:false},{size:40, font:'10px sans-serif'}], series:[{},{label:label, stroke:colour, width:1.5, spanGaps:true}]}, [xs, ys], el));
+    // Declared changes as dashed vertical lines, so a step in the curve can be read against them.
+    var drawMarks = function(u){ if (!marks || !marks.length) return; var c = u.ctx; c.save(); c.strokeStyle = '#6a1b9a'; c.setLineDash([4, 3]); c.lineWidth = 1;
+      marks.forEach(function(x){ if (x < xs[0] || x > xs[xs.length-1]) return; var px = Math.round(u.valToPos(x, 'x', true)); c.beginPath(); c.moveTo(px, u.bbox.top); c.lineTo(px, u.bbox.top + u.bbox.height); c.stroke(); }); c.restore(); };
+    plots.push(new uPlot({width:w, height:90, legend:{show:false}, cursor:{show:false}, scales:{x:{time:true}}, axes:[{show:false},{size:40, font:'10px sans-serif'}], series:[{},{label:label, stroke:colour, width:1.5, spanGaps:true}], hooks:{draw:[drawMarks]}}, [xs, ys], el));
   }
+  var ago = function(us){ var s = Math.max(0, (Date.now() - us/1000) / 1000); return s < 90 ? Math.round(s)+' s ago' : s < 5400 ? Math.round(s/60)+' min ago' : Math.round(s/3600)+' h ago'; };
+  var changeText = function(c){ return c.kind === 'deploy' ? 'deploy '+c.value : c.kind+' '+c.key+' → '+c.value; };
   function services(){
-    return api('/api/services').then(function(d){
+    return Promise.all([api('/api/services'), api('/api/changes?days=1')]).then(function(r){
+      var d = r[0], changesOf = {};
+      r[1].changes.forEach(function(c){ (changesOf[c.service] = changesOf[c.service] || []).push(c); });
       if (!d.services.length) return '<p class="muted">No telemetry yet. Point an OpenTelemetry SDK at this server (OTEL_EXPORTER_OTLP_ENDPOINT) or run <code>tswarm demo</code>.</p>';
       var html = '<div class="grid">' + d.services.map(function(s, i){
         var b = s.baseline || {};
@@ -64,10 +71,11 @@ const CLIENT = `
           '<span><b>'+fmt(s.requestsPerS)+'</b> req/s</span>'+
           '<span class="'+(errbad?'bad':'')+'"><b>'+fmt(100*s.errorShare)+'%</b> errors'+(b.errorShare!=null?' (base '+fmt(100*b.errorShare)+'%)':'')+'</span>'+
           '<span class="'+(p95bad?'bad':'')+'"><b>'+fmt(s.p95Ms)+' ms</b> p95'+(b.p95Ms!=null?' (base '+fmt(b.p95Ms)+')':'')+'</span></div>'+
-          '<div class="sp" id="sp-'+i+'"></div></div>';
+          '<div class="sp" id="sp-'+i+'"></div>'+
+          ((changesOf[s.service] || []).length ? '<div class="muted changed">changed: '+changesOf[s.service].slice(0, 2).map(function(c){ return esc(changeText(c))+' ('+ago(c.atUs)+')'; }).join('; ')+'</div>' : '')+'</div>';
       }).join('') + '</div>';
       setTimeout(function(){ d.services.forEach(function(s, i){ var el = document.getElementById('sp-'+i); if (!el || !s.series.length) return;
-        spark(el, s.series.map(function(p){return p[0]/1e6;}), s.series.map(function(p){return p[3];}), 'p95 ms', '#1565c0'); }); }, 0);
+        spark(el, s.series.map(function(p){return p[0]/1e6;}), s.series.map(function(p){return p[3];}), 'p95 ms', '#1565c0', (changesOf[s.service] || []).map(function(c){ return c.atUs/1e6; })); }); }, 0);
       return html;
     });
   }

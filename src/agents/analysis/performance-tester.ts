@@ -14,7 +14,7 @@ import type { Rollup } from '../../store/store.js';
 import { quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
 import { burnAlerts, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
-import type { Span } from '../../signals/model.js';
+import type { LogRecord, Span } from '../../signals/model.js';
 import { RollupAccumulator, isRequestSpan } from '../../store/rollup.js';
 import { predictiveStd, type PriorStats } from '../../algorithms/learning/transfer.js';
 import { expectedAt, updateProfile, type HourlyProfile } from '../../algorithms/perf/seasonal-baseline.js';
@@ -23,7 +23,7 @@ import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metr
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
 import { disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
 import { asSystemChange, declaredChanges } from '../declared-changes.js';
-import { flagAttribution, type FlagAttribution } from '../../algorithms/perf/flags.js';
+import { flagAttribution, withLogEvaluations, type FlagAttribution } from '../../algorithms/perf/flags.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
@@ -205,12 +205,14 @@ export class PerformanceTester implements Agent {
         // The slow (or failed) requests of the flagged buckets against the rest, by the flag variants they carry
         // (over all of them: the first bucket alone may hold the seconds of a restart that slowed everything).
         const lastEnd = s.t[hits[hits.length - 1]!]! + bucketOf(rollups);
-        const flagged = lastEnd > bucketEnd ? await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: s.t[first]!, toUs: lastEnd }, limit: 50_000 }) : inBucket;
+        // Flag evaluations the service logged as Events (the current convention) join its spans (flags.ts).
+        const flagLogs = await serviceLogs(ctx, s.service, firstUs - 300e6, Math.max(lastEnd, bucketEnd));
+        const flagged = withLogEvaluations(lastEnd > bucketEnd ? await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: s.t[first]!, toUs: lastEnd }, limit: 50_000 }) : inBucket, flagLogs);
         const flag = flagAttribution(flagged, s.service, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
         // A deploy or config change of this service in the 5 minutes up to the onset: the likeliest cause, said so.
         // The bucket's spans are at hand; only the minutes before it are read.
         const before = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: firstUs - 300e6, toUs: s.t[first]! }, limit: 50_000 });
-        const near = nearestSystemChange([...before, ...inBucket], firstUs, 300e6, declaredOf(s.service));
+        const near = nearestSystemChange(withLogEvaluations([...before, ...inBucket], flagLogs.filter((l) => l.timeUs < bucketEnd)), firstUs, 300e6, declaredOf(s.service));
         const change = near && near.atUs <= bucketEnd ? near : undefined;
         const peak = Math.max(...hits.map((i) => xs[i]!));
         const ratio = at.level > 0 ? peak / at.level : Infinity;
@@ -252,7 +254,8 @@ export class PerformanceTester implements Agent {
         const rule = INDICATOR_RULES[metric];
         for (const cp of regressionsIn(s.t, xs, rule, window.fromUs)) {
           const at = cp.atUs;
-          const spans = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: at - 300e6, toUs: Math.min(window.toUs, at + 300e6) }, limit: 50_000 });
+          const range = { fromUs: at - 300e6, toUs: Math.min(window.toUs, at + 300e6) };
+          const spans = withLogEvaluations(await ctx.store.telemetry.querySpans({ services: [s.service], window: range, limit: 50_000 }), await serviceLogs(ctx, s.service, range.fromUs, range.toUs));
           const change = nearestSystemChange(spans, at, 300e6, declaredOf(s.service));
           // Less traffic with no change to the system is demand, not a regression.
           if (metric === 'throughput' && !change) continue;
@@ -315,7 +318,7 @@ export class PerformanceTester implements Agent {
       const svc = f.subject.service;
       const atUs = Number(f.data?.firstDetectionUs);
       if (f.kind !== 'anomaly' || !svc || !Number.isFinite(atUs)) continue;
-      const spans = await ctx.store.telemetry.querySpans({ services: [svc], window: { fromUs: atUs - 300e6, toUs: atUs + 1 }, limit: 50_000 });
+      const spans = withLogEvaluations(await ctx.store.telemetry.querySpans({ services: [svc], window: { fromUs: atUs - 300e6, toUs: atUs + 1 }, limit: 50_000 }), await serviceLogs(ctx, svc, atUs - 300e6, atUs + 1));
       const near = nearestSystemChange(spans, atUs, 300e6, declaredOf(svc));
       if (!near || near.atUs > atUs) continue;
       Object.assign(f.evidence, changeEvidence(near));
@@ -474,6 +477,11 @@ function cacheFor(store: object, maxSeries: number): MetricDetectorCache {
 }
 
 const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
+
+/** A service's log lines in [fromUs, toUs): where its flag evaluations recorded as Events are (flags.ts). */
+function serviceLogs(ctx: AgentContext, service: string, fromUs: number, toUs: number): Promise<LogRecord[]> {
+  return ctx.store.telemetry.queryLogs({ services: [service], window: { fromUs, toUs }, limit: 50_000 });
+}
 
 /** Metric alarms looked up for a nearby change per cycle (one span read each). */
 const MAX_METRIC_CHANGE_LOOKUPS = 50;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../../store/open.js';
 import { silentLogger } from '../../fleet/logger.js';
-import type { Span } from '../../signals/model.js';
+import type { LogRecord, Span } from '../../signals/model.js';
 import { changePoints } from '../../algorithms/perf/changepoint.js';
 import { burnAlerts, type SliBucket } from '../../algorithms/perf/slo.js';
 import { PerformanceTester } from './performance-tester.js';
@@ -275,7 +275,8 @@ test('declared changes: a flag flip that shows on no span names the latency regr
   }
 });
 
-test('flags on spans: a canary variant that starts being served is the change a latency regression names, and its requests are named as the slow ones', async () => {
+for (const recorded of ['span events', 'log events'] as const)
+test(`flags (${recorded}): a canary variant that starts being served is the change a latency regression names, and its requests are named as the slow ones`, async () => {
   const store = await openStore(':memory:');
   try {
     const T = 1_700_000_000_000_000;
@@ -289,7 +290,10 @@ test('flags on spans: a canary variant that starts being served is the change a 
         events: [{ name: 'feature_flag.evaluation', timeUs: t + 500, attributes: { 'feature_flag.key': 'new-pricing', 'feature_flag.result.variant': on ? 'on' : 'off', 'feature_flag.provider.name': 'flagd' } }],
       });
     }
-    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    // The current convention: each evaluation an Event (a log record) on the request's span instead.
+    const logs: LogRecord[] = recorded === 'span events' ? [] : spans.map((sp) => ({ timeUs: sp.events[0]!.timeUs, service: sp.service, severityNumber: 9, body: '', eventName: 'feature_flag.evaluation', attributes: sp.events[0]!.attributes, traceId: sp.traceId, spanId: sp.spanId, resource: sp.resource }));
+    if (recorded === 'log events') for (const sp of spans) sp.events = [];
+    await store.telemetry.ingest({ spans, logs, metrics: [], errors: [] });
     const window = { fromUs: T, toUs: T + 240e6 };
     const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
     const titles = JSON.stringify(f.map((x) => x.title));

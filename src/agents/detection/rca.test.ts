@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SHARED_DATA, hasSharedData, tempDir, runCli } from '../../../test/helpers/env.js';
 import { openStore } from '../../store/open.js';
 import { silentLogger } from '../../fleet/logger.js';
-import type { Span } from '../../signals/model.js';
+import type { LogRecord, Span } from '../../signals/model.js';
 import { makeErrorEvent } from '../../signals/errors.js';
 import { RootCauseAnalyzer } from './root-cause-analyzer.js';
 import { loadCases, evaluate, withTelemetry } from './rca-eval.js';
@@ -173,7 +173,8 @@ test('a flag flip declared shortly before the onset is direct evidence on the cu
   }
 });
 
-test('a flag the culprit started serving at the onset, whose requests are the failing ones, is named from its spans alone: a bad config, as a declared flip is', async () => {
+for (const recorded of ['span events', 'log events'] as const)
+test(`a flag the culprit started serving at the onset (${recorded}), whose requests are the failing ones, is named from its telemetry alone: a bad config, as a declared flip is`, async () => {
   const store = await openStore(':memory:');
   try {
     const { spans, errors } = traffic(60, 90);
@@ -184,7 +185,10 @@ test('a flag the culprit started serving at the onset, whose requests are the fa
       if (sp.status.code !== 2) sp.endUs = Math.min(sp.endUs, sp.startUs + 26_000);
       sp.events.push({ name: 'feature_flag.evaluation', timeUs: sp.startUs, attributes: { 'feature_flag.key': 'charge-v2', 'feature_flag.result.variant': sp.status.code === 2 ? 'on' : 'off' } });
     }
-    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors });
+    // Or each evaluation an Event (a log record, INFO) on the request's span.
+    const logs: LogRecord[] = recorded === 'span events' ? [] : spans.filter((sp) => sp.service === 'payment').map((sp) => ({ timeUs: sp.startUs, service: 'payment', severityNumber: 9, body: '', eventName: 'feature_flag.evaluation', attributes: sp.events.at(-1)!.attributes, traceId: sp.traceId, spanId: sp.spanId, resource: sp.resource }));
+    if (recorded === 'log events') for (const sp of spans) if (sp.service === 'payment') sp.events = sp.events.filter((e) => e.name !== 'feature_flag.evaluation');
+    await store.telemetry.ingest({ spans, logs, metrics: [], errors });
     const [f] = await new RootCauseAnalyzer().run(
       { id: 'rca-test', kind: 'rca', params: {}, window: { fromUs: spans[0]!.startUs, toUs: spans[spans.length - 1]!.endUs + 1 } },
       { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },

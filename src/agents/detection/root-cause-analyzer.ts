@@ -19,6 +19,7 @@ import { codeLocations, DECLARED_LEAD_S, runRca, type RcaRun } from './rca-run.j
 import { knownDisturbances } from '../own-disturbances.js';
 import { declaredChanges } from '../declared-changes.js';
 import { flagEvidence } from './rca-flags.js';
+import { withLogEvaluations } from '../../algorithms/perf/flags.js';
 
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
@@ -96,8 +97,14 @@ export class RootCauseAnalyzer implements Agent {
     // Feature flags on the culprit's own spans near the onset (the ranking's columnar read carries no span events).
     const onsetUsForFlags = Math.round(run.onsetS * 1e6);
     const afterS = Math.max(run.postSpanS, 60);
+    const flagWindow = { fromUs: onsetUsForFlags - 300e6, toUs: onsetUsForFlags + afterS * 1e6 };
+    const [flagSpans, flagLogs] = await Promise.all([
+      ctx.store.telemetry.querySpans({ services: [top.service], window: flagWindow, limit: 50_000 }),
+      // Evaluations logged as Events (any severity: the window's WARN+ read above has none of them).
+      ctx.store.telemetry.queryLogs({ services: [top.service], window: flagWindow, limit: 50_000 }),
+    ]);
     const flags = flagEvidence(
-      await ctx.store.telemetry.querySpans({ services: [top.service], window: { fromUs: onsetUsForFlags - 300e6, toUs: onsetUsForFlags + afterS * 1e6 }, limit: 50_000 }),
+      withLogEvaluations(flagSpans, flagLogs),
       top.service,
       onsetUsForFlags,
       DECLARED_LEAD_S * 1e6,

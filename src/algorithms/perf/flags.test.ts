@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fisherUpper, flagAttribution, flagChanges, flagEvaluations } from './flags.js';
+import { fisherUpper, flagAttribution, flagChanges, flagEvaluations, withLogEvaluations } from './flags.js';
 import type { Span } from '../../signals/model.js';
 
 const T = 1_700_000_000_000_000;
@@ -84,4 +84,32 @@ test("attribution counts each request's own evaluation when one trace holds seve
   }
   const a = flagAttribution(spans, 'pricing', (sp) => sp.endUs - sp.startUs >= 100_000);
   assert.deepEqual(a && { ...a, p: undefined }, { key: 'new-pricing', variant: 'on', total: 60, bad: 60, otherTotal: 60, otherBad: 0, p: undefined });
+});
+
+test('evaluations logged as Events (the current convention) join their spans by trace and span id; loose ones still date a rollout', () => {
+  const spans: Span[] = [];
+  const logs: import('../../signals/model.js').LogRecord[] = [];
+  const log = (sp: Span | undefined, variant: string, t: number, byAttribute = false): void => {
+    logs.push({ timeUs: t, service: 'pricing', severityNumber: 9, body: '', attributes: { 'feature_flag.key': 'new-pricing', 'feature_flag.result.variant': variant, ...(byAttribute ? { 'event.name': 'feature_flag.evaluation' } : {}) }, ...(byAttribute ? {} : { eventName: 'feature_flag.evaluation' }), ...(sp ? { traceId: sp.traceId, spanId: sp.spanId } : {}), resource: { attributes: {} } });
+  };
+  for (let i = 0; i < 400; i++) {
+    const t = T + i * 1e6;
+    const on = i >= 200 && i % 2 === 0;
+    const sp = span({ startUs: t, endUs: t + (on ? 300_000 : 20_000) });
+    spans.push(sp);
+    log(sp, on ? 'on' : 'off', t, i % 3 === 0);
+  }
+  // An unrelated log line and an event of another name are not evaluations.
+  logs.push({ timeUs: T, service: 'pricing', severityNumber: 9, body: 'hello', attributes: { 'feature_flag.key': 'x', 'feature_flag.result.variant': 'y' }, resource: { attributes: {} } });
+  const joined = withLogEvaluations(spans, logs);
+  assert.equal(joined.length, spans.length);
+  assert.deepEqual(flagChanges(joined).map((c) => [c.key, c.value, c.previous, c.atUs]), [['new-pricing', 'on', 'off', T + 200e6]]);
+  const a = flagAttribution(joined, 'pricing', (sp) => sp.endUs - sp.startUs >= 100_000);
+  assert.deepEqual(a && [a.variant, a.bad, a.total, a.otherBad], ['on', 100, 100, 0]);
+  // The spans themselves are not changed.
+  assert.equal(spans.every((sp) => sp.events.length === 0), true);
+  // Logged outside any span: counted for the rollout, not for requests.
+  const loose = withLogEvaluations([], logs.map((l) => ({ ...l, traceId: undefined, spanId: undefined })));
+  assert.deepEqual(flagChanges(loose).map((c) => c.atUs), [T + 200e6]);
+  assert.equal(flagAttribution(loose, 'pricing', () => true), undefined);
 });

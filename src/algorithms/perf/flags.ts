@@ -1,15 +1,16 @@
 /**
- * Feature flags as the spans report them, under OpenTelemetry's semantic conventions: a span event
+ * Feature flags as the telemetry reports them, under OpenTelemetry's semantic conventions: a span event
  * `feature_flag.evaluation` (earlier `feature_flag`) with `feature_flag.key` and `feature_flag.result.variant`
- * (earlier `feature_flag.variant`) or `feature_flag.result.value`, which OpenFeature's telemetry hooks emit; and
- * Sentry's `flag.evaluation.<key>` span attributes. Two uses:
+ * (earlier `feature_flag.variant`) or `feature_flag.result.value`, which OpenFeature's telemetry hooks emit; the
+ * same as an Event (a log record named `feature_flag.evaluation`, the current convention), joined to its span by
+ * trace and span id (withLogEvaluations); and Sentry's `flag.evaluation.<key>` span attributes. Two uses:
  *   - a flag change seen on spans: a variant that appears where the evaluations before it make its absence
  *     improbable (a rollout from 0 to 10% of requests), dated by its first evaluation;
  *   - attribution: when the slow or failing requests carry one variant of a flag far more often than the rest
  *     (one-sided Fisher exact test), the variant is named — the A/B comparison a person would make by hand.
  */
 import { gammaln } from 'simple-statistics';
-import type { Span, AttrValue } from '../../signals/model.js';
+import type { Span, AttrValue, Attributes, LogRecord } from '../../signals/model.js';
 
 export interface FlagEvaluation {
   key: string;
@@ -23,14 +24,19 @@ function scalar(v: AttrValue | undefined): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : undefined;
 }
 
+function evaluationOf(attributes: Attributes): FlagEvaluation | undefined {
+  const key = scalar(attributes['feature_flag.key']);
+  const variant = scalar(attributes['feature_flag.result.variant']) ?? scalar(attributes['feature_flag.variant']) ?? scalar(attributes['feature_flag.result.value']) ?? scalar(attributes['feature_flag.value']);
+  return key && variant !== undefined ? { key, variant } : undefined;
+}
+
 /** The flag evaluations recorded on one span (its events and Sentry-style attributes). */
 export function flagEvaluations(span: Span): FlagEvaluation[] {
   const out: FlagEvaluation[] = [];
   for (const e of span.events) {
     if (!EVENT_NAMES.has(e.name)) continue;
-    const key = scalar(e.attributes['feature_flag.key']);
-    const variant = scalar(e.attributes['feature_flag.result.variant']) ?? scalar(e.attributes['feature_flag.variant']) ?? scalar(e.attributes['feature_flag.result.value']) ?? scalar(e.attributes['feature_flag.value']);
-    if (key && variant !== undefined) out.push({ key, variant });
+    const f = evaluationOf(e.attributes);
+    if (f) out.push(f);
   }
   for (const [k, v] of Object.entries(span.attributes)) {
     if (!k.startsWith(SENTRY_PREFIX) || k.length === SENTRY_PREFIX.length) continue;
@@ -38,6 +44,42 @@ export function flagEvaluations(span: Span): FlagEvaluation[] {
     if (variant !== undefined) out.push({ key: k.slice(SENTRY_PREFIX.length), variant });
   }
   return out;
+}
+
+/** A flag evaluation recorded as an Event (a log record named `feature_flag.evaluation`), if this log is one. */
+export function logFlagEvaluation(log: LogRecord): FlagEvaluation | undefined {
+  const name = log.eventName ?? scalar(log.attributes['event.name']);
+  return name !== undefined && EVENT_NAMES.has(name) ? evaluationOf(log.attributes) : undefined;
+}
+
+/**
+ * The spans with the flag evaluations their services logged as Events added as span events (by trace and span id),
+ * so one reading of flags serves both conventions. An evaluation logged outside any of the spans (no ids, or its
+ * span not among them) becomes a bare internal span of its own: it still counts for when a variant started being
+ * served, not for which requests carried it. Spans without logged evaluations are passed through as they are.
+ */
+export function withLogEvaluations(spans: readonly Span[], logs: readonly LogRecord[]): Span[] {
+  const byId = new Map<string, { timeUs: number; f: FlagEvaluation }[]>();
+  const loose: Span[] = [];
+  const ids = new Set(spans.map((sp) => `${sp.traceId}/${sp.spanId}`));
+  for (const l of logs) {
+    const f = logFlagEvaluation(l);
+    if (!f) continue;
+    const id = l.traceId && l.spanId ? `${l.traceId}/${l.spanId}` : undefined;
+    if (id && ids.has(id)) {
+      const xs = byId.get(id);
+      if (xs) xs.push({ timeUs: l.timeUs, f });
+      else byId.set(id, [{ timeUs: l.timeUs, f }]);
+    } else {
+      loose.push({ traceId: l.traceId ?? '', spanId: `log-${loose.length}`, name: 'feature_flag.evaluation', kind: 1, startUs: l.timeUs, endUs: l.timeUs, service: l.service, attributes: {}, events: [{ name: 'feature_flag.evaluation', timeUs: l.timeUs, attributes: { 'feature_flag.key': f.key, 'feature_flag.result.variant': f.variant } }], links: [], status: { code: 0 }, resource: l.resource });
+    }
+  }
+  if (!byId.size && !loose.length) return spans as Span[];
+  const out = spans.map((sp) => {
+    const xs = byId.get(`${sp.traceId}/${sp.spanId}`);
+    return xs ? { ...sp, events: [...sp.events, ...xs.map((x) => ({ name: 'feature_flag.evaluation', timeUs: x.timeUs, attributes: { 'feature_flag.key': x.f.key, 'feature_flag.result.variant': x.f.variant } }))] } : sp;
+  });
+  return [...out, ...loose];
 }
 
 export interface FlagChange {

@@ -145,3 +145,9 @@ export function describeChange(c: Pick<ChangeEvent, 'kind' | 'service' | 'key' |
   if (c.kind === 'deploy') return `deploy ${c.service} ${c.value}`;
   return `${c.kind} ${c.service} ${c.previous !== undefined ? `${c.key}: ${c.previous} → ${c.value}` : `${c.key}=${c.value}`}`;
 }
+
+/** " (declared by ci: canary 10%, https://…)" after a change's description; "" for one seen on spans. */
+export function declaredSuffix(d: { by?: string; url?: string; description?: string } | undefined): string {
+  if (!d) return '';
+  return ` (declared${d.by ? ` by ${d.by}` : ''}${d.description ? `: ${d.description}` : ''}${d.url ? `, ${d.url}` : ''})`;
+}

@@ -23,6 +23,7 @@ import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metr
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
 import { disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
 import { asSystemChange, declaredChanges } from '../declared-changes.js';
+import { declaredSuffix } from '../../signals/change-event.js';
 import { flagAttribution, withLogEvaluations, type FlagAttribution } from '../../algorithms/perf/flags.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
@@ -526,8 +527,7 @@ function changeEvidence(change: SystemChange | undefined): Pick<Finding['evidenc
 /** "the deploy of v2", "the flag flip new-pricing off → on", "the config change cache.ttl 30 → 5", with who made it. */
 function changePhrase(change: SystemChange): string {
   const what = change.kind === 'deploy' ? `the deploy of ${change.value}` : `the ${change.kind === 'flag' ? 'flag flip' : 'config change'} ${change.key} ${change.previous ?? '?'} → ${change.value}`;
-  const d = change.declared;
-  return d ? `${what} (declared${d.by ? ` by ${d.by}` : ''}${d.description ? `: ${d.description}` : ''}${d.url ? `, ${d.url}` : ''})` : what;
+  return what + declaredSuffix(change.declared);
 }
 
 const fmtIndicator = (metric: Indicator, x: number): string => (metric === 'latency p95' ? `${x.toFixed(0)} ms` : metric === 'error rate' ? `${(100 * x).toFixed(1)}%` : `${x.toFixed(1)} req/s`);

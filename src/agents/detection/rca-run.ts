@@ -12,7 +12,7 @@ import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceT
 import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import type { RcaCase } from './rca-cases.js';
 import { settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
-import type { ChangeEvent } from '../../signals/change-event.js';
+import { declaredSuffix, type ChangeEvent } from '../../signals/change-event.js';
 import type { DeclaredEvidence } from '../../fleet/contracts.js';
 
 export interface RcaRun extends RcaResult {
@@ -130,12 +130,6 @@ export const DECLARED_LEAD_S = 120;
  * `spans` as objects, or `spanTable` (span-table.ts: what a store reads as columns, without a million objects);
  * the answer is the same.
  */
-/** " (declared by ci: canary 10%, https://…)" after a change's description; "" for one seen on spans. */
-function declaredPhrase(d: DeclaredEvidence | undefined): string {
-  if (!d) return '';
-  return ` (declared${d.by ? ` by ${d.by}` : ''}${d.description ? `: ${d.description}` : ''}${d.url ? `, ${d.url}` : ''})`;
-}
-
 export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resolutionS'> & { spans?: Span[]; spanTable?: SpanTable; logs?: LogRecord[]; errors?: ErrorEvent[]; metricPoints?: MetricPoint[] }, opts: RunOptions = {}): RcaRun {
   const res = Math.max(1, c.resolutionS);
   const metrics: ServiceSeries = new Map(c.metrics);
@@ -230,9 +224,9 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     const callers = edges.filter((e) => e.target === top.service).map((e) => e.source);
     if (callers.length) chain.push(`its callers ${callers.join(', ')} see the effect (their own exclusive time and error origin stay lower)`);
     const dep = deploys.find((d) => d.service === top.service);
-    if (dep) chain.push(`${top.service} changed version to ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}${declaredPhrase(dep.declared)}`);
+    if (dep) chain.push(`${top.service} changed version to ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}${declaredSuffix(dep.declared)}`);
     const conf = configChanges.find((d) => d.service === top.service);
-    if (conf) chain.push(`${top.service} ${conf.kind === 'flag' ? 'flipped a flag' : 'changed config'}${conf.previous ? ` from ${conf.previous}` : ''} to ${conf.config} at ${new Date(conf.atUs / 1000).toISOString()}${declaredPhrase(conf.declared)}`);
+    if (conf) chain.push(`${top.service} ${conf.kind === 'flag' ? 'flipped a flag' : 'changed config'}${conf.previous ? ` from ${conf.previous}` : ''} to ${conf.config} at ${new Date(conf.atUs / 1000).toISOString()}${declaredSuffix(conf.declared)}`);
     if (learning?.rerankedFrom) chain.push(`ranked above ${learning.rerankedFrom} (first by score) by the verdict loop: its evidence profile is closer to past confirmed culprits`);
     const second = result.candidates[1];
     if (second) chain.push(`next candidate ${second.service} scores ${second.score.toFixed(2)} vs ${top.score.toFixed(2)}`);

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort, runCli, tempDir } from './helpers/env.js';
@@ -55,6 +56,12 @@ test('a running server takes declared changes over HTTP, from `tswarm change add
     assert.equal(badAtServer.code, 2);
     assert.match(badAtServer.stderr, /answered 400: url: must be an http\(s\) URL/);
 
+    const backfill = join(dir.path, 'backfill.json');
+    writeFileSync(backfill, JSON.stringify([{ service: 'search', version: '2.0.0', at: '2026-11-29T08:00:00Z' }, { service: 'search', version: '2.0.1', at: '2026-11-29T09:00:00Z' }]));
+    const imp = await runCli(['change', 'import', backfill, '--server', server.url, '--token', 'tok']);
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.equal(imp.stdout, `recorded 2 changes from ${backfill}\n`);
+
     const client = new Client({ name: 'test', version: '1.0.0' });
     await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: 'Bearer tok' } } }));
     try {
@@ -76,12 +83,14 @@ test('a running server takes declared changes over HTTP, from `tswarm change add
       ['config', 'cart', 'cache.ttl', '5', 'mcp'],
       ['flag', 'pricing', 'new-pricing', 'on', 'flagd'],
       ['deploy', 'checkout', 'service.version', 'v2.4.1', 'github-actions'],
+      ['deploy', 'search', 'service.version', '2.0.1', undefined],
+      ['deploy', 'search', 'service.version', '2.0.0', undefined],
     ]);
     assert.equal(rows[2]!.atUs, Date.UTC(2026, 11, 1, 10) * 1000);
     assert.equal(rows[2]!.url, 'https://ci.example/runs/7');
     // A retried report is the same change, not a second one.
     assert.equal((await post(JSON.stringify({ service: 'checkout', version: 'v2.4.1', at: '2026-12-01T10:00:00Z', by: 'github-actions' }))).status, 201);
-    assert.equal((await list()).length, 3);
+    assert.equal((await list()).length, 5);
   } finally {
     await server.close();
     dir.cleanup();
@@ -91,7 +100,7 @@ test('a running server takes declared changes over HTTP, from `tswarm change add
   assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:\d+/);
 });
 
-test('`tswarm change add|list --db` keep declared changes in the local memory store', { timeout: 60_000 }, async () => {
+test('`tswarm change add|import|list --db` keep declared changes in the local memory store; a bad import file stores none of its changes', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   try {
     const db = join(dir.path, 'm.db');
@@ -107,6 +116,27 @@ test('`tswarm change add|list --db` keep declared changes in the local memory st
     const ls = await runCli(['change', 'list', '--db', db, '--days', '3650', '--json']);
     assert.equal(ls.code, 0, ls.stderr);
     assert.deepEqual((JSON.parse(ls.stdout) as ChangeRow[]).map((c) => [c.service, c.value, c.by]), [['search', '2.1.0', 'ci']]);
+    // A backfill: JSON lines (or a JSON array), all checked before any is stored.
+    const lines = join(dir.path, 'changes.jsonl');
+    writeFileSync(lines, [JSON.stringify({ service: 'cart', version: '1.2.0', at: '2026-11-30T08:00:00Z' }), '', JSON.stringify({ service: 'cart', kind: 'flag', key: 'fast-cart', value: 'on', at: '2026-11-30T09:00:00Z' })].join('\n'));
+    const imported = await runCli(['change', 'import', lines, '--db', db]);
+    assert.equal(imported.code, 0, imported.stderr);
+    assert.equal(imported.stdout, `recorded 2 changes from ${lines}\n`);
+    const count = async (): Promise<number> => (JSON.parse((await runCli(['change', 'list', '--db', db, '--days', '3650', '--json'])).stdout) as unknown[]).length;
+    assert.equal(await count(), 3);
+    const broken = join(dir.path, 'broken.jsonl');
+    writeFileSync(broken, [JSON.stringify({ service: 'cart', version: '1.3.0' }), '{"service": "cart", "vers'].join('\n'));
+    const b1 = await runCli(['change', 'import', broken, '--db', db]);
+    assert.equal(b1.code, 2);
+    assert.match(b1.stderr, /broken\.jsonl line 2: not valid JSON .*nothing was recorded/);
+    writeFileSync(broken, JSON.stringify([{ service: 'cart', version: '1.3.0' }, { service: 'cart', kind: 'config', key: 'ttl' }]));
+    const b2 = await runCli(['change', 'import', broken, '--db', db]);
+    assert.equal(b2.code, 2);
+    assert.match(b2.stderr, /broken\.jsonl item 2: a config change needs key and value \(nothing was recorded\)/);
+    assert.equal(await count(), 3, 'nothing of a bad file was stored');
+    const missing = await runCli(['change', 'import', join(dir.path, 'none.jsonl'), '--db', db]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /cannot read .*none\.jsonl: no such file/);
     const none = await runCli(['change', 'list', '--db', join(dir.path, 'nope.db')]);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no memory store at/);

@@ -1,9 +1,10 @@
 /**
- * `tswarm change add|list`: declared deploys, config changes and feature-flag flips (signals/change-event.ts), from
+ * `tswarm change add|import|list`: declared deploys, config changes and feature-flag flips (signals/change-event.ts), from
  * a CD pipeline's deploy step or a person. `--server` posts to a running `tswarm serve` (the memory is on that
  * host); otherwise the change goes into the local memory store.
  */
 import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import { addDbOption, CliError, commandGroup, printJson } from '../util.js';
 import { openExistingStore, openOrCreateStore } from '../store-access.js';
 
@@ -48,7 +49,39 @@ function changeOf(opts: AddOptions): Record<string, unknown> {
   };
 }
 
-async function postToServer(server: string, token: string | undefined, change: Record<string, unknown>): Promise<unknown[]> {
+/** A JSON array, or JSON lines (blank lines skipped), each item named by its place for error messages. */
+function readChangesFile(file: string): { value: unknown; where: string }[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 2);
+  }
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('[')) {
+    let arr: unknown;
+    try {
+      arr = JSON.parse(text);
+    } catch (e) {
+      throw new CliError(`${file}: not valid JSON (${(e as Error).message}); nothing was recorded`, 2);
+    }
+    if (!Array.isArray(arr)) throw new CliError(`${file}: expected a JSON array of changes`, 2);
+    return arr.map((value, i) => ({ value, where: `item ${i + 1}` }));
+  }
+  const out: { value: unknown; where: string }[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      out.push({ value: JSON.parse(line), where: `line ${i + 1}` });
+    } catch {
+      throw new CliError(`${file} line ${i + 1}: not valid JSON${line.length > 80 ? '' : ` (${line.trim()})`}; nothing was recorded`, 2);
+    }
+  });
+  if (!out.length) throw new CliError(`${file}: no changes in it`, 2);
+  return out;
+}
+
+async function postToServer(server: string, token: string | undefined, change: Record<string, unknown> | unknown[]): Promise<unknown[]> {
   let url: URL;
   try {
     url = new URL('/api/changes', server);
@@ -112,6 +145,46 @@ export function register(program: Command): void {
         summary = `${c ? `recorded ${describeChange(c)} at ${new Date(c.atUs / 1000).toISOString()}` : 'recorded'} (${summary})`;
       }
       process.stdout.write(`${summary}\n`);
+    });
+  addDbOption(change.command('import <file>').description('declare many changes at once (a backfill): a JSON array or JSON lines of changes as POST /api/changes takes them'))
+    .option('--server <url>', 'post to a running `tswarm serve` instead of the local store')
+    .option('--token <token>', 'bearer token for --server (default: env TSWARM_TOKEN)')
+    .action(async (file: string, opts: { db: string; server?: string; token?: string }) => {
+      const items = readChangesFile(file);
+      const { MAX_CHANGES_PER_REQUEST } = await import('../../../signals/change-event.js');
+      let n = 0;
+      if (opts.server) {
+        // In requests of at most the API's limit; each is all or nothing, and a refusal says which ones landed.
+        for (let i = 0; i < items.length; i += MAX_CHANGES_PER_REQUEST) {
+          const part = items.slice(i, i + MAX_CHANGES_PER_REQUEST).map((x) => x.value);
+          try {
+            n += (await postToServer(opts.server, opts.token ?? process.env.TSWARM_TOKEN, part)).length;
+          } catch (e) {
+            throw new CliError(`${(e as Error).message}${i ? ` (the first ${i} changes were recorded)` : ''}`, e instanceof CliError ? e.exitCode : 1);
+          }
+        }
+      } else {
+        const { parseChange, ChangeInputError } = await import('../../../signals/change-event.js');
+        const { recordChanges } = await import('../../../agents/declared-changes.js');
+        // All checked before any is stored: a bad line leaves the store as it was.
+        const nowUs = Date.now() * 1000;
+        const changes = items.map(({ value, where }) => {
+          try {
+            return parseChange(value, nowUs, `${where}: `);
+          } catch (e) {
+            if (e instanceof ChangeInputError) throw new CliError(`${file} ${e.message} (nothing was recorded)`, 2);
+            throw e;
+          }
+        });
+        const store = await openOrCreateStore(opts.db);
+        try {
+          await recordChanges(store, changes);
+        } finally {
+          await store.close();
+        }
+        n = changes.length;
+      }
+      process.stdout.write(`recorded ${n} changes from ${file}\n`);
     });
   addDbOption(change.command('list').description('declared changes, newest first'))
     .option('--service <name>', 'one service')

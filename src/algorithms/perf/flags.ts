@@ -30,20 +30,27 @@ function evaluationOf(attributes: Attributes): FlagEvaluation | undefined {
   return key && variant !== undefined ? { key, variant } : undefined;
 }
 
-/** The flag evaluations recorded on one span (its events and Sentry-style attributes). */
+/** Evaluations logged as Events, attached to their spans by withLogEvaluations (attached, not copied into them). */
+const logged = new WeakMap<Span, FlagEvaluation[]>();
+const NONE: readonly FlagEvaluation[] = Object.freeze([]);
+
+/** The flag evaluations recorded on one span (its events and Sentry-style attributes, and Events logged on it). */
 export function flagEvaluations(span: Span): FlagEvaluation[] {
-  const out: FlagEvaluation[] = [];
+  let out: FlagEvaluation[] | undefined;
   for (const e of span.events) {
     if (!EVENT_NAMES.has(e.name)) continue;
     const f = evaluationOf(e.attributes);
-    if (f) out.push(f);
+    if (f) (out ??= []).push(f);
   }
-  for (const [k, v] of Object.entries(span.attributes)) {
-    if (!k.startsWith(SENTRY_PREFIX) || k.length === SENTRY_PREFIX.length) continue;
-    const variant = scalar(v);
-    if (variant !== undefined) out.push({ key: k.slice(SENTRY_PREFIX.length), variant });
+  // for…in, not Object.entries: this runs on every span of a read, and nearly none has such an attribute.
+  for (const k in span.attributes) {
+    if (k.length <= SENTRY_PREFIX.length || !k.startsWith(SENTRY_PREFIX)) continue;
+    const variant = scalar(span.attributes[k]);
+    if (variant !== undefined) (out ??= []).push({ key: k.slice(SENTRY_PREFIX.length), variant });
   }
-  return out;
+  const extra = logged.get(span);
+  if (extra) (out ??= []).push(...extra);
+  return out ?? (NONE as FlagEvaluation[]);
 }
 
 /** A flag evaluation recorded as an Event (a log record named `feature_flag.evaluation`), if this log is one. */
@@ -53,33 +60,35 @@ export function logFlagEvaluation(log: LogRecord): FlagEvaluation | undefined {
 }
 
 /**
- * The spans with the flag evaluations their services logged as Events added as span events (by trace and span id),
- * so one reading of flags serves both conventions. An evaluation logged outside any of the spans (no ids, or its
- * span not among them) becomes a bare internal span of its own: it still counts for when a variant started being
- * served, not for which requests carried it. Spans without logged evaluations are passed through as they are.
+ * The spans with the flag evaluations their services logged as Events attached (by trace and span id), so one
+ * reading of flags serves both conventions. The span objects are returned as they are (flagEvaluations sees what
+ * was attached; a later join on the same spans replaces it). An evaluation logged outside any of the spans (no
+ * ids, or its span not among them) becomes a bare internal span of its own: it still counts for when a variant
+ * started being served, not for which requests carried it.
  */
 export function withLogEvaluations(spans: readonly Span[], logs: readonly LogRecord[]): Span[] {
-  const byId = new Map<string, { timeUs: number; f: FlagEvaluation }[]>();
-  const loose: Span[] = [];
-  const ids = new Set(spans.map((sp) => `${sp.traceId}/${sp.spanId}`));
+  const found: { log: LogRecord; f: FlagEvaluation }[] = [];
   for (const l of logs) {
     const f = logFlagEvaluation(l);
-    if (!f) continue;
-    const id = l.traceId && l.spanId ? `${l.traceId}/${l.spanId}` : undefined;
-    if (id && ids.has(id)) {
-      const xs = byId.get(id);
-      if (xs) xs.push({ timeUs: l.timeUs, f });
-      else byId.set(id, [{ timeUs: l.timeUs, f }]);
+    if (f) found.push({ log: l, f });
+  }
+  if (!found.length) return spans as Span[];
+  const byId = new Map<string, Span>();
+  for (const sp of spans) byId.set(`${sp.traceId}/${sp.spanId}`, sp);
+  const attached = new Map<Span, FlagEvaluation[]>();
+  const loose: Span[] = [];
+  for (const { log: l, f } of found) {
+    const sp = l.traceId && l.spanId ? byId.get(`${l.traceId}/${l.spanId}`) : undefined;
+    if (sp) {
+      const xs = attached.get(sp);
+      if (xs) xs.push(f);
+      else attached.set(sp, [f]);
     } else {
       loose.push({ traceId: l.traceId ?? '', spanId: `log-${loose.length}`, name: 'feature_flag.evaluation', kind: 1, startUs: l.timeUs, endUs: l.timeUs, service: l.service, attributes: {}, events: [{ name: 'feature_flag.evaluation', timeUs: l.timeUs, attributes: { 'feature_flag.key': f.key, 'feature_flag.result.variant': f.variant } }], links: [], status: { code: 0 }, resource: l.resource });
     }
   }
-  if (!byId.size && !loose.length) return spans as Span[];
-  const out = spans.map((sp) => {
-    const xs = byId.get(`${sp.traceId}/${sp.spanId}`);
-    return xs ? { ...sp, events: [...sp.events, ...xs.map((x) => ({ name: 'feature_flag.evaluation', timeUs: x.timeUs, attributes: { 'feature_flag.key': x.f.key, 'feature_flag.result.variant': x.f.variant } }))] } : sp;
-  });
-  return [...out, ...loose];
+  for (const [sp, xs] of attached) logged.set(sp, xs);
+  return loose.length ? [...spans, ...loose] : (spans as Span[]);
 }
 
 export interface FlagChange {
@@ -184,14 +193,20 @@ export function flagAttribution(spans: readonly Span[], service: string, isBad: 
   // nearest server span above it in the same service. (Per trace would mix a service's several requests of one
   // trace: a page that calls the catalog five times carries five evaluations.)
   const own = spans.filter((sp) => sp.service === service);
-  const byId = new Map(own.map((sp) => [`${sp.traceId}/${sp.spanId}`, sp]));
+  // Built only when an evaluation sits below its request (the ids of every span are strings to make).
+  let byId: Map<string, Span> | undefined;
+  const parentOf = (sp: Span): Span | undefined => {
+    if (!sp.parentSpanId) return undefined;
+    byId ??= new Map(own.map((x) => [`${x.traceId}/${x.spanId}`, x]));
+    return byId.get(`${sp.traceId}/${sp.parentSpanId}`);
+  };
   const isRequest = (sp: Span): boolean => sp.kind === 2 || sp.kind === 5;
   const flagsOf = new Map<Span, Map<string, string>>();
   for (const sp of own) {
     const evs = flagEvaluations(sp);
     if (!evs.length) continue;
     let req: Span | undefined = sp;
-    for (let hops = 0; req && !isRequest(req) && hops < 64; hops++) req = req.parentSpanId ? byId.get(`${req.traceId}/${req.parentSpanId}`) : undefined;
+    for (let hops = 0; req && !isRequest(req) && hops < 64; hops++) req = parentOf(req);
     if (!req || !isRequest(req)) continue;
     let m = flagsOf.get(req);
     if (!m) flagsOf.set(req, (m = new Map()));

@@ -4,7 +4,7 @@
  * (timeline, deploy markers on the plots).
  */
 import type { MemoryStore } from '../store/store.js';
-import { changeKey, type ChangeEvent } from '../signals/change-event.js';
+import { changeKey, declaredBy, type ChangeEvent } from '../signals/change-event.js';
 import type { SystemChange } from '../algorithms/perf/regressions.js';
 
 export const CHANGE_KIND = 'change-event';
@@ -39,6 +39,6 @@ export function asSystemChange(c: ChangeEvent): SystemChange {
     value: c.value,
     ...(c.previous !== undefined ? { previous: c.previous } : {}),
     atUs: c.atUs,
-    declared: { ...(c.by !== undefined ? { by: c.by } : {}), ...(c.url !== undefined ? { url: c.url } : {}), ...(c.description !== undefined ? { description: c.description } : {}) },
+    declared: declaredBy(c),
   };
 }

@@ -146,6 +146,11 @@ export function describeChange(c: Pick<ChangeEvent, 'kind' | 'service' | 'key' |
   return `${c.kind} ${c.service} ${c.previous !== undefined ? `${c.key}: ${c.previous} → ${c.value}` : `${c.key}=${c.value}`}`;
 }
 
+/** Who declared a change, with the link and what it was: the evidence's `declared` (absent fields left out). */
+export function declaredBy(c: Pick<ChangeEvent, 'by' | 'url' | 'description'>): { by?: string; url?: string; description?: string } {
+  return { ...(c.by !== undefined ? { by: c.by } : {}), ...(c.url !== undefined ? { url: c.url } : {}), ...(c.description !== undefined ? { description: c.description } : {}) };
+}
+
 /** " (declared by ci: canary 10%, https://…)" after a change's description; "" for one seen on spans. */
 export function declaredSuffix(d: { by?: string; url?: string; description?: string } | undefined): string {
   if (!d) return '';

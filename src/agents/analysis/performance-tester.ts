@@ -24,7 +24,7 @@ import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, ty
 import { disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
 import { asSystemChange, declaredChanges } from '../declared-changes.js';
 import { declaredSuffix } from '../../signals/change-event.js';
-import { flagAttribution, withLogEvaluations, type FlagAttribution } from '../../algorithms/perf/flags.js';
+import { attributionPhrase, flagAttribution, withLogEvaluations, type FlagAttribution } from '../../algorithms/perf/flags.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
 
@@ -208,7 +208,9 @@ export class PerformanceTester implements Agent {
         const lastEnd = s.t[hits[hits.length - 1]!]! + bucketOf(rollups);
         // Flag evaluations the service logged as Events (the current convention) join its spans (flags.ts).
         const flagLogs = await serviceLogs(ctx, s.service, firstUs - 300e6, Math.max(lastEnd, bucketEnd));
-        const flagged = withLogEvaluations(lastEnd > bucketEnd ? await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: s.t[first]!, toUs: lastEnd }, limit: 50_000 }) : inBucket, flagLogs);
+        // The first bucket's spans are at hand: only the later flagged buckets are read, within the same bound.
+        const rest = lastEnd > bucketEnd && inBucket.length < 50_000 ? await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: bucketEnd, toUs: lastEnd }, limit: 50_000 - inBucket.length }) : [];
+        const flagged = withLogEvaluations(rest.length ? [...inBucket, ...rest] : inBucket, flagLogs);
         const flag = flagAttribution(flagged, s.service, unit === 'ms' ? (sp) => sp.endUs - sp.startUs >= slowUs : (sp) => sp.status.code === 2);
         // A deploy or config change of this service in the 5 minutes up to the onset: the likeliest cause, said so.
         // The bucket's spans are at hand; only the minutes before it are read.
@@ -235,7 +237,7 @@ export class PerformanceTester implements Agent {
               `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
               ...(change ? [`${((firstUs - change.atUs) / 1e6).toFixed(0)} s after ${changePhrase(change)}`] : []),
-              ...(flag ? [flagPhrase(flag, unit === 'ms' ? `over ${(slowUs / 1000).toFixed(1)} ms` : 'failed')] : []),
+              ...(flag ? [attributionPhrase(flag, unit === 'ms' ? `were over ${(slowUs / 1000).toFixed(1)} ms` : 'failed')] : []),
               ...(ownHits.size ? [`left out: buckets during the swarm's own ${[...ownHits].map((k) => k.what).join(', ')}`] : []),
             ],
           },
@@ -263,7 +265,7 @@ export class PerformanceTester implements Agent {
           // After the change point: the requests over the midpoint of before and after (or failed), by flag variant.
           const midUs = ((cp.before + cp.after) / 2) * 1000;
           const flag = metric === 'throughput' ? undefined : flagAttribution(spans.filter((sp) => sp.startUs >= at), s.service, metric === 'latency p95' ? (sp) => sp.endUs - sp.startUs >= midUs : (sp) => sp.status.code === 2);
-          findings.push(regressionFinding(this.id, s.service, metric, cp, change, window, now, flag && { attribution: flag, bad: metric === 'latency p95' ? `over ${(midUs / 1000).toFixed(0)} ms` : 'failed' }));
+          findings.push(regressionFinding(this.id, s.service, metric, cp, change, window, now, flag && { attribution: flag, bad: metric === 'latency p95' ? `were over ${(midUs / 1000).toFixed(0)} ms` : 'failed' }));
         }
       }
       const slo = slos.find((x) => x.service === s.service);
@@ -532,11 +534,6 @@ function changePhrase(change: SystemChange): string {
 
 const fmtIndicator = (metric: Indicator, x: number): string => (metric === 'latency p95' ? `${x.toFixed(0)} ms` : metric === 'error rate' ? `${(100 * x).toFixed(1)}%` : `${x.toFixed(1)} req/s`);
 
-/** "41 of the 45 requests with flag new-pricing=on were over 120 ms, against 3 of the 410 with other variants (Fisher p = 2e-40)". */
-function flagPhrase(f: FlagAttribution, bad: string): string {
-  return `${f.bad} of the ${f.total} requests with flag ${f.key}=${f.variant} were ${bad}, against ${f.otherBad} of the ${f.otherTotal} with other variants (Fisher p = ${f.p.toExponential(1)})`;
-}
-
 /** A regression finding: the change point, its before/after and significance, the change nearest to it, and the flag variant its bad requests carry. */
 export function regressionFinding(agentId: string, service: string, metric: Indicator, cp: Regression, change: SystemChange | undefined, window: TimeWindow, now: number, flags?: { attribution: FlagAttribution; bad: string }): Finding {
   const flag = flags?.attribution;
@@ -564,7 +561,7 @@ export function regressionFinding(agentId: string, service: string, metric: Indi
         change
           ? `nearest change: ${changePhrase(change)} of ${service} at ${new Date(change.atUs / 1000).toISOString()}`
           : 'no deploy, config change or flag flip of this service near the change',
-        ...(flag ? [flagPhrase(flag, flags!.bad)] : []),
+        ...(flag ? [attributionPhrase(flag, flags!.bad)] : []),
       ],
     },
     basis: 'measured',

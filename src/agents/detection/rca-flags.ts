@@ -5,7 +5,7 @@
  * onset as objects: one service, a few minutes, after the ranking.
  */
 import type { Span } from '../../signals/model.js';
-import { flagAttribution, flagChanges, type FlagAttribution, type FlagChange } from '../../algorithms/perf/flags.js';
+import { flagAttribution, flagChanges, isRequest, type FlagAttribution, type FlagChange } from '../../algorithms/perf/flags.js';
 
 export interface FlagEvidence {
   change?: FlagChange;
@@ -13,8 +13,6 @@ export interface FlagEvidence {
   /** What "bad" meant for the attribution. */
   bad: string;
 }
-
-const isRequest = (sp: Span): boolean => sp.kind === 2 || sp.kind === 5;
 
 function quantile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * sorted.length)))]!;

@@ -12,7 +12,7 @@ import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceT
 import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import type { RcaCase } from './rca-cases.js';
 import { settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
-import { declaredSuffix, type ChangeEvent } from '../../signals/change-event.js';
+import { declaredBy, declaredSuffix, type ChangeEvent } from '../../signals/change-event.js';
 import type { DeclaredEvidence } from '../../fleet/contracts.js';
 
 export interface RcaRun extends RcaResult {
@@ -188,7 +188,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     // Up to a minute (or the incident span) after the onset: a pipeline may report a little late; a deploy long
     // after the onset is the fix or a rollback, not the cause.
     if (d.atUs < (onset - DECLARED_LEAD_S) * 1e6 || d.atUs > (onset + Math.max(postSpan, 60)) * 1e6) continue;
-    const declared: DeclaredEvidence = { ...(d.by !== undefined ? { by: d.by } : {}), ...(d.url !== undefined ? { url: d.url } : {}), ...(d.description !== undefined ? { description: d.description } : {}) };
+    const declared: DeclaredEvidence = declaredBy(d);
     if (d.kind === 'deploy') {
       // The same version seen on the spans is this deploy: dated when it was made, with who made it.
       deploys = [...deploys.filter((x) => !(x.service === d.service && x.version === d.value)), { service: d.service, version: d.value, atUs: d.atUs, declared }];

@@ -19,7 +19,7 @@ import { codeLocations, DECLARED_LEAD_S, runRca, type RcaRun } from './rca-run.j
 import { knownDisturbances } from '../own-disturbances.js';
 import { declaredChanges } from '../declared-changes.js';
 import { flagEvidence } from './rca-flags.js';
-import { withLogEvaluations } from '../../algorithms/perf/flags.js';
+import { attributionPhrase, withLogEvaluations } from '../../algorithms/perf/flags.js';
 
 /** The top candidate must stand out this much (log1p of a robust z, weighted) to be reported as a root cause. */
 const MIN_SCORE = 0.25;
@@ -95,9 +95,9 @@ export class RootCauseAnalyzer implements Agent {
       return [];
     }
     // Feature flags on the culprit's own spans near the onset (the ranking's columnar read carries no span events).
-    const onsetUsForFlags = Math.round(run.onsetS * 1e6);
+    const onsetUs = Math.round(run.onsetS * 1e6);
     const afterS = Math.max(run.postSpanS, 60);
-    const flagWindow = { fromUs: onsetUsForFlags - 300e6, toUs: onsetUsForFlags + afterS * 1e6 };
+    const flagWindow = { fromUs: onsetUs - 300e6, toUs: onsetUs + afterS * 1e6 };
     const [flagSpans, flagLogs] = await Promise.all([
       ctx.store.telemetry.querySpans({ services: [top.service], window: flagWindow, limit: 50_000 }),
       // Evaluations logged as Events (any severity: the window's WARN+ read above has none of them).
@@ -106,7 +106,7 @@ export class RootCauseAnalyzer implements Agent {
     const flags = flagEvidence(
       withLogEvaluations(flagSpans, flagLogs),
       top.service,
-      onsetUsForFlags,
+      onsetUs,
       DECLARED_LEAD_S * 1e6,
       afterS * 1e6,
     );
@@ -123,14 +123,14 @@ export class RootCauseAnalyzer implements Agent {
     const chain = [...(symptoms.length ? [`symptoms: ${symptoms.join('; ')}`] : []), ...run.chain];
     for (const c of code) chain.push(`${c.n}× ${c.type}: ${c.message.slice(0, 120)} at ${c.file}:${c.line ?? '?'}${c.function ? ` in ${c.function}` : ''}`);
     // The flag change seen on the spans, unless it was declared (then it is in the run's config changes already).
-    const fc = flags?.change && !run.configChanges.some((c) => c.service === top.service && c.kind === 'flag' && c.config === `${flags.change!.key}=${flags.change!.value}`) ? flags.change : undefined;
+    const seen = flags?.change;
+    const fc = seen && !run.configChanges.some((c) => c.service === top.service && c.kind === 'flag' && c.config === `${seen.key}=${seen.value}`) ? seen : undefined;
     if (fc) {
       chain.push(`${top.service} started serving flag ${fc.key}=${fc.value} at ${new Date(fc.atUs / 1000).toISOString()} (none in its ${fc.before} evaluations before; ${(100 * fc.share).toFixed(0)}% of them since)`);
     }
     const fa = flags?.attribution;
-    if (fa) chain.push(`${fa.bad} of the ${fa.total} requests with flag ${fa.key}=${fa.variant} ${flags!.bad}, against ${fa.otherBad} of the ${fa.otherTotal} with other variants (Fisher p = ${fa.p.toExponential(1)})`);
+    if (fa) chain.push(attributionPhrase(fa, flags!.bad));
     const origin = run.trace?.originSpans.get(top.service) ?? [];
-    const onsetUs = Math.round(run.onsetS * 1e6);
     const finding: Finding = {
       id: stableId('root-cause', top.service, top.faultType, String(Math.floor(onsetUs / 60e6))),
       agentId: this.id,

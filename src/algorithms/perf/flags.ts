@@ -159,6 +159,9 @@ export function fisherUpper(a: number, n: number, bad: number, total: number): n
   return Math.min(1, p);
 }
 
+/** A request as the attribution counts it: a server or consumer span. */
+export const isRequest = (sp: Span): boolean => sp.kind === 2 || sp.kind === 5;
+
 export interface FlagAttribution {
   key: string;
   variant: string;
@@ -200,7 +203,6 @@ export function flagAttribution(spans: readonly Span[], service: string, isBad: 
     byId ??= new Map(own.map((x) => [`${x.traceId}/${x.spanId}`, x]));
     return byId.get(`${sp.traceId}/${sp.parentSpanId}`);
   };
-  const isRequest = (sp: Span): boolean => sp.kind === 2 || sp.kind === 5;
   const flagsOf = new Map<Span, Map<string, string>>();
   for (const sp of own) {
     const evs = flagEvaluations(sp);
@@ -246,4 +248,12 @@ export function flagAttribution(spans: readonly Span[], service: string, isBad: 
     }
   }
   return best;
+}
+
+/**
+ * "41 of the 45 requests with flag new-pricing=on were over 120 ms, against 3 of the 410 with other variants
+ * (Fisher p = 2e-40)". `bad`: what the bad requests did ("were over 120 ms", "failed").
+ */
+export function attributionPhrase(f: FlagAttribution, bad: string): string {
+  return `${f.bad} of the ${f.total} requests with flag ${f.key}=${f.variant} ${bad}, against ${f.otherBad} of the ${f.otherTotal} with other variants (Fisher p = ${f.p.toExponential(1)})`;
 }

@@ -118,33 +118,28 @@ export function register(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: AddOptions) => {
       const input = changeOf({ ...opts, by: opts.by ?? process.env.GITHUB_ACTOR ?? process.env.GITLAB_USER_LOGIN ?? process.env.USER });
-      let recorded: unknown[];
-      let summary: string;
+      const { describeChange } = await import('../../../signals/change-event.js');
+      let recorded: import('../../../signals/change-event.js').ChangeEvent[];
       if (opts.server) {
-        recorded = await postToServer(opts.server, opts.token ?? process.env.TSWARM_TOKEN, input);
-        summary = `recorded on ${new URL(opts.server).origin}`;
+        recorded = (await postToServer(opts.server, opts.token ?? process.env.TSWARM_TOKEN, input)) as typeof recorded;
       } else {
         const { changeRecord } = await import('../../../agents/feedback/memory-ops.js');
         const { SwarmInputError } = await import('../../../agents/feedback/swarm-api.js');
         const store = await openOrCreateStore(opts.db);
         try {
-          const r = await changeRecord(store, input).catch((e: unknown) => {
-            if (e instanceof SwarmInputError) throw new CliError(e.message, 2);
-            throw e;
-          });
-          recorded = r.data.changes;
-          summary = r.summary;
+          recorded = (
+            await changeRecord(store, input).catch((e: unknown) => {
+              if (e instanceof SwarmInputError) throw new CliError(e.message, 2);
+              throw e;
+            })
+          ).data.changes;
         } finally {
           await store.close();
         }
       }
       if (opts.json) return printJson(recorded);
-      if (opts.server) {
-        const { describeChange } = await import('../../../signals/change-event.js');
-        const c = recorded[0] as Parameters<typeof describeChange>[0] & { atUs: number };
-        summary = `${c ? `recorded ${describeChange(c)} at ${new Date(c.atUs / 1000).toISOString()}` : 'recorded'} (${summary})`;
-      }
-      process.stdout.write(`${summary}\n`);
+      const c = recorded[0];
+      process.stdout.write(`${c ? `recorded ${describeChange(c)} at ${new Date(c.atUs / 1000).toISOString()}` : 'recorded'}${opts.server ? ` (recorded on ${new URL(opts.server).origin})` : ''}\n`);
     });
   addDbOption(change.command('import <file>').description('declare many changes at once (a backfill): a JSON array or JSON lines of changes as POST /api/changes takes them'))
     .option('--server <url>', 'post to a running `tswarm serve` instead of the local store')

@@ -140,6 +140,25 @@ export function parseChanges(input: unknown, nowUs = Date.now() * 1000): ChangeE
 /** Store key: a pipeline that retries its report files the same change once. */
 export const changeKey = (c: ChangeEvent): string => `${c.service}|${c.kind}|${c.key}|${c.atUs}`;
 
+const SHA = /^[0-9a-f]{7,40}$/i;
+const bare = (v: string): string => (/^v\d/i.test(v) ? v.slice(1) : v);
+
+/**
+ * Whether two values of one key are the same version: equal, "v2.4.1" and "2.4.1", or two commit hashes of which
+ * one abbreviates the other (GitLab's webhook sends the short sha, GitHub's the full one, and services report
+ * either as service.version). Other keys' values compare exactly.
+ */
+export function sameValue(key: string, a: string, b: string): boolean {
+  if (a === b) return true;
+  if (key !== DEPLOY_KEY) return false;
+  const x = bare(a);
+  const y = bare(b);
+  if (x === y) return true;
+  if (!SHA.test(x) || !SHA.test(y)) return false;
+  const [short, long] = x.length <= y.length ? [x, y] : [y, x];
+  return long.toLowerCase().startsWith(short.toLowerCase());
+}
+
 /** "deploy checkout v2.4.1", "flag checkout new-pricing: off → on", "config cart cache.ttl=30". */
 export function describeChange(c: Pick<ChangeEvent, 'kind' | 'service' | 'key' | 'value' | 'previous'>): string {
   if (c.kind === 'deploy') return `deploy ${c.service} ${c.value}`;

@@ -67,4 +67,9 @@ test('declared changes: the nearest of them and the ones seen on spans wins; one
   // Another version declared is another change: the nearer of the two.
   const other = { ...declaredDeploy, value: '1.5.1', atUs: at - 200e6 };
   assert.equal(nearestSystemChange(deploy, at, 300e6, [other])?.value, '1.5.0');
+  // A webhook's commit is the version the spans report as a short sha (or the reverse): the same deploy.
+  const bySha = [span(t0, { 'service.version': '1f0c2ab' }), span(at - 20e6, { 'service.version': '279484c' })];
+  const hook = { ...declaredDeploy, value: '279484c09fbe69ededfced8c1bb6e6d24616b468', declared: { by: 'Codertocat' } };
+  assert.deepEqual(nearestSystemChange(bySha, at, 300e6, [hook]), hook);
+  assert.equal(nearestSystemChange(bySha, at, 300e6, [{ ...hook, value: '3a9c' + hook.value.slice(4) }])?.value, '279484c');
 });

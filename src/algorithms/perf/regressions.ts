@@ -9,6 +9,7 @@ import type { Span } from '../../signals/model.js';
 import { robustSummary } from './metric-anomalies.js';
 import { CONFIG_ATTRIBUTE } from '../../signals/resource-config.js';
 import { flagChanges } from './flags.js';
+import { sameValue } from '../../signals/change-event.js';
 
 export interface IndicatorRule {
   /** +1: a rise is worse (latency, errors); -1: a fall is (throughput). */
@@ -100,7 +101,8 @@ export interface DeclaredBy {
  * a config attribute that first appears then, or a flag variant that starts being served (flags.ts). A value present from the first span on is not a change; nor is the
  * first appearance of an attribute at all (an SDK that starts to report it).
  * `declared` changes (the caller's: those of the services the spans are of) take part too. A change seen on the
- * spans that one of them reports (same service, key and value, within `withinUs`) is that declared change: its
+ * spans that one of them reports (same service, key and value — a short sha of the full one is the same version —
+ * within `withinUs`) is that declared change: its
  * time is when the change was made, not when its first span arrived, and it says who made it.
  */
 export function nearestSystemChange(spans: readonly Span[], atUs: number, withinUs = 300e6, declared: readonly SystemChange[] = []): SystemChange | undefined {
@@ -123,7 +125,7 @@ export function nearestSystemChange(spans: readonly Span[], atUs: number, within
   };
   for (const d of declared) consider(d);
   const isDeclared = (service: string, key: string, value: string, at: number): boolean =>
-    declared.some((d) => d.service === service && d.key === key && d.value === value && Math.abs(d.atUs - at) <= withinUs);
+    declared.some((d) => d.service === service && d.key === key && sameValue(key, d.value, value) && Math.abs(d.atUs - at) <= withinUs);
   for (const [id, values] of first) {
     if (values.size < 2) continue;
     const [service, key] = id.split('\u0000') as [string, string];

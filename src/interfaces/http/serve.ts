@@ -3,6 +3,7 @@ import { openStore } from '../../store/open.js';
 import { startReceiver } from '../../signals/otlp/server.js';
 import { EventHub } from './event-hub.js';
 import { registerApi } from './api.js';
+import { registerChangeHooks } from './change-hooks.js';
 
 /**
  * "Anomaly storm": errors in the last minute at least 5× the rate of the ten minutes before (and ≥ 20) — then a
@@ -36,6 +37,8 @@ export interface ServerOptions {
   host: string;
   port: number;
   token?: string;
+  /** The secret the GitHub / GitLab change webhooks are configured with (change-hooks.ts). */
+  webhookSecret?: string;
   bodyLimitBytes?: number;
   continuousMs?: number;
   retentionUs?: number;
@@ -75,6 +78,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
     },
     setup: async (app) => {
       await registerApi(app, { store, token: opts.token, hub, analyze: async () => ({ cycleId: (await swarm.analyze({})).data.cycleId as string }) });
+      await registerChangeHooks(app, { store, token: opts.token, secret: opts.webhookSecret, hub });
       const { registerMcpHttp } = await import('../mcp/http.js');
       await registerMcpHttp(app, { api: swarm, token: opts.token });
     },

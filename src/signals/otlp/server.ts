@@ -134,9 +134,14 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
   const counters = { requests: 0, rejectedRequests: 0, spans: 0, logs: 0, metrics: 0, errors: 0, rejectedItems: 0 };
 
   // Bodies arrive as buffers; we decode them ourselves (protobuf or JSON), after gunzip when compressed.
-  // OTLP routes decode their own bodies (after gunzip); the API and MCP routes mounted here get parsed JSON.
+  // OTLP routes decode their own bodies (after gunzip); the API and MCP routes mounted here get parsed JSON; the
+  // change webhooks (/hooks/) get the raw bytes, which GitHub signs, as JSON or as a form (GitHub's other option).
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/x-protobuf', 'application/protobuf'], { parseAs: 'buffer', bodyLimit }, (req, body, done) => {
+  app.addContentTypeParser(['application/json', 'application/x-protobuf', 'application/protobuf', 'application/x-www-form-urlencoded'], { parseAs: 'buffer', bodyLimit }, (req, body, done) => {
+    if (req.url.startsWith('/hooks/')) return done(null, body);
+    if (/x-www-form-urlencoded/i.test(req.headers['content-type'] ?? '')) {
+      return done(Object.assign(new Error('unsupported Content-Type "application/x-www-form-urlencoded" here: send application/json'), { statusCode: 415 }), undefined);
+    }
     if (req.url.startsWith('/v1/') || !/json/i.test(req.headers['content-type'] ?? '')) return done(null, body);
     try {
       done(null, body.length ? (JSON.parse(body.toString('utf8')) as unknown) : undefined);

@@ -19,6 +19,7 @@ interface ServeOpts {
   host: string;
   db: string;
   token?: string;
+  webhookSecret?: string;
   bodyLimit: string;
   continuous?: boolean;
   interval: string;
@@ -30,6 +31,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'port (OTLP/HTTP convention: 4318)', '4318')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--token <token>', 'require this bearer token (default: env TSWARM_TOKEN)')
+    .option('--webhook-secret <secret>', 'the secret of the GitHub / GitLab webhooks posting deploys to /hooks/github, /hooks/gitlab (default: env TSWARM_WEBHOOK_SECRET)')
     .option('--body-limit <size>', 'largest accepted request body, compressed or not', '16MiB')
     .option('--continuous', 'run an analysis cycle every --interval, and at once on an anomaly storm')
     .option('--interval <duration>', 'cycle interval with --continuous', '5m')
@@ -38,18 +40,20 @@ export function register(program: Command): void {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port "${opts.port}"`, 2);
       const token = opts.token ?? process.env.TSWARM_TOKEN ?? undefined;
+      const webhookSecret = opts.webhookSecret ?? process.env.TSWARM_WEBHOOK_SECRET ?? undefined;
       const { runServer } = await import('../../http/serve.js');
       const server = await runServer({
         db: opts.db,
         host: opts.host,
         port,
         token,
+        webhookSecret,
         bodyLimitBytes: parseBytes(opts.bodyLimit),
         continuousMs: opts.continuous ? parseDurationMs(opts.interval) : undefined,
         retentionUs: opts.retention ? parseDurationMs(opts.retention) * 1000 : undefined,
       });
       process.stderr.write(
-        `tswarm serving on ${server.url}\n  OTLP/HTTP: ${server.url}/v1/{traces,metrics,logs}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.url})\n  dashboard: ${server.url}/${token ? '?token=…' : ''}\n  MCP:       ${server.url}/mcp\n  memory:    ${opts.db}${token ? '\n  auth:      bearer token required' : ''}\n`,
+        `tswarm serving on ${server.url}\n  OTLP/HTTP: ${server.url}/v1/{traces,metrics,logs}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.url})\n  dashboard: ${server.url}/${token ? '?token=…' : ''}\n  MCP:       ${server.url}/mcp\n  changes:   ${server.url}/api/changes, webhooks ${server.url}/hooks/{github,gitlab}${webhookSecret ? ' (signed with the webhook secret)' : ''}\n  memory:    ${opts.db}${token ? '\n  auth:      bearer token required' : ''}\n`,
       );
       let stopping = false;
       const stop = (sig: string): void => {

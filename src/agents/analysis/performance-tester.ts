@@ -253,6 +253,7 @@ export class PerformanceTester implements Agent {
       baselines.push({ key: `${s.service}|p95`, service: s.service, value: { medianMs: latBase.median, scaleMs: latBase.scale, n: latBase.n, p50Ms: medianAt(s.p50Ms, baseIdx), p99Ms: medianAt(s.p99Ms, baseIdx), basis, hourly: updateProfile(p95Profile, nt, nx, 24), weekly: updateProfile(p95Stored?.weekly, nt, nx, 168) } });
       // Regressions: lasting change points for the worse in p95, error rate and throughput within the window, each
       // tied to the nearest deploy or config change (algorithms/perf/regressions.ts).
+      const serviceRegressions: { finding: Finding; metric: Indicator; cp: Regression; change?: SystemChange }[] = [];
       for (const [metric, xs] of [['latency p95', p95], ['error rate', errorRate], ['throughput', rps]] as const) {
         const rule = INDICATOR_RULES[metric];
         for (const cp of regressionsIn(s.t, xs, rule, window.fromUs)) {
@@ -265,9 +266,11 @@ export class PerformanceTester implements Agent {
           // After the change point: the requests over the midpoint of before and after (or failed), by flag variant.
           const midUs = ((cp.before + cp.after) / 2) * 1000;
           const flag = metric === 'throughput' ? undefined : flagAttribution(spans.filter((sp) => sp.startUs >= at), s.service, metric === 'latency p95' ? (sp) => sp.endUs - sp.startUs >= midUs : (sp) => sp.status.code === 2);
-          findings.push(regressionFinding(this.id, s.service, metric, cp, change, window, now, flag && { attribution: flag, bad: metric === 'latency p95' ? `were over ${(midUs / 1000).toFixed(0)} ms` : 'failed' }));
+          const finding = regressionFinding(this.id, s.service, metric, cp, change, window, now, flag && { attribution: flag, bad: metric === 'latency p95' ? `were over ${(midUs / 1000).toFixed(0)} ms` : 'failed' });
+          serviceRegressions.push({ finding, metric, cp, ...(change ? { change } : {}) });
         }
       }
+      findings.push(...foldThroughput(serviceRegressions));
       const slo = slos.find((x) => x.service === s.service);
       if (slo) {
         for (const alert of burnAlerts(slo, s.sli, window.toUs)) {
@@ -533,6 +536,34 @@ function changePhrase(change: SystemChange): string {
 }
 
 const fmtIndicator = (metric: Indicator, x: number): string => (metric === 'latency p95' ? `${x.toFixed(0)} ms` : metric === 'error rate' ? `${(100 * x).toFixed(1)}%` : `${x.toFixed(1)} req/s`);
+
+const sameChange = (a: SystemChange | undefined, b: SystemChange | undefined): boolean =>
+  a !== undefined && b !== undefined && a.service === b.service && a.kind === b.kind && a.key === b.key && a.value === b.value && a.atUs === b.atUs;
+
+/**
+ * A throughput fall tied to the same change as a latency or error-rate regression of the service is that
+ * regression's effect, not a second finding: where clients wait for each answer (a closed loop, a worker pool, a
+ * user retrying less), slower or failing requests are fewer requests. It goes into that finding's evidence; a fall
+ * with a change of its own, or with no other regression, stays a finding (fewer requests is then the news).
+ */
+export function foldThroughput<R extends { finding: Finding; metric: Indicator; cp: Regression; change?: SystemChange }>(regs: readonly R[]): Finding[] {
+  const out: Finding[] = [];
+  for (const r of regs) {
+    const host = r.metric === 'throughput' ? (regs.find((x) => x.metric === 'latency p95' && sameChange(x.change, r.change)) ?? regs.find((x) => x.metric === 'error rate' && sameChange(x.change, r.change))) : undefined;
+    if (!host) {
+      out.push(r.finding);
+      continue;
+    }
+    const e = host.finding.evidence;
+    e.metrics = [...(e.metrics ?? []), ...(r.finding.evidence.metrics ?? [])];
+    e.chain = [
+      ...(e.chain ?? []),
+      `throughput fell with it, ${fmtIndicator('throughput', r.cp.before)} → ${fmtIndicator('throughput', r.cp.after)} (${(100 * r.cp.magnitude).toFixed(0)}%, change point at ${new Date(r.cp.atUs / 1000).toISOString()}, p = ${r.cp.pValue.toFixed(3)}): where callers wait for each answer, slower or failing requests are fewer`,
+    ];
+    host.finding.data = { ...host.finding.data, throughput: { changePointUs: r.cp.atUs, before: r.cp.before, after: r.cp.after, magnitude: r.cp.magnitude, pValue: r.cp.pValue } };
+  }
+  return out;
+}
 
 /** A regression finding: the change point, its before/after and significance, the change nearest to it, and the flag variant its bad requests carry. */
 export function regressionFinding(agentId: string, service: string, metric: Indicator, cp: Regression, change: SystemChange | undefined, window: TimeWindow, now: number, flags?: { attribution: FlagAttribution; bad: string }): Finding {

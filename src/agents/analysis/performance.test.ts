@@ -69,15 +69,15 @@ test('a bad deploy yields a latency anomaly and a regression naming the new serv
   }
 });
 
-test('errors that rise after a config change and traffic that halves after a deploy are regressions naming the change; traffic that halves with no change is demand, not a regression', async () => {
+test('errors that rise after a config change and traffic that halves after a deploy are regressions naming the change; traffic that halves with no change is demand, not a regression; traffic that falls because the deploy made requests slower is part of the latency regression', async () => {
   const store = await openStore(':memory:');
   try {
     const T = 1_700_000_000_000_000;
     const spans: Span[] = [];
     let id = 1;
-    const add = (service: string, t: number, resource: Record<string, string>, failed: boolean): void => {
+    const add = (service: string, t: number, resource: Record<string, string>, failed: boolean, extraUs = 0): void => {
       const n = id++;
-      spans.push({ traceId: n.toString(16).padStart(32, '0'), spanId: n.toString(16).padStart(16, '0'), name: 'GET /', kind: 2, startUs: t, endUs: t + 20_000 + (n % 5) * 1000, service, attributes: {}, events: [], links: [], status: { code: failed ? 2 : 0 }, resource: { attributes: { 'service.name': service, ...resource } } });
+      spans.push({ traceId: n.toString(16).padStart(32, '0'), spanId: n.toString(16).padStart(16, '0'), name: 'GET /', kind: 2, startUs: t, endUs: t + 20_000 + (n % 5) * 1000 + extraUs, service, attributes: {}, events: [], links: [], status: { code: failed ? 2 : 0 }, resource: { attributes: { 'service.name': service, ...resource } } });
     };
     for (let i = 0; i < 2400; i++) {
       const t = T + i * 100_000; // 10 requests/s for 240 s; the changes at 120 s
@@ -88,6 +88,8 @@ test('errors that rise after a config change and traffic that halves after a dep
       if (!late || i % 5 < 2) add('search', t, { 'service.version': late ? '2.1.0' : '2.0.0' }, false);
       // ads: the same fall in traffic, nothing changed in the service.
       if (!late || i % 5 < 2) add('ads', t, { 'service.version': '7.0.0' }, false);
+      // checkout: deploy 5.0.0 -> 5.1.0 makes each request 60 ms slower, and its waiting callers send 4 a second.
+      if (!late || i % 5 < 2) add('checkout', t, { 'service.version': late ? '5.1.0' : '5.0.0' }, false, late ? 60_000 : 0);
     }
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
     const window = { fromUs: T, toUs: T + 240e6 };
@@ -103,6 +105,12 @@ test('errors that rise after a config change and traffic that halves after a dep
     assert.match(tput.title, /^search throughput fell 10\.\d req\/s → 4\.\d req\/s \(-\d+%\) after deploy of 2\.1\.0$/);
     assert.equal(tput.subject.version, '2.1.0');
     assert.deepEqual(regs.filter((x) => x.subject.service === 'ads').map((x) => x.title), []);
+    // One finding for checkout: its latency regression, with the fall in traffic as its effect.
+    const checkout = regs.filter((x) => x.subject.service === 'checkout');
+    assert.deepEqual(checkout.map((x) => x.subject.metric), ['latency p95'], JSON.stringify(checkout.map((x) => x.title)));
+    assert.match(checkout[0]!.title, /after deploy of 5\.1\.0$/);
+    assert.ok(checkout[0]!.evidence.chain!.some((c) => /^throughput fell with it, 10\.\d req\/s → 4\.\d req\/s \(-\d+%/.test(c)), checkout[0]!.evidence.chain!.join(' | '));
+    assert.deepEqual(checkout[0]!.evidence.metrics!.map((m) => m.series), ['latency p95', 'throughput']);
   } finally {
     await store.close();
   }

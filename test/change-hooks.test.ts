@@ -23,7 +23,7 @@ test('GitHub and GitLab webhooks record deploys and flag flips on a running serv
   const dir = tempDir();
   const { runServer } = await import('../src/interfaces/http/serve.js');
   const secret = "It's a Secret to Everybody";
-  const server = await runServer({ db: join(dir.path, 'm.db'), host: '127.0.0.1', port: await freePort(), token: 'tok', webhookSecret: secret, bodyLimitBytes: 256 * 1024 });
+  const server = await runServer({ db: join(dir.path, 'm.db'), host: '127.0.0.1', port: await freePort(), token: 'tok', changeHookSecret: secret, bodyLimitBytes: 256 * 1024 });
   const list = async (): Promise<ChangeRow[]> => ((await (await fetch(`${server.url}/api/changes?days=36500`, { headers: { authorization: 'Bearer tok' } })).json()) as { changes: ChangeRow[] }).changes;
   const github = async (event: string, body: string, headers: Record<string, string> = {}, query = ''): Promise<{ status: number; json: Record<string, unknown> }> => {
     const r = await fetch(`${server.url}/hooks/github${query}`, {
@@ -138,7 +138,7 @@ test('a server with a bearer token and no webhook secret keeps the hooks closed 
     const body = JSON.stringify(githubExample('deployment_status', 'success'));
     const r = await fetch(`${server.url}/hooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'deployment_status', 'x-hub-signature-256': await sign('any', body) }, body });
     assert.equal(r.status, 401);
-    assert.match(((await r.json()) as { error: string }).error, /--webhook-secret/);
+    assert.match(((await r.json()) as { error: string }).error, /--change-hook-secret/);
     const withToken = await fetch(`${server.url}/hooks/github`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'deployment_status', authorization: 'Bearer tok' }, body });
     assert.equal(withToken.status, 201);
   } finally {

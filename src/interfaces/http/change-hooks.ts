@@ -3,7 +3,7 @@
  * flips) as declared changes, with no pipeline step. The payloads are read by signals/change-hooks.ts.
  *
  * Auth. GitHub and GitLab cannot send a bearer token: GitHub signs the body with the webhook's secret
- * (X-Hub-Signature-256), GitLab sends the secret itself (X-Gitlab-Token). With `--webhook-secret` set, a hook must
+ * (X-Hub-Signature-256), GitLab sends the secret itself (X-Gitlab-Token). With `--change-hook-secret` set, a hook must
  * carry it that way (or the server's bearer token, for senders that can set headers). A server with a token and
  * no webhook secret accepts only the bearer token, so turning auth on never leaves the hooks open.
  */
@@ -93,7 +93,7 @@ export async function registerChangeHooks(app: FastifyInstance, opts: ChangeHook
       if (opts.secret) {
         if (!bearerOk && !p.signed(req, raw, opts.secret)) return reply.code(401).send({ error: `${p.how} missing or wrong` });
       } else if (opts.token && !bearerOk) {
-        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: `this server needs a token: set the same secret on the ${p.name} webhook and start tswarm serve with --webhook-secret (or send the bearer token)` });
+        return reply.code(401).header('www-authenticate', 'Bearer').send({ error: `this server needs a token: set the same secret on the ${p.name} webhook and start tswarm serve with --change-hook-secret (or send the bearer token)` });
       }
       const event = header(req, p.eventHeader);
       if (!event) return reply.code(400).send({ error: `not a ${p.name} webhook: no ${p.eventHeader} header` });

@@ -4,6 +4,11 @@ import { startReceiver } from '../../signals/otlp/server.js';
 import { EventHub } from './event-hub.js';
 import { registerApi } from './api.js';
 import { registerChangeHooks } from './change-hooks.js';
+import { notificationBody, type NotifyFormat } from '../../feedback/sinks/notify.js';
+import { deliverWebhook } from '../../feedback/sinks/webhook.js';
+import { LATEST_REPORT_KIND } from '../../agents/feedback/memory-ops.js';
+import type { FeedbackReport } from '../../feedback/report.js';
+import type { Severity } from '../../fleet/contracts.js';
 
 /**
  * "Anomaly storm": errors in the last minute at least 5× the rate of the ten minutes before (and ≥ 20) — then a
@@ -38,7 +43,9 @@ export interface ServerOptions {
   port: number;
   token?: string;
   /** The secret the GitHub / GitLab change webhooks are configured with (change-hooks.ts). */
-  webhookSecret?: string;
+  changeHookSecret?: string;
+  /** Post each cycle's new findings here (feedback/sinks/notify.ts), HMAC-signed with `secret` when given. */
+  notify?: { url: string; format: NotifyFormat; minSeverity: Severity; secret?: string; dashboardUrl?: string };
   bodyLimitBytes?: number;
   continuousMs?: number;
   retentionUs?: number;
@@ -78,11 +85,33 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
     },
     setup: async (app) => {
       await registerApi(app, { store, token: opts.token, hub, analyze: async () => ({ cycleId: (await swarm.analyze({})).data.cycleId as string }) });
-      await registerChangeHooks(app, { store, token: opts.token, secret: opts.webhookSecret, hub });
+      await registerChangeHooks(app, { store, token: opts.token, secret: opts.changeHookSecret, hub });
       const { registerMcpHttp } = await import('../mcp/http.js');
       await registerMcpHttp(app, { api: swarm, token: opts.token });
     },
   });
+  // Every finished cycle (on the timer, a storm, the API or MCP) tells the channel what is new in it, in order.
+  let unsubscribe: (() => void) | undefined;
+  if (opts.notify) {
+    const n = opts.notify;
+    let chain = Promise.resolve();
+    unsubscribe = hub.subscribe((ev) => {
+      if (ev.type !== 'cycle-finished') return;
+      const cycleId = (ev.data as { cycleId: string }).cycleId;
+      chain = chain.then(async () => {
+        const stored = await store.patterns.get<{ report: FeedbackReport }>(LATEST_REPORT_KIND, cycleId);
+        const body = stored && notificationBody(n.format, stored.value.report, n.minSeverity, n.dashboardUrl ?? `${receiver.url}/`);
+        if (!body) {
+          hub.publish('notify-skipped', { cycleId, reason: `nothing new at ${n.minSeverity} severity or above` });
+          return;
+        }
+        const r = await deliverWebhook(body, { url: n.url, ...(n.secret ? { secret: n.secret } : {}) });
+        hub.publish(r.ok ? 'notified' : 'notify-failed', { cycleId, format: n.format, ...r });
+      }).catch((e: unknown) => {
+        hub.publish('notify-failed', { cycleId, error: String(e) });
+      });
+    });
+  }
   let timer: NodeJS.Timeout | undefined;
   if (opts.continuousMs) {
     storm.onStorm = (why) => {
@@ -102,6 +131,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
     close: async () => {
       if (timer) clearInterval(timer);
       if (flush) clearTimeout(flush);
+      unsubscribe?.();
       await receiver.close();
       await store.close();
     },

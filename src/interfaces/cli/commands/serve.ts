@@ -19,11 +19,31 @@ interface ServeOpts {
   host: string;
   db: string;
   token?: string;
-  webhookSecret?: string;
+  changeHookSecret?: string;
+  notify?: string;
+  notifyFormat?: string;
+  notifySeverity: string;
+  publicUrl?: string;
   bodyLimit: string;
   continuous?: boolean;
   interval: string;
   retention?: string;
+}
+
+async function notifyOptions(opts: ServeOpts): Promise<{ url: string; format: 'json' | 'slack'; minSeverity: import('../../../fleet/contracts.js').Severity; secret?: string; dashboardUrl?: string }> {
+  const { defaultFormat, parseSeverity } = await import('../../../feedback/sinks/notify.js');
+  const url = opts.notify!;
+  if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) throw new CliError(`--notify needs an http(s) URL (got "${url}")`, 2);
+  if (opts.notifyFormat !== undefined && opts.notifyFormat !== 'json' && opts.notifyFormat !== 'slack') throw new CliError(`--notify-format must be slack or json (got "${opts.notifyFormat}")`, 2);
+  if (opts.publicUrl !== undefined && !/^https?:\/\//i.test(opts.publicUrl)) throw new CliError(`--public-url needs an http(s) URL (got "${opts.publicUrl}")`, 2);
+  let minSeverity;
+  try {
+    minSeverity = parseSeverity(opts.notifySeverity);
+  } catch (e) {
+    throw new CliError(`--notify-severity: ${(e as Error).message}`, 2);
+  }
+  const secret = process.env.TSWARM_WEBHOOK_SECRET;
+  return { url, format: (opts.notifyFormat as 'json' | 'slack' | undefined) ?? defaultFormat(url), minSeverity, ...(secret ? { secret } : {}), ...(opts.publicUrl ? { dashboardUrl: opts.publicUrl } : {}) };
 }
 
 export function register(program: Command): void {
@@ -31,7 +51,11 @@ export function register(program: Command): void {
     .option('--port <port>', 'port (OTLP/HTTP convention: 4318)', '4318')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--token <token>', 'require this bearer token (default: env TSWARM_TOKEN)')
-    .option('--webhook-secret <secret>', 'the secret of the GitHub / GitLab webhooks posting deploys to /hooks/github, /hooks/gitlab (default: env TSWARM_WEBHOOK_SECRET)')
+    .option('--change-hook-secret <secret>', 'the secret of the GitHub / GitLab webhooks posting deploys to /hooks/github, /hooks/gitlab (default: env TSWARM_CHANGE_HOOK_SECRET)')
+    .option('--notify <url>', "post each cycle's new findings to this webhook (a Slack incoming webhook, or any JSON receiver; HMAC-signed with env TSWARM_WEBHOOK_SECRET)")
+    .option('--notify-format <format>', 'slack | json (default: slack for hooks.slack.com, else json: the report)')
+    .option('--notify-severity <level>', 'least severity notified: info | low | medium | high | critical', 'high')
+    .option('--public-url <url>', "the dashboard's address in notifications (default: the address served on)")
     .option('--body-limit <size>', 'largest accepted request body, compressed or not', '16MiB')
     .option('--continuous', 'run an analysis cycle every --interval, and at once on an anomaly storm')
     .option('--interval <duration>', 'cycle interval with --continuous', '5m')
@@ -40,20 +64,22 @@ export function register(program: Command): void {
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port "${opts.port}"`, 2);
       const token = opts.token ?? process.env.TSWARM_TOKEN ?? undefined;
-      const webhookSecret = opts.webhookSecret ?? process.env.TSWARM_WEBHOOK_SECRET ?? undefined;
+      const changeHookSecret = opts.changeHookSecret ?? process.env.TSWARM_CHANGE_HOOK_SECRET ?? undefined;
+      const notify = opts.notify ? await notifyOptions(opts) : undefined;
       const { runServer } = await import('../../http/serve.js');
       const server = await runServer({
         db: opts.db,
         host: opts.host,
         port,
         token,
-        webhookSecret,
+        changeHookSecret,
+        ...(notify ? { notify } : {}),
         bodyLimitBytes: parseBytes(opts.bodyLimit),
         continuousMs: opts.continuous ? parseDurationMs(opts.interval) : undefined,
         retentionUs: opts.retention ? parseDurationMs(opts.retention) * 1000 : undefined,
       });
       process.stderr.write(
-        `tswarm serving on ${server.url}\n  OTLP/HTTP: ${server.url}/v1/{traces,metrics,logs}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.url})\n  dashboard: ${server.url}/${token ? '?token=…' : ''}\n  MCP:       ${server.url}/mcp\n  changes:   ${server.url}/api/changes, webhooks ${server.url}/hooks/{github,gitlab}${webhookSecret ? ' (signed with the webhook secret)' : ''}\n  memory:    ${opts.db}${token ? '\n  auth:      bearer token required' : ''}\n`,
+        `tswarm serving on ${server.url}\n  OTLP/HTTP: ${server.url}/v1/{traces,metrics,logs}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.url})\n  dashboard: ${server.url}/${token ? '?token=…' : ''}\n  MCP:       ${server.url}/mcp\n  changes:   ${server.url}/api/changes, webhooks ${server.url}/hooks/{github,gitlab}${changeHookSecret ? ' (signed with the change-hook secret)' : ''}\n${notify ? `  notify:    ${notify.format} to ${new URL(notify.url).host}, new findings at ${notify.minSeverity} or above\n` : ''}  memory:    ${opts.db}${token ? '\n  auth:      bearer token required' : ''}\n`,
       );
       let stopping = false;
       const stop = (sig: string): void => {

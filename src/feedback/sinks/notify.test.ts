@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultFormat, newItems, notificationBody, parseSeverity, slackMessage } from './notify.js';
+import { REPORT_SCHEMA_VERSION, type FeedbackItem, type FeedbackReport } from '../report.js';
+import type { Severity } from '../../fleet/contracts.js';
+
+const item = (rank: number, severity: Severity, isNew: boolean, title = `item ${rank}`): FeedbackItem => ({
+  id: `f${rank}`,
+  rank,
+  kind: 'root-cause',
+  title,
+  severity,
+  confidence: 0.8,
+  score: 1,
+  basis: 'measured',
+  subject: { service: 'payment' },
+  agents: ['qe-root-cause-analyzer'],
+  findingIds: [`f${rank}`],
+  evidence: { chain: ['errors rose 40× at 10:02', 'card is undefined at defects.ts:38', 'third', 'fourth'] },
+  rationale: '',
+  recommendations: ['Add a regression test reproducing the failure path'],
+  isNew,
+});
+
+const report = (items: FeedbackItem[]): FeedbackReport => ({
+  schemaVersion: REPORT_SCHEMA_VERSION,
+  cycleId: 'c1',
+  generatedAt: '2026-12-02T10:00:00Z',
+  summary: { items: items.length, byCategory: { 'defect-patterns': items.length, 'performance-insights': 0, 'resilience-gaps': 0, 'learning-updates': 0 } },
+  sections: { 'defect-patterns': items.filter((i) => i.rank % 2 === 1), 'performance-insights': items.filter((i) => i.rank % 2 === 0), 'resilience-gaps': [], 'learning-updates': [] },
+  risk: [],
+  agents: [],
+});
+
+test("only this cycle's new items at or above the severity are told, in the queen's order across sections", () => {
+  const r = report([item(1, 'critical', true), item(2, 'high', true), item(3, 'high', false), item(4, 'medium', true), item(5, 'low', true)]);
+  assert.deepEqual(newItems(r, 'high').map((i) => i.id), ['f1', 'f2']);
+  assert.deepEqual(newItems(r, 'low').map((i) => i.id), ['f1', 'f2', 'f4', 'f5']);
+  assert.equal(notificationBody('slack', report([item(1, 'high', false), item(2, 'medium', true)]), 'high'), undefined, 'nothing new and severe: nothing to send');
+  const json = notificationBody('json', r, 'critical') as FeedbackReport & { notified: string[] };
+  assert.equal(json.cycleId, 'c1');
+  assert.deepEqual(json.notified, ['f1']);
+  assert.equal(parseSeverity(' High '), 'high');
+  assert.throws(() => parseSeverity('urgent'), /info, low, medium, high, critical/);
+});
+
+test("a Slack message: header, one section per item with its first evidence and recommendation, escaped, within Block Kit's limits", () => {
+  const items = Array.from({ length: 14 }, (_, i) => item(i + 1, 'critical', true, i === 0 ? 'payment <script> & <@here> broke' : `x${'y'.repeat(5000)}`));
+  const m = slackMessage(report(items), items, 'http://127.0.0.1:4318/');
+  const blocks = m.blocks as { type: string; text?: { text: string }; elements?: { text: string }[] }[];
+  assert.equal(blocks[0]!.type, 'header');
+  assert.equal(blocks[0]!.text!.text, '14 new findings from telemetry-swarm');
+  const sections = blocks.filter((b) => b.type === 'section');
+  assert.equal(sections.length, 10, 'at most 10 items; the rest are counted');
+  assert.ok(blocks.length <= 50);
+  assert.match(sections[0]!.text!.text, /^:rotating_light: \*payment &lt;script&gt; &amp; &lt;@here&gt; broke\*\n_critical · root-cause · confidence 0\.80 · qe-root-cause-analyzer_\n• errors rose 40× at 10:02\n• card is undefined at defects\.ts:38\n• third\n→ Add a regression test/);
+  assert.ok(sections.every((s) => s.text!.text.length <= 3000));
+  assert.equal(blocks.at(-1)!.elements![0]!.text, 'cycle c1 · 4 more in the report · <http://127.0.0.1:4318/|open the dashboard>');
+  assert.ok(m.text.startsWith('14 new findings from telemetry-swarm: [critical] payment <script>'));
+  assert.ok(m.text.length <= 3000);
+});
+
+test("Slack's webhook host gets Slack's format by default; any other receiver gets the JSON report", () => {
+  assert.equal(defaultFormat('https://hooks.slack.com/services/T000/B000/XXXX'), 'slack');
+  assert.equal(defaultFormat('https://alerts.example/hook'), 'json');
+  assert.equal(defaultFormat('not a url'), 'json');
+});

@@ -1,0 +1,76 @@
+/**
+ * Notifications of a cycle's new feedback: what `tswarm serve --continuous --notify <url>` (and `analyze --webhook`)
+ * posts, so an on-call channel hears of a new root cause or SLO burn without watching the dashboard.
+ *
+ * Only items new in this cycle (`isNew`: not in an earlier cycle's report) at or above a severity are sent, so a
+ * lasting incident is announced once, not every five minutes. Two formats: the JSON report (what `analyze
+ * --webhook` sends, for receivers of our own schema) and a Slack incoming-webhook message (Block Kit), which
+ * Mattermost and Rocket.Chat incoming webhooks also take (they read `text`).
+ */
+import type { FeedbackItem, FeedbackReport } from '../report.js';
+import type { Severity } from '../../fleet/contracts.js';
+
+export type NotifyFormat = 'json' | 'slack';
+
+const SEVERITY_ORDER: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+export function parseSeverity(s: string): Severity {
+  const v = s.trim().toLowerCase() as Severity;
+  if (!SEVERITY_ORDER.includes(v)) throw new RangeError(`severity must be one of ${SEVERITY_ORDER.join(', ')} (got "${s}")`);
+  return v;
+}
+
+/** Slack's own incoming-webhook host means Slack's format; anything else gets our JSON unless told. */
+export function defaultFormat(url: string): NotifyFormat {
+  try {
+    return new URL(url).hostname === 'hooks.slack.com' ? 'slack' : 'json';
+  } catch {
+    return 'json';
+  }
+}
+
+/** The report's items that are new this cycle and at least `min` severe, in the queen's order. */
+export function newItems(report: FeedbackReport, min: Severity): FeedbackItem[] {
+  const floor = SEVERITY_ORDER.indexOf(min);
+  return Object.values(report.sections)
+    .flat()
+    .filter((i) => i.isNew && SEVERITY_ORDER.indexOf(i.severity) >= floor)
+    .sort((a, b) => a.rank - b.rank);
+}
+
+/** Slack mrkdwn: &, < and > are control characters (links, mentions) and must be escaped in text we did not write. */
+export const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
+
+/** Slack's Block Kit limits: 50 blocks a message, 3,000 characters a section, 150 a header. */
+const MAX_ITEMS = 10;
+const SECTION_CHARS = 3000;
+
+const ICON: Record<Severity, string> = { critical: ':rotating_light:', high: ':warning:', medium: ':large_yellow_circle:', low: ':white_circle:', info: ':information_source:' };
+
+/**
+ * A Slack message: a header, one section per item (severity, title, the first lines of its evidence, the first
+ * recommendation), a line for the rest and a link to the dashboard. `text` is the fallback notifications show.
+ */
+export function slackMessage(report: FeedbackReport, items: readonly FeedbackItem[], dashboardUrl?: string): { text: string; blocks: unknown[] } {
+  const head = `${items.length} new finding${items.length === 1 ? '' : 's'} from telemetry-swarm`;
+  const blocks: unknown[] = [{ type: 'header', text: { type: 'plain_text', text: clip(head, 150), emoji: true } }];
+  for (const i of items.slice(0, MAX_ITEMS)) {
+    const chain = (i.evidence.chain ?? []).slice(0, 3).map((c) => `• ${slackEscape(clip(c, 300))}`);
+    const lines = [`${ICON[i.severity]} *${slackEscape(i.title)}*`, `_${i.severity} · ${i.kind} · confidence ${i.confidence.toFixed(2)} · ${i.agents.join(', ')}_`, ...chain, ...(i.recommendations[0] ? [`→ ${slackEscape(i.recommendations[0])}`] : [])];
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), SECTION_CHARS) } });
+  }
+  const rest = items.length - MAX_ITEMS;
+  const footer = [`cycle ${report.cycleId}`, ...(rest > 0 ? [`${rest} more in the report`] : []), ...(dashboardUrl ? [`<${dashboardUrl}|open the dashboard>`] : [])];
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: footer.join(' · ') }] });
+  const text = `${head}: ${items.slice(0, 3).map((i) => `[${i.severity}] ${i.title}`).join('; ')}${items.length > 3 ? '; …' : ''}`;
+  return { text: clip(text, 3000), blocks };
+}
+
+/** The body to post for a cycle, or undefined when nothing is new enough to tell. */
+export function notificationBody(format: NotifyFormat, report: FeedbackReport, min: Severity, dashboardUrl?: string): unknown {
+  const items = newItems(report, min);
+  if (!items.length) return undefined;
+  return format === 'slack' ? slackMessage(report, items, dashboardUrl) : { ...report, notified: items.map((i) => i.id) };
+}

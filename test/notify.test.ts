@@ -1,0 +1,113 @@
+/**
+ * `tswarm serve --notify`: a finished cycle's new findings are posted to the channel once. The receiver is a
+ * loopback HTTP server standing in for Slack's incoming webhook (Slack itself cannot run here); the body is checked
+ * against the Block Kit shape Slack takes; a receiver that is down is reported on the event stream.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import { join } from 'node:path';
+import { freePort, runCli, tempDir } from './helpers/env.js';
+import { seedMemory } from './helpers/incident.js';
+import type { HubEvent } from '../src/interfaces/http/event-hub.js';
+
+async function receiver(): Promise<{ url: string; bodies: { headers: IncomingMessage['headers']; body: string }[]; close(): Promise<void> }> {
+  const bodies: { headers: IncomingMessage['headers']; body: string }[] = [];
+  const srv = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      bodies.push({ headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    });
+  });
+  await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
+  const port = (srv.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}/services/T0/B0/x`, bodies, close: () => new Promise((ok) => srv.close(() => ok())) };
+}
+
+/** The hub event of one of `types` for `cycleId`, already published (the ring) or the next one (bounded). */
+function nextEvent(hub: { subscribe(fn: (ev: HubEvent) => void): () => void; recent(): HubEvent[] }, types: string[], cycleId: string): Promise<HubEvent> {
+  const match = (ev: HubEvent): boolean => types.includes(ev.type) && (ev.data as { cycleId?: string }).cycleId === cycleId;
+  const done = hub.recent().find(match);
+  if (done) return Promise.resolve(done);
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`no ${types.join('/')} event for ${cycleId} within 30 s`)), 30_000);
+    const off = hub.subscribe((ev) => {
+      if (match(ev)) {
+        clearTimeout(timer);
+        off();
+        ok(ev);
+      }
+    });
+  });
+}
+
+test("a cycle's new critical root cause is posted to the channel once as a Slack message; the next cycle, with nothing new, posts nothing", { timeout: 180_000 }, async () => {
+  const dir = tempDir();
+  const db = join(dir.path, 'm.db');
+  await seedMemory(db);
+  const sink = await receiver();
+  const { runServer } = await import('../src/interfaces/http/serve.js');
+  const server = await runServer({ db, host: '127.0.0.1', port: await freePort(), notify: { url: sink.url, format: 'slack', minSeverity: 'high' } });
+  try {
+    const cycle = async (): Promise<string> => {
+      const r = await fetch(`${server.url}/api/analyze`, { method: 'POST' });
+      assert.equal(r.status, 202);
+      return ((await r.json()) as { cycleId: string }).cycleId;
+    };
+    const first = await cycle();
+    const told = await nextEvent(server.hub, ['notified', 'notify-failed', 'notify-skipped'], first);
+    assert.equal(told.type, 'notified', JSON.stringify(told.data));
+    assert.equal(sink.bodies.length, 1);
+    if (process.env.SHOW_NOTIFY) (await import("node:fs")).writeFileSync(process.env.SHOW_NOTIFY, sink.bodies[0]!.body);
+    assert.match(String(sink.bodies[0]!.headers['content-type']), /application\/json/);
+    const msg = JSON.parse(sink.bodies[0]!.body) as { text: string; blocks: { type: string; text?: { type: string; text: string } }[] };
+    assert.equal(msg.blocks[0]!.type, 'header');
+    assert.match(msg.blocks[0]!.text!.text, /^\d+ new findings? from telemetry-swarm$/);
+    const sections = msg.blocks.filter((b) => b.type === 'section').map((b) => b.text!.text);
+    assert.ok(sections.some((t) => /\*payment is the likely root cause/.test(t)), sections.join('\n---\n'));
+    assert.ok(sections.every((t) => /_(critical|high) · /.test(t)), 'only high and critical items');
+    assert.match(msg.text, /payment is the likely root cause/);
+
+    const second = await cycle();
+    const skipped = await nextEvent(server.hub, ['notified', 'notify-failed', 'notify-skipped'], second);
+    assert.equal(skipped.type, 'notify-skipped', JSON.stringify(skipped.data));
+    assert.equal(sink.bodies.length, 1, 'the same incident is not announced again');
+  } finally {
+    await server.close();
+    await sink.close();
+    dir.cleanup();
+  }
+});
+
+test('a channel that fails is reported on the event stream and the server carries on; bad --notify options exit 2', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  const db = join(dir.path, 'm.db');
+  await seedMemory(db);
+  const { runServer } = await import('../src/interfaces/http/serve.js');
+  // Nothing listens on this port: every attempt is refused (a real fault, made real).
+  const dead = `http://127.0.0.1:${await freePort()}/hook`;
+  const server = await runServer({ db, host: '127.0.0.1', port: await freePort(), notify: { url: dead, format: 'json', minSeverity: 'high' } });
+  try {
+    const r = await fetch(`${server.url}/api/analyze`, { method: 'POST' });
+    const { cycleId } = (await r.json()) as { cycleId: string };
+    const ev = await nextEvent(server.hub, ['notified', 'notify-failed', 'notify-skipped'], cycleId);
+    assert.equal(ev.type, 'notify-failed');
+    assert.equal((ev.data as { attempts: number }).attempts, 5);
+    assert.match((ev.data as { error: string }).error, /fetch failed|ECONNREFUSED/);
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  } finally {
+    await server.close();
+    dir.cleanup();
+  }
+  for (const [args, msg] of [
+    [['--notify', 'ftp://x'], /--notify needs an http\(s\) URL/],
+    [['--notify', 'http://127.0.0.1:9/h', '--notify-format', 'teams'], /--notify-format must be slack or json/],
+    [['--notify', 'http://127.0.0.1:9/h', '--notify-severity', 'urgent'], /--notify-severity: severity must be one of/],
+  ] as const) {
+    const c = await runCli(['serve', '--db', join(dir.path, 'x.db'), '--port', '0', ...args]);
+    assert.equal(c.code, 2, c.stderr);
+    assert.match(c.stderr, msg);
+  }
+});

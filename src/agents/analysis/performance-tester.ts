@@ -218,23 +218,34 @@ export class PerformanceTester implements Agent {
         const near = nearestSystemChange(withLogEvaluations([...before, ...inBucket], flagLogs.filter((l) => l.timeUs < bucketEnd)), firstUs, 300e6, declaredOf(s.service));
         const change = near && near.atUs <= bucketEnd ? near : undefined;
         const peak = Math.max(...hits.map((i) => xs[i]!));
-        const ratio = at.level > 0 ? peak / at.level : Infinity;
+        // An error rate is told over all the flagged buckets (failed / requests): a bucket of few requests can
+        // read 100% when half of them fail, and the headline should say half. The peak bucket stays in the chain.
+        let requests = 0;
+        let failed = 0;
+        const bucketS = bucketOf(rollups) / 1e6;
+        for (const i of hits) {
+          const n = Number.isFinite(rps[i]) ? rps[i]! * bucketS : 0;
+          requests += n;
+          failed += n * (errorRate[i] ?? 0);
+        }
+        const told = unit === 'ms' || !(requests > 0) ? peak : failed / requests;
+        const ratio = at.level > 0 ? told / at.level : Infinity;
         findings.push({
           id: stableId('anomaly', s.service, metric, String(Math.floor(s.t[first]! / 60e6))),
           agentId: this.id,
           kind: 'anomaly',
           category: 'performance-insights',
-          title: `${s.service} ${metric} ${unit === 'ms' ? `${peak.toFixed(0)} ms` : `${(100 * peak).toFixed(1)}%`} vs ${at.seasonal === 'week' ? 'usual at this hour of the week' : at.seasonal ? 'usual at this hour' : 'baseline'} ${unit === 'ms' ? `${at.level.toFixed(0)} ms` : `${(100 * at.level).toFixed(1)}%`}${Number.isFinite(ratio) ? ` (${ratio.toFixed(1)}×)` : ''}`,
-          severity: metric === 'error rate' && peak > 0.05 ? 'high' : ratio > 3 ? 'high' : 'medium',
+          title: `${s.service} ${metric} ${unit === 'ms' ? `${peak.toFixed(0)} ms` : `${(100 * told).toFixed(1)}%`} vs ${at.seasonal === 'week' ? 'usual at this hour of the week' : at.seasonal ? 'usual at this hour' : 'baseline'} ${unit === 'ms' ? `${at.level.toFixed(0)} ms` : `${(100 * at.level).toFixed(1)}%`}${Number.isFinite(ratio) ? ` (${ratio.toFixed(1)}×)` : ''}`,
+          severity: metric === 'error rate' && told > 0.05 ? 'high' : ratio > 3 ? 'high' : 'medium',
           confidence: Math.min(0.95, 0.5 + 0.05 * hits.length),
           subject: { service: s.service, metric },
           evidence: {
-            metrics: [{ series: metric, service: s.service, window: { fromUs: firstUs, toUs: s.t[hits[hits.length - 1]!]! + bucketOf(rollups) }, baseline: +at.level.toFixed(4), observed: +peak.toFixed(4), ...(unit ? { unit } : {}) }],
+            metrics: [{ series: metric, service: s.service, window: { fromUs: firstUs, toUs: s.t[hits[hits.length - 1]!]! + bucketOf(rollups) }, baseline: +at.level.toFixed(4), observed: +told.toFixed(4), ...(unit ? { unit } : {}) }],
             ...(onset ? { traceIds: onset.traceIds } : {}),
             ...changeEvidence(change),
             chain: [
               at.seasonal ? `baseline for this hour of the ${at.seasonal} (${at.seasonal === 'week' ? 'weekly' : 'daily'} profile over ${((p95Profile!.watermarkUs - p95Profile!.firstUs) / 86_400e6).toFixed(1)} days): ${at.level.toFixed(3)}, spread ${at.scale.toFixed(3)}` : `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
-              `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}`,
+              `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}${unit === 'ms' ? '' : `: ${Math.round(failed)} of ${Math.round(requests)} requests failed over them${told < peak ? `, ${(100 * peak).toFixed(0)}% in the worst bucket` : ''}`}`,
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
               ...(change ? [`${((firstUs - change.atUs) / 1e6).toFixed(0)} s after ${changePhrase(change)}`] : []),
               ...(flag ? [attributionPhrase(flag, unit === 'ms' ? `were over ${(slowUs / 1000).toFixed(1)} ms` : 'failed')] : []),

@@ -69,6 +69,31 @@ test('a bad deploy yields a latency anomaly and a regression naming the new serv
   }
 });
 
+test('an error-rate anomaly is told over all its flagged buckets (failed / requests), not by its worst bucket', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const T = 1_700_000_000_000_000;
+    const spans: Span[] = [];
+    // 5 requests/s for 240 s; from 120 s on, 9 in 10 fail in one 10 s bucket and 1 in 10 in the next: half of them.
+    for (let i = 0; i < 1200; i++) {
+      const t = T + i * 200_000;
+      const bucket = Math.floor((t - T) / 10e6);
+      const failed = bucket >= 12 && i % 10 < (bucket % 2 === 0 ? 9 : 1);
+      spans.push({ traceId: (i + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: 'GET /quote', kind: 2, startUs: t, endUs: t + 30_000, service: 'shipping', attributes: {}, events: [], links: [], status: { code: failed ? 2 : 0 }, resource: { attributes: { 'service.name': 'shipping', 'service.version': '1.4.2' } } });
+    }
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const window = { fromUs: T, toUs: T + 240e6 };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const anomaly = f.find((x) => x.kind === 'anomaly' && x.subject.metric === 'error rate');
+    assert.ok(anomaly, JSON.stringify(f.map((x) => x.title)));
+    assert.match(anomaly.title, /^shipping error rate 50\.0% vs baseline 0\.0%/);
+    assert.equal(anomaly.evidence.metrics![0]!.observed, 0.5);
+    assert.ok(anomaly.evidence.chain!.some((c) => / 300 of 600 requests failed over them, 90% in the worst bucket$/.test(c)), anomaly.evidence.chain!.join(' | '));
+  } finally {
+    await store.close();
+  }
+});
+
 test('errors that rise after a config change and traffic that halves after a deploy are regressions naming the change; traffic that halves with no change is demand, not a regression; traffic that falls because the deploy made requests slower is part of the latency regression', async () => {
   const store = await openStore(':memory:');
   try {

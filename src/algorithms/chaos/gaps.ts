@@ -30,6 +30,19 @@ function numbers(o: unknown): Record<string, number> {
   return out;
 }
 
+/** A probe's numbers as a person reads them: "4 requests, p50 26 ms, p95 58 ms, 0% errors" (other keys as k=v). */
+export function describeProbe(o: Record<string, number>): string {
+  const ms = (x: number): string => `${x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2)} ms`;
+  const parts: string[] = [];
+  const known = new Set(['requests', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms', 'latency_ms', 'error_rate', 'status']);
+  if (o.requests !== undefined) parts.push(`${o.requests} request${o.requests === 1 ? '' : 's'}`);
+  if (o.status !== undefined) parts.push(`HTTP ${o.status}`);
+  for (const k of ['latency_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms'] as const) if (o[k] !== undefined) parts.push(`${k === 'latency_ms' ? 'latency' : k.slice(0, -3)} ${ms(o[k])}`);
+  if (o.error_rate !== undefined) parts.push(`${+(100 * o.error_rate).toFixed(1)}% errors`);
+  for (const [k, v] of Object.entries(o)) if (!known.has(k)) parts.push(`${k}=${+v.toPrecision(4)}`);
+  return parts.join(', ') || 'no numbers';
+}
+
 export function gapsFromJournal(j: Journal): ResilienceGap[] {
   if (j.dry_run || !j.steady_states.before?.steady_state_met || !j.steady_states.after) return [];
   const target = j.experiment.configuration?.target ?? {};
@@ -38,7 +51,11 @@ export function gapsFromJournal(j: Journal): ResilienceGap[] {
   const injectedLatency = Math.max(0, ...toxics.filter((t) => t.type === 'latency').map((t) => t.attributes?.latency ?? 0), ...httpFaults.filter((f) => f?.fault === 'delay').map((f) => Number(f?.params?.ms ?? 0)));
   const blackhole = toxics.some((t) => t.type === 'timeout') || httpFaults.some((f) => f?.fault === 'hang');
   const errorFault = toxics.some((t) => ['http_error', 'reset_peer', 'http_abort', 'limit_data'].includes(t.type)) || httpFaults.some((f) => ['error', 'loss', 'outage', 'exception'].includes(String(f?.fault)));
-  const fault = [...toxics.map((t) => `${t.type} ${JSON.stringify(t.attributes ?? {})}`), ...httpFaults.filter(Boolean).map((f) => `${f!.fault} ${JSON.stringify(f!.params ?? {})}`)].join(', ') || 'fault';
+  const args = (o: Record<string, unknown> | undefined): string => {
+    const kv = Object.entries(o ?? {}).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+    return kv.length ? ` (${kv.join(', ')})` : '';
+  };
+  const fault = [...toxics.map((t) => `${t.type}${args(t.attributes)}`), ...httpFaults.filter(Boolean).map((f) => `${f!.fault}${args(f!.params)}`)].join(', ') || 'fault';
   const out: ResilienceGap[] = [];
   const before = j.steady_states.before.probes;
   const after = j.steady_states.after.probes;
@@ -46,7 +63,7 @@ export function gapsFromJournal(j: Journal): ResilienceGap[] {
     const b = before[i];
     const bn = numbers(b?.output);
     const an = numbers(a.output);
-    const evidence = [`probe ${a.activity.name}: before ${JSON.stringify(bn)}, during the fault ${JSON.stringify(an)}`, `injected: ${fault}`];
+    const evidence = [`probe ${a.activity.name}: before ${describeProbe(bn)}; during the fault ${describeProbe(an)}`, `injected: ${fault}`];
     const held = a.tolerance_met === true;
     const latB = bn.p95_ms ?? bn.latency_ms ?? 0;
     const latA = an.p95_ms ?? an.latency_ms ?? (a.status === 'failed' ? Infinity : 0);

@@ -8,9 +8,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { createHmac } from 'node:crypto';
 import { sign } from '@octokit/webhooks-methods';
 import { freePort, tempDir } from './helpers/env.js';
-import { gitlabDeployment, gitlabFlag } from './helpers/change-hooks.js';
+import { gitlabDeployment, gitlabFlag, ldFlagChange } from './helpers/change-hooks.js';
 
 type Example = Record<string, unknown>;
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Example[] }[];
@@ -19,7 +20,7 @@ const githubExample = (name: string, state?: string): Example =>
 
 type ChangeRow = { kind: string; service: string; key: string; value: string; by?: string; url?: string; atUs: number };
 
-test('GitHub and GitLab webhooks record deploys and flag flips on a running server; unsigned, wrong or malformed hooks store nothing', { timeout: 60_000 }, async () => {
+test('GitHub, GitLab and LaunchDarkly webhooks record deploys and flag flips on a running server; unsigned, wrong or malformed hooks store nothing', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const { runServer } = await import('../src/interfaces/http/serve.js');
   const secret = "It's a Secret to Everybody";
@@ -100,6 +101,14 @@ test('GitHub and GitLab webhooks record deploys and flag flips on a running serv
     const bearer = await fetch(`${server.url}/hooks/gitlab?service=cart`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-gitlab-event': 'Deployment Hook', authorization: 'Bearer tok' }, body: JSON.stringify(gitlabDeployment({ short_sha: 'abcdef12' })) });
     assert.equal(bearer.status, 201);
 
+    // LaunchDarkly: the body signed with the secret, hex, in X-LD-Signature.
+    const ld = JSON.stringify(ldFlagChange('updateOn', true, 12));
+    const ldPost = (sig: string): Promise<Response> => fetch(`${server.url}/hooks/launchdarkly`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ld-signature': sig }, body: ld });
+    assert.equal((await ldPost(createHmac('sha256', 'guess').update(ld).digest('hex'))).status, 401);
+    const ldOk = await ldPost(createHmac('sha256', secret).update(ld).digest('hex'));
+    assert.equal(ldOk.status, 201, await ldOk.clone().text());
+    assert.equal(((await ldOk.json()) as { recorded: number }).recorded, 2);
+
     const rows = await list();
     const seen = rows.map((c) => `${c.kind} ${c.service} ${c.key}=${c.value} by ${c.by}`).sort();
     assert.deepEqual(seen, [
@@ -108,6 +117,8 @@ test('GitHub and GitLab webhooks record deploys and flag flips on a running serv
       'deploy checkout service.version=279484c0 by ada',
       'deploy checkout service.version=v2.4.1 by Codertocat',
       'flag checkout new-pricing=on by ada',
+      'flag checkout new-pricing=on by ada@example.com',
+      'flag pricing new-pricing=on by ada@example.com',
     ]);
     // Redelivery (GitHub's "Redeliver" button) files the same change once.
     assert.equal((await github('deployment_status', success)).status, 201);

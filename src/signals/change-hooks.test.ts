@@ -6,9 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { githubChanges, gitlabChanges, gitlabTimeMs } from './change-hooks.js';
+import { githubChanges, gitlabChanges, gitlabTimeMs, launchDarklyChanges } from './change-hooks.js';
 import { ChangeInputError, parseChange, sameValue } from './change-event.js';
-import { gitlabDeployment, gitlabFlag } from '../../test/helpers/change-hooks.js';
+import { gitlabDeployment, gitlabFlag, ldFlagChange } from '../../test/helpers/change-hooks.js';
 
 type Example = Record<string, unknown>;
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Example[] }[];
@@ -111,4 +111,37 @@ test('one version, however it is written: a short sha of the full one, "v2.4.1" 
   assert.ok(!sameValue('service.version', '2794', '279484c0'), 'under 7 hex digits is not a sha');
   assert.ok(!sameValue('service.version', '2.4.1', '2.4.10'));
   assert.ok(!sameValue('cache.ttl', 'v30', '30'));
+});
+
+test('LaunchDarkly: a flag turned on or off is a flag change of each service it is tagged with, dated by the entry, by the member', () => {
+  const r = launchDarklyChanges(ldFlagChange('updateOn', true, 12));
+  assert.ok('changes' in r, JSON.stringify(r));
+  const cs = r.changes.map((c) => parseChange(c, NOW));
+  assert.deepEqual(cs.map((c) => [c.service, c.kind, c.key, c.previous, c.value]), [
+    ['pricing', 'flag', 'new-pricing', 'off', 'on'],
+    ['checkout', 'flag', 'new-pricing', 'off', 'on'],
+  ]);
+  assert.equal(cs[0]!.atUs, Date.UTC(2026, 11, 1, 9, 30) * 1000);
+  assert.equal(cs[0]!.by, 'ada@example.com');
+  assert.equal(cs[0]!.url, 'https://app.launchdarkly.com/default/production/features/new-pricing');
+  assert.equal(cs[0]!.description, 'turned on the flag in production: canary for EU (LaunchDarkly)');
+  const off = launchDarklyChanges(ldFlagChange('updateOn', false, 13), { service: 'cart' });
+  assert.ok('changes' in off);
+  assert.deepEqual(off.changes.map((c) => [c.service, c.previous, c.value]), [['cart', 'on', 'off']]);
+});
+
+test("LaunchDarkly: edited targeting is the environment's flag version; other kinds, actions, environments and untagged flags are ignored with the reason", () => {
+  const rules = launchDarklyChanges(ldFlagChange('updateRules', true, 12));
+  assert.ok('changes' in rules);
+  assert.deepEqual([rules.changes[0]!.previous, rules.changes[0]!.value], ['v11', 'v12']);
+  assert.match(JSON.stringify(launchDarklyChanges({ ...ldFlagChange('updateOn', true, 2), kind: 'member' })), /\\"member\\" change: only flag changes/);
+  assert.match(JSON.stringify(launchDarklyChanges(ldFlagChange('createFlag', false, 1))), /createFlag: none changes what the flag serves/);
+  assert.match(JSON.stringify(launchDarklyChanges(ldFlagChange('updateOn', true, 2), { environments: ['test'] })), /environment \\"production\\", not one of test/);
+  const untagged = ldFlagChange('updateOn', true, 2);
+  (untagged.currentVersion as Record<string, unknown>).tags = ['team-growth'];
+  assert.match(JSON.stringify(launchDarklyChanges(untagged)), /names no service: tag it service:<name>/);
+  const noVersion = ldFlagChange('updateRules', true, 2);
+  (noVersion.currentVersion as { environments: Record<string, unknown> }).environments = {};
+  assert.throws(() => launchDarklyChanges(noVersion), /environments\.production\.version is missing/);
+  assert.throws(() => launchDarklyChanges('x'), /not a JSON object/);
 });

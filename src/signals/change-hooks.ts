@@ -1,7 +1,8 @@
 /**
  * Declared changes from the webhooks people already have: GitHub's `deployment_status` events (what GitHub Actions
- * environments, Argo CD's and Vercel's GitHub integrations send), GitLab's Deployment Hook and Feature Flag Hook.
- * Pointing a repository's webhook at `tswarm serve` (`/hooks/github`, `/hooks/gitlab`) then needs no pipeline step.
+ * environments, Argo CD's and Vercel's GitHub integrations send), GitLab's Deployment Hook and Feature Flag Hook,
+ * LaunchDarkly's flag changes. Pointing a repository's or flag service's webhook at `tswarm serve` (`/hooks/github`,
+ * `/hooks/gitlab`, `/hooks/launchdarkly`) then needs no pipeline step.
  *
  * Pure: an event name and a parsed body in, change inputs (checked later by change-event.ts like any other) or a
  * reason the event carries no change out. A body that claims to be such an event but lacks what a change needs
@@ -177,5 +178,75 @@ export function gitlabChanges(event: string, body: unknown, opts: HookOptions = 
         description: `${str(body.commit_title) ? `${str(body.commit_title)}: ` : ''}${ref ? `${ref}@` : ''}${version}${env ? ` to ${env}` : ''} (GitLab deployment)`.slice(0, 2000),
       },
     ],
+  };
+}
+
+/** Flag targeting actions of LaunchDarkly's audit log: they change what a flag serves (creating one does not). */
+const LD_TARGETING = /^update(On|Fallthrough|FallthroughWithMeasuredRollout|OffVariation|Rules|RulesWithMeasuredRollout|Targets|ContextTargets|Prerequisites|FlagDefaultVariations|TrackEvents)$/;
+
+/** "proj/default:env/production:flag/new-pricing" → { env: "production", flag: "new-pricing" }. */
+function ldResource(r: unknown): { env?: string; flag?: string } {
+  if (typeof r !== 'string') return {};
+  const env = /(?:^|:)env\/([^:;]+)/.exec(r)?.[1];
+  const flag = /(?:^|:)flag\/([^:;]+)/.exec(r)?.[1];
+  return { ...(env ? { env } : {}), ...(flag ? { flag } : {}) };
+}
+
+/**
+ * LaunchDarkly: its webhook posts the audit-log entry of each change. A flag's targeting change in an environment
+ * is a flag change of the services the flag is tagged with (`service:<name>` tags: a flag service knows flags, not
+ * services) or of `?service=`: turned on or off ("on" ↔ "off"), or its targeting edited (the environment's flag
+ * version, "v11" → "v12", with LaunchDarkly's own words for what changed).
+ */
+export function launchDarklyChanges(body: unknown, opts: HookOptions = {}): HookResult {
+  const where = 'LaunchDarkly webhook';
+  if (!isObj(body)) throw new ChangeInputError(`${where}: the body is not a JSON object`);
+  const kind = str(body.kind);
+  if (kind !== 'flag') return { ignored: `LaunchDarkly "${kind ?? '(no kind)'}" change: only flag changes are read` };
+  const accesses = Array.isArray(body.accesses) ? body.accesses.filter(isObj) : [];
+  const targeting = accesses.filter((a) => LD_TARGETING.test(String(a.action)));
+  if (!targeting.length) return { ignored: `LaunchDarkly flag actions ${accesses.map((a) => String(a.action)).join(', ') || '(none)'}: none changes what the flag serves` };
+  const { env, flag: resourceKey } = ldResource(targeting[0]!.resource);
+  if (!environmentAllowed(env, opts)) return { ignored: `flag change in environment "${env ?? '(none)'}", not one of ${opts.environments!.join(', ')}` };
+  const current = isObj(body.currentVersion) ? body.currentVersion : {};
+  const previous = isObj(body.previousVersion) ? body.previousVersion : {};
+  const key = str(current.key) ?? resourceKey;
+  if (!key) throw new ChangeInputError(`${where}: no flag key (currentVersion.key, or flag/<key> in accesses[].resource)`);
+  const tags = Array.isArray(current.tags) ? current.tags.filter((t): t is string => typeof t === 'string') : [];
+  const services = opts.service ? [opts.service] : [...new Set(tags.filter((t) => t.startsWith('service:')).map((t) => t.slice(8).trim()).filter(Boolean))];
+  if (!services.length) return { ignored: `flag ${key} names no service: tag it service:<name> in LaunchDarkly, or add ?service=<name> to the webhook URL` };
+  const envOf = (v: Obj): Obj | undefined => (env && isObj(v.environments) && isObj(v.environments[env]) ? v.environments[env] : undefined);
+  const now = envOf(current);
+  const before = envOf(previous);
+  let value: string;
+  let was: string | undefined;
+  if (targeting.some((a) => a.action === 'updateOn') && typeof now?.on === 'boolean') {
+    value = now.on ? 'on' : 'off';
+    was = typeof before?.on === 'boolean' && before.on !== now.on ? (before.on ? 'on' : 'off') : now.on ? 'off' : 'on';
+  } else {
+    const v = typeof now?.version === 'number' ? now.version : undefined;
+    if (v === undefined) throw new ChangeInputError(`${where}: currentVersion.environments.${env ?? '<env>'}.version is missing: the flag's targeting version in the environment`);
+    value = `v${v}`;
+    const pv = typeof before?.version === 'number' && before.version !== v ? before.version : v - 1;
+    was = `v${pv}`;
+  }
+  const member = isObj(body.member) ? body.member : {};
+  const by = str(member.email) ?? ([str(member.firstName), str(member.lastName)].filter(Boolean).join(' ') || undefined);
+  const site = isObj(body.target) && isObj(body.target._links) && isObj(body.target._links.site) ? str(body.target._links.site.href) : undefined;
+  const url = link(site ? (site.startsWith('/') ? `https://app.launchdarkly.com${site}` : site) : undefined);
+  const what = str(body.titleVerb) ?? str(body.shortDescription) ?? accesses.map((a) => String(a.action)).join(', ');
+  const date = typeof body.date === 'number' ? body.date : undefined;
+  return {
+    changes: services.map((service) => ({
+      service,
+      kind: 'flag' as const,
+      key,
+      value,
+      ...(was !== undefined ? { previous: was } : {}),
+      ...(date !== undefined ? { at: date } : {}),
+      ...(by ? { by } : {}),
+      ...(url ? { url } : {}),
+      description: `${what}${env ? ` in ${env}` : ''}${str(body.comment) ? `: ${str(body.comment)}` : ''} (LaunchDarkly)`.slice(0, 2000),
+    })),
   };
 }

@@ -1,6 +1,7 @@
 /**
- * GitLab webhook bodies for the change-hook tests, with the fields GitLab's webhook-events documentation lists for
- * its Deployment Hook and Feature Flag Hook (values ours). GitHub's come from @octokit/webhooks-examples.
+ * Webhook bodies for the change-hook tests: GitLab's with the fields its webhook-events documentation lists for its
+ * Deployment Hook and Feature Flag Hook, LaunchDarkly's with those of its audit-log entries (what its webhooks
+ * post, per its webhooks documentation); values ours. GitHub's come from @octokit/webhooks-examples.
  */
 export const gitlabDeployment = (over: Record<string, unknown> = {}): Record<string, unknown> => ({
   object_kind: 'deployment',
@@ -30,3 +31,32 @@ export const gitlabFlag = (active: boolean): Record<string, unknown> => ({
   user_url: 'https://gitlab.example/ada',
   object_attributes: { id: 6, name: 'new-pricing', description: null, active },
 });
+
+/** A LaunchDarkly audit-log entry for flag `new-pricing` in `production`: `action` on it, `on` / version after. */
+export const ldFlagChange = (action: string, on: boolean, version: number, over: Record<string, unknown> = {}): Record<string, unknown> => {
+  const flag = (isOn: boolean, v: number): Record<string, unknown> => ({
+    key: 'new-pricing',
+    name: 'New pricing',
+    kind: 'boolean',
+    tags: ['service:pricing', 'service:checkout', 'team-growth'],
+    environments: { production: { on: isOn, version: v, archived: false }, test: { on: true, version: 3 } },
+  });
+  return {
+    _links: { self: { href: '/api/v2/auditlog/57c0a8e29969090743529965', type: 'application/json' } },
+    _id: '57c0a8e29969090743529965',
+    date: Date.UTC(2026, 11, 1, 9, 30),
+    accesses: [{ action, resource: 'proj/default:env/production:flag/new-pricing' }],
+    kind: 'flag',
+    name: 'New pricing',
+    description: '- turned on the flag',
+    shortDescription: '',
+    comment: 'canary for EU',
+    member: { _id: '507f1f77bcf86cd799439011', email: 'ada@example.com', firstName: 'Ada', lastName: 'Admin' },
+    titleVerb: action === 'updateOn' ? (on ? 'turned on the flag' : 'turned off the flag') : 'changed the targeting rules of the flag',
+    title: 'Ada Admin changed the flag New pricing',
+    target: { _links: { canonical: { href: '/api/v2/flags/default/new-pricing' }, site: { href: '/default/production/features/new-pricing' } }, name: 'New pricing', resources: ['proj/default:env/production:flag/new-pricing'] },
+    currentVersion: flag(on, version),
+    previousVersion: flag(action === 'updateOn' ? !on : on, version - 1),
+    ...over,
+  };
+};

@@ -1,10 +1,12 @@
 /**
- * `POST /hooks/github` and `POST /hooks/gitlab`: a repository's webhook reports its deploys (and GitLab's flag
- * flips) as declared changes, with no pipeline step. The payloads are read by signals/change-hooks.ts.
+ * `POST /hooks/github`, `/hooks/gitlab` and `/hooks/launchdarkly`: a repository's webhook reports its deploys (and
+ * GitLab's flag flips), a flag service its flag changes, as declared changes, with no pipeline step. The payloads
+ * are read by signals/change-hooks.ts.
  *
- * Auth. GitHub and GitLab cannot send a bearer token: GitHub signs the body with the webhook's secret
- * (X-Hub-Signature-256), GitLab sends the secret itself (X-Gitlab-Token). With `--change-hook-secret` set, a hook must
- * carry it that way (or the server's bearer token, for senders that can set headers). A server with a token and
+ * Auth. These senders cannot send a bearer token: GitHub and LaunchDarkly sign the body with the webhook's secret
+ * (X-Hub-Signature-256, X-LD-Signature), GitLab sends the secret itself (X-Gitlab-Token). With
+ * `--change-hook-secret` set, a hook must carry it that way (or the server's bearer token, for senders that can set
+ * headers). A server with a token and
  * no webhook secret accepts only the bearer token, so turning auth on never leaves the hooks open.
  */
 import { createHmac } from 'node:crypto';
@@ -12,7 +14,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MemoryStore } from '../../store/store.js';
 import type { EventHub } from './event-hub.js';
 import { authorised, safeEqual } from './auth.js';
-import { githubChanges, gitlabChanges, type HookOptions, type HookResult } from '../../signals/change-hooks.js';
+import { githubChanges, gitlabChanges, launchDarklyChanges, type HookOptions, type HookResult } from '../../signals/change-hooks.js';
 import { ChangeInputError } from '../../signals/change-event.js';
 import { changeRecord } from '../../agents/feedback/memory-ops.js';
 import { SwarmInputError } from '../../agents/feedback/swarm-api.js';
@@ -29,6 +31,11 @@ export interface ChangeHookOptions {
 export function verifyGitHubSignature(secret: string, raw: Buffer, header: string | undefined): boolean {
   if (!header?.startsWith('sha256=')) return false;
   return safeEqual(header.trim(), `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`);
+}
+
+/** LaunchDarkly's signature of the raw body: `X-LD-Signature: <hex HMAC-SHA256 with the secret>`. */
+export function verifyLaunchDarklySignature(secret: string, raw: Buffer, header: string | undefined): boolean {
+  return header !== undefined && safeEqual(header.trim().toLowerCase(), createHmac('sha256', secret).update(raw).digest('hex'));
 }
 
 const header = (req: FastifyRequest, name: string): string | undefined => {
@@ -84,6 +91,15 @@ export async function registerChangeHooks(app: FastifyInstance, opts: ChangeHook
       how: 'X-Gitlab-Token (the webhook secret token)',
       read: gitlabChanges,
     },
+    {
+      path: '/hooks/launchdarkly',
+      // No event header: the audit-log entry's `kind` says what changed.
+      eventHeader: undefined,
+      name: 'LaunchDarkly',
+      signed: (req: FastifyRequest, raw: Buffer, secret: string) => verifyLaunchDarklySignature(secret, raw, header(req, 'x-ld-signature')),
+      how: 'X-LD-Signature (the webhook secret)',
+      read: (_event: string, body: unknown, o: HookOptions) => launchDarklyChanges(body, o),
+    },
   ];
   for (const p of providers) {
     app.post(p.path, async (req: FastifyRequest, reply: FastifyReply) => {
@@ -95,7 +111,7 @@ export async function registerChangeHooks(app: FastifyInstance, opts: ChangeHook
       } else if (opts.token && !bearerOk) {
         return reply.code(401).header('www-authenticate', 'Bearer').send({ error: `this server needs a token: set the same secret on the ${p.name} webhook and start tswarm serve with --change-hook-secret (or send the bearer token)` });
       }
-      const event = header(req, p.eventHeader);
+      const event = p.eventHeader ? header(req, p.eventHeader) : 'change';
       if (!event) return reply.code(400).send({ error: `not a ${p.name} webhook: no ${p.eventHeader} header` });
       const o = hookOptions(req);
       if (typeof o === 'string') return reply.code(400).send({ error: o });

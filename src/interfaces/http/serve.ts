@@ -42,7 +42,7 @@ export interface ServerOptions {
   host: string;
   port: number;
   token?: string;
-  /** The secret the GitHub / GitLab change webhooks are configured with (change-hooks.ts). */
+  /** The secret the GitHub / GitLab / LaunchDarkly change webhooks are configured with (change-hooks.ts). */
   changeHookSecret?: string;
   /** Post each cycle's new findings here (feedback/sinks/notify.ts), HMAC-signed with `secret` when given. */
   notify?: { url: string; format: NotifyFormat; minSeverity: Severity; secret?: string; dashboardUrl?: string };

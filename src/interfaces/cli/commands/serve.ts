@@ -51,7 +51,7 @@ export function register(program: Command): void {
     .option('--port <port>', 'port (OTLP/HTTP convention: 4318)', '4318')
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--token <token>', 'require this bearer token (default: env TSWARM_TOKEN)')
-    .option('--change-hook-secret <secret>', 'the secret of the GitHub / GitLab webhooks posting deploys to /hooks/github, /hooks/gitlab (default: env TSWARM_CHANGE_HOOK_SECRET)')
+    .option('--change-hook-secret <secret>', 'the secret of the GitHub / GitLab / LaunchDarkly webhooks posting deploys and flag changes to /hooks/github, /hooks/gitlab, /hooks/launchdarkly (default: env TSWARM_CHANGE_HOOK_SECRET)')
     .option('--notify <url>', "post each cycle's new findings to this webhook (a Slack incoming webhook, or any JSON receiver; HMAC-signed with env TSWARM_WEBHOOK_SECRET)")
     .option('--notify-format <format>', 'slack | json (default: slack for hooks.slack.com, else json: the report)')
     .option('--notify-severity <level>', 'least severity notified: info | low | medium | high | critical', 'high')
@@ -79,7 +79,7 @@ export function register(program: Command): void {
         retentionUs: opts.retention ? parseDurationMs(opts.retention) * 1000 : undefined,
       });
       process.stderr.write(
-        `tswarm serving on ${server.url}\n  OTLP/HTTP: ${server.url}/v1/{traces,metrics,logs}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.url})\n  dashboard: ${server.url}/${token ? '?token=…' : ''}\n  MCP:       ${server.url}/mcp\n  changes:   ${server.url}/api/changes, webhooks ${server.url}/hooks/{github,gitlab}${changeHookSecret ? ' (signed with the change-hook secret)' : ''}\n${notify ? `  notify:    ${notify.format} to ${new URL(notify.url).host}, new findings at ${notify.minSeverity} or above\n` : ''}  memory:    ${opts.db}${token ? '\n  auth:      bearer token required' : ''}\n`,
+        `tswarm serving on ${server.url}\n  OTLP/HTTP: ${server.url}/v1/{traces,metrics,logs}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.url})\n  dashboard: ${server.url}/${token ? '?token=…' : ''}\n  MCP:       ${server.url}/mcp\n  changes:   ${server.url}/api/changes, webhooks ${server.url}/hooks/{github,gitlab,launchdarkly}${changeHookSecret ? ' (signed with the change-hook secret)' : ''}\n${notify ? `  notify:    ${notify.format} to ${new URL(notify.url).host}, new findings at ${notify.minSeverity} or above\n` : ''}  memory:    ${opts.db}${token ? '\n  auth:      bearer token required' : ''}\n`,
       );
       let stopping = false;
       const stop = (sig: string): void => {

@@ -1,7 +1,7 @@
 /**
  * `tswarm serve --notify`: a finished cycle's new findings are posted to the channel once. The receiver is a
- * loopback HTTP server standing in for Slack's incoming webhook (Slack itself cannot run here); the body is checked
- * against the Block Kit shape Slack takes; a receiver that is down is reported on the event stream.
+ * loopback HTTP server standing in for Slack's incoming webhook and PagerDuty's Events API (neither can run here);
+ * the bodies are checked against the shapes they take; a receiver that is down is reported on the event stream.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,6 +81,30 @@ test("a cycle's new critical root cause is posted to the channel once as a Slack
   }
 });
 
+test('to PagerDuty: one Events v2 trigger per new high or critical item, each with its dedup key, in one delivery round', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  const db = join(dir.path, 'm.db');
+  await seedMemory(db);
+  const sink = await receiver();
+  const { runServer } = await import('../src/interfaces/http/serve.js');
+  const server = await runServer({ db, host: '127.0.0.1', port: await freePort(), notify: { url: sink.url, format: 'pagerduty', minSeverity: 'high', routingKey: 'a'.repeat(32) } });
+  try {
+    const { cycleId } = (await (await fetch(`${server.url}/api/analyze`, { method: 'POST' })).json()) as { cycleId: string };
+    const ev = await nextEvent(server.hub, ['notified', 'notify-failed', 'notify-skipped'], cycleId);
+    assert.equal(ev.type, 'notified', JSON.stringify(ev.data));
+    const events = sink.bodies.map((b) => JSON.parse(b.body) as { routing_key: string; event_action: string; dedup_key: string; payload: { summary: string; severity: string; source: string } });
+    assert.equal((ev.data as { sent: number }).sent, events.length);
+    assert.ok(events.length >= 1);
+    assert.ok(events.every((e) => e.routing_key === 'a'.repeat(32) && e.event_action === 'trigger' && ['critical', 'error'].includes(e.payload.severity)), JSON.stringify(events.map((e) => e.payload)));
+    assert.equal(new Set(events.map((e) => e.dedup_key)).size, events.length, 'one alert per item');
+    assert.ok(events.some((e) => /^payment is the likely root cause/.test(e.payload.summary) && e.payload.source === 'payment'));
+  } finally {
+    await server.close();
+    await sink.close();
+    dir.cleanup();
+  }
+});
+
 test('a channel that fails is reported on the event stream and the server carries on; bad --notify options exit 2', { timeout: 120_000 }, async () => {
   const dir = tempDir();
   const db = join(dir.path, 'm.db');
@@ -103,7 +127,8 @@ test('a channel that fails is reported on the event stream and the server carrie
   }
   for (const [args, msg] of [
     [['--notify', 'ftp://x'], /--notify needs an http\(s\) URL/],
-    [['--notify', 'http://127.0.0.1:9/h', '--notify-format', 'teams'], /--notify-format must be slack or json/],
+    [['--notify', 'http://127.0.0.1:9/h', '--notify-format', 'teams'], /--notify-format must be one of json, slack, pagerduty/],
+    [['--notify', 'https://events.pagerduty.com/v2/enqueue'], /needs the integration key in env TSWARM_PAGERDUTY_ROUTING_KEY/],
     [['--notify', 'http://127.0.0.1:9/h', '--notify-severity', 'urgent'], /--notify-severity: severity must be one of/],
   ] as const) {
     const c = await runCli(['serve', '--db', join(dir.path, 'x.db'), '--port', '0', ...args]);

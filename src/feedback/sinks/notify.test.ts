@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultFormat, newItems, notificationBody, parseSeverity, slackMessage } from './notify.js';
+import { defaultFormat, newItems, notificationBodies, parseSeverity, slackMessage } from './notify.js';
 import { REPORT_SCHEMA_VERSION, type FeedbackItem, type FeedbackReport } from '../report.js';
 import type { Severity } from '../../fleet/contracts.js';
 
@@ -36,10 +36,10 @@ test("only this cycle's new items at or above the severity are told, in the quee
   const r = report([item(1, 'critical', true), item(2, 'high', true), item(3, 'high', false), item(4, 'medium', true), item(5, 'low', true)]);
   assert.deepEqual(newItems(r, 'high').map((i) => i.id), ['f1', 'f2']);
   assert.deepEqual(newItems(r, 'low').map((i) => i.id), ['f1', 'f2', 'f4', 'f5']);
-  assert.equal(notificationBody('slack', report([item(1, 'high', false), item(2, 'medium', true)]), 'high'), undefined, 'nothing new and severe: nothing to send');
-  const json = notificationBody('json', r, 'critical') as FeedbackReport & { notified: string[] };
-  assert.equal(json.cycleId, 'c1');
-  assert.deepEqual(json.notified, ['f1']);
+  assert.deepEqual(notificationBodies({ format: 'slack', minSeverity: 'high' }, report([item(1, 'high', false), item(2, 'medium', true)])), [], 'nothing new and severe: nothing to send');
+  const [json] = notificationBodies({ format: 'json', minSeverity: 'critical' }, r) as (FeedbackReport & { notified: string[] })[];
+  assert.equal(json!.cycleId, 'c1');
+  assert.deepEqual(json!.notified, ['f1']);
   assert.equal(parseSeverity(' High '), 'high');
   assert.throws(() => parseSeverity('urgent'), /info, low, medium, high, critical/);
 });
@@ -60,7 +60,27 @@ test("a Slack message: header, one section per item with its first evidence and 
   assert.ok(m.text.length <= 3000);
 });
 
-test("Slack's webhook host gets Slack's format by default; any other receiver gets the JSON report", () => {
+test('PagerDuty: one Events API v2 trigger per new item, deduplicated by the item id, severity mapped onto its four', () => {
+  const r = report([item(1, 'critical', true, 'payment is the likely root cause'), item(2, 'high', true, 'x'.repeat(2000)), item(3, 'high', false)]);
+  const events = notificationBodies({ format: 'pagerduty', minSeverity: 'high', routingKey: 'R0UT1NGKEY', dashboardUrl: 'https://swarm.example/' }, r) as {
+    routing_key: string; event_action: string; dedup_key: string; client_url: string;
+    payload: { summary: string; source: string; severity: string; timestamp: string; component: string; group: string; class: string; custom_details: { evidence: string[]; cycle: string } };
+    links: { href: string }[];
+  }[];
+  assert.equal(events.length, 2);
+  const [a, b] = events;
+  assert.deepEqual([a!.routing_key, a!.event_action, a!.dedup_key, a!.client_url], ['R0UT1NGKEY', 'trigger', 'telemetry-swarm:f1', 'https://swarm.example/']);
+  assert.deepEqual([a!.payload.summary, a!.payload.source, a!.payload.severity, a!.payload.component, a!.payload.group, a!.payload.class], ['payment is the likely root cause', 'payment', 'critical', 'payment', 'defect-patterns', 'root-cause']);
+  assert.equal(a!.payload.timestamp, '2026-12-02T10:00:00Z');
+  assert.deepEqual(a!.payload.custom_details.evidence.slice(0, 1), ['errors rose 40× at 10:02']);
+  assert.equal(b!.payload.severity, 'error', 'high is an error for PagerDuty');
+  assert.equal(b!.payload.summary.length, 1024);
+  assert.equal(b!.payload.group, 'performance-insights');
+  assert.throws(() => notificationBodies({ format: 'pagerduty', minSeverity: 'high' }, r), /routing key/);
+});
+
+test("Slack's and PagerDuty's hosts get their formats by default; any other receiver gets the JSON report", () => {
+  assert.equal(defaultFormat('https://events.pagerduty.com/v2/enqueue'), 'pagerduty');
   assert.equal(defaultFormat('https://hooks.slack.com/services/T000/B000/XXXX'), 'slack');
   assert.equal(defaultFormat('https://alerts.example/hook'), 'json');
   assert.equal(defaultFormat('not a url'), 'json');

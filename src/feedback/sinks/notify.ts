@@ -3,14 +3,17 @@
  * posts, so an on-call channel hears of a new root cause or SLO burn without watching the dashboard.
  *
  * Only items new in this cycle (`isNew`: not in an earlier cycle's report) at or above a severity are sent, so a
- * lasting incident is announced once, not every five minutes. Two formats: the JSON report (what `analyze
- * --webhook` sends, for receivers of our own schema) and a Slack incoming-webhook message (Block Kit), which
- * Mattermost and Rocket.Chat incoming webhooks also take (they read `text`).
+ * lasting incident is announced once, not every five minutes. Three formats: the JSON report (what `analyze
+ * --webhook` sends, for receivers of our own schema), a Slack incoming-webhook message (Block Kit), which
+ * Mattermost and Rocket.Chat incoming webhooks also take (they read `text`), and PagerDuty Events API v2 triggers,
+ * one per item, deduplicated by the item's id (a page that is already open is not opened twice).
  */
 import type { FeedbackItem, FeedbackReport } from '../report.js';
 import type { Severity } from '../../fleet/contracts.js';
 
-export type NotifyFormat = 'json' | 'slack';
+export type NotifyFormat = 'json' | 'slack' | 'pagerduty';
+
+export const NOTIFY_FORMATS: readonly NotifyFormat[] = ['json', 'slack', 'pagerduty'];
 
 const SEVERITY_ORDER: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 
@@ -20,10 +23,11 @@ export function parseSeverity(s: string): Severity {
   return v;
 }
 
-/** Slack's own incoming-webhook host means Slack's format; anything else gets our JSON unless told. */
+/** Slack's and PagerDuty's own hosts mean their formats; anything else gets our JSON unless told. */
 export function defaultFormat(url: string): NotifyFormat {
   try {
-    return new URL(url).hostname === 'hooks.slack.com' ? 'slack' : 'json';
+    const host = new URL(url).hostname;
+    return host === 'hooks.slack.com' ? 'slack' : host === 'events.pagerduty.com' || host === 'events.eu.pagerduty.com' ? 'pagerduty' : 'json';
   } catch {
     return 'json';
   }
@@ -68,9 +72,50 @@ export function slackMessage(report: FeedbackReport, items: readonly FeedbackIte
   return { text: clip(text, 3000), blocks };
 }
 
-/** The body to post for a cycle, or undefined when nothing is new enough to tell. */
-export function notificationBody(format: NotifyFormat, report: FeedbackReport, min: Severity, dashboardUrl?: string): unknown {
-  const items = newItems(report, min);
-  if (!items.length) return undefined;
-  return format === 'slack' ? slackMessage(report, items, dashboardUrl) : { ...report, notified: items.map((i) => i.id) };
+const PD_SEVERITY: Record<Severity, 'critical' | 'error' | 'warning' | 'info'> = { critical: 'critical', high: 'error', medium: 'warning', low: 'info', info: 'info' };
+
+/**
+ * PagerDuty Events API v2 triggers, one per item. The dedup key is the item's id: the same finding in a later cycle
+ * (or a retried delivery) lands on the open alert instead of paging again. Limits: summary 1,024 characters,
+ * dedup key 255.
+ */
+export function pagerDutyEvents(report: FeedbackReport, items: readonly FeedbackItem[], routingKey: string, dashboardUrl?: string): unknown[] {
+  return items.map((i) => ({
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key: clip(`telemetry-swarm:${i.id}`, 255),
+    client: 'telemetry-swarm',
+    ...(dashboardUrl ? { client_url: dashboardUrl } : {}),
+    payload: {
+      summary: clip(i.title, 1024),
+      source: i.subject.service ?? 'telemetry-swarm',
+      severity: PD_SEVERITY[i.severity],
+      timestamp: report.generatedAt,
+      ...(i.subject.service ? { component: i.subject.service } : {}),
+      group: Object.entries(report.sections).find(([, xs]) => xs.includes(i))?.[0] ?? 'feedback',
+      class: i.kind,
+      custom_details: { confidence: i.confidence, agents: i.agents, evidence: (i.evidence.chain ?? []).slice(0, 10), recommendations: i.recommendations, cycle: report.cycleId, findings: i.findingIds },
+    },
+    ...(dashboardUrl ? { links: [{ href: dashboardUrl, text: 'telemetry-swarm dashboard' }] } : {}),
+  }));
+}
+
+export interface NotifyTarget {
+  format: NotifyFormat;
+  minSeverity: Severity;
+  dashboardUrl?: string;
+  /** PagerDuty's integration (routing) key: required by the pagerduty format. */
+  routingKey?: string;
+}
+
+/** The bodies to post for a cycle (one, or one per item for PagerDuty); none when nothing is new enough to tell. */
+export function notificationBodies(t: NotifyTarget, report: FeedbackReport): unknown[] {
+  const items = newItems(report, t.minSeverity);
+  if (!items.length) return [];
+  if (t.format === 'slack') return [slackMessage(report, items, t.dashboardUrl)];
+  if (t.format === 'pagerduty') {
+    if (!t.routingKey) throw new RangeError('the pagerduty format needs a routing key (TSWARM_PAGERDUTY_ROUTING_KEY)');
+    return pagerDutyEvents(report, items, t.routingKey, t.dashboardUrl);
+  }
+  return [{ ...report, notified: items.map((i) => i.id) }];
 }

@@ -4,11 +4,10 @@ import { startReceiver } from '../../signals/otlp/server.js';
 import { EventHub } from './event-hub.js';
 import { registerApi } from './api.js';
 import { registerChangeHooks } from './change-hooks.js';
-import { notificationBody, type NotifyFormat } from '../../feedback/sinks/notify.js';
+import { notificationBodies, type NotifyTarget } from '../../feedback/sinks/notify.js';
 import { deliverWebhook } from '../../feedback/sinks/webhook.js';
 import { LATEST_REPORT_KIND } from '../../agents/feedback/memory-ops.js';
 import type { FeedbackReport } from '../../feedback/report.js';
-import type { Severity } from '../../fleet/contracts.js';
 
 /**
  * "Anomaly storm": errors in the last minute at least 5× the rate of the ten minutes before (and ≥ 20) — then a
@@ -45,7 +44,7 @@ export interface ServerOptions {
   /** The secret the GitHub / GitLab / LaunchDarkly change webhooks are configured with (change-hooks.ts). */
   changeHookSecret?: string;
   /** Post each cycle's new findings here (feedback/sinks/notify.ts), HMAC-signed with `secret` when given. */
-  notify?: { url: string; format: NotifyFormat; minSeverity: Severity; secret?: string; dashboardUrl?: string };
+  notify?: NotifyTarget & { url: string; secret?: string };
   bodyLimitBytes?: number;
   continuousMs?: number;
   retentionUs?: number;
@@ -100,13 +99,20 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       const cycleId = (ev.data as { cycleId: string }).cycleId;
       chain = chain.then(async () => {
         const stored = await store.patterns.get<{ report: FeedbackReport }>(LATEST_REPORT_KIND, cycleId);
-        const body = stored && notificationBody(n.format, stored.value.report, n.minSeverity, n.dashboardUrl ?? `${receiver.url}/`);
-        if (!body) {
+        const bodies = stored ? notificationBodies({ ...n, dashboardUrl: n.dashboardUrl ?? `${receiver.url}/` }, stored.value.report) : [];
+        if (!bodies.length) {
           hub.publish('notify-skipped', { cycleId, reason: `nothing new at ${n.minSeverity} severity or above` });
           return;
         }
-        const r = await deliverWebhook(body, { url: n.url, ...(n.secret ? { secret: n.secret } : {}) });
-        hub.publish(r.ok ? 'notified' : 'notify-failed', { cycleId, format: n.format, ...r });
+        // One after the other (PagerDuty: one event per item); a failed one does not stop the rest.
+        let failed: Awaited<ReturnType<typeof deliverWebhook>> | undefined;
+        let attempts = 0;
+        for (const body of bodies) {
+          const r = await deliverWebhook(body, { url: n.url, ...(n.secret ? { secret: n.secret } : {}) });
+          attempts += r.attempts;
+          if (!r.ok) failed ??= r;
+        }
+        hub.publish(failed ? 'notify-failed' : 'notified', { cycleId, format: n.format, sent: bodies.length, ...(failed ? { ...failed, attempts } : { ok: true, attempts }) });
       }).catch((e: unknown) => {
         hub.publish('notify-failed', { cycleId, error: String(e) });
       });

@@ -1,6 +1,7 @@
 /** `tswarm analyze`: one cycle of the seed's flow over the stored telemetry; writes the reports. */
 import type { Command } from 'commander';
 import { addDbOption, CliError, printJson } from '../util.js';
+import { defaultFormat, notificationBodies, NOTIFY_FORMATS, type NotifyFormat } from '../../../feedback/sinks/notify.js';
 
 export function register(program: Command): void {
   addDbOption(program.command('analyze').description('run the swarm once over the stored telemetry and write the feedback report (Markdown, HTML, JSON)'))
@@ -8,14 +9,15 @@ export function register(program: Command): void {
     .option('--out <dir>', 'report directory', './tswarm-report')
     .option('--repo <dir>', 'git repository for the defect predictor', '.')
     .option('--webhook <url>', 'also POST the JSON report here (HMAC-signed with env TSWARM_WEBHOOK_SECRET)')
-    .option('--webhook-format <format>', 'json (the report) | slack (the new findings at high or above, as a Slack message); default: slack for hooks.slack.com')
+    .option('--webhook-format <format>', 'json (the report) | slack (the new findings at high or above, as a Slack message) | pagerduty (one Events v2 trigger each; key in env TSWARM_PAGERDUTY_ROUTING_KEY); default by host')
     .option('--metrics <url>', 'pull metrics first, e.g. prometheus://127.0.0.1:9090?match=http_server_duration_seconds_bucket&range=30m')
     .option('--traces <url>', 'pull traces first, e.g. jaeger://127.0.0.1:16686?service=checkout&range=30m, or file://…')
     .option('--logs <url>', 'pull logs first, e.g. loki://127.0.0.1:3100?query={app="shop"}&range=30m, or file://…')
     .option('--redis <url>', 'run the agents on `tswarm worker` processes through this Redis (BullMQ)')
     .option('--json', 'print the report JSON')
     .action(async (o: { db: string; timeRange?: string; out: string; repo: string; webhook?: string; webhookFormat?: string; json?: boolean; metrics?: string; traces?: string; logs?: string; redis?: string }) => {
-      if (o.webhookFormat !== undefined && o.webhookFormat !== 'json' && o.webhookFormat !== 'slack') throw new CliError(`--webhook-format must be json or slack (got "${o.webhookFormat}")`, 2);
+      if (o.webhookFormat !== undefined && !(NOTIFY_FORMATS as readonly string[]).includes(o.webhookFormat)) throw new CliError(`--webhook-format must be one of ${NOTIFY_FORMATS.join(', ')} (got "${o.webhookFormat}")`, 2);
+      if (o.webhook && (o.webhookFormat ?? defaultFormat(o.webhook)) === 'pagerduty' && !process.env.TSWARM_PAGERDUTY_ROUTING_KEY) throw new CliError('the pagerduty format needs the integration key in env TSWARM_PAGERDUTY_ROUTING_KEY', 2);
       let sources = [o.metrics, o.traces, o.logs].filter((x): x is string => Boolean(x));
       if (!sources.length) {
         // Or from the config file: tswarm.config.yaml / .json with `sources: [url, …]` (or {metrics, traces, logs}).
@@ -65,12 +67,12 @@ export function register(program: Command): void {
         const paths = writeReports(r.report, o.out, ['json', 'md', 'html'], latest?.value.figures ?? []);
         if (o.webhook) {
           const { deliverWebhook } = await import('../../../feedback/sinks/webhook.js');
-          const { defaultFormat, notificationBody } = await import('../../../feedback/sinks/notify.js');
-          const format = o.webhookFormat ?? defaultFormat(o.webhook);
-          // The JSON receiver gets every report (its own filter); a chat channel only what is new and severe.
-          const body = format === 'slack' ? notificationBody('slack', r.report, 'high') : r.report;
-          if (body === undefined) process.stderr.write('webhook: nothing new at high severity or above: not sent\n');
-          else process.stderr.write(`webhook: ${JSON.stringify(await deliverWebhook(body, { url: o.webhook, secret: process.env.TSWARM_WEBHOOK_SECRET }))}\n`);
+          const format = (o.webhookFormat as NotifyFormat | undefined) ?? defaultFormat(o.webhook);
+          // The JSON receiver gets every report (its own filter); a chat channel or a pager only what is new and severe.
+          const routingKey = process.env.TSWARM_PAGERDUTY_ROUTING_KEY;
+          const bodies = format === 'json' ? [r.report] : notificationBodies({ format, minSeverity: 'high', ...(routingKey ? { routingKey } : {}) }, r.report);
+          if (!bodies.length) process.stderr.write('webhook: nothing new at high severity or above: not sent\n');
+          for (const body of bodies) process.stderr.write(`webhook: ${JSON.stringify(await deliverWebhook(body, { url: o.webhook, secret: process.env.TSWARM_WEBHOOK_SECRET }))}\n`);
         }
         if (o.json) return printJson(r.report);
         process.stdout.write(`\ncycle ${r.cycleId}: ${r.report.summary.items} feedback items (${r.newFindings.length} new findings)\n`);

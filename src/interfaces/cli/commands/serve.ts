@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { addDbOption, CliError, parseDurationMs } from '../util.js';
+import type { NotifyFormat, NotifyTarget } from '../../../feedback/sinks/notify.js';
 
 export function parseBytes(text: string): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(text);
@@ -30,11 +31,11 @@ interface ServeOpts {
   retention?: string;
 }
 
-async function notifyOptions(opts: ServeOpts): Promise<{ url: string; format: 'json' | 'slack'; minSeverity: import('../../../fleet/contracts.js').Severity; secret?: string; dashboardUrl?: string }> {
-  const { defaultFormat, parseSeverity } = await import('../../../feedback/sinks/notify.js');
+async function notifyOptions(opts: ServeOpts): Promise<NotifyTarget & { url: string; secret?: string }> {
+  const { defaultFormat, parseSeverity, NOTIFY_FORMATS } = await import('../../../feedback/sinks/notify.js');
   const url = opts.notify!;
   if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) throw new CliError(`--notify needs an http(s) URL (got "${url}")`, 2);
-  if (opts.notifyFormat !== undefined && opts.notifyFormat !== 'json' && opts.notifyFormat !== 'slack') throw new CliError(`--notify-format must be slack or json (got "${opts.notifyFormat}")`, 2);
+  if (opts.notifyFormat !== undefined && !(NOTIFY_FORMATS as readonly string[]).includes(opts.notifyFormat)) throw new CliError(`--notify-format must be one of ${NOTIFY_FORMATS.join(', ')} (got "${opts.notifyFormat}")`, 2);
   if (opts.publicUrl !== undefined && !/^https?:\/\//i.test(opts.publicUrl)) throw new CliError(`--public-url needs an http(s) URL (got "${opts.publicUrl}")`, 2);
   let minSeverity;
   try {
@@ -43,7 +44,11 @@ async function notifyOptions(opts: ServeOpts): Promise<{ url: string; format: 'j
     throw new CliError(`--notify-severity: ${(e as Error).message}`, 2);
   }
   const secret = process.env.TSWARM_WEBHOOK_SECRET;
-  return { url, format: (opts.notifyFormat as 'json' | 'slack' | undefined) ?? defaultFormat(url), minSeverity, ...(secret ? { secret } : {}), ...(opts.publicUrl ? { dashboardUrl: opts.publicUrl } : {}) };
+  const format = (opts.notifyFormat as NotifyFormat | undefined) ?? defaultFormat(url);
+  // A secret: from the environment only, so it is in no process listing or shell history.
+  const routingKey = process.env.TSWARM_PAGERDUTY_ROUTING_KEY;
+  if (format === 'pagerduty' && !routingKey) throw new CliError('--notify-format pagerduty needs the integration key in env TSWARM_PAGERDUTY_ROUTING_KEY', 2);
+  return { url, format, minSeverity, ...(secret ? { secret } : {}), ...(format === 'pagerduty' ? { routingKey } : {}), ...(opts.publicUrl ? { dashboardUrl: opts.publicUrl } : {}) };
 }
 
 export function register(program: Command): void {
@@ -52,8 +57,8 @@ export function register(program: Command): void {
     .option('--host <host>', 'address to bind', '127.0.0.1')
     .option('--token <token>', 'require this bearer token (default: env TSWARM_TOKEN)')
     .option('--change-hook-secret <secret>', 'the secret of the GitHub / GitLab / LaunchDarkly webhooks posting deploys and flag changes to /hooks/github, /hooks/gitlab, /hooks/launchdarkly (default: env TSWARM_CHANGE_HOOK_SECRET)')
-    .option('--notify <url>', "post each cycle's new findings to this webhook (a Slack incoming webhook, or any JSON receiver; HMAC-signed with env TSWARM_WEBHOOK_SECRET)")
-    .option('--notify-format <format>', 'slack | json (default: slack for hooks.slack.com, else json: the report)')
+    .option('--notify <url>', "post each cycle's new findings to this webhook (Slack incoming webhook, PagerDuty Events v2, or any JSON receiver; HMAC-signed with env TSWARM_WEBHOOK_SECRET)")
+    .option('--notify-format <format>', 'slack | pagerduty (Events v2, key in env TSWARM_PAGERDUTY_ROUTING_KEY) | json (the report); default by host: hooks.slack.com, events.pagerduty.com, else json')
     .option('--notify-severity <level>', 'least severity notified: info | low | medium | high | critical', 'high')
     .option('--public-url <url>', "the dashboard's address in notifications (default: the address served on)")
     .option('--body-limit <size>', 'largest accepted request body, compressed or not', '16MiB')

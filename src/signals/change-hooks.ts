@@ -90,7 +90,7 @@ export function githubChanges(event: string, body: unknown, opts: HookOptions = 
   const service = opts.service ?? str(payload.service) ?? str(repo.name);
   if (!service) throw new ChangeInputError(`${where}: no service: the deployment payload has no "service", the body no repository.name; add ?service=<name> to the webhook URL`);
   // The version the services report as service.version: the pipeline's own when it sets one, else the commit (a
-  // span's short sha still matches it: change-event.ts sameVersion).
+  // span's short sha still matches it: change-event.ts sameValue).
   const version = str(payload.version) ?? sha;
   const ref = str(deployment.ref);
   const by = str(isObj(status.creator) ? status.creator.login : undefined) ?? str(isObj(body.sender) ? body.sender.login : undefined);
@@ -161,7 +161,7 @@ export function gitlabChanges(event: string, body: unknown, opts: HookOptions = 
   const env = str(body.environment);
   if (status !== 'success') return { ignored: `deployment status "${status}": only "success" is a deploy that happened` };
   if (!environmentAllowed(env, opts)) return { ignored: `deploy to environment "${env ?? '(none)'}", not one of ${opts.environments!.join(', ')}` };
-  // GitLab sends the short sha only; a span's full or short sha matches it (change-event.ts sameVersion).
+  // GitLab sends the short sha only; a span's full or short sha matches it (change-event.ts sameValue).
   const version = str(body.short_sha) ?? str(body.sha);
   if (!version) throw new ChangeInputError(`${where}: short_sha is missing or empty`);
   const changed = str(body.status_changed_at);

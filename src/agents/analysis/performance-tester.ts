@@ -11,8 +11,9 @@ import { createHash } from 'node:crypto';
 import type { Agent, AgentContext, AgentTask, Finding, TimeWindow } from '../../fleet/contracts.js';
 import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { Rollup } from '../../store/store.js';
-import { quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
-import { burnAlerts, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
+import { countOver, quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
+import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
+import { burnAlerts, describeSlo, slosFor, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { LogRecord, Span } from '../../signals/model.js';
 import { RollupAccumulator, isRequestSpan } from '../../store/rollup.js';
@@ -39,6 +40,15 @@ export interface ServicePerfSeries {
   errorRate: number[];
   rps: number[];
   sli: SliBucket[];
+  /** Per bucket: the latency histogram over ROLLUP_LATENCY_BOUNDS_US (latency SLIs are counted off it). */
+  hist: number[][];
+}
+
+/** A bucket's bad requests for `slo`: failed ones for availability, ones slower than the threshold for latency. */
+export function sliFor(s: Pick<ServicePerfSeries, 'sli' | 'hist'>, slo: Slo): SliBucket[] {
+  if (slo.kind !== 'latency' || slo.latencyMs === undefined) return s.sli;
+  const thresholdUs = slo.latencyMs * 1000;
+  return s.sli.map((b, i) => ({ ...b, bad: countOver(s.hist[i] ?? [], thresholdUs) }));
 }
 
 export function perfSeries(rollups: readonly Rollup[], byOperation = false): ServicePerfSeries[] {
@@ -70,6 +80,7 @@ export function perfSeries(rollups: readonly Rollup[], byOperation = false): Ser
       errorRate: rows.map(([, b]) => (b.req ? b.err / b.req : 0)),
       rps: rows.map(([, b]) => b.req / (b.width / 1e6)),
       sli: rows.map(([t, b]) => ({ startUs: t, total: b.req, bad: b.err })),
+      hist: rows.map(([, b]) => b.buckets),
     };
   });
 }
@@ -131,7 +142,8 @@ export class PerformanceTester implements Agent {
     const declared = (await declaredChanges(ctx.store, { fromUs: window.fromUs - 300e6, toUs: window.toUs + 300e6 })).map(asSystemChange);
     const declaredOf = (svc: string): SystemChange[] => declared.filter((d) => d.service === svc);
     ctx.progress({ done: 1, total: 3, message: `${series.length} services, ${rollups.length} rollups` });
-    const slos: Slo[] = (task.params.slos as Slo[] | undefined) ?? series.map((s) => ({ service: s.service, objective: 0.995, kind: 'availability' as const }));
+    // SLOs: the task's, else the config file's (stored by analyze / serve), else 99.5% availability for every service.
+    const declaredSlos: Slo[] = (task.params.slos as Slo[] | undefined) ?? (await ctx.store.patterns.get<{ slos: Slo[] }>(SLO_CONFIG_KIND, 'current'))?.value.slos ?? [];
     const findings: Finding[] = [];
     const baselines: { key: string; value: unknown; service: string }[] = [];
     for (const s of series) {
@@ -282,15 +294,16 @@ export class PerformanceTester implements Agent {
         }
       }
       findings.push(...foldThroughput(serviceRegressions));
-      const slo = slos.find((x) => x.service === s.service);
-      if (slo) {
-        for (const alert of burnAlerts(slo, s.sli, window.toUs)) {
+      for (const slo of slosFor(s.service, declaredSlos)) {
+        const sli = sliFor(s, slo);
+        const latency = slo.kind === 'latency';
+        for (const alert of burnAlerts(slo, sli, window.toUs)) {
           // The budget the swarm's own experiments burned is burned all the same (users saw those errors), but the
           // reader should know how much of it was the experiment.
           let bad = 0;
           let ownBad = 0;
           const byOwn = new Set<KnownDisturbance>();
-          s.sli.forEach((b, i) => {
+          sli.forEach((b, i) => {
             if (b.startUs < window.toUs - alert.rule.longUs || b.startUs >= window.toUs) return;
             bad += b.bad;
             const d = own[i];
@@ -299,20 +312,30 @@ export class PerformanceTester implements Agent {
               byOwn.add(d);
             }
           });
+          const badWord = latency ? `requests over ${slo.latencyMs} ms` : 'failed requests';
           findings.push({
-            id: stableId('slo-burn', s.service, alert.rule.name, String(Math.floor(window.toUs / 3600e6))),
+            // The availability one keeps the id it had before latency SLOs (verdicts refer to it).
+            id: latency ? stableId('slo-burn', s.service, 'latency', String(slo.latencyMs), alert.rule.name, String(Math.floor(window.toUs / 3600e6))) : stableId('slo-burn', s.service, alert.rule.name, String(Math.floor(window.toUs / 3600e6))),
             agentId: this.id,
             kind: 'slo-burn',
             category: 'performance-insights',
-            title: `${s.service} burns its ${(100 * slo.objective).toFixed(1)}% availability budget ${alert.shortBurn.toFixed(1)}× too fast (${alert.rule.name})`,
+            title: latency
+              ? `${s.service} burns its latency budget (${describeSlo(slo)}) ${alert.shortBurn.toFixed(1)}× too fast (${alert.rule.name})`
+              : `${s.service} burns its ${(100 * slo.objective).toFixed(1)}% availability budget ${alert.shortBurn.toFixed(1)}× too fast (${alert.rule.name})`,
             severity: alert.rule.severity === 'page' ? 'critical' : 'medium',
             confidence: Math.min(0.95, 0.6 + 0.35 * alert.coverage),
-            subject: { service: s.service, metric: 'availability' },
-            evidence: { chain: [`burn ${alert.longBurn.toFixed(1)}× over the long window (${(100 * alert.coverage).toFixed(0)}% covered by data), ${alert.shortBurn.toFixed(1)}× over the short one; threshold ${alert.rule.factor}×`, ...(ownBad ? [`${ownBad} of the ${bad} failed requests in the long window came during the swarm's own ${[...byOwn].map((k) => k.what).join(', ')}`] : [])] },
+            subject: { service: s.service, metric: latency ? 'latency' : 'availability' },
+            evidence: {
+              chain: [
+                `SLO: ${describeSlo(slo)}${declaredSlos.length ? '' : ' (the default: no SLO declared)'}; error budget ${+(100 * (1 - slo.objective)).toFixed(3)}% of requests`,
+                `burn ${alert.longBurn.toFixed(1)}× over the long window (${(100 * alert.coverage).toFixed(0)}% covered by data), ${alert.shortBurn.toFixed(1)}× over the short one; threshold ${alert.rule.factor}×`,
+                ...(ownBad ? [`${Math.round(ownBad)} of the ${Math.round(bad)} ${badWord} in the long window came during the swarm's own ${[...byOwn].map((k) => k.what).join(', ')}`] : []),
+              ],
+            },
             basis: 'measured',
             window,
             createdUs: now,
-            data: { rule: alert.rule.name, longBurn: alert.longBurn, shortBurn: alert.shortBurn },
+            data: { rule: alert.rule.name, longBurn: alert.longBurn, shortBurn: alert.shortBurn, slo },
           });
         }
       }

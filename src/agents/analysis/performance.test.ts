@@ -6,6 +6,8 @@ import type { LogRecord, Span } from '../../signals/model.js';
 import { changePoints } from '../../algorithms/perf/changepoint.js';
 import { burnAlerts, type SliBucket } from '../../algorithms/perf/slo.js';
 import { PerformanceTester } from './performance-tester.js';
+import { parseSlos, SLO_CONFIG_KIND } from '../../config/slo-config.js';
+import type { Finding } from '../../fleet/contracts.js';
 
 test('energy change points find a lasting shift with before/after values and ignore noise', () => {
   let seed = 1;
@@ -238,6 +240,37 @@ test("an SLO burn says how much of it the swarm's own chaos experiment burned", 
     // Users saw those errors, so the budget is burned all the same; the reader is told whose they were.
     assert.ok(burn.evidence.chain!.includes(`300 of the 300 failed requests in the long window came during the swarm's own chaos experiment "shipping survives its database failing"`), burn.evidence.chain!.join(' | '));
     assert.ok(!f.some((x) => x.kind === 'anomaly' && x.subject.service === 'shipping'), 'and the experiment is no anomaly');
+  } finally {
+    await store.close();
+  }
+});
+
+test('a latency SLO from the config (stored in memory) burns on slow requests that fail nothing; without it only availability is judged', async () => {
+  const T0 = 1_700_000_000_000_000;
+  const end = T0 + 20 * 60e6;
+  // Two requests a second for 20 minutes, 30 ms each; in the last 10 minutes two in five take 500 ms. None fails.
+  const spans: Span[] = [];
+  for (let t = T0, i = 0; t < end; t += 500_000, i++) {
+    const slow = t >= end - 10 * 60e6 && i % 5 < 2;
+    spans.push({ traceId: (i + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: 'GET /quote', kind: 2, startUs: t, endUs: t + (slow ? 500_000 : 30_000), service: 'shipping', attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': 'shipping' } } });
+  }
+  const store = await openStore(':memory:');
+  try {
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const window = { fromUs: end - 15 * 60e6, toUs: end };
+    const run = async (): Promise<Finding[]> => (await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} })).filter((x) => x.kind === 'slo-burn');
+    assert.deepEqual(await run(), [], 'the default availability SLO: nothing failed');
+    await store.patterns.put(SLO_CONFIG_KIND, 'current', { slos: parseSlos([{ service: 'shipping', latency: '300ms', objective: 99 }, { service: '*', availability: 99.9 }]) });
+    const burns = await run();
+    const page = burns.find((x) => x.data?.rule === '1h/5m 14.4x');
+    assert.ok(page, burns.map((x) => x.title).join(' | '));
+    // 40% slow over the last 5 minutes against a 1% budget: 40×; 20% over the 20 minutes there are: 20×.
+    assert.match(page.title, /^shipping burns its latency budget \(99% of requests under 300 ms\) 4\d\.\d× too fast \(1h\/5m 14\.4x\)$/);
+    assert.equal(page.subject.metric, 'latency');
+    assert.equal(page.severity, 'critical');
+    assert.ok(page.evidence.chain![0]!.startsWith('SLO: 99% of requests under 300 ms; error budget 1% of requests'), page.evidence.chain!.join(' | '));
+    assert.ok(Math.abs(Number(page.data!.longBurn) - 20) < 1.5, String(page.data!.longBurn));
+    assert.ok(burns.every((x) => x.subject.metric === 'latency'), 'its own SLO replaces the catch-all for shipping');
   } finally {
     await store.close();
   }

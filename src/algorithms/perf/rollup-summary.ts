@@ -24,6 +24,24 @@ export function quantileFromBuckets(buckets: readonly number[], q: number, bound
   return bounds[bounds.length - 1];
 }
 
+/**
+ * Requests slower than `thresholdUs` in a histogram over `bounds`: every bucket above it, and the straddling
+ * bucket's share above it, linearly as `quantileFromBuckets` reads it (so the two agree: the count over a
+ * bucket's p95 is 5%). Bucket i holds (bounds[i-1], bounds[i]]; the last is open above.
+ */
+export function countOver(buckets: readonly number[], thresholdUs: number, bounds: readonly number[] = ROLLUP_LATENCY_BOUNDS_US): number {
+  let over = 0;
+  for (let i = 0; i < buckets.length; i++) {
+    const c = buckets[i]!;
+    if (!c) continue;
+    const lo = i === 0 ? 0 : bounds[i - 1]!;
+    const hi = i < bounds.length ? bounds[i]! : bounds[bounds.length - 1]! * 1.5;
+    if (thresholdUs <= lo) over += c;
+    else if (thresholdUs < hi) over += (c * (hi - thresholdUs)) / (hi - lo);
+  }
+  return over;
+}
+
 export interface ServiceOverview {
   service: string;
   requestsPerS: number;

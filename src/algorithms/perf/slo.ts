@@ -12,6 +12,22 @@ export interface Slo {
   latencyMs?: number;
 }
 
+/** "99.9% availability", "99.0% of requests under 300 ms". */
+export function describeSlo(slo: Slo): string {
+  const pct = `${+(100 * slo.objective).toFixed(3)}%`;
+  return slo.kind === 'latency' ? `${pct} of requests under ${slo.latencyMs} ms` : `${pct} availability`;
+}
+
+/**
+ * The SLOs that apply to `service`: its own, else the catch-all ones (service "*"), else the default: 99.5%
+ * availability, so every service has its error budget watched without any configuration.
+ */
+export function slosFor(service: string, declared: readonly Slo[], fallback: Slo = { service: '*', objective: 0.995, kind: 'availability' }): Slo[] {
+  const own = declared.filter((s) => s.service === service);
+  const any = declared.filter((s) => s.service === '*');
+  return (own.length ? own : any.length ? any : [fallback]).map((s) => ({ ...s, service }));
+}
+
 export interface BurnRule {
   name: string;
   severity: 'page' | 'ticket';

@@ -8,6 +8,8 @@ import { notificationBodies, type NotifyTarget } from '../../feedback/sinks/noti
 import { deliverWebhook } from '../../feedback/sinks/webhook.js';
 import { LATEST_REPORT_KIND } from '../../agents/feedback/memory-ops.js';
 import type { FeedbackReport } from '../../feedback/report.js';
+import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
+import type { Slo } from '../../algorithms/perf/slo.js';
 
 /**
  * "Anomaly storm": errors in the last minute at least 5× the rate of the ten minutes before (and ≥ 20) — then a
@@ -45,6 +47,8 @@ export interface ServerOptions {
   changeHookSecret?: string;
   /** Post each cycle's new findings here (feedback/sinks/notify.ts), HMAC-signed with `secret` when given. */
   notify?: NotifyTarget & { url: string; secret?: string };
+  /** SLOs from the config file, stored in memory at start for every cycle (cli/config-file.ts). */
+  slos?: { slos: Slo[]; file: string };
   bodyLimitBytes?: number;
   continuousMs?: number;
   retentionUs?: number;
@@ -59,6 +63,7 @@ export interface RunningServer {
 
 export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const store = await openStore(opts.db, { retentionUs: opts.retentionUs });
+  if (opts.slos) await store.patterns.put(SLO_CONFIG_KIND, 'current', { ...opts.slos, loadedAtUs: Date.now() * 1000 });
   const hub = new EventHub();
   const storm = new StormDetector();
   const { createSwarm } = await import('../../agents/feedback/fleet-commander.js');

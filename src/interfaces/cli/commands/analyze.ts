@@ -14,26 +14,16 @@ export function register(program: Command): void {
     .option('--traces <url>', 'pull traces first, e.g. jaeger://127.0.0.1:16686?service=checkout&range=30m, or file://…')
     .option('--logs <url>', 'pull logs first, e.g. loki://127.0.0.1:3100?query={app="shop"}&range=30m, or file://…')
     .option('--redis <url>', 'run the agents on `tswarm worker` processes through this Redis (BullMQ)')
+    .option('--config <file>', 'sources and SLOs (default: tswarm.config.yaml, .yml or .json here)')
     .option('--json', 'print the report JSON')
-    .action(async (o: { db: string; timeRange?: string; out: string; repo: string; webhook?: string; webhookFormat?: string; json?: boolean; metrics?: string; traces?: string; logs?: string; redis?: string }) => {
+    .action(async (o: { db: string; timeRange?: string; out: string; repo: string; webhook?: string; webhookFormat?: string; config?: string; json?: boolean; metrics?: string; traces?: string; logs?: string; redis?: string }) => {
       if (o.webhookFormat !== undefined && !(NOTIFY_FORMATS as readonly string[]).includes(o.webhookFormat)) throw new CliError(`--webhook-format must be one of ${NOTIFY_FORMATS.join(', ')} (got "${o.webhookFormat}")`, 2);
       if (o.webhook && (o.webhookFormat ?? defaultFormat(o.webhook)) === 'pagerduty' && !process.env.TSWARM_PAGERDUTY_ROUTING_KEY) throw new CliError('the pagerduty format needs the integration key in env TSWARM_PAGERDUTY_ROUTING_KEY', 2);
+      const { loadConfig, storeSlos } = await import('../config-file.js');
+      const cfg = loadConfig(o.config);
       let sources = [o.metrics, o.traces, o.logs].filter((x): x is string => Boolean(x));
-      if (!sources.length) {
-        // Or from the config file: tswarm.config.yaml / .json with `sources: [url, …]` (or {metrics, traces, logs}).
-        const { existsSync, readFileSync } = await import('node:fs');
-        const file = ['tswarm.config.yaml', 'tswarm.config.yml', 'tswarm.config.json'].find((f) => existsSync(f));
-        if (file) {
-          const YAML = await import('yaml');
-          let cfg: { sources?: string[] | Record<string, string> };
-          try {
-            cfg = YAML.parse(readFileSync(file, 'utf8')) as typeof cfg;
-          } catch (e) {
-            throw new CliError(`${file}: not valid YAML/JSON (${(e as Error).message})`, 2);
-          }
-          sources = Array.isArray(cfg?.sources) ? cfg.sources : Object.values(cfg?.sources ?? {});
-        }
-      }
+      // Or from the config file: `sources: [url, …]` (or {metrics, traces, logs}).
+      if (!sources.length) sources = cfg.sources;
       if (sources.length) {
         const { openOrCreateStore } = await import('../store-access.js');
         const { pullSource, SourceError } = await import('../../../signals/sources/pull.js');
@@ -52,6 +42,7 @@ export function register(program: Command): void {
       const { collectFigures } = await import('../../../feedback/collect-figures.js');
       const { writeReports } = await import('../../../feedback/write-reports.js');
       const store = await openExistingStore(o.db);
+      await storeSlos(store, cfg);
       const remote = o.redis ? new (await import('../../../fleet/distributed.js')).RemoteFleet(o.redis) : undefined;
       try {
         const swarm = createSwarm(store, remote ? { remote } : {});

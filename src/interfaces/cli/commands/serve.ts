@@ -25,6 +25,7 @@ interface ServeOpts {
   notifyFormat?: string;
   notifySeverity: string;
   publicUrl?: string;
+  config?: string;
   bodyLimit: string;
   continuous?: boolean;
   interval: string;
@@ -61,6 +62,7 @@ export function register(program: Command): void {
     .option('--notify-format <format>', 'slack | pagerduty (Events v2, key in env TSWARM_PAGERDUTY_ROUTING_KEY) | json (the report); default by host: hooks.slack.com, events.pagerduty.com, else json')
     .option('--notify-severity <level>', 'least severity notified: info | low | medium | high | critical', 'high')
     .option('--public-url <url>', "the dashboard's address in notifications (default: the address served on)")
+    .option('--config <file>', 'SLOs to judge against (default: tswarm.config.yaml, .yml or .json here)')
     .option('--body-limit <size>', 'largest accepted request body, compressed or not', '16MiB')
     .option('--continuous', 'run an analysis cycle every --interval, and at once on an anomaly storm')
     .option('--interval <duration>', 'cycle interval with --continuous', '5m')
@@ -71,6 +73,8 @@ export function register(program: Command): void {
       const token = opts.token ?? process.env.TSWARM_TOKEN ?? undefined;
       const changeHookSecret = opts.changeHookSecret ?? process.env.TSWARM_CHANGE_HOOK_SECRET ?? undefined;
       const notify = opts.notify ? await notifyOptions(opts) : undefined;
+      const { loadConfig, serverSlos } = await import('../config-file.js');
+      const slos = serverSlos(loadConfig(opts.config));
       const { runServer } = await import('../../http/serve.js');
       const server = await runServer({
         db: opts.db,
@@ -79,12 +83,13 @@ export function register(program: Command): void {
         token,
         changeHookSecret,
         ...(notify ? { notify } : {}),
+        ...(slos ? { slos } : {}),
         bodyLimitBytes: parseBytes(opts.bodyLimit),
         continuousMs: opts.continuous ? parseDurationMs(opts.interval) : undefined,
         retentionUs: opts.retention ? parseDurationMs(opts.retention) * 1000 : undefined,
       });
       process.stderr.write(
-        `tswarm serving on ${server.url}\n  OTLP/HTTP: ${server.url}/v1/{traces,metrics,logs}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.url})\n  dashboard: ${server.url}/${token ? '?token=…' : ''}\n  MCP:       ${server.url}/mcp\n  changes:   ${server.url}/api/changes, webhooks ${server.url}/hooks/{github,gitlab,launchdarkly}${changeHookSecret ? ' (signed with the change-hook secret)' : ''}\n${notify ? `  notify:    ${notify.format} to ${new URL(notify.url).host}, new findings at ${notify.minSeverity} or above\n` : ''}  memory:    ${opts.db}${token ? '\n  auth:      bearer token required' : ''}\n`,
+        `tswarm serving on ${server.url}\n  OTLP/HTTP: ${server.url}/v1/{traces,metrics,logs}  (OTEL_EXPORTER_OTLP_ENDPOINT=${server.url})\n  dashboard: ${server.url}/${token ? '?token=…' : ''}\n  MCP:       ${server.url}/mcp\n  changes:   ${server.url}/api/changes, webhooks ${server.url}/hooks/{github,gitlab,launchdarkly}${changeHookSecret ? ' (signed with the change-hook secret)' : ''}\n${notify ? `  notify:    ${notify.format} to ${new URL(notify.url).host}, new findings at ${notify.minSeverity} or above\n` : ''}${slos ? `  SLOs:      ${slos.slos.length} from ${slos.file}\n` : ''}  memory:    ${opts.db}${token ? '\n  auth:      bearer token required' : ''}\n`,
       );
       let stopping = false;
       const stop = (sig: string): void => {

@@ -4,7 +4,7 @@ import { openStore } from '../../store/open.js';
 import { silentLogger } from '../../fleet/logger.js';
 import type { LogRecord, Span } from '../../signals/model.js';
 import { changePoints } from '../../algorithms/perf/changepoint.js';
-import { burnAlerts, type SliBucket } from '../../algorithms/perf/slo.js';
+import { burnAlerts, sloStatus, type SliBucket } from '../../algorithms/perf/slo.js';
 import { PerformanceTester } from './performance-tester.js';
 import { parseSlos, SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import type { Finding } from '../../fleet/contracts.js';
@@ -19,6 +19,17 @@ test('energy change points find a lasting shift with before/after values and ign
   assert.ok(Math.abs(cps[0]!.before - 100) < 3 && Math.abs(cps[0]!.after - 160) < 3);
   assert.ok(cps[0]!.pValue <= 0.01);
   assert.deepEqual(changePoints(Array.from({ length: 80 }, () => 100 + 10 * (rnd() - 0.5))), []);
+});
+
+test('SLO status: the burn over 5 minutes, an hour and 6 hours, and the rules firing', () => {
+  const H = 3600e6;
+  const now = 10 * H;
+  // An hour of 100 requests per 10 s, 2 bad each; the last 5 minutes 20 bad.
+  const buckets: SliBucket[] = Array.from({ length: 360 }, (_, i) => ({ startUs: now - H + i * 10e6, total: 100, bad: i >= 330 ? 20 : 2 }));
+  const st = sloStatus({ service: 's', objective: 0.99, kind: 'availability' }, buckets, now);
+  assert.deepEqual(st.burn, { '5m': 20, '1h': 3.5, '6h': 3.5 });
+  assert.deepEqual(st.alerting, []);
+  assert.deepEqual(sloStatus({ service: 's', objective: 0.999, kind: 'availability' }, buckets, now).alerting, ['1h/5m 14.4x', '6h/30m 6x']);
 });
 
 test('SLO burn: 14.4x over 1h and 5m pages; a short blip over 5m alone does not', () => {

@@ -87,3 +87,17 @@ export function burnAlerts(slo: Slo, buckets: readonly SliBucket[], nowUs: numbe
   }
   return out;
 }
+
+export interface SloStatus {
+  /** Budget burn rate (1 = spending exactly the budget) over the last 5 minutes, hour and 6 hours. */
+  burn: { '5m': number; '1h': number; '6h': number };
+  /** The workbook rules firing now. */
+  alerting: string[];
+}
+
+/** Where an SLO stands now: what a dashboard shows next to the service (the same arithmetic as the alerts). */
+export function sloStatus(slo: Slo, buckets: readonly SliBucket[], nowUs: number): SloStatus {
+  const budget = Math.max(1e-9, 1 - slo.objective);
+  const at = (us: number): number => +burnOver(buckets, nowUs - us, nowUs, budget).burn.toFixed(3);
+  return { burn: { '5m': at(5 * 60e6), '1h': at(H), '6h': at(6 * H) }, alerting: burnAlerts(slo, buckets, nowUs).map((a) => a.rule.name) };
+}

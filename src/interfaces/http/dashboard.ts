@@ -60,9 +60,10 @@ const CLIENT = `
   var ago = function(us){ var s = Math.max(0, (Date.now() - us/1000) / 1000); return s < 90 ? Math.round(s)+' s ago' : s < 5400 ? Math.round(s/60)+' min ago' : Math.round(s/3600)+' h ago'; };
   var changeText = function(c){ return c.kind === 'deploy' ? 'deploy '+c.value : c.kind+' '+c.key+' → '+c.value; };
   function services(){
-    return Promise.all([api('/api/services'), api('/api/changes?days=1')]).then(function(r){
-      var d = r[0], changesOf = {};
+    return Promise.all([api('/api/services'), api('/api/changes?days=1'), api('/api/slos')]).then(function(r){
+      var d = r[0], changesOf = {}, slosOf = {};
       r[1].changes.forEach(function(c){ (changesOf[c.service] = changesOf[c.service] || []).push(c); });
+      r[2].services.forEach(function(x){ slosOf[x.service] = x.slos; });
       if (!d.services.length) return '<p class="muted">No telemetry yet. Point an OpenTelemetry SDK at this server (OTEL_EXPORTER_OTLP_ENDPOINT) or run <code>tswarm demo</code>.</p>';
       var html = '<div class="grid">' + d.services.map(function(s, i){
         var b = s.baseline || {};
@@ -72,6 +73,8 @@ const CLIENT = `
           '<span class="'+(errbad?'bad':'')+'"><b>'+fmt(100*s.errorShare)+'%</b> errors'+(b.errorShare!=null?' (base '+fmt(100*b.errorShare)+'%)':'')+'</span>'+
           '<span class="'+(p95bad?'bad':'')+'"><b>'+fmt(s.p95Ms)+' ms</b> p95'+(b.p95Ms!=null?' (base '+fmt(b.p95Ms)+')':'')+'</span></div>'+
           '<div class="sp" id="sp-'+i+'"></div>'+
+          // Each SLO with its budget burn now (1 = spending exactly the budget); red while a burn-rate rule fires.
+          (slosOf[s.service] || []).map(function(x){ return '<div class="slo muted'+(x.alerting.length?' bad':'')+'" title="'+esc(x.alerting.length ? 'firing: '+x.alerting.join(', ') : 'no burn-rate rule firing')+'">SLO '+esc(x.text)+': burn '+fmt(x.burn['1h'])+'× 1h, '+fmt(x.burn['5m'])+'× 5m</div>'; }).join('')+
           ((changesOf[s.service] || []).length ? '<div class="muted changed">changed: '+changesOf[s.service].slice(0, 2).map(function(c){ return esc(changeText(c))+' ('+ago(c.atUs)+')'; }).join('; ')+'</div>' : '')+'</div>';
       }).join('') + '</div>';
       setTimeout(function(){ d.services.forEach(function(s, i){ var el = document.getElementById('sp-'+i); if (!el || !s.series.length) return;

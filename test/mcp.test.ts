@@ -103,6 +103,12 @@ async function seedCalls(client: Client): Promise<void> {
   assert.ok(bs[0]!.latency && bs[0]!.latency.p95Ms > 0 && bs[0]!.latency.seasonal.judgedBy === 'flat level', JSON.stringify(bs[0]));
   assert.match(kb.content[0]!.text!, /^payment {2}\(updated .*\n {2}latency p50 \/ p95 \/ p99/);
 
+  // Where payment's SLO stands: none declared, the default, burning (its incident fails half its requests).
+  const slo = await call('knowledge_query', { query: 'slos', node: 'payment' });
+  assert.ok(!slo.isError, JSON.stringify(slo.content));
+  assert.match(slo.content[0]!.text!, /^no SLOs declared: the default\npayment: 99\.5% availability, burn [\d.]+× over 1 h, [\d.]+× over 5 min — firing 1h\/5m 14\.4x/);
+  assert.deepEqual((slo.structuredContent!.services as { service: string }[]).map((x) => x.service), ['payment']);
+
   // A CI's benchmark history given inline: the step at run 21 (commit c20) is named.
   const runs = Array.from({ length: 40 }, (_, i) => ({ commit: `c${i}`, p95_ms: (i >= 20 ? 30 : 25) + ((i * 37) % 10) / 20 }));
   const br = await call('benchmark_regressions', { runs });

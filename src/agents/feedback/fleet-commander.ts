@@ -412,7 +412,7 @@ export class FleetCommander implements SwarmApi {
   memoryQuery(args: { namespace: string; reader: string; sinceUs?: number; limit?: number }): Promise<ToolAnswer> {
     return memory.memoryQuery(this.store, args);
   }
-  knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines' | 'changes'; node?: string }): Promise<ToolAnswer> {
+  knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines' | 'changes' | 'slos'; node?: string }): Promise<ToolAnswer> {
     return memory.knowledgeQuery(this.store, args);
   }
 

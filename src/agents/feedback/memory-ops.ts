@@ -19,6 +19,9 @@ import { agentAccuracy } from '../learning/accuracy-report.js';
 import { SwarmInputError, type ToolAnswer } from './swarm-api.js';
 import { ChangeInputError, describeChange, parseChanges, type ChangeEvent } from '../../signals/change-event.js';
 import { declaredChanges, recordChanges } from '../declared-changes.js';
+import { perfSeries, sliFor } from '../analysis/performance-tester.js';
+import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
+import { describeSlo, sloStatus, slosFor, type Slo, type SloStatus } from '../../algorithms/perf/slo.js';
 
 export const LATEST_REPORT_KIND = 'feedback-report';
 
@@ -64,8 +67,38 @@ export async function memoryQuery(store: MemoryStore, args: { namespace: string;
   }
 }
 
-export async function knowledgeQuery(store: MemoryStore, args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines' | 'changes'; node?: string }): Promise<ToolAnswer> {
+export interface SloOverview {
+  nowUs?: number;
+  /** The config file the SLOs came from; absent: none declared (every service has the default). */
+  file?: string;
+  services: { service: string; slos: ({ slo: Slo; text: string } & SloStatus)[] }[];
+}
+
+/** Each service's SLOs and where they stand now (budget burn over 5 min / 1 h / 6 h, rules firing). */
+export async function sloOverview(store: MemoryStore, service?: string): Promise<SloOverview> {
+  const stats = await store.telemetry.stats();
+  const lastUs = Math.max(0, ...stats.map((s) => s.lastUs ?? 0));
+  const stored = (await store.patterns.get<{ slos: Slo[]; file: string }>(SLO_CONFIG_KIND, 'current'))?.value;
+  const file = stored ? { file: stored.file } : {};
+  if (!lastUs) return { ...file, services: [] };
+  const nowUs = lastUs + 1;
+  const rollups = await store.telemetry.rollups({ window: { fromUs: nowUs - 6 * 3600e6, toUs: nowUs }, ...(service ? { services: [service] } : {}) });
+  return {
+    nowUs,
+    ...file,
+    services: perfSeries(rollups)
+      .filter((s) => !service || s.service === service)
+      .map((s) => ({ service: s.service, slos: slosFor(s.service, stored?.slos ?? []).map((slo) => ({ slo, text: describeSlo(slo), ...sloStatus(slo, sliFor(s, slo), nowUs) })) })),
+  };
+}
+
+export async function knowledgeQuery(store: MemoryStore, args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines' | 'changes' | 'slos'; node?: string }): Promise<ToolAnswer> {
   if (args.query === 'changes') return changeList(store, { ...(args.node ? { service: args.node } : {}) });
+  if (args.query === 'slos') {
+    const o = await sloOverview(store, args.node);
+    const lines = o.services.flatMap((s) => s.slos.map((x) => `${s.service}: ${x.text}, burn ${x.burn['1h']}× over 1 h, ${x.burn['5m']}× over 5 min${x.alerting.length ? ` — firing ${x.alerting.join(', ')}` : ''}`));
+    return { summary: lines.length ? `${o.file ? `SLOs from ${o.file}` : 'no SLOs declared: the default'}\n${lines.join('\n')}` : `no telemetry${args.node ? ` for ${args.node}` : ''} to judge SLOs on yet`, data: { ...o } };
+  }
   if (args.query === 'learnings') {
     const ls = (await store.patterns.list<Learning>('learning', { limit: 1000 })).map((r) => r.value).filter((l) => !l.retired).sort((a, b) => b.strength - a.strength);
     return { summary: ls.length ? ls.slice(0, 10).map((l) => `${l.strength.toFixed(2)} ${l.statement}`).join('\n') : 'no learnings yet', data: { learnings: ls } };

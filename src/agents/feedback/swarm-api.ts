@@ -40,7 +40,7 @@ export interface SwarmApi {
   loadTest(args: { target: string; rate?: number; vus?: number; duration?: string; thresholds?: string[]; capacity?: boolean; underFault?: { toxiproxy: string; proxy: string; toxic: { type: string; stream?: string; attributes?: Record<string, number> }; rate?: number; baselineS?: number; faultS?: number; recoveryS?: number; slo?: { p95Ms: number; errorRate: number } } }, progress?: ProgressFn, signal?: AbortSignal): Promise<ToolAnswer>;
   memoryShare(args: { sourceAgentId: string; targetAgentIds: string[]; knowledgeDomain: string; content?: unknown }): Promise<ToolAnswer>;
   memoryQuery(args: { namespace: string; reader: string; sinceUs?: number; limit?: number }): Promise<ToolAnswer>;
-  knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines' | 'changes'; node?: string }): Promise<ToolAnswer>;
+  knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines' | 'changes' | 'slos'; node?: string }): Promise<ToolAnswer>;
   /** Declares deploys, config changes and flag flips (signals/change-event.ts: one, or a list). */
   changeRecord(args: { changes: unknown }): Promise<ToolAnswer>;
   feedbackReport(args: { format?: 'json' | 'markdown' | 'html' }): Promise<ToolAnswer>;

@@ -4,9 +4,6 @@
  * as the OTLP receiver by `tswarm serve`; every route honours the bearer token when one is set.
  */
 import { readBaselines } from '../../agents/analysis/baselines-view.js';
-import { perfSeries, sliFor } from '../../agents/analysis/performance-tester.js';
-import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
-import { describeSlo, sloStatus, slosFor, type Slo } from '../../algorithms/perf/slo.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MemoryStore } from '../../store/store.js';
 import { serviceOverview } from '../../algorithms/perf/rollup-summary.js';
@@ -15,7 +12,7 @@ import { agentAccuracy } from '../../agents/learning/accuracy-report.js';
 import { authorised, TOKEN_COOKIE } from './auth.js';
 import type { EventHub } from './event-hub.js';
 import { dashboardHtml } from './dashboard.js';
-import { changeList, changeRecord, latestReport, recordHumanVerdict } from '../../agents/feedback/memory-ops.js';
+import { changeList, changeRecord, latestReport, recordHumanVerdict, sloOverview } from '../../agents/feedback/memory-ops.js';
 import { SwarmInputError } from '../../agents/feedback/swarm-api.js';
 
 export interface ApiOptions {
@@ -72,19 +69,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
   });
 
   // Each service's SLOs (declared in the config file, or the default) and how fast it burns its budget now.
-  app.get('/api/slos', async () => {
-    const stats = await store.telemetry.stats();
-    const lastUs = Math.max(0, ...stats.map((s) => s.lastUs ?? 0));
-    const stored = (await store.patterns.get<{ slos: Slo[]; file: string }>(SLO_CONFIG_KIND, 'current'))?.value;
-    if (!lastUs) return { services: [], ...(stored ? { file: stored.file } : {}) };
-    const nowUs = lastUs + 1;
-    const series = perfSeries(await store.telemetry.rollups({ window: { fromUs: nowUs - 6 * 3600e6, toUs: nowUs } }));
-    return {
-      nowUs,
-      ...(stored ? { file: stored.file } : {}),
-      services: series.map((s) => ({ service: s.service, slos: slosFor(s.service, stored?.slos ?? []).map((slo) => ({ slo, text: describeSlo(slo), ...sloStatus(slo, sliFor(s, slo), nowUs) })) })),
-    };
-  });
+  app.get('/api/slos', async () => sloOverview(store));
 
   app.get('/api/findings', async (req) => {
     const q = req.query as { category?: string; agent?: string; limit?: string };

@@ -206,8 +206,8 @@ export function createMcpServer(api: SwarmApi): McpServer {
     'knowledge_query',
     {
       title: 'Query the knowledge graph and learning store',
-      description: '"deps": service dependency edges; "impact": blast radius of `node`; "learnings": durable learnings; "accuracy": agent precision from verdicts; "baselines": what is normal per service (latency p50/p95/p99, errors, traffic, operations, metric series; `node`: one service) and whether each is judged by the hour yet; "changes": deploys, config changes and flag flips declared in the last 7 days (`node`: one service).',
-      inputSchema: { query: z.enum(['deps', 'impact', 'learnings', 'accuracy', 'baselines', 'changes']), node: z.string().optional() },
+      description: '"deps": service dependency edges; "impact": blast radius of `node`; "learnings": durable learnings; "accuracy": agent precision from verdicts; "baselines": what is normal per service (latency p50/p95/p99, errors, traffic, operations, metric series; `node`: one service) and whether each is judged by the hour yet; "changes": deploys, config changes and flag flips declared in the last 7 days (`node`: one service); "slos": each service\'s SLOs and their budget burn over 5 min / 1 h / 6 h, with the burn-rate rules firing (`node`: one service).',
+      inputSchema: { query: z.enum(['deps', 'impact', 'learnings', 'accuracy', 'baselines', 'changes', 'slos']), node: z.string().optional() },
     },
     async (args) => answer(() => api.knowledgeQuery(args)),
   );

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { freePort, runCli, tempDir } from './helpers/env.js';
 import { seedMemory } from './helpers/incident.js';
 import type { HubEvent } from '../src/interfaces/http/event-hub.js';
+import type { RunningServer, ServerOptions } from '../src/interfaces/http/serve.js';
 
 async function receiver(): Promise<{ url: string; bodies: { headers: IncomingMessage['headers']; body: string }[]; close(): Promise<void> }> {
   const bodies: { headers: IncomingMessage['headers']; body: string }[] = [];
@@ -43,24 +44,37 @@ function nextEvent(hub: { subscribe(fn: (ev: HubEvent) => void): () => void; rec
   });
 }
 
-test("a cycle's new critical root cause is posted to the channel once as a Slack message; the next cycle, with nothing new, posts nothing", { timeout: 180_000 }, async () => {
+/** A server on a memory holding the incident of helpers/incident.ts, notifying `notify`; `cycle` runs one analysis. */
+async function seededServer(notify: NonNullable<ServerOptions['notify']>): Promise<{ server: RunningServer; cycle(): Promise<string>; close(): Promise<void> }> {
   const dir = tempDir();
   const db = join(dir.path, 'm.db');
   await seedMemory(db);
-  const sink = await receiver();
   const { runServer } = await import('../src/interfaces/http/serve.js');
-  const server = await runServer({ db, host: '127.0.0.1', port: await freePort(), notify: { url: sink.url, format: 'slack', minSeverity: 'high' } });
-  try {
-    const cycle = async (): Promise<string> => {
+  const server = await runServer({ db, host: '127.0.0.1', port: await freePort(), notify });
+  return {
+    server,
+    cycle: async () => {
       const r = await fetch(`${server.url}/api/analyze`, { method: 'POST' });
       assert.equal(r.status, 202);
       return ((await r.json()) as { cycleId: string }).cycleId;
-    };
+    },
+    close: async () => {
+      await server.close();
+      dir.cleanup();
+    },
+  };
+}
+
+const TOLD = ['notified', 'notify-failed', 'notify-skipped'];
+
+test("a cycle's new critical root cause is posted to the channel once as a Slack message; the next cycle, with nothing new, posts nothing", { timeout: 180_000 }, async () => {
+  const sink = await receiver();
+  const { server, cycle, close } = await seededServer({ url: sink.url, format: 'slack', minSeverity: 'high' });
+  try {
     const first = await cycle();
-    const told = await nextEvent(server.hub, ['notified', 'notify-failed', 'notify-skipped'], first);
+    const told = await nextEvent(server.hub, TOLD, first);
     assert.equal(told.type, 'notified', JSON.stringify(told.data));
     assert.equal(sink.bodies.length, 1);
-    if (process.env.SHOW_NOTIFY) (await import("node:fs")).writeFileSync(process.env.SHOW_NOTIFY, sink.bodies[0]!.body);
     assert.match(String(sink.bodies[0]!.headers['content-type']), /application\/json/);
     const msg = JSON.parse(sink.bodies[0]!.body) as { text: string; blocks: { type: string; text?: { type: string; text: string } }[] };
     assert.equal(msg.blocks[0]!.type, 'header');
@@ -71,26 +85,20 @@ test("a cycle's new critical root cause is posted to the channel once as a Slack
     assert.match(msg.text, /payment is the likely root cause/);
 
     const second = await cycle();
-    const skipped = await nextEvent(server.hub, ['notified', 'notify-failed', 'notify-skipped'], second);
+    const skipped = await nextEvent(server.hub, TOLD, second);
     assert.equal(skipped.type, 'notify-skipped', JSON.stringify(skipped.data));
     assert.equal(sink.bodies.length, 1, 'the same incident is not announced again');
   } finally {
-    await server.close();
+    await close();
     await sink.close();
-    dir.cleanup();
   }
 });
 
 test('to PagerDuty: one Events v2 trigger per new high or critical item, each with its dedup key, in one delivery round', { timeout: 120_000 }, async () => {
-  const dir = tempDir();
-  const db = join(dir.path, 'm.db');
-  await seedMemory(db);
   const sink = await receiver();
-  const { runServer } = await import('../src/interfaces/http/serve.js');
-  const server = await runServer({ db, host: '127.0.0.1', port: await freePort(), notify: { url: sink.url, format: 'pagerduty', minSeverity: 'high', routingKey: 'a'.repeat(32) } });
+  const { server, cycle, close } = await seededServer({ url: sink.url, format: 'pagerduty', minSeverity: 'high', routingKey: 'a'.repeat(32) });
   try {
-    const { cycleId } = (await (await fetch(`${server.url}/api/analyze`, { method: 'POST' })).json()) as { cycleId: string };
-    const ev = await nextEvent(server.hub, ['notified', 'notify-failed', 'notify-skipped'], cycleId);
+    const ev = await nextEvent(server.hub, TOLD, await cycle());
     assert.equal(ev.type, 'notified', JSON.stringify(ev.data));
     const events = sink.bodies.map((b) => JSON.parse(b.body) as { routing_key: string; event_action: string; dedup_key: string; payload: { summary: string; severity: string; source: string } });
     assert.equal((ev.data as { sent: number }).sent, events.length);
@@ -99,32 +107,24 @@ test('to PagerDuty: one Events v2 trigger per new high or critical item, each wi
     assert.equal(new Set(events.map((e) => e.dedup_key)).size, events.length, 'one alert per item');
     assert.ok(events.some((e) => /^payment is the likely root cause/.test(e.payload.summary) && e.payload.source === 'payment'));
   } finally {
-    await server.close();
+    await close();
     await sink.close();
-    dir.cleanup();
   }
 });
 
 test('a channel that fails is reported on the event stream and the server carries on; bad --notify options exit 2', { timeout: 120_000 }, async () => {
-  const dir = tempDir();
-  const db = join(dir.path, 'm.db');
-  await seedMemory(db);
-  const { runServer } = await import('../src/interfaces/http/serve.js');
   // Nothing listens on this port: every attempt is refused (a real fault, made real).
-  const dead = `http://127.0.0.1:${await freePort()}/hook`;
-  const server = await runServer({ db, host: '127.0.0.1', port: await freePort(), notify: { url: dead, format: 'json', minSeverity: 'high' } });
+  const { server, cycle, close } = await seededServer({ url: `http://127.0.0.1:${await freePort()}/hook`, format: 'json', minSeverity: 'high' });
   try {
-    const r = await fetch(`${server.url}/api/analyze`, { method: 'POST' });
-    const { cycleId } = (await r.json()) as { cycleId: string };
-    const ev = await nextEvent(server.hub, ['notified', 'notify-failed', 'notify-skipped'], cycleId);
+    const ev = await nextEvent(server.hub, TOLD, await cycle());
     assert.equal(ev.type, 'notify-failed');
     assert.equal((ev.data as { attempts: number }).attempts, 5);
     assert.match((ev.data as { error: string }).error, /fetch failed|ECONNREFUSED/);
     assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
   } finally {
-    await server.close();
-    dir.cleanup();
+    await close();
   }
+  const dir = tempDir();
   for (const [args, msg] of [
     [['--notify', 'ftp://x'], /--notify needs an http\(s\) URL/],
     [['--notify', 'http://127.0.0.1:9/h', '--notify-format', 'teams'], /--notify-format must be one of json, slack, pagerduty/],
@@ -135,4 +135,5 @@ test('a channel that fails is reported on the event stream and the server carrie
     assert.equal(c.code, 2, c.stderr);
     assert.match(c.stderr, msg);
   }
+  dir.cleanup();
 });

@@ -94,7 +94,7 @@ test("a cycle's new critical root cause is posted to the channel once as a Slack
   }
 });
 
-test('to PagerDuty: one Events v2 trigger per new high or critical item, each with its dedup key, in one delivery round', { timeout: 120_000 }, async () => {
+test('to PagerDuty: one Events v2 trigger per new high or critical item, each with its dedup key; the same incident next cycle sends nothing more', { timeout: 120_000 }, async () => {
   const sink = await receiver();
   const { server, cycle, close } = await seededServer({ url: sink.url, format: 'pagerduty', minSeverity: 'high', routingKey: 'a'.repeat(32) });
   try {
@@ -106,6 +106,11 @@ test('to PagerDuty: one Events v2 trigger per new high or critical item, each wi
     assert.ok(events.every((e) => e.routing_key === 'a'.repeat(32) && e.event_action === 'trigger' && ['critical', 'error'].includes(e.payload.severity)), JSON.stringify(events.map((e) => e.payload)));
     assert.equal(new Set(events.map((e) => e.dedup_key)).size, events.length, 'one alert per item');
     assert.ok(events.some((e) => /^payment is the likely root cause/.test(e.payload.summary) && e.payload.source === 'payment'));
+    // The same incident in the next cycle: its alerts stay open, nothing is sent (no new trigger, no resolve), even
+    // for its new-error item, which the next report no longer has: payment's incident goes on.
+    const again = await nextEvent(server.hub, TOLD, await cycle());
+    assert.equal(again.type, 'notify-skipped', `sent: ${sink.bodies.slice(events.length).map((b) => b.body).join(' ')}`);
+    assert.equal(sink.bodies.length, events.length);
   } finally {
     await close();
     await sink.close();

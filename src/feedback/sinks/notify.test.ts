@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultFormat, newItems, notificationBodies, parseSeverity, slackMessage } from './notify.js';
+import { defaultFormat, newItems, notificationBodies, notifyPlan, parseSeverity, slackMessage } from './notify.js';
 import { REPORT_SCHEMA_VERSION, type FeedbackItem, type FeedbackReport } from '../report.js';
 import type { Severity } from '../../fleet/contracts.js';
 
@@ -77,6 +77,31 @@ test('PagerDuty: one Events API v2 trigger per new item, deduplicated by the ite
   assert.equal(b!.payload.summary.length, 1024);
   assert.equal(b!.payload.group, 'performance-insights');
   assert.throws(() => notificationBodies({ format: 'pagerduty', minSeverity: 'high' }, r), /routing key/);
+});
+
+test("PagerDuty alerts stay open while their service is in the report and are resolved when it is gone", () => {
+  const t = { format: 'pagerduty' as const, minSeverity: 'high' as const, routingKey: 'K' };
+  const on = (svc: string, x: FeedbackItem): FeedbackItem => ({ ...x, subject: { service: svc } });
+  const sent = (bodies: unknown[]): string[] => bodies.map((b) => `${(b as { event_action: string }).event_action} ${(b as { dedup_key: string }).dedup_key}`);
+  // Cycle 1: payment's root cause and its new error, cart's burn: three triggers, all open.
+  const c1 = notifyPlan(t, report([on('payment', item(1, 'critical', true)), on('payment', item(2, 'high', true)), on('cart', item(3, 'high', true))]));
+  assert.deepEqual(sent(c1.bodies), ['trigger telemetry-swarm:f1', 'trigger telemetry-swarm:f2', 'trigger telemetry-swarm:f3']);
+  // Cycle 2: payment's incident goes on (its new error is not reported twice: its alert stays open all the same);
+  // cart is healthy again: resolved. Nothing new.
+  const c2 = notifyPlan(t, report([on('payment', item(1, 'critical', false))]), c1.open);
+  assert.deepEqual(sent(c2.bodies), ['resolve telemetry-swarm:f3']);
+  assert.deepEqual(c2.bodies[0], { routing_key: 'K', event_action: 'resolve', dedup_key: 'telemetry-swarm:f3' });
+  assert.deepEqual(c2.open.map((a) => a.key), ['telemetry-swarm:f1', 'telemetry-swarm:f2']);
+  // Cycle 3: payment is over: both its alerts resolved, none left open.
+  const c3 = notifyPlan(t, report([]), c2.open);
+  assert.deepEqual(sent(c3.bodies), ['resolve telemetry-swarm:f1', 'resolve telemetry-swarm:f2']);
+  assert.deepEqual(c3.open, []);
+  // An alert about no service goes when its own item does; Slack keeps nothing open.
+  const free = { ...item(4, 'critical', true), subject: {} };
+  const c4 = notifyPlan(t, report([free]));
+  assert.deepEqual(notifyPlan(t, report([{ ...free, isNew: false }]), c4.open).bodies, []);
+  assert.deepEqual(sent(notifyPlan(t, report([]), c4.open).bodies), ['resolve telemetry-swarm:f4']);
+  assert.deepEqual(notifyPlan({ format: 'slack', minSeverity: 'high' }, report([item(1, 'critical', true)]), [{ key: 'x' }]).open, []);
 });
 
 test("Slack's and PagerDuty's hosts get their formats by default; any other receiver gets the JSON report", () => {

@@ -6,7 +6,8 @@
  * lasting incident is announced once, not every five minutes. Three formats: the JSON report (what `analyze
  * --webhook` sends, for receivers of our own schema), a Slack incoming-webhook message (Block Kit), which
  * Mattermost and Rocket.Chat incoming webhooks also take (they read `text`), and PagerDuty Events API v2 triggers,
- * one per item, deduplicated by the item's id (a page that is already open is not opened twice).
+ * one per item, deduplicated by the item's id (a page that is already open is not opened twice), resolved when its
+ * service leaves the report (notifyPlan).
  */
 import type { FeedbackItem, FeedbackReport } from '../report.js';
 import type { Severity } from '../../fleet/contracts.js';
@@ -83,7 +84,7 @@ export function pagerDutyEvents(report: FeedbackReport, items: readonly Feedback
   return items.map((i) => ({
     routing_key: routingKey,
     event_action: 'trigger',
-    dedup_key: clip(`telemetry-swarm:${i.id}`, 255),
+    dedup_key: pdKey(i),
     client: 'telemetry-swarm',
     ...(dashboardUrl ? { client_url: dashboardUrl } : {}),
     payload: {
@@ -98,6 +99,39 @@ export function pagerDutyEvents(report: FeedbackReport, items: readonly Feedback
     },
     ...(dashboardUrl ? { links: [{ href: dashboardUrl, text: 'telemetry-swarm dashboard' }] } : {}),
   }));
+}
+
+/** PagerDuty resolves for alerts this swarm opened (their dedup keys). */
+export function pagerDutyResolves(routingKey: string, dedupKeys: readonly string[]): unknown[] {
+  return dedupKeys.map((k) => ({ routing_key: routingKey, event_action: 'resolve', dedup_key: k }));
+}
+
+const pdKey = (i: FeedbackItem): string => clip(`telemetry-swarm:${i.id}`, 255);
+
+/** An alert the notifier opened: its dedup key and the service it is about. */
+export interface OpenAlert {
+  key: string;
+  service?: string;
+}
+
+/**
+ * What to send after a cycle and which alerts stay open. PagerDuty: a trigger per new item, and a resolve for the
+ * alerts opened earlier whose service has no item in this cycle's report any more: the incident there is over.
+ * By service, not by item: a "new error" item is reported once, in the cycle that first sees the error, and
+ * its alert should stay open while the incident it belongs to lasts. An alert about no service is resolved when its
+ * own item is gone. `open` is what was open before. The other formats keep no alerts open.
+ */
+export function notifyPlan(t: NotifyTarget, report: FeedbackReport, open: readonly OpenAlert[] = []): { bodies: unknown[]; open: OpenAlert[] } {
+  const bodies = notificationBodies(t, report);
+  if (t.format !== 'pagerduty' || !t.routingKey) return { bodies, open: [] };
+  const items = Object.values(report.sections).flat();
+  const keys = new Set(items.map(pdKey));
+  const services = new Set(items.map((i) => i.subject.service).filter((x): x is string => Boolean(x)));
+  const lasts = (a: OpenAlert): boolean => (a.service ? services.has(a.service) : keys.has(a.key));
+  const triggered = newItems(report, t.minSeverity).map((i) => ({ key: pdKey(i), ...(i.subject.service ? { service: i.subject.service } : {}) }));
+  const kept = open.filter(lasts);
+  const next = [...kept, ...triggered.filter((x) => !kept.some((k) => k.key === x.key))];
+  return { bodies: [...bodies, ...pagerDutyResolves(t.routingKey, open.filter((a) => !lasts(a)).map((a) => a.key))], open: next };
 }
 
 export interface NotifyTarget {

@@ -4,7 +4,7 @@ import { startReceiver } from '../../signals/otlp/server.js';
 import { EventHub } from './event-hub.js';
 import { registerApi } from './api.js';
 import { registerChangeHooks } from './change-hooks.js';
-import { notificationBodies, type NotifyTarget } from '../../feedback/sinks/notify.js';
+import { notifyPlan, type NotifyTarget, type OpenAlert } from '../../feedback/sinks/notify.js';
 import { deliverWebhook } from '../../feedback/sinks/webhook.js';
 import { LATEST_REPORT_KIND } from '../../agents/feedback/memory-ops.js';
 import type { FeedbackReport } from '../../feedback/report.js';
@@ -37,6 +37,9 @@ export class StormDetector {
     }
   }
 }
+
+/** Alerts the notifier opened and has not resolved yet, per format (only PagerDuty keeps any). */
+const NOTIFY_STATE_KIND = 'notify-state';
 
 export interface ServerOptions {
   db: string;
@@ -104,7 +107,11 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       const cycleId = (ev.data as { cycleId: string }).cycleId;
       chain = chain.then(async () => {
         const stored = await store.patterns.get<{ report: FeedbackReport }>(LATEST_REPORT_KIND, cycleId);
-        const bodies = stored ? notificationBodies({ ...n, dashboardUrl: n.dashboardUrl ?? `${receiver.url}/` }, stored.value.report) : [];
+        // The alerts opened earlier (PagerDuty), kept in memory so a restart still resolves them.
+        const open = (await store.patterns.get<{ open: OpenAlert[] }>(NOTIFY_STATE_KIND, n.format))?.value.open ?? [];
+        const plan = stored ? notifyPlan({ ...n, dashboardUrl: n.dashboardUrl ?? `${receiver.url}/` }, stored.value.report, open) : { bodies: [], open };
+        const bodies = plan.bodies;
+        if (n.format === 'pagerduty') await store.patterns.put(NOTIFY_STATE_KIND, n.format, { open: plan.open });
         if (!bodies.length) {
           hub.publish('notify-skipped', { cycleId, reason: `nothing new at ${n.minSeverity} severity or above` });
           return;

@@ -294,6 +294,7 @@ export class PerformanceTester implements Agent {
         }
       }
       findings.push(...foldThroughput(serviceRegressions));
+      const defaultSlo = !declaredSlos.some((d) => d.service === s.service || d.service === '*');
       for (const slo of slosFor(s.service, declaredSlos)) {
         const sli = sliFor(s, slo);
         const latency = slo.kind === 'latency';
@@ -327,7 +328,7 @@ export class PerformanceTester implements Agent {
             subject: { service: s.service, metric: latency ? 'latency' : 'availability' },
             evidence: {
               chain: [
-                `SLO: ${describeSlo(slo)}${declaredSlos.length ? '' : ' (the default: no SLO declared)'}; error budget ${+(100 * (1 - slo.objective)).toFixed(3)}% of requests`,
+                `SLO: ${describeSlo(slo)}${defaultSlo ? ' (the default: none declared for this service)' : ''}; error budget ${+(100 * (1 - slo.objective)).toFixed(3)}% of requests`,
                 `burn ${alert.longBurn.toFixed(1)}× over the long window (${(100 * alert.coverage).toFixed(0)}% covered by data), ${alert.shortBurn.toFixed(1)}× over the short one; threshold ${alert.rule.factor}×`,
                 ...(ownBad ? [`${Math.round(ownBad)} of the ${Math.round(bad)} ${badWord} in the long window came during the swarm's own ${[...byOwn].map((k) => k.what).join(', ')}`] : []),
               ],

@@ -12,6 +12,7 @@ import { perfSeries } from '../agents/analysis/performance-tester.js';
 import { knownDisturbances } from '../agents/own-disturbances.js';
 import { declaredChanges } from '../agents/declared-changes.js';
 import { DEPLOY_KEY, describeChange } from '../signals/change-event.js';
+import { sloOverview } from '../agents/feedback/memory-ops.js';
 
 export async function collectFigures(store: MemoryStore, cycle: { findings: Finding[]; window: { fromUs: number; toUs: number } }): Promise<FigureSection[]> {
   const { findings, window } = cycle;
@@ -102,6 +103,19 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
       series: [{ label: a.subject.metric ?? 'value', points: pts }, ...(Number.isFinite(base) ? [{ label: 'baseline (median before)', points: [pts[0]!, pts[pts.length - 1]!].map(([t]) => [t, base] as [number, number]), dashed: true, color: '#78909c' }] : [])],
       markers: [{ x: Number(a.data!.firstDetectionUs), label: 'anomaly', kind: 'anomaly' }],
       shaded: shadeOf(pts[0]![0], pts[pts.length - 1]![0]),
+    });
+  }
+  // Every service's SLOs at the window's end, firing ones first: budgets that hold are news too.
+  const slos = (await sloOverview(store, undefined, window.toUs)).services.flatMap((s) => s.slos.map((x) => ({ service: s.service, ...x })));
+  if (slos.length) {
+    slos.sort((a, b) => b.alerting.length - a.alerting.length || b.burn['1h'] - a.burn['1h'] || a.service.localeCompare(b.service));
+    const burn = (x: number): string => `${x.toFixed(x >= 10 ? 0 : 1)}×`;
+    perf.push({
+      type: 'table',
+      id: 'slos',
+      title: 'SLOs: error-budget burn at the end of the window (1× spends the budget exactly)',
+      columns: ['service', 'SLO', '5 min', '1 h', '6 h', 'firing'],
+      rows: slos.slice(0, 20).map((x) => [x.service, x.text, burn(x.burn['5m']), burn(x.burn['1h']), burn(x.burn['6h']), x.alerting.join(', ') || '–']),
     });
   }
   if (perf.length) sections.push({ section: 'performance-insights', figures: perf });

@@ -282,6 +282,13 @@ test('a latency SLO from the config (stored in memory) burns on slow requests th
     assert.ok(page.evidence.chain![0]!.startsWith('SLO: 99% of requests under 300 ms; error budget 1% of requests'), page.evidence.chain!.join(' | '));
     assert.ok(Math.abs(Number(page.data!.longBurn) - 20) < 1.5, String(page.data!.longBurn));
     assert.ok(burns.every((x) => x.subject.metric === 'latency'), 'its own SLO replaces the catch-all for shipping');
+    // The report's table of SLOs: where each stands at the window's end.
+    const { collectFigures } = await import('../../feedback/collect-figures.js');
+    const table = (await collectFigures(store, { findings: burns, window })).flatMap((x) => x.figures).find((x) => x.id === 'slos');
+    assert.ok(table?.type === 'table');
+    assert.deepEqual(table.columns, ['service', 'SLO', '5 min', '1 h', '6 h', 'firing']);
+    assert.deepEqual(table.rows.map((r) => [r[0], r[1], r[5]]), [['shipping', '99% of requests under 300 ms', '1h/5m 14.4x, 6h/30m 6x']]);
+    assert.match(String(table.rows[0]![2]), /^4\d×$/);
   } finally {
     await store.close();
   }

@@ -74,14 +74,20 @@ export interface SloOverview {
   services: { service: string; slos: ({ slo: Slo; text: string } & SloStatus)[] }[];
 }
 
-/** Each service's SLOs and where they stand now (budget burn over 5 min / 1 h / 6 h, rules firing). */
-export async function sloOverview(store: MemoryStore, service?: string): Promise<SloOverview> {
-  const stats = await store.telemetry.stats();
-  const lastUs = Math.max(0, ...stats.map((s) => s.lastUs ?? 0));
+/**
+ * Each service's SLOs and where they stand (budget burn over 5 min / 1 h / 6 h, rules firing) at `atUs`: by default
+ * just after the newest telemetry (a replayed or paused feed is judged where it is, not against an empty now).
+ */
+export async function sloOverview(store: MemoryStore, service?: string, atUs?: number): Promise<SloOverview> {
   const stored = (await store.patterns.get<{ slos: Slo[]; file: string }>(SLO_CONFIG_KIND, 'current'))?.value;
   const file = stored ? { file: stored.file } : {};
-  if (!lastUs) return { ...file, services: [] };
-  const nowUs = lastUs + 1;
+  let nowUs = atUs;
+  if (nowUs === undefined) {
+    const stats = await store.telemetry.stats();
+    const lastUs = Math.max(0, ...stats.map((s) => s.lastUs ?? 0));
+    if (!lastUs) return { ...file, services: [] };
+    nowUs = lastUs + 1;
+  }
   const rollups = await store.telemetry.rollups({ window: { fromUs: nowUs - 6 * 3600e6, toUs: nowUs }, ...(service ? { services: [service] } : {}) });
   return {
     nowUs,

@@ -101,7 +101,22 @@ test("PagerDuty alerts stay open while their service is in the report and are re
   const c4 = notifyPlan(t, report([free]));
   assert.deepEqual(notifyPlan(t, report([{ ...free, isNew: false }]), c4.open).bodies, []);
   assert.deepEqual(sent(notifyPlan(t, report([]), c4.open).bodies), ['resolve telemetry-swarm:f4']);
-  assert.deepEqual(notifyPlan({ format: 'slack', minSeverity: 'high' }, report([item(1, 'critical', true)]), [{ key: 'x' }]).open, []);
+  // The JSON receiver keeps its own state.
+  assert.deepEqual(notifyPlan({ format: 'json', minSeverity: 'high' }, report([item(1, 'critical', true)]), [{ key: 'x' }]).open, []);
+});
+
+test('Slack is told once when a service it was told about is out of the report', () => {
+  const t = { format: 'slack' as const, minSeverity: 'high' as const, dashboardUrl: 'http://127.0.0.1:4318/' };
+  const c1 = notifyPlan(t, report([item(1, 'critical', true, 'payment is the likely root cause')]));
+  assert.equal(c1.bodies.length, 1);
+  assert.deepEqual(c1.open, [{ key: 'telemetry-swarm:f1', title: 'payment is the likely root cause', service: 'payment' }]);
+  assert.deepEqual(notifyPlan(t, report([item(1, 'critical', false)]), c1.open).bodies, [], 'still going: nothing to say');
+  const c3 = notifyPlan(t, report([]), c1.open);
+  assert.deepEqual(c3.open, []);
+  const msg = c3.bodies[0] as { text: string; blocks: { text?: { text: string }; elements?: { text: string }[] }[] };
+  assert.equal(msg.text, 'resolved: payment (telemetry-swarm)');
+  assert.equal(msg.blocks[0]!.text!.text, ":white_check_mark: *payment*: no findings in this cycle's report; it had payment is the likely root cause");
+  assert.equal(msg.blocks[1]!.elements![0]!.text, 'cycle c1 · <http://127.0.0.1:4318/|open the dashboard>');
 });
 
 test("Slack's and PagerDuty's hosts get their formats by default; any other receiver gets the JSON report", () => {

@@ -108,30 +108,44 @@ export function pagerDutyResolves(routingKey: string, dedupKeys: readonly string
 
 const pdKey = (i: FeedbackItem): string => clip(`telemetry-swarm:${i.id}`, 255);
 
-/** An alert the notifier opened: its dedup key and the service it is about. */
+/** An alert the notifier opened: its dedup key, the service it is about and what it said. */
 export interface OpenAlert {
   key: string;
   service?: string;
+  title?: string;
+}
+
+/** A Slack message that the incidents it announced are over: one line per service, with its alerts' titles. */
+export function slackResolved(gone: readonly OpenAlert[], report: FeedbackReport, dashboardUrl?: string): { text: string; blocks: unknown[] } {
+  const by = new Map<string, string[]>();
+  for (const a of gone) by.set(a.service ?? 'other', [...(by.get(a.service ?? 'other') ?? []), a.title ?? a.key]);
+  const lines = [...by].map(([svc, titles]) => `:white_check_mark: *${slackEscape(svc)}*: no findings in this cycle's report; it had ${titles.map((t) => slackEscape(clip(t, 200))).join('; ')}`);
+  const text = `resolved: ${[...by.keys()].join(', ')} (telemetry-swarm)`;
+  const footer = [`cycle ${report.cycleId}`, ...(dashboardUrl ? [`<${dashboardUrl}|open the dashboard>`] : [])];
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), SECTION_CHARS) } }, { type: 'context', elements: [{ type: 'mrkdwn', text: footer.join(' · ') }] }] };
 }
 
 /**
- * What to send after a cycle and which alerts stay open. PagerDuty: a trigger per new item, and a resolve for the
- * alerts opened earlier whose service has no item in this cycle's report any more: the incident there is over.
- * By service, not by item: a "new error" item is reported once, in the cycle that first sees the error, and
- * its alert should stay open while the incident it belongs to lasts. An alert about no service is resolved when its
- * own item is gone. `open` is what was open before. The other formats keep no alerts open.
+ * What to send after a cycle and which alerts stay open. PagerDuty and Slack: the new items (a trigger each, or one
+ * message), and for the alerts opened earlier whose service has no item in this cycle's report any more — the
+ * incident there is over — a resolve each (PagerDuty) or one "resolved" message (Slack). By service, not by item:
+ * a "new error" item is reported once, in the cycle that first sees the error, and its alert should stay open while
+ * the incident it belongs to lasts. An alert about no service is resolved when its own item is gone. `open` is what
+ * was open before. The JSON receiver keeps its own state: no alerts are kept for it.
  */
 export function notifyPlan(t: NotifyTarget, report: FeedbackReport, open: readonly OpenAlert[] = []): { bodies: unknown[]; open: OpenAlert[] } {
   const bodies = notificationBodies(t, report);
-  if (t.format !== 'pagerduty' || !t.routingKey) return { bodies, open: [] };
+  if (t.format === 'json' || (t.format === 'pagerduty' && !t.routingKey)) return { bodies, open: [] };
   const items = Object.values(report.sections).flat();
   const keys = new Set(items.map(pdKey));
   const services = new Set(items.map((i) => i.subject.service).filter((x): x is string => Boolean(x)));
   const lasts = (a: OpenAlert): boolean => (a.service ? services.has(a.service) : keys.has(a.key));
-  const triggered = newItems(report, t.minSeverity).map((i) => ({ key: pdKey(i), ...(i.subject.service ? { service: i.subject.service } : {}) }));
+  const opened = newItems(report, t.minSeverity).map((i) => ({ key: pdKey(i), title: i.title, ...(i.subject.service ? { service: i.subject.service } : {}) }));
   const kept = open.filter(lasts);
-  const next = [...kept, ...triggered.filter((x) => !kept.some((k) => k.key === x.key))];
-  return { bodies: [...bodies, ...pagerDutyResolves(t.routingKey, open.filter((a) => !lasts(a)).map((a) => a.key))], open: next };
+  const gone = open.filter((a) => !lasts(a));
+  const next = [...kept, ...opened.filter((x) => !kept.some((k) => k.key === x.key))];
+  const resolves = !gone.length ? [] : t.format === 'pagerduty' ? pagerDutyResolves(t.routingKey!, gone.map((a) => a.key)) : [slackResolved(gone, report, t.dashboardUrl)];
+  return { bodies: [...bodies, ...resolves], open: next };
 }
 
 export interface NotifyTarget {

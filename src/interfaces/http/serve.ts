@@ -38,7 +38,7 @@ export class StormDetector {
   }
 }
 
-/** Alerts the notifier opened and has not resolved yet, per format (only PagerDuty keeps any). */
+/** Alerts the notifier opened and has not resolved yet, per format (PagerDuty's and Slack's; JSON keeps none). */
 const NOTIFY_STATE_KIND = 'notify-state';
 
 export interface ServerOptions {
@@ -111,7 +111,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
         const open = (await store.patterns.get<{ open: OpenAlert[] }>(NOTIFY_STATE_KIND, n.format))?.value.open ?? [];
         const plan = stored ? notifyPlan({ ...n, dashboardUrl: n.dashboardUrl ?? `${receiver.url}/` }, stored.value.report, open) : { bodies: [], open };
         const bodies = plan.bodies;
-        if (n.format === 'pagerduty') await store.patterns.put(NOTIFY_STATE_KIND, n.format, { open: plan.open });
+        if (n.format !== 'json') await store.patterns.put(NOTIFY_STATE_KIND, n.format, { open: plan.open });
         if (!bodies.length) {
           hub.publish('notify-skipped', { cycleId, reason: `nothing new at ${n.minSeverity} severity or above` });
           return;

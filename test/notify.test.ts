@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
+import { createHmac } from 'node:crypto';
 import { join } from 'node:path';
 import { freePort, runCli, tempDir } from './helpers/env.js';
 import { seedMemory } from './helpers/incident.js';
@@ -45,12 +46,12 @@ function nextEvent(hub: { subscribe(fn: (ev: HubEvent) => void): () => void; rec
 }
 
 /** A server on a memory holding the incident of helpers/incident.ts, notifying `notify`; `cycle` runs one analysis. */
-async function seededServer(notify: NonNullable<ServerOptions['notify']>): Promise<{ server: RunningServer; cycle(): Promise<string>; close(): Promise<void> }> {
+async function seededServer(notify: NonNullable<ServerOptions['notify']>, more: Partial<ServerOptions> = {}): Promise<{ server: RunningServer; cycle(): Promise<string>; close(): Promise<void> }> {
   const dir = tempDir();
   const db = join(dir.path, 'm.db');
   await seedMemory(db);
   const { runServer } = await import('../src/interfaces/http/serve.js');
-  const server = await runServer({ db, host: '127.0.0.1', port: await freePort(), notify });
+  const server = await runServer({ db, host: '127.0.0.1', port: await freePort(), notify, ...more });
   return {
     server,
     cycle: async () => {
@@ -66,10 +67,11 @@ async function seededServer(notify: NonNullable<ServerOptions['notify']>): Promi
 }
 
 const TOLD = ['notified', 'notify-failed', 'notify-skipped'];
+const SIGNING = 'slack-signing-secret';
 
-test("a cycle's new critical root cause is posted to the channel once as a Slack message; the next cycle, with nothing new, posts nothing", { timeout: 180_000 }, async () => {
+test("a cycle's new critical root cause is posted to the channel once as a Slack message; its Confirm button records a verdict; the next cycle, with nothing new, posts nothing", { timeout: 180_000 }, async () => {
   const sink = await receiver();
-  const { server, cycle, close } = await seededServer({ url: sink.url, format: 'slack', minSeverity: 'high' });
+  const { server, cycle, close } = await seededServer({ url: sink.url, format: 'slack', minSeverity: 'high' }, { slackSigningSecret: SIGNING });
   try {
     const first = await cycle();
     const told = await nextEvent(server.hub, TOLD, first);
@@ -83,6 +85,30 @@ test("a cycle's new critical root cause is posted to the channel once as a Slack
     assert.ok(sections.some((t) => /\*payment is the likely root cause/.test(t)), sections.join('\n---\n'));
     assert.ok(sections.every((t) => /_(critical|high) · /.test(t)), 'only high and critical items');
     assert.match(msg.text, /payment is the likely root cause/);
+
+    // Someone in the channel clicks Confirm under the root cause: Slack posts the click, signed, to /hooks/slack.
+    const rca = msg.blocks.findIndex((b) => b.type === 'section' && /\*payment is the likely root cause/.test(b.text!.text));
+    const buttons = (msg.blocks[rca + 1] as unknown as { type: string; elements: { action_id: string; value: string }[] });
+    assert.equal(buttons.type, 'actions');
+    const confirm = buttons.elements.find((e) => e.action_id === 'tswarm-confirm')!;
+    const findingId = confirm.value.split('|')[1]!;
+    const click = (ts: number, secret = SIGNING): Promise<Response> => {
+      const body = new URLSearchParams({ payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1', username: 'ada' }, actions: [{ action_id: confirm.action_id, value: confirm.value }], response_url: sink.url }) }).toString();
+      const sig = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
+      return fetch(`${server.url}/hooks/slack`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sig }, body });
+    };
+    const now = Math.floor(Date.now() / 1000);
+    assert.equal((await click(now, 'not the secret')).status, 401);
+    assert.equal((await click(now - 600)).status, 401, 'a replayed click over 5 minutes old');
+    const ok = await click(now);
+    assert.equal(ok.status, 200, await ok.clone().text());
+    assert.match(((await ok.json()) as { text: string }).text, /^ada confirmed "payment is the likely root cause/);
+    const verdicts = (await (await fetch(`${server.url}/api/findings/${encodeURIComponent(findingId)}`)).json()) as { verdicts: { verdict: string; by: string }[] };
+    assert.deepEqual(verdicts.verdicts.map((v) => [v.verdict, v.by]), [['confirmed', 'slack:ada']]);
+    // And the clicker is told, through the response_url Slack gave.
+    for (let i = 0; i < 50 && sink.bodies.length < 2; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(JSON.parse(sink.bodies[1]!.body).text as string, /^ada confirmed/);
+    sink.bodies.length = 1;
 
     const second = await cycle();
     const skipped = await nextEvent(server.hub, TOLD, second);
@@ -141,4 +167,17 @@ test('a channel that fails is reported on the event stream and the server carrie
     assert.match(c.stderr, msg);
   }
   dir.cleanup();
+});
+
+test("Slack's request signature agrees with Slack's documented example and refuses stale or altered requests", async () => {
+  const { verifySlackSignature } = await import('../src/interfaces/http/slack-interactions.js');
+  // api.slack.com, "Verifying requests from Slack": this secret, timestamp and body give this signature.
+  const body = Buffer.from('token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V&channel_name=foobar&user_id=U2CERLKJA&user_name=roadrunner&command=%2Fwebhook-collect&text=&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT1DC2JH3J%2F397700885554%2F96rGlfmibIGlgcZRskXaIFfN&trigger_id=398738663015.47445629121.803a0bc887a14d10d2c447fce8b6703c');
+  const secret = '8f742231b10e8888abcd99yyyzzz85a5';
+  const sig = 'v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503';
+  assert.ok(verifySlackSignature(secret, body, '1531420618', sig, 1531420618));
+  assert.ok(!verifySlackSignature(secret, body, '1531420618', sig, 1531420618 + 301), 'over 5 minutes later');
+  assert.ok(!verifySlackSignature(secret, Buffer.concat([body, Buffer.from('x')]), '1531420618', sig, 1531420618));
+  assert.ok(!verifySlackSignature(secret, body, '1531420619', sig, 1531420618));
+  assert.ok(!verifySlackSignature(secret, body, undefined, sig, 1531420618));
 });

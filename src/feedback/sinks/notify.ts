@@ -48,7 +48,7 @@ export const slackEscape = (s: string): string => s.replace(/&/g, '&amp;').repla
 
 const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0, n - 1)}…`);
 
-/** Slack's Block Kit limits: 50 blocks a message, 3,000 characters a section, 150 a header. */
+/** Slack's Block Kit limits: 50 blocks a message (10 items × 2 + 2), 3,000 characters a section, 150 a header. */
 const MAX_ITEMS = 10;
 const SECTION_CHARS = 3000;
 
@@ -65,6 +65,19 @@ export function slackMessage(report: FeedbackReport, items: readonly FeedbackIte
     const chain = (i.evidence.chain ?? []).slice(0, 3).map((c) => `• ${slackEscape(clip(c, 300))}`);
     const lines = [`${ICON[i.severity]} *${slackEscape(i.title)}*`, `_${i.severity} · ${i.kind} · confidence ${i.confidence.toFixed(2)} · ${i.agents.join(', ')}_`, ...chain, ...(i.recommendations[0] ? [`→ ${slackEscape(i.recommendations[0])}`] : [])];
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), SECTION_CHARS) } });
+    // The verdict buttons (a Slack app with interactivity posts them to /hooks/slack): what the learning layer
+    // learns from, given where people already are. On the item's first finding, as the dashboard's buttons are.
+    const f = i.findingIds[0];
+    if (f && f.length <= 1900) {
+      blocks.push({
+        type: 'actions',
+        block_id: clip(`verdict:${i.id}`, 255),
+        elements: [
+          { type: 'button', action_id: 'tswarm-confirm', text: { type: 'plain_text', text: 'Confirm' }, style: 'primary', value: `confirmed|${f}` },
+          { type: 'button', action_id: 'tswarm-reject', text: { type: 'plain_text', text: 'Reject' }, style: 'danger', value: `rejected|${f}` },
+        ],
+      });
+    }
   }
   const rest = items.length - MAX_ITEMS;
   const footer = [`cycle ${report.cycleId}`, ...(rest > 0 ? [`${rest} more in the report`] : []), ...(dashboardUrl ? [`<${dashboardUrl}|open the dashboard>`] : [])];

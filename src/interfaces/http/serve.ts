@@ -4,6 +4,7 @@ import { startReceiver } from '../../signals/otlp/server.js';
 import { EventHub } from './event-hub.js';
 import { registerApi } from './api.js';
 import { registerChangeHooks } from './change-hooks.js';
+import { registerSlackInteractions } from './slack-interactions.js';
 import { notifyPlan, type NotifyTarget, type OpenAlert } from '../../feedback/sinks/notify.js';
 import { deliverWebhook } from '../../feedback/sinks/webhook.js';
 import { LATEST_REPORT_KIND } from '../../agents/feedback/memory-ops.js';
@@ -50,6 +51,8 @@ export interface ServerOptions {
   changeHookSecret?: string;
   /** Post each cycle's new findings here (feedback/sinks/notify.ts), HMAC-signed with `secret` when given. */
   notify?: NotifyTarget & { url: string; secret?: string };
+  /** The Slack app's signing secret: its Confirm / Reject buttons post verdicts to /hooks/slack. */
+  slackSigningSecret?: string;
   /** SLOs from the config file, stored in memory at start for every cycle (cli/config-file.ts). */
   slos?: { slos: Slo[]; file: string };
   bodyLimitBytes?: number;
@@ -93,6 +96,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
     setup: async (app) => {
       await registerApi(app, { store, token: opts.token, hub, analyze: async () => ({ cycleId: (await swarm.analyze({})).data.cycleId as string }) });
       await registerChangeHooks(app, { store, token: opts.token, secret: opts.changeHookSecret, hub });
+      await registerSlackInteractions(app, { store, signingSecret: opts.slackSigningSecret, hub });
       const { registerMcpHttp } = await import('../mcp/http.js');
       await registerMcpHttp(app, { api: swarm, token: opts.token });
     },

@@ -21,6 +21,7 @@ interface ServeOpts {
   db: string;
   token?: string;
   changeHookSecret?: string;
+  slackSigningSecret?: string;
   notify?: string;
   notifyFormat?: string;
   notifySeverity: string;
@@ -59,6 +60,7 @@ export function register(program: Command): void {
     .option('--token <token>', 'require this bearer token (default: env TSWARM_TOKEN)')
     .option('--change-hook-secret <secret>', 'the secret of the GitHub / GitLab / LaunchDarkly webhooks posting deploys and flag changes to /hooks/github, /hooks/gitlab, /hooks/launchdarkly (default: env TSWARM_CHANGE_HOOK_SECRET)')
     .option('--notify <url>', "post each cycle's new findings to this webhook (Slack incoming webhook, PagerDuty Events v2, or any JSON receiver; HMAC-signed with env TSWARM_WEBHOOK_SECRET)")
+    .option('--slack-signing-secret <secret>', "the Slack app's signing secret: its Confirm / Reject buttons post verdicts to /hooks/slack (default: env TSWARM_SLACK_SIGNING_SECRET)")
     .option('--notify-format <format>', 'slack | pagerduty (Events v2, key in env TSWARM_PAGERDUTY_ROUTING_KEY) | json (the report); default by host: hooks.slack.com, events.pagerduty.com, else json')
     .option('--notify-severity <level>', 'least severity notified: info | low | medium | high | critical', 'high')
     .option('--public-url <url>', "the dashboard's address in notifications (default: the address served on)")
@@ -72,6 +74,7 @@ export function register(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`invalid port "${opts.port}"`, 2);
       const token = opts.token ?? process.env.TSWARM_TOKEN ?? undefined;
       const changeHookSecret = opts.changeHookSecret ?? process.env.TSWARM_CHANGE_HOOK_SECRET ?? undefined;
+      const slackSigningSecret = opts.slackSigningSecret ?? process.env.TSWARM_SLACK_SIGNING_SECRET ?? undefined;
       const notify = opts.notify ? await notifyOptions(opts) : undefined;
       const { loadConfig, serverSlos } = await import('../config-file.js');
       const slos = serverSlos(loadConfig(opts.config));
@@ -82,6 +85,7 @@ export function register(program: Command): void {
         port,
         token,
         changeHookSecret,
+        slackSigningSecret,
         ...(notify ? { notify } : {}),
         ...(slos ? { slos } : {}),
         bodyLimitBytes: parseBytes(opts.bodyLimit),

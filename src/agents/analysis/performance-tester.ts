@@ -322,7 +322,7 @@ export class PerformanceTester implements Agent {
             category: 'performance-insights',
             title: latency
               ? `${s.service} burns its latency budget (${describeSlo(slo)}) ${alert.shortBurn.toFixed(1)}× too fast (${alert.rule.name})`
-              : `${s.service} burns its ${+(100 * slo.objective).toFixed(3)}% availability budget ${alert.shortBurn.toFixed(1)}× too fast (${alert.rule.name})`,
+              : `${s.service} burns its ${describeSlo(slo)} budget ${alert.shortBurn.toFixed(1)}× too fast (${alert.rule.name})`,
             severity: alert.rule.severity === 'page' ? 'critical' : 'medium',
             confidence: Math.min(0.95, 0.6 + 0.35 * alert.coverage),
             subject: { service: s.service, metric: latency ? 'latency' : 'availability' },

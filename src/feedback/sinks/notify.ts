@@ -52,6 +52,12 @@ const clip = (s: string, n: number): string => (s.length <= n ? s : `${s.slice(0
 const MAX_ITEMS = 10;
 const SECTION_CHARS = 3000;
 
+/** The closing line of a Slack message: the cycle, what else there is, and the dashboard link. */
+function slackFooter(report: FeedbackReport, dashboardUrl: string | undefined, more: string[] = []): unknown {
+  const parts = [`cycle ${report.cycleId}`, ...more, ...(dashboardUrl ? [`<${dashboardUrl}|open the dashboard>`] : [])];
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: parts.join(' · ') }] };
+}
+
 const ICON: Record<Severity, string> = { critical: ':rotating_light:', high: ':warning:', medium: ':large_yellow_circle:', low: ':white_circle:', info: ':information_source:' };
 
 /**
@@ -80,11 +86,13 @@ export function slackMessage(report: FeedbackReport, items: readonly FeedbackIte
     }
   }
   const rest = items.length - MAX_ITEMS;
-  const footer = [`cycle ${report.cycleId}`, ...(rest > 0 ? [`${rest} more in the report`] : []), ...(dashboardUrl ? [`<${dashboardUrl}|open the dashboard>`] : [])];
-  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: footer.join(' · ') }] });
+  blocks.push(slackFooter(report, dashboardUrl, rest > 0 ? [`${rest} more in the report`] : []));
   const text = `${head}: ${items.slice(0, 3).map((i) => `[${i.severity}] ${i.title}`).join('; ')}${items.length > 3 ? '; …' : ''}`;
   return { text: clip(text, 3000), blocks };
 }
+
+/** An item's PagerDuty dedup key (at most 255 characters). */
+const pdKey = (i: FeedbackItem): string => clip(`telemetry-swarm:${i.id}`, 255);
 
 const PD_SEVERITY: Record<Severity, 'critical' | 'error' | 'warning' | 'info'> = { critical: 'critical', high: 'error', medium: 'warning', low: 'info', info: 'info' };
 
@@ -119,8 +127,6 @@ export function pagerDutyResolves(routingKey: string, dedupKeys: readonly string
   return dedupKeys.map((k) => ({ routing_key: routingKey, event_action: 'resolve', dedup_key: k }));
 }
 
-const pdKey = (i: FeedbackItem): string => clip(`telemetry-swarm:${i.id}`, 255);
-
 /** An alert the notifier opened: its dedup key, the service it is about and what it said. */
 export interface OpenAlert {
   key: string;
@@ -134,8 +140,7 @@ export function slackResolved(gone: readonly OpenAlert[], report: FeedbackReport
   for (const a of gone) by.set(a.service ?? 'other', [...(by.get(a.service ?? 'other') ?? []), a.title ?? a.key]);
   const lines = [...by].map(([svc, titles]) => `:white_check_mark: *${slackEscape(svc)}*: no findings in this cycle's report; it had ${titles.map((t) => slackEscape(clip(t, 200))).join('; ')}`);
   const text = `resolved: ${[...by.keys()].join(', ')} (telemetry-swarm)`;
-  const footer = [`cycle ${report.cycleId}`, ...(dashboardUrl ? [`<${dashboardUrl}|open the dashboard>`] : [])];
-  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), SECTION_CHARS) } }, { type: 'context', elements: [{ type: 'mrkdwn', text: footer.join(' · ') }] }] };
+  return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), SECTION_CHARS) } }, slackFooter(report, dashboardUrl)] };
 }
 
 /**
@@ -147,13 +152,14 @@ export function slackResolved(gone: readonly OpenAlert[], report: FeedbackReport
  * was open before. The JSON receiver keeps its own state: no alerts are kept for it.
  */
 export function notifyPlan(t: NotifyTarget, report: FeedbackReport, open: readonly OpenAlert[] = []): { bodies: unknown[]; open: OpenAlert[] } {
-  const bodies = notificationBodies(t, report);
-  if (t.format === 'json' || (t.format === 'pagerduty' && !t.routingKey)) return { bodies, open: [] };
+  const fresh = newItems(report, t.minSeverity);
+  const bodies = bodiesFor(t, report, fresh);
+  if (t.format === 'json') return { bodies, open: [] };
   const items = Object.values(report.sections).flat();
   const keys = new Set(items.map(pdKey));
   const services = new Set(items.map((i) => i.subject.service).filter((x): x is string => Boolean(x)));
   const lasts = (a: OpenAlert): boolean => (a.service ? services.has(a.service) : keys.has(a.key));
-  const opened = newItems(report, t.minSeverity).map((i) => ({ key: pdKey(i), title: i.title, ...(i.subject.service ? { service: i.subject.service } : {}) }));
+  const opened = fresh.map((i) => ({ key: pdKey(i), title: i.title, ...(i.subject.service ? { service: i.subject.service } : {}) }));
   const kept = open.filter(lasts);
   const gone = open.filter((a) => !lasts(a));
   const next = [...kept, ...opened.filter((x) => !kept.some((k) => k.key === x.key))];
@@ -171,7 +177,10 @@ export interface NotifyTarget {
 
 /** The bodies to post for a cycle (one, or one per item for PagerDuty); none when nothing is new enough to tell. */
 export function notificationBodies(t: NotifyTarget, report: FeedbackReport): unknown[] {
-  const items = newItems(report, t.minSeverity);
+  return bodiesFor(t, report, newItems(report, t.minSeverity));
+}
+
+function bodiesFor(t: NotifyTarget, report: FeedbackReport, items: readonly FeedbackItem[]): unknown[] {
   if (!items.length) return [];
   if (t.format === 'slack') return [slackMessage(report, items, t.dashboardUrl)];
   if (t.format === 'pagerduty') {

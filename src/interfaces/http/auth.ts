@@ -8,6 +8,12 @@ import type { IncomingMessage } from 'node:http';
 
 export const TOKEN_COOKIE = 'tswarm_token';
 
+/** A request header as one string (the first, when it came several times), or undefined. */
+export function headerOf(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
+}
+
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);

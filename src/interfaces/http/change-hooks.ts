@@ -13,7 +13,7 @@ import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MemoryStore } from '../../store/store.js';
 import type { EventHub } from './event-hub.js';
-import { authorised, safeEqual } from './auth.js';
+import { authorised, headerOf, safeEqual } from './auth.js';
 import { githubChanges, gitlabChanges, launchDarklyChanges, type HookOptions, type HookResult } from '../../signals/change-hooks.js';
 import { ChangeInputError } from '../../signals/change-event.js';
 import { changeRecord } from '../../agents/feedback/memory-ops.js';
@@ -38,10 +38,7 @@ export function verifyLaunchDarklySignature(secret: string, raw: Buffer, header:
   return header !== undefined && safeEqual(header.trim().toLowerCase(), createHmac('sha256', secret).update(raw).digest('hex'));
 }
 
-const header = (req: FastifyRequest, name: string): string | undefined => {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : Array.isArray(v) ? v[0] : undefined;
-};
+const header = (req: FastifyRequest, name: string): string | undefined => headerOf(req.raw, name);
 
 /**
  * The JSON payload from the raw body: GitHub's "application/json" content type or its

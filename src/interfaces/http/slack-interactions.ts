@@ -9,7 +9,7 @@ import { createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MemoryStore } from '../../store/store.js';
 import type { EventHub } from './event-hub.js';
-import { safeEqual } from './auth.js';
+import { headerOf, safeEqual } from './auth.js';
 import { recordHumanVerdict } from '../../agents/feedback/memory-ops.js';
 import { SwarmInputError } from '../../agents/feedback/swarm-api.js';
 
@@ -35,10 +35,7 @@ interface BlockActions {
   response_url?: string;
 }
 
-const header = (req: FastifyRequest, name: string): string | undefined => {
-  const v = req.headers[name];
-  return typeof v === 'string' ? v : undefined;
-};
+const header = (req: FastifyRequest, name: string): string | undefined => headerOf(req.raw, name);
 
 export async function registerSlackInteractions(app: FastifyInstance, opts: SlackInteractionOptions): Promise<void> {
   app.post('/hooks/slack', async (req: FastifyRequest, reply: FastifyReply) => {

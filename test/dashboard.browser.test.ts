@@ -45,7 +45,8 @@ test('dashboard: services, an incident with its RCA, a confirmed verdict stored;
     assert.deepEqual([...cards].sort(), ['checkout', 'frontend', 'payment']);
     // Each card's SLO (none declared: the default) and its burn; payment's fires, so it is red.
     const slo = await page.$eval('[data-service="payment"] .slo', (e) => ({ text: e.textContent, bad: e.classList.contains('bad'), title: e.getAttribute('title') }));
-    assert.match(slo.text ?? '', /^SLO 99\.5% availability: burn \d+\.\d× 1h, \d+\.\d× 5m$/);
+    assert.match(slo.text ?? '', /^SLO 99\.5% availability: burn \d+\.\d× 1h, \d+\.\d× 5m · budget overspent \d+(\.\d+)?×$/);
+    assert.match(await page.$eval('[data-service="payment"] .slo .budget', (e) => e.getAttribute('title') ?? ''), /^30-day error budget overspent: [\d.]+× of it used \(\d+ min of data so far\)$/);
     assert.equal(slo.bad, true);
     assert.match(slo.title ?? '', /^firing: 1h\/5m 14\.4x/);
     await page.screenshot({ path: join(artifacts, 'dashboard-services.png'), fullPage: true });

@@ -106,7 +106,7 @@ async function seedCalls(client: Client): Promise<void> {
   // Where payment's SLO stands: none declared, the default, burning (its incident fails half its requests).
   const slo = await call('knowledge_query', { query: 'slos', node: 'payment' });
   assert.ok(!slo.isError, JSON.stringify(slo.content));
-  assert.match(slo.content[0]!.text!, /^no SLOs declared: the default\npayment: 99\.5% availability, burn [\d.]+× over 1 h, [\d.]+× over 5 min — firing 1h\/5m 14\.4x/);
+  assert.match(slo.content[0]!.text!, /^no SLOs declared: the default\npayment: 99\.5% availability, burn [\d.]+× over 1 h, [\d.]+× over 5 min; 30-day error budget overspent: [\d.]+× of it used \(\d+ min of data so far\) — firing 1h\/5m 14\.4x/);
   assert.deepEqual((slo.structuredContent!.services as { service: string }[]).map((x) => x.service), ['payment']);
 
   // A CI's benchmark history given inline: the step at run 21 (commit c20) is named.

@@ -42,8 +42,8 @@ test('analyze judges the SLOs of tswarm.config.yaml and keeps them in memory; a 
 
     const b = await runCli(['baselines', '--db', db], { cwd: dir.path });
     assert.equal(b.code, 0, b.stderr);
-    assert.match(b.stdout, /\nSLOs \(from tswarm\.config\.yaml\):\n( {2}\S+: .*\n)* {2}payment: 99% of requests under 100 ms\n/);
-    assert.match(b.stdout, /\n {2}checkout: 99\.9% availability\n/);
+    assert.match(b.stdout, /\nSLOs \(from tswarm\.config\.yaml\):\n( {2}\S+: .*\n)* {2}payment: 99% of requests under 100 ms \(30-day error budget overspent: [\d.]+× of it used \(\d+ min of data so far\)\)\n/);
+    assert.match(b.stdout, /\n {2}checkout: 99\.9% availability \(30-day error budget (overspent: [\d.]+× of it used|\d+% left)/);
 
     writeFileSync(join(dir.path, 'bad.yaml'), ['slos:', '  - service: payment', '    availability: 0.999', ''].join('\n'));
     const bad = await runCli(['analyze', '--db', db, '--config', 'bad.yaml'], { cwd: dir.path });

@@ -20,6 +20,8 @@ test('SLOs from the config file: availability as a percentage, latency as a thre
   assert.deepEqual(slos.map(describeSlo), ['99.9% availability', '99% of requests under 300 ms', '95% of requests under 250 ms', '99.5% availability']);
   assert.equal(parseSlos([{ service: 'a', latency: '1.5s', objective: 99 }])[0]!.latencyMs, 1500);
   assert.deepEqual(parseSlos(undefined), []);
+  // The error budget's window: 30 days unless given, in hours or days.
+  assert.deepEqual(parseSlos([{ service: 'a', availability: 99.9, window: '28d' }, { service: 'b', latency: '1s', objective: 99, window: '36h' }]).map((x) => x.windowUs), [28 * 864e8, 36 * 3600e6]);
 });
 
 test('a bad SLO entry names itself and the field', () => {
@@ -31,6 +33,10 @@ test('a bad SLO entry names itself and the field', () => {
     [[{ service: 'a', latency: 'fast', objective: 99 }], /slos\[0\]\.latency: "fast" is not a threshold/],
     [[{ service: 'a', availabilty: 99 }], /slos\[0\]: Unrecognized key: "availabilty"/],
     [{ service: 'a' }, /slos: a list of SLOs/],
+    [[{ service: 'a', availability: 99, window: '30' }], /slos\[0\]\.window: a duration in hours or days, such as 30d or 28d$/],
+    [[{ service: 'a', availability: 99, window: '90m' }], /slos\[0\]\.window: a duration in hours or days/],
+    [[{ service: 'a', availability: 99, window: '400d' }], /slos\[0\]\.window: between 1h and 366d \(got 400d\)$/],
+    [[{ service: 'a', availability: 99, window: '0.5h' }], /slos\[0\]\.window: between 1h and 366d/],
   ];
   for (const [input, msg] of bad) assert.throws(() => parseSlos(input), msg, JSON.stringify(input));
 });

@@ -10,6 +10,7 @@
  *       objective: 99               # …and 99% of them must not be
  *     - service: "*"                # every service without its own
  *       availability: 99.5
+ *       window: 28d                 # the error budget's rolling window (default 30d)
  *
  * Objectives are percentages, as people say them. A number under 50 is refused rather than read as a fraction
  * (0.999 would be a 0.999% objective: an error budget of 99%).
@@ -38,6 +39,7 @@ const entry = z
     availability: percent.optional(),
     latency: z.union([z.string().trim().min(1), z.number().positive()]).optional(),
     objective: percent.optional(),
+    window: z.string().trim().regex(/^\d+(\.\d+)?\s*(h|d)$/, { error: 'a duration in hours or days, such as 30d or 28d' }).optional(),
   })
   .superRefine((e, ctx) => {
     if ((e.availability === undefined) === (e.latency === undefined)) ctx.addIssue({ code: 'custom', message: 'give availability (a percentage) or latency (a threshold such as 300ms) with objective' });
@@ -59,7 +61,11 @@ export function parseSlos(input: unknown, where = 'slos'): Slo[] {
       throw new SloConfigError(`${where}[${i}]${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
     }
     const e = r.data;
-    if (e.availability !== undefined) return { service: e.service, kind: 'availability', objective: fraction(e.availability) };
+    const windowMs = e.window === undefined ? undefined : parseDurationMs(e.window);
+    // An hour is the budget digest's resolution (agents/analysis/sli-history.ts); a year is past any retention.
+    if (windowMs !== undefined && !(windowMs >= 3_600_000 && windowMs <= 366 * 86_400_000)) throw new SloConfigError(`${where}[${i}].window: between 1h and 366d (got ${e.window})`);
+    const win = windowMs === undefined ? {} : { windowUs: windowMs * 1000 };
+    if (e.availability !== undefined) return { service: e.service, kind: 'availability', objective: fraction(e.availability), ...win };
     let ms: number;
     try {
       // A bare number is milliseconds here (a latency threshold), not seconds as for durations elsewhere.
@@ -68,6 +74,6 @@ export function parseSlos(input: unknown, where = 'slos'): Slo[] {
       throw new SloConfigError(`${where}[${i}].latency: "${String(e.latency)}" is not a threshold (use e.g. 300ms, 1.5s)`);
     }
     if (!(ms > 0)) throw new SloConfigError(`${where}[${i}].latency: must be above 0`);
-    return { service: e.service, kind: 'latency', objective: fraction(e.objective!), latencyMs: ms };
+    return { service: e.service, kind: 'latency', objective: fraction(e.objective!), latencyMs: ms, ...win };
   });
 }

@@ -13,6 +13,7 @@ import { knownDisturbances } from '../agents/own-disturbances.js';
 import { declaredChanges } from '../agents/declared-changes.js';
 import { DEPLOY_KEY, describeChange } from '../signals/change-event.js';
 import { sloOverview } from '../agents/feedback/memory-ops.js';
+import { uniformRollups } from '../store/rollup.js';
 
 export async function collectFigures(store: MemoryStore, cycle: { findings: Finding[]; window: { fromUs: number; toUs: number } }): Promise<FigureSection[]> {
   const { findings, window } = cycle;
@@ -61,7 +62,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
     if (cands.length) incident.push({ type: 'table', id: 'rca-candidates', title: 'Root-cause candidates', columns: ['rank', 'service', 'score', 'looks like'], rows: cands.map((c, i) => [i + 1, c.service, c.score, c.faultType]) });
   }
   // Latency and error series per service from rollups (or spans for short windows), with anomaly markers.
-  const rollups = await store.telemetry.rollups({ window });
+  const rollups = uniformRollups(await store.telemetry.rollups({ window }));
   const series = perfSeries(rollups);
   const perf: Figure[] = [];
   const focus = new Set<string>([...(rca?.subject.service ? [rca.subject.service] : []), ...anomalies.map((a) => a.subject.service).filter((s): s is string => Boolean(s))]);
@@ -114,8 +115,8 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
       type: 'table',
       id: 'slos',
       title: 'SLOs: error-budget burn at the end of the window (1× spends the budget exactly)',
-      columns: ['service', 'SLO', '5 min', '1 h', '6 h', 'firing'],
-      rows: slos.slice(0, 20).map((x) => [x.service, x.text, burn(x.burn['5m']), burn(x.burn['1h']), burn(x.burn['6h']), x.alerting.join(', ') || '–']),
+      columns: ['service', 'SLO', '5 min', '1 h', '6 h', 'firing', 'error budget'],
+      rows: slos.slice(0, 20).map((x) => [x.service, x.text, burn(x.burn['5m']), burn(x.burn['1h']), burn(x.burn['6h']), x.alerting.join(', ') || '–', x.budgetCell]),
     });
   }
   if (perf.length) sections.push({ section: 'performance-insights', figures: perf });

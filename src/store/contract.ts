@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Finding } from '../fleet/contracts.js';
 import type { ErrorEvent, LogRecord, MetricPoint, Resource, SignalBatch, Span } from '../signals/model.js';
-import { AccessDeniedError, type MemoryStore } from './store.js';
+import { AccessDeniedError, type MemoryStore, type Rollup } from './store.js';
+import { ROLLUP_TIERS, tierCut, uniformRollups } from './rollup.js';
 
 const res = (service: string): Resource => ({ attributes: { 'service.name': service, 'service.version': '1.0.0' } });
 
@@ -148,6 +149,85 @@ export function storeContract(name: string, open: () => Promise<MemoryStore>): v
       assert.deepEqual((await s.telemetry.querySpans({})).map((x) => x.spanId), ['d']);
       assert.ok((await s.telemetry.rollups({ services: ['checkout'] })).length === 1);
       assert.equal((await s.telemetry.stats()).find((x) => x.service === 'checkout'), undefined);
+    } finally {
+      await s.close();
+    }
+  });
+
+  /** Spans every 10 min over 20 days for two operations of one service (every 7th failed), newest last. */
+  const history = (): Span[] => {
+    const spans: Span[] = [];
+    const DAY = 864e8;
+    for (let i = 0; i < (20 * DAY) / 600e6; i++) {
+      const t = 5_000_000 + i * 600e6;
+      for (const name of ['GET /a', 'POST /b']) {
+        const d = 1_000 + ((i * 7919) % 400_000);
+        spans.push(sampleSpan({ traceId: `h${i}${name}`, spanId: `s${i}${name}`, service: 'api', name, startUs: t, endUs: t + d, ...(i % 7 === 0 ? { status: { code: 2 as const } } : {}) }));
+      }
+    }
+    return spans;
+  };
+  const totals = (rs: Rollup[]): unknown => {
+    const by = new Map<string, { requests: number; errors: number; dur: number; hist: number[] }>();
+    for (const r of rs) {
+      let e = by.get(r.operation);
+      if (!e) by.set(r.operation, (e = { requests: 0, errors: 0, dur: 0, hist: r.latencyBuckets.map(() => 0) }));
+      e.requests += r.requests;
+      e.errors += r.errors;
+      e.dur += r.durationSumUs;
+      r.latencyBuckets.forEach((c, i) => (e.hist[i] = e.hist[i]! + c));
+    }
+    return [...by.entries()].sort((a, b) => a[0].localeCompare(b[0]));
+  };
+
+  test(`${name}: compaction merges old rollup buckets into wider ones by age and keeps every total`, async () => {
+    const s = await open();
+    try {
+      const spans = history();
+      await s.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+      const before = await s.telemetry.rollups({});
+      assert.ok(before.every((r) => r.bucketUs === 10e6));
+      const r = await s.telemetry.compactRollups();
+      const after = await s.telemetry.rollups({});
+      assert.ok(after.length < before.length, `${before.length} rows -> ${after.length}`);
+      assert.equal(after.length, before.length - r.merged + r.written, 'rows merged away and wide rows written new');
+      assert.deepEqual(totals(after), totals(before), 'requests, errors, durations and histograms add up as before');
+      const newest = spans[spans.length - 1]!.startUs;
+      for (const x of after) {
+        const age = newest - x.bucketStartUs;
+        const want = x.bucketStartUs < tierCut(newest, ROLLUP_TIERS[1]!) ? 3600e6 : x.bucketStartUs < tierCut(newest, ROLLUP_TIERS[0]!) ? 300e6 : 10e6;
+        assert.equal(x.bucketUs, want, `bucket ${x.bucketStartUs} (${(age / 864e8).toFixed(2)} days old)`);
+        assert.equal(x.bucketStartUs % x.bucketUs, 0, 'on its width\'s grid');
+      }
+      assert.equal(after.length, new Set(after.map((x) => `${x.operation}|${x.bucketStartUs}`)).size, 'one row per operation and bucket');
+      assert.deepEqual(await s.telemetry.compactRollups(), { merged: 0, written: 0 }, 'nothing left to merge');
+      // A read across tiers, made uniform, is the same series at the widest width.
+      const mixed = await s.telemetry.rollups({ window: { fromUs: newest - 4 * 864e8, toUs: newest + 1 } });
+      assert.ok(new Set(mixed.map((x) => x.bucketUs)).size > 1);
+      assert.deepEqual(new Set(uniformRollups(mixed).map((x) => x.bucketUs)), new Set([300e6]));
+      assert.deepEqual(totals([...uniformRollups(mixed)]), totals(mixed));
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: the store compacts rollups on its own as data arrives, and data arriving late into a merged bucket adds to it`, async () => {
+    const s = await open();
+    try {
+      const spans = history();
+      const per = Math.ceil(spans.length / 60);
+      for (let i = 0; i < spans.length; i += per) await s.telemetry.ingest({ spans: spans.slice(i, i + per), logs: [], metrics: [], errors: [] });
+      const rs = await s.telemetry.rollups({});
+      const widths = new Set(rs.map((x) => x.bucketUs));
+      assert.ok(widths.has(3600e6) && widths.has(300e6) && widths.has(10e6), `widths ${[...widths].join(', ')}`);
+      // A straggler 19 days back lands narrow; the next compaction of that range adds it to the hour it falls in.
+      const late = sampleSpan({ traceId: 'late', spanId: 'late', service: 'api', name: 'GET /a', startUs: 5_000_000 + 600e6, endUs: 5_000_000 + 600e6 + 2_000 });
+      await s.telemetry.ingest({ spans: [late], logs: [], metrics: [], errors: [] });
+      const hour = Math.floor(late.startUs / 3600e6) * 3600e6;
+      const wide = (await s.telemetry.rollups({ window: { fromUs: hour, toUs: hour + 1 } })).find((x) => x.operation === 'GET /a' && x.bucketUs === 3600e6)!;
+      await s.telemetry.compactRollups([{ afterUs: 14 * 864e8, bucketUs: 3600e6 }]);
+      const now = (await s.telemetry.rollups({ window: { fromUs: hour, toUs: hour + 3600e6 } })).filter((x) => x.operation === 'GET /a');
+      assert.deepEqual(now.map((x) => [x.bucketUs, x.requests]), [[3600e6, wide.requests + 1]]);
     } finally {
       await s.close();
     }

@@ -9,6 +9,7 @@
 import type { ErrorEvent, LogRecord, MetricPoint, SignalBatch, Span } from '../signals/model.js';
 import type { Finding, TimeWindow } from '../fleet/contracts.js';
 import type { SpanTable } from '../algorithms/rca/span-table.js';
+import type { RollupTier } from './rollup.js';
 
 export interface IngestResult {
   spans: number;
@@ -70,6 +71,13 @@ export const ROLLUP_LATENCY_BOUNDS_US: readonly number[] = Object.freeze(
   Array.from({ length: 40 }, (_, i) => Math.round(100 * Math.pow(1.5, i))),
 );
 
+export interface CompactionResult {
+  /** Narrow rows merged away. */
+  merged: number;
+  /** Wide rows written new (the rest were added to wide rows that existed). */
+  written: number;
+}
+
 export interface ServiceStats {
   service: string;
   spans: number;
@@ -97,6 +105,12 @@ export interface TelemetryStore {
   stats(): Promise<ServiceStats[]>;
   /** Drops raw telemetry older than the cutoff (rollups are kept). Returns rows removed. */
   prune(olderThanUs: number): Promise<number>;
+  /**
+   * Merges old rollup buckets into wider ones by age before the newest record (store/rollup.ts: ROLLUP_TIERS by
+   * default; stores also do it on their own as data arrives). Totals are unchanged; reads of a span that crosses
+   * a tier see mixed widths.
+   */
+  compactRollups(tiers?: readonly RollupTier[]): Promise<CompactionResult>;
 }
 
 /** Pattern store kinds named by the seed, plus the ones the pattern learner keeps. */

@@ -16,7 +16,7 @@ import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import { burnAlerts, describeSlo, slosFor, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { LogRecord, Span } from '../../signals/model.js';
-import { RollupAccumulator, isRequestSpan } from '../../store/rollup.js';
+import { RollupAccumulator, isRequestSpan, uniformRollups } from '../../store/rollup.js';
 import { predictiveStd, type PriorStats } from '../../algorithms/learning/transfer.js';
 import { expectedAt, updateProfile, type HourlyProfile } from '../../algorithms/perf/seasonal-baseline.js';
 import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
@@ -51,7 +51,8 @@ export function sliFor(s: Pick<ServicePerfSeries, 'sli' | 'hist'>, slo: Slo): Sl
   return s.sli.map((b, i) => ({ ...b, bad: countOver(s.hist[i] ?? [], thresholdUs) }));
 }
 
-export function perfSeries(rollups: readonly Rollup[], byOperation = false): ServicePerfSeries[] {
+export function perfSeries(input: readonly Rollup[], byOperation = false): ServicePerfSeries[] {
+  const rollups = uniformRollups(input);
   const by = new Map<string, Map<number, { req: number; err: number; buckets: number[]; width: number }>>();
   for (const r of rollups) {
     const key = byOperation ? `${r.service}\u0000${r.operation}` : r.service;
@@ -127,7 +128,8 @@ export class PerformanceTester implements Agent {
     const span = window.toUs - window.fromUs;
     const historyUs = Number(task.params.historyUs ?? Math.max(span * 4, 3600e6));
     const onlyServices = task.params.services as string[] | undefined;
-    let rollups = await ctx.store.telemetry.rollups({ window: { fromUs: window.fromUs - historyUs, toUs: window.toUs }, ...(onlyServices ? { services: onlyServices } : {}) });
+    // One width throughout: a history reaching past the store's full-resolution tier holds wider buckets.
+    let rollups = uniformRollups(await ctx.store.telemetry.rollups({ window: { fromUs: window.fromUs - historyUs, toUs: window.toUs }, ...(onlyServices ? { services: onlyServices } : {}) }));
     const bucketUs = rollups[0]?.bucketUs ?? 10e6;
     if (span / bucketUs < 30) {
       // A short window has too few stored rollup buckets to judge: re-aggregate its spans at a finer step.

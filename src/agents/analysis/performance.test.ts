@@ -286,9 +286,11 @@ test('a latency SLO from the config (stored in memory) burns on slow requests th
     const { collectFigures } = await import('../../feedback/collect-figures.js');
     const table = (await collectFigures(store, { findings: burns, window })).flatMap((x) => x.figures).find((x) => x.id === 'slos');
     assert.ok(table?.type === 'table');
-    assert.deepEqual(table.columns, ['service', 'SLO', '5 min', '1 h', '6 h', 'firing']);
+    assert.deepEqual(table.columns, ['service', 'SLO', '5 min', '1 h', '6 h', 'firing', 'error budget']);
     assert.deepEqual(table.rows.map((r) => [r[0], r[1], r[5]]), [['shipping', '99% of requests under 300 ms', '1h/5m 14.4x, 6h/30m 6x']]);
     assert.match(String(table.rows[0]![2]), /^4\d×$/);
+    // Its slow spell spent the budget of the little traffic seen so far many times over.
+    assert.match(String(table.rows[0]![6]), /^overspent \d+(\.\d+)?×$/);
   } finally {
     await store.close();
   }

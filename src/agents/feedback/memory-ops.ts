@@ -21,7 +21,8 @@ import { ChangeInputError, describeChange, parseChanges, type ChangeEvent } from
 import { declaredChanges, recordChanges } from '../declared-changes.js';
 import { perfSeries, sliFor } from '../analysis/performance-tester.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
-import { describeSlo, sloStatus, slosFor, type Slo, type SloStatus } from '../../algorithms/perf/slo.js';
+import { budgetCell, describeBudget, describeSlo, errorBudget, SLO_WINDOW_US, sloStatus, slosFor, type ErrorBudget, type Slo, type SloStatus } from '../../algorithms/perf/slo.js';
+import { closedHours } from '../analysis/sli-history.js';
 
 export const LATEST_REPORT_KIND = 'feedback-report';
 
@@ -71,7 +72,7 @@ export interface SloOverview {
   nowUs?: number;
   /** The config file the SLOs came from; absent: none declared (every service has the default). */
   file?: string;
-  services: { service: string; slos: ({ slo: Slo; text: string } & SloStatus)[] }[];
+  services: { service: string; slos: ({ slo: Slo; text: string; budget: ErrorBudget; budgetText: string; budgetCell: string } & SloStatus)[] }[];
 }
 
 /**
@@ -89,12 +90,23 @@ export async function sloOverview(store: MemoryStore, service?: string, atUs?: n
     nowUs = lastUs + 1;
   }
   const rollups = await store.telemetry.rollups({ window: { fromUs: nowUs - 6 * 3600e6, toUs: nowUs }, ...(service ? { services: [service] } : {}) });
+  const recent = perfSeries(rollups).filter((s) => !service || s.service === service);
+  const slos = new Map(recent.map((s) => [s.service, slosFor(s.service, stored?.slos ?? [])]));
+  // The budget windows: the closed hours come from the per-store digest, the open ones from the rollups just read.
+  const longest = Math.max(SLO_WINDOW_US, ...[...slos.values()].flat().map((x) => x.windowUs ?? 0));
+  const { hours, closedToUs } = await closedHours(store, nowUs - longest, nowUs);
+  const long = new Map(perfSeries([...hours, ...rollups.filter((r) => r.bucketStartUs >= closedToUs)]).map((s) => [s.service, s]));
   return {
     nowUs,
     ...file,
-    services: perfSeries(rollups)
-      .filter((s) => !service || s.service === service)
-      .map((s) => ({ service: s.service, slos: slosFor(s.service, stored?.slos ?? []).map((slo) => ({ slo, text: describeSlo(slo), ...sloStatus(slo, sliFor(s, slo), nowUs) })) })),
+    services: recent.map((s) => ({
+      service: s.service,
+      slos: slos.get(s.service)!.map((slo) => {
+        const status = sloStatus(slo, sliFor(s, slo), nowUs);
+        const budget = errorBudget(slo, sliFor(long.get(s.service) ?? s, slo), nowUs, status.burn['1h']);
+        return { slo, text: describeSlo(slo), ...status, budget, budgetText: describeBudget(budget), budgetCell: budgetCell(budget, nowUs) };
+      }),
+    })),
   };
 }
 
@@ -102,7 +114,7 @@ export async function knowledgeQuery(store: MemoryStore, args: { query: 'deps' |
   if (args.query === 'changes') return changeList(store, { ...(args.node ? { service: args.node } : {}) });
   if (args.query === 'slos') {
     const o = await sloOverview(store, args.node);
-    const lines = o.services.flatMap((s) => s.slos.map((x) => `${s.service}: ${x.text}, burn ${x.burn['1h']}× over 1 h, ${x.burn['5m']}× over 5 min${x.alerting.length ? ` — firing ${x.alerting.join(', ')}` : ''}`));
+    const lines = o.services.flatMap((s) => s.slos.map((x) => `${s.service}: ${x.text}, burn ${x.burn['1h']}× over 1 h, ${x.burn['5m']}× over 5 min; ${x.budgetText}${x.alerting.length ? ` — firing ${x.alerting.join(', ')}` : ''}`));
     return { summary: lines.length ? `${o.file ? `SLOs from ${o.file}` : 'no SLOs declared: the default'}\n${lines.join('\n')}` : `no telemetry${args.node ? ` for ${args.node}` : ''} to judge SLOs on yet`, data: { ...o } };
   }
   if (args.query === 'learnings') {

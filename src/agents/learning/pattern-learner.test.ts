@@ -39,6 +39,7 @@ async function memoryStore(): Promise<MemoryStore> {
       rollups: async () => [],
       stats: async () => [],
       prune: async () => 0,
+      compactRollups: async () => ({ merged: 0, written: 0 }),
     },
     patterns: {
       put: async (kind, key, value, opts) => {

@@ -10,12 +10,19 @@ export interface Slo {
   objective: number;
   kind: 'availability' | 'latency';
   latencyMs?: number;
+  /** The error budget's window (rolling); SLO_WINDOW_US when absent. */
+  windowUs?: number;
 }
+
+/** 30 days: the window of most published SLOs (and of the SRE Workbook's examples). */
+export const SLO_WINDOW_US = 30 * 24 * 3600e6;
 
 /** "99.9% availability", "99.0% of requests under 300 ms". */
 export function describeSlo(slo: Slo): string {
   const pct = `${+(100 * slo.objective).toFixed(3)}%`;
-  return slo.kind === 'latency' ? `${pct} of requests under ${slo.latencyMs} ms` : `${pct} availability`;
+  // The window only when it is not the usual 30 days, which every budget figure names anyway.
+  const over = slo.windowUs !== undefined && slo.windowUs !== SLO_WINDOW_US ? ` over ${windowText(slo.windowUs)}` : '';
+  return (slo.kind === 'latency' ? `${pct} of requests under ${slo.latencyMs} ms` : `${pct} availability`) + over;
 }
 
 /**
@@ -100,4 +107,78 @@ export function sloStatus(slo: Slo, buckets: readonly SliBucket[], nowUs: number
   const budget = Math.max(1e-9, 1 - slo.objective);
   const at = (us: number): number => +burnOver(buckets, nowUs - us, nowUs, budget).burn.toFixed(3);
   return { burn: { '5m': at(5 * 60e6), '1h': at(H), '6h': at(6 * H) }, alerting: burnAlerts(slo, buckets, nowUs).map((a) => a.rule.name) };
+}
+
+export interface ErrorBudget {
+  windowUs: number;
+  /** How much of the window the data covers (a young service: less than the window). */
+  coveredUs: number;
+  total: number;
+  bad: number;
+  /** Bad requests the objective allows among the requests seen. */
+  allowed: number;
+  /** Share of the budget left: 1 untouched, 0 spent, below 0 overspent. */
+  remaining: number;
+  /**
+   * When the rest runs out at the burn rate of the last hour (absent: not burning, or spent already). At burn b
+   * a window's budget lasts window / b, so a remaining share r lasts r × window / b (the usual estimate: steady
+   * traffic, and the bad requests leaving the window's far end not counted back).
+   */
+  exhaustedAtUs?: number;
+}
+
+/**
+ * The error budget of `slo` over its rolling window ending at `nowUs`, from per-bucket SLI counts. `hourBurn`: the
+ * last hour's burn rate when the caller has it at a finer resolution than `buckets` (else read off them).
+ */
+export function errorBudget(slo: Slo, buckets: readonly SliBucket[], nowUs: number, hourBurn?: number): ErrorBudget {
+  const windowUs = slo.windowUs ?? SLO_WINDOW_US;
+  const budget = Math.max(1e-9, 1 - slo.objective);
+  let total = 0;
+  let bad = 0;
+  let first = Infinity;
+  for (const b of buckets) {
+    if (b.startUs < nowUs - windowUs || b.startUs >= nowUs) continue;
+    total += b.total;
+    bad += b.bad;
+    if (b.startUs < first) first = b.startUs;
+  }
+  const allowed = total * budget;
+  const remaining = total ? 1 - bad / allowed : 1;
+  const burn = hourBurn ?? burnOver(buckets, nowUs - H, nowUs, budget).burn;
+  const out: ErrorBudget = { windowUs, coveredUs: Number.isFinite(first) ? nowUs - first : 0, total, bad: +bad.toFixed(3), allowed: +allowed.toFixed(3), remaining: +remaining.toFixed(4) };
+  if (remaining > 0 && burn > 0) out.exhaustedAtUs = Math.round(nowUs + (remaining * windowUs) / burn);
+  return out;
+}
+
+/** "30 days", "36 hours". */
+function windowText(us: number): string {
+  return us % 864e8 === 0 ? `${us / 864e8} day${us === 864e8 ? '' : 's'}` : `${+(us / 3600e6).toFixed(1)} hours`;
+}
+
+/** "62% of the 30-day error budget left", "30-day error budget overspent: 2.1× of it used". */
+export function describeBudget(b: ErrorBudget): string {
+  const win = b.windowUs % 864e8 === 0 ? `${b.windowUs / 864e8}-day` : `${+(b.windowUs / 3600e6).toFixed(1)}-hour`;
+  // A young service is judged on the traffic it has had: say how little that is.
+  const seen = b.coveredUs > 0 && b.coveredUs < 0.9 * b.windowUs ? ` (${spanText(b.coveredUs)} of data so far)` : '';
+  if (b.remaining < 0) return `${win} error budget overspent: ${+(1 - b.remaining).toFixed(2)}× of it used${seen}`;
+  return `${Math.floor(100 * b.remaining)}% of the ${win} error budget left${seen}`;
+}
+
+/** "40 min", "5.5 h", "12 days". */
+function spanText(us: number): string {
+  if (us < 3600e6) return `${Math.max(1, Math.round(us / 60e6))} min`;
+  if (us < 48 * 3600e6) return `${+(us / 3600e6).toFixed(1)} h`;
+  return `${+(us / 864e8).toFixed(1)} days`;
+}
+
+/** A table cell: "62% left", "62% left, gone in 3.2 d at this burn", "overspent 2.1×". */
+export function budgetCell(b: ErrorBudget, nowUs: number): string {
+  if (b.remaining < 0) return `overspent ${+(1 - b.remaining).toFixed(2)}×`;
+  const left = `${Math.floor(100 * b.remaining)}% left`;
+  if (b.exhaustedAtUs === undefined) return left;
+  const h = (b.exhaustedAtUs - nowUs) / 3600e6;
+  // Past the window's length the estimate says only "not at this rate": nothing worth a figure.
+  if (h * 3600e6 > b.windowUs) return left;
+  return `${left}, gone in ${h < 48 ? `${+h.toFixed(1)} h` : `${+(h / 24).toFixed(1)} d`} at this burn`;
 }

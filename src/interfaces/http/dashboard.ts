@@ -74,7 +74,7 @@ const CLIENT = `
           '<span class="'+(p95bad?'bad':'')+'"><b>'+fmt(s.p95Ms)+' ms</b> p95'+(b.p95Ms!=null?' (base '+fmt(b.p95Ms)+')':'')+'</span></div>'+
           '<div class="sp" id="sp-'+i+'"></div>'+
           // Each SLO with its budget burn now (1 = spending exactly the budget); red while a burn-rate rule fires.
-          (slosOf[s.service] || []).map(function(x){ return '<div class="slo muted'+(x.alerting.length?' bad':'')+'" title="'+esc(x.alerting.length ? 'firing: '+x.alerting.join(', ') : 'no burn-rate rule firing')+'">SLO '+esc(x.text)+': burn '+fmt(x.burn['1h'])+'× 1h, '+fmt(x.burn['5m'])+'× 5m</div>'; }).join('')+
+          (slosOf[s.service] || []).map(function(x){ return '<div class="slo muted'+(x.alerting.length?' bad':'')+'" title="'+esc(x.alerting.length ? 'firing: '+x.alerting.join(', ') : 'no burn-rate rule firing')+'">SLO '+esc(x.text)+': burn '+fmt(x.burn['1h'])+'× 1h, '+fmt(x.burn['5m'])+'× 5m · <span class="budget'+(x.budget.remaining<0?' bad':'')+'" title="'+esc(x.budgetText)+'">budget '+esc(x.budgetCell)+'</span></div>'; }).join('')+
           ((changesOf[s.service] || []).length ? '<div class="muted changed">changed: '+changesOf[s.service].slice(0, 2).map(function(c){ return esc(changeText(c))+' ('+ago(c.atUs)+')'; }).join('; ')+'</div>' : '')+'</div>';
       }).join('') + '</div>';
       setTimeout(function(){ d.services.forEach(function(s, i){ var el = document.getElementById('sp-'+i); if (!el || !s.series.length) return;

@@ -9,6 +9,7 @@ import type { Attributes, ErrorEvent, LogRecord, MetricPoint, Resource, SignalBa
 import {
   AccessDeniedError,
   type AuditEntry,
+  type CompactionResult,
   type ErrorQuery,
   type FindingStore,
   type GraphEdge,
@@ -33,7 +34,7 @@ import {
   type Trajectory,
   type Verdict,
 } from '../store.js';
-import { RollupAccumulator } from '../rollup.js';
+import { RollupAccumulator, ROLLUP_TIERS, tierCut, type RollupTier } from '../rollup.js';
 import { httpStatusOf, spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
 import { readPgSpanTable, type SpanFilter } from './span-table-read.js';
 
@@ -103,6 +104,8 @@ class PgTelemetry implements TelemetryStore {
   constructor(
     private readonly pool: pg.Pool,
     private readonly bucketUs = 10_000_000,
+    /** Rollup resolution by age (store/rollup.ts), applied as data arrives; false: never. */
+    private readonly tiers: readonly RollupTier[] | false = ROLLUP_TIERS,
   ) {}
 
   private async resourceId(client: pg.PoolClient, r: Resource): Promise<number> {
@@ -201,13 +204,72 @@ class PgTelemetry implements TelemetryStore {
         await client.query('INSERT INTO service_stats AS s VALUES ($1,$2,$3,$4,$5) ON CONFLICT (service, signal) DO UPDATE SET count = s.count + excluded.count, first_us = LEAST(s.first_us, excluded.first_us), last_us = GREATEST(s.last_us, excluded.last_us)', [service, signal, s.n, s.first, s.last]);
       }
       await client.query('COMMIT');
-      return { spans: batch.spans.length, logs: batch.logs.length, metrics: batch.metrics.length, errors: batch.errors.length };
+      for (const x of stats.values()) if (x.last > this.newestUs) this.newestUs = x.last;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw e;
     } finally {
       client.release();
     }
+    // As the SQLite store does on its writer: a tier's cut moves once per its bucket width of data time. The batch
+    // is durable already; a failed compaction leaves narrow rows that the next one merges.
+    if (this.tiers && ++this.ingestsSinceCompact >= 50) {
+      this.ingestsSinceCompact = 0;
+      await this.compactAt(this.tiers, this.newestUs, true).catch(() => undefined);
+    }
+    return { spans: batch.spans.length, logs: batch.logs.length, metrics: batch.metrics.length, errors: batch.errors.length };
+  }
+
+  private newestUs = 0;
+  private ingestsSinceCompact = 0;
+  /** Per tier: the start below which this process has merged (undefined: not yet, scan them all). */
+  private readonly compactedTo: (number | undefined)[] = [];
+
+  async compactRollups(tiers: readonly RollupTier[] = ROLLUP_TIERS): Promise<CompactionResult> {
+    const m = (await this.pool.query('SELECT max(last_us) AS m FROM service_stats')).rows[0] as { m: string | null };
+    return m.m === null ? { merged: 0, written: 0 } : this.compactAt(tiers, Number(m.m), false);
+  }
+
+  /**
+   * One statement per day of data time: the narrow rows are deleted and their sums (histograms element by
+   * element) upserted as wide rows, atomically. Processes sharing the memory may compact at once: a row
+   * another one deleted first is not seen again (DELETE waits for it and skips it), and the upsert adds.
+   * `resume` (the automatic runs) starts one bucket below where this process stopped, as the SQLite store does.
+   */
+  private async compactAt(tiers: readonly RollupTier[], newestUs: number, resume: boolean): Promise<CompactionResult> {
+    const res = { merged: 0, written: 0 };
+    for (let t = 0; t < tiers.length; t++) {
+      const w = tiers[t]!.bucketUs;
+      const cut = tierCut(newestUs, tiers[t]!);
+      const done = resume ? this.compactedTo[t] : undefined;
+      if (done !== undefined && cut <= done) continue;
+      const first = done === undefined ? ((await this.pool.query('SELECT min(bucket_start_us) AS m FROM rollups WHERE bucket_start_us < $1 AND bucket_us < $2', [cut, w])).rows[0] as { m: string | null }).m : done - w;
+      if (first !== null) {
+        const step = Math.max(w, Math.floor(864e8 / w) * w);
+        for (let a = Math.floor(Number(first) / w) * w; a < cut; a += step) {
+          const r = await this.pool.query(
+            `WITH d AS (DELETE FROM rollups WHERE bucket_start_us >= $1 AND bucket_start_us < $2 AND bucket_us < $3 RETURNING *),
+                  s AS (SELECT service, operation, (bucket_start_us / $3::bigint) * $3::bigint AS b, count(*) AS n, sum(requests)::bigint AS requests,
+                               sum(errors)::bigint AS errors, sum(duration_sum_us)::bigint AS dur FROM d GROUP BY 1, 2, 3),
+                  e AS (SELECT service, operation, (bucket_start_us / $3::bigint) * $3::bigint AS b, u.i, sum(u.x)::bigint AS x
+                        FROM d CROSS JOIN LATERAL unnest(d.buckets) WITH ORDINALITY AS u(x, i) GROUP BY 1, 2, 3, 4),
+                  h AS (SELECT service, operation, b, array_agg(x ORDER BY i) AS buckets FROM e GROUP BY 1, 2, 3),
+                  ins AS (INSERT INTO rollups AS r SELECT s.service, s.operation, s.b, $3, s.requests, s.errors, s.dur, h.buckets FROM s JOIN h USING (service, operation, b)
+                          ON CONFLICT (service, operation, bucket_start_us, bucket_us) DO UPDATE SET requests = r.requests + excluded.requests, errors = r.errors + excluded.errors,
+                            duration_sum_us = r.duration_sum_us + excluded.duration_sum_us,
+                            buckets = (SELECT array_agg(a + b ORDER BY i) FROM unnest(r.buckets, excluded.buckets) WITH ORDINALITY AS t(a, b, i))
+                          RETURNING (xmax = 0) AS fresh)
+             SELECT (SELECT coalesce(sum(n), 0) FROM s)::bigint AS merged, (SELECT count(*) FROM ins WHERE fresh)::bigint AS written`,
+            [a, Math.min(cut, a + step), w],
+          );
+          const row = r.rows[0] as { merged: string; written: string };
+          res.merged += Number(row.merged);
+          res.written += Number(row.written);
+        }
+      }
+      if (resume) this.compactedTo[t] = cut;
+    }
+    return res;
   }
 
   private base(q: TelemetryQuery, timeCol: string, p: Params): string[] {

@@ -22,6 +22,7 @@ import type {
 } from '../../signals/model.js';
 import {
   ROLLUP_LATENCY_BOUNDS_US,
+  type CompactionResult,
   type ErrorQuery,
   type IngestResult,
   type LogQuery,
@@ -32,7 +33,7 @@ import {
   type TelemetryQuery,
   type TelemetryStore,
 } from '../store.js';
-import { isRequestSpan, latencyBucket } from '../rollup.js';
+import { isRequestSpan, latencyBucket, mergeRollups, ROLLUP_TIERS, tierCut, type RollupTier } from '../rollup.js';
 import { decodeSpanRest, ROW_NUMS, type TraceRows } from '../../signals/otlp/wire.js';
 import { readSpanTable } from './span-table-read.js';
 import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
@@ -91,6 +92,8 @@ export interface TelemetryOptions {
   retentionUs?: number;
   /** Spans per sorted run of the trace index (migration 3); also the most a trace lookup scans unindexed. */
   traceRunRows?: number;
+  /** Rollup resolution by age (store/rollup.ts: ROLLUP_TIERS by default), applied as data arrives; false: never. */
+  rollupTiers?: readonly RollupTier[] | false;
 }
 
 /**
@@ -327,6 +330,10 @@ export class SqliteTelemetry implements TelemetryStore {
   private readonly st: Record<string, Database.Statement>;
   private newestUs = 0;
   private ingestsSincePrune = 0;
+  private readonly tiers: readonly RollupTier[] | false;
+  private ingestsSinceCompact = 0;
+  /** Per tier: the start below which this connection has merged its buckets (undefined: not yet, scan them all). */
+  private readonly compactedTo: (number | undefined)[] = [];
   /** Spans stored past the trace index's tail_from (unindexed; lookups scan them by rowid). */
   private traceTail = 0;
   private readonly runRows: number;
@@ -337,6 +344,7 @@ export class SqliteTelemetry implements TelemetryStore {
   ) {
     this.bucketUs = opts.rollupBucketUs ?? 10_000_000;
     this.retentionUs = opts.retentionUs;
+    this.tiers = opts.rollupTiers ?? ROLLUP_TIERS;
     this.runRows = opts.traceRunRows ?? TRACE_RUN_ROWS;
     this.st = {
       resIns: db.prepare('INSERT INTO resources (json) VALUES (?) ON CONFLICT(json) DO UPDATE SET json = excluded.json RETURNING id'),
@@ -510,6 +518,11 @@ export class SqliteTelemetry implements TelemetryStore {
     if (this.retentionUs !== undefined && (this.ingestsSincePrune += list.length) >= 50) {
       this.ingestsSincePrune = 0;
       this.pruneSync(this.newestUs - this.retentionUs);
+    }
+    // A tier's cut moves once per its bucket width of data time, so most of these calls find nothing to do.
+    if (this.tiers && (this.ingestsSinceCompact += list.length) >= 50) {
+      this.ingestsSinceCompact = 0;
+      this.compactSync(this.tiers, this.newestUs, true);
     }
   }
 
@@ -801,6 +814,55 @@ export class SqliteTelemetry implements TelemetryStore {
       if (r.last_us !== null) s.lastUs = s.lastUs === undefined ? r.last_us : Math.max(s.lastUs, r.last_us);
     }
     return [...by.values()];
+  }
+
+  async compactRollups(tiers: readonly RollupTier[] = ROLLUP_TIERS): Promise<CompactionResult> {
+    const newest = (this.db.prepare('SELECT max(last_us) AS m FROM service_stats').get() as { m: number | null }).m;
+    return newest === null ? { merged: 0, written: 0 } : this.compactSync(tiers, newest, false);
+  }
+
+  /**
+   * Merges each tier's buckets older than its cut, a day of data time per transaction (a first compaction of a
+   * long history neither holds the write lock nor the rows in memory for long). After the first pass a tier
+   * starts one of its buckets below where it stopped (`resume`, the automatic runs): a late row further back
+   * stays narrow until an explicit compaction, which scans the whole history (readers merge mixed widths anyway:
+   * uniformRollups).
+   */
+  compactSync(tiers: readonly RollupTier[], newestUs: number, resume: boolean): CompactionResult {
+    const res = { merged: 0, written: 0 };
+    const sel = this.db.prepare('SELECT service, operation, bucket_start_us, bucket_us, requests, errors, duration_sum_us, buckets FROM rollups WHERE bucket_start_us >= ? AND bucket_start_us < ? AND bucket_us < ?').raw();
+    const del = this.db.prepare('DELETE FROM rollups WHERE bucket_start_us >= ? AND bucket_start_us < ? AND bucket_us < ?');
+    const chunk = this.db.transaction((from: number, to: number, w: number): void => {
+      const rows = (sel.all(from, to, w) as [string, string, number, number, number, number, number, string][]).map((r) => ({ service: r[0], operation: r[1], bucketStartUs: r[2], bucketUs: r[3], requests: r[4], errors: r[5], durationSumUs: r[6], latencyBuckets: JSON.parse(r[7]) as number[] }));
+      if (!rows.length) return;
+      del.run(from, to, w);
+      res.merged += rows.length;
+      for (const r of mergeRollups(rows, w)) {
+        const cur = this.st.rollGet!.get(r.service, r.operation, r.bucketStartUs, w) as { requests: number; errors: number; duration_sum_us: number; buckets: string } | undefined;
+        if (cur) {
+          const b = JSON.parse(cur.buckets) as number[];
+          for (let i = 0; i < r.latencyBuckets.length; i++) b[i] = (b[i] ?? 0) + r.latencyBuckets[i]!;
+          this.st.rollUpd!.run(cur.requests + r.requests, cur.errors + r.errors, cur.duration_sum_us + r.durationSumUs, JSON.stringify(b), r.service, r.operation, r.bucketStartUs, w);
+        } else {
+          this.st.rollIns!.run(r.service, r.operation, r.bucketStartUs, w, r.requests, r.errors, r.durationSumUs, JSON.stringify(r.latencyBuckets));
+          res.written++;
+        }
+      }
+    });
+    tiers.forEach((tier, t) => {
+      const w = tier.bucketUs;
+      const cut = tierCut(newestUs, tier);
+      const done = resume ? this.compactedTo[t] : undefined;
+      if (done !== undefined && cut <= done) return;
+      let from = done === undefined ? (this.db.prepare('SELECT min(bucket_start_us) AS m FROM rollups WHERE bucket_start_us < ? AND bucket_us < ?').get(cut, w) as { m: number | null }).m : done - w;
+      if (from !== null) {
+        from = Math.floor(from / w) * w;
+        const step = Math.max(w, Math.floor(864e8 / w) * w);
+        for (let a = from; a < cut; a += step) chunk.immediate(a, Math.min(cut, a + step), w);
+      }
+      if (resume) this.compactedTo[t] = cut;
+    });
+    return res;
   }
 
   /** Deletes in chunks so a large prune never holds the write lock (or memory) for long. */

@@ -1,0 +1,103 @@
+/**
+ * Error budgets over the SLO window, as `GET /api/slos`, MCP `knowledge_query slos`, the dashboard and the report
+ * read them (memory-ops sloOverview): counted over every request of the window, old buckets included after the
+ * store has merged them into wide ones, and read incrementally (closed hours once, per store).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openStore } from '../src/store/open.js';
+import { sampleSpan } from '../src/store/contract.js';
+import { sloOverview } from '../src/agents/feedback/memory-ops.js';
+import { SLO_CONFIG_KIND } from '../src/config/slo-config.js';
+import type { MemoryStore } from '../src/store/store.js';
+import type { Span } from '../src/signals/model.js';
+import { tempDir } from './helpers/env.js';
+
+const H = 3600e6;
+const DAY = 24 * H;
+const T0 = 1_700_000_000_000_000 - (1_700_000_000_000_000 % DAY);
+
+/** `api`: a request a minute for `days`, 40 of them failed on day 2 and 10 on day 11 (of checkout: none). */
+function traffic(fromDay: number, toDay: number): Span[] {
+  const spans: Span[] = [];
+  for (let t = T0 + fromDay * DAY; t < T0 + toDay * DAY; t += 60e6) {
+    const i = Math.round((t - T0) / 60e6);
+    const day = Math.floor((t - T0) / DAY);
+    const failed = (day === 2 && i % 36 === 0) || (day === 11 && i % 144 === 0);
+    spans.push(sampleSpan({ traceId: `t${i}`, spanId: `s${i}`, service: 'api', startUs: t, endUs: t + 20_000, ...(failed ? { status: { code: 2 as const } } : {}) }));
+  }
+  return spans;
+}
+
+/** Records the windows the store is asked for rollups over (the real store answers). */
+function spyRollups(store: MemoryStore): { fromUs: number; toUs: number }[] {
+  const seen: { fromUs: number; toUs: number }[] = [];
+  const real = store.telemetry.rollups.bind(store.telemetry);
+  store.telemetry.rollups = (q) => {
+    if (q.window) seen.push(q.window);
+    return real(q);
+  };
+  return seen;
+}
+
+test('the error budget counts every request of the 30-day window, before and after the store merges old rollups', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const db = join(dir.path, 'm.db');
+    const spans = traffic(0, 12);
+    const failed = spans.filter((s) => s.status.code === 2).length;
+    let store = await openStore(db, { rollupTiers: false });
+    await store.patterns.put(SLO_CONFIG_KIND, 'current', { slos: [{ service: 'api', kind: 'availability', objective: 0.995 }], file: 'tswarm.config.yaml' });
+    for (let i = 0; i < spans.length; i += 5000) await store.telemetry.ingest({ spans: spans.slice(i, i + 5000), logs: [], metrics: [], errors: [] });
+    const o = await sloOverview(store);
+    const api = o.services.find((s) => s.service === 'api')!.slos[0]!;
+    assert.equal(api.budget.total, spans.length);
+    assert.equal(api.budget.bad, failed);
+    assert.equal(api.budget.allowed, +(spans.length * 0.005).toFixed(3));
+    assert.equal(api.budget.remaining, +(1 - failed / (spans.length * 0.005)).toFixed(4));
+    assert.ok(api.budget.remaining > 0.4 && api.budget.remaining < 0.45, String(api.budget.remaining));
+    assert.equal(api.budgetText, `${Math.floor(100 * api.budget.remaining)}% of the 30-day error budget left (12 days of data so far)`);
+    assert.ok(api.budget.coveredUs > 11.9 * DAY);
+    await store.close();
+
+    // The same store after compaction (12 days: 10 s buckets for the last 3, 5-minute ones before): the same figures.
+    store = await openStore(db);
+    const c = await store.telemetry.compactRollups();
+    assert.ok(c.merged > 0);
+    const after = (await sloOverview(store)).services.find((s) => s.service === 'api')!.slos[0]!;
+    assert.deepEqual(after.budget, api.budget);
+    await store.close();
+  } finally {
+    dir.cleanup();
+  }
+});
+
+test('the closed hours of a budget are read once per store: a later call reads only the hours closed since', { timeout: 60_000 }, async () => {
+  const store = await openStore(':memory:', { rollupTiers: false });
+  try {
+    await store.telemetry.ingest({ spans: traffic(0, 3), logs: [], metrics: [], errors: [] });
+    const seen = spyRollups(store);
+    const first = (await sloOverview(store)).services[0]!.slos[0]!.budget;
+    const long = seen.filter((w) => w.toUs - w.fromUs > 6 * H);
+    assert.equal(long.length, 1, 'one read of the closed hours');
+    // 30 days back from just after the newest span, to the hour; up to the last hour closed 15 minutes ago.
+    const nowUs = T0 + 3 * DAY - 60e6 + 20_000 + 1;
+    assert.equal(long[0]!.fromUs, Math.floor((nowUs - 30 * DAY) / H) * H);
+    assert.equal(long[0]!.toUs, Math.floor((nowUs - 15 * 60e6) / H) * H);
+
+    await store.telemetry.ingest({ spans: traffic(3, 4), logs: [], metrics: [], errors: [] });
+    seen.length = 0;
+    const second = (await sloOverview(store)).services[0]!.slos[0]!.budget;
+    const fresh = seen.filter((w) => w.toUs - w.fromUs !== 6 * H);
+    assert.deepEqual(fresh.map((w) => w.fromUs), [long[0]!.toUs], 'from where the first call stopped');
+    assert.equal(second.total, first.total + 1440);
+    // A report on an earlier moment goes back in time: its own window, read afresh.
+    seen.length = 0;
+    const back = (await sloOverview(store, undefined, T0 + 2.5 * DAY)).services[0]!.slos[0]!.budget;
+    assert.equal(back.total, 2.5 * 1440);
+    assert.equal(back.bad, 20, 'the failures of the first half of day 2');
+  } finally {
+    await store.close();
+  }
+});

@@ -13,6 +13,7 @@ import { SLO_CONFIG_KIND } from '../src/config/slo-config.js';
 import type { MemoryStore } from '../src/store/store.js';
 import type { Span } from '../src/signals/model.js';
 import { tempDir } from './helpers/env.js';
+import { silentLogger } from '../src/fleet/logger.js';
 
 const H = 3600e6;
 const DAY = 24 * H;
@@ -97,6 +98,32 @@ test('the closed hours of a budget are read once per store: a later call reads o
     const back = (await sloOverview(store, undefined, T0 + 2.5 * DAY)).services[0]!.slos[0]!.budget;
     assert.equal(back.total, 2.5 * 1440);
     assert.equal(back.bad, 20, 'the failures of the first half of day 2');
+  } finally {
+    await store.close();
+  }
+});
+
+test('a burn alert says what is left of the budget and, at the last hour’s burn, when it is gone', { timeout: 60_000 }, async () => {
+  const { PerformanceTester } = await import('../src/agents/analysis/performance-tester.js');
+  const store = await openStore(':memory:', { rollupTiers: false });
+  try {
+    // Two clean days at a request a minute, then 6 failures in the last hour (two in its last 5 minutes): 20× burn
+    // over the hour, 6 of the 14.4 failures 99.5% allows among 2,880 requests: 58% left.
+    const spans = traffic(0, 2).map((s) => ({ ...s, status: { code: 0 as const } }));
+    const end = T0 + 2 * DAY;
+    for (const m of [50, 40, 30, 20, 4, 2]) spans[spans.length - m]!.status = { code: 2 };
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const window = { fromUs: end - 15 * 60e6, toUs: end };
+    const burns = (await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} })).filter((x) => x.kind === 'slo-burn');
+    const page = burns.find((x) => x.data?.rule === '1h/5m 14.4x');
+    assert.ok(page, burns.map((x) => x.title).join(' | '));
+    const line = page.evidence.chain!.at(-1)!;
+    const m = /^(\d+)% of the 30-day error budget left \(2 days of data so far\); at the last hour's burn the rest is gone by (\d{4}-\d\d-\d\d \d\d:\d\d) UTC$/.exec(line);
+    assert.ok(m, line);
+    assert.equal(m[1], '58');
+    const goneUs = Date.parse(`${m[2]!.replace(' ', 'T')}:00Z`) * 1000;
+    // remaining × 30 days / 20: 21 hours after the window's end.
+    assert.ok(Math.abs(goneUs - end - ((1 - 6 / 14.4) * 30 * DAY) / 20) < 2 * 60e6, `${(goneUs - end) / H} h`);
   } finally {
     await store.close();
   }

@@ -13,7 +13,8 @@ import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { Rollup } from '../../store/store.js';
 import { countOver, quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
-import { burnAlerts, describeSlo, slosFor, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
+import { burnAlerts, describeBudget, describeSlo, errorBudget, SLO_WINDOW_US, sloStatus, slosFor, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
+import { windowRollups } from './sli-history.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { LogRecord, Span } from '../../signals/model.js';
 import { RollupAccumulator, isRequestSpan, uniformRollups } from '../../store/rollup.js';
@@ -316,6 +317,8 @@ export class PerformanceTester implements Agent {
             }
           });
           const badWord = latency ? `requests over ${slo.latencyMs} ms` : 'failed requests';
+          // What is left of the budget over the SLO's window: how long the service can go on like this.
+          const budget = errorBudget(slo, sliFor(perfSeries(await windowRollups(ctx.store, window.toUs - (slo.windowUs ?? SLO_WINDOW_US), window.toUs, rollups, [s.service]))[0] ?? s, slo), window.toUs, sloStatus(slo, sli, window.toUs).burn['1h']);
           findings.push({
             // The availability one keeps the id it had before latency SLOs (verdicts refer to it).
             id: latency ? stableId('slo-burn', s.service, 'latency', String(slo.latencyMs), alert.rule.name, String(Math.floor(window.toUs / 3600e6))) : stableId('slo-burn', s.service, alert.rule.name, String(Math.floor(window.toUs / 3600e6))),
@@ -333,12 +336,13 @@ export class PerformanceTester implements Agent {
                 `SLO: ${describeSlo(slo)}${defaultSlo ? ' (the default: none declared for this service)' : ''}; error budget ${+(100 * (1 - slo.objective)).toFixed(3)}% of requests`,
                 `burn ${alert.longBurn.toFixed(1)}× over the long window (${(100 * alert.coverage).toFixed(0)}% covered by data), ${alert.shortBurn.toFixed(1)}× over the short one; threshold ${alert.rule.factor}×`,
                 ...(ownBad ? [`${Math.round(ownBad)} of the ${Math.round(bad)} ${badWord} in the long window came during the swarm's own ${[...byOwn].map((k) => k.what).join(', ')}`] : []),
+                `${describeBudget(budget)}${budget.exhaustedAtUs !== undefined && budget.exhaustedAtUs - window.toUs <= budget.windowUs ? `; at the last hour's burn the rest is gone by ${new Date(budget.exhaustedAtUs / 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}`,
               ],
             },
             basis: 'measured',
             window,
             createdUs: now,
-            data: { rule: alert.rule.name, longBurn: alert.longBurn, shortBurn: alert.shortBurn, slo },
+            data: { rule: alert.rule.name, longBurn: alert.longBurn, shortBurn: alert.shortBurn, slo, budget },
           });
         }
       }

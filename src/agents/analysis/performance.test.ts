@@ -281,6 +281,8 @@ test('a latency SLO from the config (stored in memory) burns on slow requests th
     assert.equal(page.severity, 'critical');
     assert.ok(page.evidence.chain![0]!.startsWith('SLO: 99% of requests under 300 ms; error budget 1% of requests'), page.evidence.chain!.join(' | '));
     assert.ok(Math.abs(Number(page.data!.longBurn) - 20) < 1.5, String(page.data!.longBurn));
+    // What is left of the 30-day budget: 20% of 20 minutes' requests were slow against 1% allowed, 20× spent.
+    assert.match(page.evidence.chain!.at(-1)!, /^30-day error budget overspent: (19|20|21)(\.\d+)?× of it used \(20 min of data so far\)$/);
     assert.ok(burns.every((x) => x.subject.metric === 'latency'), 'its own SLO replaces the catch-all for shipping');
     // The report's table of SLOs: where each stands at the window's end.
     const { collectFigures } = await import('../../feedback/collect-figures.js');

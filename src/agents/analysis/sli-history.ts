@@ -46,3 +46,15 @@ export async function closedHours(store: MemoryStore, fromUs: number, nowUs: num
   }
   return { hours: d.hours.filter((r) => r.bucketStartUs >= from && r.bucketStartUs < closedToUs), closedToUs };
 }
+
+/**
+ * Every request of [fromUs, nowUs) as rollups: the closed hours from the digest, the open ones from `recent` (the
+ * caller's own read) when it reaches back to where the digest stops, else read here.
+ */
+export async function windowRollups(store: MemoryStore, fromUs: number, nowUs: number, recent: readonly Rollup[] = [], services?: string[]): Promise<Rollup[]> {
+  const { hours, closedToUs } = await closedHours(store, fromUs, nowUs);
+  const reaches = recent.length > 0 && Math.min(...recent.map((r) => r.bucketStartUs)) <= closedToUs;
+  const open = reaches ? recent.filter((r) => r.bucketStartUs >= closedToUs && r.bucketStartUs < nowUs) : await store.telemetry.rollups({ window: { fromUs: closedToUs, toUs: nowUs }, ...(services ? { services } : {}) });
+  const keep = services ? new Set(services) : undefined;
+  return [...hours.filter((r) => !keep || keep.has(r.service)), ...open.filter((r) => !keep || keep.has(r.service))];
+}

@@ -22,7 +22,7 @@ import { declaredChanges, recordChanges } from '../declared-changes.js';
 import { perfSeries, sliFor } from '../analysis/performance-tester.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import { budgetCell, describeBudget, describeSlo, errorBudget, SLO_WINDOW_US, sloStatus, slosFor, type ErrorBudget, type Slo, type SloStatus } from '../../algorithms/perf/slo.js';
-import { closedHours } from '../analysis/sli-history.js';
+import { windowRollups } from '../analysis/sli-history.js';
 
 export const LATEST_REPORT_KIND = 'feedback-report';
 
@@ -94,8 +94,7 @@ export async function sloOverview(store: MemoryStore, service?: string, atUs?: n
   const slos = new Map(recent.map((s) => [s.service, slosFor(s.service, stored?.slos ?? [])]));
   // The budget windows: the closed hours come from the per-store digest, the open ones from the rollups just read.
   const longest = Math.max(SLO_WINDOW_US, ...[...slos.values()].flat().map((x) => x.windowUs ?? 0));
-  const { hours, closedToUs } = await closedHours(store, nowUs - longest, nowUs);
-  const long = new Map(perfSeries([...hours, ...rollups.filter((r) => r.bucketStartUs >= closedToUs)]).map((s) => [s.service, s]));
+  const long = new Map(perfSeries(await windowRollups(store, nowUs - longest, nowUs, rollups, service ? [service] : undefined)).map((s) => [s.service, s]));
   return {
     nowUs,
     ...file,

@@ -109,7 +109,7 @@ test('a burn alert says what is left of the budget and, at the last hour’s bur
   try {
     // Two clean days at a request a minute, then 6 failures in the last hour (two in its last 5 minutes): 20× burn
     // over the hour, 6 of the 14.4 failures 99.5% allows among 2,880 requests: 58% left.
-    const spans = traffic(0, 2).map((s) => ({ ...s, status: { code: 0 as const } }));
+    const spans = traffic(0, 2).map((s): Span => ({ ...s, status: { code: 0 } }));
     const end = T0 + 2 * DAY;
     for (const m of [50, 40, 30, 20, 4, 2]) spans[spans.length - m]!.status = { code: 2 };
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
@@ -124,6 +124,18 @@ test('a burn alert says what is left of the budget and, at the last hour’s bur
     const goneUs = Date.parse(`${m[2]!.replace(' ', 'T')}:00Z`) * 1000;
     // remaining × 30 days / 20: 21 hours after the window's end.
     assert.ok(Math.abs(goneUs - end - ((1 - 6 / 14.4) * 30 * DAY) / 20) < 2 * 60e6, `${(goneUs - end) / H} h`);
+  } finally {
+    await store.close();
+  }
+});
+
+test('concurrent overviews (two dashboards, a cycle) count every closed hour once', { timeout: 60_000 }, async () => {
+  const store = await openStore(':memory:', { rollupTiers: false });
+  try {
+    await store.telemetry.ingest({ spans: traffic(0, 3), logs: [], metrics: [], errors: [] });
+    const all = await Promise.all([sloOverview(store), sloOverview(store), sloOverview(store)]);
+    for (const o of all) assert.equal(o.services[0]!.slos[0]!.budget.total, 3 * 1440);
+    assert.equal((await sloOverview(store)).services[0]!.slos[0]!.budget.total, 3 * 1440);
   } finally {
     await store.close();
   }

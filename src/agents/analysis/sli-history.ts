@@ -23,6 +23,8 @@ interface Digest {
 }
 
 const cache = new WeakMap<MemoryStore, Digest>();
+/** Per store, the last update: updates run one after the other, so two concurrent calls never add the same hours twice. */
+const updates = new WeakMap<MemoryStore, Promise<unknown>>();
 
 const perService = (rs: readonly Rollup[]): Rollup[] => mergeRollups(rs.map((r) => ({ ...r, operation: '' })), H);
 
@@ -30,7 +32,13 @@ const perService = (rs: readonly Rollup[]): Rollup[] => mergeRollups(rs.map((r) 
  * Hourly per-service rollups of the closed hours in [fromUs, the last closed hour before nowUs), and where they
  * stop: the caller adds its own recent rollups from there on.
  */
-export async function closedHours(store: MemoryStore, fromUs: number, nowUs: number): Promise<{ hours: Rollup[]; closedToUs: number }> {
+export function closedHours(store: MemoryStore, fromUs: number, nowUs: number): Promise<{ hours: Rollup[]; closedToUs: number }> {
+  const run = (updates.get(store) ?? Promise.resolve()).then(() => update(store, fromUs, nowUs));
+  updates.set(store, run.catch(() => undefined));
+  return run;
+}
+
+async function update(store: MemoryStore, fromUs: number, nowUs: number): Promise<{ hours: Rollup[]; closedToUs: number }> {
   const from = Math.floor(fromUs / H) * H;
   const closedToUs = Math.max(from, Math.floor((nowUs - LATE_US) / H) * H);
   let d = cache.get(store);
@@ -53,7 +61,9 @@ export async function closedHours(store: MemoryStore, fromUs: number, nowUs: num
  */
 export async function windowRollups(store: MemoryStore, fromUs: number, nowUs: number, recent: readonly Rollup[] = [], services?: string[]): Promise<Rollup[]> {
   const { hours, closedToUs } = await closedHours(store, fromUs, nowUs);
-  const reaches = recent.length > 0 && Math.min(...recent.map((r) => r.bucketStartUs)) <= closedToUs;
+  let first = Infinity;
+  for (const r of recent) if (r.bucketStartUs < first) first = r.bucketStartUs;
+  const reaches = first <= closedToUs;
   const open = reaches ? recent.filter((r) => r.bucketStartUs >= closedToUs && r.bucketStartUs < nowUs) : await store.telemetry.rollups({ window: { fromUs: closedToUs, toUs: nowUs }, ...(services ? { services } : {}) });
   const keep = services ? new Set(services) : undefined;
   return [...hours.filter((r) => !keep || keep.has(r.service)), ...open.filter((r) => !keep || keep.has(r.service))];

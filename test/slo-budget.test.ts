@@ -140,3 +140,33 @@ test('concurrent overviews (two dashboards, a cycle) count every closed hour onc
     await store.close();
   }
 });
+
+test('a service that has spent its error budget over a day or more is told so once a day; a young one is not', { timeout: 60_000 }, async () => {
+  const { PerformanceTester } = await import('../src/agents/analysis/performance-tester.js');
+  const run = async (store: MemoryStore, end: number): Promise<import('../src/fleet/contracts.js').Finding[]> => {
+    const window = { fromUs: end - 15 * 60e6, toUs: end };
+    return (await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} })).filter((x) => x.kind === 'budget-spent');
+  };
+  // 1% of requests fail, steadily (29 of 2,880): twice what the default 99.5% allows (14.4), never fast enough to page.
+  const steady = (fromDay: number, toDay: number): Span[] => traffic(fromDay, toDay).map((s, i): Span => ({ ...s, status: { code: i % 100 === 7 ? 2 : 0 } }));
+  const store = await openStore(':memory:', { rollupTiers: false });
+  try {
+    await store.telemetry.ingest({ spans: steady(0, 2), logs: [], metrics: [], errors: [] });
+    const spent = await run(store, T0 + 2 * DAY);
+    assert.equal(spent.length, 1, spent.map((f) => f.title).join(' | '));
+    assert.equal(spent[0]!.title, 'api has spent its 30-day error budget (99.5% availability): 2.01× of it used');
+    assert.equal(spent[0]!.severity, 'medium', 'a planning signal, not a page');
+    assert.deepEqual(spent[0]!.evidence.chain!.slice(1), ['29 failed requests of 2,880 over the last 2 days, where the objective allows 14.4', 'error budget policy: reliability work before new features for this service until the budget recovers']);
+    // The next cycle on the same day is the same finding (one item, not a new one every cycle).
+    assert.equal((await run(store, T0 + 2 * DAY))[0]!.id, spent[0]!.id);
+  } finally {
+    await store.close();
+  }
+  const young = await openStore(':memory:', { rollupTiers: false });
+  try {
+    await young.telemetry.ingest({ spans: steady(0, 0.5), logs: [], metrics: [], errors: [] });
+    assert.deepEqual(await run(young, T0 + 0.5 * DAY), [], 'half a day of data: the burn alerts speak for it');
+  } finally {
+    await young.close();
+  }
+});

@@ -77,6 +77,7 @@ const KIND_RECOMMENDATIONS: Record<string, string[]> = {
   anomaly: ['Confirm the anomaly against the baseline; add a performance test around the affected operation'],
   regression: ['Bisect the change around the named deploy; add a performance budget to CI for this operation'],
   'slo-burn': ['Freeze risky changes for the service until the error budget recovers', 'Review the SLO and its alerting windows'],
+  'budget-spent': ['Put reliability work ahead of new features for the service until its error budget recovers', 'Find which incidents spent it (the window\'s SLO burns and root causes) and test against their causes'],
   'resilience-gap': ['Add the missing mechanism (timeout, retry with backoff and jitter, circuit breaker, fallback) and re-run the experiment'],
   capacity: ['Plan capacity below the measured knee; load-test before traffic growth'],
 };
@@ -86,7 +87,7 @@ function qualityCategoriesOf(item: FeedbackItem, category: FeedbackCategory): Qu
     case 'defect-patterns':
       return item.kind === 'defect-risk' ? ['maintainability', 'functional-correctness'] : ['functional-correctness', 'reliability'];
     case 'performance-insights':
-      return item.kind === 'slo-burn' ? ['reliability', 'performance-efficiency'] : ['performance-efficiency'];
+      return item.kind === 'slo-burn' ? ['reliability', 'performance-efficiency'] : item.kind === 'budget-spent' ? ['reliability'] : ['performance-efficiency'];
     case 'resilience-gaps':
       return ['reliability'];
     case 'learning-updates':

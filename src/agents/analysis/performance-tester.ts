@@ -13,7 +13,7 @@ import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { Rollup } from '../../store/store.js';
 import { countOver, quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
-import { burnAlerts, describeBudget, describeSlo, errorBudget, SLO_WINDOW_US, sloStatus, slosFor, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
+import { burnAlerts, describeBudget, describeSlo, errorBudget, SLO_WINDOW_US, sloStatus, slosFor, type ErrorBudget, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { windowRollups } from './sli-history.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { LogRecord, Span } from '../../signals/model.js';
@@ -114,6 +114,43 @@ function robust(xs: readonly number[]): { median: number; scale: number; n: numb
 /** The robust median of `xs` at the indexes `idx` (null or missing counts as no value). */
 const medianAt = (xs: readonly (number | null)[], idx: readonly number[]): number => robust(idx.map((i) => xs[i] ?? NaN)).median;
 
+/**
+ * A budget is called spent only over at least a day of data: a young service judged on its first minutes would
+ * "spend" a 30-day budget in one short incident, which the burn-rate alerts already report as what it is.
+ */
+const MIN_BUDGET_COVERAGE_US = 864e8;
+
+/**
+ * The error budget of the SLO window is spent: not an incident (the burn alerts page for those) but the signal of an
+ * error budget policy (SRE Workbook, ch. 4): reliability work comes before new features until it recovers. One per
+ * service, SLO and UTC day, so it is news once a day while it lasts.
+ */
+function budgetSpentFinding(agentId: string, service: string, slo: Slo, budget: ErrorBudget, badWord: string, window: TimeWindow, now: number): Finding {
+  const days = +(budget.windowUs / 864e8).toFixed(1);
+  const used = +(1 - budget.remaining).toFixed(2);
+  return {
+    id: stableId('budget-spent', service, slo.kind, String(slo.latencyMs ?? ''), String(Math.floor(window.toUs / 864e8))),
+    agentId,
+    kind: 'budget-spent',
+    category: 'performance-insights',
+    title: `${service} has spent its ${days}-day error budget (${describeSlo(slo)}): ${used}× of it used`,
+    severity: 'medium',
+    confidence: 0.9,
+    subject: { service, metric: slo.kind === 'latency' ? 'latency' : 'availability' },
+    evidence: {
+      chain: [
+        `SLO: ${describeSlo(slo)}; error budget ${+(100 * (1 - slo.objective)).toFixed(3)}% of requests over ${days} days`,
+        `${Math.round(budget.bad).toLocaleString('en-US')} ${badWord} of ${budget.total.toLocaleString('en-US')} over the last ${+(budget.coveredUs / 864e8).toFixed(1)} days, where the objective allows ${budget.allowed.toLocaleString('en-US', { maximumFractionDigits: 1 })}`,
+        'error budget policy: reliability work before new features for this service until the budget recovers',
+      ],
+    },
+    basis: 'measured',
+    window,
+    createdUs: now,
+    data: { slo, budget },
+  };
+}
+
 function stableId(...parts: string[]): string {
   return `perf-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
 }
@@ -149,6 +186,9 @@ export class PerformanceTester implements Agent {
     const declaredSlos: Slo[] = (task.params.slos as Slo[] | undefined) ?? (await ctx.store.patterns.get<{ slos: Slo[] }>(SLO_CONFIG_KIND, 'current'))?.value.slos ?? [];
     const findings: Finding[] = [];
     const baselines: { key: string; value: unknown; service: string }[] = [];
+    // Every request of the longest SLO window (errorBudget counts each SLO's own), closed hours from the digest.
+    const longest = Math.max(SLO_WINDOW_US, ...declaredSlos.map((x) => x.windowUs ?? 0));
+    const budgetSeries = new Map(perfSeries(await windowRollups(ctx.store, window.toUs - longest, window.toUs, rollups, onlyServices)).map((x) => [x.service, x]));
     for (const s of series) {
       if (ctx.signal.aborted) throw new Error('aborted');
       const own = s.t.map((t) => disturbanceAt(known, t, t + bucketOf(rollups)));
@@ -301,6 +341,11 @@ export class PerformanceTester implements Agent {
       for (const slo of slosFor(s.service, declaredSlos)) {
         const sli = sliFor(s, slo);
         const latency = slo.kind === 'latency';
+        // What is left of the budget over the SLO's window: how long the service can go on like this.
+        const budget = errorBudget(slo, sliFor(budgetSeries.get(s.service) ?? s, slo), window.toUs, sloStatus(slo, sli, window.toUs).burn['1h']);
+        const budgetLine = `${describeBudget(budget)}${budget.exhaustedAtUs !== undefined && budget.exhaustedAtUs - window.toUs <= budget.windowUs ? `; at the last hour's burn the rest is gone by ${new Date(budget.exhaustedAtUs / 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}`;
+        const badWord = latency ? `requests over ${slo.latencyMs} ms` : 'failed requests';
+        if (budget.remaining < 0 && budget.coveredUs >= MIN_BUDGET_COVERAGE_US) findings.push(budgetSpentFinding(this.id, s.service, slo, budget, badWord, window, now));
         for (const alert of burnAlerts(slo, sli, window.toUs)) {
           // The budget the swarm's own experiments burned is burned all the same (users saw those errors), but the
           // reader should know how much of it was the experiment.
@@ -316,9 +361,6 @@ export class PerformanceTester implements Agent {
               byOwn.add(d);
             }
           });
-          const badWord = latency ? `requests over ${slo.latencyMs} ms` : 'failed requests';
-          // What is left of the budget over the SLO's window: how long the service can go on like this.
-          const budget = errorBudget(slo, sliFor(perfSeries(await windowRollups(ctx.store, window.toUs - (slo.windowUs ?? SLO_WINDOW_US), window.toUs, rollups, [s.service]))[0] ?? s, slo), window.toUs, sloStatus(slo, sli, window.toUs).burn['1h']);
           findings.push({
             // The availability one keeps the id it had before latency SLOs (verdicts refer to it).
             id: latency ? stableId('slo-burn', s.service, 'latency', String(slo.latencyMs), alert.rule.name, String(Math.floor(window.toUs / 3600e6))) : stableId('slo-burn', s.service, alert.rule.name, String(Math.floor(window.toUs / 3600e6))),
@@ -336,7 +378,7 @@ export class PerformanceTester implements Agent {
                 `SLO: ${describeSlo(slo)}${defaultSlo ? ' (the default: none declared for this service)' : ''}; error budget ${+(100 * (1 - slo.objective)).toFixed(3)}% of requests`,
                 `burn ${alert.longBurn.toFixed(1)}× over the long window (${(100 * alert.coverage).toFixed(0)}% covered by data), ${alert.shortBurn.toFixed(1)}× over the short one; threshold ${alert.rule.factor}×`,
                 ...(ownBad ? [`${Math.round(ownBad)} of the ${Math.round(bad)} ${badWord} in the long window came during the swarm's own ${[...byOwn].map((k) => k.what).join(', ')}`] : []),
-                `${describeBudget(budget)}${budget.exhaustedAtUs !== undefined && budget.exhaustedAtUs - window.toUs <= budget.windowUs ? `; at the last hour's burn the rest is gone by ${new Date(budget.exhaustedAtUs / 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}`,
+                budgetLine,
               ],
             },
             basis: 'measured',

@@ -44,7 +44,7 @@ export interface PrioritiseOptions {
 
 const SEV_ORDER: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 /** Finding kinds that describe effects (what users and callers see) rather than causes. */
-const SYMPTOM_KINDS = new Set(['anomaly', 'regression', 'slo-burn', 'new-error', 'log-burst', 'log-drop', 'new-template', 'rare-template', 'error-cooccurrence', 'threshold-failed']);
+const SYMPTOM_KINDS = new Set(['anomaly', 'regression', 'slo-burn', 'budget-spent', 'new-error', 'log-burst', 'log-drop', 'new-template', 'rare-template', 'error-cooccurrence', 'threshold-failed']);
 
 function subjectKey(f: Finding): string {
   const s = f.subject;

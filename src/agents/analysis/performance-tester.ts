@@ -13,7 +13,7 @@ import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { Rollup } from '../../store/store.js';
 import { countOver, quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
-import { burnAlerts, describeBudget, describeSlo, errorBudget, SLO_WINDOW_US, sloStatus, slosFor, type ErrorBudget, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
+import { burnAlerts, describeBudget, describeSlo, errorBudget, longestWindow, runsOutWithinWindow, sloStatus, slosFor, type ErrorBudget, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { windowRollups } from './sli-history.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { LogRecord, Span } from '../../signals/model.js';
@@ -187,8 +187,7 @@ export class PerformanceTester implements Agent {
     const findings: Finding[] = [];
     const baselines: { key: string; value: unknown; service: string }[] = [];
     // Every request of the longest SLO window (errorBudget counts each SLO's own), closed hours from the digest.
-    const longest = Math.max(SLO_WINDOW_US, ...declaredSlos.map((x) => x.windowUs ?? 0));
-    const budgetSeries = new Map(perfSeries(await windowRollups(ctx.store, window.toUs - longest, window.toUs, rollups, onlyServices)).map((x) => [x.service, x]));
+    const budgetSeries = new Map(perfSeries(await windowRollups(ctx.store, window.toUs - longestWindow(declaredSlos), window.toUs, rollups, onlyServices)).map((x) => [x.service, x]));
     for (const s of series) {
       if (ctx.signal.aborted) throw new Error('aborted');
       const own = s.t.map((t) => disturbanceAt(known, t, t + bucketOf(rollups)));
@@ -343,7 +342,7 @@ export class PerformanceTester implements Agent {
         const latency = slo.kind === 'latency';
         // What is left of the budget over the SLO's window: how long the service can go on like this.
         const budget = errorBudget(slo, sliFor(budgetSeries.get(s.service) ?? s, slo), window.toUs, sloStatus(slo, sli, window.toUs).burn['1h']);
-        const budgetLine = `${describeBudget(budget)}${budget.exhaustedAtUs !== undefined && budget.exhaustedAtUs - window.toUs <= budget.windowUs ? `; at the last hour's burn the rest is gone by ${new Date(budget.exhaustedAtUs / 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}`;
+        const budgetLine = `${describeBudget(budget)}${runsOutWithinWindow(budget, window.toUs) ? `; at the last hour's burn the rest is gone by ${new Date(budget.exhaustedAtUs! / 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}`;
         const badWord = latency ? `requests over ${slo.latencyMs} ms` : 'failed requests';
         if (budget.remaining < 0 && budget.coveredUs >= MIN_BUDGET_COVERAGE_US) findings.push(budgetSpentFinding(this.id, s.service, slo, budget, badWord, window, now));
         for (const alert of burnAlerts(slo, sli, window.toUs)) {

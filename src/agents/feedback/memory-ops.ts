@@ -21,7 +21,7 @@ import { ChangeInputError, describeChange, parseChanges, type ChangeEvent } from
 import { declaredChanges, recordChanges } from '../declared-changes.js';
 import { perfSeries, sliFor } from '../analysis/performance-tester.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
-import { budgetCell, describeBudget, describeSlo, errorBudget, SLO_WINDOW_US, sloStatus, slosFor, type ErrorBudget, type Slo, type SloStatus } from '../../algorithms/perf/slo.js';
+import { budgetCell, describeBudget, describeSlo, errorBudget, longestWindow, sloStatus, slosFor, type ErrorBudget, type Slo, type SloStatus } from '../../algorithms/perf/slo.js';
 import { windowRollups } from '../analysis/sli-history.js';
 
 export const LATEST_REPORT_KIND = 'feedback-report';
@@ -93,8 +93,7 @@ export async function sloOverview(store: MemoryStore, service?: string, atUs?: n
   const recent = perfSeries(rollups).filter((s) => !service || s.service === service);
   const slos = new Map(recent.map((s) => [s.service, slosFor(s.service, stored?.slos ?? [])]));
   // The budget windows: the closed hours come from the per-store digest, the open ones from the rollups just read.
-  const longest = Math.max(SLO_WINDOW_US, ...[...slos.values()].flat().map((x) => x.windowUs ?? 0));
-  const long = new Map(perfSeries(await windowRollups(store, nowUs - longest, nowUs, rollups, service ? [service] : undefined)).map((s) => [s.service, s]));
+  const long = new Map(perfSeries(await windowRollups(store, nowUs - longestWindow([...slos.values()].flat()), nowUs, rollups, service ? [service] : undefined)).map((s) => [s.service, s]));
   return {
     nowUs,
     ...file,

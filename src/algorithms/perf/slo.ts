@@ -151,14 +151,30 @@ export function errorBudget(slo: Slo, buckets: readonly SliBucket[], nowUs: numb
   return out;
 }
 
+/** A window in whole days when it is one, else in hours: [30, 'day'], [36, 'hour']. */
+function windowParts(us: number): [number, 'day' | 'hour'] {
+  return us % 864e8 === 0 ? [us / 864e8, 'day'] : [+(us / 3600e6).toFixed(1), 'hour'];
+}
+
 /** "30 days", "36 hours". */
 function windowText(us: number): string {
-  return us % 864e8 === 0 ? `${us / 864e8} day${us === 864e8 ? '' : 's'}` : `${+(us / 3600e6).toFixed(1)} hours`;
+  const [n, unit] = windowParts(us);
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** The longest budget window among `slos` (SLO_WINDOW_US at least): what a reader of their budgets must cover. */
+export function longestWindow(slos: readonly Slo[]): number {
+  return Math.max(SLO_WINDOW_US, ...slos.map((x) => x.windowUs ?? 0));
+}
+
+/** Whether the budget runs out within its window's length at this burn (past that the estimate says nothing). */
+export function runsOutWithinWindow(b: ErrorBudget, nowUs: number): boolean {
+  return b.exhaustedAtUs !== undefined && b.exhaustedAtUs - nowUs <= b.windowUs;
 }
 
 /** "62% of the 30-day error budget left", "30-day error budget overspent: 2.1× of it used". */
 export function describeBudget(b: ErrorBudget): string {
-  const win = b.windowUs % 864e8 === 0 ? `${b.windowUs / 864e8}-day` : `${+(b.windowUs / 3600e6).toFixed(1)}-hour`;
+  const win = windowParts(b.windowUs).join('-');
   // A young service is judged on the traffic it has had: say how little that is.
   const seen = b.coveredUs > 0 && b.coveredUs < 0.9 * b.windowUs ? ` (${spanText(b.coveredUs)} of data so far)` : '';
   if (b.remaining < 0) return `${win} error budget overspent: ${+(1 - b.remaining).toFixed(2)}× of it used${seen}`;
@@ -176,9 +192,8 @@ function spanText(us: number): string {
 export function budgetCell(b: ErrorBudget, nowUs: number): string {
   if (b.remaining < 0) return `overspent ${+(1 - b.remaining).toFixed(2)}×`;
   const left = `${Math.floor(100 * b.remaining)}% left`;
-  if (b.exhaustedAtUs === undefined) return left;
-  const h = (b.exhaustedAtUs - nowUs) / 3600e6;
   // Past the window's length the estimate says only "not at this rate": nothing worth a figure.
-  if (h * 3600e6 > b.windowUs) return left;
+  if (!runsOutWithinWindow(b, nowUs)) return left;
+  const h = (b.exhaustedAtUs! - nowUs) / 3600e6;
   return `${left}, gone in ${h < 48 ? `${+h.toFixed(1)} h` : `${+(h / 24).toFixed(1)} d`} at this burn`;
 }

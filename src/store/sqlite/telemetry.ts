@@ -320,6 +320,10 @@ export function prepareBatch(batch: SignalBatch, bucketUs: number, rows?: TraceR
   return out;
 }
 
+/** A rollups row as read raw: service, operation, bucket start and width, requests, errors, duration sum, histogram JSON. */
+type RollupRow = [string, string, number, number, number, number, number, string];
+const rollupOf = (r: RollupRow): Rollup => ({ service: r[0], operation: r[1], bucketStartUs: r[2], bucketUs: r[3], requests: r[4], errors: r[5], durationSumUs: r[6], latencyBuckets: JSON.parse(r[7]) as number[] });
+
 export class SqliteTelemetry implements TelemetryStore {
   private readonly bucketUs: number;
   private readonly retentionUs?: number;
@@ -478,6 +482,19 @@ export class SqliteTelemetry implements TelemetryStore {
     for (; j < k; j += SPAN_COLS) single.run(params.slice(j, j + SPAN_COLS));
   }
 
+  /** Adds a rollup to the stored one of its bucket, or stores it; true when it is a new row. */
+  private addRollup(r: Rollup): boolean {
+    const cur = this.st.rollGet!.get(r.service, r.operation, r.bucketStartUs, r.bucketUs) as { requests: number; errors: number; duration_sum_us: number; buckets: string } | undefined;
+    if (!cur) {
+      this.st.rollIns!.run(r.service, r.operation, r.bucketStartUs, r.bucketUs, r.requests, r.errors, r.durationSumUs, JSON.stringify(r.latencyBuckets));
+      return true;
+    }
+    const b = JSON.parse(cur.buckets) as number[];
+    for (let i = 0; i < r.latencyBuckets.length; i++) b[i] = (b[i] ?? 0) + r.latencyBuckets[i]!;
+    this.st.rollUpd!.run(cur.requests + r.requests, cur.errors + r.errors, cur.duration_sum_us + r.durationSumUs, JSON.stringify(b), r.service, r.operation, r.bucketStartUs, r.bucketUs);
+    return false;
+  }
+
   private readonly writeTx = (list: PreparedBatch[]): void => {
     for (const p of list) {
       const resIds = p.resources.map((json) => this.resourceRowId(json));
@@ -487,16 +504,7 @@ export class SqliteTelemetry implements TelemetryStore {
       this.insertRows('logs', LOG_COLS, 6, p.logs, resIds);
       this.insertRows('metrics', METRIC_COLS, 5, p.metrics, resIds);
       this.insertRows('errors', ERROR_COLS, 5, p.errors, resIds);
-      for (const r of p.rollups) {
-        const cur = this.st.rollGet!.get(r.service, r.operation, r.bucketStartUs, r.bucketUs) as { requests: number; errors: number; duration_sum_us: number; buckets: string } | undefined;
-        if (cur) {
-          const b = JSON.parse(cur.buckets) as number[];
-          for (let i = 0; i < r.latencyBuckets.length; i++) b[i] = (b[i] ?? 0) + r.latencyBuckets[i]!;
-          this.st.rollUpd!.run(cur.requests + r.requests, cur.errors + r.errors, cur.duration_sum_us + r.durationSumUs, JSON.stringify(b), r.service, r.operation, r.bucketStartUs, r.bucketUs);
-        } else {
-          this.st.rollIns!.run(r.service, r.operation, r.bucketStartUs, r.bucketUs, r.requests, r.errors, r.durationSumUs, JSON.stringify(r.latencyBuckets));
-        }
-      }
+      for (const r of p.rollups) this.addRollup(r);
       for (const [service, signal, n, first, last] of p.stats) {
         this.st.statUp!.run(service, signal, n, first, last);
         if (last > this.newestUs) this.newestUs = last;
@@ -799,8 +807,7 @@ export class SqliteTelemetry implements TelemetryStore {
       w.params.push(...q.operations);
     }
     const { sql, params } = finish('rollups', 'service, operation, bucket_start_us, bucket_us, requests, errors, duration_sum_us, buckets', w, 'bucket_start_us, service, operation', q.limit);
-    const rows = this.db.prepare(sql).raw().all(...params) as [string, string, number, number, number, number, number, string][];
-    return rows.map((r) => ({ service: r[0], operation: r[1], bucketStartUs: r[2], bucketUs: r[3], requests: r[4], errors: r[5], durationSumUs: r[6], latencyBuckets: JSON.parse(r[7]) as number[] }));
+    return (this.db.prepare(sql).raw().all(...params) as RollupRow[]).map(rollupOf);
   }
 
   async stats(): Promise<ServiceStats[]> {
@@ -833,21 +840,11 @@ export class SqliteTelemetry implements TelemetryStore {
     const sel = this.db.prepare('SELECT service, operation, bucket_start_us, bucket_us, requests, errors, duration_sum_us, buckets FROM rollups WHERE bucket_start_us >= ? AND bucket_start_us < ? AND bucket_us < ?').raw();
     const del = this.db.prepare('DELETE FROM rollups WHERE bucket_start_us >= ? AND bucket_start_us < ? AND bucket_us < ?');
     const chunk = this.db.transaction((from: number, to: number, w: number): void => {
-      const rows = (sel.all(from, to, w) as [string, string, number, number, number, number, number, string][]).map((r) => ({ service: r[0], operation: r[1], bucketStartUs: r[2], bucketUs: r[3], requests: r[4], errors: r[5], durationSumUs: r[6], latencyBuckets: JSON.parse(r[7]) as number[] }));
+      const rows = (sel.all(from, to, w) as RollupRow[]).map(rollupOf);
       if (!rows.length) return;
       del.run(from, to, w);
       res.merged += rows.length;
-      for (const r of mergeRollups(rows, w)) {
-        const cur = this.st.rollGet!.get(r.service, r.operation, r.bucketStartUs, w) as { requests: number; errors: number; duration_sum_us: number; buckets: string } | undefined;
-        if (cur) {
-          const b = JSON.parse(cur.buckets) as number[];
-          for (let i = 0; i < r.latencyBuckets.length; i++) b[i] = (b[i] ?? 0) + r.latencyBuckets[i]!;
-          this.st.rollUpd!.run(cur.requests + r.requests, cur.errors + r.errors, cur.duration_sum_us + r.durationSumUs, JSON.stringify(b), r.service, r.operation, r.bucketStartUs, w);
-        } else {
-          this.st.rollIns!.run(r.service, r.operation, r.bucketStartUs, w, r.requests, r.errors, r.durationSumUs, JSON.stringify(r.latencyBuckets));
-          res.written++;
-        }
-      }
+      for (const r of mergeRollups(rows, w)) if (this.addRollup(r)) res.written++;
     });
     tiers.forEach((tier, t) => {
       const w = tier.bucketUs;

@@ -87,12 +87,12 @@ test('the closed hours of a budget are read once per store: a later call reads o
     assert.equal(long[0]!.fromUs, Math.floor((nowUs - 30 * DAY) / H) * H);
     assert.equal(long[0]!.toUs, Math.floor((nowUs - 15 * 60e6) / H) * H);
 
-    await store.telemetry.ingest({ spans: traffic(3, 4), logs: [], metrics: [], errors: [] });
+    await store.telemetry.ingest({ spans: traffic(3, 3.5), logs: [], metrics: [], errors: [] });
     seen.length = 0;
     const second = (await sloOverview(store)).services[0]!.slos[0]!.budget;
     const fresh = seen.filter((w) => w.toUs - w.fromUs !== 6 * H);
     assert.deepEqual(fresh.map((w) => w.fromUs), [long[0]!.toUs], 'from where the first call stopped');
-    assert.equal(second.total, first.total + 1440);
+    assert.equal(second.total, first.total + 720);
     // A report on an earlier moment goes back in time: its own window, read afresh.
     seen.length = 0;
     const back = (await sloOverview(store, undefined, T0 + 2.5 * DAY)).services[0]!.slos[0]!.budget;
@@ -168,5 +168,34 @@ test('a service that has spent its error budget over a day or more is told so on
     assert.deepEqual(await run(young, T0 + 0.5 * DAY), [], 'half a day of data: the burn alerts speak for it');
   } finally {
     await young.close();
+  }
+});
+
+test('requests that arrive after their hour closed still count: within the recent read at once, older ones at the daily re-read', { timeout: 60_000 }, async () => {
+  const store = await openStore(':memory:', { rollupTiers: false });
+  try {
+    // Two days, with a gap: the last 6 hours' spans of hour 40 and those of hour 30 arrive only later.
+    const all = traffic(0, 2);
+    const hourOf = (s: Span): number => Math.floor((s.startUs - T0) / H);
+    const lateRecent = all.filter((s) => hourOf(s) === 44);
+    const lateOld = all.filter((s) => hourOf(s) === 30);
+    await store.telemetry.ingest({ spans: all.filter((s) => hourOf(s) !== 44 && hourOf(s) !== 30), logs: [], metrics: [], errors: [] });
+    const at = T0 + 2 * DAY;
+    assert.equal((await sloOverview(store, undefined, at)).services[0]!.slos[0]!.budget.total, 2 * 1440 - 120);
+
+    // The Collector's backlog: hour 44 closed hours ago, but it is inside the overview's 6-hour read.
+    await store.telemetry.ingest({ spans: lateRecent, logs: [], metrics: [], errors: [] });
+    const seen = spyRollups(store);
+    assert.equal((await sloOverview(store, undefined, at)).services[0]!.slos[0]!.budget.total, 2 * 1440 - 60, 'counted at once');
+    assert.ok(seen.every((w) => w.toUs - w.fromUs <= 6 * H), 'without reading the closed hours again');
+    assert.equal((await sloOverview(store, undefined, at)).services[0]!.slos[0]!.budget.total, 2 * 1440 - 60, 'and kept');
+
+    // Hour 30 is 18 hours back: only a full read finds it, a day of data after the digest was built.
+    await store.telemetry.ingest({ spans: [...lateOld, ...traffic(2, 2.5)], logs: [], metrics: [], errors: [] });
+    assert.equal((await sloOverview(store, undefined, at + 12 * H)).services[0]!.slos[0]!.budget.total, 2.5 * 1440 - 60, 'not yet');
+    await store.telemetry.ingest({ spans: traffic(2.5, 3.1), logs: [], metrics: [], errors: [] });
+    assert.equal((await sloOverview(store, undefined, T0 + 3.1 * DAY)).services[0]!.slos[0]!.budget.total, 3.1 * 1440, 'after the re-read');
+  } finally {
+    await store.close();
   }
 });

@@ -5,19 +5,28 @@
  * So the closed hours are read once, merged per service into one hourly rollup (histogram included: latency SLOs
  * count off it), and kept per store; each later call reads only the hours closed since.
  *
- * An hour counts as closed 15 minutes after it ends (data arriving later than that into a closed hour is not in
- * the budget until the process restarts). A call going back in time (a report on an older window) reads its
- * window afresh and starts the cache over from it.
+ * An hour counts as closed 15 minutes after it ends. Data can still arrive into a closed hour (a Collector that
+ * was cut off sends its backlog, a file is ingested late), and the budget must not stay short of it:
+ *   - a caller's own recent read (the burn-rate status's last 6 h) is compared with the digest hour by hour and a
+ *     service-hour with more requests in it replaces the digest's (more only: a caller's re-aggregation of a
+ *     short window may hold fewer spans than the store, never more);
+ *   - data older than that is counted when the digest is rebuilt, a day of data time after it was first read
+ *     (one read of the window, ~1 s on SQLite for 30 days × 8 operations).
+ * A call going back in time (a report on an older window) reads its window afresh and starts the cache over from it.
  */
 import type { MemoryStore, Rollup } from '../../store/store.js';
 import { mergeRollups } from '../../store/rollup.js';
 
 const H = 3600e6;
 const LATE_US = 15 * 60e6;
+/** Data time after which the digest is read again in full: what arrived late beyond the callers' recent reads. */
+export const REBUILD_US = 24 * H;
 
 interface Digest {
   fromUs: number;
   closedToUs: number;
+  /** Where the last full read stopped: a day after it, the digest is rebuilt. */
+  builtToUs: number;
   /** Hourly rollups, one per service and hour (operation ''). */
   hours: Rollup[];
 }
@@ -42,8 +51,8 @@ async function update(store: MemoryStore, fromUs: number, nowUs: number): Promis
   const from = Math.floor(fromUs / H) * H;
   const closedToUs = Math.max(from, Math.floor((nowUs - LATE_US) / H) * H);
   let d = cache.get(store);
-  if (!d || from < d.fromUs || closedToUs < d.closedToUs) {
-    d = { fromUs: from, closedToUs: from, hours: [] };
+  if (!d || from < d.fromUs || closedToUs < d.closedToUs || closedToUs - d.builtToUs >= REBUILD_US) {
+    d = { fromUs: from, closedToUs: from, builtToUs: closedToUs, hours: [] };
     cache.set(store, d);
   }
   if (closedToUs > d.closedToUs) {
@@ -56,11 +65,38 @@ async function update(store: MemoryStore, fromUs: number, nowUs: number): Promis
 }
 
 /**
+ * Late data the caller's recent rollups show: each whole closed hour they cover where a service has more
+ * requests than the digest holds replaces the digest's hour (in the digest too, so it stays counted). Buckets
+ * that do not tile the hour are left out (a fine re-aggregation at an odd step).
+ */
+function correctLate(store: MemoryStore, recent: readonly Rollup[], closedToUs: number): boolean {
+  const d = cache.get(store);
+  if (!d || d.closedToUs !== closedToUs || !recent.length) return false;
+  let first = Infinity;
+  for (const r of recent) if (r.bucketStartUs < first) first = r.bucketStartUs;
+  const fromHour = Math.ceil(first / H) * H;
+  if (fromHour >= closedToUs) return false;
+  const seen = perService(recent.filter((r) => r.bucketStartUs >= fromHour && r.bucketStartUs < closedToUs && H % r.bucketUs === 0));
+  let changed = false;
+  const at = new Map(d.hours.map((r, i) => [`${r.service}\u0000${r.bucketStartUs}`, i]));
+  for (const r of seen) {
+    const i = at.get(`${r.service}\u0000${r.bucketStartUs}`);
+    if (i === undefined) d.hours.push(r);
+    else if (r.requests > d.hours[i]!.requests) d.hours[i] = r;
+    else continue;
+    changed = true;
+  }
+  return changed;
+}
+
+/**
  * Every request of [fromUs, nowUs) as rollups: the closed hours from the digest, the open ones from `recent` (the
  * caller's own read) when it reaches back to where the digest stops, else read here.
  */
 export async function windowRollups(store: MemoryStore, fromUs: number, nowUs: number, recent: readonly Rollup[] = [], services?: string[]): Promise<Rollup[]> {
-  const { hours, closedToUs } = await closedHours(store, fromUs, nowUs);
+  const read = await closedHours(store, fromUs, nowUs);
+  const closedToUs = read.closedToUs;
+  const hours = correctLate(store, recent, closedToUs) ? (await closedHours(store, fromUs, nowUs)).hours : read.hours;
   let first = Infinity;
   for (const r of recent) if (r.bucketStartUs < first) first = r.bucketStartUs;
   const reaches = first <= closedToUs;

@@ -72,7 +72,15 @@ const finding = (id: string, over: Partial<Finding> = {}): Finding => ({
   ...over,
 });
 
-export function storeContract(name: string, open: () => Promise<MemoryStore>): void {
+export interface ContractHooks {
+  /**
+   * Makes the store's housekeeping fail for real while ingest still works (a trigger that refuses deletes from
+   * the rollup table, as a full disk or a lock would refuse them); returns what undoes it.
+   */
+  breakCompaction?(s: MemoryStore): Promise<() => Promise<void>>;
+}
+
+export function storeContract(name: string, open: () => Promise<MemoryStore>, hooks: ContractHooks = {}): void {
   test(`${name}: a batch round-trips losslessly and queries filter by window, service, trace, errors and operation`, async () => {
     const s = await open();
     try {
@@ -228,6 +236,35 @@ export function storeContract(name: string, open: () => Promise<MemoryStore>): v
       await s.telemetry.compactRollups([{ afterUs: 14 * 864e8, bucketUs: 3600e6 }]);
       const now = (await s.telemetry.rollups({ window: { fromUs: hour, toUs: hour + 3600e6 } })).filter((x) => x.operation === 'GET /a');
       assert.deepEqual(now.map((x) => [x.bucketUs, x.requests]), [[3600e6, wide.requests + 1]]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  test(`${name}: housekeeping that fails after a commit fails no ingest, stores nothing twice, is reported, and is retried`, { skip: !hooks.breakCompaction && 'no way to break it on this backend' }, async () => {
+    const s = await open();
+    try {
+      const heard: string[] = [];
+      s.telemetry.onMaintenanceFailure((f) => heard.push(`${f.task}: ${f.message}`));
+      assert.deepEqual(s.telemetry.maintenance(), { failures: 0 });
+      const repair = await hooks.breakCompaction!(s);
+      const spans = history();
+      const per = Math.ceil(spans.length / 60);
+      for (let i = 0; i < spans.length; i += per) await s.telemetry.ingest({ spans: spans.slice(i, i + per), logs: [], metrics: [], errors: [] });
+      const stats = await s.telemetry.stats();
+      assert.equal(stats.reduce((n, x) => n + x.spans, 0), spans.length, 'every span once, though housekeeping failed after its commit');
+      assert.equal((await s.telemetry.querySpans({ limit: 10 * spans.length })).length, spans.length);
+      const m = s.telemetry.maintenance();
+      assert.ok(m.failures >= 1 && m.last?.task === 'compaction' && /refused by the test/.test(m.last.message), JSON.stringify(m));
+      assert.equal(heard.length, m.failures);
+      assert.ok(heard[0]!.startsWith('compaction: '), heard[0]);
+      assert.ok((await s.telemetry.rollups({})).every((x) => x.bucketUs === 10e6), 'nothing merged yet');
+      // Repaired: the next automatic run (50 ingests on) merges what the failed ones left narrow.
+      await repair();
+      const t = spans[spans.length - 1]!.startUs;
+      for (let i = 0; i < 60; i++) await s.telemetry.ingest({ spans: [sampleSpan({ traceId: `r${i}`, spanId: `r${i}`, service: 'api', name: 'GET /a', startUs: t + i, endUs: t + i + 1_000 })], logs: [], metrics: [], errors: [] });
+      const widths = new Set((await s.telemetry.rollups({})).map((x) => x.bucketUs));
+      assert.ok(widths.has(3600e6) && widths.has(300e6), `widths ${[...widths].join(', ')}`);
     } finally {
       await s.close();
     }

@@ -78,6 +78,23 @@ export interface CompactionResult {
   written: number;
 }
 
+/**
+ * Housekeeping a store does on its own as data arrives (rollup compaction, retention). It runs after a batch has
+ * committed, so its failure must neither fail that batch (the sender would retry a batch that is already stored)
+ * nor pass unseen: it is counted here and the next run retries it.
+ */
+export interface MaintenanceFailure {
+  task: 'compaction' | 'retention';
+  message: string;
+  atMs: number;
+}
+
+export interface MaintenanceStatus {
+  /** Failed runs since the store was opened (by this process). */
+  failures: number;
+  last?: MaintenanceFailure;
+}
+
 export interface ServiceStats {
   service: string;
   spans: number;
@@ -111,6 +128,10 @@ export interface TelemetryStore {
    * a tier see mixed widths.
    */
   compactRollups(tiers?: readonly RollupTier[]): Promise<CompactionResult>;
+  /** How the store's own housekeeping has gone (see MaintenanceFailure). */
+  maintenance(): MaintenanceStatus;
+  /** Called on each housekeeping failure, e.g. to log it; returns a function that unsubscribes. */
+  onMaintenanceFailure(listener: (f: MaintenanceFailure) => void): () => void;
 }
 
 /** Pattern store kinds named by the seed, plus the ones the pattern learner keeps. */

@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { MemoryStore } from '../../store/store.js';
 import { CliError } from './util.js';
+import { describeMaintenanceFailure } from '../../store/maintenance.js';
 
 /** Opens a store that must already exist (read-mostly commands): a missing file is a user error, not a new DB. */
 export async function openExistingStore(location: string): Promise<MemoryStore> {
@@ -12,7 +13,10 @@ export async function openExistingStore(location: string): Promise<MemoryStore> 
   return openStore(location);
 }
 
+/** Opens (or creates) a store to write to; its housekeeping failures are warnings on stderr (the data is kept). */
 export async function openOrCreateStore(location: string): Promise<MemoryStore> {
   const { openStore } = await import('../../store/open.js');
-  return openStore(location);
+  const store = await openStore(location);
+  store.telemetry.onMaintenanceFailure((f) => process.stderr.write(`warning: ${describeMaintenanceFailure(f)}\n`));
+  return store;
 }

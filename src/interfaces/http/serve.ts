@@ -11,6 +11,7 @@ import { LATEST_REPORT_KIND } from '../../agents/feedback/memory-ops.js';
 import type { FeedbackReport } from '../../feedback/report.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import type { Slo } from '../../algorithms/perf/slo.js';
+import { describeMaintenanceFailure } from '../../store/maintenance.js';
 
 /**
  * "Anomaly storm": errors in the last minute at least 5× the rate of the ten minutes before (and ≥ 20) — then a
@@ -71,6 +72,12 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const store = await openStore(opts.db, { retentionUs: opts.retentionUs });
   if (opts.slos) await store.patterns.put(SLO_CONFIG_KIND, 'current', { ...opts.slos, loadedAtUs: Date.now() * 1000 });
   const hub = new EventHub();
+  // The store's own housekeeping (rollup compaction, retention) runs after commits and never fails an ingest;
+  // when it fails, the operator hears of it here and on the event stream, and /healthz counts it.
+  const unwatchStore = store.telemetry.onMaintenanceFailure((f) => {
+    process.stderr.write(`warning: ${describeMaintenanceFailure(f)}\n`);
+    hub.publish('store-maintenance-failed', f);
+  });
   const storm = new StormDetector();
   const { createSwarm } = await import('../../agents/feedback/fleet-commander.js');
   const swarm = createSwarm(store, { hub });
@@ -154,6 +161,7 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
       if (timer) clearInterval(timer);
       if (flush) clearTimeout(flush);
       unsubscribe?.();
+      unwatchStore();
       await receiver.close();
       await store.close();
     },

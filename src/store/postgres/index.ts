@@ -10,6 +10,8 @@ import {
   AccessDeniedError,
   type AuditEntry,
   type CompactionResult,
+  type MaintenanceFailure,
+  type MaintenanceStatus,
   type ErrorQuery,
   type FindingStore,
   type GraphEdge,
@@ -37,6 +39,7 @@ import {
 import { RollupAccumulator, ROLLUP_TIERS, tierCut, type RollupTier } from '../rollup.js';
 import { httpStatusOf, spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
 import { readPgSpanTable, type SpanFilter } from './span-table-read.js';
+import { MaintenanceLog } from '../maintenance.js';
 
 // BIGINT columns hold microsecond times (< 2^53): numbers, not strings.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -99,6 +102,7 @@ class Params {
 }
 
 class PgTelemetry implements TelemetryStore {
+  private readonly maintenanceLog = new MaintenanceLog();
   private readonly resourceIds = new Map<string, number>();
   private readonly resourceById = new Map<number, Resource>();
   constructor(
@@ -212,12 +216,21 @@ class PgTelemetry implements TelemetryStore {
       client.release();
     }
     // As the SQLite store does on its writer: a tier's cut moves once per its bucket width of data time. The batch
-    // is durable already; a failed compaction leaves narrow rows that the next one merges.
+    // is durable already, so a failed compaction is recorded, not thrown; it leaves narrow rows that the next one merges.
     if (this.tiers && ++this.ingestsSinceCompact >= 50) {
       this.ingestsSinceCompact = 0;
-      await this.compactAt(this.tiers, this.newestUs, true).catch(() => undefined);
+      const tiers = this.tiers;
+      await this.maintenanceLog.runAsync('compaction', () => this.compactAt(tiers, this.newestUs, true));
     }
     return { spans: batch.spans.length, logs: batch.logs.length, metrics: batch.metrics.length, errors: batch.errors.length };
+  }
+
+  maintenance(): MaintenanceStatus {
+    return this.maintenanceLog.status();
+  }
+
+  onMaintenanceFailure(listener: (f: MaintenanceFailure) => void): () => void {
+    return this.maintenanceLog.on(listener);
   }
 
   private newestUs = 0;

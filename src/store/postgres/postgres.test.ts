@@ -15,13 +15,31 @@ if (available) {
   });
   after(() => server?.stop());
   // Each contract test gets a fresh database, as `:memory:` gives SQLite a fresh file.
+  let lastUrl = '';
+  const sql = async (text: string): Promise<void> => {
+    const c = new pg.Client({ connectionString: lastUrl });
+    await c.connect();
+    try {
+      await c.query(text);
+    } finally {
+      await c.end();
+    }
+  };
   storeContract('postgres', async () => {
     const name = `contract_${++db}`;
     const admin = new pg.Client({ connectionString: server!.url });
     await admin.connect();
     await admin.query(`CREATE DATABASE ${name}`);
     await admin.end();
-    return openStore(server!.url.replace(/\/postgres$/, `/${name}`));
+    lastUrl = server!.url.replace(/\/postgres$/, `/${name}`);
+    return openStore(lastUrl);
+  }, {
+    // A trigger refusing deletes from the rollup table: compaction fails as on a full disk, ingest (upserts) works.
+    async breakCompaction() {
+      await sql(`CREATE FUNCTION refuse_compaction() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'deletes refused by the test'; END $$;
+                 CREATE TRIGGER refuse_compaction BEFORE DELETE ON rollups FOR EACH ROW EXECUTE FUNCTION refuse_compaction()`);
+      return () => sql('DROP TRIGGER refuse_compaction ON rollups');
+    },
   });
 } else {
   test('postgres backend', { skip: 'PostgreSQL not installed (apt-get install postgresql)' }, () => {});

@@ -3,21 +3,29 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { storeContract } from '../contract.js';
+import { storeContract, type ContractHooks } from '../contract.js';
 import { openStore } from '../open.js';
 import { migrate, MIGRATIONS } from './migrations.js';
 import { SqliteStore } from './index.js';
 import type { ErrorEvent, LogRecord, Resource, Span } from '../../signals/model.js';
 import { tempDir, REPO_ROOT } from '../../../test/helpers/env.js';
 
-storeContract('sqlite', () => openStore(':memory:'));
+/** A trigger refusing deletes from the rollup table: compaction fails as on a full disk, ingest (upserts) works. */
+const sqliteHooks: ContractHooks = {
+  async breakCompaction(s) {
+    const db = (s as SqliteStore).db;
+    db.exec("CREATE TRIGGER refuse_compaction BEFORE DELETE ON rollups BEGIN SELECT RAISE(ABORT, 'deletes refused by the test'); END");
+    return async () => void db.exec('DROP TRIGGER refuse_compaction');
+  },
+};
+storeContract('sqlite', () => openStore(':memory:'), sqliteHooks);
 // A file database writes through its writer thread (packed rows, group commit): the same contract must hold.
 const fileDirs: { cleanup(): void }[] = [];
 storeContract('sqlite file (writer thread)', () => {
   const d = tempDir('contract');
   fileDirs.push(d);
   return openStore(join(d.path, 'memory.db'));
-});
+}, sqliteHooks);
 after(() => fileDirs.forEach((d) => d.cleanup()));
 
 test('sqlite: migrations are versioned; reopening an old database upgrades it, a newer one is refused', () => {

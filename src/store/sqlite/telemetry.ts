@@ -26,6 +26,8 @@ import {
   type ErrorQuery,
   type IngestResult,
   type LogQuery,
+  type MaintenanceFailure,
+  type MaintenanceStatus,
   type MetricQuery,
   type Rollup,
   type ServiceStats,
@@ -36,6 +38,7 @@ import {
 import { isRequestSpan, latencyBucket, mergeRollups, ROLLUP_TIERS, tierCut, type RollupTier } from '../rollup.js';
 import { decodeSpanRest, ROW_NUMS, type TraceRows } from '../../signals/otlp/wire.js';
 import { readSpanTable } from './span-table-read.js';
+import { MaintenanceLog } from '../maintenance.js';
 import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
 import { attributesHttpHint, rcaRestOf, RCA_REST_NEEDLES, restHttpHint, STATUS_KEY, statusProvenBelow500 } from './span-projection.js';
 
@@ -341,6 +344,8 @@ export class SqliteTelemetry implements TelemetryStore {
   /** Spans stored past the trace index's tail_from (unindexed; lookups scan them by rowid). */
   private traceTail = 0;
   private readonly runRows: number;
+  /** Housekeeping failures: this connection's own, and those the writer thread reports (see ingest). */
+  readonly maintenanceLog = new MaintenanceLog();
 
   constructor(
     private readonly db: Database.Database,
@@ -521,17 +526,34 @@ export class SqliteTelemetry implements TelemetryStore {
    * previous commit ran: group commit). IMMEDIATE takes the write lock up front, so a concurrent writer on
    * another connection makes us wait (busy_timeout) instead of failing on the lock upgrade.
    */
-  commit(list: PreparedBatch[]): void {
+  commit(list: PreparedBatch[]): MaintenanceFailure[] {
     (this.txFn ??= this.db.transaction(this.writeTx)).immediate(list);
+    // The batches are durable from here on. Housekeeping that fails (a lock held past busy_timeout, a full disk)
+    // must not fail them: the writer thread would retry them one by one and store them twice, and the sender would
+    // retry them again. It is recorded, and the next run (50 commits on) tries again.
+    const failed: MaintenanceFailure[] = [];
+    const before = this.maintenanceLog.status().failures;
     if (this.retentionUs !== undefined && (this.ingestsSincePrune += list.length) >= 50) {
       this.ingestsSincePrune = 0;
-      this.pruneSync(this.newestUs - this.retentionUs);
+      const cut = this.newestUs - this.retentionUs;
+      this.maintenanceLog.run('retention', () => this.pruneSync(cut));
     }
     // A tier's cut moves once per its bucket width of data time, so most of these calls find nothing to do.
     if (this.tiers && (this.ingestsSinceCompact += list.length) >= 50) {
       this.ingestsSinceCompact = 0;
-      this.compactSync(this.tiers, this.newestUs, true);
+      const tiers = this.tiers;
+      this.maintenanceLog.run('compaction', () => this.compactSync(tiers, this.newestUs, true));
     }
+    if (this.maintenanceLog.status().failures > before) failed.push(this.maintenanceLog.status().last!);
+    return failed;
+  }
+
+  maintenance(): MaintenanceStatus {
+    return this.maintenanceLog.status();
+  }
+
+  onMaintenanceFailure(listener: (f: MaintenanceFailure) => void): () => void {
+    return this.maintenanceLog.on(listener);
   }
 
   /** Set by the store when a writer thread owns the writes (file databases); otherwise ingest commits here. */

@@ -49,3 +49,14 @@ test('an item is measured when any member is measured, inferred only when all ar
   assert.ok(items.every((i) => i.basis === 'inferred'));
 });
 
+
+test('a spent error budget stays an item of its own beside the incident of the moment on the same service', () => {
+  const window = { fromUs: 0, toUs: 900e6 };
+  const perf = { agentId: 'qe-performance-tester', category: 'performance-insights' as const, window };
+  const items = prioritise([
+    base({ ...perf, id: 'anomaly', kind: 'anomaly', severity: 'high', confidence: 0.8, subject: { service: 'cart' } }),
+    base({ ...perf, id: 'burn', kind: 'slo-burn', severity: 'critical', confidence: 0.9, subject: { service: 'cart', metric: 'availability' } }),
+    base({ ...perf, id: 'spent', kind: 'budget-spent', severity: 'medium', confidence: 0.9, subject: { service: 'cart', metric: 'availability' } }),
+  ]);
+  assert.deepEqual(items.map((i) => i.members.map((m) => m.id).sort()), [['anomaly', 'burn'], ['spent']]);
+});

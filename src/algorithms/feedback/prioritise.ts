@@ -46,9 +46,16 @@ const SEV_ORDER: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 /** Finding kinds that describe effects (what users and callers see) rather than causes. */
 const SYMPTOM_KINDS = new Set(['anomaly', 'regression', 'slo-burn', 'budget-spent', 'new-error', 'log-burst', 'log-drop', 'new-template', 'rare-template', 'error-cooccurrence', 'threshold-failed']);
 
+/**
+ * Findings about the longer term, not about the incident of the moment: a spent error budget asks for reliability
+ * work over weeks. Merged into the cycle's anomaly item on the same service it would be one more line in an
+ * incident's evidence, and gone from the report once the incident is; it stays an item of its own.
+ */
+const STANDING_KINDS = new Set(['budget-spent']);
+
 function subjectKey(f: Finding): string {
   const s = f.subject;
-  return [f.category, s.service ?? '', s.file ?? '', s.dependency ?? '', s.operation ?? ''].join('\u0000');
+  return [f.category, s.service ?? '', s.file ?? '', s.dependency ?? '', s.operation ?? '', STANDING_KINDS.has(f.kind) ? f.kind : ''].join('\u0000');
 }
 
 function windowsTouch(a: Finding, b: Finding): boolean {

@@ -144,8 +144,9 @@ export class PatternLearnerAgent implements Agent {
           logTemplates: [tplEvidence(c)],
           traceIds,
           chain: [
-            `${baselineLabel}: ${c.baselineTotal} lines of this template`,
-            `window: ${c.observed} lines (expected ${c.expected.toFixed(2)}), one-sided Poisson p=${c.p.toExponential(2)}`,
+            // Each line names its template: merged into an item with others, the lines must still say whose they are.
+            `${baselineLabel}: ${c.baselineTotal} lines of template ${c.templateId}`,
+            `${c.templateId} in the window: ${c.observed} lines (expected ${c.expected.toFixed(2)}), one-sided Poisson p=${c.p.toExponential(2)}`,
             ...(c.kind === 'drop' && c.firstUs > window.fromUs ? [`the rate fell after its line at ${new Date(c.firstUs / 1000).toISOString()}`] : []),
             ...(onErrors > 0 ? [`${onErrors} of its lines are on traces that had an error`] : []),
             ...leftOut,
@@ -172,7 +173,7 @@ export class PatternLearnerAgent implements Agent {
         evidence: {
           logTemplates: [tplEvidence(c)],
           traceIds: [...new Set([...(co?.traceIds ?? []), ...c.traceIds])].slice(0, 10),
-          chain: [`${baselineLabel}: no line of this template`, `window: ${c.observed} lines, ${c.errorLines} at error severity, ${co?.onErrorTraces ?? 0} on traces with errors`],
+          chain: [`${baselineLabel}: no line of template ${c.templateId}`, `${c.templateId} in the window: ${c.observed} lines from ${new Date(c.firstUs / 1000).toISOString()}, ${c.errorLines} at error severity, ${co?.onErrorTraces ?? 0} on traces with errors`],
         },
         basis: 'measured',
         window,
@@ -197,7 +198,7 @@ export class PatternLearnerAgent implements Agent {
           fingerprints: [g.fingerprint],
           traceIds: g.traceIds.slice(0, 10),
           code: g.frames.map((f) => ({ file: f.replace(/^.*\(|\)$/g, ''), function: f.replace(/ \(.*$/, ''), service: services[0] })),
-          chain: [`first seen ${new Date(g.firstSeenUs / 1000).toISOString()}, ${g.count} events, releases ${JSON.stringify(g.releases)}`],
+          chain: [`error ${g.fingerprint} first seen ${new Date(g.firstSeenUs / 1000).toISOString()}, ${g.count} events, releases ${JSON.stringify(g.releases)}`],
         },
         basis: 'measured',
         window,

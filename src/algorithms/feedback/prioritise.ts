@@ -51,7 +51,7 @@ const SYMPTOM_KINDS = new Set(['anomaly', 'regression', 'slo-burn', 'budget-spen
  * work over weeks. Merged into the cycle's anomaly item on the same service it would be one more line in an
  * incident's evidence, and gone from the report once the incident is; it stays an item of its own.
  */
-const STANDING_KINDS = new Set(['budget-spent']);
+export const STANDING_KINDS: ReadonlySet<string> = new Set(['budget-spent']);
 
 function subjectKey(f: Finding): string {
   const s = f.subject;

@@ -105,6 +105,23 @@ test("PagerDuty alerts stay open while their service is in the report and are re
   assert.deepEqual(notifyPlan({ format: 'json', minSeverity: 'high' }, report([item(1, 'critical', true)]), [{ key: 'x' }]).open, []);
 });
 
+test('what is left of an incident does not hold its pages open: a low leftover item, or the error budget it spent', () => {
+  const t = { format: 'pagerduty' as const, minSeverity: 'high' as const, routingKey: 'K' };
+  const c1 = notifyPlan(t, report([item(1, 'critical', true)]));
+  assert.deepEqual(c1.open.map((a) => a.key), ['telemetry-swarm:f1']);
+  const leftovers = [{ ...item(2, 'low', true), kind: 'new-template' }, { ...item(4, 'medium', true), kind: 'budget-spent' }];
+  const c2 = notifyPlan(t, report(leftovers), c1.open);
+  assert.deepEqual(c2.bodies, [{ routing_key: 'K', event_action: 'resolve', dedup_key: 'telemetry-swarm:f1' }]);
+  // A medium anomaly on the service is the incident still going, below the page's severity or not.
+  const c3 = notifyPlan(t, report([{ ...item(2, 'medium', false), kind: 'anomaly' }]), c1.open);
+  assert.deepEqual(c3.bodies, []);
+  assert.deepEqual(c3.open, c1.open);
+  // Alerting on low items too: a low item is then what an incident is made of.
+  const low = { ...t, minSeverity: 'low' as const };
+  const c4 = notifyPlan(low, report([{ ...item(2, 'low', true), kind: 'new-template' }]));
+  assert.deepEqual(notifyPlan(low, report([{ ...item(2, 'low', false), kind: 'new-template' }]), c4.open).bodies, []);
+});
+
 test('Slack is told once when a service it was told about is out of the report', () => {
   const t = { format: 'slack' as const, minSeverity: 'high' as const, dashboardUrl: 'http://127.0.0.1:4318/' };
   const c1 = notifyPlan(t, report([item(1, 'critical', true, 'payment is the likely root cause')]));
@@ -115,7 +132,7 @@ test('Slack is told once when a service it was told about is out of the report',
   assert.deepEqual(c3.open, []);
   const msg = c3.bodies[0] as { text: string; blocks: { text?: { text: string }; elements?: { text: string }[] }[] };
   assert.equal(msg.text, 'resolved: payment (telemetry-swarm)');
-  assert.equal(msg.blocks[0]!.text!.text, ":white_check_mark: *payment*: no findings in this cycle's report; it had payment is the likely root cause");
+  assert.equal(msg.blocks[0]!.text!.text, ":white_check_mark: *payment*: nothing of its incident in this cycle's report; it had payment is the likely root cause");
   assert.equal(msg.blocks[1]!.elements![0]!.text, 'cycle c1 · <http://127.0.0.1:4318/|open the dashboard>');
 });
 

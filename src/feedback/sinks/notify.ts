@@ -7,8 +7,9 @@
  * --webhook` sends, for receivers of our own schema), a Slack incoming-webhook message (Block Kit), which
  * Mattermost and Rocket.Chat incoming webhooks also take (they read `text`), and PagerDuty Events API v2 triggers,
  * one per item, deduplicated by the item's id (a page that is already open is not opened twice), resolved when its
- * service leaves the report (notifyPlan).
+ * service's incident has left the report (notifyPlan).
  */
+import { STANDING_KINDS } from '../../algorithms/feedback/prioritise.js';
 import type { FeedbackItem, FeedbackReport } from '../report.js';
 import type { Severity } from '../../fleet/contracts.js';
 
@@ -138,7 +139,7 @@ export interface OpenAlert {
 export function slackResolved(gone: readonly OpenAlert[], report: FeedbackReport, dashboardUrl?: string): { text: string; blocks: unknown[] } {
   const by = new Map<string, string[]>();
   for (const a of gone) by.set(a.service ?? 'other', [...(by.get(a.service ?? 'other') ?? []), a.title ?? a.key]);
-  const lines = [...by].map(([svc, titles]) => `:white_check_mark: *${slackEscape(svc)}*: no findings in this cycle's report; it had ${titles.map((t) => slackEscape(clip(t, 200))).join('; ')}`);
+  const lines = [...by].map(([svc, titles]) => `:white_check_mark: *${slackEscape(svc)}*: nothing of its incident in this cycle's report; it had ${titles.map((t) => slackEscape(clip(t, 200))).join('; ')}`);
   const text = `resolved: ${[...by.keys()].join(', ')} (telemetry-swarm)`;
   return { text, blocks: [{ type: 'section', text: { type: 'mrkdwn', text: clip(lines.join('\n'), SECTION_CHARS) } }, slackFooter(report, dashboardUrl)] };
 }
@@ -148,8 +149,11 @@ export function slackResolved(gone: readonly OpenAlert[], report: FeedbackReport
  * message), and for the alerts opened earlier whose service has no item in this cycle's report any more — the
  * incident there is over — a resolve each (PagerDuty) or one "resolved" message (Slack). By service, not by item:
  * a "new error" item is reported once, in the cycle that first sees the error, and its alert should stay open while
- * the incident it belongs to lasts. An alert about no service is resolved when its own item is gone. `open` is what
- * was open before. The JSON receiver keeps its own state: no alerts are kept for it.
+ * the incident it belongs to lasts. What keeps a service's incident going is an item at medium severity or above
+ * (or at the notify floor, if that is lower), and not a standing one (a spent error budget stays in the report for
+ * the day): a low "new log template" left over from the incident, or the budget it spent, would otherwise hold its
+ * pages open. An alert about no service is resolved when its own item is gone. `open` is what was open before. The
+ * JSON receiver keeps its own state: no alerts are kept for it.
  */
 export function notifyPlan(t: NotifyTarget, report: FeedbackReport, open: readonly OpenAlert[] = []): { bodies: unknown[]; open: OpenAlert[] } {
   const fresh = newItems(report, t.minSeverity);
@@ -157,7 +161,9 @@ export function notifyPlan(t: NotifyTarget, report: FeedbackReport, open: readon
   if (t.format === 'json') return { bodies, open: [] };
   const items = Object.values(report.sections).flat();
   const keys = new Set(items.map(pdKey));
-  const services = new Set(items.map((i) => i.subject.service).filter((x): x is string => Boolean(x)));
+  const floor = Math.min(SEVERITY_ORDER.indexOf(t.minSeverity), SEVERITY_ORDER.indexOf('medium'));
+  const ongoing = items.filter((i) => SEVERITY_ORDER.indexOf(i.severity) >= floor && !STANDING_KINDS.has(i.kind));
+  const services = new Set(ongoing.map((i) => i.subject.service).filter((x): x is string => Boolean(x)));
   const lasts = (a: OpenAlert): boolean => (a.service ? services.has(a.service) : keys.has(a.key));
   const opened = fresh.map((i) => ({ key: pdKey(i), title: i.title, ...(i.subject.service ? { service: i.subject.service } : {}) }));
   const kept = open.filter(lasts);

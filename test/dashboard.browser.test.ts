@@ -49,6 +49,10 @@ test('dashboard: services, an incident with its RCA, a confirmed verdict stored;
     assert.match(await page.$eval('[data-service="payment"] .slo .budget', (e) => e.getAttribute('title') ?? ''), /^30-day error budget overspent: [\d.]+× of it used \(\d+ min of data so far\)$/);
     assert.equal(slo.bad, true);
     assert.match(slo.title ?? '', /^firing: 1h\/5m 14\.4x/);
+    // Under each spent budget, its burn-down (all three are spent here).
+    await page.waitForSelector('[data-service="payment"] .bd canvas');
+    assert.match((await page.getAttribute('[data-service="payment"] .bd', 'title')) ?? '', /^error budget left over the window: 30-day error budget overspent/);
+    assert.equal((await page.$$('[data-service] .bd canvas')).length, 3);
     await page.screenshot({ path: join(artifacts, 'dashboard-services.png'), fullPage: true });
 
     await page.click('button[data-tab="incidents"]');

@@ -199,3 +199,35 @@ test('requests that arrive after their hour closed still count: within the recen
     await store.close();
   }
 });
+
+test('the report draws the burn-down of a spent budget: flat, a step where each incident spent it, down to what is left', { timeout: 60_000 }, async () => {
+  const { collectFigures } = await import('../src/feedback/collect-figures.js');
+  const store = await openStore(':memory:', { rollupTiers: false });
+  try {
+    // checkout never fails: its budget is a flat line at 100%, not worth a figure.
+    const clean = traffic(11, 12).map((x): Span => ({ ...x, service: 'checkout', traceId: `c${x.traceId}`, status: { code: 0 } }));
+    await store.telemetry.ingest({ spans: [...traffic(0, 12), ...clean], logs: [], metrics: [], errors: [] });
+    const end = T0 + 12 * DAY;
+    const overview = (await sloOverview(store, undefined, end)).services.find((x) => x.service === 'api')!.slos[0]!;
+    const sections = await collectFigures(store, { findings: [], window: { fromUs: end - 15 * 60e6, toUs: end } });
+    const fig = sections.flatMap((x) => x.figures).find((f) => f.id === 'budget-0-api');
+    assert.ok(fig && fig.type === 'timeseries', sections.flatMap((x) => x.figures.map((f) => f.id)).join(', '));
+    assert.deepEqual(sections.flatMap((x) => x.figures.map((f) => f.id)).filter((id) => id.startsWith('budget-')), ['budget-0-api']);
+    assert.equal(fig.title, `api: error budget burn-down (99.5% availability): ${overview.budgetText}`);
+    const left = fig.series[0]!.points;
+    assert.equal(left[0]![1], 100);
+    assert.equal(left.at(-1)![1], +(100 * overview.budget.remaining).toFixed(2));
+    assert.ok(left.every((p, i) => i === 0 || p[1] <= left[i - 1]![1]), 'a budget only goes down within the window');
+    // Day 2's 40 failures and day 11's 10: the curve is flat outside those days (a point stands for up to 1/120 of
+    // the 12 days, 2.4 h, so a drop is drawn at most that long after its day).
+    const drops = left.filter((p, i) => i > 0 && p[1] < left[i - 1]![1]).map(([t]) => t);
+    const inDay = (t: number, d: number): boolean => t > T0 + d * DAY && t <= T0 + (d + 1) * DAY + 2.4 * H;
+    assert.ok(drops.every((t) => inDay(t, 2) || inDay(t, 11)), drops.map((t) => ((t - T0) / DAY).toFixed(2)).join(', '));
+    assert.ok(drops.some((t) => inDay(t, 2)) && drops.some((t) => inDay(t, 11)));
+    // The reference line spends the whole budget over 30 days: 12 days of data take 40% of it.
+    const ref = fig.series[1]!.points;
+    assert.ok(Math.abs(ref[0]![1] - ref.at(-1)![1] - (100 * (ref.at(-1)![0] - ref[0]![0])) / (30 * DAY)) < 0.01);
+  } finally {
+    await store.close();
+  }
+});

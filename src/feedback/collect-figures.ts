@@ -118,6 +118,24 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
       columns: ['service', 'SLO', '5 min', '1 h', '6 h', 'firing', 'error budget'],
       rows: slos.slice(0, 20).map((x) => [x.service, x.text, burn(x.burn['5m']), burn(x.burn['1h']), burn(x.burn['6h']), x.alerting.join(', ') || '–', x.budgetCell]),
     });
+    // Burn-down of the budgets that are firing or most spent (an untouched one is a flat line at 100%): when it
+    // went, against the straight line of spending it exactly over the window.
+    const drawn = slos.filter((x) => x.burndown.length > 1 && (x.alerting.length || x.budget.remaining < 0.999)).sort((a, b) => b.alerting.length - a.alerting.length || a.budget.remaining - b.budget.remaining).slice(0, 4);
+    drawn.forEach((x, i) => {
+      const first = x.burndown[0]![0];
+      const end = x.burndown[x.burndown.length - 1]![0];
+      perf.push({
+        type: 'timeseries',
+        id: `budget-${i}-${x.service}`,
+        title: `${x.service}: error budget burn-down (${x.text}): ${x.budgetText}`,
+        unit: '% of budget left',
+        series: [
+          { label: 'budget left %', points: x.burndown.map(([t, r]) => [t, +(100 * r).toFixed(2)] as [number, number]), color: '#2e7d32' },
+          { label: 'spent exactly over the window (1×)', points: [first, end].map((t) => [t, +(100 * (1 - (t - first) / x.budget.windowUs)).toFixed(2)] as [number, number]), dashed: true, color: '#78909c' },
+        ],
+        markers: x.alerting.length ? [{ x: end, label: `firing: ${x.alerting.join(', ')}`, kind: 'anomaly' }] : [],
+      });
+    });
   }
   if (perf.length) sections.push({ section: 'performance-insights', figures: perf });
   // Log-pattern bursts.

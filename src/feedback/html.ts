@@ -185,7 +185,8 @@ const CLIENT = `
     var opts = {
       width: Math.max(280, el.clientWidth || 600), height: 240, series: series, bands: bands,
       scales: { x: { time: ts } },
-      axes: [{ label: ts ? undefined : f.xLabel }, { label: ts ? (f.unit||'') : f.yLabel }],
+      // The y axis as wide as its longest tick ("-4,000" lost its sign at uPlot's fixed 50 px).
+      axes: [{ label: ts ? undefined : f.xLabel }, { label: ts ? (f.unit||'') : f.yLabel, size: function(u, values){ return Math.max(50, 16 + 7 * Math.max.apply(null, (values || ['']).map(function(v){ return String(v).length; }))); } }],
       hooks: { draw: [function(u){
         var ctx = u.ctx; ctx.save();
         shaded.forEach(function(s){

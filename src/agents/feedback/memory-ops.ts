@@ -21,7 +21,7 @@ import { ChangeInputError, describeChange, parseChanges, type ChangeEvent } from
 import { declaredChanges, recordChanges } from '../declared-changes.js';
 import { perfSeries, sliFor } from '../analysis/performance-tester.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
-import { budgetCell, describeBudget, describeSlo, errorBudget, longestWindow, sloStatus, slosFor, type ErrorBudget, type Slo, type SloStatus } from '../../algorithms/perf/slo.js';
+import { budgetBurndown, budgetCell, describeBudget, describeSlo, errorBudget, longestWindow, sloStatus, slosFor, type ErrorBudget, type Slo, type SloStatus } from '../../algorithms/perf/slo.js';
 import { windowRollups } from '../analysis/sli-history.js';
 
 export const LATEST_REPORT_KIND = 'feedback-report';
@@ -72,7 +72,7 @@ export interface SloOverview {
   nowUs?: number;
   /** The config file the SLOs came from; absent: none declared (every service has the default). */
   file?: string;
-  services: { service: string; slos: ({ slo: Slo; text: string; budget: ErrorBudget; budgetText: string; budgetCell: string } & SloStatus)[] }[];
+  services: { service: string; slos: ({ slo: Slo; text: string; budget: ErrorBudget; budgetText: string; budgetCell: string; burndown: [number, number][] } & SloStatus)[] }[];
 }
 
 /**
@@ -101,8 +101,9 @@ export async function sloOverview(store: MemoryStore, service?: string, atUs?: n
       service: s.service,
       slos: slos.get(s.service)!.map((slo) => {
         const status = sloStatus(slo, sliFor(s, slo), nowUs);
-        const budget = errorBudget(slo, sliFor(long.get(s.service) ?? s, slo), nowUs, status.burn['1h']);
-        return { slo, text: describeSlo(slo), ...status, budget, budgetText: describeBudget(budget), budgetCell: budgetCell(budget, nowUs) };
+        const windowSli = sliFor(long.get(s.service) ?? s, slo);
+        const budget = errorBudget(slo, windowSli, nowUs, status.burn['1h']);
+        return { slo, text: describeSlo(slo), ...status, budget, budgetText: describeBudget(budget), budgetCell: budgetCell(budget, nowUs), burndown: budgetBurndown(slo, windowSli, nowUs) };
       }),
     })),
   };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { budgetCell, describeBudget, describeSlo, errorBudget, SLO_WINDOW_US, type SliBucket, type Slo } from './slo.js';
+import { budgetBurndown, budgetCell, describeBudget, describeSlo, errorBudget, SLO_WINDOW_US, type SliBucket, type Slo } from './slo.js';
 
 const H = 3600e6;
 const DAY = 24 * H;
@@ -65,4 +65,27 @@ test('no requests: the whole budget is left; the window is named when it is not 
   assert.equal(describeSlo({ ...slo, windowUs: 28 * DAY }), '99.9% availability over 28 days');
   assert.equal(describeSlo({ ...slo, windowUs: SLO_WINDOW_US }), '99.9% availability');
   assert.equal(describeSlo({ ...slo, windowUs: 36 * H }), '99.9% availability over 36 hours');
+});
+
+test('the burn-down starts near the whole budget, falls where bad requests came, and ends at what is left', () => {
+  const now = 40 * DAY;
+  // 30 days; 360 of the 720 allowed bad requests in one incident on day 20 (hour 480), nothing else.
+  const buckets = hours(now - 30 * DAY, now, (i) => (i === 480 ? 360 : 0));
+  const curve = budgetBurndown(slo, buckets, now, 1000);
+  assert.equal(curve.length, 720);
+  assert.deepEqual(curve[0], [now - 30 * DAY + H, 1]);
+  assert.deepEqual(curve[479], [now - 30 * DAY + 480 * H, 1], 'untouched up to the incident');
+  assert.deepEqual(curve[480], [now - 30 * DAY + 481 * H, 0.5], 'half of it gone in that hour');
+  assert.deepEqual(curve.at(-1), [now, errorBudget(slo, buckets, now).remaining]);
+  // Thinned to one point per 120th of the time covered for a dashboard (and the last), in order.
+  const thin = budgetBurndown(slo, buckets, now);
+  assert.equal(thin.length, 121);
+  // The closed hours hourly and the last hour at 10 s: thinned on time, the last hour gets its share, not most.
+  const mixed = [...hours(now - 30 * DAY, now - H, () => 0), ...Array.from({ length: 360 }, (_, i): SliBucket => ({ startUs: now - H + i * 10e6, total: 3, bad: 0 }))];
+  assert.ok(budgetBurndown(slo, mixed, now).filter(([t]) => t > now - H).length <= 2);
+  assert.deepEqual(thin.at(-1), curve.at(-1));
+  assert.ok(thin.every((p, i) => i === 0 || p[0] > thin[i - 1]![0]));
+  // Overspent: below 0; no requests: nothing to draw.
+  assert.equal(budgetBurndown(slo, hours(now - DAY, now, () => 3), now).at(-1)![1], -2);
+  assert.deepEqual(budgetBurndown(slo, [], now), []);
 });

@@ -151,6 +151,36 @@ export function errorBudget(slo: Slo, buckets: readonly SliBucket[], nowUs: numb
   return out;
 }
 
+/**
+ * The error budget's burn-down over the window ending at `nowUs`: [time, share of the budget left] at the end of
+ * each bucket, the classic SLO chart. The budget is the one errorBudget computes (the objective's share of all the
+ * window's requests), so the curve starts at 1, falls with every bad request and ends at errorBudget's
+ * `remaining`; a reader sees when it was spent, in one incident or steadily. At most `maxPoints` points (the last
+ * one always), for a 30-day window of hourly buckets on a dashboard.
+ */
+export function budgetBurndown(slo: Slo, buckets: readonly SliBucket[], nowUs: number, maxPoints = 120): [number, number][] {
+  const windowUs = slo.windowUs ?? SLO_WINDOW_US;
+  const budget = Math.max(1e-9, 1 - slo.objective);
+  const inWin = buckets.filter((b) => b.startUs >= nowUs - windowUs && b.startUs < nowUs).sort((a, b) => a.startUs - b.startUs);
+  const total = inWin.reduce((n, b) => n + b.total, 0);
+  if (!total) return [];
+  const allowed = total * budget;
+  // Thinned on time, not on bucket count: the closed hours come hourly and the open ones at 10 s, so one point
+  // per bucket would spend most of the curve on the last hour.
+  const first = inWin[0]!.startUs;
+  const slot = Math.max(1, (nowUs - first) / maxPoints);
+  const out: [number, number][] = [];
+  let bad = 0;
+  inWin.forEach((b, i) => {
+    bad += b.bad;
+    const end = Math.min(nowUs, i + 1 < inWin.length ? inWin[i + 1]!.startUs : nowUs);
+    const next = i + 1 < inWin.length ? Math.min(nowUs, i + 2 < inWin.length ? inWin[i + 2]!.startUs : nowUs) : Infinity;
+    // The last bucket ending in each slot (and the window's last).
+    if (next === Infinity || Math.floor((next - first) / slot) !== Math.floor((end - first) / slot)) out.push([end, +(1 - bad / allowed).toFixed(4)]);
+  });
+  return out;
+}
+
 /** A window in whole days when it is one, else in hours: [30, 'day'], [36, 'hour']. */
 function windowParts(us: number): [number, 'day' | 'hour'] {
   return us % 864e8 === 0 ? [us / 864e8, 'day'] : [+(us / 3600e6).toFixed(1), 'hour'];

@@ -58,6 +58,8 @@ const CLIENT = `
     plots.push(new uPlot({width:w, height:90, legend:{show:false}, cursor:{show:false}, scales:{x:{time:true}}, axes:[{show:false},{size:40, font:'10px sans-serif'}], series:[{},{label:label, stroke:colour, width:1.5, spanGaps:true}], hooks:{draw:[drawMarks]}}, [xs, ys], el));
   }
   var ago = function(us){ var s = Math.max(0, (Date.now() - us/1000) / 1000); return s < 90 ? Math.round(s)+' s ago' : s < 5400 ? Math.round(s/60)+' min ago' : Math.round(s/3600)+' h ago'; };
+  // A budget worth a curve: touched (an untouched one is a flat line at 100%) or firing.
+  var burnedDown = function(x){ return x.burndown && x.burndown.length > 1 && (x.alerting.length || x.budget.remaining < 0.999); };
   var changeText = function(c){ return c.kind === 'deploy' ? 'deploy '+c.value : c.kind+' '+c.key+' → '+c.value; };
   function services(){
     return Promise.all([api('/api/services'), api('/api/changes?days=1'), api('/api/slos')]).then(function(r){
@@ -74,9 +76,13 @@ const CLIENT = `
           '<span class="'+(p95bad?'bad':'')+'"><b>'+fmt(s.p95Ms)+' ms</b> p95'+(b.p95Ms!=null?' (base '+fmt(b.p95Ms)+')':'')+'</span></div>'+
           '<div class="sp" id="sp-'+i+'"></div>'+
           // Each SLO with its budget burn now (1 = spending exactly the budget); red while a burn-rate rule fires.
-          (slosOf[s.service] || []).map(function(x){ return '<div class="slo muted'+(x.alerting.length?' bad':'')+'" title="'+esc(x.alerting.length ? 'firing: '+x.alerting.join(', ') : 'no burn-rate rule firing')+'">SLO '+esc(x.text)+': burn '+fmt(x.burn['1h'])+'× 1h, '+fmt(x.burn['5m'])+'× 5m · <span class="budget'+(x.budget.remaining<0?' bad':'')+'" title="'+esc(x.budgetText)+'">budget '+esc(x.budgetCell)+'</span></div>'; }).join('')+
+          // and, once the budget has been touched, its burn-down over the window (drawn below).
+          (slosOf[s.service] || []).map(function(x, j){ return '<div class="slo muted'+(x.alerting.length?' bad':'')+'" title="'+esc(x.alerting.length ? 'firing: '+x.alerting.join(', ') : 'no burn-rate rule firing')+'">SLO '+esc(x.text)+': burn '+fmt(x.burn['1h'])+'× 1h, '+fmt(x.burn['5m'])+'× 5m · <span class="budget'+(x.budget.remaining<0?' bad':'')+'" title="'+esc(x.budgetText)+'">budget '+esc(x.budgetCell)+'</span></div>'+
+            (burnedDown(x) ? '<div class="sp bd" id="bd-'+i+'-'+j+'" title="'+esc('error budget left over the window: '+x.budgetText)+'"></div>' : ''); }).join('')+
           ((changesOf[s.service] || []).length ? '<div class="muted changed">changed: '+changesOf[s.service].slice(0, 2).map(function(c){ return esc(changeText(c))+' ('+ago(c.atUs)+')'; }).join('; ')+'</div>' : '')+'</div>';
       }).join('') + '</div>';
+      setTimeout(function(){ d.services.forEach(function(s, i){ (slosOf[s.service] || []).forEach(function(x, j){ var el = document.getElementById('bd-'+i+'-'+j); if (!el) return;
+        spark(el, x.burndown.map(function(p){return p[0]/1e6;}), x.burndown.map(function(p){return 100*p[1];}), 'budget left %', x.budget.remaining < 0 ? '#c62828' : '#2e7d32'); }); }); }, 0);
       setTimeout(function(){ d.services.forEach(function(s, i){ var el = document.getElementById('sp-'+i); if (!el || !s.series.length) return;
         spark(el, s.series.map(function(p){return p[0]/1e6;}), s.series.map(function(p){return p[3];}), 'p95 ms', '#1565c0', (changesOf[s.service] || []).map(function(c){ return c.atUs/1e6; })); }); }, 0);
       return html;

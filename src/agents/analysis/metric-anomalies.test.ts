@@ -14,6 +14,7 @@ import type { MetricPoint } from '../../signals/model.js';
 import { silentLogger } from '../../fleet/logger.js';
 import { loadCorpus } from '../../algorithms/nab/data.js';
 import { PerformanceTester } from './performance-tester.js';
+import { joinSeriesPages, metricSeriesFrom } from '../../algorithms/perf/metric-anomalies.js';
 import { collectFigures } from '../../feedback/collect-figures.js';
 
 const NAME = 'realAWSCloudwatch/rds_cpu_utilization_cc0c53.csv';
@@ -87,18 +88,30 @@ test('a labelled CPU gauge: daily cycles flag both of NAB\'s anomaly windows in 
   }
 });
 
-test('a metric read cut off at maxMetricPoints is said in the log, not silently short', async () => {
+test('a metric read past maxMetricPoints goes on in pages (4 at most); what is still left out is said in the log, not silently short', async () => {
   const store = await openStore(':memory:');
   try {
-    const metrics: MetricPoint[] = Array.from({ length: 500 }, (_, i) => ({ name: 'queue.depth', service: 'q', attributes: {}, timeUs: 1_700_000_000_000_000 + i * 10e6, type: 'gauge', value: i % 7, resource: { attributes: { 'service.name': 'q' } } }));
+    const metrics: MetricPoint[] = Array.from({ length: 1000 }, (_, i) => ({ name: 'queue.depth', service: 'q', attributes: {}, timeUs: 1_700_000_000_000_000 + i * 10e6, type: 'gauge', value: i % 7, resource: { attributes: { 'service.name': 'q' } } }));
     await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
     const warned: string[] = [];
-    const window = { fromUs: metrics[400]!.timeUs, toUs: metrics[499]!.timeUs + 1 };
+    const window = { fromUs: metrics[900]!.timeUs, toUs: metrics[999]!.timeUs + 1 };
     await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: { maxMetricPoints: 200 }, window }, { store, log: { ...silentLogger, warn: (m: string) => warned.push(m) }, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
-    assert.ok(warned.some((m) => /200 metric points read from .*later points are left out/.test(m)), warned.join(' | '));
+    // Pages end before their last timestamp (it may go on in the next page): 4 pages of 199 points.
+    assert.ok(warned.some((m) => /^performance tester: 796 metric points read from .* in 4 page\(s\) of 200; later points are left out/.test(m)), warned.join(' | '));
   } finally {
     await store.close();
   }
+});
+
+test('a counter read in pages is one series: its rate goes on across the page boundaries without a gap', () => {
+  const counter = (i: number): MetricPoint => ({ name: 'http.requests', service: 's', attributes: { route: '/a' }, timeUs: 1e15 + i * 10e6, type: 'sum', monotonic: true, value: 5 * i, resource: { attributes: { 'service.name': 's' } } });
+  const all = Array.from({ length: 30 }, (_, i) => counter(i));
+  const whole = metricSeriesFrom(all);
+  const carry = new Map<string, MetricPoint>();
+  const paged = joinSeriesPages([all.slice(0, 1), all.slice(1, 12), all.slice(12)].map((p) => metricSeriesFrom(p, carry)));
+  assert.deepEqual(paged, whole);
+  assert.equal(whole[0]!.view, 'rate');
+  assert.equal(whole[0]!.t.length, 29);
 });
 
 test('a 15-second gauge analysed in 6-hour cycles: its stored baseline is updated every cycle and learns the hour of day, though no cycle reads more than a day', async () => {
@@ -138,11 +151,11 @@ test('a 15-second gauge analysed in 6-hour cycles: its stored baseline is update
  * limit of 3,000: 6,000 points from the block start, so one read would keep the oldest 3,000 (500 per series).
  * Returns the series whose spike was found, as "service metric", and what was logged as cut.
  */
-async function spikesUnderReadLimit(series: { name: string; service: string }[]): Promise<{ found: string[]; warned: string[]; store: MemoryStore }> {
+async function spikesUnderReadLimit(series: { name: string; service: string; host?: string }[]): Promise<{ found: string[]; warned: string[]; store: MemoryStore }> {
   const store = await openStore(':memory:');
   const block = 16_384e6;
   const t0 = Math.ceil(1_700_000_000_000_000 / block) * block + block;
-  const metrics: MetricPoint[] = series.flatMap(({ name, service }, k) => Array.from({ length: 1000 }, (_, i) => ({ name, service, attributes: {}, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 500 : 50 + 10 * Math.sin(i / 20 + k) + (i % 3), resource: { attributes: { 'service.name': service } } })));
+  const metrics: MetricPoint[] = series.flatMap(({ name, service, host }, k) => Array.from({ length: 1000 }, (_, i) => ({ name, service, attributes: host ? { 'host.name': host } : {}, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 500 : 50 + 10 * Math.sin(i / 20 + k) + (i % 3), resource: { attributes: { 'service.name': service } } })));
   await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
   const warned: string[] = [];
   const window = { fromUs: t0 + 900 * 10e6, toUs: t0 + 1000 * 10e6 };
@@ -158,6 +171,17 @@ test('series whose blocks together pass the read limit are read in batches of na
     assert.deepEqual(found, series.map((x) => `q ${x.name}`));
     assert.deepEqual(warned, []);
     for (const { name } of series) assert.equal((await store.patterns.get<{ n: number }>('performance-baseline', `q|metric:${name}`))?.value.n, 1000);
+  } finally {
+    await store.close();
+  }
+});
+
+test('one service\'s series of one name over the read limit on its own are read in pages: each one\'s spike is found', async () => {
+  const series = ['a', 'b', 'c', 'd', 'e', 'f'].map((x) => ({ name: `process.cpu.utilization`, service: 'shop', host: x }));
+  const { found, warned, store } = await spikesUnderReadLimit(series);
+  try {
+    assert.equal(found.length, 6, found.join(' | '));
+    assert.deepEqual(warned, []);
   } finally {
     await store.close();
   }

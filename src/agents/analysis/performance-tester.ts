@@ -16,11 +16,11 @@ import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import { burnAlerts, describeBudget, describeSlo, errorBudget, longestWindow, runsOutWithinWindow, sloStatus, slosFor, type ErrorBudget, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { windowRollups } from './sli-history.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
-import type { LogRecord, Span } from '../../signals/model.js';
+import type { LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import { RollupAccumulator, isRequestSpan, uniformRollups } from '../../store/rollup.js';
 import { predictiveStd, type PriorStats } from '../../algorithms/learning/transfer.js';
 import { expectedAt, updateProfile, type HourlyProfile } from '../../algorithms/perf/seasonal-baseline.js';
-import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
+import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, joinSeriesPages, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
 import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metric-baseline.js';
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
 import { disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
@@ -150,6 +150,13 @@ function budgetSpentFinding(agentId: string, service: string, slo: Slo, budget: 
     data: { slo, budget },
   };
 }
+
+/**
+ * Pages of `maxMetricPoints` one metric read may take (see metricSeries' query): a read holds one page of point
+ * objects at a time and the series of all pages as numbers (16 bytes a point), so 4 pages of the default 5 M stay
+ * within a few hundred MB.
+ */
+const METRIC_READ_PAGES = 4;
 
 function stableId(...parts: string[]): string {
   return `perf-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
@@ -427,11 +434,35 @@ export class PerformanceTester implements Agent {
     const maxSeries = Number(task.params.maxMetricSeries ?? 10_000);
     const services = onlyServices ? { services: onlyServices } : {};
     const limit = Number(task.params.maxMetricPoints ?? 5_000_000);
+    // A read that reaches the limit goes on in pages from its last timestamp (the read is oldest first), up to
+    // METRIC_READ_PAGES pages, each turned into series before the next is read (numbers, not point objects): one
+    // service's series of one name can pass the limit alone (a few thousand pods of one deployment), and cut there
+    // the newest points, the window's, would be the ones missing. Past the pages the rest is left out, and said.
     const query = async (fromUs: number, names?: string[], only?: string[]): Promise<MetricSeries[]> => {
-      const pts = await ctx.store.telemetry.queryMetrics({ window: { fromUs, toUs: window.toUs }, ...(names ? { names } : {}), ...(only ? { services: only } : services), limit });
-      // The read is oldest first: at the limit the newest points (the window's) are the ones missing. Say so.
-      if (pts.length >= limit) ctx.log.warn(`performance tester: ${limit} metric points read from ${new Date(fromUs / 1000).toISOString()}${names ? ` for ${names.length} metric names` : ''}; later points are left out (maxMetricPoints, or fewer series per store)`);
-      return metricSeriesFrom(pts);
+      const pages: MetricSeries[][] = [];
+      const carry = new Map<string, MetricPoint>();
+      let from = fromUs;
+      let read = 0;
+      for (let page = 1; ; page++) {
+        const got = await ctx.store.telemetry.queryMetrics({ window: { fromUs: from, toUs: window.toUs }, ...(names ? { names } : {}), ...(only ? { services: only } : services), limit });
+        if (got.length < limit) {
+          pages.push(metricSeriesFrom(got, carry));
+          break;
+        }
+        // The last timestamp may have more points than this page holds: it starts the next page (unless the whole
+        // page is that one timestamp: then the next page starts after it, and what did not fit is lost).
+        const last = got[got.length - 1]!.timeUs;
+        let keep = got.length;
+        while (keep > 0 && got[keep - 1]!.timeUs === last) keep--;
+        pages.push(metricSeriesFrom(keep ? got.slice(0, keep) : got, carry));
+        read += keep || got.length;
+        from = keep ? last : last + 1;
+        if (page >= METRIC_READ_PAGES || !keep) {
+          ctx.log.warn(`performance tester: ${read} metric points read from ${new Date(fromUs / 1000).toISOString()}${names ? ` for ${names.length} metric names` : ''} in ${page} page(s) of ${limit}; later points are left out (maxMetricPoints, or fewer series per store)`);
+          break;
+        }
+      }
+      return pages.length === 1 ? pages[0]! : joinSeriesPages(pages);
     };
     const cache = cacheFor(ctx.store, Number(task.params.metricDetectors ?? 1000));
     const blockStartOf = (name: string): number => historyStart(window.fromUs, cache.blocks.get(name)!);
@@ -464,8 +495,8 @@ export class PerformanceTester implements Agent {
     // hold every such series' block at once (10,000 series x ~3,000 points is past any sane read limit, and the
     // read is oldest first, so the cut-off points would be the window's): names are read in batches of about
     // `limit` points, estimated from the recent read's points per name, and each batch is analysed and dropped
-    // before the next is read; a name over the limit alone is read a few services at a time. One service's series
-    // of one name over the limit are still cut, and logged.
+    // before the next is read; a name over the limit alone is read a few services at a time, and one service's
+    // series of one name over the limit in pages (query above; past METRIC_READ_PAGES cut, and logged).
     const replayNames = new Map<number, Set<string>>();
     for (const m of recent) {
       const bs = blockStartOf(m.name);
@@ -484,7 +515,7 @@ export class PerformanceTester implements Agent {
     for (const [bs, names] of replayNames) {
       const scale = (window.toUs - bs) / recentSpan;
       const sized = [...names].sort().map((n) => [n, (recentPoints.get(n) ?? 0) * scale] as [string, number]);
-      // A name over the limit alone is read a few services at a time (one service's series over it are still cut).
+      // A name over the limit alone is read a few services at a time (one service's series over it, in pages).
       for (const [n, est] of sized) {
         if (est <= limit) continue;
         const bySvc = [...recentByService.get(n)!].sort((a, b) => a[0].localeCompare(b[0])).map(([svc, k]) => [svc, k * scale] as [string, number]);

@@ -42,7 +42,11 @@ function attrKey(a: Attributes): string {
 }
 
 /** Groups points into series and turns each into comparable numbers (see the module comment). */
-export function metricSeriesFrom(points: readonly MetricPoint[]): MetricSeries[] {
+/**
+ * `carry`: for a read in pages, each series' last point of the page before, in and out: a rate or an interval
+ * mean needs the point before, and the first point of a page has it there (it is not emitted again).
+ */
+export function metricSeriesFrom(points: readonly MetricPoint[], carry?: Map<string, MetricPoint>): MetricSeries[] {
   const groups = new Map<string, MetricPoint[]>();
   // The canonical (sorted) attribute key costs a sort per point; points of one series repeat one serialisation.
   const canonical = new Map<string, string>();
@@ -59,7 +63,7 @@ export function metricSeriesFrom(points: readonly MetricPoint[]): MetricSeries[]
     ps.sort((a, b) => a.timeUs - b.timeUs);
     const first = ps[0]!;
     const s: MetricSeries = { key, service: first.service, name: first.name, ...(first.unit ? { unit: first.unit } : {}), view: 'value', attributes: first.attributes, t: [], v: [], exemplars: [] };
-    let prev: MetricPoint | undefined;
+    let prev: MetricPoint | undefined = carry?.get(key);
     for (const p of ps) {
       if (prev && p.timeUs === prev.timeUs) continue;
       const x = valueOf(p, prev);
@@ -72,9 +76,32 @@ export function metricSeriesFrom(points: readonly MetricPoint[]): MetricSeries[]
       for (const e of p.exemplars ?? []) if (e.traceId) s.exemplars.push({ timeUs: e.timeUs, traceId: e.traceId });
       prev = p;
     }
+    if (prev) carry?.set(key, prev);
     if (s.t.length) out.push(s);
   }
   return out.sort((a, b) => a.key.localeCompare(b.key));
+}
+
+/** Series of a read in pages (oldest first) joined per key, in key order: each page's points follow the last's. */
+export function joinSeriesPages(pages: readonly (readonly MetricSeries[])[]): MetricSeries[] {
+  const by = new Map<string, MetricSeries>();
+  for (const page of pages) {
+    for (const m of page) {
+      const s = by.get(m.key);
+      if (!s) {
+        by.set(m.key, { ...m, t: [...m.t], v: [...m.v], exemplars: [...m.exemplars] });
+        continue;
+      }
+      // A counter's first page may hold one point only (no rate yet): the view is the one a later page found.
+      if (m.view !== 'value') s.view = m.view;
+      for (let i = 0; i < m.t.length; i++) {
+        s.t.push(m.t[i]!);
+        s.v.push(m.v[i]!);
+      }
+      for (const e of m.exemplars) s.exemplars.push(e);
+    }
+  }
+  return [...by.values()].sort((a, b) => a.key.localeCompare(b.key));
 }
 
 function valueOf(p: MetricPoint, prev: MetricPoint | undefined): number | undefined {

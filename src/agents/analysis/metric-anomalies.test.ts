@@ -10,7 +10,7 @@ import { SHARED_DATA, hasSharedData } from '../../../test/helpers/env.js';
 import { openStore } from '../../store/open.js';
 import type { MemoryStore } from '../../store/store.js';
 import type { Finding, TimeWindow } from '../../fleet/contracts.js';
-import type { MetricPoint } from '../../signals/model.js';
+import type { Attributes, MetricPoint } from '../../signals/model.js';
 import { silentLogger } from '../../fleet/logger.js';
 import { loadCorpus } from '../../algorithms/nab/data.js';
 import { PerformanceTester } from './performance-tester.js';
@@ -104,7 +104,7 @@ test('a metric read past maxMetricPoints goes on in pages (4 at most); what is s
 });
 
 test('a counter read in pages is one series: its rate goes on across the page boundaries without a gap', () => {
-  const counter = (i: number): MetricPoint => ({ name: 'http.requests', service: 's', attributes: { route: '/a' }, timeUs: 1e15 + i * 10e6, type: 'sum', monotonic: true, value: 5 * i, resource: { attributes: { 'service.name': 's' } } });
+  const counter = (i: number): MetricPoint => ({ name: 'http.requests', service: 's', attributes: { route: '/a' }, timeUs: 1e15 + i * 10e6, type: 'sum', monotonic: true, temporality: 'cumulative', value: 5 * i, resource: { attributes: { 'service.name': 's' } } });
   const all = Array.from({ length: 30 }, (_, i) => counter(i));
   const whole = metricSeriesFrom(all);
   const carry = new Map<string, MetricPoint>();
@@ -155,7 +155,7 @@ async function spikesUnderReadLimit(series: { name: string; service: string; hos
   const store = await openStore(':memory:');
   const block = 16_384e6;
   const t0 = Math.ceil(1_700_000_000_000_000 / block) * block + block;
-  const metrics: MetricPoint[] = series.flatMap(({ name, service, host }, k) => Array.from({ length: 1000 }, (_, i) => ({ name, service, attributes: host ? { 'host.name': host } : {}, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 500 : 50 + 10 * Math.sin(i / 20 + k) + (i % 3), resource: { attributes: { 'service.name': service } } })));
+  const metrics: MetricPoint[] = series.flatMap(({ name, service, host }, k) => Array.from({ length: 1000 }, (_, i) => ({ name, service, attributes: (host ? { 'host.name': host } : {}) as Attributes, timeUs: t0 + i * 10e6, type: 'gauge' as const, value: i === 950 ? 500 : 50 + 10 * Math.sin(i / 20 + k) + (i % 3), resource: { attributes: { 'service.name': service } } })));
   await store.telemetry.ingest({ spans: [], logs: [], metrics, errors: [] });
   const warned: string[] = [];
   const window = { fromUs: t0 + 900 * 10e6, toUs: t0 + 1000 * 10e6 };

@@ -77,11 +77,16 @@ test('dashboard: services, an incident with its RCA, a confirmed verdict stored;
     // Declared changes: what a pipeline posted shows on its tab, markup in it as text.
     const posted = await fetch(`${server.url}/api/changes`, { method: 'POST', headers: { authorization: 'Bearer dash-token', 'content-type': 'application/json' }, body: JSON.stringify({ service: 'payment', kind: 'flag', key: 'charge-v2', value: 'on', previous: 'off', by: 'flagd', url: 'https://flags.example/audit/1', description: '<img src=x onerror=alert(1)>' }) });
     assert.equal(posted.status, 201);
+    const planned = await fetch(`${server.url}/api/maintenance`, { method: 'POST', headers: { authorization: 'Bearer dash-token', 'content-type': 'application/json' }, body: JSON.stringify({ service: 'payment', reason: '<b>card vault</b> rotation', duration: '1h', by: 'sre' }) });
+    assert.equal(planned.status, 201);
     await page.click('button[data-tab="changes"]');
     await page.waitForSelector('main table');
     assert.match((await page.textContent('main tbody tr')) ?? '', /payment.*flag charge-v2 off → on.*<img src=x onerror=alert\(1\)>.*flagd/s);
     assert.equal(await page.getAttribute('main tbody tr a', 'href'), 'https://flags.example/audit/1');
     assert.equal(await page.$('main tbody img'), null);
+    // The maintenance window under them, its reason as text.
+    assert.match((await page.textContent('main tr[data-maintenance]')) ?? '', /–.*payment<b>card vault<\/b> rotationsre/s);
+    assert.equal(await page.$('main tr[data-maintenance] b'), null);
     await page.screenshot({ path: join(artifacts, 'dashboard-changes.png'), fullPage: true });
 
     await page.click('button[data-tab="graph"]');

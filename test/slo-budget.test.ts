@@ -231,3 +231,18 @@ test('the report draws the burn-down of a spent budget: flat, a step where each 
     await store.close();
   }
 });
+
+test('a young service is judged on the data it has, counted from its first request, not from the start of its first hour', { timeout: 60_000 }, async () => {
+  const store = await openStore(':memory:', { rollupTiers: false });
+  try {
+    // From 02:40 to 03:20: hour 02:00 is closed (15 minutes after its end) and comes from the digest.
+    const spans = traffic(0, 1).filter((x) => x.startUs >= T0 + 2 * H + 40 * 60e6 && x.startUs < T0 + 3 * H + 20 * 60e6);
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const o = (await sloOverview(store, undefined, T0 + 3 * H + 20 * 60e6)).services[0]!.slos[0]!;
+    assert.equal(o.budget.total, 40);
+    assert.equal(o.budget.coveredUs, 40 * 60e6);
+    assert.equal(o.budgetText, '100% of the 30-day error budget left (40 min of data so far)');
+  } finally {
+    await store.close();
+  }
+});

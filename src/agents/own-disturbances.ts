@@ -10,11 +10,15 @@ import type { AgentContext, TimeWindow } from '../fleet/contracts.js';
 import type { Journal } from '../chaos/experiment.js';
 import { JOURNAL_KIND } from './analysis/chaos-engineer.js';
 import { LOAD_RUN_KIND, type LoadRunRecord } from './analysis/load-tester.js';
+import { maintenanceIn } from './maintenance-windows.js';
+import { describeMaintenance } from '../signals/maintenance-window.js';
 
 export interface KnownDisturbance {
   fromS: number;
   toS: number;
   what: string;
+  /** Declared by people (a maintenance window), not run by the swarm. */
+  declared?: boolean;
 }
 
 /** Seconds after a disturbance ends that still count as its own: queues drain, the last slow requests finish. */
@@ -26,7 +30,10 @@ export const KNOWN_SETTLE_S = 5;
  */
 const CLOCK_SLACK_US = 3600e6;
 
-/** The swarm's own chaos experiments (those that injected) and load tests that overlap the window, from memory. */
+/**
+ * The swarm's own chaos experiments (those that injected) and load tests that overlap the window, from memory, and
+ * the maintenance windows people declared (planned work is as expected as an experiment; see maintenance-window.ts).
+ */
 export async function knownDisturbances(ctx: Pick<AgentContext, 'store'>, window: TimeWindow): Promise<KnownDisturbance[]> {
   const out: KnownDisturbance[] = [];
   const inWindow = (fromUs: number, toUs: number): boolean => toUs >= window.fromUs && fromUs <= window.toUs;
@@ -42,7 +49,18 @@ export async function knownDisturbances(ctx: Pick<AgentContext, 'store'>, window
     const l = r.value;
     if (typeof l.startUs === 'number' && typeof l.endUs === 'number' && inWindow(l.startUs, l.endUs)) out.push({ fromS: l.startUs / 1e6, toS: l.endUs / 1e6, what: `load test of ${l.target}` });
   }
+  for (const w of await maintenanceIn(ctx.store, window)) out.push({ fromS: w.fromUs / 1e6, toS: w.toUs / 1e6, what: describeMaintenance(w), declared: true });
   return out.sort((a, b) => a.fromS - b.fromS);
+}
+
+/**
+ * What the evidence says was left out: "the swarm's own chaos experiment "x", load test of y" and/or "declared
+ * maintenance of db (index rebuild)".
+ */
+export function describeDisturbances(known: readonly KnownDisturbance[]): string {
+  const own = known.filter((k) => !k.declared);
+  const declared = known.filter((k) => k.declared);
+  return [own.length ? `the swarm's own ${own.map((k) => k.what).join(', ')}` : '', declared.length ? `declared ${declared.map((k) => k.what).join(', ')}` : ''].filter(Boolean).join('; ');
 }
 
 /** The disturbances' time ranges in seconds, each extended by the settling time. */

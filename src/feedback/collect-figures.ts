@@ -9,11 +9,16 @@ import { buildDependencyMap } from '../algorithms/graph/dependency-map.js';
 import { uslThroughput, type UslFit } from '../algorithms/load/analysis.js';
 import type { Figure, FigureSection, MarkerSpec, ShadeSpec } from './figures.js';
 import { perfSeries } from '../agents/analysis/performance-tester.js';
-import { knownDisturbances } from '../agents/own-disturbances.js';
+import { describeDisturbances, knownDisturbances } from '../agents/own-disturbances.js';
 import { declaredChanges } from '../agents/declared-changes.js';
 import { DEPLOY_KEY, describeChange } from '../signals/change-event.js';
 import { sloOverview } from '../agents/feedback/memory-ops.js';
 import { uniformRollups } from '../store/rollup.js';
+
+/** "40 s", "25 min", "2.5 h": a disturbance's length on the timeline. */
+function spanLabel(s: number): string {
+  return s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${+(s / 3600).toFixed(1)} h`;
+}
 
 export async function collectFigures(store: MemoryStore, cycle: { findings: Finding[]; window: { fromUs: number; toUs: number } }): Promise<FigureSection[]> {
   const { findings, window } = cycle;
@@ -30,15 +35,15 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
     // At the first line in the window (before, the window's start: log findings led a timeline they came late in).
     if (f.kind === 'log-burst' || f.kind === 'new-template' || f.kind === 'new-error') events.push({ atUs: Number(f.data?.firstUs ?? f.window?.fromUs ?? window.fromUs), label: f.title, kind: 'info', rank: logEventRank(f) });
   }
-  // The swarm's own chaos experiments and load tests: on the timeline and shaded on the series, so a reader sees
-  // what the analysis left out and why the curves jump there.
+  // The swarm's own chaos experiments and load tests, and declared maintenance: on the timeline and shaded on the
+  // series, so a reader sees what the analysis left out and why the curves jump there.
   const own = await knownDisturbances({ store }, window);
-  for (const k of own) events.push({ atUs: k.fromS * 1e6, label: `the swarm's own ${k.what} (${Math.round(k.toS - k.fromS)} s)`, kind: 'experiment' });
+  for (const k of own) events.push({ atUs: k.fromS * 1e6, label: `${describeDisturbances([k])} (${spanLabel(k.toS - k.fromS)})`, kind: 'experiment' });
   // Every declared change in the window, whether or not a finding cites it: "what changed?" is the first question.
   const changes = await declaredChanges(store, window);
   for (const c of changes) events.push({ atUs: c.atUs, label: describeChange(c), kind: 'deploy' });
   const shadeOf = (fromUs: number, toUs: number): ShadeSpec[] =>
-    own.filter((k) => k.toS * 1e6 >= fromUs && k.fromS * 1e6 <= toUs).map((k) => ({ fromX: k.fromS * 1e6, toX: k.toS * 1e6, label: k.what.startsWith('chaos') ? 'chaos' : 'load test' }));
+    own.filter((k) => k.toS * 1e6 >= fromUs && k.fromS * 1e6 <= toUs).map((k) => ({ fromX: k.fromS * 1e6, toX: k.toS * 1e6, label: k.declared ? 'maintenance' : k.what.startsWith('chaos') ? 'chaos' : 'load test' }));
   const incident: Figure[] = [];
   // Five log events at most: new errors first, then new templates and bursts, drops last (five drops of the
   // success lines pushed the new error itself off the timeline).

@@ -68,8 +68,19 @@ export class ChangeInputError extends Error {
 const MIN_US = Date.UTC(2000, 0, 1) * 1000;
 const AHEAD_US = 86_400e6;
 
-function timeUs(at: string | number | undefined, atUs: number | undefined, nowUs: number, where: string): number {
-  if (at !== undefined && atUs !== undefined) throw new ChangeInputError(`${where}give either at or atUs, not both`);
+/**
+ * A time as the interfaces take it: an ISO 8601 time, epoch milliseconds (number) or "now"; `atUs` (epoch µs) as
+ * the alternative field. Shared by declared changes and maintenance windows (maintenance-window.ts), which differ
+ * only in how far ahead a time may be and in the error they throw.
+ */
+export function instantUs(
+  at: string | number | undefined,
+  atUs: number | undefined,
+  nowUs: number,
+  o: { where: string; field: string; aheadUs: number; ahead: string; fail: (message: string) => Error },
+): number {
+  const { where, field, fail } = o;
+  if (at !== undefined && atUs !== undefined) throw fail(`${where}give either ${field} or ${field}Us, not both`);
   let us: number;
   if (atUs !== undefined) us = atUs;
   else if (typeof at === 'number') us = at * 1000;
@@ -77,14 +88,18 @@ function timeUs(at: string | number | undefined, atUs: number | undefined, nowUs
     if (at === 'now') us = nowUs;
     else {
       // Date.parse accepts loose forms ("3/4"); a change time should be unambiguous.
-      if (!/^\d{4}-\d{2}-\d{2}(T|$)/.test(at)) throw new ChangeInputError(`${where}at must be an ISO 8601 time (2026-12-02T10:15:00Z), epoch milliseconds or "now" (got "${at}")`);
+      if (!/^\d{4}-\d{2}-\d{2}(T|$)/.test(at)) throw fail(`${where}${field} must be an ISO 8601 time (2026-12-02T10:15:00Z), epoch milliseconds or "now" (got "${at}")`);
       us = Date.parse(at) * 1000;
-      if (!Number.isFinite(us)) throw new ChangeInputError(`${where}at "${at}" is not a valid time`);
+      if (!Number.isFinite(us)) throw fail(`${where}${field} "${at}" is not a valid time`);
     }
   } else us = nowUs;
-  if (!Number.isFinite(us) || us < MIN_US) throw new ChangeInputError(`${where}${atUs !== undefined ? 'atUs (epoch microseconds)' : 'at (epoch milliseconds)'} ${atUs ?? at} is before 2000: ${atUs !== undefined ? 'milliseconds' : 'seconds'} given?`);
-  if (us > nowUs + AHEAD_US) throw new ChangeInputError(`${where}the change time ${new Date(us / 1000).toISOString()} is more than a day ahead of now`);
+  if (!Number.isFinite(us) || us < MIN_US) throw fail(`${where}${atUs !== undefined ? `${field}Us (epoch microseconds)` : `${field} (epoch milliseconds)`} ${atUs ?? at} is before 2000: ${atUs !== undefined ? 'milliseconds' : 'seconds'} given?`);
+  if (us > nowUs + o.aheadUs) throw fail(`${where}the ${field === 'at' ? 'change' : field} time ${new Date(us / 1000).toISOString()} is more than ${o.ahead} ahead of now`);
   return Math.round(us);
+}
+
+function timeUs(at: string | number | undefined, atUs: number | undefined, nowUs: number, where: string): number {
+  return instantUs(at, atUs, nowUs, { where, field: 'at', aheadUs: AHEAD_US, ahead: 'a day', fail: (m) => new ChangeInputError(m) });
 }
 
 /** One declared change from what a caller sent, or a ChangeInputError saying what is wrong. */

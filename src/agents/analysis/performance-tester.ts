@@ -14,7 +14,7 @@ import type { Rollup } from '../../store/store.js';
 import { countOver, quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import { burnAlerts, describeBudget, describeSlo, errorBudget, longestWindow, runsOutWithinWindow, sloStatus, slosFor, type ErrorBudget, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
-import { windowRollups } from './sli-history.js';
+import { firstStarts, windowRollups } from './sli-history.js';
 import { ROLLUP_LATENCY_BOUNDS_US } from '../../store/store.js';
 import type { LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import { RollupAccumulator, isRequestSpan, uniformRollups } from '../../store/rollup.js';
@@ -23,7 +23,7 @@ import { expectedAt, updateProfile, type HourlyProfile } from '../../algorithms/
 import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, joinSeriesPages, metricSeriesFrom, replayBlockUs, robustSummary, samplingInterval, type MetricAnomaly, type MetricSeries } from '../../algorithms/perf/metric-anomalies.js';
 import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metric-baseline.js';
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
-import { disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
+import { describeDisturbances, disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
 import { asSystemChange, declaredChanges } from '../declared-changes.js';
 import { declaredSuffix } from '../../signals/change-event.js';
 import { attributionPhrase, flagAttribution, withLogEvaluations, type FlagAttribution } from '../../algorithms/perf/flags.js';
@@ -194,7 +194,9 @@ export class PerformanceTester implements Agent {
     const findings: Finding[] = [];
     const baselines: { key: string; value: unknown; service: string }[] = [];
     // Every request of the longest SLO window (errorBudget counts each SLO's own), closed hours from the digest.
-    const budgetSeries = new Map(perfSeries(await windowRollups(ctx.store, window.toUs - longestWindow(declaredSlos), window.toUs, rollups, onlyServices)).map((x) => [x.service, x]));
+    const budgetRollups = await windowRollups(ctx.store, window.toUs - longestWindow(declaredSlos), window.toUs, rollups, onlyServices);
+    const budgetSeries = new Map(perfSeries(budgetRollups).map((x) => [x.service, x]));
+    const budgetFrom = firstStarts(budgetRollups);
     for (const s of series) {
       if (ctx.signal.aborted) throw new Error('aborted');
       const own = s.t.map((t) => disturbanceAt(known, t, t + bucketOf(rollups)));
@@ -310,7 +312,7 @@ export class PerformanceTester implements Agent {
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
               ...(change ? [`${((firstUs - change.atUs) / 1e6).toFixed(0)} s after ${changePhrase(change)}`] : []),
               ...(flag ? [attributionPhrase(flag, unit === 'ms' ? `were over ${(slowUs / 1000).toFixed(1)} ms` : 'failed')] : []),
-              ...(ownHits.size ? [`left out: buckets during the swarm's own ${[...ownHits].map((k) => k.what).join(', ')}`] : []),
+              ...(ownHits.size ? [`left out: buckets during ${describeDisturbances([...ownHits])}`] : []),
             ],
           },
           basis: 'measured',
@@ -348,7 +350,7 @@ export class PerformanceTester implements Agent {
         const sli = sliFor(s, slo);
         const latency = slo.kind === 'latency';
         // What is left of the budget over the SLO's window: how long the service can go on like this.
-        const budget = errorBudget(slo, sliFor(budgetSeries.get(s.service) ?? s, slo), window.toUs, sloStatus(slo, sli, window.toUs).burn['1h']);
+        const budget = errorBudget(slo, sliFor(budgetSeries.get(s.service) ?? s, slo), window.toUs, sloStatus(slo, sli, window.toUs).burn['1h'], budgetFrom.get(s.service));
         const budgetLine = `${describeBudget(budget)}${runsOutWithinWindow(budget, window.toUs) ? `; at the last hour's burn the rest is gone by ${new Date(budget.exhaustedAtUs! / 1000).toISOString().slice(0, 16).replace('T', ' ')} UTC` : ''}`;
         const badWord = latency ? `requests over ${slo.latencyMs} ms` : 'failed requests';
         if (budget.remaining < 0 && budget.coveredUs >= MIN_BUDGET_COVERAGE_US) findings.push(budgetSpentFinding(this.id, s.service, slo, budget, badWord, window, now));
@@ -383,7 +385,7 @@ export class PerformanceTester implements Agent {
               chain: [
                 `SLO: ${describeSlo(slo)}${defaultSlo ? ' (the default: none declared for this service)' : ''}; error budget ${+(100 * (1 - slo.objective)).toFixed(3)}% of requests`,
                 `burn ${alert.longBurn.toFixed(1)}× over the long window (${(100 * alert.coverage).toFixed(0)}% covered by data), ${alert.shortBurn.toFixed(1)}× over the short one; threshold ${alert.rule.factor}×`,
-                ...(ownBad ? [`${Math.round(ownBad)} of the ${Math.round(bad)} ${badWord} in the long window came during the swarm's own ${[...byOwn].map((k) => k.what).join(', ')}`] : []),
+                ...(ownBad ? [`${Math.round(ownBad)} of the ${Math.round(bad)} ${badWord} in the long window came during ${describeDisturbances([...byOwn])}`] : []),
                 budgetLine,
               ],
             },

@@ -35,7 +35,22 @@ const cache = new WeakMap<MemoryStore, Digest>();
 /** Per store, the last update: updates run one after the other, so two concurrent calls never add the same hours twice. */
 const updates = new WeakMap<MemoryStore, Promise<unknown>>();
 
-const perService = (rs: readonly Rollup[]): Rollup[] => mergeRollups(rs.map((r) => ({ ...r, operation: '' })), H);
+/**
+ * One rollup per service and hour, dated by its first bucket with data rather than the hour's start: a budget's
+ * coverage is counted from the first request, and a service that began at 06:58 has 20 minutes of data at 07:18,
+ * not the 1.3 hours an hour-aligned 06:00 would give it.
+ */
+function perService(rs: readonly Rollup[]): Rollup[] {
+  const first = new Map<string, number>();
+  for (const r of rs) {
+    const k = `${r.service}\u0000${Math.floor(r.bucketStartUs / H)}`;
+    const f = first.get(k);
+    if (f === undefined || r.bucketStartUs < f) first.set(k, r.bucketStartUs);
+  }
+  return mergeRollups(rs.map((r) => ({ ...r, operation: '' })), H).map((r) => ({ ...r, bucketStartUs: first.get(`${r.service}\u0000${Math.floor(r.bucketStartUs / H)}`) ?? r.bucketStartUs }));
+}
+
+const hourKey = (r: Rollup): string => `${r.service}\u0000${Math.floor(r.bucketStartUs / H)}`;
 
 /**
  * Hourly per-service rollups of the closed hours in [fromUs, the last closed hour before nowUs), and where they
@@ -78,9 +93,9 @@ function correctLate(store: MemoryStore, recent: readonly Rollup[], closedToUs: 
   if (fromHour >= closedToUs) return false;
   const seen = perService(recent.filter((r) => r.bucketStartUs >= fromHour && r.bucketStartUs < closedToUs && H % r.bucketUs === 0));
   let changed = false;
-  const at = new Map(d.hours.map((r, i) => [`${r.service}\u0000${r.bucketStartUs}`, i]));
+  const at = new Map(d.hours.map((r, i) => [hourKey(r), i]));
   for (const r of seen) {
-    const i = at.get(`${r.service}\u0000${r.bucketStartUs}`);
+    const i = at.get(hourKey(r));
     if (i === undefined) d.hours.push(r);
     else if (r.requests > d.hours[i]!.requests) d.hours[i] = r;
     else continue;
@@ -103,4 +118,14 @@ export async function windowRollups(store: MemoryStore, fromUs: number, nowUs: n
   const open = reaches ? recent.filter((r) => r.bucketStartUs >= closedToUs && r.bucketStartUs < nowUs) : await store.telemetry.rollups({ window: { fromUs: closedToUs, toUs: nowUs }, ...(services ? { services } : {}) });
   const keep = services ? new Set(services) : undefined;
   return [...hours.filter((r) => !keep || keep.has(r.service)), ...open.filter((r) => !keep || keep.has(r.service))];
+}
+
+/** Per service, the start of its first bucket among `rs` (finer than the series an hourly digest makes of them). */
+export function firstStarts(rs: readonly Rollup[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of rs) {
+    const f = out.get(r.service);
+    if (f === undefined || r.bucketStartUs < f) out.set(r.service, r.bucketStartUs);
+  }
+  return out;
 }

@@ -11,7 +11,7 @@ import { initialGuardedCaseLearner, learnedRanking, type GuardedCaseLearner } fr
 import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceTableOfScores, sourcesOf } from './rca-sources.js';
 import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import type { RcaCase } from './rca-cases.js';
-import { settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
+import { describeDisturbances, settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
 import { declaredBy, declaredSuffix, type ChangeEvent } from '../../signals/change-event.js';
 import type { DeclaredEvidence } from '../../fleet/contracts.js';
 
@@ -212,7 +212,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   const top = result.candidates[0];
   if (top) {
     chain.push(`onset ${new Date(onset * 1000).toISOString()}${estimated ? ' (estimated from the data: the given time was missing or outside it)' : ''}; baseline ${preSpan.toFixed(0)} s before, incident ${postSpan.toFixed(0)} s after`);
-    if (estimated && opts.known?.length) chain.push(`the onset search left out the swarm's own ${opts.known.map((k) => k.what).join(', ')}`);
+    if (estimated && opts.known?.length) chain.push(`the onset search left out ${describeDisturbances(opts.known)}`);
     for (const i of top.indicators.slice(0, 3)) {
       chain.push(`${top.service} ${i.indicator}: ${fmt(i.baseline)} → ${fmt(i.observed)} (${i.weak ? 'once, after none before: weak evidence, counted because nothing else stands out' : `${i.score.toFixed(1)}× its normal spread`})`);
     }

@@ -22,7 +22,7 @@ import { declaredChanges, recordChanges } from '../declared-changes.js';
 import { perfSeries, sliFor } from '../analysis/performance-tester.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import { budgetBurndown, budgetCell, describeBudget, describeSlo, errorBudget, longestWindow, sloStatus, slosFor, type ErrorBudget, type Slo, type SloStatus } from '../../algorithms/perf/slo.js';
-import { windowRollups } from '../analysis/sli-history.js';
+import { firstStarts, windowRollups } from '../analysis/sli-history.js';
 
 export const LATEST_REPORT_KIND = 'feedback-report';
 
@@ -93,7 +93,9 @@ export async function sloOverview(store: MemoryStore, service?: string, atUs?: n
   const recent = perfSeries(rollups).filter((s) => !service || s.service === service);
   const slos = new Map(recent.map((s) => [s.service, slosFor(s.service, stored?.slos ?? [])]));
   // The budget windows: the closed hours come from the per-store digest, the open ones from the rollups just read.
-  const long = new Map(perfSeries(await windowRollups(store, nowUs - longestWindow([...slos.values()].flat()), nowUs, rollups, service ? [service] : undefined)).map((s) => [s.service, s]));
+  const windowed = await windowRollups(store, nowUs - longestWindow([...slos.values()].flat()), nowUs, rollups, service ? [service] : undefined);
+  const long = new Map(perfSeries(windowed).map((s) => [s.service, s]));
+  const firstOf = firstStarts(windowed);
   return {
     nowUs,
     ...file,
@@ -102,7 +104,7 @@ export async function sloOverview(store: MemoryStore, service?: string, atUs?: n
       slos: slos.get(s.service)!.map((slo) => {
         const status = sloStatus(slo, sliFor(s, slo), nowUs);
         const windowSli = sliFor(long.get(s.service) ?? s, slo);
-        const budget = errorBudget(slo, windowSli, nowUs, status.burn['1h']);
+        const budget = errorBudget(slo, windowSli, nowUs, status.burn['1h'], firstOf.get(s.service));
         return { slo, text: describeSlo(slo), ...status, budget, budgetText: describeBudget(budget), budgetCell: budgetCell(budget, nowUs), burndown: budgetBurndown(slo, windowSli, nowUs) };
       }),
     })),

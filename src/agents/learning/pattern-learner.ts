@@ -16,7 +16,7 @@ import { TemplateMiner, type MinerState } from '../../algorithms/logs/miner.js';
 import { ErrorGrouper, type ErrorGroup } from '../../algorithms/errors/grouping.js';
 import { detectChanges, errorCoOccurrence, type PatternEvent, type PatternChange } from '../../algorithms/patterns/tracker.js';
 import { matchIncident, type IncidentSignature } from '../../algorithms/patterns/signatures.js';
-import { knownDisturbances, quietRangesUs } from '../own-disturbances.js';
+import { describeDisturbances, knownDisturbances, quietRangesUs } from '../own-disturbances.js';
 
 const MINER_KEY = 'miner-state';
 const MAX_LOGS = 200_000;
@@ -119,7 +119,7 @@ export class PatternLearnerAgent implements Agent {
     // The swarm's own load tests and chaos experiments: their lines count neither as a burst nor as the baseline.
     const own = await knownDisturbances(ctx, { fromUs: baseFrom, toUs: window.toUs });
     const changes = detectChanges(events, judged, baseFrom, task.params.tracker as object | undefined, quietRangesUs(own));
-    const leftOut = own.length ? [`left out: lines during the swarm's own ${own.map((k) => k.what).join(', ')}`] : [];
+    const leftOut = own.length ? [`left out: lines during ${describeDisturbances(own)}`] : [];
     const tplEvidence = (c: PatternChange) => {
       const t = miner.get(c.templateId);
       return { templateId: c.templateId, template: t?.template ?? '', samples: samples.get(c.templateId) ?? [], count: c.observed, service: c.service };

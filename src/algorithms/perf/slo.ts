@@ -130,8 +130,10 @@ export interface ErrorBudget {
 /**
  * The error budget of `slo` over its rolling window ending at `nowUs`, from per-bucket SLI counts. `hourBurn`: the
  * last hour's burn rate when the caller has it at a finer resolution than `buckets` (else read off them).
+ * `firstUs`: when the service's first request came, if the caller knows it more finely than wide buckets tell
+ * (an hourly bucket starts at the hour; coverage counts from the first request).
  */
-export function errorBudget(slo: Slo, buckets: readonly SliBucket[], nowUs: number, hourBurn?: number): ErrorBudget {
+export function errorBudget(slo: Slo, buckets: readonly SliBucket[], nowUs: number, hourBurn?: number, firstUs?: number): ErrorBudget {
   const windowUs = slo.windowUs ?? SLO_WINDOW_US;
   const budget = Math.max(1e-9, 1 - slo.objective);
   let total = 0;
@@ -146,6 +148,7 @@ export function errorBudget(slo: Slo, buckets: readonly SliBucket[], nowUs: numb
   const allowed = total * budget;
   const remaining = total ? 1 - bad / allowed : 1;
   const burn = hourBurn ?? burnOver(buckets, nowUs - H, nowUs, budget).burn;
+  if (firstUs !== undefined && firstUs > first && firstUs < nowUs) first = firstUs;
   const out: ErrorBudget = { windowUs, coveredUs: Number.isFinite(first) ? nowUs - first : 0, total, bad: +bad.toFixed(3), allowed: +allowed.toFixed(3), remaining: +remaining.toFixed(4) };
   if (remaining > 0 && burn > 0) out.exhaustedAtUs = Math.round(nowUs + (remaining * windowUs) / burn);
   return out;

@@ -59,3 +59,26 @@ export function parseDurationMs(text: string): number {
 export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
+
+/**
+ * POSTs JSON to a running `tswarm serve` (`--server`), answering its JSON body; a refused token, a 4xx or an
+ * unreachable server is a CliError that says which (exit 2 for the caller's own mistake, a 400; else 1).
+ */
+export async function postToTswarm(server: string, path: string, token: string | undefined, body: unknown): Promise<unknown> {
+  let url: URL;
+  try {
+    url = new URL(path, server);
+  } catch {
+    throw new CliError(`--server must be a URL such as http://127.0.0.1:4318 (got "${server}")`, 2);
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'POST', headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(15_000) });
+  } catch (e) {
+    throw new CliError(`cannot reach ${url.origin}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, 1);
+  }
+  const answer = (await res.json().catch(() => ({}))) as { error?: string };
+  if (res.status === 401) throw new CliError(`${url.origin} refused the token (pass --token or set TSWARM_TOKEN)`, 1);
+  if (!res.ok) throw new CliError(`${url.origin} answered ${res.status}: ${answer.error ?? 'no reason given'}`, res.status === 400 || res.status === 404 ? 2 : 1);
+  return answer;
+}

@@ -14,6 +14,7 @@ import type { EventHub } from './event-hub.js';
 import { dashboardHtml } from './dashboard.js';
 import { changeList, changeRecord, latestReport, recordHumanVerdict, sloOverview } from '../../agents/feedback/memory-ops.js';
 import { SwarmInputError } from '../../agents/feedback/swarm-api.js';
+import { maintenanceEnd, maintenanceList, maintenanceRecord } from '../../agents/feedback/maintenance-ops.js';
 
 export interface ApiOptions {
   store: MemoryStore;
@@ -121,6 +122,37 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     const days = q.days === undefined ? 7 : Number(q.days);
     if (!Number.isFinite(days) || days <= 0) return badRequest(reply, `days must be a positive number (got "${q.days}")`);
     return { changes: (await changeList(store, { ...(q.service ? { service: q.service } : {}), days })).data.changes };
+  });
+
+  // Maintenance windows: planned work the analysis leaves out, as it does the swarm's own experiments.
+  app.post('/api/maintenance', async (req, reply) => {
+    if (req.body === undefined || req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return badRequest(reply, 'body must be JSON: {reason, service?, from? (ISO time, epoch ms or "now"), to or duration ("2h"), by?, url?}');
+    try {
+      const r = await maintenanceRecord(store, req.body);
+      opts.hub?.publish('maintenance', r.data.window);
+      return reply.code(201).send({ ok: true, window: r.data.window });
+    } catch (e) {
+      if (e instanceof SwarmInputError) return badRequest(reply, e.message);
+      throw e;
+    }
+  });
+
+  app.get('/api/maintenance', async (req, reply) => {
+    const q = req.query as { days?: string };
+    const days = q.days === undefined ? 7 : Number(q.days);
+    if (!Number.isFinite(days) || days <= 0) return badRequest(reply, `days must be a positive number (got "${q.days}")`);
+    return { windows: (await maintenanceList(store, { days })).data.windows };
+  });
+
+  app.post('/api/maintenance/:id/end', async (req, reply) => {
+    try {
+      const r = await maintenanceEnd(store, (req.params as { id: string }).id);
+      opts.hub?.publish('maintenance', r.data.window);
+      return { ok: true, window: r.data.window };
+    } catch (e) {
+      if (e instanceof SwarmInputError) return reply.code(404).send({ error: e.message });
+      throw e;
+    }
   });
 
   app.get('/api/accuracy', async () => ({ accuracy: await agentAccuracy(store) }));

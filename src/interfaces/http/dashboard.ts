@@ -142,14 +142,18 @@ const CLIENT = `
     }).then(function(h){ return findings(function(f){ return f.agentId === 'qe-pattern-learner'; }).then(function(t){ return h + '<h3>Pattern findings</h3>' + t; }); });
   }
   function changes(){
-    return api('/api/changes?days=30').then(function(d){
+    return Promise.all([api('/api/changes?days=30'), api('/api/maintenance?days=30')]).then(function(r){
+      var d = r[0], iso = function(us){ return new Date(us/1000).toISOString().replace('.000Z','Z'); };
+      var mw = r[1].windows.map(function(w){ return '<tr data-maintenance="'+esc(w.id)+'"><td>'+esc(iso(w.fromUs))+' – '+esc(iso(w.toUs))+(w.endedUs != null ? ' <span class="muted">(ended early)</span>' : '')+'</td><td>'+esc(w.service||'all')+'</td><td>'+esc(w.reason)+'</td><td>'+esc(w.by||'')+'</td><td>'+(w.url ? '<a href="'+esc(w.url)+'" rel="noopener noreferrer" target="_blank">link</a>' : '')+'</td></tr>'; });
       var rows = d.changes.map(function(c){
         var what = c.kind === 'deploy' ? 'deploy <code>'+esc(c.value)+'</code>' : esc(c.kind)+' <code>'+esc(c.key)+'</code> '+(c.previous != null ? '<code>'+esc(c.previous)+'</code> → ' : '')+'<code>'+esc(c.value)+'</code>';
         // The URL was checked to be http(s) when the change was declared (signals/change-event.ts).
         return '<tr><td>'+esc(new Date(c.atUs/1000).toISOString().replace('.000Z','Z'))+'</td><td>'+esc(c.service)+'</td><td>'+what+(c.description ? ' <span class="muted">'+esc(c.description)+'</span>' : '')+'</td><td>'+esc(c.by||'')+'</td><td>'+(c.url ? '<a href="'+esc(c.url)+'" rel="noopener noreferrer" target="_blank">link</a>' : '')+'</td></tr>';
       });
       return '<p class="muted">Deploys, config changes and flag flips declared in the last 30 days (POST /api/changes, <code>tswarm change add</code>, MCP <code>change_record</code>): regressions and incidents are tied to them.</p>'+
-        (rows.length ? '<div class="scroll"><table><thead><tr><th>when</th><th>service</th><th>change</th><th>by</th><th></th></tr></thead><tbody>'+rows.join('')+'</tbody></table></div>' : '<p class="muted">No changes declared yet.</p>');
+        (rows.length ? '<div class="scroll"><table><thead><tr><th>when</th><th>service</th><th>change</th><th>by</th><th></th></tr></thead><tbody>'+rows.join('')+'</tbody></table></div>' : '<p class="muted">No changes declared yet.</p>')+
+        '<h3>Maintenance windows</h3><p class="muted">Planned work (POST /api/maintenance, <code>tswarm maintenance add</code>): left out of the analysis like the swarm&rsquo;s own experiments.</p>'+
+        (mw.length ? '<div class="scroll"><table><thead><tr><th>when</th><th>service</th><th>reason</th><th>by</th><th></th></tr></thead><tbody>'+mw.join('')+'</tbody></table></div>' : '<p class="muted">None in the last 30 days or planned.</p>');
     });
   }
   function chaosLoad(){ return findings(function(f){ return f.agentId === 'qe-chaos-engineer' || f.agentId === 'qe-load-tester'; }); }
@@ -186,7 +190,7 @@ const CLIENT = `
   if (window.EventSource) {
     var es = new EventSource('/api/events');
     var refresh = null;
-    ['cycle-finished','finding','ingest','change'].forEach(function(t){ es.addEventListener(t, function(){ $('#status').textContent = 'updated ' + new Date().toLocaleTimeString(); clearTimeout(refresh); refresh = setTimeout(render, 1000); }); });
+    ['cycle-finished','finding','ingest','change','maintenance'].forEach(function(t){ es.addEventListener(t, function(){ $('#status').textContent = 'updated ' + new Date().toLocaleTimeString(); clearTimeout(refresh); refresh = setTimeout(render, 1000); }); });
     es.addEventListener('agent-started', function(e){ try { $('#status').textContent = 'running ' + JSON.parse(e.data).agentId; } catch (err) {} });
   }
   render();

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { addDbOption, CliError, commandGroup, printJson } from '../util.js';
+import { addDbOption, CliError, commandGroup, postToTswarm, printJson } from '../util.js';
 import { openExistingStore, openOrCreateStore } from '../store-access.js';
 
 interface AddOptions {
@@ -82,22 +82,7 @@ function readChangesFile(file: string): { value: unknown; where: string }[] {
 }
 
 async function postToServer(server: string, token: string | undefined, change: Record<string, unknown> | unknown[]): Promise<unknown[]> {
-  let url: URL;
-  try {
-    url = new URL('/api/changes', server);
-  } catch {
-    throw new CliError(`--server must be a URL such as http://127.0.0.1:4318 (got "${server}")`, 2);
-  }
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(change), signal: AbortSignal.timeout(15_000) });
-  } catch (e) {
-    throw new CliError(`cannot reach ${url.origin}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, 1);
-  }
-  const body = (await res.json().catch(() => ({}))) as { error?: string; changes?: unknown[] };
-  if (res.status === 401) throw new CliError(`${url.origin} refused the token (pass --token or set TSWARM_TOKEN)`, 1);
-  if (!res.ok) throw new CliError(`${url.origin} answered ${res.status}: ${body.error ?? 'no reason given'}`, res.status === 400 ? 2 : 1);
-  return body.changes ?? [];
+  return ((await postToTswarm(server, '/api/changes', token, change)) as { changes?: unknown[] }).changes ?? [];
 }
 
 export function register(program: Command): void {

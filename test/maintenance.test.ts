@@ -1,0 +1,101 @@
+/**
+ * Declared maintenance windows: planned work the analysis leaves out as it does the swarm's own experiments (no
+ * anomaly, regression or incident onset from it, the report shades it), declared over HTTP, with `tswarm
+ * maintenance add|list|end` (local or `--server`), ended early; bad declarations are refused and store nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { openStore } from '../src/store/open.js';
+import { PerformanceTester } from '../src/agents/analysis/performance-tester.js';
+import { maintenanceRecord } from '../src/agents/feedback/maintenance-ops.js';
+import { collectFigures } from '../src/feedback/collect-figures.js';
+import { silentLogger } from '../src/fleet/logger.js';
+import type { Span } from '../src/signals/model.js';
+import { freePort, runCli, tempDir } from './helpers/env.js';
+
+const T0 = 1_700_000_000_000_000;
+
+test('a latency step inside a declared maintenance window is no anomaly; the real fault after it is, and the report shades the window', async () => {
+  // shipping at 30 ms; 2 s slower during planned work (100–130 s); 180 ms from 170 s on (a real fault).
+  const spans: Span[] = [];
+  for (let i = 0; i < 240 * 5; i++) {
+    const t = T0 + i * 200_000;
+    const s = (t - T0) / 1e6;
+    const dur = (s >= 100 && s < 130 ? 2_000_000 : s >= 170 ? 180_000 : 30_000) + (i % 5) * 2000;
+    spans.push({ traceId: (i + 1).toString(16).padStart(32, '0'), spanId: (i + 1).toString(16).padStart(16, '0'), name: 'GET /quote', kind: 2, startUs: t, endUs: t + dur, service: 'shipping', attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': 'shipping' } } });
+  }
+  const window = { fromUs: T0, toUs: T0 + 240e6 };
+  const store = await openStore(':memory:');
+  try {
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const run = () => new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const atS = (f: { data?: Record<string, unknown> }): number => ((f.data!.firstDetectionUs as number) - T0) / 1e6;
+    const anomalies = async () => (await run()).filter((x) => x.kind === 'anomaly' && x.subject.metric === 'latency p95');
+    assert.ok((await anomalies()).some((x) => atS(x) >= 100 && atS(x) < 131), 'undeclared, the planned work reads as an anomaly');
+
+    await maintenanceRecord(store, { service: 'shipping', reason: 'cache migration', from: (T0 + 99e6) / 1000, to: (T0 + 130e6) / 1000 });
+    const found = await anomalies();
+    assert.equal(found.length, 1, found.map((x) => x.title).join(' | '));
+    assert.ok(atS(found[0]!) >= 170 && atS(found[0]!) < 171, `the real fault's onset: ${atS(found[0]!)} s`);
+    assert.ok(found[0]!.evidence.chain!.includes('left out: buckets during declared maintenance of shipping (cache migration)'), found[0]!.evidence.chain!.join(' | '));
+
+    const figures = (await collectFigures(store, { findings: found, window })).flatMap((s) => s.figures);
+    const timeline = figures.find((f) => f.type === 'timeline');
+    assert.ok(timeline?.type === 'timeline' && timeline.events.some((e) => e.label === 'declared maintenance of shipping (cache migration) (31 s)' && e.kind === 'experiment'), JSON.stringify(timeline));
+    const p95 = figures.find((f) => f.id === 'p95-shipping');
+    assert.ok(p95?.type === 'timeseries' && p95.shaded?.some((x) => x.label === 'maintenance' && x.fromX === T0 + 99e6), JSON.stringify(p95 && 'shaded' in p95 ? p95.shaded : p95));
+  } finally {
+    await store.close();
+  }
+});
+
+test('maintenance windows over HTTP and the CLI: declared, listed, ended early; bad ones refused with the field named', { timeout: 120_000 }, async () => {
+  const dir = tempDir();
+  const { runServer } = await import('../src/interfaces/http/serve.js');
+  const server = await runServer({ db: join(dir.path, 'm.db'), host: '127.0.0.1', port: await freePort(), token: 'tok' });
+  const auth = { authorization: 'Bearer tok', 'content-type': 'application/json' };
+  type Row = { id: string; service?: string; reason: string; fromUs: number; toUs: number; endedUs?: number };
+  const list = async (): Promise<Row[]> => ((await (await fetch(`${server.url}/api/maintenance`, { headers: auth })).json()) as { windows: Row[] }).windows;
+  try {
+    assert.equal((await fetch(`${server.url}/api/maintenance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401);
+    const ok = await fetch(`${server.url}/api/maintenance`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'db', reason: 'index rebuild', duration: '2h' }) });
+    assert.equal(ok.status, 201);
+    const declared = ((await ok.json()) as { window: Row }).window;
+    assert.equal(declared.toUs - declared.fromUs, 2 * 3600e6);
+    for (const [body, re] of [
+      [{ service: 'db', duration: '2h' }, /^reason: /],
+      [{ reason: 'x', duration: '30d' }, /^a maintenance window lasts at most a week/],
+      [[{ reason: 'x', duration: '1h' }], /^body must be JSON: \{reason/],
+    ] as const) {
+      const r = await fetch(`${server.url}/api/maintenance`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+      assert.equal(r.status, 400);
+      assert.match(((await r.json()) as { error: string }).error, re);
+    }
+    assert.deepEqual((await list()).map((w) => w.id), [declared.id], 'the refused ones stored nothing');
+
+    const cli = await runCli(['maintenance', 'add', '--server', server.url, '--token', 'tok', '--reason', 'failover drill', '--for', '30m', '--by', 'sre-oncall']);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, /^declared mw-[0-9a-f]{12} maintenance \(failover drill\) \S+ – \S+ by sre-oncall on http:\/\/127\.0\.0\.1:\d+\n$/);
+    const noLength = await runCli(['maintenance', 'add', '--server', server.url, '--token', 'tok', '--reason', 'x']);
+    assert.equal(noLength.code, 2);
+    assert.match(noLength.stderr, /give how long: --for <duration> \(e\.g\. 2h\) or --to <time>/);
+
+    const ended = await runCli(['maintenance', 'end', declared.id, '--server', server.url, '--token', 'tok']);
+    assert.equal(ended.code, 0, ended.stderr);
+    assert.match(ended.stdout, new RegExp(`^${declared.id} maintenance of db \\(index rebuild\\) \\S+ – \\S+ \\(ended early\\)\\n$`));
+    const after = (await list()).find((w) => w.id === declared.id)!;
+    assert.ok(after.endedUs !== undefined && after.toUs < declared.toUs);
+    const unknown = await runCli(['maintenance', 'end', 'mw-000000000000', '--server', server.url, '--token', 'tok']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /answered 404: no maintenance window mw-000000000000/);
+
+    const local = await runCli(['maintenance', 'list', '--db', join(dir.path, 'm.db')]);
+    assert.equal(local.code, 0, local.stderr);
+    assert.equal(local.stdout.trim().split('\n').length, 2);
+    assert.match(local.stdout, /maintenance \(failover drill\)/);
+  } finally {
+    await server.close();
+    dir.cleanup();
+  }
+});

@@ -12,6 +12,8 @@ import { maintenanceRecord } from '../src/agents/feedback/maintenance-ops.js';
 import { collectFigures } from '../src/feedback/collect-figures.js';
 import { silentLogger } from '../src/fleet/logger.js';
 import type { Span } from '../src/signals/model.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { freePort, runCli, tempDir } from './helpers/env.js';
 
 const T0 = 1_700_000_000_000_000;
@@ -50,7 +52,7 @@ test('a latency step inside a declared maintenance window is no anomaly; the rea
   }
 });
 
-test('maintenance windows over HTTP and the CLI: declared, listed, ended early; bad ones refused with the field named', { timeout: 120_000 }, async () => {
+test('maintenance windows over HTTP, MCP and the CLI: declared, listed, ended early; bad ones refused with the field named', { timeout: 120_000 }, async () => {
   const dir = tempDir();
   const { runServer } = await import('../src/interfaces/http/serve.js');
   const server = await runServer({ db: join(dir.path, 'm.db'), host: '127.0.0.1', port: await freePort(), token: 'tok' });
@@ -90,9 +92,27 @@ test('maintenance windows over HTTP and the CLI: declared, listed, ended early; 
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /answered 404: no maintenance window mw-000000000000/);
 
+    // An operations agent over MCP.
+    const client = new Client({ name: 'test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`), { requestInit: { headers: { authorization: 'Bearer tok' } } }));
+    try {
+      type Result = { isError?: boolean; content: { text?: string }[] };
+      // Tomorrow at 01:00 UTC, for three hours.
+      const day = new Date(Date.now() + 86_400e3).toISOString().slice(0, 10);
+      const r = (await client.callTool({ name: 'maintenance_declare', arguments: { service: 'search', reason: 'reindex', from: `${day}T01:00:00Z`, duration: '3h' } })) as Result;
+      assert.ok(!r.isError, JSON.stringify(r));
+      assert.ok(r.content[0]!.text!.startsWith(`declared mw-`) && r.content[0]!.text!.includes(` maintenance of search (reindex) ${day}T01:00:00Z – ${day}T04:00:00Z by mcp: the analysis leaves this stretch out`), r.content[0]!.text);
+      const bad = (await client.callTool({ name: 'maintenance_declare', arguments: { reason: 'x' } })) as Result;
+      assert.equal(bad.isError, true);
+      assert.match(bad.content[0]!.text!, /give exactly one of to \(an end time\) or duration/);
+    } finally {
+      await client.close();
+    }
+
     const local = await runCli(['maintenance', 'list', '--db', join(dir.path, 'm.db')]);
     assert.equal(local.code, 0, local.stderr);
-    assert.equal(local.stdout.trim().split('\n').length, 2);
+    assert.equal(local.stdout.trim().split('\n').length, 3);
+    assert.match(local.stdout.split('\n')[0]!, /maintenance of search \(reindex\)/, 'the planned one first (newest start)');
     assert.match(local.stdout, /maintenance \(failover drill\)/);
   } finally {
     await server.close();

@@ -23,6 +23,7 @@ import { loadAgent } from './agent-registry.js';
 import { QueenCoordinator, type FollowUp } from './queen-coordinator.js';
 import { DOMAINS, SwarmInputError, type Domain, type FleetConfig, type ProgressFn, type SwarmApi, type ToolAnswer } from './swarm-api.js';
 import * as memory from './memory-ops.js';
+import { maintenanceRecord } from './maintenance-ops.js';
 
 export const DEFAULT_FLEET: FleetConfig = { topology: 'mesh', enabledDomains: Object.keys(DOMAINS) as Domain[], maxAgents: 10 };
 const CONFIG_KIND = 'fleet-config';
@@ -418,6 +419,10 @@ export class FleetCommander implements SwarmApi {
 
   changeRecord(args: { changes: unknown }): Promise<ToolAnswer> {
     return memory.changeRecord(this.store, args.changes, 'mcp');
+  }
+  maintenanceDeclare(args: { window: unknown }): Promise<ToolAnswer> {
+    const w = args.window;
+    return maintenanceRecord(this.store, w && typeof w === 'object' && !Array.isArray(w) && !('by' in w) ? { ...w, by: 'mcp' } : w);
   }
   feedbackReport(args: { format?: 'json' | 'markdown' | 'html' }): Promise<ToolAnswer> {
     return memory.feedbackReport(this.store, args);

@@ -43,6 +43,8 @@ export interface SwarmApi {
   knowledgeQuery(args: { query: 'deps' | 'impact' | 'learnings' | 'accuracy' | 'baselines' | 'changes' | 'slos'; node?: string }): Promise<ToolAnswer>;
   /** Declares deploys, config changes and flag flips (signals/change-event.ts: one, or a list). */
   changeRecord(args: { changes: unknown }): Promise<ToolAnswer>;
+  /** Declares planned work (signals/maintenance-window.ts): left out of the analysis like the swarm's own experiments. */
+  maintenanceDeclare(args: { window: unknown }): Promise<ToolAnswer>;
   feedbackReport(args: { format?: 'json' | 'markdown' | 'html' }): Promise<ToolAnswer>;
   verdictRecord(args: { findingId: string; verdict: 'confirmed' | 'rejected'; cause?: string; reason?: string; by?: string }): Promise<ToolAnswer>;
 }

@@ -254,5 +254,24 @@ export function createMcpServer(api: SwarmApi): McpServer {
     async (args) => answer(() => api.changeRecord({ changes: Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)) })),
   );
 
+  server.registerTool(
+    'maintenance_declare',
+    {
+      title: 'Declare a maintenance window',
+      description: 'Tells the swarm about planned work (a migration, a failover drill, another team\'s load test): its stretch is left out of the analysis as the swarm\'s own chaos experiments are (no anomaly, regression, log burst or incident onset from it; the report shades it). Error budgets still count it. At most a week long, at most a week ahead.',
+      // The shape is checked by signals/maintenance-window.ts; these fields document it.
+      inputSchema: {
+        reason: z.string().min(1),
+        service: z.string().optional().describe('the service worked on (the whole stretch is left out: its callers feel it too)'),
+        from: z.union([z.string(), z.number()]).optional().describe('ISO 8601 time, epoch ms or "now" (default)'),
+        to: z.union([z.string(), z.number()]).optional().describe('the end (or give duration)'),
+        duration: z.string().optional().describe('how long, e.g. "30m", "2h"'),
+        by: z.string().optional(),
+        url: z.string().optional().describe('link to the change ticket or runbook'),
+      },
+    },
+    async (args) => answer(() => api.maintenanceDeclare({ window: Object.fromEntries(Object.entries(args).filter(([, v]) => v !== undefined)) })),
+  );
+
   return server;
 }

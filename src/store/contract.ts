@@ -245,8 +245,8 @@ export function storeContract(name: string, open: () => Promise<MemoryStore>, ho
     const s = await open();
     try {
       const heard: string[] = [];
-      s.telemetry.onMaintenanceFailure((f) => heard.push(`${f.task}: ${f.message}`));
-      assert.deepEqual(s.telemetry.maintenance(), { failures: 0 });
+      s.telemetry.onHousekeepingFailure((f) => heard.push(`${f.task}: ${f.message}`));
+      assert.deepEqual(s.telemetry.housekeeping(), { failures: 0 });
       const repair = await hooks.breakCompaction!(s);
       const spans = history();
       const per = Math.ceil(spans.length / 60);
@@ -254,7 +254,7 @@ export function storeContract(name: string, open: () => Promise<MemoryStore>, ho
       const stats = await s.telemetry.stats();
       assert.equal(stats.reduce((n, x) => n + x.spans, 0), spans.length, 'every span once, though housekeeping failed after its commit');
       assert.equal((await s.telemetry.querySpans({ limit: 10 * spans.length })).length, spans.length);
-      const m = s.telemetry.maintenance();
+      const m = s.telemetry.housekeeping();
       assert.ok(m.failures >= 1 && m.last?.task === 'compaction' && /refused by the test/.test(m.last.message), JSON.stringify(m));
       assert.equal(heard.length, m.failures);
       assert.ok(heard[0]!.startsWith('compaction: '), heard[0]);

@@ -83,16 +83,16 @@ export interface CompactionResult {
  * committed, so its failure must neither fail that batch (the sender would retry a batch that is already stored)
  * nor pass unseen: it is counted here and the next run retries it.
  */
-export interface MaintenanceFailure {
+export interface HousekeepingFailure {
   task: 'compaction' | 'retention';
   message: string;
   atMs: number;
 }
 
-export interface MaintenanceStatus {
+export interface HousekeepingStatus {
   /** Failed runs since the store was opened (by this process). */
   failures: number;
-  last?: MaintenanceFailure;
+  last?: HousekeepingFailure;
 }
 
 export interface ServiceStats {
@@ -128,10 +128,10 @@ export interface TelemetryStore {
    * a tier see mixed widths.
    */
   compactRollups(tiers?: readonly RollupTier[]): Promise<CompactionResult>;
-  /** How the store's own housekeeping has gone (see MaintenanceFailure). */
-  maintenance(): MaintenanceStatus;
+  /** How the store's own housekeeping has gone (see HousekeepingFailure). */
+  housekeeping(): HousekeepingStatus;
   /** Called on each housekeeping failure, e.g. to log it; returns a function that unsubscribes. */
-  onMaintenanceFailure(listener: (f: MaintenanceFailure) => void): () => void;
+  onHousekeepingFailure(listener: (f: HousekeepingFailure) => void): () => void;
 }
 
 /** Pattern store kinds named by the seed, plus the ones the pattern learner keeps. */

@@ -40,8 +40,8 @@ async function memoryStore(): Promise<MemoryStore> {
       stats: async () => [],
       prune: async () => 0,
       compactRollups: async () => ({ merged: 0, written: 0 }),
-      maintenance: () => ({ failures: 0 }),
-      onMaintenanceFailure: () => () => undefined,
+      housekeeping: () => ({ failures: 0 }),
+      onHousekeepingFailure: () => () => undefined,
     },
     patterns: {
       put: async (kind, key, value, opts) => {

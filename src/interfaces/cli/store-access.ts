@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { MemoryStore } from '../../store/store.js';
 import { CliError } from './util.js';
-import { describeMaintenanceFailure } from '../../store/maintenance.js';
+import { describeHousekeepingFailure } from '../../store/housekeeping.js';
 
 /** Opens a store that must already exist (read-mostly commands): a missing file is a user error, not a new DB. */
 export async function openExistingStore(location: string): Promise<MemoryStore> {
@@ -17,6 +17,6 @@ export async function openExistingStore(location: string): Promise<MemoryStore> 
 export async function openOrCreateStore(location: string): Promise<MemoryStore> {
   const { openStore } = await import('../../store/open.js');
   const store = await openStore(location);
-  store.telemetry.onMaintenanceFailure((f) => process.stderr.write(`warning: ${describeMaintenanceFailure(f)}\n`));
+  store.telemetry.onHousekeepingFailure((f) => process.stderr.write(`warning: ${describeHousekeepingFailure(f)}\n`));
   return store;
 }

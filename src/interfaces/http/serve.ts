@@ -11,7 +11,7 @@ import { LATEST_REPORT_KIND } from '../../agents/feedback/memory-ops.js';
 import type { FeedbackReport } from '../../feedback/report.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import type { Slo } from '../../algorithms/perf/slo.js';
-import { describeMaintenanceFailure } from '../../store/maintenance.js';
+import { describeHousekeepingFailure } from '../../store/housekeeping.js';
 
 /**
  * "Anomaly storm": errors in the last minute at least 5× the rate of the ten minutes before (and ≥ 20) — then a
@@ -74,9 +74,9 @@ export async function runServer(opts: ServerOptions): Promise<RunningServer> {
   const hub = new EventHub();
   // The store's own housekeeping (rollup compaction, retention) runs after commits and never fails an ingest;
   // when it fails, the operator hears of it here and on the event stream, and /healthz counts it.
-  const unwatchStore = store.telemetry.onMaintenanceFailure((f) => {
-    process.stderr.write(`warning: ${describeMaintenanceFailure(f)}\n`);
-    hub.publish('store-maintenance-failed', f);
+  const unwatchStore = store.telemetry.onHousekeepingFailure((f) => {
+    process.stderr.write(`warning: ${describeHousekeepingFailure(f)}\n`);
+    hub.publish('store-housekeeping-failed', f);
   });
   const storm = new StormDetector();
   const { createSwarm } = await import('../../agents/feedback/fleet-commander.js');

@@ -10,8 +10,8 @@ import {
   AccessDeniedError,
   type AuditEntry,
   type CompactionResult,
-  type MaintenanceFailure,
-  type MaintenanceStatus,
+  type HousekeepingFailure,
+  type HousekeepingStatus,
   type ErrorQuery,
   type FindingStore,
   type GraphEdge,
@@ -39,7 +39,7 @@ import {
 import { RollupAccumulator, ROLLUP_TIERS, tierCut, type RollupTier } from '../rollup.js';
 import { httpStatusOf, spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
 import { readPgSpanTable, type SpanFilter } from './span-table-read.js';
-import { MaintenanceLog } from '../maintenance.js';
+import { HousekeepingLog } from '../housekeeping.js';
 
 // BIGINT columns hold microsecond times (< 2^53): numbers, not strings.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -102,7 +102,7 @@ class Params {
 }
 
 class PgTelemetry implements TelemetryStore {
-  private readonly maintenanceLog = new MaintenanceLog();
+  private readonly housekeepingLog = new HousekeepingLog();
   private readonly resourceIds = new Map<string, number>();
   private readonly resourceById = new Map<number, Resource>();
   constructor(
@@ -220,17 +220,17 @@ class PgTelemetry implements TelemetryStore {
     if (this.tiers && ++this.ingestsSinceCompact >= 50) {
       this.ingestsSinceCompact = 0;
       const tiers = this.tiers;
-      await this.maintenanceLog.runAsync('compaction', () => this.compactAt(tiers, this.newestUs, true));
+      await this.housekeepingLog.runAsync('compaction', () => this.compactAt(tiers, this.newestUs, true));
     }
     return { spans: batch.spans.length, logs: batch.logs.length, metrics: batch.metrics.length, errors: batch.errors.length };
   }
 
-  maintenance(): MaintenanceStatus {
-    return this.maintenanceLog.status();
+  housekeeping(): HousekeepingStatus {
+    return this.housekeepingLog.status();
   }
 
-  onMaintenanceFailure(listener: (f: MaintenanceFailure) => void): () => void {
-    return this.maintenanceLog.on(listener);
+  onHousekeepingFailure(listener: (f: HousekeepingFailure) => void): () => void {
+    return this.housekeepingLog.on(listener);
   }
 
   private newestUs = 0;

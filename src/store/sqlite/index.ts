@@ -37,7 +37,7 @@ export class SqliteStore implements MemoryStore {
     this.telemetry = new SqliteTelemetry(db, opts);
     if (!opts.readonly && opts.writerThread !== false && !db.memory) {
       // Started on the first ingest: `tswarm status`, the MCP server and other readers never pay for a thread.
-      const start = (): SqliteWriter => (this.writer ??= new SqliteWriter(db.name, { rollupBucketUs: opts.rollupBucketUs, retentionUs: opts.retentionUs, traceRunRows: opts.traceRunRows, rollupTiers: opts.rollupTiers }, (f) => this.telemetry.maintenanceLog.record(f.task, new Error(f.message), f.atMs)));
+      const start = (): SqliteWriter => (this.writer ??= new SqliteWriter(db.name, { rollupBucketUs: opts.rollupBucketUs, retentionUs: opts.retentionUs, traceRunRows: opts.traceRunRows, rollupTiers: opts.rollupTiers }, (f) => this.telemetry.housekeepingLog.record(f.task, new Error(f.message), f.atMs)));
       const self = (): SqliteWriter | undefined => this.writer;
       this.telemetry.writer = {
         get alive() {

@@ -26,8 +26,8 @@ import {
   type ErrorQuery,
   type IngestResult,
   type LogQuery,
-  type MaintenanceFailure,
-  type MaintenanceStatus,
+  type HousekeepingFailure,
+  type HousekeepingStatus,
   type MetricQuery,
   type Rollup,
   type ServiceStats,
@@ -38,7 +38,7 @@ import {
 import { isRequestSpan, latencyBucket, mergeRollups, ROLLUP_TIERS, tierCut, type RollupTier } from '../rollup.js';
 import { decodeSpanRest, ROW_NUMS, type TraceRows } from '../../signals/otlp/wire.js';
 import { readSpanTable } from './span-table-read.js';
-import { MaintenanceLog } from '../maintenance.js';
+import { HousekeepingLog } from '../housekeeping.js';
 import { spanTableOf, type SpanTable } from '../../algorithms/rca/span-table.js';
 import { attributesHttpHint, rcaRestOf, RCA_REST_NEEDLES, restHttpHint, STATUS_KEY, statusProvenBelow500 } from './span-projection.js';
 
@@ -345,7 +345,7 @@ export class SqliteTelemetry implements TelemetryStore {
   private traceTail = 0;
   private readonly runRows: number;
   /** Housekeeping failures: this connection's own, and those the writer thread reports (see ingest). */
-  readonly maintenanceLog = new MaintenanceLog();
+  readonly housekeepingLog = new HousekeepingLog();
 
   constructor(
     private readonly db: Database.Database,
@@ -526,34 +526,37 @@ export class SqliteTelemetry implements TelemetryStore {
    * previous commit ran: group commit). IMMEDIATE takes the write lock up front, so a concurrent writer on
    * another connection makes us wait (busy_timeout) instead of failing on the lock upgrade.
    */
-  commit(list: PreparedBatch[]): MaintenanceFailure[] {
+  commit(list: PreparedBatch[]): HousekeepingFailure[] {
     (this.txFn ??= this.db.transaction(this.writeTx)).immediate(list);
     // The batches are durable from here on. Housekeeping that fails (a lock held past busy_timeout, a full disk)
     // must not fail them: the writer thread would retry them one by one and store them twice, and the sender would
     // retry them again. It is recorded, and the next run (50 commits on) tries again.
-    const failed: MaintenanceFailure[] = [];
-    const before = this.maintenanceLog.status().failures;
-    if (this.retentionUs !== undefined && (this.ingestsSincePrune += list.length) >= 50) {
-      this.ingestsSincePrune = 0;
-      const cut = this.newestUs - this.retentionUs;
-      this.maintenanceLog.run('retention', () => this.pruneSync(cut));
+    const failed: HousekeepingFailure[] = [];
+    const off = this.housekeepingLog.on((f) => failed.push(f));
+    try {
+      if (this.retentionUs !== undefined && (this.ingestsSincePrune += list.length) >= 50) {
+        this.ingestsSincePrune = 0;
+        const cut = this.newestUs - this.retentionUs;
+        this.housekeepingLog.run('retention', () => this.pruneSync(cut));
+      }
+      // A tier's cut moves once per its bucket width of data time, so most of these calls find nothing to do.
+      if (this.tiers && (this.ingestsSinceCompact += list.length) >= 50) {
+        this.ingestsSinceCompact = 0;
+        const tiers = this.tiers;
+        this.housekeepingLog.run('compaction', () => this.compactSync(tiers, this.newestUs, true));
+      }
+    } finally {
+      off();
     }
-    // A tier's cut moves once per its bucket width of data time, so most of these calls find nothing to do.
-    if (this.tiers && (this.ingestsSinceCompact += list.length) >= 50) {
-      this.ingestsSinceCompact = 0;
-      const tiers = this.tiers;
-      this.maintenanceLog.run('compaction', () => this.compactSync(tiers, this.newestUs, true));
-    }
-    if (this.maintenanceLog.status().failures > before) failed.push(this.maintenanceLog.status().last!);
     return failed;
   }
 
-  maintenance(): MaintenanceStatus {
-    return this.maintenanceLog.status();
+  housekeeping(): HousekeepingStatus {
+    return this.housekeepingLog.status();
   }
 
-  onMaintenanceFailure(listener: (f: MaintenanceFailure) => void): () => void {
-    return this.maintenanceLog.on(listener);
+  onHousekeepingFailure(listener: (f: HousekeepingFailure) => void): () => void {
+    return this.housekeepingLog.on(listener);
   }
 
   /** Set by the store when a writer thread owns the writes (file databases); otherwise ingest commits here. */

@@ -20,7 +20,7 @@
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteTelemetry, type PreparedBatch, type TelemetryOptions } from './telemetry.js';
-import type { MaintenanceFailure } from '../store.js';
+import type { HousekeepingFailure } from '../store.js';
 
 /** 10,000 pages of 4 KiB, the interval measured when the page size was SQLite's default. */
 export const WAL_BYTES = 40_960_000;
@@ -32,8 +32,8 @@ interface WriterData {
   opts: TelemetryOptions;
 }
 type Request = { id: number; batch: PreparedBatch } | { id: number; close: true };
-/** `maintenance`: housekeeping that failed after the batch's commit (the batch itself is stored). */
-type Reply = { id: number; error?: string; maintenance?: MaintenanceFailure[] };
+/** `housekeeping`: housekeeping that failed after the batch's commit (the batch itself is stored). */
+type Reply = { id: number; error?: string; housekeeping?: HousekeepingFailure[] };
 
 export function configureWriterConnection(db: Database.Database): void {
   // Takes effect only on a database with no tables yet (and must come before WAL mode); elsewhere a no-op.
@@ -63,8 +63,8 @@ export class SqliteWriter {
   private closing = false;
   private exited: Promise<void>;
 
-  /** `onMaintenanceFailure`: housekeeping the thread ran after a commit failed (reported, never thrown). */
-  constructor(path: string, opts: TelemetryOptions, private readonly onMaintenanceFailure: (f: MaintenanceFailure) => void = () => undefined) {
+  /** `onHousekeepingFailure`: housekeeping the thread ran after a commit failed (reported, never thrown). */
+  constructor(path: string, opts: TelemetryOptions, private readonly onHousekeepingFailure: (f: HousekeepingFailure) => void = () => undefined) {
     const data: WriterData = { tswarmSqliteWriter: true, path, opts };
     this.worker = import.meta.url.endsWith('.ts')
       ? // Run from sources (tests, benches under tsx): tsx's --import hook does not reach worker threads, so the
@@ -75,7 +75,7 @@ export class SqliteWriter {
     // has nothing else on its event loop).
     this.worker.unref();
     this.worker.on('message', (m: Reply) => {
-      for (const f of m.maintenance ?? []) this.onMaintenanceFailure(f);
+      for (const f of m.housekeeping ?? []) this.onHousekeepingFailure(f);
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -145,20 +145,20 @@ function serve(d: WriterData): void {
     queue = [];
     const batches = items.filter((r): r is Extract<Request, { batch: PreparedBatch }> => 'batch' in r);
     if (batches.length) {
-      let maintenance: MaintenanceFailure[] | undefined;
+      let housekeeping: HousekeepingFailure[] | undefined;
       try {
-        maintenance = telemetry.commit(batches.map((r) => r.batch));
+        housekeeping = telemetry.commit(batches.map((r) => r.batch));
       } catch {
         // Retried batch by batch below.
       }
-      if (maintenance) {
-        batches.forEach((r, i) => port.postMessage({ id: r.id, ...(i === 0 && maintenance.length ? { maintenance } : {}) } satisfies Reply));
+      if (housekeeping) {
+        batches.forEach((r, i) => port.postMessage({ id: r.id, ...(i === 0 && housekeeping.length ? { housekeeping } : {}) } satisfies Reply));
       } else {
         // One bad batch must not fail the others that shared its transaction: retry each on its own.
         for (const r of batches) {
           try {
             const m = telemetry.commit([r.batch]);
-            port.postMessage({ id: r.id, ...(m.length ? { maintenance: m } : {}) } satisfies Reply);
+            port.postMessage({ id: r.id, ...(m.length ? { housekeeping: m } : {}) } satisfies Reply);
           } catch (e) {
             port.postMessage({ id: r.id, error: (e as Error).message } satisfies Reply);
           }

@@ -33,7 +33,7 @@ test('failed housekeeping: every request still stored, /healthz counts it, the e
   const server = await runServer({ db, host: '127.0.0.1', port: await freePort() });
   const events: unknown[] = [];
   server.hub.subscribe((ev) => {
-    if (ev.type === 'store-maintenance-failed') events.push(ev.data);
+    if (ev.type === 'store-housekeeping-failed') events.push(ev.data);
   });
   const stderr: string[] = [];
   const write = process.stderr.write.bind(process.stderr);
@@ -45,12 +45,12 @@ test('failed housekeeping: every request still stored, /healthz counts it, the e
       const r = await fetch(`${server.url}/v1/traces`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: otlp(i, t0 + (i * 6 * DAY) / 60) });
       assert.equal(r.status, 200, await r.text());
     }
-    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { status: string; maintenance?: { failures: number; last: { task: string; message: string } } };
+    const health = (await (await fetch(`${server.url}/healthz`)).json()) as { status: string; housekeeping?: { failures: number; last: { task: string; message: string } } };
     assert.equal(health.status, 'ok');
-    assert.ok(health.maintenance && health.maintenance.failures >= 1, JSON.stringify(health));
-    assert.equal(health.maintenance.last.task, 'compaction');
-    assert.match(health.maintenance.last.message, /disk is full/);
-    assert.equal(events.length, health.maintenance.failures);
+    assert.ok(health.housekeeping && health.housekeeping.failures >= 1, JSON.stringify(health));
+    assert.equal(health.housekeeping.last.task, 'compaction');
+    assert.match(health.housekeeping.last.message, /disk is full/);
+    assert.equal(events.length, health.housekeeping.failures);
     assert.ok(stderr.some((l) => /^warning: the memory store's compaction failed \(database or disk is full .*\); the data is stored and the next run retries/.test(l)), stderr.join(''));
   } finally {
     process.stderr.write = write;

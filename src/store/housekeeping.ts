@@ -1,14 +1,14 @@
-/** The record of a store's own housekeeping failures (store.ts: MaintenanceFailure), shared by the backends. */
-import type { MaintenanceFailure, MaintenanceStatus } from './store.js';
+/** The record of a store's own housekeeping failures (store.ts: HousekeepingFailure), shared by the backends. */
+import type { HousekeepingFailure, HousekeepingStatus } from './store.js';
 
-export class MaintenanceLog {
+export class HousekeepingLog {
   private failures = 0;
-  private last?: MaintenanceFailure;
-  private readonly listeners = new Set<(f: MaintenanceFailure) => void>();
+  private last?: HousekeepingFailure;
+  private readonly listeners = new Set<(f: HousekeepingFailure) => void>();
 
   /** Records a failure; a listener that throws is not allowed to turn it into an ingest failure. */
-  record(task: MaintenanceFailure['task'], error: unknown, atMs = Date.now()): MaintenanceFailure {
-    const f: MaintenanceFailure = { task, message: error instanceof Error ? error.message : String(error), atMs };
+  record(task: HousekeepingFailure['task'], error: unknown, atMs = Date.now()): HousekeepingFailure {
+    const f: HousekeepingFailure = { task, message: error instanceof Error ? error.message : String(error), atMs };
     this.failures++;
     this.last = f;
     for (const l of this.listeners) {
@@ -22,7 +22,7 @@ export class MaintenanceLog {
   }
 
   /** Runs one housekeeping task, recording its failure instead of throwing it. */
-  run<T>(task: MaintenanceFailure['task'], fn: () => T): T | undefined {
+  run<T>(task: HousekeepingFailure['task'], fn: () => T): T | undefined {
     try {
       return fn();
     } catch (e) {
@@ -31,7 +31,7 @@ export class MaintenanceLog {
     }
   }
 
-  async runAsync<T>(task: MaintenanceFailure['task'], fn: () => Promise<T>): Promise<T | undefined> {
+  async runAsync<T>(task: HousekeepingFailure['task'], fn: () => Promise<T>): Promise<T | undefined> {
     try {
       return await fn();
     } catch (e) {
@@ -40,17 +40,17 @@ export class MaintenanceLog {
     }
   }
 
-  status(): MaintenanceStatus {
+  status(): HousekeepingStatus {
     return { failures: this.failures, ...(this.last ? { last: { ...this.last } } : {}) };
   }
 
-  on(listener: (f: MaintenanceFailure) => void): () => void {
+  on(listener: (f: HousekeepingFailure) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 }
 
 /** The operator's one line on a failure: what failed, why, and that nothing was lost. */
-export function describeMaintenanceFailure(f: MaintenanceFailure): string {
+export function describeHousekeepingFailure(f: HousekeepingFailure): string {
   return `the memory store's ${f.task} failed (${f.message}); the data is stored and the next run retries`;
 }

@@ -113,6 +113,12 @@ test('maintenance windows over HTTP, MCP and the CLI: declared, listed, ended ea
     assert.equal(local.code, 0, local.stderr);
     assert.equal(local.stdout.trim().split('\n').length, 3);
     assert.match(local.stdout.split('\n')[0]!, /maintenance of search \(reindex\)/, 'the planned one first (newest start)');
+    // `tswarm status` says what is being left out now and what will be (the ended one is over).
+    const status = await runCli(['status', '--db', join(dir.path, 'm.db')]);
+    assert.equal(status.code, 0, status.stderr);
+    const lines = status.stdout.split('\n').filter((l) => /^ {2}(now|ahead) /.test(l));
+    assert.deepEqual(lines.map((l) => l.trim().split(/\s+/)[0]), ['now', 'ahead'], status.stdout);
+    assert.match(lines[0]!, /maintenance \(failover drill\)/);
     assert.match(local.stdout, /maintenance \(failover drill\)/);
   } finally {
     await server.close();

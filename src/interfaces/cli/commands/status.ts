@@ -14,13 +14,21 @@ export function register(program: Command): void {
         const services = await store.telemetry.stats();
         const findings = await store.findings.list({ limit: 100_000 });
         const totals = services.reduce((a, s) => ({ spans: a.spans + s.spans, logs: a.logs + s.logs, metrics: a.metrics + s.metrics, errors: a.errors + s.errors }), { spans: 0, logs: 0, metrics: 0, errors: 0 });
-        if (opts.json) return printJson({ db: opts.db, backend: store.backend, totals, services, findings: findings.length });
+        // Planned work in effect now or ahead: what the analysis is leaving out (a forgotten window hides incidents).
+        const { maintenanceIn } = await import('../../../agents/maintenance-windows.js');
+        const nowUs = Date.now() * 1000;
+        const maintenance = await maintenanceIn(store, { fromUs: nowUs, toUs: Number.MAX_SAFE_INTEGER });
+        if (opts.json) return printJson({ db: opts.db, backend: store.backend, totals, services, findings: findings.length, maintenance });
         const out: string[] = [`memory: ${opts.db} (${store.backend})`, `totals: ${totals.spans} spans, ${totals.metrics} metric points, ${totals.logs} logs, ${totals.errors} errors; ${findings.length} findings`];
         if (!services.length) out.push('no telemetry yet: run `tswarm serve` and point an OpenTelemetry SDK at it, or `tswarm ingest <files>`');
         else {
           const w = Math.max(7, ...services.map((s) => s.service.length));
           out.push('', `${'service'.padEnd(w)}  ${'spans'.padStart(9)}  ${'metrics'.padStart(9)}  ${'logs'.padStart(9)}  ${'errors'.padStart(7)}  first seen           last seen`);
           for (const s of services) out.push(`${s.service.padEnd(w)}  ${String(s.spans).padStart(9)}  ${String(s.metrics).padStart(9)}  ${String(s.logs).padStart(9)}  ${String(s.errors).padStart(7)}  ${iso(s.firstUs)}  ${iso(s.lastUs)}`);
+        }
+        if (maintenance.length) {
+          const { maintenanceLine } = await import('../../../agents/feedback/maintenance-ops.js');
+          out.push('', 'maintenance windows (left out of the analysis; `tswarm maintenance end <id>` when done):', ...maintenance.map((w) => `  ${w.fromUs <= nowUs ? 'now  ' : 'ahead'} ${maintenanceLine(w)}`));
         }
         process.stdout.write(out.join('\n') + '\n');
       } finally {

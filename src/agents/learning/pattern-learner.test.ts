@@ -178,6 +178,30 @@ test("a load test the swarm ran is not a burst: its lines are left out of the co
   assert.ok(real[0]!.evidence.chain!.some((c) => /^left out: lines during the swarm's own load test of http:\/\/127\.0\.0\.1:8080\/api\/cart$/.test(c)), real[0]!.evidence.chain!.join(' | '));
 });
 
+test('an error seen only during declared maintenance is no new error; when it comes back after the window it is', async () => {
+  const t0 = 1_700_000_000 * S;
+  const window = { fromUs: t0 + 10 * 60 * S, toUs: t0 + 15 * 60 * S };
+  const store = await memoryStore();
+  try {
+    await store.telemetry.ingest(traffic(t0, window.toUs + 10 * 60 * S));
+    // The database is down for its migration from minute 11 to 12: checkout logs a connection error 30 times.
+    const refused = (t: number): ErrorEvent => ({ timeUs: t, service: 'checkout', type: 'ConnectionRefused', message: 'connect ECONNREFUSED 10.0.0.5:5432', frames: [{ file: '/srv/checkout/src/db.ts', line: 7, function: 'connect', inApp: true }], fingerprint: 'x', release: '2.1.0', source: 'log', attributes: {}, resource: res('checkout') });
+    const during = Array.from({ length: 30 }, (_, i) => refused(window.fromUs + 60 * S + i * 2 * S));
+    await store.telemetry.ingest({ spans: [], logs: [], metrics: [], errors: during });
+    await store.patterns.put('maintenance-window', 'mw-1', { id: 'mw-1', service: 'db', reason: 'migration', fromUs: window.fromUs + 55 * S, toUs: window.fromUs + 2 * 60 * S, declaredUs: t0 });
+    const newErrors = async (w: { fromUs: number; toUs: number }): Promise<string[]> => (await new PatternLearnerAgent().run({ id: 'w', kind: 'analyze-window', params: {}, window: w }, ctx(store))).filter((f) => f.kind === 'new-error').map((f) => f.title);
+    assert.deepEqual(await newErrors(window), [], 'expected during the migration');
+    // Ten minutes later the same error, outside any window: now it is news.
+    const next = { fromUs: window.toUs, toUs: window.toUs + 10 * 60 * S };
+    await store.telemetry.ingest({ spans: [], logs: [], metrics: [], errors: Array.from({ length: 12 }, (_, i) => refused(next.fromUs + 60 * S + i * S)) });
+    const found = await newErrors(next);
+    assert.equal(found.length, 1, found.join(' | '));
+    assert.match(found[0]!, /^New error ConnectionRefused: /);
+  } finally {
+    await store.close();
+  }
+});
+
 test('rejects an invalid window with a clear error', async () => {
   const store = await memoryStore();
   await assert.rejects(new PatternLearnerAgent().run({ id: 'x', kind: 'analyze-window', params: {}, window: { fromUs: 10, toUs: 5 } }, ctx(store)), /invalid window/);

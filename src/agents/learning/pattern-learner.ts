@@ -84,14 +84,25 @@ export class PatternLearnerAgent implements Agent {
       }
     }
 
-    // 2. Errors: group into issues; new fingerprints are those not in memory before this run.
+    // The swarm's own load tests and chaos experiments, and declared maintenance: their lines count neither as a
+    // burst nor as the baseline, and their errors neither as new nor as seen (below).
+    const ownAll = await knownDisturbances(ctx, { fromUs: baselineFromUs, toUs: window.toUs });
+    const quiet = quietRangesUs(ownAll);
+    const isQuiet = (t: number): boolean => quiet.some((r) => t >= r.fromUs && t < r.toUs);
+
+    // 2. Errors: group into issues; new fingerprints are those not in memory before this run. An error seen only
+    // while a known disturbance ran (a database down for its declared migration, a fault the swarm injected) is
+    // expected there: it is not reported as new, not kept as known either, so it is new if it comes back after.
     const errors = await store.telemetry.queryErrors({ window: { fromUs: baselineFromUs, toUs: window.toUs }, limit: MAX_LOGS });
     const known = new Map((await store.patterns.list<ErrorGroup>('error-group', { limit: 10_000 })).map((r) => [r.key, r.value]));
     const grouper = ErrorGrouper.fromJSON([...known.values()]);
     const seenBefore = new Set(known.keys());
     const activeInWindow = new Map<string, number>();
+    const loud = new Set<string>();
     for (const e of errors.sort((a, b) => a.timeUs - b.timeUs)) {
       const { group } = grouper.add(e);
+      if (isQuiet(e.timeUs)) continue;
+      loud.add(group.fingerprint);
       if (e.timeUs < window.fromUs) seenBefore.add(group.fingerprint);
       else activeInWindow.set(group.fingerprint, (activeInWindow.get(group.fingerprint) ?? 0) + 1);
     }
@@ -116,8 +127,7 @@ export class PatternLearnerAgent implements Agent {
       ? `baseline: the first ${Math.round(SELF_BASELINE_SHARE * 100)}% of the logs seen (too little history before the window)`
       : `baseline ${baselineSpans} window(s) before`;
     const baseFrom = selfBaseline ? firstUs! : baselineFromUs;
-    // The swarm's own load tests and chaos experiments: their lines count neither as a burst nor as the baseline.
-    const own = await knownDisturbances(ctx, { fromUs: baseFrom, toUs: window.toUs });
+    const own = ownAll.filter((k) => k.toS * 1e6 >= baseFrom);
     const changes = detectChanges(events, judged, baseFrom, task.params.tracker as object | undefined, quietRangesUs(own));
     const leftOut = own.length ? [`left out: lines during ${describeDisturbances(own)}`] : [];
     const tplEvidence = (c: PatternChange) => {
@@ -182,7 +192,7 @@ export class PatternLearnerAgent implements Agent {
       });
     }
     const groups = grouper.list();
-    const newGroups = groups.filter((g) => !seenBefore.has(g.fingerprint) && g.lastSeenUs >= window.fromUs).slice(0, MAX_FINDINGS_PER_KIND);
+    const newGroups = groups.filter((g) => !seenBefore.has(g.fingerprint) && activeInWindow.has(g.fingerprint)).slice(0, MAX_FINDINGS_PER_KIND);
     for (const g of newGroups) {
       const services = Object.keys(g.services);
       findings.push({
@@ -266,7 +276,7 @@ export class PatternLearnerAgent implements Agent {
       'log-template',
       [...counts].map(([id, c]) => ({ key: id, service: c.service, value: { template: miner.get(id)?.template ?? '', windowCount: c.n, samples: samples.get(id) ?? [] } })),
     );
-    await store.patterns.putMany<ErrorGroup>('error-group', groups.map((g) => ({ key: g.fingerprint, value: g, service: Object.keys(g.services)[0] })));
+    await store.patterns.putMany<ErrorGroup>('error-group', groups.filter((g) => known.has(g.fingerprint) || loud.has(g.fingerprint)).map((g) => ({ key: g.fingerprint, value: g, service: Object.keys(g.services)[0] })));
     return findings;
   }
 }

@@ -109,7 +109,10 @@ test('maintenance windows over HTTP, MCP and the CLI: declared, listed, ended ea
       await client.close();
     }
 
+    const remote = await runCli(['maintenance', 'list', '--server', server.url, '--token', 'tok']);
+    assert.equal(remote.code, 0, remote.stderr);
     const local = await runCli(['maintenance', 'list', '--db', join(dir.path, 'm.db')]);
+    assert.equal(remote.stdout, local.stdout, 'the server answers what its store holds');
     assert.equal(local.code, 0, local.stderr);
     assert.equal(local.stdout.trim().split('\n').length, 3);
     assert.match(local.stdout.split('\n')[0]!, /maintenance of search \(reindex\)/, 'the planned one first (newest start)');

@@ -28,7 +28,12 @@ export async function maintenanceList(store: MemoryStore, args: { days?: number 
   const days = args.days ?? 7;
   if (!(days > 0)) throw new SwarmInputError(`days must be positive (got ${days})`);
   const windows = (await maintenanceIn(store, { fromUs: nowUs - days * 86_400e6, toUs: Number.MAX_SAFE_INTEGER })).reverse();
-  return { summary: windows.length ? windows.map(maintenanceLine).join('\n') : `no maintenance windows in the last ${days} days or ahead`, data: { windows } };
+  return { summary: maintenanceSummary(windows, days), data: { windows } };
+}
+
+/** The list as lines, or that there is none. */
+export function maintenanceSummary(windows: readonly MaintenanceWindow[], days: number): string {
+  return windows.length ? windows.map(maintenanceLine).join('\n') : `no maintenance windows in the last ${days} days or ahead`;
 }
 
 export async function maintenanceEnd(store: MemoryStore, id: string, nowUs = Date.now() * 1000): Promise<ToolAnswer<{ window: MaintenanceWindow }>> {

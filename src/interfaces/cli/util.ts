@@ -65,6 +65,15 @@ export function printJson(value: unknown): void {
  * unreachable server is a CliError that says which (exit 2 for the caller's own mistake, a 400; else 1).
  */
 export async function postToTswarm(server: string, path: string, token: string | undefined, body: unknown): Promise<unknown> {
+  return callTswarm('POST', server, path, token, body);
+}
+
+/** GETs JSON from a running `tswarm serve`, with postToTswarm's errors. */
+export async function getFromTswarm(server: string, path: string, token: string | undefined): Promise<unknown> {
+  return callTswarm('GET', server, path, token, undefined);
+}
+
+async function callTswarm(method: 'GET' | 'POST', server: string, path: string, token: string | undefined, body: unknown): Promise<unknown> {
   let url: URL;
   try {
     url = new URL(path, server);
@@ -73,7 +82,7 @@ export async function postToTswarm(server: string, path: string, token: string |
   }
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(15_000) });
+    res = await fetch(url, { method, headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }), signal: AbortSignal.timeout(15_000) });
   } catch (e) {
     throw new CliError(`cannot reach ${url.origin}: ${(e as Error).cause instanceof Error ? ((e as Error).cause as Error).message : (e as Error).message}`, 1);
   }

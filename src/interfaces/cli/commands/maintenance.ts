@@ -3,7 +3,7 @@
  * posts to a running `tswarm serve`; otherwise the window goes into the local memory store.
  */
 import type { Command } from 'commander';
-import { addDbOption, CliError, commandGroup, postToTswarm, printJson } from '../util.js';
+import { addDbOption, CliError, commandGroup, getFromTswarm, postToTswarm, printJson } from '../util.js';
 import { openExistingStore, openOrCreateStore } from '../store-access.js';
 import type { MaintenanceWindow } from '../../../signals/maintenance-window.js';
 
@@ -70,14 +70,18 @@ export function register(program: Command): void {
     });
   addDbOption(m.command('list').description('maintenance windows of the last days, current and planned ones, newest first'))
     .option('--days <n>', 'how far back', '7')
+    .option('--server <url>', 'ask a running `tswarm serve` instead of the local store')
+    .option('--token <token>', 'bearer token for --server (default: env TSWARM_TOKEN)')
     .option('--json', 'print JSON')
-    .action(async (opts: { db: string; days: string; json?: boolean }) => {
+    .action(async (opts: { db: string; days: string; server?: string; token?: string; json?: boolean }) => {
       const days = Number(opts.days);
       if (!Number.isFinite(days) || days <= 0) throw new CliError(`--days must be a positive number (got "${opts.days}")`, 2);
-      const { maintenanceList } = await import('../../../agents/feedback/maintenance-ops.js');
-      const r = await local(opts.db, false, (store) => maintenanceList(store, { days }));
-      if (opts.json) return printJson(r.data.windows);
-      process.stdout.write(`${r.summary}\n`);
+      const { maintenanceList, maintenanceSummary } = await import('../../../agents/feedback/maintenance-ops.js');
+      const windows = opts.server
+        ? ((await getFromTswarm(opts.server, `/api/maintenance?days=${days}`, opts.token ?? process.env.TSWARM_TOKEN)) as { windows: MaintenanceWindow[] }).windows
+        : (await local(opts.db, false, (store) => maintenanceList(store, { days }))).data.windows;
+      if (opts.json) return printJson(windows);
+      process.stdout.write(`${maintenanceSummary(windows, days)}\n`);
     });
   addDbOption(m.command('end <id>').description('end a maintenance window now (one not begun yet is cancelled)'))
     .option('--server <url>', 'end it on a running `tswarm serve` instead of the local store')

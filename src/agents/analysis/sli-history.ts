@@ -43,14 +43,22 @@ const updates = new WeakMap<MemoryStore, Promise<unknown>>();
 function perService(rs: readonly Rollup[]): Rollup[] {
   const first = new Map<string, number>();
   for (const r of rs) {
-    const k = `${r.service}\u0000${Math.floor(r.bucketStartUs / H)}`;
+    const k = hourKey(r);
     const f = first.get(k);
     if (f === undefined || r.bucketStartUs < f) first.set(k, r.bucketStartUs);
   }
-  return mergeRollups(rs.map((r) => ({ ...r, operation: '' })), H).map((r) => ({ ...r, bucketStartUs: first.get(`${r.service}\u0000${Math.floor(r.bucketStartUs / H)}`) ?? r.bucketStartUs }));
+  return mergeRollups(rs.map((r) => ({ ...r, operation: '' })), H).map((r) => ({ ...r, bucketStartUs: first.get(hourKey(r)) ?? r.bucketStartUs }));
 }
 
-const hourKey = (r: Rollup): string => `${r.service}\u0000${Math.floor(r.bucketStartUs / H)}`;
+/** A service's hour, whatever bucket of it a rollup starts at. */
+function hourKey(r: Rollup): string {
+  return `${r.service}\u0000${Math.floor(r.bucketStartUs / H)}`;
+}
+
+/** The digest's hours in [from, closedToUs). */
+function hoursIn(d: Digest, from: number, closedToUs: number): Rollup[] {
+  return d.hours.filter((r) => r.bucketStartUs >= from && r.bucketStartUs < closedToUs);
+}
 
 /**
  * Hourly per-service rollups of the closed hours in [fromUs, the last closed hour before nowUs), and where they
@@ -76,7 +84,7 @@ async function update(store: MemoryStore, fromUs: number, nowUs: number): Promis
     d.fromUs = from;
     d.closedToUs = closedToUs;
   }
-  return { hours: d.hours.filter((r) => r.bucketStartUs >= from && r.bucketStartUs < closedToUs), closedToUs };
+  return { hours: hoursIn(d, from, closedToUs), closedToUs };
 }
 
 /**
@@ -111,7 +119,7 @@ function correctLate(store: MemoryStore, recent: readonly Rollup[], closedToUs: 
 export async function windowRollups(store: MemoryStore, fromUs: number, nowUs: number, recent: readonly Rollup[] = [], services?: string[]): Promise<Rollup[]> {
   const read = await closedHours(store, fromUs, nowUs);
   const closedToUs = read.closedToUs;
-  const hours = correctLate(store, recent, closedToUs) ? (await closedHours(store, fromUs, nowUs)).hours : read.hours;
+  const hours = correctLate(store, recent, closedToUs) ? hoursIn(cache.get(store)!, Math.floor(fromUs / H) * H, closedToUs) : read.hours;
   let first = Infinity;
   for (const r of recent) if (r.bucketStartUs < first) first = r.bucketStartUs;
   const reaches = first <= closedToUs;

@@ -41,10 +41,10 @@ function attrKey(a: Attributes): string {
   return keys.length ? `{${keys.map((k) => `${k}=${JSON.stringify(a[k])}`).join(',')}}` : '';
 }
 
-/** Groups points into series and turns each into comparable numbers (see the module comment). */
 /**
- * `carry`: for a read in pages, each series' last point of the page before, in and out: a rate or an interval
- * mean needs the point before, and the first point of a page has it there (it is not emitted again).
+ * Groups points into series and turns each into comparable numbers (see the module comment). `carry`: for a read
+ * in pages, each series' last point of the page before, in and out: a rate or an interval mean needs the point
+ * before, and the first point of a page has it there (it is not emitted again).
  */
 export function metricSeriesFrom(points: readonly MetricPoint[], carry?: Map<string, MetricPoint>): MetricSeries[] {
   const groups = new Map<string, MetricPoint[]>();

@@ -66,7 +66,7 @@ test("on the testbed: a latency fault is an anomaly on the faulty service's p95 
     assert.ok(afterS >= -1 && afterS <= 120, `first detected ${afterS.toFixed(1)} s after the injection`);
     assert.ok(anomaly.evidence.traceIds?.length, 'exemplar traces of the slow requests');
     assert.equal(anomaly.basis, 'measured');
-    assert.ok(!f1.some((f) => f.kind === 'anomaly' && ['email', 'catalog', 'recommendation', 'cart'].includes(f.subject.service!)), `services off the shipping path stay quiet: ${f1.map((f) => `${f.kind} ${f.subject.service}`).join(', ')}`);
+    assert.ok(!f1.some((f) => f.kind === 'anomaly' && ['email', 'catalog', 'recommendation', 'cart'].includes(f.subject.service!)), `services off the shipping path stay quiet: ${f1.map((f) => `${f.kind} ${f.subject.service}: ${f.title}`).join(' | ')}`);
 
     // 2. bad deploy: a lasting change tied to the new service.version of currency
     const f2 = await analyse(store, { fromUs: deployAt - 25e6, toUs: nowUs() });

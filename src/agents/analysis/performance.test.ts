@@ -82,6 +82,30 @@ test('a bad deploy yields a latency anomaly and a regression naming the new serv
   }
 });
 
+test("a quiet service's one slow request per bucket is no p95 anomaly; a slow path of 7% of a busy service's requests is one, against a baseline with none", async () => {
+  const store = await openStore(':memory:');
+  try {
+    const T = 1_700_000_000_000_000;
+    const spans: Span[] = [];
+    const span = (service: string, i: number, t: number, dur: number): Span => ({ traceId: `${service === 'email' ? 'e' : 'f'}${i.toString(16).padStart(31, '0')}`, spanId: (i + 1).toString(16).padStart(16, '0'), name: 'GET /x', kind: 2, startUs: t, endUs: t + dur, service, attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': service } } });
+    // email: a request a second at 2 ms; from 120 s on, one in each of three 10 s buckets takes 20 ms (a hiccup
+    // of the machine): each bucket's p95 is 10x the baseline, and it is one request in ten.
+    for (let i = 0; i < 240; i++) spans.push(span('email', i, T + i * 1e6, [125, 135, 145].includes(i) ? 20_000 : 2000 + (i % 3) * 100));
+    // frontend: 20 requests a second at 20 ms; from 120 s on, checkout (7% of them) takes 400 ms.
+    for (let i = 0; i < 4800; i++) spans.push(span('frontend', i, T + i * 50_000, i >= 2400 && i % 100 < 7 ? 400_000 : 20_000 + (i % 7) * 300));
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const window = { fromUs: T + 100e6, toUs: T + 240e6 };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const anomalies = f.filter((x) => x.kind === 'anomaly');
+    assert.ok(!anomalies.some((x) => x.subject.service === 'email'), anomalies.map((x) => x.title).join(' | '));
+    const fe = anomalies.find((x) => x.subject.service === 'frontend' && x.subject.metric === 'latency p95');
+    assert.ok(fe, JSON.stringify(f.map((x) => x.title)));
+    assert.ok(fe.evidence.chain!.some((c) => /; \d+ of \d+ requests from the first to the last were over the threshold, 0 of \d+ in the baseline$/.test(c)), fe.evidence.chain!.join(' | '));
+  } finally {
+    await store.close();
+  }
+});
+
 test('an error-rate anomaly is told over all its flagged buckets (failed / requests), not by its worst bucket', async () => {
   const store = await openStore(':memory:');
   try {

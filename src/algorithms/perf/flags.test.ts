@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fisherUpper, flagAttribution, flagChanges, flagEvaluations, withLogEvaluations } from './flags.js';
+import { flagAttribution, flagChanges, flagEvaluations, withLogEvaluations } from './flags.js';
 import type { Span } from '../../signals/model.js';
 
 const T = 1_700_000_000_000_000;
@@ -41,14 +41,6 @@ test('a variant that starts being served is a flag change; a split served from t
   assert.deepEqual(flagChanges(spans), [{ service: 'pricing', key: 'new-pricing', value: 'on', previous: 'off', atUs: T + 300e6, before: 300, share: 0.2 }]);
   // Too few evaluations before it to tell a rollout from chance.
   assert.deepEqual(flagChanges(spans.slice(295, 400)), []);
-});
-
-test('the one-sided Fisher exact test', () => {
-  // All 3 bad of 10 in the 3-request group: 1 / C(10, 3).
-  assert.ok(Math.abs(fisherUpper(3, 3, 3, 10) - 1 / 120) < 1e-12);
-  assert.equal(fisherUpper(0, 5, 2, 10), 1);
-  // Lady tasting tea: 4 of 4 right among 8 cups, p = 1/70.
-  assert.ok(Math.abs(fisherUpper(4, 4, 4, 8) - 1 / 70) < 1e-12);
 });
 
 test('attribution: the slow requests carry one variant (evaluated on a child span) far more than the rest do; an even spread names none', () => {

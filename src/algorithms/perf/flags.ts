@@ -9,7 +9,7 @@
  *   - attribution: when the slow or failing requests carry one variant of a flag far more often than the rest
  *     (one-sided Fisher exact test), the variant is named — the A/B comparison a person would make by hand.
  */
-import { gammaln } from 'simple-statistics';
+import { fisherUpper } from './exact-tests.js';
 import type { Span, AttrValue, Attributes, LogRecord } from '../../signals/model.js';
 
 export interface FlagEvaluation {
@@ -139,24 +139,6 @@ export function flagChanges(spans: readonly Span[], alpha = 1e-3): FlagChange[] 
     }
   }
   return out.sort((a, b) => a.atUs - b.atUs);
-}
-
-/** log C(n, k). */
-const logChoose = (n: number, k: number): number => gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1);
-
-/**
- * One-sided Fisher exact test: P(at least `a` bad of the `n` in the group | `bad` bad among `total`), the
- * hypergeometric upper tail. Exact at any counts (a z-test misleads at the few requests of a short bucket).
- */
-export function fisherUpper(a: number, n: number, bad: number, total: number): number {
-  const hi = Math.min(n, bad);
-  const base = logChoose(total, n);
-  let p = 0;
-  for (let x = a; x <= hi; x++) {
-    if (total - bad < n - x) continue;
-    p += Math.exp(logChoose(bad, x) + logChoose(total - bad, n - x) - base);
-  }
-  return Math.min(1, p);
 }
 
 /** A request as the attribution counts it: a server or consumer span. */

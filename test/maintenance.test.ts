@@ -52,6 +52,44 @@ test('a latency step inside a declared maintenance window is no anomaly; the rea
   }
 });
 
+test("a window on one service covers it and its callers by the call graph, not the rest: an unrelated slowdown inside it is an anomaly; a window on a service the graph does not know covers all", async () => {
+  // db at 5 ms and api (calls db) at 30 ms are 2 s slower during planned work on db (100–130 s); email (calls
+  // neither) takes 200 ms from 110 s on: a fault of its own, inside the window.
+  const spans: Span[] = [];
+  const span = (service: string, i: number, t: number, dur: number): Span => ({ traceId: `${service.slice(0, 2)}${(i + 1).toString(16).padStart(30, '0')}`, spanId: (i + 1).toString(16).padStart(16, '0'), name: 'GET /x', kind: 2, startUs: t, endUs: t + dur, service, attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': service } } });
+  for (let i = 0; i < 240 * 5; i++) {
+    const t = T0 + i * 200_000;
+    const s = (t - T0) / 1e6;
+    const planned = s >= 100 && s < 130 ? 2_000_000 : 0;
+    spans.push(span('db', i, t, 5000 + planned + (i % 5) * 200), span('api', i, t, 30_000 + planned + (i % 5) * 2000), span('email', i, t, (s >= 110 ? 200_000 : 10_000) + (i % 5) * 1000));
+  }
+  const window = { fromUs: T0, toUs: T0 + 240e6 };
+  const store = await openStore(':memory:');
+  try {
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    await store.graph.upsertEdges([{ source: 'api', target: 'db', kind: 'calls', seenUs: T0 }, { source: 'frontend', target: 'api', kind: 'calls', seenUs: T0 }, { source: 'frontend', target: 'email', kind: 'calls', seenUs: T0 }]);
+    const run = () => new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const anomalous = async () => new Set((await run()).filter((x) => x.kind === 'anomaly' && x.subject.metric === 'latency p95').map((x) => x.subject.service));
+    assert.deepEqual([...(await anomalous())].sort(), ['api', 'db', 'email'], 'undeclared, all three');
+
+    const w = (await maintenanceRecord(store, { service: 'db', reason: 'index rebuild', from: (T0 + 99e6) / 1000, to: (T0 + 130e6) / 1000 })).data.window;
+    assert.deepEqual([...(await anomalous())], ['email'], 'db and its caller api are the planned work; email is not');
+    const all = await run();
+    const figures = (await collectFigures(store, { findings: all, window })).flatMap((x) => x.figures);
+    const emailPlot = figures.find((x) => x.id === 'p95-email');
+    assert.ok(emailPlot?.type === 'timeseries' && !emailPlot.shaded?.length, "email's plot is not shaded by db's window");
+
+    // Planned work on a service no edge names: who depends on it is unknown, so it covers every service.
+    await store.patterns.delete('maintenance-window', w.id);
+    await maintenanceRecord(store, { service: 'ledger', reason: 'upgrade', from: (T0 + 99e6) / 1000, to: (T0 + 130e6) / 1000 });
+    assert.deepEqual([...(await anomalous())], ['email'], 'email still: its fault goes on past the window');
+    const f = (await run()).find((x) => x.kind === 'anomaly' && x.subject.service === 'email')!;
+    assert.ok(((f.data!.firstDetectionUs as number) - T0) / 1e6 >= 130, 'but it is only seen once the window is over');
+  } finally {
+    await store.close();
+  }
+});
+
 test('maintenance windows over HTTP, MCP and the CLI: declared, listed, ended early; bad ones refused with the field named', { timeout: 120_000 }, async () => {
   const dir = tempDir();
   const { runServer } = await import('../src/interfaces/http/serve.js');

@@ -9,7 +9,7 @@ import { buildDependencyMap } from '../algorithms/graph/dependency-map.js';
 import { uslThroughput, type UslFit } from '../algorithms/load/analysis.js';
 import type { Figure, FigureSection, MarkerSpec, ShadeSpec } from './figures.js';
 import { perfSeries } from '../agents/analysis/performance-tester.js';
-import { describeDisturbances, knownDisturbances } from '../agents/own-disturbances.js';
+import { describeDisturbances, knownDisturbances, touches } from '../agents/own-disturbances.js';
 import { declaredChanges } from '../agents/declared-changes.js';
 import { DEPLOY_KEY, describeChange } from '../signals/change-event.js';
 import { sloOverview } from '../agents/feedback/memory-ops.js';
@@ -42,8 +42,9 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
   // Every declared change in the window, whether or not a finding cites it: "what changed?" is the first question.
   const changes = await declaredChanges(store, window);
   for (const c of changes) events.push({ atUs: c.atUs, label: describeChange(c), kind: 'deploy' });
-  const shadeOf = (fromUs: number, toUs: number): ShadeSpec[] =>
-    own.filter((k) => k.toS * 1e6 >= fromUs && k.fromS * 1e6 <= toUs).map((k) => ({ fromX: k.fromS * 1e6, toX: k.toS * 1e6, label: k.declared ? 'maintenance' : k.what.startsWith('chaos') ? 'chaos' : 'load test' }));
+  // A service's plot is shaded where the analysis left its data out: disturbances that touch it.
+  const shadeOf = (fromUs: number, toUs: number, service?: string): ShadeSpec[] =>
+    own.filter((k) => k.toS * 1e6 >= fromUs && k.fromS * 1e6 <= toUs && touches(k, service)).map((k) => ({ fromX: k.fromS * 1e6, toX: k.toS * 1e6, label: k.declared ? 'maintenance' : k.what.startsWith('chaos') ? 'chaos' : 'load test' }));
   const incident: Figure[] = [];
   // Five log events at most: new errors first, then new templates and bursts, drops last (five drops of the
   // success lines pushed the new error itself off the timeline).
@@ -91,7 +92,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
       unit: 'ms',
       series: [{ label: 'p95 ms', points: pts }, ...(base !== undefined && Number.isFinite(base) && pts.length ? [{ label: 'baseline p95', points: [pts[0]!, pts[pts.length - 1]!].map(([t]) => [t, base] as [number, number]), dashed: true, color: '#78909c' }] : []), { label: 'errors %', points: s.t.map((t, i) => [t + mid, 100 * s.errorRate[i]!] as [number, number]), color: '#c62828' }],
       markers: markers(s.service),
-      ...(pts.length ? { shaded: shadeOf(pts[0]![0], pts[pts.length - 1]![0]) } : {}),
+      ...(pts.length ? { shaded: shadeOf(pts[0]![0], pts[pts.length - 1]![0], s.service) } : {}),
     });
   }
   // Metric-series anomalies (the streaming detector on stored gauges, counters and histograms): the points before
@@ -108,7 +109,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
       ...(unit ? { unit } : {}),
       series: [{ label: a.subject.metric ?? 'value', points: pts }, ...(Number.isFinite(base) ? [{ label: 'baseline (median before)', points: [pts[0]!, pts[pts.length - 1]!].map(([t]) => [t, base] as [number, number]), dashed: true, color: '#78909c' }] : [])],
       markers: [{ x: Number(a.data!.firstDetectionUs), label: 'anomaly', kind: 'anomaly' }],
-      shaded: shadeOf(pts[0]![0], pts[pts.length - 1]![0]),
+      shaded: shadeOf(pts[0]![0], pts[pts.length - 1]![0], a.subject.service),
     });
   }
   // Every service's SLOs at the window's end, firing ones first: budgets that hold are news too.

@@ -15,7 +15,7 @@ import { instantUs } from './change-event.js';
 
 export interface MaintenanceWindow {
   id: string;
-  /** The service being worked on (its callers are affected too, so the whole stretch is left out); absent: all. */
+  /** The service being worked on: it and its callers (by the call graph) are left out; absent, or unknown to the graph: all. */
   service?: string;
   reason: string;
   fromUs: number;

@@ -200,7 +200,7 @@ export class PerformanceTester implements Agent {
     const budgetFrom = firstStarts(budgetRollups);
     for (const s of series) {
       if (ctx.signal.aborted) throw new Error('aborted');
-      const own = s.t.map((t) => disturbanceAt(known, t, t + bucketOf(rollups)));
+      const own = s.t.map((t) => disturbanceAt(known, t, t + bucketOf(rollups), s.service));
       const inWin = s.t.map((t) => t >= window.fromUs && t < window.toUs);
       const hist = s.t.map((t, i) => t < window.fromUs && !own[i]);
       // Baseline: history before the window; a young service uses the first third of the window, or a borrowed one.
@@ -423,7 +423,7 @@ export class PerformanceTester implements Agent {
     // window's first third for a young operation). Stored for comparison and impact analysis; anomalies are
     // judged per service above, where the traffic is enough to be judged. The swarm's own buckets are left out here too.
     for (const o of perfSeries(rollups, true).slice(0, Number(task.params.maxOperations ?? 2000))) {
-      const usable = o.t.map((_, i) => i).filter((i) => !disturbanceAt(known, o.t[i]!, o.t[i]! + bucketOf(rollups)));
+      const usable = o.t.map((_, i) => i).filter((i) => !disturbanceAt(known, o.t[i]!, o.t[i]! + bucketOf(rollups), o.service));
       const before = usable.filter((i) => o.t[i]! < window.fromUs);
       const idx = before.length >= 6 ? before : usable.slice(0, Math.max(3, Math.floor(usable.length / 3)));
       const med = (xs: readonly (number | null)[]): number => medianAt(xs, idx);
@@ -555,7 +555,7 @@ export class PerformanceTester implements Agent {
       if (read.has(r.meta.key)) continue;
       remembered.add(r.meta.key);
       const m: MetricSeries = { ...r.meta, t: [], v: [], exemplars: [] };
-      for (const a of cache.alarmsIn(r.meta.key, r.blockStart, window.fromUs, window.toUs)) if (!disturbanceAt(known, a.prevUs, a.atUs)) findings.push(metricFinding(this.id, m, a, r.blockStart, threshold, window, now));
+      for (const a of cache.alarmsIn(r.meta.key, r.blockStart, window.fromUs, window.toUs)) if (!disturbanceAt(known, a.prevUs, a.atUs, m.service)) findings.push(metricFinding(this.id, m, a, r.blockStart, threshold, window, now));
     }
     const total = recent.length;
     if (total > maxSeries) ctx.log.warn(`performance tester: ${total} metric series, analysing the first ${maxSeries} (maxMetricSeries)`);
@@ -576,7 +576,7 @@ export class PerformanceTester implements Agent {
         const b = foldMetricBaseline(prev, m.t, m.v, hist < 0 ? m.t.length : hist);
         if (b) baselines.push({ key, service: m.service, value: { metric: m.name, view: m.view, ...(m.unit ? { unit: m.unit } : {}), ...b } });
         // The detector sees every point (it is streaming); an alarm over the swarm's own experiment is not reported.
-        for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) if (!disturbanceAt(known, a.prevUs, a.atUs)) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));
+        for (const a of cache.detect(m, blockStart, window.fromUs, window.toUs, { threshold })) if (!disturbanceAt(known, a.prevUs, a.atUs, m.service)) findings.push(metricFinding(this.id, m, a, blockStart, threshold, window, now));
       }
     };
     // Series continuing from kept detectors first (their recent points are all they need), then the replay batches.

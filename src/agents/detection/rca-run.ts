@@ -11,7 +11,7 @@ import { initialGuardedCaseLearner, learnedRanking, type GuardedCaseLearner } fr
 import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceTableOfScores, sourcesOf } from './rca-sources.js';
 import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import type { RcaCase } from './rca-cases.js';
-import { describeDisturbances, settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
+import { describeDisturbances, KNOWN_SETTLE_S, settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
 import { declaredBy, declaredSuffix, type ChangeEvent } from '../../signals/change-event.js';
 import type { DeclaredEvidence } from '../../fleet/contracts.js';
 
@@ -94,9 +94,12 @@ export function scanOnset(series: ServiceSeries, minT: number, maxT: number, res
   let at: number | undefined;
   const quiet = settledRangesS(known);
   for (let t = minT + pre; t <= maxT - post; t += res) {
-    if (quiet.some((q) => t >= q.fromS - post && t <= q.toS)) continue;
+    // A disturbance of some services leaves their scores out at its time; one of all of them, the time itself.
+    const during = known.filter((k) => t >= k.fromS - post && t <= k.toS + KNOWN_SETTLE_S);
+    if (during.some((k) => !k.services)) continue;
+    const theirs = new Set(during.flatMap((k) => k.services ?? []));
     const svc = serviceScores(scoreIndicators(series, t, pre * 2, post, { quiet }));
-    const top = Math.max(0, ...[...svc.values()].map((v) => v.score));
+    const top = Math.max(0, ...[...svc].filter(([name]) => !theirs.has(name)).map(([, v]) => v.score));
     if (top > best + 1e-9) {
       best = top;
       at = t;
@@ -205,7 +208,11 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   }
   // Stored signal weights rank as their followed expert's weights (an old plain Hedge state is not followed).
   const weights = opts.weights ?? (opts.learned?.signals ? asGuarded(opts.learned.signals, [...RCA_SIGNALS]) : undefined);
-  const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, configChanges, exclude: opts.exclude, weights, quiet: settledRangesS(opts.known) };
+  // Services a disturbance of some services (a maintenance window, an experiment's fault) covers at the onset are
+  // not candidates: what they show then is the planned work's.
+  const disturbed = (opts.known ?? []).filter((k) => k.services && onset >= k.fromS && onset <= k.toS + KNOWN_SETTLE_S);
+  const exclude = disturbed.length ? [...(opts.exclude ?? []), ...disturbed.flatMap((k) => k.services!)] : opts.exclude;
+  const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, configChanges, exclude, weights, quiet: settledRangesS(opts.known) };
   const scored = scoreSignals(input);
   const { result, learning } = opts.learned ? rankWithLearning(scored, input, opts.learned) : { result: rankScored(scored, input), learning: undefined };
   const chain: string[] = [];
@@ -213,6 +220,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   if (top) {
     chain.push(`onset ${new Date(onset * 1000).toISOString()}${estimated ? ' (estimated from the data: the given time was missing or outside it)' : ''}; baseline ${preSpan.toFixed(0)} s before, incident ${postSpan.toFixed(0)} s after`);
     if (estimated && opts.known?.length) chain.push(`the onset search left out ${describeDisturbances(opts.known)}`);
+    if (disturbed.length) chain.push(`not candidates: ${[...new Set(disturbed.flatMap((k) => k.services!))].join(', ')}, inside ${describeDisturbances(disturbed)} at the onset`);
     for (const i of top.indicators.slice(0, 3)) {
       chain.push(`${top.service} ${i.indicator}: ${fmt(i.baseline)} → ${fmt(i.observed)} (${i.weak ? 'once, after none before: weak evidence, counted because nothing else stands out' : `${i.score.toFixed(1)}× its normal spread`})`);
     }

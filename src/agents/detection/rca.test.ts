@@ -313,3 +313,28 @@ test('one failure after a clean record names the culprit of a reported incident,
     await store.close();
   }
 });
+
+test('planned work on a service the incident does not touch leaves the incident found; on the culprit, its callers and it are no candidates', async () => {
+  const { maintenanceRecord } = await import('../feedback/maintenance-ops.js');
+  const store = await openStore(':memory:');
+  try {
+    const { spans, errors } = traffic(60, 90);
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors });
+    await store.graph.upsertEdges([['frontend', 'checkout'], ['checkout', 'payment'], ['batch', 'ledger']].map(([source, target]) => ({ source: source!, target: target!, kind: 'calls', seenUs: spans[0]!.startUs })));
+    const T = spans[0]!.startUs;
+    const window = { fromUs: T, toUs: spans[spans.length - 1]!.endUs + 1 };
+    const rca = () => new RootCauseAnalyzer().run({ id: 'rca-test', kind: 'rca', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    // The ledger's upgrade (batch calls it) covers the onset: before, any window covered every service, and the
+    // incident inside it was no incident.
+    const ledger = (await maintenanceRecord(store, { service: 'ledger', reason: 'upgrade', from: (T + 50e6) / 1000, to: (T + 90e6) / 1000 })).data.window;
+    const [f] = await rca();
+    assert.equal(f?.subject.service, 'payment', JSON.stringify(f?.title));
+    assert.ok(Math.abs((f.data!.onsetUs as number) - (T + 60e6)) <= 5e6, `onset ${((f.data!.onsetUs as number) - T) / 1e6} s`);
+    await store.patterns.delete('maintenance-window', ledger.id);
+    // Planned work on payment: what payment, checkout and frontend show then is the work's.
+    await maintenanceRecord(store, { service: 'payment', reason: 'card vault migration', from: (T + 50e6) / 1000, to: (T + 90e6) / 1000 });
+    assert.deepEqual((await rca()).map((x) => x.title), []);
+  } finally {
+    await store.close();
+  }
+});

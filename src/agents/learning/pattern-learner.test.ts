@@ -202,6 +202,25 @@ test('an error seen only during declared maintenance is no new error; when it co
   }
 });
 
+test('maintenance of the database covers its callers only: an error of a service that does not call it is new inside the window', async () => {
+  const t0 = 1_700_000_000 * S;
+  const window = { fromUs: t0 + 10 * 60 * S, toUs: t0 + 15 * 60 * S };
+  const store = await memoryStore();
+  try {
+    await store.telemetry.ingest(traffic(t0, window.toUs));
+    await store.graph.upsertEdges([{ source: 'frontend', target: 'checkout', kind: 'calls', seenUs: t0 }, { source: 'checkout', target: 'db', kind: 'calls', seenUs: t0 }, { source: 'frontend', target: 'cart', kind: 'calls', seenUs: t0 }]);
+    const err = (service: string, type: string, message: string, t: number): ErrorEvent => ({ timeUs: t, service, type, message, frames: [{ file: `/srv/${service}/src/main.ts`, line: 7, function: 'handle', inApp: true }], fingerprint: 'x', release: '2.1.0', source: 'log', attributes: {}, resource: res(service) });
+    const errors = Array.from({ length: 30 }, (_, i) => [err('checkout', 'ConnectionRefused', 'connect ECONNREFUSED 10.0.0.5:5432', window.fromUs + 60 * S + i * 2 * S), err('cart', 'TypeError', "Cannot read properties of undefined (reading 'items')", window.fromUs + 61 * S + i * 2 * S)]).flat();
+    await store.telemetry.ingest({ spans: [], logs: [], metrics: [], errors });
+    await store.patterns.put('maintenance-window', 'mw-1', { id: 'mw-1', service: 'db', reason: 'migration', fromUs: window.fromUs + 55 * S, toUs: window.fromUs + 2 * 60 * S, declaredUs: t0 });
+    const found = (await new PatternLearnerAgent().run({ id: 'w', kind: 'analyze-window', params: {}, window }, ctx(store))).filter((f) => f.kind === 'new-error');
+    assert.deepEqual(found.map((f) => f.subject.service), ['cart'], found.map((f) => f.title).join(' | '));
+    assert.match(found[0]!.title, /^New error TypeError: /);
+  } finally {
+    await store.close();
+  }
+});
+
 test('rejects an invalid window with a clear error', async () => {
   const store = await memoryStore();
   await assert.rejects(new PatternLearnerAgent().run({ id: 'x', kind: 'analyze-window', params: {}, window: { fromUs: 10, toUs: 5 } }, ctx(store)), /invalid window/);

@@ -16,7 +16,7 @@ import { TemplateMiner, type MinerState } from '../../algorithms/logs/miner.js';
 import { ErrorGrouper, type ErrorGroup } from '../../algorithms/errors/grouping.js';
 import { detectChanges, errorCoOccurrence, type PatternEvent, type PatternChange } from '../../algorithms/patterns/tracker.js';
 import { matchIncident, type IncidentSignature } from '../../algorithms/patterns/signatures.js';
-import { describeDisturbances, knownDisturbances, quietRangesUs } from '../own-disturbances.js';
+import { describeDisturbances, knownDisturbances, quietRangesUs, touches } from '../own-disturbances.js';
 
 const MINER_KEY = 'miner-state';
 const MAX_LOGS = 200_000;
@@ -43,6 +43,16 @@ const MIN_HISTORY_SHARE = 0.5;
 
 function stableId(...parts: string[]): string {
   return `${AGENT_IDS.patternLearner}:${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
+}
+
+function groupByService<T extends { service: string }>(xs: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const x of xs) {
+    const g = out.get(x.service);
+    if (g) g.push(x);
+    else out.set(x.service, [x]);
+  }
+  return out;
 }
 
 export class PatternLearnerAgent implements Agent {
@@ -87,8 +97,13 @@ export class PatternLearnerAgent implements Agent {
     // The swarm's own load tests and chaos experiments, and declared maintenance: their lines count neither as a
     // burst nor as the baseline, and their errors neither as new nor as seen (below).
     const ownAll = await knownDisturbances(ctx, { fromUs: baselineFromUs, toUs: window.toUs });
-    const quiet = quietRangesUs(ownAll);
-    const isQuiet = (t: number): boolean => quiet.some((r) => t >= r.fromUs && t < r.toUs);
+    // Each service's own: a maintenance window of the database silences the database and its callers, not the rest.
+    const quietOf = new Map<string, { fromUs: number; toUs: number }[]>();
+    const isQuiet = (t: number, service: string): boolean => {
+      let quiet = quietOf.get(service);
+      if (!quiet) quietOf.set(service, (quiet = quietRangesUs(ownAll, service)));
+      return quiet.some((r) => t >= r.fromUs && t < r.toUs);
+    };
 
     // 2. Errors: group into issues; new fingerprints are those not in memory before this run. An error seen only
     // while a known disturbance ran (a database down for its declared migration, a fault the swarm injected) is
@@ -101,7 +116,7 @@ export class PatternLearnerAgent implements Agent {
     const loud = new Set<string>();
     for (const e of errors.sort((a, b) => a.timeUs - b.timeUs)) {
       const { group } = grouper.add(e);
-      if (isQuiet(e.timeUs)) continue;
+      if (isQuiet(e.timeUs, e.service)) continue;
       loud.add(group.fingerprint);
       if (e.timeUs < window.fromUs) seenBefore.add(group.fingerprint);
       else activeInWindow.set(group.fingerprint, (activeInWindow.get(group.fingerprint) ?? 0) + 1);
@@ -128,8 +143,15 @@ export class PatternLearnerAgent implements Agent {
       : `baseline ${baselineSpans} window(s) before`;
     const baseFrom = selfBaseline ? firstUs! : baselineFromUs;
     const own = ownAll.filter((k) => k.toS * 1e6 >= baseFrom);
-    const changes = detectChanges(events, judged, baseFrom, task.params.tracker as object | undefined, quietRangesUs(own));
-    const leftOut = own.length ? [`left out: lines during ${describeDisturbances(own)}`] : [];
+    const tracker = task.params.tracker as object | undefined;
+    // A disturbance of some services only: each service's lines are judged against its own quiet time.
+    const changes = own.every((k) => !k.services)
+      ? detectChanges(events, judged, baseFrom, tracker, quietRangesUs(own))
+      : [...groupByService(events)].flatMap(([svc, evs]) => detectChanges(evs, judged, baseFrom, tracker, quietRangesUs(own, svc))).sort((x, y) => x.p - y.p || y.observed - x.observed);
+    const leftOut = (service: string): string[] => {
+      const of = own.filter((k) => touches(k, service));
+      return of.length ? [`left out: lines during ${describeDisturbances(of)}`] : [];
+    };
     const tplEvidence = (c: PatternChange) => {
       const t = miner.get(c.templateId);
       return { templateId: c.templateId, template: t?.template ?? '', samples: samples.get(c.templateId) ?? [], count: c.observed, service: c.service };
@@ -159,7 +181,7 @@ export class PatternLearnerAgent implements Agent {
             `${c.templateId} in the window: ${c.observed} lines (expected ${c.expected.toFixed(2)}), one-sided Poisson p=${c.p.toExponential(2)}`,
             ...(c.kind === 'drop' && c.firstUs > window.fromUs ? [`the rate fell after its line at ${new Date(c.firstUs / 1000).toISOString()}`] : []),
             ...(onErrors > 0 ? [`${onErrors} of its lines are on traces that had an error`] : []),
-            ...leftOut,
+            ...leftOut(c.service),
           ],
         },
         basis: 'measured',

@@ -12,7 +12,7 @@ import type { Agent, AgentContext, AgentTask, Finding, TimeWindow } from '../../
 import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { Rollup } from '../../store/store.js';
 import { countOver, quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
-import { slowTailEvidence, type TailCount } from '../../algorithms/perf/exact-tests.js';
+import { excessEvidence, type TailCount } from '../../algorithms/perf/exact-tests.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import { burnAlerts, describeBudget, describeSlo, errorBudget, longestWindow, runsOutWithinWindow, sloStatus, slosFor, type ErrorBudget, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { firstStarts, windowRollups } from './sli-history.js';
@@ -260,27 +260,26 @@ export class PerformanceTester implements Agent {
         }
         if (unit === 'ms') for (const i of hits) latencyHits.add(i);
         if (hits.length < 2) continue;
-        // A p95 over few requests is their slowest one: the flagged buckets must hold more requests over the
-        // threshold than a p95 at it would, or than the baseline's buckets did (exact-tests.ts); otherwise a quiet
-        // service's one hiccup per bucket would be an "anomaly".
-        let tail: { flagged: TailCount; baseline: TailCount } | undefined;
-        if (unit === 'ms') {
-          const count = (idx: Iterable<number>): TailCount => {
-            const c = { over: 0, total: 0 };
-            for (const i of idx) {
-              const e = expect(i);
-              c.over += countOver(s.hist[i]!, (e.level + 5 * e.scale) * 1000);
-              c.total += s.sli[i]!.total;
-            }
-            return c;
-          };
-          // Over every bucket from the first flagged one to the last, not the flagged ones alone: each flagged bucket
-          // has its p95 over by selection, and at two requests a bucket one slow request is 50% of it.
-          const during: number[] = [];
-          for (let i = hits[0]!; i <= hits[hits.length - 1]!; i++) if (inWin[i] && !own[i] && !baseSet.has(i)) during.push(i);
-          tail = { flagged: count(during), baseline: count(baseIdx) };
-          if (!slowTailEvidence(tail.flagged, tail.baseline.total ? tail.baseline : undefined, 0.95)) continue;
-        }
+        // A p95 over few requests is their slowest one, and an error rate over two requests is 0 or 50%: the
+        // requests must show it (exact-tests.ts), more of them slow (or failed) than the threshold allows, or, with
+        // a few at least, than the baseline's buckets had; otherwise a quiet service's one hiccup per bucket would
+        // be an "anomaly". Counted over every bucket from the first flagged one to the last, not the flagged ones
+        // alone: each of those is over by selection.
+        const during: number[] = [];
+        for (let i = hits[0]!; i <= hits[hits.length - 1]!; i++) if (inWin[i] && !own[i] && !baseSet.has(i)) during.push(i);
+        const count = (idx: Iterable<number>): TailCount => {
+          const c = { over: 0, total: 0 };
+          for (const i of idx) {
+            const e = expect(i);
+            c.over += unit === 'ms' ? countOver(s.hist[i]!, (e.level + 5 * e.scale) * 1000) : s.sli[i]!.bad;
+            c.total += s.sli[i]!.total;
+          }
+          return c;
+        };
+        const tail = { flagged: count(during), baseline: count(baseIdx) };
+        // Under the null, a request is over the p95's threshold with probability 5%; it fails at the threshold's rate.
+        const nullShare = unit === 'ms' ? 0.05 : Math.min(1, expect(hits[0]!).level + 5 * expect(hits[0]!).scale);
+        if (!excessEvidence(tail.flagged, tail.baseline.total ? tail.baseline : undefined, nullShare)) continue;
         const first = hits[0]!;
         const at = expect(first);
         const bucketEnd = s.t[first]! + bucketOf(rollups);
@@ -303,16 +302,11 @@ export class PerformanceTester implements Agent {
         const near = nearestSystemChange(withLogEvaluations([...before, ...inBucket], flagLogs.filter((l) => l.timeUs < bucketEnd)), firstUs, 300e6, declaredOf(s.service));
         const change = near && near.atUs <= bucketEnd ? near : undefined;
         const peak = Math.max(...hits.map((i) => xs[i]!));
-        // An error rate is told over all the flagged buckets (failed / requests): a bucket of few requests can
-        // read 100% when half of them fail, and the headline should say half. The peak bucket stays in the chain.
-        let requests = 0;
-        let failed = 0;
-        const bucketS = bucketOf(rollups) / 1e6;
-        for (const i of hits) {
-          const n = Number.isFinite(rps[i]) ? rps[i]! * bucketS : 0;
-          requests += n;
-          failed += n * (errorRate[i] ?? 0);
-        }
+        // An error rate is told over the buckets from the first flagged one to the last (failed / requests): a bucket
+        // of few requests can read 100% when half of them fail, and the headline should say half. The peak bucket
+        // stays in the chain.
+        const requests = tail.flagged.total;
+        const failed = unit === 'ms' ? 0 : tail.flagged.over;
         const told = unit === 'ms' || !(requests > 0) ? peak : failed / requests;
         const ratio = at.level > 0 ? told / at.level : Infinity;
         findings.push({
@@ -330,7 +324,7 @@ export class PerformanceTester implements Agent {
             ...changeEvidence(change),
             chain: [
               at.seasonal ? `baseline for this hour of the ${at.seasonal} (${at.seasonal === 'week' ? 'weekly' : 'daily'} profile over ${((p95Profile!.watermarkUs - p95Profile!.firstUs) / 86_400e6).toFixed(1)} days): ${at.level.toFixed(3)}, spread ${at.scale.toFixed(3)}` : `baseline (${basis}): median ${base.median.toFixed(3)}, spread ${base.scale.toFixed(3)}`,
-              `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}${unit === 'ms' ? (tail ? `; ${Math.round(tail.flagged.over)} of ${Math.round(tail.flagged.total)} requests from the first to the last were over the threshold, ${Math.round(tail.baseline.over)} of ${Math.round(tail.baseline.total)} in the baseline` : '') : `: ${Math.round(failed)} of ${Math.round(requests)} requests failed over them${told < peak ? `, ${(100 * peak).toFixed(0)}% in the worst bucket` : ''}`}`,
+              `${hits.length} buckets beyond 5 spreads, the first from ${new Date(s.t[first]! / 1000).toISOString()}; ${Math.round(tail.flagged.over)} of ${Math.round(tail.flagged.total)} requests from the first to the last ${unit === 'ms' ? 'were over the threshold' : 'failed'}, ${Math.round(tail.baseline.over)} of ${Math.round(tail.baseline.total)} in the baseline${unit !== 'ms' && told < peak ? `; ${(100 * peak).toFixed(0)}% in the worst bucket` : ''}`,
               ...(onset ? [`first ${unit === 'ms' ? `request over ${(slowUs / 1000).toFixed(1)} ms` : 'failed request'} in it at ${new Date(onset.onsetUs / 1000).toISOString()} (trace ${onset.traceIds[0]})`] : []),
               ...(change ? [`${((firstUs - change.atUs) / 1e6).toFixed(0)} s after ${changePhrase(change)}`] : []),
               ...(flag ? [attributionPhrase(flag, unit === 'ms' ? `were over ${(slowUs / 1000).toFixed(1)} ms` : 'failed')] : []),

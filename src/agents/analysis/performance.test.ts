@@ -125,7 +125,28 @@ test('an error-rate anomaly is told over all its flagged buckets (failed / reque
     assert.ok(anomaly, JSON.stringify(f.map((x) => x.title)));
     assert.match(anomaly.title, /^shipping error rate 50\.0% vs baseline 0\.0%/);
     assert.equal(anomaly.evidence.metrics![0]!.observed, 0.5);
-    assert.ok(anomaly.evidence.chain!.some((c) => / 300 of 600 requests failed over them, 90% in the worst bucket$/.test(c)), anomaly.evidence.chain!.join(' | '));
+    assert.ok(anomaly.evidence.chain!.some((c) => /; 300 of 600 requests from the first to the last failed, 0 of \d+ in the baseline; 90% in the worst bucket$/.test(c)), anomaly.evidence.chain!.join(' | '));
+  } finally {
+    await store.close();
+  }
+});
+
+test("a quiet service's two failed requests in twenty are no error-rate anomaly; a slow trickle that fails a third of them is", async () => {
+  const store = await openStore(':memory:');
+  try {
+    const T = 1_700_000_000_000_000;
+    const spans: Span[] = [];
+    const span = (service: string, i: number, t: number, failed: boolean): Span => ({ traceId: `${service.slice(0, 1)}${i.toString(16).padStart(31, '0')}`, spanId: (i + 1).toString(16).padStart(16, '0'), name: 'GET /x', kind: 2, startUs: t, endUs: t + 20_000, service, attributes: {}, events: [], links: [], status: { code: failed ? 2 : 0 }, resource: { attributes: { 'service.name': service } } });
+    // A request a second each; after 120 s email fails two in twenty (in two buckets), ledger one in three.
+    for (let i = 0; i < 240; i++) {
+      spans.push(span('email', i, T + i * 1e6, i === 125 || i === 133));
+      spans.push(span('ledger', i, T + i * 1e6, i >= 120 && i % 3 === 0));
+    }
+    await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
+    const window = { fromUs: T + 100e6, toUs: T + 240e6 };
+    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const anomalies = f.filter((x) => x.kind === 'anomaly' && x.subject.metric === 'error rate');
+    assert.deepEqual(anomalies.map((x) => x.subject.service), ['ledger'], anomalies.map((x) => x.title).join(' | '));
   } finally {
     await store.close();
   }

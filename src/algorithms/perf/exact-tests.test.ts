@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binomialUpper, fisherUpper, quantileAbove, slowTailEvidence } from './exact-tests.js';
+import { binomialUpper, excessEvidence, fisherUpper } from './exact-tests.js';
 
 /** The distribution by its definition, C(n, k) p^k (1-p)^(n-k), products only (exact enough at these n). */
 function pmf(n: number, p: number): number[] {
@@ -37,19 +37,20 @@ test('the tail of a million requests is summed from the nearer end: sensible on 
 });
 
 test("a p95 over a threshold is believed only when more requests are over it than a p95 at it would put there", () => {
+  const above = (over: number, total: number): boolean => excessEvidence({ over, total }, undefined, 0.05) === 'share';
   // three quiet buckets of ten requests, each with its one slow request: every bucket's p95 is over, the p95 is not
-  assert.equal(quantileAbove(3, 30), false);
+  assert.equal(above(3, 30), false);
   // every request of a faulty service over it
-  assert.equal(quantileAbove(30, 30), true);
+  assert.equal(above(30, 30), true);
   // a third of the requests on a slow code path
-  assert.equal(quantileAbove(12, 36), true);
+  assert.equal(above(12, 36), true);
   // busy service, a slow tail of 10% of 2,000 requests: many more than 5%
-  assert.equal(quantileAbove(200, 2000), true);
+  assert.equal(above(200, 2000), true);
   // ... but 5.5% is what a p95 at the threshold gives by chance
-  assert.equal(quantileAbove(110, 2000), false);
+  assert.equal(above(110, 2000), false);
   // histogram counts are interpolated: fractions are rounded, and no request is no evidence
-  assert.equal(quantileAbove(2.6, 3), true);
-  assert.equal(quantileAbove(0, 0), false);
+  assert.equal(above(2.6, 3), true);
+  assert.equal(above(0, 0), false);
 });
 
 test('the one-sided Fisher exact test', () => {
@@ -62,15 +63,24 @@ test('the one-sided Fisher exact test', () => {
 
 test("a latency anomaly's slow tail is believed when the percentile is over the threshold, or slow requests are commoner than in the baseline", () => {
   // every request slow
-  assert.equal(slowTailEvidence({ over: 88, total: 89 }, { over: 0, total: 300 }), 'quantile');
+  assert.equal(excessEvidence({ over: 88, total: 89 }, { over: 0, total: 300 }, 0.05), 'share');
   // a slow path that is 6.6% of the entry service's requests: its p95 sits at the threshold, but before it none were slow
-  assert.equal(slowTailEvidence({ over: 50, total: 752 }, { over: 0, total: 2400 }), 'baseline');
+  assert.equal(excessEvidence({ over: 50, total: 752 }, { over: 0, total: 2400 }, 0.05), 'baseline');
   // ... unless they were as common before
-  assert.equal(slowTailEvidence({ over: 50, total: 752 }, { over: 160, total: 2400 }), undefined);
+  assert.equal(excessEvidence({ over: 50, total: 752 }, { over: 160, total: 2400 }, 0.05), undefined);
   // a quiet service's one slow request (of 10) in the flagged buckets: neither
-  assert.equal(slowTailEvidence({ over: 1.4, total: 10 }, { over: 0, total: 300 }), undefined);
-  assert.equal(slowTailEvidence({ over: 1.4, total: 10 }, undefined), undefined);
+  assert.equal(excessEvidence({ over: 1.4, total: 10 }, { over: 0, total: 300 }, 0.05), undefined);
+  assert.equal(excessEvidence({ over: 1.4, total: 10 }, undefined, 0.05), undefined);
   // two of ten against none of 300 is significant (p < 0.001) and still two requests: no finding
-  assert.equal(slowTailEvidence({ over: 2, total: 10 }, { over: 0, total: 300 }), undefined);
-  assert.equal(slowTailEvidence({ over: 5, total: 80 }, { over: 0, total: 300 }), 'baseline');
+  assert.equal(excessEvidence({ over: 2, total: 10 }, { over: 0, total: 300 }, 0.05), undefined);
+  assert.equal(excessEvidence({ over: 5, total: 80 }, { over: 0, total: 300 }, 0.05), 'baseline');
+});
+
+test('an error rate over its threshold is believed the same way: more failures than the threshold rate gives, or commoner than before', () => {
+  // threshold 5%: two failed of twenty is 10%, and 26% likely at 5%
+  assert.equal(excessEvidence({ over: 2, total: 20 }, { over: 0, total: 100 }, 0.05), undefined);
+  // a third of 120 requests
+  assert.equal(excessEvidence({ over: 40, total: 120 }, { over: 0, total: 100 }, 0.05), 'share');
+  // 7% of 200 requests (an entry service, its checkout failing) against none of 2,000 before
+  assert.equal(excessEvidence({ over: 14, total: 200 }, { over: 0, total: 2000 }, 0.05), 'baseline');
 });

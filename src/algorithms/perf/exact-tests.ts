@@ -55,40 +55,29 @@ export function fisherUpper(a: number, n: number, bad: number, total: number): n
   return Math.min(1, p);
 }
 
-/**
- * Whether `over` of `total` requests above a threshold show that the q-quantile is above it, at level `alpha`
- * (see the module comment). `over` may be fractional (histogram counts are interpolated inside a bucket): it is
- * rounded.
- */
-export function quantileAbove(over: number, total: number, q = 0.95, alpha = 0.01): boolean {
-  const n = Math.round(total);
-  const k = Math.min(n, Math.round(over));
-  return n > 0 && binomialUpper(k, n, 1 - q) < alpha;
-}
-
-/** Slow requests the baseline comparison needs at the least (where the percentile itself is not shown over). */
+/** Slow (or failed) requests the baseline comparison needs at the least (where the share alone does not show it). */
 export const MIN_SLOW_REQUESTS = 5;
 
-/** Requests over a latency threshold, and all requests, over some buckets (fractional: histograms interpolate). */
+/** Requests over a threshold (slow past it, or failed), and all requests, over some buckets (fractional: histograms interpolate). */
 export interface TailCount {
   over: number;
   total: number;
 }
 
 /**
- * Why a latency anomaly's flagged buckets are believed (see the module comment): 'quantile' when the percentile
- * itself is over the threshold, 'baseline' when slow requests (MIN_SLOW_REQUESTS at least) are commoner than in
- * the baseline's requests;
- * undefined when neither holds at `alpha` (a few slow requests did it).
+ * Why an anomaly's requests are believed (see the module comment): 'share' when more of them are over (slow past
+ * the threshold, or failed) than `nullShare` of them would be if the indicator were at its threshold (for a p95,
+ * 5%), 'baseline' when, MIN_SLOW_REQUESTS at least, they are commoner than in the baseline's requests; undefined
+ * when neither holds at `alpha` (a few requests did it).
  */
-export function slowTailEvidence(flagged: TailCount, baseline: TailCount | undefined, q = 0.95, alpha = 0.01): 'quantile' | 'baseline' | undefined {
-  if (quantileAbove(flagged.over, flagged.total, q, alpha)) return 'quantile';
-  if (!baseline) return undefined;
+export function excessEvidence(flagged: TailCount, baseline: TailCount | undefined, nullShare: number, alpha = 0.01): 'share' | 'baseline' | undefined {
   const n = Math.round(flagged.total);
   const k = Math.min(n, Math.round(flagged.over));
+  if (n > 0 && binomialUpper(k, n, nullShare) < alpha) return 'share';
+  if (!baseline) return undefined;
   const n0 = Math.round(baseline.total);
   const k0 = Math.min(n0, Math.round(baseline.over));
-  // The comparison alone is no evidence at a couple of slow requests, however clean the baseline: a quiet
-  // service's two hiccups against none in 300 pass the test, and are no finding.
+  // The comparison alone is no evidence at a couple of requests, however clean the baseline: a quiet service's
+  // two hiccups against none in 300 pass the test, and are no finding.
   return k >= MIN_SLOW_REQUESTS && n0 > 0 && fisherUpper(k, n, k + k0, n + n0) < alpha ? 'baseline' : undefined;
 }

@@ -1,8 +1,9 @@
 /**
  * The swarm's own disturbances: chaos experiments that injected a fault and load tests, read from memory with their
- * times, and the maintenance windows people declared; each with the services it touches (see `services`). Their effects (slow requests, errors, a flood of normal log lines, busy CPUs) are the experiment's, already
- * reported by the agent that ran it (resilience gaps, capacity). The detectors that judge the telemetry leave these
- * times out: the root-cause analyzer does not place an incident inside one, the performance tester raises no
+ * times, and the maintenance windows people declared, each with the services it touches (`services`). Their effects
+ * (slow requests, errors, a flood of normal log lines, busy CPUs) are the experiment's, already reported by the
+ * agent that ran it (resilience gaps, capacity), or the planned work's. The detectors that judge the telemetry leave
+ * these times out: the root-cause analyzer does not place an incident inside one, the performance tester raises no
  * anomaly or regression from one and the pattern learner counts no burst in one. Without it every chaos experiment
  * came back a second time as a "performance insight" and every load test as a "burst" of the home page's log line.
  */
@@ -35,7 +36,11 @@ export interface KnownDisturbance {
 export function affectedBy(service: string, calls: readonly { source: string; target: string }[]): string[] | undefined {
   if (!calls.some((e) => e.source === service || e.target === service)) return undefined;
   const callers = new Map<string, string[]>();
-  for (const e of calls) callers.set(e.target, [...(callers.get(e.target) ?? []), e.source]);
+  for (const e of calls) {
+    const c = callers.get(e.target);
+    if (c) c.push(e.source);
+    else callers.set(e.target, [e.source]);
+  }
   const out = new Set([service]);
   const queue = [service];
   while (queue.length) {

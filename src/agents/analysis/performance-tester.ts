@@ -278,10 +278,10 @@ export class PerformanceTester implements Agent {
         };
         const tail = { flagged: count(during), baseline: count(baseIdx) };
         // Under the null, a request is over the p95's threshold with probability 5%; it fails at the threshold's rate.
-        const nullShare = unit === 'ms' ? 0.05 : Math.min(1, expect(hits[0]!).level + 5 * expect(hits[0]!).scale);
-        if (!excessEvidence(tail.flagged, tail.baseline.total ? tail.baseline : undefined, nullShare)) continue;
         const first = hits[0]!;
         const at = expect(first);
+        const nullShare = unit === 'ms' ? 0.05 : Math.min(1, at.level + 5 * at.scale);
+        if (!excessEvidence(tail.flagged, tail.baseline.total ? tail.baseline : undefined, nullShare)) continue;
         const bucketEnd = s.t[first]! + bucketOf(rollups);
         const inBucket = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: s.t[first]!, toUs: bucketEnd }, limit: 50_000 });
         const slowUs = (at.level + 5 * at.scale) * 1000;

@@ -72,7 +72,10 @@ test("a window on one service covers it and its callers by the call graph, not t
     const anomalous = async () => new Set((await run()).filter((x) => x.kind === 'anomaly' && x.subject.metric === 'latency p95').map((x) => x.subject.service));
     assert.deepEqual([...(await anomalous())].sort(), ['api', 'db', 'email'], 'undeclared, all three');
 
-    const w = (await maintenanceRecord(store, { service: 'db', reason: 'index rebuild', from: (T0 + 99e6) / 1000, to: (T0 + 130e6) / 1000 })).data.window;
+    const declared = await maintenanceRecord(store, { service: 'db', reason: 'index rebuild', from: (T0 + 99e6) / 1000, to: (T0 + 130e6) / 1000 });
+    assert.match(declared.summary, /: the analysis leaves db and its callers \(api, frontend\) out of this stretch/);
+    assert.deepEqual(declared.data.covers, ['api', 'db', 'frontend']);
+    const w = declared.data.window;
     assert.deepEqual([...(await anomalous())], ['email'], 'db and its caller api are the planned work; email is not');
     const all = await run();
     const figures = (await collectFigures(store, { findings: all, window })).flatMap((x) => x.figures);
@@ -101,7 +104,9 @@ test('maintenance windows over HTTP, MCP and the CLI: declared, listed, ended ea
     assert.equal((await fetch(`${server.url}/api/maintenance`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status, 401);
     const ok = await fetch(`${server.url}/api/maintenance`, { method: 'POST', headers: auth, body: JSON.stringify({ service: 'db', reason: 'index rebuild', duration: '2h' }) });
     assert.equal(ok.status, 201);
-    const declared = ((await ok.json()) as { window: Row }).window;
+    const body = (await ok.json()) as { window: Row; covers: string[] | 'all' };
+    assert.equal(body.covers, 'all', 'no call edge names db in this memory');
+    const declared = body.window;
     assert.equal(declared.toUs - declared.fromUs, 2 * 3600e6);
     for (const [body, re] of [
       [{ service: 'db', duration: '2h' }, /^reason: /],
@@ -116,7 +121,7 @@ test('maintenance windows over HTTP, MCP and the CLI: declared, listed, ended ea
 
     const cli = await runCli(['maintenance', 'add', '--server', server.url, '--token', 'tok', '--reason', 'failover drill', '--for', '30m', '--by', 'sre-oncall']);
     assert.equal(cli.code, 0, cli.stderr);
-    assert.match(cli.stdout, /^declared mw-[0-9a-f]{12} maintenance \(failover drill\) \S+ – \S+ by sre-oncall on http:\/\/127\.0\.0\.1:\d+\n$/);
+    assert.match(cli.stdout, /^declared mw-[0-9a-f]{12} maintenance \(failover drill\) \S+ – \S+ by sre-oncall on http:\/\/127\.0\.0\.1:\d+; left out: every service's telemetry\n$/);
     const noLength = await runCli(['maintenance', 'add', '--server', server.url, '--token', 'tok', '--reason', 'x']);
     assert.equal(noLength.code, 2);
     assert.match(noLength.stderr, /give how long: --for <duration> \(e\.g\. 2h\) or --to <time>/);
@@ -139,7 +144,7 @@ test('maintenance windows over HTTP, MCP and the CLI: declared, listed, ended ea
       const day = new Date(Date.now() + 86_400e3).toISOString().slice(0, 10);
       const r = (await client.callTool({ name: 'maintenance_declare', arguments: { service: 'search', reason: 'reindex', from: `${day}T01:00:00Z`, duration: '3h' } })) as Result;
       assert.ok(!r.isError, JSON.stringify(r));
-      assert.ok(r.content[0]!.text!.startsWith(`declared mw-`) && r.content[0]!.text!.includes(` maintenance of search (reindex) ${day}T01:00:00Z – ${day}T04:00:00Z by mcp: the analysis leaves this stretch out`), r.content[0]!.text);
+      assert.ok(r.content[0]!.text!.startsWith(`declared mw-`) && r.content[0]!.text!.includes(` maintenance of search (reindex) ${day}T01:00:00Z – ${day}T04:00:00Z by mcp: the analysis leaves every service's telemetry (no call edge names search: who depends on it is not known) out of this stretch`), r.content[0]!.text);
       const bad = (await client.callTool({ name: 'maintenance_declare', arguments: { reason: 'x' } })) as Result;
       assert.equal(bad.isError, true);
       assert.match(bad.content[0]!.text!, /give exactly one of to \(an end time\) or duration/);

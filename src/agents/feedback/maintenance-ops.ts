@@ -3,6 +3,7 @@ import type { MemoryStore } from '../../store/store.js';
 import { describeMaintenance, MaintenanceInputError, parseMaintenance, type MaintenanceWindow } from '../../signals/maintenance-window.js';
 import { endMaintenance, maintenanceIn, recordMaintenance } from '../maintenance-windows.js';
 import { SwarmInputError, type ToolAnswer } from './swarm-api.js';
+import { affectedBy } from '../own-disturbances.js';
 
 const iso = (us: number): string => new Date(us / 1000).toISOString().replace(/\.000Z$/, 'Z');
 
@@ -11,7 +12,7 @@ export function maintenanceLine(w: MaintenanceWindow): string {
   return `${w.id} ${describeMaintenance(w)} ${iso(w.fromUs)} – ${iso(w.toUs)}${w.endedUs !== undefined ? ' (ended early)' : ''}${w.by ? ` by ${w.by}` : ''}`;
 }
 
-export async function maintenanceRecord(store: MemoryStore, input: unknown, nowUs = Date.now() * 1000): Promise<ToolAnswer<{ window: MaintenanceWindow }>> {
+export async function maintenanceRecord(store: MemoryStore, input: unknown, nowUs = Date.now() * 1000): Promise<ToolAnswer<{ window: MaintenanceWindow; covers: string[] | 'all' }>> {
   let w: MaintenanceWindow;
   try {
     w = parseMaintenance(input, nowUs);
@@ -20,7 +21,24 @@ export async function maintenanceRecord(store: MemoryStore, input: unknown, nowU
     throw e;
   }
   await recordMaintenance(store, w);
-  return { summary: `declared ${maintenanceLine(w)}: the analysis leaves this stretch out, as it does the swarm's own experiments`, data: { window: w } };
+  const covers = await maintenanceCovers(store, w);
+  return { summary: `declared ${maintenanceLine(w)}: the analysis leaves ${coversPhrase(w.service, covers)} out of this stretch, as it does the swarm's own experiments`, data: { window: w, covers } };
+}
+
+/** "db and its callers (api, frontend)", or "every service's telemetry (…why)". */
+export function coversPhrase(service: string | undefined, covers: string[] | 'all'): string {
+  if (covers === 'all') return `every service's telemetry${service ? ` (no call edge names ${service}: who depends on it is not known)` : ''}`;
+  const callers = covers.filter((x) => x !== service);
+  return callers.length ? `${service} and its callers (${callers.join(', ')})` : `${service} (nothing calls it)`;
+}
+
+/**
+ * The services a window covers now: the one worked on and its callers by the knowledge graph (as the detectors
+ * will read it, own-disturbances.ts), or 'all'.
+ */
+export async function maintenanceCovers(store: MemoryStore, w: Pick<MaintenanceWindow, 'service'>): Promise<string[] | 'all'> {
+  if (!w.service) return 'all';
+  return affectedBy(w.service, await store.graph.edges({ kind: 'calls' })) ?? 'all';
 }
 
 /** Windows that end within the last `days` or later (current and planned ones included), newest start first. */

@@ -130,7 +130,7 @@ export async function registerApi(app: FastifyInstance, opts: ApiOptions): Promi
     try {
       const r = await maintenanceRecord(store, req.body);
       opts.hub?.publish('maintenance', r.data.window);
-      return reply.code(201).send({ ok: true, window: r.data.window });
+      return reply.code(201).send({ ok: true, window: r.data.window, covers: r.data.covers });
     } catch (e) {
       if (e instanceof SwarmInputError) return badRequest(reply, e.message);
       throw e;

@@ -61,12 +61,12 @@ export function register(program: Command): void {
         ...((opts.by ?? process.env.USER) ? { by: opts.by ?? process.env.USER } : {}),
         ...(opts.url !== undefined ? { url: opts.url } : {}),
       };
-      const { maintenanceLine, maintenanceRecord } = await import('../../../agents/feedback/maintenance-ops.js');
-      const w = opts.server
-        ? ((await postToTswarm(opts.server, '/api/maintenance', opts.token ?? process.env.TSWARM_TOKEN, input)) as { window: MaintenanceWindow }).window
-        : await local(opts.db, true, async (store) => (await maintenanceRecord(store, input)).data.window);
+      const { coversPhrase, maintenanceLine, maintenanceRecord } = await import('../../../agents/feedback/maintenance-ops.js');
+      const { window: w, covers } = opts.server
+        ? ((await postToTswarm(opts.server, '/api/maintenance', opts.token ?? process.env.TSWARM_TOKEN, input)) as { window: MaintenanceWindow; covers: string[] | 'all' })
+        : await local(opts.db, true, async (store) => (await maintenanceRecord(store, input)).data);
       if (opts.json) return printJson(w);
-      process.stdout.write(`declared ${maintenanceLine(w)}${opts.server ? ` on ${new URL(opts.server).origin}` : ''}\n`);
+      process.stdout.write(`declared ${maintenanceLine(w)}${opts.server ? ` on ${new URL(opts.server).origin}` : ''}; left out: ${coversPhrase(w.service, covers)}\n`);
     });
   addDbOption(m.command('list').description('maintenance windows of the last days, current and planned ones, newest first'))
     .option('--days <n>', 'how far back', '7')

@@ -3,6 +3,7 @@
  * evidence chain and the service map with the culprit highlighted, latency/error series with baselines and
  * anomaly markers, log-pattern bursts, chaos journals, load curves with the USL fit, and the defect-risk table.
  */
+import { spanLabel } from '../algorithms/time/duration.js';
 import type { Finding } from '../fleet/contracts.js';
 import type { MemoryStore } from '../store/store.js';
 import { buildDependencyMap } from '../algorithms/graph/dependency-map.js';
@@ -14,11 +15,6 @@ import { declaredChanges } from '../agents/declared-changes.js';
 import { DEPLOY_KEY, describeChange } from '../signals/change-event.js';
 import { sloOverview } from '../agents/feedback/memory-ops.js';
 import { uniformRollups } from '../store/rollup.js';
-
-/** "40 s", "25 min", "2.5 h": a disturbance's length on the timeline. */
-function spanLabel(s: number): string {
-  return s < 120 ? `${Math.round(s)} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${+(s / 3600).toFixed(1)} h`;
-}
 
 export async function collectFigures(store: MemoryStore, cycle: { findings: Finding[]; window: { fromUs: number; toUs: number } }): Promise<FigureSection[]> {
   const { findings, window } = cycle;

@@ -332,7 +332,9 @@ export class PerformanceTester implements Agent {
             ],
           },
           basis: 'measured',
-          window: { fromUs: firstUs, toUs: window.toUs },
+          // From the onset to the last flagged bucket: an anomaly is merged with the service's other findings of that
+          // stretch, not with everything up to the window's end.
+          window: { fromUs: firstUs, toUs: lastEnd },
           createdUs: now,
           data: { ...(flag ? { flag } : {}), firstDetectionUs: firstUs, bucketStartUs: s.t[first]!, series: s.t.map((t, i) => [t, xs[i]]).filter((_, i) => inWin[i] || hist[i]).slice(-300), baseline: at.level, spread: at.scale, seasonal: at.seasonal },
         });

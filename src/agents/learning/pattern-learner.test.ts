@@ -221,6 +221,36 @@ test('maintenance of the database covers its callers only: an error of a service
   }
 });
 
+test("each finding's window is when its lines or errors were seen: a morning's burst and the evening's new error on one service are two items for the queen, not one; an hour of history is the baseline it has, and steady lines are no burst", async () => {
+  const { prioritise } = await import('../../algorithms/feedback/prioritise.js');
+  const t0 = 1_700_000_000 * S;
+  const window = { fromUs: t0 + 60 * 60 * S, toUs: t0 + 3 * 60 * 60 * S };
+  const store = await memoryStore();
+  try {
+    await store.telemetry.ingest(traffic(t0, window.toUs));
+    // 70–75 min: checkout retries its gateway five times a second; 160–170 min: a new exception on checkout.
+    const retries: LogRecord[] = [];
+    for (let t = t0 + 70 * 60 * S; t < t0 + 75 * 60 * S; t += S / 5) retries.push(log('checkout', t, `retrying payment gateway call ${Math.round(t / S) % 9} after timeout`, 13));
+    const thrown: ErrorEvent[] = Array.from({ length: 20 }, (_, i) => ({ timeUs: t0 + 160 * 60 * S + i * 30 * S, service: 'checkout', type: 'TypeError', message: "Cannot read properties of undefined (reading 'total')", frames: [{ file: '/srv/checkout/src/order.ts', line: 88, function: 'total', inApp: true }], fingerprint: 'x', release: '2.1.0', source: 'log', attributes: {}, resource: res('checkout') }));
+    await store.telemetry.ingest({ spans: [], logs: retries, metrics: [], errors: thrown });
+    const found = await new PatternLearnerAgent().run({ id: 'w', kind: 'analyze-window', params: {}, window }, ctx(store));
+    // An hour of history before a two-hour window (baselineSpans 6 asks for twelve): the steady lines' rate is the
+    // hour's, not twelve hours' worth spread thin, so they are no burst.
+    assert.ok(!found.some((f) => f.kind === 'log-burst' && /reserved|GET \/api\/cart/.test(f.evidence.logTemplates?.[0]?.template ?? '')), found.map((f) => f.title).join(' | '));
+    const burst = found.find((f) => (f.kind === 'log-burst' || f.kind === 'new-template') && /retrying payment gateway/.test(f.evidence.logTemplates?.[0]?.template ?? ''));
+    const error = found.find((f) => f.kind === 'new-error');
+    assert.ok(burst && error, found.map((f) => f.title).join(' | '));
+    const min = (us: number): number => (us - t0) / 60e6;
+    assert.ok(burst.evidence.chain!.some((c) => /^baseline: the 60 min before the window, all the history there is \(6 window\(s\) asked\)/.test(c)), burst.evidence.chain!.join(' | '));
+    assert.ok(min(burst.window!.fromUs) >= 70 && min(burst.window!.toUs) <= 75.1, `the retries' lines: ${min(burst.window!.fromUs)}–${min(burst.window!.toUs)} min`);
+    assert.ok(min(error.window!.fromUs) >= 160 && min(error.window!.toUs) <= 170, `the errors: ${min(error.window!.fromUs)}–${min(error.window!.toUs)} min`);
+    const items = prioritise(found).filter((i) => i.members.some((m) => m === burst || m === error));
+    assert.equal(items.length, 2, items.map((i) => i.members.map((m) => m.title).join(' + ')).join(' || '));
+  } finally {
+    await store.close();
+  }
+});
+
 test('rejects an invalid window with a clear error', async () => {
   const store = await memoryStore();
   await assert.rejects(new PatternLearnerAgent().run({ id: 'x', kind: 'analyze-window', params: {}, window: { fromUs: 10, toUs: 5 } }, ctx(store)), /invalid window/);

@@ -9,6 +9,7 @@
  *   error-group / <fingerprint>    Sentry-like issue: first/last seen, counts per release, trace ids
  *   incident-signature / <id>      templates, fingerprints, metrics, services, root cause, verdict
  */
+import { spanLabel } from '../../algorithms/time/duration.js';
 import { createHash } from 'node:crypto';
 import { AGENT_IDS, type Agent, type AgentContext, type AgentTask, type Finding, type Severity, type TimeWindow } from '../../fleet/contracts.js';
 import { isErrorSeverity } from '../../signals/model.js';
@@ -113,13 +114,22 @@ export class PatternLearnerAgent implements Agent {
     const grouper = ErrorGrouper.fromJSON([...known.values()]);
     const seenBefore = new Set(known.keys());
     const activeInWindow = new Map<string, number>();
+    // Each finding's window is when its lines or errors were seen, not the whole analysis window: the queen merges
+    // findings of one service whose windows touch, and a morning's burst is not the evening's incident.
+    const errorSpan = new Map<string, { fromUs: number; toUs: number }>();
     const loud = new Set<string>();
     for (const e of errors.sort((a, b) => a.timeUs - b.timeUs)) {
       const { group } = grouper.add(e);
       if (isQuiet(e.timeUs, e.service)) continue;
       loud.add(group.fingerprint);
       if (e.timeUs < window.fromUs) seenBefore.add(group.fingerprint);
-      else activeInWindow.set(group.fingerprint, (activeInWindow.get(group.fingerprint) ?? 0) + 1);
+      else {
+        activeInWindow.set(group.fingerprint, (activeInWindow.get(group.fingerprint) ?? 0) + 1);
+        // Sorted by time: the first event in the window opens the span, each later one extends it.
+        const span = errorSpan.get(group.fingerprint);
+        if (span) span.toUs = e.timeUs + 1;
+        else errorSpan.set(group.fingerprint, { fromUs: e.timeUs, toUs: e.timeUs + 1 });
+      }
     }
 
     // 3. Trace errors: join error traces with log lines on trace id.
@@ -138,10 +148,15 @@ export class PatternLearnerAgent implements Agent {
     const historyUs = firstUs === undefined ? 0 : window.fromUs - firstUs;
     const selfBaseline = baselineSpans > 0 && firstUs !== undefined && historyUs < MIN_HISTORY_SHARE * span && window.toUs - firstUs > 10e6;
     const judged = selfBaseline ? { fromUs: Math.max(window.fromUs, firstUs! + SELF_BASELINE_SHARE * (window.toUs - firstUs!)), toUs: window.toUs } : window;
+    // With less history than the baseline asks for, the rate is the history's: counted over the stretch before
+    // the window with no line at all, a steady template read as a burst of (baseline span / history)×.
+    const shortHistory = !selfBaseline && firstUs !== undefined && firstUs > baselineFromUs;
     const baselineLabel = selfBaseline
       ? `baseline: the first ${Math.round(SELF_BASELINE_SHARE * 100)}% of the logs seen (too little history before the window)`
-      : `baseline ${baselineSpans} window(s) before`;
-    const baseFrom = selfBaseline ? firstUs! : baselineFromUs;
+      : shortHistory
+        ? `baseline: the ${spanLabel(historyUs / 1e6)} before the window, all the history there is (${baselineSpans} window(s) asked)`
+        : `baseline ${baselineSpans} window(s) before`;
+    const baseFrom = selfBaseline || shortHistory ? firstUs! : baselineFromUs;
     const own = ownAll.filter((k) => k.toS * 1e6 >= baseFrom);
     const tracker = task.params.tracker as object | undefined;
     // A disturbance of some services only: each service's lines are judged against its own quiet time.
@@ -185,7 +200,7 @@ export class PatternLearnerAgent implements Agent {
           ],
         },
         basis: 'measured',
-        window,
+        window: { fromUs: c.firstUs, toUs: c.kind === 'drop' ? window.toUs : c.lastUs + 1 },
         createdUs: now,
         data: { change: c.kind, observed: c.observed, expected: c.expected, p: c.p, onErrorTraces: onErrors, direction: c.kind, firstUs: c.firstUs },
       });
@@ -208,7 +223,7 @@ export class PatternLearnerAgent implements Agent {
           chain: [`${baselineLabel}: no line of template ${c.templateId}`, `${c.templateId} in the window: ${c.observed} lines from ${new Date(c.firstUs / 1000).toISOString()}, ${c.errorLines} at error severity, ${co?.onErrorTraces ?? 0} on traces with errors`],
         },
         basis: 'measured',
-        window,
+        window: { fromUs: c.firstUs, toUs: c.lastUs + 1 },
         createdUs: now,
         data: { observed: c.observed, errorLines: c.errorLines, onErrorTraces: co?.onErrorTraces ?? 0, firstUs: c.firstUs },
       });
@@ -233,7 +248,7 @@ export class PatternLearnerAgent implements Agent {
           chain: [`error ${g.fingerprint} first seen ${new Date(g.firstSeenUs / 1000).toISOString()}, ${g.count} events, releases ${JSON.stringify(g.releases)}`],
         },
         basis: 'measured',
-        window,
+        window: errorSpan.get(g.fingerprint) ?? window,
         createdUs: now,
         data: { group: g, firstUs: Math.max(g.firstSeenUs, window.fromUs) },
       });

@@ -45,6 +45,8 @@ export interface PatternChange {
    * (or the window's start when it runs from there; dropOnset).
    */
   firstUs: number;
+  /** Time of its last line in the window (µs); for a drop, the window's end (the deficit lasts to it). */
+  lastUs: number;
 }
 
 export interface TrackerOptions {
@@ -90,6 +92,7 @@ export function poissonLower(k: number, lambda: number): number {
 interface Acc {
   count: number;
   firstUs: number;
+  lastUs: number;
   errors: number;
   traceIds: Set<string>;
 }
@@ -128,9 +131,10 @@ function accumulate(events: readonly PatternEvent[], fromUs: number, toUs: numbe
     if (e.timeUs < fromUs || e.timeUs >= toUs || (quiet.length && isQuiet(e.timeUs, quiet))) continue;
     const k = `${e.templateId}\u0000${e.service}`;
     let a = m.get(k);
-    if (!a) m.set(k, (a = { count: 0, firstUs: e.timeUs, errors: 0, traceIds: new Set() }));
+    if (!a) m.set(k, (a = { count: 0, firstUs: e.timeUs, lastUs: e.timeUs, errors: 0, traceIds: new Set() }));
     a.count++;
     if (e.timeUs < a.firstUs) a.firstUs = e.timeUs;
+    if (e.timeUs > a.lastUs) a.lastUs = e.timeUs;
     if (e.error) a.errors++;
     if (e.traceId && a.traceIds.size < maxTrace) a.traceIds.add(e.traceId);
   }
@@ -186,7 +190,7 @@ export function detectChanges(
   for (const [k, a] of cur) {
     const [templateId, service] = k.split('\u0000');
     const b = base.get(k)?.count ?? 0;
-    const common = { templateId, service, observed: a.count, baselineTotal: b, traceIds: [...a.traceIds], errorLines: a.errors, firstUs: a.firstUs };
+    const common = { templateId, service, observed: a.count, baselineTotal: b, traceIds: [...a.traceIds], errorLines: a.errors, firstUs: a.firstUs, lastUs: a.lastUs };
     if (baseSpan > 0 && b === 0) {
       out.push({ kind: 'new', ...common, expected: 0, p: 1 });
       continue;
@@ -208,7 +212,7 @@ export function detectChanges(
       const p = poissonLower(observed, expected);
       if (p < o.alpha) {
         const [templateId, service] = k.split('\u0000');
-        drops.push({ kind: 'drop', templateId: templateId!, service: service!, observed, expected, p, baselineTotal: b.count, traceIds: [], errorLines: 0, firstUs: window.fromUs });
+        drops.push({ kind: 'drop', templateId: templateId!, service: service!, observed, expected, p, baselineTotal: b.count, traceIds: [], errorLines: 0, firstUs: window.fromUs, lastUs: window.toUs });
       }
     }
     if (drops.length) {

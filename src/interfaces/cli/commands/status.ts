@@ -27,8 +27,9 @@ export function register(program: Command): void {
           for (const s of services) out.push(`${s.service.padEnd(w)}  ${String(s.spans).padStart(9)}  ${String(s.metrics).padStart(9)}  ${String(s.logs).padStart(9)}  ${String(s.errors).padStart(7)}  ${iso(s.firstUs)}  ${iso(s.lastUs)}`);
         }
         if (maintenance.length) {
-          const { maintenanceLine } = await import('../../../agents/feedback/maintenance-ops.js');
-          out.push('', 'maintenance windows (left out of the analysis; `tswarm maintenance end <id>` when done):', ...maintenance.map((w) => `  ${w.fromUs <= nowUs ? 'now  ' : 'ahead'} ${maintenanceLine(w)}`));
+          const { coversPhrase, maintenanceCovers, maintenanceLine } = await import('../../../agents/feedback/maintenance-ops.js');
+          const lines = await Promise.all(maintenance.map(async (w) => `  ${w.fromUs <= nowUs ? 'now  ' : 'ahead'} ${maintenanceLine(w)}; left out: ${coversPhrase(w.service, await maintenanceCovers(store, w))}`));
+          out.push('', 'maintenance windows (left out of the analysis; `tswarm maintenance end <id>` when done):', ...lines);
         }
         process.stdout.write(out.join('\n') + '\n');
       } finally {

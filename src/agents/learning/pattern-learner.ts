@@ -150,7 +150,7 @@ export class PatternLearnerAgent implements Agent {
     const judged = selfBaseline ? { fromUs: Math.max(window.fromUs, firstUs! + SELF_BASELINE_SHARE * (window.toUs - firstUs!)), toUs: window.toUs } : window;
     // With less history than the baseline asks for, the rate is the history's: counted over the stretch before
     // the window with no line at all, a steady template read as a burst of (baseline span / history)×.
-    const shortHistory = !selfBaseline && firstUs !== undefined && firstUs > baselineFromUs;
+    const shortHistory = !selfBaseline && firstUs !== undefined && firstUs > baselineFromUs && firstUs < window.fromUs;
     const baselineLabel = selfBaseline
       ? `baseline: the first ${Math.round(SELF_BASELINE_SHARE * 100)}% of the logs seen (too little history before the window)`
       : shortHistory

@@ -13,6 +13,7 @@ import { AGENT_IDS } from '../../fleet/contracts.js';
 import type { Rollup } from '../../store/store.js';
 import { countOver, quantileFromBuckets } from '../../algorithms/perf/rollup-summary.js';
 import { excessEvidence, type TailCount } from '../../algorithms/perf/exact-tests.js';
+import { groupBy } from '../../util/group-by.js';
 import { SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import { burnAlerts, describeBudget, describeSlo, errorBudget, longestWindow, runsOutWithinWindow, sloStatus, slosFor, type ErrorBudget, type Slo, type SliBucket } from '../../algorithms/perf/slo.js';
 import { firstStarts, windowRollups } from './sli-history.js';
@@ -493,15 +494,7 @@ export class PerformanceTester implements Agent {
     const recent = await query(recentFrom);
     if (!recent.length && !current.length) return;
     // A name's replay block is fixed the first time it is seen, from its sparsest series.
-    const byName = (xs: readonly MetricSeries[]): Map<string, MetricSeries[]> => {
-      const out = new Map<string, MetricSeries[]>();
-      for (const m of xs) {
-        const g = out.get(m.name);
-        if (g) g.push(m);
-        else out.set(m.name, [m]);
-      }
-      return out;
-    };
+    const byName = (xs: readonly MetricSeries[]): Map<string, MetricSeries[]> => groupBy(xs, (m) => m.name);
     const recentByName = byName(recent);
     const fresh = [...recentByName.keys()].filter((n) => !cache.blocks.has(n));
     const thin = fresh.filter((n) => recentByName.get(n)!.some((m) => samplingInterval(m.t) === undefined));

@@ -8,6 +8,12 @@ import { burnAlerts, sloStatus, type SliBucket } from '../../algorithms/perf/slo
 import { PerformanceTester } from './performance-tester.js';
 import { parseSlos, SLO_CONFIG_KIND } from '../../config/slo-config.js';
 import type { Finding } from '../../fleet/contracts.js';
+import type { MemoryStore } from '../../store/store.js';
+
+/** The agent over `window`, its clock at the window's end. */
+function analyse(store: MemoryStore, window: { fromUs: number; toUs: number }): Promise<Finding[]> {
+  return new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+}
 
 test('energy change points find a lasting shift with before/after values and ignore noise', () => {
   let seed = 1;
@@ -60,7 +66,7 @@ test('a bad deploy yields a latency anomaly and a regression naming the new serv
     const spans = shop(125, 240); // the deploy 5 s into a 10 s bucket
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
     const window = { fromUs: spans[0]!.startUs, toUs: spans[spans.length - 1]!.endUs + 1 };
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const f = await analyse(store, window);
     const anomaly = f.find((x) => x.kind === 'anomaly' && x.subject.service === 'shipping');
     assert.ok(anomaly, JSON.stringify(f.map((x) => x.title)));
     const detectedAfterS = ((anomaly.data!.firstDetectionUs as number) - spans[0]!.startUs) / 1e6 - 125;
@@ -95,7 +101,7 @@ test("a quiet service's one slow request per bucket is no p95 anomaly; a slow pa
     for (let i = 0; i < 4800; i++) spans.push(span('frontend', i, T + i * 50_000, i >= 2400 && i % 100 < 7 ? 400_000 : 20_000 + (i % 7) * 300));
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
     const window = { fromUs: T + 100e6, toUs: T + 240e6 };
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const f = await analyse(store, window);
     const anomalies = f.filter((x) => x.kind === 'anomaly');
     assert.ok(!anomalies.some((x) => x.subject.service === 'email'), anomalies.map((x) => x.title).join(' | '));
     const fe = anomalies.find((x) => x.subject.service === 'frontend' && x.subject.metric === 'latency p95');
@@ -120,7 +126,7 @@ test('an error-rate anomaly is told over all its flagged buckets (failed / reque
     }
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
     const window = { fromUs: T, toUs: T + 240e6 };
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const f = await analyse(store, window);
     const anomaly = f.find((x) => x.kind === 'anomaly' && x.subject.metric === 'error rate');
     assert.ok(anomaly, JSON.stringify(f.map((x) => x.title)));
     assert.match(anomaly.title, /^shipping error rate 50\.0% vs baseline 0\.0%/);
@@ -144,7 +150,7 @@ test("a quiet service's two failed requests in twenty are no error-rate anomaly;
     }
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
     const window = { fromUs: T + 100e6, toUs: T + 240e6 };
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const f = await analyse(store, window);
     const anomalies = f.filter((x) => x.kind === 'anomaly' && x.subject.metric === 'error rate');
     assert.deepEqual(anomalies.map((x) => x.subject.service), ['ledger'], anomalies.map((x) => x.title).join(' | '));
   } finally {
@@ -176,7 +182,7 @@ test('errors that rise after a config change and traffic that halves after a dep
     }
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
     const window = { fromUs: T, toUs: T + 240e6 };
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const f = await analyse(store, window);
     const regs = f.filter((x) => x.kind === 'regression');
     const err = regs.find((x) => x.subject.service === 'cart' && x.subject.metric === 'error rate');
     assert.ok(err, JSON.stringify(regs.map((x) => x.title)));
@@ -222,7 +228,7 @@ test('daily seasonality: after two days the noon peak is normal and a 03:00 spik
     // Cycles of 6 h, the way a scheduled run would go through the days.
     for (let from = T0 + 6 * H; from < T0 + 84 * H; from += 6 * H) {
       const window = { fromUs: from, toUs: from + 6 * H };
-      const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+      const f = await analyse(store, window);
       for (const x of f.filter((x) => x.kind === 'anomaly' && /p95/.test(x.title))) found.push(`${new Date(Number(x.data!.firstDetectionUs) / 1000).toISOString()} ${x.title}`);
     }
     const afterTwoDays = found.filter((x) => Date.parse(x.slice(0, 24)) * 1000 >= T0 + 48 * H);
@@ -255,7 +261,7 @@ test("the swarm's own chaos experiment is not a performance anomaly; a slowdown 
       await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
       // What the chaos engineer keeps of a run (the fields the other agents read).
       if (experiment) await store.patterns.put('chaos-journal', 'E-1', { experiment: { title: 'shipping stays fast when its cache is slow' }, start: new Date((T0 + 99e6) / 1000).toISOString(), end: new Date((T0 + 130e6) / 1000).toISOString(), dry_run: false });
-      return await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+      return await analyse(store, window);
     } finally {
       await store.close();
     }
@@ -290,7 +296,7 @@ test("an SLO burn says how much of it the swarm's own chaos experiment burned", 
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
     await store.patterns.put('chaos-journal', 'E-2', { experiment: { title: 'shipping survives its database failing' }, start: new Date(chaosFrom / 1000).toISOString(), end: new Date(chaosTo / 1000).toISOString(), dry_run: false });
     const window = { fromUs: end - 15 * 60e6, toUs: end };
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const f = await analyse(store, window);
     const burn = f.find((x) => x.kind === 'slo-burn' && x.subject.service === 'shipping' && x.data?.rule === '1h/5m 14.4x');
     assert.ok(burn, f.map((x) => x.title).join(' | '));
     // Users saw those errors, so the budget is burned all the same; the reader is told whose they were.
@@ -314,7 +320,7 @@ test('a latency SLO from the config (stored in memory) burns on slow requests th
   try {
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors: [] });
     const window = { fromUs: end - 15 * 60e6, toUs: end };
-    const run = async (): Promise<Finding[]> => (await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} })).filter((x) => x.kind === 'slo-burn');
+    const run = async (): Promise<Finding[]> => (await analyse(store, window)).filter((x) => x.kind === 'slo-burn');
     assert.deepEqual(await run(), [], 'the default availability SLO: nothing failed');
     await store.patterns.put(SLO_CONFIG_KIND, 'current', { slos: parseSlos([{ service: 'shipping', latency: '300ms', objective: 99 }, { service: '*', availability: 99.9 }]) });
     const burns = await run();
@@ -375,7 +381,7 @@ test('declared changes: a flag flip that shows on no span names the latency regr
       { service: 'pricing', version: '4.0.0', atUs: T - 3600e6 },
     ], T + 240e6));
     const window = { fromUs: T, toUs: T + 240e6 };
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const f = await analyse(store, window);
     const regs = f.filter((x) => x.kind === 'regression');
     const titles = JSON.stringify(f.map((x) => x.title));
     const pricing = regs.find((x) => x.subject.service === 'pricing' && x.subject.metric === 'latency p95');
@@ -428,7 +434,7 @@ test(`flags (${recorded}): a canary variant that starts being served is the chan
     if (recorded === 'log events') for (const sp of spans) sp.events = [];
     await store.telemetry.ingest({ spans, logs, metrics: [], errors: [] });
     const window = { fromUs: T, toUs: T + 240e6 };
-    const f = await new PerformanceTester().run({ id: 'p', kind: 'analyze-window', params: {}, window }, { store, log: silentLogger, clock: { nowUs: () => window.toUs }, signal: new AbortController().signal, upstream: [], progress() {} });
+    const f = await analyse(store, window);
     const titles = JSON.stringify(f.map((x) => x.title));
     const reg = f.find((x) => x.kind === 'regression' && x.subject.service === 'pricing' && x.subject.metric === 'latency p95');
     assert.ok(reg, titles);

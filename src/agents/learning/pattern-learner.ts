@@ -10,6 +10,7 @@
  *   incident-signature / <id>      templates, fingerprints, metrics, services, root cause, verdict
  */
 import { spanLabel } from '../../algorithms/time/duration.js';
+import { groupBy } from '../../util/group-by.js';
 import { createHash } from 'node:crypto';
 import { AGENT_IDS, type Agent, type AgentContext, type AgentTask, type Finding, type Severity, type TimeWindow } from '../../fleet/contracts.js';
 import { isErrorSeverity } from '../../signals/model.js';
@@ -44,16 +45,6 @@ const MIN_HISTORY_SHARE = 0.5;
 
 function stableId(...parts: string[]): string {
   return `${AGENT_IDS.patternLearner}:${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
-}
-
-function groupByService<T extends { service: string }>(xs: readonly T[]): Map<string, T[]> {
-  const out = new Map<string, T[]>();
-  for (const x of xs) {
-    const g = out.get(x.service);
-    if (g) g.push(x);
-    else out.set(x.service, [x]);
-  }
-  return out;
 }
 
 export class PatternLearnerAgent implements Agent {
@@ -162,7 +153,7 @@ export class PatternLearnerAgent implements Agent {
     // A disturbance of some services only: each service's lines are judged against its own quiet time.
     const changes = own.every((k) => !k.services)
       ? detectChanges(events, judged, baseFrom, tracker, quietRangesUs(own))
-      : [...groupByService(events)].flatMap(([svc, evs]) => detectChanges(evs, judged, baseFrom, tracker, quietRangesUs(own, svc))).sort((x, y) => x.p - y.p || y.observed - x.observed);
+      : [...groupBy(events, (e) => e.service)].flatMap(([svc, evs]) => detectChanges(evs, judged, baseFrom, tracker, quietRangesUs(own, svc))).sort((x, y) => x.p - y.p || y.observed - x.observed);
     const leftOut = (service: string): string[] => {
       const of = own.filter((k) => touches(k, service));
       return of.length ? [`left out: lines during ${describeDisturbances(of)}`] : [];

@@ -211,7 +211,8 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   // Services a disturbance of some services (a maintenance window, an experiment's fault) covers at the onset are
   // not candidates: what they show then is the planned work's.
   const disturbed = (opts.known ?? []).filter((k) => k.services && onset >= k.fromS && onset <= k.toS + KNOWN_SETTLE_S);
-  const exclude = disturbed.length ? [...(opts.exclude ?? []), ...disturbed.flatMap((k) => k.services!)] : opts.exclude;
+  const notCandidates = [...new Set(disturbed.flatMap((k) => k.services!))];
+  const exclude = notCandidates.length ? [...(opts.exclude ?? []), ...notCandidates] : opts.exclude;
   const input: RcaInput = { series, edges, onset, preSpan, postSpan, deploys, configChanges, exclude, weights, quiet: settledRangesS(opts.known) };
   const scored = scoreSignals(input);
   const { result, learning } = opts.learned ? rankWithLearning(scored, input, opts.learned) : { result: rankScored(scored, input), learning: undefined };
@@ -220,7 +221,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
   if (top) {
     chain.push(`onset ${new Date(onset * 1000).toISOString()}${estimated ? ' (estimated from the data: the given time was missing or outside it)' : ''}; baseline ${preSpan.toFixed(0)} s before, incident ${postSpan.toFixed(0)} s after`);
     if (estimated && opts.known?.length) chain.push(`the onset search left out ${describeDisturbances(opts.known)}`);
-    if (disturbed.length) chain.push(`not candidates: ${[...new Set(disturbed.flatMap((k) => k.services!))].join(', ')}, inside ${describeDisturbances(disturbed)} at the onset`);
+    if (notCandidates.length) chain.push(`not candidates: ${notCandidates.join(', ')}, inside ${describeDisturbances(disturbed)} at the onset`);
     for (const i of top.indicators.slice(0, 3)) {
       chain.push(`${top.service} ${i.indicator}: ${fmt(i.baseline)} → ${fmt(i.observed)} (${i.weak ? 'once, after none before: weak evidence, counted because nothing else stands out' : `${i.score.toFixed(1)}× its normal spread`})`);
     }

@@ -33,12 +33,12 @@ export function coversPhrase(service: string | undefined, covers: string[] | 'al
 }
 
 /**
- * The services a window covers now: the one worked on and its callers by the knowledge graph (as the detectors
- * will read it, own-disturbances.ts), or 'all'.
+ * The services a window covers now: the one worked on and its callers by the knowledge graph's `calls` edges (as
+ * the detectors will read it, own-disturbances.ts), or 'all'. Pass the edges when asking for several windows.
  */
-export async function maintenanceCovers(store: MemoryStore, w: Pick<MaintenanceWindow, 'service'>): Promise<string[] | 'all'> {
+export async function maintenanceCovers(store: MemoryStore, w: Pick<MaintenanceWindow, 'service'>, calls?: readonly { source: string; target: string }[]): Promise<string[] | 'all'> {
   if (!w.service) return 'all';
-  return affectedBy(w.service, await store.graph.edges({ kind: 'calls' })) ?? 'all';
+  return affectedBy(w.service, calls ?? (await store.graph.edges({ kind: 'calls' }))) ?? 'all';
 }
 
 /** Windows that end within the last `days` or later (current and planned ones included), newest start first. */

@@ -28,7 +28,8 @@ export function register(program: Command): void {
         }
         if (maintenance.length) {
           const { coversPhrase, maintenanceCovers, maintenanceLine } = await import('../../../agents/feedback/maintenance-ops.js');
-          const lines = await Promise.all(maintenance.map(async (w) => `  ${w.fromUs <= nowUs ? 'now  ' : 'ahead'} ${maintenanceLine(w)}; left out: ${coversPhrase(w.service, await maintenanceCovers(store, w))}`));
+          const calls = await store.graph.edges({ kind: 'calls' });
+          const lines = await Promise.all(maintenance.map(async (w) => `  ${w.fromUs <= nowUs ? 'now  ' : 'ahead'} ${maintenanceLine(w)}; left out: ${coversPhrase(w.service, await maintenanceCovers(store, w, calls))}`));
           out.push('', 'maintenance windows (left out of the analysis; `tswarm maintenance end <id>` when done):', ...lines);
         }
         process.stdout.write(out.join('\n') + '\n');

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { layeredLayout } from '../algorithms/graph/layout.js';
 import type { Figure, FigureSection } from './figures.js';
+import type { DeclaredEvidence } from '../fleet/contracts.js';
+import { provenancePhrase, settingPhrase } from '../signals/change-event.js';
 import { CATEGORIES, CATEGORY_TITLES, type FeedbackItem, type FeedbackReport } from './report.js';
 
 const require = createRequire(import.meta.url);
@@ -100,10 +102,10 @@ function renderEvidence(item: FeedbackItem): string {
   list('experiments', ev.experiments);
   list('load runs', ev.loadRuns);
   list('commits', ev.commits);
-  const by = (d: { declared?: { by?: string } }): string => (d.declared ? ` (declared${d.declared.by ? ` by ${d.declared.by}` : ''})` : '');
+  const by = (d: { declared?: DeclaredEvidence }): string => (d.declared ? ` (${provenancePhrase(d.declared)})` : '');
   list('deploys', ev.deploys?.map((d) => `${d.service}@${d.version}${by(d)}`));
-  list('config changes', ev.configChanges?.filter((c) => c.kind !== 'flag').map((c) => `${c.service} ${c.key}: ${c.previous ?? '?'} → ${c.value}${by(c)}`));
-  list('flag flips', ev.configChanges?.filter((c) => c.kind === 'flag').map((c) => `${c.service} ${c.key}: ${c.previous ?? '?'} → ${c.value}${by(c)}`));
+  list('config changes', ev.configChanges?.filter((c) => c.kind !== 'flag').map((c) => `${c.service} ${settingPhrase(c.key, c.value, c.previous)}${by(c)}`));
+  list('flag flips', ev.configChanges?.filter((c) => c.kind === 'flag').map((c) => `${c.service} ${settingPhrase(c.key, c.value, c.previous)}${by(c)}`));
   list('derived from', ev.findings);
   return rows.join('');
 }

@@ -1,14 +1,15 @@
 /** Renders a feedback report as Markdown: a summary, the four sections with ranked items and evidence, the risk signal. */
 import type { DeclaredEvidence, Evidence } from '../fleet/contracts.js';
+import { provenancePhrase, settingPhrase } from '../signals/change-event.js';
 import { CATEGORIES, CATEGORY_TITLES, type FeedbackItem, type FeedbackReport } from './report.js';
 
 const fmtTime = (us?: number): string => (us === undefined ? '?' : new Date(us / 1000).toISOString().replace('.000Z', 'Z'));
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** Who declared a change, and the link to it; nothing for one seen on the spans. */
+/** Who declared a change (or the log line that announced it), and the link to it; nothing for one seen on the spans. */
 function declaredMd(d: DeclaredEvidence | undefined): string {
   if (!d) return '';
-  return ` (declared${d.by ? ` by ${esc(d.by)}` : ''}${d.description ? `: ${esc(d.description)}` : ''})${d.url ? ` <${d.url}>` : ''}`;
+  return ` (${esc(provenancePhrase(d))})${d.url ? ` <${d.url}>` : ''}`;
 }
 
 function evidenceLines(e: Evidence): string[] {
@@ -24,7 +25,7 @@ function evidenceLines(e: Evidence): string[] {
   }
   for (const c of e.code ?? []) out.push(`  - code \`${c.file}${c.line !== undefined ? ':' + c.line : ''}\`${c.function ? ` in \`${c.function}\`` : ''}`);
   for (const d of e.deploys ?? []) out.push(`  - deploy ${d.service}@${d.version} at ${fmtTime(d.atUs)}${declaredMd(d.declared)}`);
-  for (const c of e.configChanges ?? []) out.push(`  - ${c.kind === 'flag' ? 'flag flip' : 'config change'} ${c.service} ${c.key}: ${c.previous ?? '?'} → ${c.value} at ${fmtTime(c.atUs)}${declaredMd(c.declared)}`);
+  for (const c of e.configChanges ?? []) out.push(`  - ${c.kind === 'flag' ? 'flag flip' : 'config change'} ${c.service} ${settingPhrase(c.key, c.value, c.previous)} at ${fmtTime(c.atUs)}${declaredMd(c.declared)}`);
   if (e.fingerprints?.length) out.push(`  - error fingerprints: ${e.fingerprints.slice(0, 5).map((f) => `\`${f}\``).join(', ')}`);
   if (e.traceIds?.length) out.push(`  - traces: ${e.traceIds.slice(0, 5).map((t) => `\`${t}\``).join(', ')}`);
   if (e.experiments?.length) out.push(`  - chaos experiments: ${e.experiments.join(', ')}`);

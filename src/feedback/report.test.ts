@@ -53,6 +53,26 @@ test('markdown shows each section, the evidence chain and the code location', ()
   assert.match(md, /_Nothing this cycle\._/);
 });
 
+test('markdown says where a change came from: declared by someone, announced in the service\'s log, or seen on its spans', () => {
+  const changes = finding({
+    evidence: {
+      deploys: [{ service: 'payment', version: '2.0.0', atUs: 0 }],
+      configChanges: [
+        { service: 'payment', key: 'retry.max', value: '0', previous: '3', atUs: 60e6, declared: { by: 'ops-console', description: 'settings updated', source: 'log' } },
+        { service: 'payment', key: 'fault.slowquery', value: '', atUs: 61e6, declared: { description: 'admin: configuration changed', source: 'log' } },
+        { service: 'payment', key: 'charge-v2', value: 'on', atUs: 62e6, kind: 'flag', declared: { by: 'flagd', url: 'https://flags.example/9' } },
+      ],
+    },
+  });
+  const md = renderMarkdown(buildReport({ cycleId: 'c1', ranked: prioritise([changes]) }));
+  assert.match(md, /config change payment retry\.max: 3 → 0 at 1970-01-01T00:01:00Z \(announced in its log by ops-console: "settings updated"\)/);
+  assert.match(md, /config change payment fault\.slowquery at 1970-01-01T00:01:01Z \(announced in its log: "admin: configuration changed"\)/);
+  assert.match(md, /flag flip payment charge-v2=on at 1970-01-01T00:01:02Z \(declared by flagd\) <https:\/\/flags\.example\/9>/);
+  const schema = JSON.parse(readFileSync(join(REPO_ROOT, 'schemas/feedback-report.schema.json'), 'utf8')) as object;
+  const report = buildReport({ cycleId: 'c1', ranked: prioritise([changes]) });
+  assert.ok(new Ajv({ strict: false }).validate(schema, JSON.parse(JSON.stringify(report))), 'an announced change validates');
+});
+
 test('webhook retries 5xx and delivers an HMAC-signed body the receiver can verify', async () => {
   let calls = 0;
   let verified = false;

@@ -60,11 +60,15 @@ export interface CodeEvidence {
   service?: string;
 }
 
-/** Who reported a declared change (agents/declared-changes.ts); absent: the change was seen on the spans. */
+/**
+ * Who reported a declared change (agents/declared-changes.ts), or the log line a service announced it in
+ * (`source: 'log'`, description: the line's message); absent: the change was seen on the spans.
+ */
 export interface DeclaredEvidence {
   by?: string;
   url?: string;
   description?: string;
+  source?: 'log';
 }
 
 export interface DeployEvidence {

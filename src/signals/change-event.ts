@@ -177,7 +177,16 @@ export function sameValue(key: string, a: string, b: string): boolean {
 /** "deploy checkout v2.4.1", "flag checkout new-pricing: off → on", "config cart cache.ttl=30". */
 export function describeChange(c: Pick<ChangeEvent, 'kind' | 'service' | 'key' | 'value' | 'previous'>): string {
   if (c.kind === 'deploy') return `deploy ${c.service} ${c.value}`;
-  return `${c.kind} ${c.service} ${c.previous !== undefined ? `${c.key}: ${c.previous} → ${c.value}` : `${c.key}=${c.value}`}`;
+  return `${c.kind} ${c.service} ${settingPhrase(c.key, c.value, c.previous)}`;
+}
+
+/**
+ * "cache.ttl: 30 → 5", "cache.ttl=5", or "cache.ttl" alone when the new value is not known (a service that
+ * announces a change in its log without the value: announced-changes.ts).
+ */
+export function settingPhrase(key: string, value: string, previous?: string): string {
+  if (value === '') return previous !== undefined ? `${key} (was ${previous})` : key;
+  return previous !== undefined ? `${key}: ${previous} → ${value}` : `${key}=${value}`;
 }
 
 /** Who declared a change, with the link and what it was: the evidence's `declared` (absent fields left out). */
@@ -185,8 +194,16 @@ export function declaredBy(c: Pick<ChangeEvent, 'by' | 'url' | 'description'>): 
   return { ...(c.by !== undefined ? { by: c.by } : {}), ...(c.url !== undefined ? { url: c.url } : {}), ...(c.description !== undefined ? { description: c.description } : {}) };
 }
 
+type Provenance = { by?: string; url?: string; description?: string; source?: 'log' };
+
+/** "declared by ci: canary 10%", or for a change a service announced in its log 'announced in its log: "…"'. */
+export function provenancePhrase(d: Provenance): string {
+  if (d.source === 'log') return `announced in its log${d.by ? ` by ${d.by}` : ''}${d.description ? `: "${d.description}"` : ''}`;
+  return `declared${d.by ? ` by ${d.by}` : ''}${d.description ? `: ${d.description}` : ''}`;
+}
+
 /** " (declared by ci: canary 10%, https://…)" after a change's description; "" for one seen on spans. */
-export function declaredSuffix(d: { by?: string; url?: string; description?: string } | undefined): string {
+export function declaredSuffix(d: Provenance | undefined): string {
   if (!d) return '';
-  return ` (declared${d.by ? ` by ${d.by}` : ''}${d.description ? `: ${d.description}` : ''}${d.url ? `, ${d.url}` : ''})`;
+  return ` (${provenancePhrase(d)}${d.url ? `, ${d.url}` : ''})`;
 }

@@ -17,7 +17,8 @@ export function configSignature(attributes: Attributes): string | undefined {
 
 /** The attributes two signatures differ in: each key with its new value and the one it replaced. */
 export function signatureChanges(previous: string | undefined, next: string): { key: string; value: string; previous?: string }[] {
-  const parse = (s: string | undefined): Map<string, string> => new Map((s ? s.split('; ') : []).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as [string, string]));
+  // A bare key (no `=`): a change whose new value was not said (one a service announced in its log).
+  const parse = (s: string | undefined): Map<string, string> => new Map((s ? s.split('; ') : []).map((kv) => (kv.includes('=') ? [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] : [kv, '']) as [string, string]));
   const a = parse(previous);
   const out: { key: string; value: string; previous?: string }[] = [];
   for (const [k, v] of parse(next)) if (a.get(k) !== v) out.push({ key: k, value: v, ...(a.has(k) ? { previous: a.get(k)! } : {}) });

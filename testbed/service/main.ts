@@ -82,7 +82,9 @@ async function admin(req: import('node:http').IncomingMessage, res: import('node
       const params = body.params ?? {};
       if (typeof params !== 'object' || Array.isArray(params) || params === null) throw new HttpError(400, 'params must be an object');
       const active = faults.set(body.fault, params as Record<string, number | string | boolean>);
-      log.info('admin: configuration changed', { key: `fault.${body.fault}`, by: 'admin-api' });
+      // Not written to the service's log: a fault stands for an organic failure (a slow query, a bug), which does
+      // not announce itself, and the swarm reads config changes announced in logs as direct evidence
+      // (announced-changes.ts): a line here would hand it the answer. The scenario's record (record.ts) keeps the truth.
       return send(res, body.fault === 'deploy' ? 202 : 200, { service: cfg.service, active });
     }
     if (req.method === 'DELETE' && parts[0] === 'admin' && parts[1] === 'faults' && parts.length <= 3) {

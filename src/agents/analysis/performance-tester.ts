@@ -27,7 +27,8 @@ import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metr
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
 import { describeDisturbances, disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
 import { asSystemChange, declaredChanges } from '../declared-changes.js';
-import { declaredSuffix } from '../../signals/change-event.js';
+import { withAnnounced } from '../../algorithms/perf/announced-changes.js';
+import { declaredSuffix, settingPhrase } from '../../signals/change-event.js';
 import { attributionPhrase, flagAttribution, withLogEvaluations, type FlagAttribution } from '../../algorithms/perf/flags.js';
 
 const bucketOf = (rollups: readonly Rollup[]): number => rollups[0]?.bucketUs ?? 10e6;
@@ -302,7 +303,8 @@ export class PerformanceTester implements Agent {
         // A deploy or config change of this service in the 5 minutes up to the onset: the likeliest cause, said so.
         // The bucket's spans are at hand; only the minutes before it are read.
         const before = await ctx.store.telemetry.querySpans({ services: [s.service], window: { fromUs: firstUs - 300e6, toUs: s.t[first]! }, limit: 50_000 });
-        const near = nearestSystemChange(withLogEvaluations([...before, ...inBucket], flagLogs.filter((l) => l.timeUs < bucketEnd)), firstUs, 300e6, declaredOf(s.service));
+        const logsBefore = flagLogs.filter((l) => l.timeUs < bucketEnd);
+        const near = nearestSystemChange(withLogEvaluations([...before, ...inBucket], logsBefore), firstUs, 300e6, withAnnounced(declaredOf(s.service), logsBefore));
         const change = near && near.atUs <= bucketEnd ? near : undefined;
         const peak = Math.max(...hits.map((i) => xs[i]!));
         // An error rate is told over the buckets from the first flagged one to the last (failed / requests): a bucket
@@ -354,8 +356,9 @@ export class PerformanceTester implements Agent {
         for (const cp of regressionsIn(s.t, xs, rule, window.fromUs)) {
           const at = cp.atUs;
           const range = { fromUs: at - 300e6, toUs: Math.min(window.toUs, at + 300e6) };
-          const spans = withLogEvaluations(await ctx.store.telemetry.querySpans({ services: [s.service], window: range, limit: 50_000 }), await serviceLogs(ctx, s.service, range.fromUs, range.toUs));
-          const change = nearestSystemChange(spans, at, 300e6, declaredOf(s.service));
+          const logs = await serviceLogs(ctx, s.service, range.fromUs, range.toUs);
+          const spans = withLogEvaluations(await ctx.store.telemetry.querySpans({ services: [s.service], window: range, limit: 50_000 }), logs);
+          const change = nearestSystemChange(spans, at, 300e6, withAnnounced(declaredOf(s.service), logs));
           // Less traffic with no change to the system is demand, not a regression.
           if (metric === 'throughput' && !change) continue;
           // After the change point: the requests over the midpoint of before and after (or failed), by flag variant.
@@ -436,8 +439,9 @@ export class PerformanceTester implements Agent {
       const svc = f.subject.service;
       const atUs = Number(f.data?.firstDetectionUs);
       if (f.kind !== 'anomaly' || !svc || !Number.isFinite(atUs)) continue;
-      const spans = withLogEvaluations(await ctx.store.telemetry.querySpans({ services: [svc], window: { fromUs: atUs - 300e6, toUs: atUs + 1 }, limit: 50_000 }), await serviceLogs(ctx, svc, atUs - 300e6, atUs + 1));
-      const near = nearestSystemChange(spans, atUs, 300e6, declaredOf(svc));
+      const logs = await serviceLogs(ctx, svc, atUs - 300e6, atUs + 1);
+      const spans = withLogEvaluations(await ctx.store.telemetry.querySpans({ services: [svc], window: { fromUs: atUs - 300e6, toUs: atUs + 1 }, limit: 50_000 }), logs);
+      const near = nearestSystemChange(spans, atUs, 300e6, withAnnounced(declaredOf(svc), logs));
       if (!near || near.atUs > atUs) continue;
       Object.assign(f.evidence, changeEvidence(near));
       f.evidence.chain = [...(f.evidence.chain ?? []), `${((atUs - near.atUs) / 1e6).toFixed(0)} s after ${changePhrase(near)}`];
@@ -612,7 +616,10 @@ function cacheFor(store: object, maxSeries: number): MetricDetectorCache {
 
 const fmt = (x: number): string => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toPrecision(3));
 
-/** A service's log lines in [fromUs, toUs): where its flag evaluations recorded as Events are (flags.ts). */
+/**
+ * A service's log lines in [fromUs, toUs): where its flag evaluations recorded as Events are (flags.ts), and the
+ * config changes and flag flips it announces (announced-changes.ts).
+ */
 function serviceLogs(ctx: AgentContext, service: string, fromUs: number, toUs: number): Promise<LogRecord[]> {
   return ctx.store.telemetry.queryLogs({ services: [service], window: { fromUs, toUs }, limit: 50_000 });
 }
@@ -657,9 +664,9 @@ function changeEvidence(change: SystemChange | undefined): Pick<Finding['evidenc
   return { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs, ...(change.kind === 'flag' ? { kind: 'flag' as const } : {}), ...declared }] };
 }
 
-/** "the deploy of v2", "the flag flip new-pricing off → on", "the config change cache.ttl 30 → 5", with who made it. */
+/** "the deploy of v2", "the flag flip new-pricing: off → on", "the config change cache.ttl: 30 → 5", with who made it or the line that announced it. */
 function changePhrase(change: SystemChange): string {
-  const what = change.kind === 'deploy' ? `the deploy of ${change.value}` : `the ${change.kind === 'flag' ? 'flag flip' : 'config change'} ${change.key} ${change.previous ?? '?'} → ${change.value}`;
+  const what = change.kind === 'deploy' ? `the deploy of ${change.value}` : `the ${change.kind === 'flag' ? 'flag flip' : 'config change'} ${settingPhrase(change.key, change.value, change.previous)}`;
   return what + declaredSuffix(change.declared);
 }
 
@@ -697,7 +704,7 @@ export function foldThroughput<R extends { finding: Finding; metric: Indicator; 
 export function regressionFinding(agentId: string, service: string, metric: Indicator, cp: Regression, change: SystemChange | undefined, window: TimeWindow, now: number, flags?: { attribution: FlagAttribution; bad: string }): Finding {
   const flag = flags?.attribution;
   const verb = metric === 'latency p95' ? 'regressed' : metric === 'error rate' ? 'rose' : 'fell';
-  const after = change ? (change.kind === 'deploy' ? ` after deploy of ${change.value}` : ` after ${change.kind === 'flag' ? 'flag flip' : 'config change'} ${change.key}=${change.value}`) : '';
+  const after = change ? (change.kind === 'deploy' ? ` after deploy of ${change.value}` : ` after ${change.kind === 'flag' ? 'flag flip' : 'config change'} ${settingPhrase(change.key, change.value)}`) : '';
   const unit = metric === 'latency p95' ? 'ms' : metric === 'throughput' ? 'req/s' : '';
   const round = (x: number): number => +x.toFixed(metric === 'error rate' ? 4 : 2);
   return {

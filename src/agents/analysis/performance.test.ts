@@ -388,10 +388,10 @@ test('declared changes: a flag flip that shows on no span names the latency regr
     assert.ok(pricing, titles);
     assert.match(pricing.title, /after flag flip new-pricing=on$/);
     assert.deepEqual(pricing.evidence.configChanges, [{ service: 'pricing', key: 'new-pricing', value: 'on', previous: 'off', atUs: T + 118e6, kind: 'flag', declared: { by: 'flagd', url: 'https://flags.example/audit/9' } }]);
-    assert.ok(pricing.evidence.chain!.some((c) => c.startsWith('nearest change: the flag flip new-pricing off → on (declared by flagd, https://flags.example/audit/9) of pricing')), pricing.evidence.chain!.join(' | '));
+    assert.ok(pricing.evidence.chain!.some((c) => c.startsWith('nearest change: the flag flip new-pricing: off → on (declared by flagd, https://flags.example/audit/9) of pricing')), pricing.evidence.chain!.join(' | '));
     const anomaly = f.find((x) => x.kind === 'anomaly' && x.subject.service === 'pricing');
     assert.ok(anomaly, titles);
-    assert.ok(anomaly.evidence.chain!.some((c) => /^\d s after the flag flip new-pricing off → on \(declared by flagd/.test(c)), anomaly.evidence.chain!.join(' | '));
+    assert.ok(anomaly.evidence.chain!.some((c) => /^\d s after the flag flip new-pricing: off → on \(declared by flagd/.test(c)), anomaly.evidence.chain!.join(' | '));
     const search = regs.find((x) => x.subject.service === 'search' && x.subject.metric === 'latency p95');
     assert.ok(search, titles);
     assert.deepEqual(search.evidence.deploys, [{ service: 'search', version: '2.1.0', atUs: T + 100e6, declared: { by: 'deploy-pipeline' } }]);
@@ -409,6 +409,47 @@ test('declared changes: a flag flip that shows on no span names the latency regr
     const plot = figures.find((x) => x.type === 'timeseries' && x.id === 'p95-pricing');
     assert.ok(plot?.type === 'timeseries', figures.map((x) => x.id).join(', '));
     assert.deepEqual(plot.markers!.filter((m) => m.kind === 'deploy'), [{ x: T + 118e6, label: 'new-pricing', kind: 'deploy' }]);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a config change a service announces in its own log names the regression and anomaly after it; a poller\'s reloads name nothing', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const T = 1_700_000_000_000_000;
+    const spans: Span[] = [];
+    let id = 1;
+    for (let i = 0; i < 2400; i++) {
+      const t = T + i * 100_000; // 10 requests/s for 240 s; both slow down from 120 s
+      for (const service of ['pricing', 'search']) {
+        const n = id++;
+        spans.push({ traceId: n.toString(16).padStart(32, '0'), spanId: n.toString(16).padStart(16, '0'), name: 'GET /', kind: 2, startUs: t, endUs: t + (i >= 1200 ? 150_000 : 20_000) + (n % 5) * 1000, service, attributes: {}, events: [], links: [], status: { code: 0 }, resource: { attributes: { 'service.name': service } } });
+      }
+    }
+    const logLine = (service: string, atS: number, body: string): LogRecord => ({ timeUs: T + atS * 1e6, service, severityNumber: 9, body, attributes: {}, resource: { attributes: { 'service.name': service } } });
+    const logs = [
+      // pricing: an operator's change, 2 s before the slowdown, said in its structured log and nowhere else.
+      logLine('pricing', 118, '{"level":"info","msg":"configuration changed","key":"cache.ttl","value":"0","previous":"300","by":"ops-console"}'),
+      // search: it re-reads its config every 30 s and says so; one of them falls next to its slowdown.
+      ...Array.from({ length: 8 }, (_, i) => logLine('search', 29 + i * 30, 'configuration reloaded')),
+    ];
+    await store.telemetry.ingest({ spans, logs, metrics: [], errors: [] });
+    const window = { fromUs: T, toUs: T + 240e6 };
+    const f = await analyse(store, window);
+    const titles = JSON.stringify(f.map((x) => x.title));
+    const reg = (svc: string): Finding | undefined => f.find((x) => x.kind === 'regression' && x.subject.service === svc && x.subject.metric === 'latency p95');
+    const pricing = reg('pricing');
+    assert.ok(pricing, titles);
+    assert.match(pricing.title, /after config change cache\.ttl=0$/);
+    assert.deepEqual(pricing.evidence.configChanges, [{ service: 'pricing', key: 'cache.ttl', value: '0', previous: '300', atUs: T + 118e6, declared: { by: 'ops-console', description: 'configuration changed', source: 'log' } }]);
+    assert.ok(pricing.evidence.chain!.some((c) => c.startsWith('nearest change: the config change cache.ttl: 300 → 0 (announced in its log by ops-console: "configuration changed") of pricing')), pricing.evidence.chain!.join(' | '));
+    const anomaly = f.find((x) => x.kind === 'anomaly' && x.subject.service === 'pricing');
+    assert.ok(anomaly, titles);
+    assert.ok(anomaly.evidence.chain!.some((c) => /^\d s after the config change cache\.ttl: 300 → 0 \(announced in its log/.test(c)), anomaly.evidence.chain!.join(' | '));
+    const search = reg('search');
+    assert.ok(search, titles);
+    assert.ok(!/after/.test(search.title) && !search.evidence.configChanges, `search's routine reloads are no change: ${search.title}`);
   } finally {
     await store.close();
   }

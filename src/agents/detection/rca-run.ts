@@ -12,6 +12,7 @@ import { candidateCase, caseEvidence, perSourceScores, runCandidateCase, sourceT
 import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/model.js';
 import type { RcaCase } from './rca-cases.js';
 import { describeDisturbances, KNOWN_SETTLE_S, settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
+import type { SystemChange } from '../../algorithms/perf/regressions.js';
 import { declaredBy, declaredSuffix, type ChangeEvent } from '../../signals/change-event.js';
 import type { DeclaredEvidence } from '../../fleet/contracts.js';
 
@@ -120,6 +121,11 @@ export interface RunOptions {
   known?: readonly KnownDisturbance[];
   /** Changes declared by whoever made them (agents/declared-changes.ts) in the analysed window. */
   declared?: readonly ChangeEvent[];
+  /**
+   * Config changes and flag flips the services announced in their logs (announced-changes.ts: announcedBeyond the
+   * declared ones); they count as declared changes do, by the same reach around the onset.
+   */
+  announced?: readonly SystemChange[];
 }
 
 /**
@@ -187,10 +193,11 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     deploys = deploysAfter(spans, onset * 1e6);
     configChanges = configChangesAfter(spans, onset * 1e6);
   }
+  // Up to a minute (or the incident span) after the onset: a pipeline may report a little late; a deploy long
+  // after the onset is the fix or a rollback, not the cause.
+  const nearOnset = (atUs: number): boolean => atUs >= (onset - DECLARED_LEAD_S) * 1e6 && atUs <= (onset + Math.max(postSpan, 60)) * 1e6;
   for (const d of opts.declared ?? []) {
-    // Up to a minute (or the incident span) after the onset: a pipeline may report a little late; a deploy long
-    // after the onset is the fix or a rollback, not the cause.
-    if (d.atUs < (onset - DECLARED_LEAD_S) * 1e6 || d.atUs > (onset + Math.max(postSpan, 60)) * 1e6) continue;
+    if (!nearOnset(d.atUs)) continue;
     const declared: DeclaredEvidence = declaredBy(d);
     if (d.kind === 'deploy') {
       // The same version seen on the spans is this deploy: dated when it was made, with who made it.
@@ -198,6 +205,10 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     } else {
       configChanges = [...configChanges, { service: d.service, config: `${d.key}=${d.value}`, ...(d.previous !== undefined ? { previous: `${d.key}=${d.previous}` } : {}), atUs: d.atUs, ...(d.kind === 'flag' ? { kind: 'flag' as const } : {}), declared }];
     }
+  }
+  for (const a of opts.announced ?? []) {
+    if (!nearOnset(a.atUs)) continue;
+    configChanges.push({ service: a.service, config: a.value === '' ? a.key : `${a.key}=${a.value}`, ...(a.previous !== undefined ? { previous: `${a.key}=${a.previous}` } : {}), atUs: a.atUs, ...(a.kind === 'flag' ? { kind: 'flag' as const } : {}), ...(a.declared ? { declared: a.declared } : {}) });
   }
   deploys.sort((a, b) => a.atUs - b.atUs);
   configChanges.sort((a, b) => a.atUs - b.atUs);
@@ -235,7 +246,7 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
     const dep = deploys.find((d) => d.service === top.service);
     if (dep) chain.push(`${top.service} changed version to ${dep.version} at ${new Date(dep.atUs / 1000).toISOString()}${declaredSuffix(dep.declared)}`);
     const conf = configChanges.find((d) => d.service === top.service);
-    if (conf) chain.push(`${top.service} ${conf.kind === 'flag' ? 'flipped a flag' : 'changed config'}${conf.previous ? ` from ${conf.previous}` : ''} to ${conf.config} at ${new Date(conf.atUs / 1000).toISOString()}${declaredSuffix(conf.declared)}`);
+    if (conf) chain.push(`${top.service} ${conf.kind === 'flag' ? 'flipped a flag' : 'changed config'}${conf.previous ? ` from ${conf.previous} to` : conf.declared?.source === 'log' ? '' : ' to'} ${conf.config} at ${new Date(conf.atUs / 1000).toISOString()}${declaredSuffix(conf.declared)}`);
     if (learning?.rerankedFrom) chain.push(`ranked above ${learning.rerankedFrom} (first by score) by the verdict loop: its evidence profile is closer to past confirmed culprits`);
     const second = result.candidates[1];
     if (second) chain.push(`next candidate ${second.service} scores ${second.score.toFixed(2)} vs ${top.score.toFixed(2)}`);

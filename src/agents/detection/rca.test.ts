@@ -141,6 +141,35 @@ test('a config change on the culprit at the onset is direct evidence: the fault 
   }
 });
 
+test('a config change the culprit announces in its own log before the onset is direct evidence, named with the line; a poller\'s reloads are not', async () => {
+  const store = await openStore(':memory:');
+  try {
+    const { spans, errors } = traffic(200, 230);
+    const T = spans[0]!.startUs;
+    const logLine = (service: string, atS: number, body: string, attributes: LogRecord['attributes'] = {}): LogRecord => ({ timeUs: T + atS * 1e6, service, severityNumber: 9, body, attributes, resource: { attributes: { 'service.name': service } } });
+    const logs = [
+      // An operator's admin call on payment, 10 s before its first failures; nothing of it reaches a span.
+      logLine('payment', 190, 'settings updated', { key: 'retry.max', value: '0', previous: '3', by: 'ops-console' }),
+      // checkout re-reads its config every 20 s and says so each time: routine, not a change.
+      ...Array.from({ length: 12 }, (_, i) => logLine('checkout', i * 20, 'configuration reloaded')),
+    ];
+    await store.telemetry.ingest({ spans, logs, metrics: [], errors });
+    const [f] = await new RootCauseAnalyzer().run(
+      { id: 'rca-test', kind: 'rca', params: {}, window: { fromUs: T, toUs: spans[spans.length - 1]!.endUs + 1 } },
+      { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
+    );
+    assert.ok(f, 'an incident is found');
+    assert.equal(f.subject.service, 'payment');
+    assert.match(f.title, /^payment is the likely root cause \(bad config\)/);
+    assert.deepEqual(f.evidence.configChanges, [{ service: 'payment', key: 'retry.max', value: '0', previous: '3', atUs: T + 190e6, declared: { by: 'ops-console', description: 'settings updated', source: 'log' } }]);
+    assert.ok(f.evidence.chain!.some((c) => /^payment changed config from retry\.max=3 to retry\.max=0 at .* \(announced in its log by ops-console: "settings updated"\)$/.test(c)), f.evidence.chain!.join(' | '));
+    const checkout = (f.data!.candidates as { service: string; faultType: string }[]).find((c) => c.service === 'checkout');
+    assert.ok(checkout && checkout.faultType !== 'bad-config', `checkout's routine reloads make it no bad-config suspect: ${JSON.stringify(checkout)}`);
+  } finally {
+    await store.close();
+  }
+});
+
 test('a flag flip declared shortly before the onset is direct evidence on the culprit; a change declared long before is not cited', async () => {
   const store = await openStore(':memory:');
   try {

@@ -17,7 +17,9 @@ import { peerNeeded } from '../../algorithms/rca/traces.js';
 import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learning/learning-coordinator.js';
 import { codeLocations, DECLARED_LEAD_S, runRca, type RcaRun } from './rca-run.js';
 import { knownDisturbances } from '../own-disturbances.js';
-import { declaredChanges } from '../declared-changes.js';
+import { asSystemChange, declaredChanges } from '../declared-changes.js';
+import { announcedBeyond } from '../../algorithms/perf/announced-changes.js';
+import type { SystemChange } from '../../algorithms/perf/regressions.js';
 import { flagEvidence } from './rca-flags.js';
 import { attributionPhrase, withLogEvaluations } from '../../algorithms/perf/flags.js';
 
@@ -29,6 +31,9 @@ const DEFECT_FAULTS: FaultType[] = ['code-exception', 'errors', 'bad-deploy', 'b
 function stableId(...parts: string[]): string {
   return `rca-${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 16)}`;
 }
+
+/** Leading candidates whose logs are read for config changes they announced (one read of their lines near the onset). */
+const ANNOUNCEMENT_CANDIDATES = 3;
 
 export class RootCauseAnalyzer implements Agent {
   readonly id = AGENT_IDS.rootCauseAnalyzer;
@@ -69,10 +74,24 @@ export class RootCauseAnalyzer implements Agent {
     // From the lead before the window's start: an onset early in the window still sees the rollout before it.
     const declared = await declaredChanges(ctx.store, { fromUs: window.fromUs - DECLARED_LEAD_S * 1e6, toUs: window.toUs });
     let run: RcaRun;
-    try {
-      run = runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spanTable, logs, errors, metricPoints }, { learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known, declared });
-    } catch (e) {
-      throw new Error(`RCA failed on the window: ${(e as Error).message}`);
+    const rank = (announced?: SystemChange[]): RcaRun => {
+      try {
+        return runRca({ metrics: new Map(), edges: [], injectS: onsetS, resolutionS, spanTable, logs, errors, metricPoints }, { learned: { signals: signals?.value, kinds: kinds?.value, cases: cases?.value }, exclude: ['traffic'], known, declared, ...(announced ? { announced } : {}) });
+      } catch (e) {
+        throw new Error(`RCA failed on the window: ${(e as Error).message}`);
+      }
+    };
+    run = rank();
+    // Config changes the leading candidates announced in their own logs around the onset (announced-changes.ts):
+    // the read above holds only warnings and errors, and an announcement is an info line. Read once the onset is
+    // known, for the few services that matter, from 5 minutes before it (so a poller's restatements show as
+    // routine); ranked again only when one is found.
+    const leaders = run.candidates.slice(0, ANNOUNCEMENT_CANDIDATES).map((c) => c.service);
+    if (leaders.length) {
+      const onset = Math.round(run.onsetS * 1e6);
+      const infoLogs = await tel.queryLogs({ services: leaders, window: { fromUs: onset - 300e6, toUs: onset + Math.max(run.postSpanS, 60) * 1e6 }, limit: 50_000 });
+      const announced = announcedBeyond(declared.map(asSystemChange), infoLogs);
+      if (announced.length) run = rank(announced);
     }
     ctx.progress({ done: 3, total: 4 });
     const top = run.candidates[0];

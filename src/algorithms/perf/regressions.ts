@@ -85,7 +85,10 @@ export interface SystemChange {
   /** The value it replaced (the one seen before it), when known. */
   previous?: string;
   atUs: number;
-  /** Present when the change was reported by whoever made it (agents/declared-changes.ts), not seen on spans. */
+  /**
+   * Present when the change was reported by whoever made it (agents/declared-changes.ts) or announced in the
+   * service's log (announced-changes.ts), not seen on spans.
+   */
   declared?: DeclaredBy;
 }
 
@@ -93,6 +96,8 @@ export interface DeclaredBy {
   by?: string;
   url?: string;
   description?: string;
+  /** `log`: announced in the service's own log (announced-changes.ts; description: the line's message). */
+  source?: 'log';
 }
 
 

@@ -84,13 +84,15 @@ export class RootCauseAnalyzer implements Agent {
     run = rank();
     // Config changes the leading candidates announced in their own logs around the onset (announced-changes.ts):
     // the read above holds only warnings and errors, and an announcement is an info line. Read once the onset is
-    // known, for the few services that matter, from 5 minutes before it (so a poller's restatements show as
-    // routine); ranked again only when one is found.
+    // known, for the few services that matter (one read each, so a chatty one does not crowd the others out),
+    // from 5 minutes before it (so a poller's restatements show as routine); ranked again only when one falls in
+    // the reach a declared change has.
     const leaders = run.candidates.slice(0, ANNOUNCEMENT_CANDIDATES).map((c) => c.service);
     if (leaders.length) {
       const onset = Math.round(run.onsetS * 1e6);
-      const infoLogs = await tel.queryLogs({ services: leaders, window: { fromUs: onset - 300e6, toUs: onset + Math.max(run.postSpanS, 60) * 1e6 }, limit: 50_000 });
-      const announced = announcedBeyond(declared.map(asSystemChange), infoLogs);
+      const reach = { fromUs: onset - 300e6, toUs: onset + Math.max(run.postSpanS, 60) * 1e6 };
+      const infoLogs = (await Promise.all(leaders.map((svc) => tel.queryLogs({ services: [svc], window: reach, limit: 50_000 })))).flat();
+      const announced = announcedBeyond(declared.map(asSystemChange), infoLogs).filter((a) => a.atUs >= onset - DECLARED_LEAD_S * 1e6);
       if (announced.length) run = rank(announced);
     }
     ctx.progress({ done: 3, total: 4 });

@@ -10,7 +10,18 @@ import { silentLogger } from '../../fleet/logger.js';
 import type { LogRecord, Span } from '../../signals/model.js';
 import { makeErrorEvent } from '../../signals/errors.js';
 import { RootCauseAnalyzer } from './root-cause-analyzer.js';
+import type { MemoryStore } from '../../store/store.js';
+import type { Finding } from '../../fleet/contracts.js';
 import { loadCases, evaluate, withTelemetry } from './rca-eval.js';
+
+/** The agent over the whole of `spans` (from the first span's start to the last one's end), its clock at the end. */
+function rcaOverSpans(store: MemoryStore, spans: Span[], params: Record<string, unknown> = {}): Promise<Finding[]> {
+  const end = spans[spans.length - 1]!.endUs;
+  return new RootCauseAnalyzer().run(
+    { id: 'rca-test', kind: 'rca', params, window: { fromUs: spans[0]!.startUs, toUs: end + 1 } },
+    { store, log: silentLogger, clock: { nowUs: () => end }, signal: new AbortController().signal, upstream: [], progress() {} },
+  );
+}
 
 test('eval smoke on Nezha (metrics only): floors below the measured figures', { skip: !hasSharedData('rca/nezha') && 'shared data not present' }, async () => {
   const { cases } = await loadCases(join(SHARED_DATA, 'rca/nezha'), 'nezha');
@@ -94,10 +105,7 @@ test('the agent names the culprit of a traced incident (not its callers), with t
   try {
     const { spans, errors } = traffic(60, 90);
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors });
-    const [f] = await new RootCauseAnalyzer().run(
-      { id: 'rca-test', kind: 'rca', params: { symptoms: ['500 errors spike', 'latency increase'] }, window: { fromUs: spans[0]!.startUs, toUs: spans[spans.length - 1]!.endUs + 1 } },
-      { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
-    );
+    const [f] = await rcaOverSpans(store, spans, { symptoms: ['500 errors spike', 'latency increase'] });
     assert.ok(f, 'an incident is found');
     assert.equal(f.subject.service, 'payment');
     assert.equal(f.kind, 'root-cause');
@@ -126,10 +134,7 @@ test('a config change on the culprit at the onset is direct evidence: the fault 
   try {
     const { spans, errors } = traffic(60, 90, true);
     await store.telemetry.ingest({ spans, logs: [], metrics: [], errors });
-    const [f] = await new RootCauseAnalyzer().run(
-      { id: 'rca-test', kind: 'rca', params: {}, window: { fromUs: spans[0]!.startUs, toUs: spans[spans.length - 1]!.endUs + 1 } },
-      { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
-    );
+    const [f] = await rcaOverSpans(store, spans);
     assert.ok(f, 'an incident is found');
     assert.equal(f.subject.service, 'payment');
     assert.match(f.title, /^payment is the likely root cause \(bad config\)/);
@@ -154,10 +159,7 @@ test('a config change the culprit announces in its own log before the onset is d
       ...Array.from({ length: 12 }, (_, i) => logLine('checkout', i * 20, 'configuration reloaded')),
     ];
     await store.telemetry.ingest({ spans, logs, metrics: [], errors });
-    const [f] = await new RootCauseAnalyzer().run(
-      { id: 'rca-test', kind: 'rca', params: {}, window: { fromUs: T, toUs: spans[spans.length - 1]!.endUs + 1 } },
-      { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
-    );
+    const [f] = await rcaOverSpans(store, spans);
     assert.ok(f, 'an incident is found');
     assert.equal(f.subject.service, 'payment');
     assert.match(f.title, /^payment is the likely root cause \(bad config\)/);
@@ -184,10 +186,7 @@ test('a flag flip declared shortly before the onset is direct evidence on the cu
       // A deploy of checkout over two minutes before the onset: no suspect.
       { service: 'checkout', version: '1.1.0', atUs: T + 70e6, by: 'ci' },
     ], T + 230e6));
-    const [f] = await new RootCauseAnalyzer().run(
-      { id: 'rca-test', kind: 'rca', params: {}, window: { fromUs: T, toUs: spans[spans.length - 1]!.endUs + 1 } },
-      { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
-    );
+    const [f] = await rcaOverSpans(store, spans);
     assert.ok(f, 'an incident is found');
     assert.equal(f.subject.service, 'payment');
     assert.match(f.title, /^payment is the likely root cause \(bad config\)/);
@@ -218,10 +217,7 @@ test(`a flag the culprit started serving at the onset (${recorded}), whose reque
     const logs: LogRecord[] = recorded === 'span events' ? [] : spans.filter((sp) => sp.service === 'payment').map((sp) => ({ timeUs: sp.startUs, service: 'payment', severityNumber: 9, body: '', eventName: 'feature_flag.evaluation', attributes: sp.events.at(-1)!.attributes, traceId: sp.traceId, spanId: sp.spanId, resource: sp.resource }));
     if (recorded === 'log events') for (const sp of spans) if (sp.service === 'payment') sp.events = sp.events.filter((e) => e.name !== 'feature_flag.evaluation');
     await store.telemetry.ingest({ spans, logs, metrics: [], errors });
-    const [f] = await new RootCauseAnalyzer().run(
-      { id: 'rca-test', kind: 'rca', params: {}, window: { fromUs: spans[0]!.startUs, toUs: spans[spans.length - 1]!.endUs + 1 } },
-      { store, log: silentLogger, clock: { nowUs: () => spans[spans.length - 1]!.endUs }, signal: new AbortController().signal, upstream: [], progress() {} },
-    );
+    const [f] = await rcaOverSpans(store, spans);
     assert.ok(f, 'an incident is found');
     assert.equal(f.subject.service, 'payment');
     assert.match(f.title, /^payment is the likely root cause \(bad config\) at src\/charge\.ts:42/);

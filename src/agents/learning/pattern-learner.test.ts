@@ -128,6 +128,26 @@ test('a thrown-exception fault shows as a new error fingerprint and a burst of i
   await store.close();
 });
 
+test('a new line announcing a config change is told as that change, with what changed and who changed it; a line restated three times is a new template', async () => {
+  const store = await memoryStore();
+  const t0 = 1_700_000_000 * S;
+  const b = traffic(t0, t0 + 10 * 60 * S);
+  b.logs.push(log('checkout', t0 + 9 * 60 * S, '{"level":"info","msg":"configuration changed","key":"payment.timeout","value":"50ms","previous":"2s","by":"ops-console"}'));
+  for (let k = 0; k < 3; k++) b.logs.push(log('frontend', t0 + (9 * 60 + k * 15) * S, 'configuration reloaded'));
+  await store.telemetry.ingest(b);
+  const findings = await new PatternLearnerAgent().run({ id: 'w1', kind: 'analyze-window', params: {}, window: { fromUs: t0 + 9 * 60 * S, toUs: t0 + 10 * 60 * S } }, ctx(store));
+  const fresh = findings.filter((f) => f.kind === 'new-template');
+  const change = fresh.find((f) => f.subject.service === 'checkout');
+  assert.ok(change, fresh.map((f) => f.title).join(' | '));
+  assert.equal(change.title, "Config change announced in checkout's log: payment.timeout: 2s → 50ms by ops-console");
+  assert.deepEqual(change.evidence.configChanges, [{ service: 'checkout', key: 'payment.timeout', value: '50ms', previous: '2s', atUs: t0 + 9 * 60 * S, declared: { by: 'ops-console', description: 'configuration changed', source: 'log' } }]);
+  const reloads = fresh.find((f) => f.subject.service === 'frontend');
+  assert.ok(reloads, fresh.map((f) => f.title).join(' | '));
+  assert.match(reloads.title, /^New log template on frontend \(3 lines, none before\): configuration reloaded/);
+  assert.equal(reloads.evidence.configChanges, undefined);
+  await store.close();
+});
+
 test("first cycle on a fresh memory: the window's early part is the baseline, so only what starts later is new", async () => {
   const store = await memoryStore();
   const t0 = 1_700_000_000 * S;

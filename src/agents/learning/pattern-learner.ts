@@ -13,7 +13,9 @@ import { spanLabel } from '../../algorithms/time/duration.js';
 import { groupBy } from '../../util/group-by.js';
 import { createHash } from 'node:crypto';
 import { AGENT_IDS, type Agent, type AgentContext, type AgentTask, type Finding, type Severity, type TimeWindow } from '../../fleet/contracts.js';
-import { isErrorSeverity } from '../../signals/model.js';
+import { isErrorSeverity, type LogRecord } from '../../signals/model.js';
+import { announcedChange, ROUTINE_REPEATS } from '../../algorithms/perf/announced-changes.js';
+import { settingPhrase } from '../../signals/change-event.js';
 import { TemplateMiner, type MinerState } from '../../algorithms/logs/miner.js';
 import { ErrorGrouper, type ErrorGroup } from '../../algorithms/errors/grouping.js';
 import { detectChanges, errorCoOccurrence, type PatternEvent, type PatternChange } from '../../algorithms/patterns/tracker.js';
@@ -66,23 +68,26 @@ export class PatternLearnerAgent implements Agent {
     const miner = saved ? TemplateMiner.fromJSON(saved.value) : new TemplateMiner();
     const logs = await store.telemetry.queryLogs({ window: { fromUs: baselineFromUs, toUs: window.toUs }, limit: MAX_LOGS });
     logs.sort((a, b) => a.timeUs - b.timeUs);
-    const raw: { id: string; e: PatternEvent; body: string }[] = [];
+    const raw: { id: string; e: PatternEvent; log: LogRecord }[] = [];
     for (const l of logs) {
       if (ctx.signal.aborted) throw new Error('aborted');
       const r = miner.add(l.body);
-      raw.push({ id: r.id, body: l.body, e: { templateId: r.id, service: l.service, timeUs: l.timeUs, traceId: l.traceId, error: isErrorSeverity(l.severityNumber) } });
+      raw.push({ id: r.id, log: l, e: { templateId: r.id, service: l.service, timeUs: l.timeUs, traceId: l.traceId, error: isErrorSeverity(l.severityNumber) } });
     }
     ctx.progress({ done: logs.length, message: `mined ${logs.length} log lines into ${miner.size} templates` });
     // Templates may have merged while mining: map every early id to the one it became.
     const events: PatternEvent[] = [];
     const samples = new Map<string, string[]>();
+    /** Each template's first line in the window: a new template may be a service announcing a change. */
+    const firstLine = new Map<string, LogRecord>();
     for (const r of raw) {
       const id = miner.resolve(r.id) ?? r.id;
       events.push({ ...r.e, templateId: id });
       if (r.e.timeUs >= window.fromUs) {
         const s = samples.get(id) ?? [];
-        if (s.length < 3) s.push(r.body.slice(0, 300));
+        if (s.length < 3) s.push(r.log.body.slice(0, 300));
         samples.set(id, s);
+        if (!firstLine.has(id)) firstLine.set(id, r.log);
       }
     }
 
@@ -199,12 +204,18 @@ export class PatternLearnerAgent implements Agent {
     const fresh = changes.filter((c) => c.kind === 'new').slice(0, MAX_FINDINGS_PER_KIND);
     for (const c of fresh) {
       const co = cooc.get(c.templateId);
+      // A new line that announces a config change or flag flip (announced-changes.ts) is told as that change: the
+      // performance tester and the root-cause analyzer tie effects to it, and the report reads it as a cause.
+      const first = firstLine.get(c.templateId);
+      const announced = first && c.observed < ROUTINE_REPEATS ? announcedChange(first) : undefined;
       findings.push({
         id: stableId('new-template', c.service, c.templateId),
         agentId: this.id,
         kind: 'new-template',
         category: 'defect-patterns',
-        title: `New log template on ${c.service} (${c.observed} lines, none before): ${tplEvidence(c).template.slice(0, 120)}`,
+        title: announced
+          ? `${announced.kind === 'flag' ? 'Flag flip' : 'Config change'} announced in ${c.service}'s log: ${settingPhrase(announced.key, announced.value, announced.previous)}${announced.declared?.by ? ` by ${announced.declared.by}` : ''}`
+          : `New log template on ${c.service} (${c.observed} lines, none before): ${tplEvidence(c).template.slice(0, 120)}`,
         severity: c.errorLines > 0 || (co?.onErrorTraces ?? 0) > 0 ? 'medium' : 'low',
         confidence: 0.9,
         subject: { service: c.service, template: c.templateId },
@@ -212,6 +223,7 @@ export class PatternLearnerAgent implements Agent {
           logTemplates: [tplEvidence(c)],
           traceIds: [...new Set([...(co?.traceIds ?? []), ...c.traceIds])].slice(0, 10),
           chain: [`${baselineLabel}: no line of template ${c.templateId}`, `${c.templateId} in the window: ${c.observed} lines from ${new Date(c.firstUs / 1000).toISOString()}, ${c.errorLines} at error severity, ${co?.onErrorTraces ?? 0} on traces with errors`],
+          ...(announced ? { configChanges: [{ service: announced.service, key: announced.key, value: announced.value, ...(announced.previous !== undefined ? { previous: announced.previous } : {}), atUs: announced.atUs, ...(announced.kind === 'flag' ? { kind: 'flag' as const } : {}), ...(announced.declared ? { declared: announced.declared } : {}) }] } : {}),
         },
         basis: 'measured',
         window: { fromUs: c.firstUs, toUs: c.lastUs + 1 },

@@ -6,6 +6,7 @@
 import type { MemoryStore } from '../store/store.js';
 import { changeKey, declaredBy, type ChangeEvent } from '../signals/change-event.js';
 import type { SystemChange } from '../algorithms/perf/regressions.js';
+import type { Finding } from '../fleet/contracts.js';
 
 export const CHANGE_KIND = 'change-event';
 
@@ -41,4 +42,12 @@ export function asSystemChange(c: ChangeEvent): SystemChange {
     atUs: c.atUs,
     declared: declaredBy(c),
   };
+}
+
+/** A deploy or config change as finding evidence (nothing without one): declared, announced in a log or seen on spans. */
+export function changeEvidence(change: SystemChange | undefined): Pick<Finding['evidence'], 'deploys' | 'configChanges'> {
+  if (!change) return {};
+  const declared = change.declared ? { declared: change.declared } : {};
+  if (change.kind === 'deploy') return { deploys: [{ service: change.service, version: change.value, atUs: change.atUs, ...declared }] };
+  return { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs, ...(change.kind === 'flag' ? { kind: 'flag' as const } : {}), ...declared }] };
 }

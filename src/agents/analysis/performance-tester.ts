@@ -26,7 +26,7 @@ import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, joinSeries
 import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metric-baseline.js';
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
 import { describeDisturbances, disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
-import { asSystemChange, declaredChanges } from '../declared-changes.js';
+import { asSystemChange, changeEvidence, declaredChanges } from '../declared-changes.js';
 import { withAnnounced } from '../../algorithms/perf/announced-changes.js';
 import { declaredSuffix, settingPhrase } from '../../signals/change-event.js';
 import { attributionPhrase, flagAttribution, withLogEvaluations, type FlagAttribution } from '../../algorithms/perf/flags.js';
@@ -654,14 +654,6 @@ function metricFinding(agentId: string, m: MetricSeries, a: MetricAnomaly, block
     createdUs: now,
     data: { firstDetectionUs: a.atUs, score: a.score, view: m.view, series: a.context, baseline: a.baseline.median, spread: a.baseline.scale },
   };
-}
-
-/** A deploy or config change as finding evidence (nothing without one). */
-function changeEvidence(change: SystemChange | undefined): Pick<Finding['evidence'], 'deploys' | 'configChanges'> {
-  if (!change) return {};
-  const declared = change.declared ? { declared: change.declared } : {};
-  if (change.kind === 'deploy') return { deploys: [{ service: change.service, version: change.value, atUs: change.atUs, ...declared }] };
-  return { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs, ...(change.kind === 'flag' ? { kind: 'flag' as const } : {}), ...declared }] };
 }
 
 /** "the deploy of v2", "the flag flip new-pricing: off → on", "the config change cache.ttl: 30 → 5", with who made it or the line that announced it. */

@@ -128,6 +128,11 @@ export interface RunOptions {
   announced?: readonly SystemChange[];
 }
 
+/** A declared or announced config change or flag flip as the run lists it: `key=value` (the key alone when no value was said). */
+function configEntry(c: { service: string; kind: string; key: string; value: string; previous?: string; atUs: number; declared?: DeclaredEvidence }): RcaRun['configChanges'][number] {
+  return { service: c.service, config: c.value === '' ? c.key : `${c.key}=${c.value}`, ...(c.previous !== undefined ? { previous: `${c.key}=${c.previous}` } : {}), atUs: c.atUs, ...(c.kind === 'flag' ? { kind: 'flag' as const } : {}), ...(c.declared ? { declared: c.declared } : {}) };
+}
+
 /**
  * How long before the onset a declared change still counts as a suspect: a pipeline declares a deploy when the
  * rollout starts, and its first failing requests come once the new pods take traffic, seconds to minutes later.
@@ -203,13 +208,10 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
       // The same version seen on the spans is this deploy: dated when it was made, with who made it.
       deploys = [...deploys.filter((x) => !(x.service === d.service && x.version === d.value)), { service: d.service, version: d.value, atUs: d.atUs, declared }];
     } else {
-      configChanges = [...configChanges, { service: d.service, config: `${d.key}=${d.value}`, ...(d.previous !== undefined ? { previous: `${d.key}=${d.previous}` } : {}), atUs: d.atUs, ...(d.kind === 'flag' ? { kind: 'flag' as const } : {}), declared }];
+      configChanges.push(configEntry({ ...d, declared }));
     }
   }
-  for (const a of opts.announced ?? []) {
-    if (!nearOnset(a.atUs)) continue;
-    configChanges.push({ service: a.service, config: a.value === '' ? a.key : `${a.key}=${a.value}`, ...(a.previous !== undefined ? { previous: `${a.key}=${a.previous}` } : {}), atUs: a.atUs, ...(a.kind === 'flag' ? { kind: 'flag' as const } : {}), ...(a.declared ? { declared: a.declared } : {}) });
-  }
+  for (const a of opts.announced ?? []) if (nearOnset(a.atUs)) configChanges.push(configEntry(a));
   deploys.sort((a, b) => a.atUs - b.atUs);
   configChanges.sort((a, b) => a.atUs - b.atUs);
   if (c.logs?.length || c.errors?.length) {

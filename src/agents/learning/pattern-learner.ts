@@ -20,6 +20,7 @@ import { TemplateMiner, type MinerState } from '../../algorithms/logs/miner.js';
 import { ErrorGrouper, type ErrorGroup } from '../../algorithms/errors/grouping.js';
 import { detectChanges, errorCoOccurrence, type PatternEvent, type PatternChange } from '../../algorithms/patterns/tracker.js';
 import { matchIncident, type IncidentSignature } from '../../algorithms/patterns/signatures.js';
+import { changeEvidence } from '../declared-changes.js';
 import { describeDisturbances, knownDisturbances, quietRangesUs, touches } from '../own-disturbances.js';
 
 const MINER_KEY = 'miner-state';
@@ -223,7 +224,7 @@ export class PatternLearnerAgent implements Agent {
           logTemplates: [tplEvidence(c)],
           traceIds: [...new Set([...(co?.traceIds ?? []), ...c.traceIds])].slice(0, 10),
           chain: [`${baselineLabel}: no line of template ${c.templateId}`, `${c.templateId} in the window: ${c.observed} lines from ${new Date(c.firstUs / 1000).toISOString()}, ${c.errorLines} at error severity, ${co?.onErrorTraces ?? 0} on traces with errors`],
-          ...(announced ? { configChanges: [{ service: announced.service, key: announced.key, value: announced.value, ...(announced.previous !== undefined ? { previous: announced.previous } : {}), atUs: announced.atUs, ...(announced.kind === 'flag' ? { kind: 'flag' as const } : {}), ...(announced.declared ? { declared: announced.declared } : {}) }] } : {}),
+          ...changeEvidence(announced),
         },
         basis: 'measured',
         window: { fromUs: c.firstUs, toUs: c.lastUs + 1 },

@@ -17,6 +17,15 @@ test('dashboard: services, an incident with its RCA, a confirmed verdict stored;
   const dir = tempDir('dashboard');
   const db = join(dir.path, 'memory.db');
   await seedMemory(db);
+  {
+    // A change frontend only announced in its log an hour before the incident, which a finding cited (the agents
+    // record those). (At the onset it would be a suspect as a declared one is: rank.ts.)
+    const { openStore } = await import('../src/store/open.js');
+    const { recordChanges } = await import('../src/agents/declared-changes.js');
+    const store = await openStore(db);
+    await recordChanges(store, [{ kind: 'config', service: 'frontend', key: 'session.ttl', value: '5', previous: '300', atUs: Date.now() * 1000 - 3600e6, by: 'ops-console', description: 'configuration changed', source: 'log' }]);
+    await store.close();
+  }
   const { runServer } = await import('../src/interfaces/http/serve.js');
   const prev = process.cwd();
   process.chdir(REPO_ROOT);
@@ -84,6 +93,8 @@ test('dashboard: services, an incident with its RCA, a confirmed verdict stored;
     assert.match((await page.textContent('main tbody tr')) ?? '', /payment.*flag charge-v2 off → on.*<img src=x onerror=alert\(1\)>.*flagd/s);
     assert.equal(await page.getAttribute('main tbody tr a', 'href'), 'https://flags.example/audit/1');
     assert.equal(await page.$('main tbody img'), null);
+    // The announced one beside it, said to be announced.
+    assert.match((await page.textContent('main tbody tr:has([data-source="log"])')) ?? '', /frontend.*config session\.ttl 300 → 5.*configuration changed.*ops-console \(announced in its log\)/s);
     // The maintenance window under them, its reason as text.
     assert.match((await page.textContent('main tr[data-maintenance]')) ?? '', /–.*payment<b>card vault<\/b> rotationsre/s);
     assert.equal(await page.$('main tr[data-maintenance] b'), null);

@@ -84,8 +84,16 @@ export const FAULT_TYPES = [
   'slowquery',
   'deploy',
   'flag',
+  'config',
 ] as const;
 export type FaultType = (typeof FAULT_TYPES)[number];
+
+/**
+ * The faults random scenarios and case sets draw from: all but `config`, whose service names the change in its own
+ * log (as a real config reload does), so a labelled RCA case of it would hand the ranking its answer and make a
+ * set's accuracy say less; it is injected by name (`<service>_config`, `setFault`).
+ */
+export const SCENARIO_FAULTS: readonly FaultType[] = FAULT_TYPES.filter((f) => f !== 'config');
 
 export function isFaultType(s: string): s is FaultType {
   return (FAULT_TYPES as readonly string[]).includes(s);
@@ -103,6 +111,7 @@ export const FAULT_DESCRIPTIONS: Record<FaultType, string> = {
   slowquery: 'slow queries against the service store (params: ms)',
   deploy: 'bad deploy: the service restarts with a new service.version that carries a fault (params: fault)',
   flag: 'bad flag rollout: the service\'s flag <service>.new-code-path turns "on" for a share of requests, whose new code path is slow (params: rate, ms)',
+  config: 'bad config push: the service reloads a new value of a setting and says so in its log ("configuration reloaded: cache.enabled changed from true to false"), and with it a share of its requests are slow; cleared, it reloads the old value (params: key, previous, value, rate, ms)',
 };
 
 /** Services whose own store a fault can target; the other faults apply to every service. */
@@ -141,6 +150,7 @@ export const DEFAULT_FAULT_PARAMS: Record<FaultType, FaultParams> = {
   slowquery: { ms: 300 },
   deploy: { fault: 'exception' },
   flag: { rate: 0.3, ms: 300 },
+  config: { key: 'cache.enabled', previous: 'true', value: 'false', rate: 1, ms: 300 },
 };
 
 /** The flag every testbed service evaluates on each request (OpenFeature-style, recorded on the server span). */

@@ -3,7 +3,8 @@
  * a latency fault on shipping must show as an anomaly on shipping's p95 within 2 minutes of the injection, and a
  * bad deploy of currency (a new service.version that brings added latency) as a regression that names the new
  * version, and a flag rollout on catalog (a share of requests on a slow new code path) as a catalog finding tied to
- * the flag variant, whose slow requests it names. Budget: about 2.5 minutes.
+ * the flag variant, whose slow requests it names, and a config push on shipping that only its log announces as a
+ * shipping finding tied to that announcement. Budget: about 2.5 minutes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { silentLogger } from '../src/fleet/logger.js';
 import type { Finding, TimeWindow } from '../src/fleet/contracts.js';
 import type { MemoryStore } from '../src/store/store.js';
 import { BAD_VERSION, startTestbed } from './index.js';
+import { declaredChanges } from '../src/agents/declared-changes.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const nowUs = (): number => Date.now() * 1000;
@@ -48,6 +50,8 @@ test("on the testbed: a latency fault is an anomaly on the faulty service's p95 
     await tb.setFault('currency', 'deploy', { fault: 'delay', ms: 300, jitterMs: 0 });
     // At the same time a flag rollout on catalog: a third of its requests take a slow new code path.
     await tb.setFault('catalog', 'flag', { rate: 0.35, ms: 300 });
+    // And a config push on shipping (its rates cache switched off) that only shipping's own log announces.
+    await tb.setFault('shipping', 'config', { key: 'rates.cache.enabled', previous: 'true', value: 'false', rate: 1, ms: 400 });
     await sleep(30_000);
     await tb.traffic.stop();
     await sleep(2500); // the last OTLP exports
@@ -87,6 +91,18 @@ test("on the testbed: a latency fault is an anomaly on the faulty service's p95 
       assert.ok(flagS >= -1 && flagS <= 15, `the flag change is dated at the rollout (${flagS.toFixed(1)} s after it)`);
     }
     assert.ok(tied.some((f) => f.evidence.chain!.some((c) => /requests with flag catalog\.new-code-path=on were over/.test(c))), tied.map((f) => f.evidence.chain!.join(' | ')).join(' || '));
+
+    // 4. config push: shipping's slowdown is tied to the change its log announced (nothing on its spans says so),
+    // and the change joins the change list as announced, not declared
+    const onShipping = f2.filter((f) => (f.kind === 'regression' || f.kind === 'anomaly') && f.subject.service === 'shipping');
+    const pushed = onShipping.filter((f) => f.evidence.configChanges?.some((c) => c.key === 'rates.cache.enabled' && c.value === 'false' && c.previous === 'true' && c.declared?.source === 'log' && c.declared.by === 'config-server'));
+    assert.ok(pushed.length, `a shipping finding tied to the announced push; got: ${onShipping.map((f) => `${f.kind}: ${f.title}`).join(' | ') || f2.map((f) => `${f.kind} ${f.subject.service}: ${f.title}`).join(' | ')}`);
+    for (const f of pushed) {
+      const pushS = (f.evidence.configChanges![0]!.atUs - deployAt) / 1e6;
+      assert.ok(pushS >= -1 && pushS <= 15, `the push is dated when it was made (${pushS.toFixed(1)} s after the switch)`);
+    }
+    const listed = (await declaredChanges(store, { fromUs: deployAt - 25e6, toUs: nowUs() })).filter((c) => c.service === 'shipping');
+    assert.deepEqual(listed.map((c) => [c.kind, c.key, c.previous, c.value, c.by, c.source]), [['config', 'rates.cache.enabled', 'true', 'false', 'config-server', 'log']]);
   } finally {
     await store.close();
     dir.cleanup();

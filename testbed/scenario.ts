@@ -8,6 +8,7 @@ import {
   BASE_VERSION,
   DEFAULT_FAULT_PARAMS,
   FAULT_TYPES,
+  SCENARIO_FAULTS,
   SERVICE_NAMES,
   faultApplies,
   isFaultType,
@@ -77,6 +78,7 @@ function drawParams(fault: FaultType, service: ServiceName, rng: Rng): FaultPara
       p.ms = rng.int(150, 500);
       break;
     case 'flag':
+    case 'config':
       p.rate = Number(rng.range(0.2, 0.6).toFixed(2));
       p.ms = rng.int(250, 800);
       break;
@@ -100,7 +102,7 @@ export function planScenario(scenario: string, seed: number, opts: PlanOptions):
   let fault: FaultType;
   if (scenario === 'random') {
     // fault first, then a service it applies to: every fault type is equally likely
-    fault = rng.pick(FAULT_TYPES);
+    fault = rng.pick(SCENARIO_FAULTS);
     service = rng.pick(servicesFor(fault));
   } else {
     const m = /^([a-z][a-z0-9-]*)_([a-z]+)$/.exec(scenario);
@@ -154,13 +156,13 @@ export function planScenario(scenario: string, seed: number, opts: PlanOptions):
 }
 
 /**
- * Plans a set of cases that covers every fault type (round robin over a seeded shuffle) and spreads each fault
+ * Plans a set of cases that covers every scenario fault type (SCENARIO_FAULTS) (round robin over a seeded shuffle) and spreads each fault
  * over the services it applies to (least-used service first).
  */
 export function planSet(count: number, seed: number, opts: PlanOptions): ScenarioPlan[] {
   if (!Number.isInteger(count) || count < 1 || count > 1000) throw new Error(`count must be an integer in [1, 1000], got ${count}`);
   const rng = new Rng(seed * 31 + 7);
-  const faults = [...FAULT_TYPES];
+  const faults = [...SCENARIO_FAULTS];
   for (let i = faults.length - 1; i > 0; i--) {
     const j = rng.int(0, i);
     [faults[i], faults[j]] = [faults[j], faults[i]];

@@ -11,7 +11,8 @@ import { parse } from 'csv-parse/sync';
 import { REPO_ROOT, runCli, tempDir } from '../test/helpers/env.js';
 import type { MemoryStore } from '../src/store/store.js';
 import type { Span } from '../src/signals/model.js';
-import { BAD_VERSION, FAULT_TYPES, SERVICE_NAMES, startTestbed, type Testbed } from './index.js';
+import { BAD_VERSION, FAULT_TYPES, SCENARIO_FAULTS, SERVICE_NAMES, startTestbed, type Testbed } from './index.js';
+import { announcedChanges } from '../src/algorithms/perf/announced-changes.js';
 import { planScenario, planSet } from './scenario.js';
 import { flagEvaluations } from '../src/algorithms/perf/flags.js';
 import { runCase, type TelemetrySink } from './record.js';
@@ -29,7 +30,8 @@ test('scenario plans are reproducible from the seed and a set covers every fault
   assert.ok(others.some((p) => p.service !== a.service || p.fault !== a.fault || p.injectAtMs !== a.injectAtMs), 'different seeds give different plans');
   const set = planSet(30, 1, { normalMs: 20_000, afterMs: 20_000 });
   assert.equal(set.length, 30);
-  assert.deepEqual(new Set(set.map((p) => p.fault)), new Set(FAULT_TYPES));
+  assert.deepEqual(new Set(set.map((p) => p.fault)), new Set(SCENARIO_FAULTS));
+  assert.ok(!set.some((p) => p.fault === 'config') && FAULT_TYPES.includes('config'), 'a config push (announced in its log) is injected by name only');
   assert.ok(new Set(set.map((p) => p.service)).size >= 6);
   for (const p of set) assert.ok(!p.noise.some((n) => n.service === p.service), 'noise never hits the root cause');
   assert.throws(() => planScenario('cart_nosuchfault', 1, { normalMs: 5000, afterMs: 5000 }), /unknown fault "nosuchfault"/);
@@ -116,6 +118,7 @@ test('every fault type is visible in the stored telemetry where it should be; a 
       ['catalog', 'slowquery', { ms: 250 }],
       ['currency', 'deploy', { fault: 'error', rate: 0.8 }],
       ['catalog', 'flag', { rate: 0.5, ms: 300 }],
+      ['shipping', 'config', { key: 'rates.cache.enabled', previous: 'true', value: 'false', rate: 1, ms: 300 }],
     ];
     for (const [service, fault, params] of plan) {
       await tb.setFault(service, fault, params);
@@ -199,6 +202,17 @@ test('every fault type is visible in the stored telemetry where it should be; a 
     assert.ok(deployed.length > 0, 'spans with the new version');
     assert.ok(deployed.some((s) => httpCode(s) >= 500), 'the new version fails');
     assert.ok(!spans.some((s) => s.service === 'currency' && s.startUs < w10.fromUs - 1e6 && s.resource.attributes['service.version'] === BAD_VERSION), 'the old version before');
+    // config push: shipping slower by about the pushed setting's cost, and the push and its rollback said in its
+    // log, as the swarm reads announcements; nothing of it on the spans
+    const w12 = windows.shipping_config;
+    assert.ok(serverDur(w12, 'shipping') - serverDur(baseline, 'shipping') > 250, `shipping slower under the pushed config: ${serverDur(w12, 'shipping')} vs ${serverDur(baseline, 'shipping')}`);
+    const shippingLogs = await store.telemetry.queryLogs({ services: ['shipping'], window: { fromUs: w12.fromUs - 1e6, toUs: w12.toUs + 2e6 }, limit: 10_000 });
+    const pushes = announcedChanges(shippingLogs).map((c) => [c.kind, c.key, c.previous, c.value, c.declared?.by, c.declared?.source]);
+    assert.deepEqual(pushes, [
+      ['config', 'rates.cache.enabled', 'true', 'false', 'config-server', 'log'],
+      ['config', 'rates.cache.enabled', 'false', 'true', 'config-server', 'log'],
+    ]);
+    assert.ok(!spans.some((s) => s.service === 'shipping' && Object.keys(s.resource.attributes).some((k) => k.includes('cache'))), 'no config attribute on the spans');
 
     // the recorded case: complete and parseable
     const { dir, rep } = nextCaseDir(join(tmp.path, 'cases'), casePlan.service, casePlan.fault);

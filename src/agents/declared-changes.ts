@@ -51,3 +51,44 @@ export function changeEvidence(change: SystemChange | undefined): Pick<Finding['
   if (change.kind === 'deploy') return { deploys: [{ service: change.service, version: change.value, atUs: change.atUs, ...declared }] };
   return { configChanges: [{ service: change.service, key: change.key, value: change.value, ...(change.previous !== undefined ? { previous: change.previous } : {}), atUs: change.atUs, ...(change.kind === 'flag' ? { kind: 'flag' as const } : {}), ...declared }] };
 }
+
+/**
+ * The changes findings cite that a service only announced in its log (`declared.source: 'log'`), as change
+ * events: recorded by the agent that made the findings, so the change list, the dashboard, the report's timeline
+ * and the next cycle's agents know of them as of a declared change (still said to be announced, never declared).
+ * Only cited ones: an announcement tied to nothing may be a poller's restatement the lines read did not show.
+ */
+export function announcedChangesCited(findings: readonly Pick<Finding, 'evidence'>[]): ChangeEvent[] {
+  const out = new Map<string, ChangeEvent>();
+  for (const f of findings) {
+    for (const c of f.evidence.configChanges ?? []) {
+      if (c.declared?.source !== 'log') continue;
+      const { by, description } = c.declared;
+      const e: ChangeEvent = {
+        kind: c.kind === 'flag' ? 'flag' : 'config',
+        service: c.service,
+        key: c.key,
+        value: c.value,
+        ...(c.previous !== undefined ? { previous: c.previous } : {}),
+        atUs: c.atUs,
+        ...(by !== undefined ? { by } : {}),
+        ...(description !== undefined ? { description } : {}),
+        source: 'log',
+      };
+      out.set(changeKey(e), e);
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * Records announcedChangesCited(findings), the same announcement once however many cycles cite it; never over a
+ * change someone declared with the same service, key and time (the declaration says more).
+ */
+export async function recordAnnounced(store: Pick<MemoryStore, 'patterns'>, findings: readonly Pick<Finding, 'evidence'>[]): Promise<number> {
+  const cited = announcedChangesCited(findings);
+  const existing = await Promise.all(cited.map((c) => store.patterns.get<ChangeEvent>(CHANGE_KIND, changeKey(c))));
+  const fresh = cited.filter((_, i) => existing[i] === undefined);
+  if (fresh.length) await recordChanges(store, fresh);
+  return fresh.length;
+}

@@ -37,7 +37,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
   for (const k of own) events.push({ atUs: k.fromS * 1e6, label: `${describeDisturbances([k])} (${spanLabel(k.toS - k.fromS)})`, kind: 'experiment' });
   // Every declared change in the window, whether or not a finding cites it: "what changed?" is the first question.
   const changes = await declaredChanges(store, window);
-  for (const c of changes) events.push({ atUs: c.atUs, label: describeChange(c), kind: 'deploy' });
+  for (const c of changes) events.push({ atUs: c.atUs, label: `${describeChange(c)}${c.source === 'log' ? ' (announced in its log)' : ''}`, kind: 'deploy' });
   // A service's plot is shaded where the analysis left its data out: disturbances that touch it.
   const shadeOf = (fromUs: number, toUs: number, service?: string): ShadeSpec[] =>
     own.filter((k) => k.toS * 1e6 >= fromUs && k.fromS * 1e6 <= toUs && touches(k, service)).map((k) => ({ fromX: k.fromS * 1e6, toX: k.toS * 1e6, label: k.declared ? 'maintenance' : k.what.startsWith('chaos') ? 'chaos' : 'load test' }));

@@ -18,6 +18,10 @@ test('config changes and flag flips take key and value (scalars become strings),
   const cfg = parseChange({ service: 'cart', key: 'cache.ttl', value: 30 }, NOW);
   assert.equal(cfg.kind, 'config');
   assert.equal(describeChange(cfg), 'config cart cache.ttl=30');
+  // A listed announcement (change list --json) re-imports as announced.
+  const announced = { kind: 'config', service: 'cart', key: 'cache.ttl', value: '0', previous: '300', atUs: NOW - 1e6, by: 'ops-console', description: 'configuration changed', source: 'log' } as const;
+  assert.deepEqual(parseChange(announced, NOW), announced);
+  assert.throws(() => parseChange({ ...announced, source: 'span' }, NOW), /source/);
   // The link is normalised: it goes into Markdown and HTML.
   assert.equal(parseChange({ service: 'cart', version: '2', url: 'https://ci.example/runs/7 <b>' }, NOW).url, 'https://ci.example/runs/7%20%3Cb%3E');
 });

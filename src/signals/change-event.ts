@@ -25,6 +25,11 @@ export interface ChangeEvent {
   /** A link to the pipeline run, pull request or flag audit entry. */
   url?: string;
   description?: string;
+  /**
+   * `log`: not declared by anyone but announced by the service in its own log and recorded by the agent that tied a
+   * finding to it (agents/declared-changes.ts `recordAnnounced`); the description is the line's message.
+   */
+  source?: 'log';
 }
 
 export const DEPLOY_KEY = 'service.version';
@@ -51,6 +56,8 @@ export const changeInputSchema = z
     // http(s) only: the link is rendered in the report and the dashboard.
     url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).max(2000).optional(),
     description: text(2000).optional(),
+    // What `change list --json` prints for a change a service announced in its log, so a list re-imports as it was.
+    source: z.literal('log').optional(),
   })
   .describe('a deploy ({service, version}), a config change or a flag flip ({service, kind: "config"|"flag", key, value, previous?}); at: ISO time or epoch ms, default now');
 
@@ -138,6 +145,7 @@ export function parseChange(input: unknown, nowUs = Date.now() * 1000, where = '
     // Normalised (spaces, quotes and angle brackets percent-encoded): it goes into Markdown and HTML links.
     ...(c.url !== undefined ? { url: new URL(c.url).href } : {}),
     ...(c.description !== undefined ? { description: c.description } : {}),
+    ...(c.source !== undefined ? { source: c.source } : {}),
   };
 }
 
@@ -190,8 +198,8 @@ export function settingPhrase(key: string, value: string, previous?: string): st
 }
 
 /** Who declared a change, with the link and what it was: the evidence's `declared` (absent fields left out). */
-export function declaredBy(c: Pick<ChangeEvent, 'by' | 'url' | 'description'>): { by?: string; url?: string; description?: string } {
-  return { ...(c.by !== undefined ? { by: c.by } : {}), ...(c.url !== undefined ? { url: c.url } : {}), ...(c.description !== undefined ? { description: c.description } : {}) };
+export function declaredBy(c: Pick<ChangeEvent, 'by' | 'url' | 'description' | 'source'>): { by?: string; url?: string; description?: string; source?: 'log' } {
+  return { ...(c.by !== undefined ? { by: c.by } : {}), ...(c.url !== undefined ? { url: c.url } : {}), ...(c.description !== undefined ? { description: c.description } : {}), ...(c.source !== undefined ? { source: c.source } : {}) };
 }
 
 type Provenance = { by?: string; url?: string; description?: string; source?: 'log' };

@@ -163,9 +163,17 @@ function validateParams(fault: FaultType, p: FaultParams): FaultParams {
   }
   if (fault === 'deploy') {
     const inner = p.fault;
-    if (typeof inner !== 'string' || !isFaultType(inner) || inner === 'deploy') {
-      throw new FaultError(`fault deploy: parameter fault must name another fault, got ${JSON.stringify(inner)}`);
+    if (typeof inner !== 'string' || !isFaultType(inner) || inner === 'deploy' || inner === 'config') {
+      throw new FaultError(`fault deploy: parameter fault must name another fault (not a config push), got ${JSON.stringify(inner)}`);
     }
+  }
+  if (fault === 'config') {
+    // Written into the service's log line: a setting's name and values, not free text.
+    for (const k of ['key', 'previous', 'value']) {
+      const v = p[k];
+      if (typeof v !== 'string' || !/^[\w.-]{1,64}$/.test(v)) throw new FaultError(`fault config: parameter ${k} must be a setting's name or value (letters, digits, . _ -), got ${JSON.stringify(v)}`);
+    }
+    if (p.previous === p.value) throw new FaultError('fault config: value must differ from previous (a push that changes nothing is no fault)');
   }
   return p;
 }

@@ -72,6 +72,22 @@ function send(res: import('node:http').ServerResponse, status: number, body: unk
   res.end(text);
 }
 
+/**
+ * A config push is the one fault a service announces, as a real service logs its config reloads (a Spring refresh,
+ * a SIGHUP): the line is what a person finds first, so the swarm must read it (announced-changes.ts). Reverted
+ * when the fault is cleared, like the rollback a config server would push.
+ */
+function announceConfig(from: unknown, to: unknown, key: unknown): void {
+  log.info(`configuration reloaded: ${String(key)} changed from ${String(from)} to ${String(to)}`, { by: 'config-server' });
+}
+
+/** Clears faults (one or all), announcing the rollback of a config push that was active. */
+function clearFaults(fault?: Parameters<Faults['clear']>[0]): void {
+  const pushed = faults.active('config');
+  faults.clear(fault);
+  if (pushed && !faults.active('config')) announceConfig(pushed.params.value, pushed.params.previous, pushed.params.key);
+}
+
 async function admin(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, path: string): Promise<void> {
   const parts = path.split('/').filter(Boolean); // ['admin', 'faults', ...]
   try {
@@ -81,19 +97,21 @@ async function admin(req: import('node:http').IncomingMessage, res: import('node
       if (!body || typeof body.fault !== 'string') throw new HttpError(400, 'body must be {"fault": "<name>", "params": {...}}');
       const params = body.params ?? {};
       if (typeof params !== 'object' || Array.isArray(params) || params === null) throw new HttpError(400, 'params must be an object');
+      const before = faults.active('config');
       const active = faults.set(body.fault, params as Record<string, number | string | boolean>);
-      // Not written to the service's log: a fault stands for an organic failure (a slow query, a bug), which does
+      if (active.fault === 'config') announceConfig(before?.params.value ?? active.params.previous, active.params.value, active.params.key);
+      // Other faults are not written to the service's log: a fault stands for an organic failure (a slow query, a bug), which does
       // not announce itself, and the swarm reads config changes announced in logs as direct evidence
       // (announced-changes.ts): a line here would hand it the answer. The scenario's record (record.ts) keeps the truth.
       return send(res, body.fault === 'deploy' ? 202 : 200, { service: cfg.service, active });
     }
     if (req.method === 'DELETE' && parts[0] === 'admin' && parts[1] === 'faults' && parts.length <= 3) {
       if (parts[2] && !faults.list().some((f) => f.fault === parts[2]) && !/^[a-z]+$/.test(parts[2])) throw new HttpError(400, `bad fault name "${parts[2]}"`);
-      faults.clear(parts[2] as Parameters<Faults['clear']>[0]);
+      clearFaults(parts[2] as Parameters<Faults['clear']>[0]);
       return send(res, 200, { service: cfg.service, faults: faults.list() });
     }
     if (req.method === 'POST' && path === '/admin/reset') {
-      faults.clear();
+      clearFaults();
       await cartStore?.flush();
       return send(res, 200, { service: cfg.service, reset: true });
     }
@@ -150,6 +168,8 @@ const server = tel.http.createServer((req, res) => {
     const flagOn = faults.trigger('flag');
     span?.addEvent('feature_flag.evaluation', { 'feature_flag.key': flagKeyOf(cfg.service), 'feature_flag.result.variant': flagOn ? 'on' : 'off', 'feature_flag.provider.name': 'testbed' });
     if (flagOn) await new Promise((ok) => setTimeout(ok, faults.num('flag', 'ms', 300)));
+    // The pushed setting's slow path (say, the cache it switched off): nothing on the span says why.
+    if (faults.trigger('config')) await new Promise((ok) => setTimeout(ok, faults.num('config', 'ms', 300)));
     try {
       if (!match) throw new HttpError(404, `no route ${method} ${path}`);
       const body = method === 'GET' || method === 'DELETE' ? undefined : await readBody(req);

@@ -26,7 +26,7 @@ import { METRIC_ANOMALY_THRESHOLD, MetricDetectorCache, historyStart, joinSeries
 import { foldMetricBaseline, type MetricLevel } from '../../algorithms/perf/metric-baseline.js';
 import { INDICATOR_RULES, nearestSystemChange, regressionsIn, type Indicator, type Regression, type SystemChange } from '../../algorithms/perf/regressions.js';
 import { describeDisturbances, disturbanceAt, knownDisturbances, type KnownDisturbance } from '../own-disturbances.js';
-import { asSystemChange, changeEvidence, declaredChanges } from '../declared-changes.js';
+import { asSystemChange, changeEvidence, declaredChanges, recordAnnounced } from '../declared-changes.js';
 import { withAnnounced } from '../../algorithms/perf/announced-changes.js';
 import { declaredSuffix, settingPhrase } from '../../signals/change-event.js';
 import { attributionPhrase, flagAttribution, withLogEvaluations, type FlagAttribution } from '../../algorithms/perf/flags.js';
@@ -447,6 +447,7 @@ export class PerformanceTester implements Agent {
       f.evidence.chain = [...(f.evidence.chain ?? []), `${((atUs - near.atUs) / 1e6).toFixed(0)} s after ${changePhrase(near)}`];
     }
     await ctx.store.patterns.putMany('performance-baseline', baselines);
+    await recordAnnounced(ctx.store, findings);
     ctx.progress({ done: 3, total: 3, message: `${findings.length} findings` });
     return findings;
   }

@@ -1,3 +1,5 @@
+import { declaredChanges } from '../declared-changes.js';
+import { changeList } from '../feedback/memory-ops.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openStore } from '../../store/open.js';
@@ -450,6 +452,15 @@ test('a config change a service announces in its own log names the regression an
     const search = reg('search');
     assert.ok(search, titles);
     assert.ok(!/after/.test(search.title) && !search.evidence.configChanges, `search's routine reloads are no change: ${search.title}`);
+
+    // The cited announcement joins the change list (said to be announced, not declared); the poller's do not.
+    const announced = { kind: 'config', service: 'pricing', key: 'cache.ttl', value: '0', previous: '300', atUs: T + 118e6, by: 'ops-console', description: 'configuration changed', source: 'log' };
+    assert.deepEqual(await declaredChanges(store, window), [announced]);
+    assert.match((await changeList(store, { days: 1e5 })).summary, /config pricing cache\.ttl: 300 → 0 by ops-console \(announced in its log\)$/);
+    // The next cycle reads it back as it was recorded: the same evidence, still announced, the change listed once.
+    const again = (await analyse(store, window)).find((x) => x.kind === 'regression' && x.subject.service === 'pricing' && x.subject.metric === 'latency p95');
+    assert.deepEqual(again?.evidence.configChanges, pricing.evidence.configChanges);
+    assert.deepEqual(await declaredChanges(store, window), [announced]);
   } finally {
     await store.close();
   }

@@ -1,3 +1,4 @@
+import { declaredChanges } from '../declared-changes.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -167,6 +168,8 @@ test('a config change the culprit announces in its own log before the onset is d
     assert.ok(f.evidence.chain!.some((c) => /^payment changed config from retry\.max=3 to retry\.max=0 at .* \(announced in its log by ops-console: "settings updated"\)$/.test(c)), f.evidence.chain!.join(' | '));
     const checkout = (f.data!.candidates as { service: string; faultType: string }[]).find((c) => c.service === 'checkout');
     assert.ok(checkout && checkout.faultType !== 'bad-config', `checkout's routine reloads make it no bad-config suspect: ${JSON.stringify(checkout)}`);
+    // The announcement it cites is now a change in memory, said to be announced; checkout's reloads are not.
+    assert.deepEqual(await declaredChanges(store, { fromUs: T, toUs: T + 300e6 }), [{ kind: 'config', service: 'payment', key: 'retry.max', value: '0', previous: '3', atUs: T + 190e6, by: 'ops-console', description: 'settings updated', source: 'log' }]);
   } finally {
     await store.close();
   }

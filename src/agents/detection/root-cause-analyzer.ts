@@ -17,7 +17,7 @@ import { peerNeeded } from '../../algorithms/rca/traces.js';
 import { CASE_LEARNER_KIND, METRIC_KINDS, SIGNAL_WEIGHTS_KIND } from '../learning/learning-coordinator.js';
 import { codeLocations, DECLARED_LEAD_S, runRca, type RcaRun } from './rca-run.js';
 import { knownDisturbances } from '../own-disturbances.js';
-import { asSystemChange, declaredChanges } from '../declared-changes.js';
+import { asSystemChange, declaredChanges, recordAnnounced } from '../declared-changes.js';
 import { announcedBeyond } from '../../algorithms/perf/announced-changes.js';
 import type { SystemChange } from '../../algorithms/perf/regressions.js';
 import { flagEvidence } from './rca-flags.js';
@@ -187,6 +187,7 @@ export class RootCauseAnalyzer implements Agent {
         ...(flags?.attribution ? { flag: flags.attribution } : {}),
       },
     };
+    await recordAnnounced(ctx.store, [finding]);
     ctx.progress({ done: 4, total: 4, message: finding.title });
     return [finding];
   }

@@ -218,14 +218,17 @@ export async function changeRecord(store: MemoryStore, input: unknown, defaultBy
   return { summary: changes.length === 1 ? `recorded ${describeChange(changes[0]!)} at ${new Date(changes[0]!.atUs / 1000).toISOString()}` : `recorded ${changes.length} changes`, data: { changes } };
 }
 
-/** Declared changes of the last `days` (default 7) days, of one service when given, newest first. */
+/**
+ * Declared changes of the last `days` (default 7) days, of one service when given, newest first, with the ones a
+ * service announced in its log that a finding cited (`source: 'log'`).
+ */
 export async function changeList(store: MemoryStore, args: { service?: string; days?: number }): Promise<ToolAnswer<{ changes: ChangeEvent[] }>> {
   const days = args.days ?? 7;
   if (!(days > 0)) throw new SwarmInputError(`days must be positive (got ${days})`);
   const nowUs = Date.now() * 1000;
   const changes = (await declaredChanges(store, { fromUs: nowUs - days * 86_400e6, toUs: nowUs + 86_400e6 }, args.service ? [args.service] : undefined)).reverse();
   return {
-    summary: changes.length ? changes.slice(0, 20).map((c) => `${new Date(c.atUs / 1000).toISOString()} ${describeChange(c)}${c.by ? ` by ${c.by}` : ''}`).join('\n') : `no changes declared${args.service ? ` for ${args.service}` : ''} in the last ${days} days`,
+    summary: changes.length ? changes.slice(0, 20).map((c) => `${new Date(c.atUs / 1000).toISOString()} ${describeChange(c)}${c.by ? ` by ${c.by}` : ''}${c.source === 'log' ? ' (announced in its log)' : ''}`).join('\n') : `no changes declared${args.service ? ` for ${args.service}` : ''} in the last ${days} days`,
     data: { changes },
   };
 }

@@ -4,6 +4,7 @@ import type { ErrorEvent, LogRecord, SignalBatch } from '../../signals/model.js'
 import type { MemoryStore, PatternRecord } from '../../store/store.js';
 import type { AgentContext, Finding } from '../../fleet/contracts.js';
 import { PatternLearnerAgent } from './pattern-learner.js';
+import { declaredChanges } from '../declared-changes.js';
 
 /**
  * The real store (src/store/open.ts) is used when it exists; until then a minimal in-memory store with the same
@@ -145,6 +146,8 @@ test('a new line announcing a config change is told as that change, with what ch
   assert.ok(reloads, fresh.map((f) => f.title).join(' | '));
   assert.match(reloads.title, /^New log template on frontend \(3 lines, none before\): configuration reloaded/);
   assert.equal(reloads.evidence.configChanges, undefined);
+  // The change it tells of is in the change list now, as announced; the reloads are not.
+  assert.deepEqual(await declaredChanges(store, { fromUs: t0, toUs: t0 + 10 * 60 * S }), [{ kind: 'config', service: 'checkout', key: 'payment.timeout', value: '50ms', previous: '2s', atUs: t0 + 9 * 60 * S, by: 'ops-console', description: 'configuration changed', source: 'log' }]);
   await store.close();
 });
 

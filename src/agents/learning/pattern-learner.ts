@@ -20,7 +20,7 @@ import { TemplateMiner, type MinerState } from '../../algorithms/logs/miner.js';
 import { ErrorGrouper, type ErrorGroup } from '../../algorithms/errors/grouping.js';
 import { detectChanges, errorCoOccurrence, type PatternEvent, type PatternChange } from '../../algorithms/patterns/tracker.js';
 import { matchIncident, type IncidentSignature } from '../../algorithms/patterns/signatures.js';
-import { changeEvidence } from '../declared-changes.js';
+import { changeEvidence, recordAnnounced } from '../declared-changes.js';
 import { describeDisturbances, knownDisturbances, quietRangesUs, touches } from '../own-disturbances.js';
 
 const MINER_KEY = 'miner-state';
@@ -318,6 +318,7 @@ export class PatternLearnerAgent implements Agent {
       [...counts].map(([id, c]) => ({ key: id, service: c.service, value: { template: miner.get(id)?.template ?? '', windowCount: c.n, samples: samples.get(id) ?? [] } })),
     );
     await store.patterns.putMany<ErrorGroup>('error-group', groups.filter((g) => known.has(g.fingerprint) || loud.has(g.fingerprint)).map((g) => ({ key: g.fingerprint, value: g, service: Object.keys(g.services)[0] })));
+    await recordAnnounced(store, findings);
     return findings;
   }
 }

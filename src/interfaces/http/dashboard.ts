@@ -60,7 +60,7 @@ const CLIENT = `
   var ago = function(us){ var s = Math.max(0, (Date.now() - us/1000) / 1000); return s < 90 ? Math.round(s)+' s ago' : s < 5400 ? Math.round(s/60)+' min ago' : Math.round(s/3600)+' h ago'; };
   // A budget worth a curve: touched (an untouched one is a flat line at 100%) or firing.
   var burnedDown = function(x){ return x.burndown && x.burndown.length > 1 && (x.alerting.length || x.budget.remaining < 0.999); };
-  var changeText = function(c){ return c.kind === 'deploy' ? 'deploy '+c.value : c.kind+' '+c.key+' → '+c.value; };
+  var changeText = function(c){ return c.kind === 'deploy' ? 'deploy '+c.value : c.kind+' '+c.key+(c.value !== '' ? ' → '+c.value : ''); };
   function services(){
     return Promise.all([api('/api/services'), api('/api/changes?days=1'), api('/api/slos')]).then(function(r){
       var d = r[0], changesOf = {}, slosOf = {};
@@ -146,11 +146,11 @@ const CLIENT = `
       var d = r[0], iso = function(us){ return new Date(us/1000).toISOString().replace('.000Z','Z'); };
       var mw = r[1].windows.map(function(w){ return '<tr data-maintenance="'+esc(w.id)+'"><td>'+esc(iso(w.fromUs))+' – '+esc(iso(w.toUs))+(w.endedUs != null ? ' <span class="muted">(ended early)</span>' : '')+'</td><td>'+esc(w.service||'all')+'</td><td>'+esc(w.reason)+'</td><td>'+esc(w.by||'')+'</td><td>'+(w.url ? '<a href="'+esc(w.url)+'" rel="noopener noreferrer" target="_blank">link</a>' : '')+'</td></tr>'; });
       var rows = d.changes.map(function(c){
-        var what = c.kind === 'deploy' ? 'deploy <code>'+esc(c.value)+'</code>' : esc(c.kind)+' <code>'+esc(c.key)+'</code> '+(c.previous != null ? '<code>'+esc(c.previous)+'</code> → ' : '')+'<code>'+esc(c.value)+'</code>';
+        var what = c.kind === 'deploy' ? 'deploy <code>'+esc(c.value)+'</code>' : esc(c.kind)+' <code>'+esc(c.key)+'</code>'+(c.value === '' ? '' : ' '+(c.previous != null ? '<code>'+esc(c.previous)+'</code> → ' : '')+'<code>'+esc(c.value)+'</code>');
         // The URL was checked to be http(s) when the change was declared (signals/change-event.ts).
-        return '<tr><td>'+esc(new Date(c.atUs/1000).toISOString().replace('.000Z','Z'))+'</td><td>'+esc(c.service)+'</td><td>'+what+(c.description ? ' <span class="muted">'+esc(c.description)+'</span>' : '')+'</td><td>'+esc(c.by||'')+'</td><td>'+(c.url ? '<a href="'+esc(c.url)+'" rel="noopener noreferrer" target="_blank">link</a>' : '')+'</td></tr>';
+        return '<tr><td>'+esc(new Date(c.atUs/1000).toISOString().replace('.000Z','Z'))+'</td><td>'+esc(c.service)+'</td><td>'+what+(c.description ? ' <span class="muted">'+esc(c.description)+'</span>' : '')+'</td><td>'+esc(c.by||'')+(c.source === 'log' ? ' <span class="muted" data-source="log">(announced in its log)</span>' : '')+'</td><td>'+(c.url ? '<a href="'+esc(c.url)+'" rel="noopener noreferrer" target="_blank">link</a>' : '')+'</td></tr>';
       });
-      return '<p class="muted">Deploys, config changes and flag flips declared in the last 30 days (POST /api/changes, <code>tswarm change add</code>, MCP <code>change_record</code>): regressions and incidents are tied to them.</p>'+
+      return '<p class="muted">Deploys, config changes and flag flips declared in the last 30 days (POST /api/changes, <code>tswarm change add</code>, MCP <code>change_record</code>), and the ones a service announced in its own log that a finding was tied to: regressions and incidents are tied to them.</p>'+
         (rows.length ? '<div class="scroll"><table><thead><tr><th>when</th><th>service</th><th>change</th><th>by</th><th></th></tr></thead><tbody>'+rows.join('')+'</tbody></table></div>' : '<p class="muted">No changes declared yet.</p>')+
         '<h3>Maintenance windows</h3><p class="muted">Planned work (POST /api/maintenance, <code>tswarm maintenance add</code>): left out of the analysis like the swarm&rsquo;s own experiments.</p>'+
         (mw.length ? '<div class="scroll"><table><thead><tr><th>when</th><th>service</th><th>reason</th><th>by</th><th></th></tr></thead><tbody>'+mw.join('')+'</tbody></table></div>' : '<p class="muted">None in the last 30 days or planned.</p>');

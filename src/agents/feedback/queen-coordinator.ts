@@ -57,6 +57,30 @@ export function serviceImpact(edges: GraphEdge[]): (service: string | undefined)
   };
 }
 
+/**
+ * Which services are of one system: connected through calls in either direction (the weakly connected components
+ * of the stored call graph). undefined for a service the graph has not seen: the queen then relates by time alone.
+ */
+export function serviceSystems(edges: GraphEdge[]): (a: string, b: string) => boolean | undefined {
+  const parent = new Map<string, string>();
+  const root = (x: string): string => {
+    let r = x;
+    while (parent.get(r) !== r) r = parent.get(r)!;
+    return r;
+  };
+  for (const e of edges) {
+    if (e.kind !== 'calls') continue;
+    for (const n of [e.source, e.target]) if (!parent.has(n)) parent.set(n, n);
+    const [a, b] = [root(e.source), root(e.target)];
+    if (a !== b) parent.set(a, b);
+  }
+  return (a, b) => {
+    const [x, y] = [`service:${a}`, `service:${b}`];
+    if (!parent.has(x) || !parent.has(y)) return undefined;
+    return root(x) === root(y);
+  };
+}
+
 export function decideFollowUps(items: RankedItem[]): FollowUp[] {
   const out: FollowUp[] = [];
   for (const item of items.slice(0, 10)) {
@@ -116,8 +140,8 @@ export class QueenCoordinator implements Agent {
     const findings = ctx.upstream.filter((f) => f.agentId !== this.id);
     const ids = [...new Set(findings.map((f) => f.id))];
     const prior = await priorFindings(ctx.store, ids);
-    const impact = serviceImpact(await ctx.store.graph.edges({ kind: 'calls' }));
-    const ranked = prioritise(findings, { impact, prior });
+    const calls = await ctx.store.graph.edges({ kind: 'calls' });
+    const ranked = prioritise(findings, { impact: serviceImpact(calls), related: serviceSystems(calls), prior });
     ctx.progress({ done: 1, total: 2, message: `${ranked.length} items from ${findings.length} findings` });
     const followUps = decideFollowUps(ranked);
     const nowUs = ctx.clock.nowUs();

@@ -60,3 +60,28 @@ test('a spent error budget stays an item of its own beside the incident of the m
   ]);
   assert.deepEqual(items.map((i) => i.members.map((m) => m.id).sort()), [['anomaly', 'burn'], ['spent']]);
 });
+
+test("a root cause explains the symptoms of its own system at the same time, not another system's that fail with it", async () => {
+  const { serviceSystems } = await import('../../agents/feedback/queen-coordinator.js');
+  const edge = (a: string, b: string) => ({ source: `service:${a}`, target: `service:${b}`, kind: 'calls', weight: 10, props: {}, firstSeenUs: 0, lastSeenUs: 0 });
+  // The shop (frontend → checkout → payment, checkout → shipping) and, in the same memory, a billing system.
+  const related = serviceSystems([edge('frontend', 'checkout'), edge('checkout', 'payment'), edge('checkout', 'shipping'), edge('billing-api', 'ledger')]);
+  assert.equal(related('shipping', 'payment'), true, 'siblings under one caller are one system');
+  assert.equal(related('ledger', 'payment'), false);
+  assert.equal(related('unknown', 'payment'), undefined);
+  const w = { fromUs: 0, toUs: 60e6 };
+  const findings = [
+    base({ id: 'rc', subject: { service: 'payment' }, severity: 'high', confidence: 0.8, window: w }),
+    base({ id: 'front', kind: 'anomaly', agentId: 'qe-performance-tester', category: 'performance-insights', subject: { service: 'frontend' }, severity: 'high', confidence: 0.8, window: w }),
+    base({ id: 'ship', kind: 'anomaly', agentId: 'qe-performance-tester', category: 'performance-insights', subject: { service: 'shipping' }, severity: 'high', confidence: 0.8, window: w }),
+    base({ id: 'ledger', kind: 'anomaly', agentId: 'qe-performance-tester', category: 'performance-insights', subject: { service: 'ledger' }, severity: 'high', confidence: 0.8, window: w }),
+    base({ id: 'stray', kind: 'anomaly', agentId: 'qe-performance-tester', category: 'performance-insights', subject: { service: 'unknown' }, severity: 'high', confidence: 0.8, window: w }),
+  ];
+  const byId = (items: ReturnType<typeof prioritise>) => new Map(items.map((i) => [i.id, i]));
+  const items = byId(prioritise(findings, { related }));
+  assert.match(items.get('rc')!.rationale, /explains 3 symptom\(s\) elsewhere/);
+  for (const id of ['front', 'ship', 'stray']) assert.match(items.get(id)!.rationale, /a symptom of the root cause in payment/, id);
+  assert.doesNotMatch(items.get('ledger')!.rationale, /symptom of/, "billing's own failure is not payment's symptom");
+  // Without the graph, time alone relates them (as before it).
+  assert.match(byId(prioritise(findings)).get('ledger')!.rationale, /a symptom of the root cause in payment/);
+});

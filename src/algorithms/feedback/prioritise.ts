@@ -40,6 +40,12 @@ export interface PrioritiseOptions {
   impact?: (subjectService: string | undefined) => number | undefined;
   defaultImpact?: number;
   prior?: Map<string, PriorFinding>;
+  /**
+   * Whether two services are of one system (their traffic can reach one another: queen-coordinator.ts
+   * `serviceSystems`, from the call graph); undefined when the graph does not know one of them. A root cause
+   * explains only the symptoms of its own system: two unrelated systems sharing one memory can fail at once.
+   */
+  related?: (a: string, b: string) => boolean | undefined;
 }
 
 const SEV_ORDER: Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
@@ -118,12 +124,14 @@ export function prioritise(findings: Finding[], opts: PrioritiseOptions = {}): R
       ` × impact ${impact.toFixed(2)} × novelty ${nov.toFixed(2)}`;
     return { id: lead.id, category: lead.category, title: lead.title, severity, confidence, impact, novelty: nov, score, basis, lead, members, agents, rationale };
   });
-  // 4. Causality: a root cause explains the symptoms it caused on other services in the same incident. The root
-  //    cause inherits the largest blast radius among them and ranks above; the symptoms are kept but demoted.
+  // 4. Causality: a root cause explains the symptoms it caused on other services of its system in the same
+  //    incident. The root cause inherits the largest blast radius among them and ranks above; the symptoms are kept
+  //    but demoted. By system and not by call path: a failing payment also shows as a traffic drop on the shipping
+  //    call that checkout no longer reaches, a sibling of it in the graph.
   const causes = items.filter((i) => i.lead.kind === 'root-cause' && i.lead.subject.service);
   for (const cause of causes) {
     const culprit = cause.lead.subject.service!;
-    const explained = items.filter((i) => i !== cause && SYMPTOM_KINDS.has(i.lead.kind) && i.lead.subject.service !== culprit && windowsTouch(i.lead, cause.lead));
+    const explained = items.filter((i) => i !== cause && SYMPTOM_KINDS.has(i.lead.kind) && i.lead.subject.service !== culprit && windowsTouch(i.lead, cause.lead) && (!i.lead.subject.service || opts.related?.(i.lead.subject.service, culprit) !== false));
     if (!explained.length) continue;
     const inherited = Math.max(cause.impact, ...explained.map((e) => e.impact));
     cause.score = (cause.score / cause.impact) * inherited * 1.5;

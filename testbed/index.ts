@@ -157,6 +157,7 @@ export async function startTestbed(options: TestbedOptions = {}): Promise<Testbe
         const inner = typeof params.fault === 'string' ? params.fault : 'exception';
         checkFault(service, inner);
         if (inner === 'deploy') throw new Error('a bad deploy cannot carry another deploy');
+        if (inner === 'config') throw new Error('a bad deploy carries a code fault, not a config push (set the config fault on its own)');
         const rest = Object.fromEntries(Object.entries(params).filter(([k]) => k !== 'fault'));
         await sup.redeploy(c.service, BAD_VERSION, [{ fault: inner, params: rest }]);
         return;

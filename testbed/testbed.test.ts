@@ -97,6 +97,10 @@ test('every fault type is visible in the stored telemetry where it should be; a 
     assert.equal(badRes.status, 400);
     assert.match(((await badRes.json()) as { error: string }).error, /unknown fault "nosuch"/);
     await assert.rejects(tb.setFault('email', 'outage'), /does not apply to email/);
+    // a config push names a setting, and changes it: free text or a no-op push is refused before anything is logged
+    await assert.rejects(tb.setFault('email', 'config', { key: 'smtp host; rm -rf', previous: 'a', value: 'b' }), /parameter key must be a setting's name/);
+    await assert.rejects(tb.setFault('email', 'config', { key: 'smtp.host', previous: 'a', value: 'a' }), /value must differ from previous/);
+    await assert.rejects(tb.setFault('email', 'deploy', { fault: 'config' }), /not a config push/);
     const prom = await (await fetch(tb.services[0].metricsUrl)).text();
     assert.match(prom, /process_cpu_user_seconds_total/);
 

@@ -27,7 +27,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
     if (f.kind === 'regression') events.push({ atUs: Number(f.data?.changePointUs ?? window.fromUs), label: f.title, kind: 'change-point' });
     if (f.kind === 'root-cause') events.push({ atUs: Number(f.data?.onsetUs ?? window.fromUs), label: `onset: ${f.title}`, kind: 'fault' });
     for (const d of f.evidence.deploys ?? []) events.push({ atUs: d.atUs, label: describeChange({ kind: 'deploy', service: d.service, key: DEPLOY_KEY, value: d.version }), kind: 'deploy' });
-    for (const c of f.evidence.configChanges ?? []) events.push({ atUs: c.atUs, label: describeChange({ kind: c.kind ?? 'config', ...c }), kind: 'deploy' });
+    for (const c of f.evidence.configChanges ?? []) events.push({ atUs: c.atUs, label: changeLabel({ kind: c.kind ?? 'config', ...c, ...(c.declared?.source ? { source: c.declared.source } : {}) }), kind: 'deploy' });
     // At the first line in the window (before, the window's start: log findings led a timeline they came late in).
     if (f.kind === 'log-burst' || f.kind === 'new-template' || f.kind === 'new-error') events.push({ atUs: Number(f.data?.firstUs ?? f.window?.fromUs ?? window.fromUs), label: f.title, kind: 'info', rank: logEventRank(f) });
   }
@@ -37,7 +37,7 @@ export async function collectFigures(store: MemoryStore, cycle: { findings: Find
   for (const k of own) events.push({ atUs: k.fromS * 1e6, label: `${describeDisturbances([k])} (${spanLabel(k.toS - k.fromS)})`, kind: 'experiment' });
   // Every declared change in the window, whether or not a finding cites it: "what changed?" is the first question.
   const changes = await declaredChanges(store, window);
-  for (const c of changes) events.push({ atUs: c.atUs, label: `${describeChange(c)}${c.source === 'log' ? ' (announced in its log)' : ''}`, kind: 'deploy' });
+  for (const c of changes) events.push({ atUs: c.atUs, label: changeLabel(c), kind: 'deploy' });
   // A service's plot is shaded where the analysis left its data out: disturbances that touch it.
   const shadeOf = (fromUs: number, toUs: number, service?: string): ShadeSpec[] =>
     own.filter((k) => k.toS * 1e6 >= fromUs && k.fromS * 1e6 <= toUs && touches(k, service)).map((k) => ({ fromX: k.fromS * 1e6, toX: k.toS * 1e6, label: k.declared ? 'maintenance' : k.what.startsWith('chaos') ? 'chaos' : 'load test' }));
@@ -183,6 +183,11 @@ function fmtProbe(o: unknown): string {
 }
 
 const logEventRank = (f: Finding): number => (f.kind === 'new-error' ? 0 : f.kind === 'new-template' ? 1 : f.data?.change === 'drop' ? 3 : 2);
+
+/** One label for a change, cited or listed, so the timeline draws it once (events are deduplicated by label). */
+function changeLabel(c: Parameters<typeof describeChange>[0] & { source?: 'log' }): string {
+  return `${describeChange(c)}${c.source === 'log' ? ' (announced in its log)' : ''}`;
+}
 
 function dedupeEvents<T extends { atUs: number; label: string }>(xs: T[]): T[] {
   const seen = new Set<string>();

@@ -1,7 +1,7 @@
-import { declaredChanges } from '../declared-changes.js';
-import { changeList } from '../feedback/memory-ops.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { declaredChanges } from '../declared-changes.js';
+import { changeList } from '../feedback/memory-ops.js';
 import { openStore } from '../../store/open.js';
 import { silentLogger } from '../../fleet/logger.js';
 import type { LogRecord, Span } from '../../signals/model.js';
@@ -461,6 +461,11 @@ test('a config change a service announces in its own log names the regression an
     const again = (await analyse(store, window)).find((x) => x.kind === 'regression' && x.subject.service === 'pricing' && x.subject.metric === 'latency p95');
     assert.deepEqual(again?.evidence.configChanges, pricing.evidence.configChanges);
     assert.deepEqual(await declaredChanges(store, window), [announced]);
+    // On the report's timeline once, cited and listed alike.
+    const { collectFigures } = await import('../../feedback/collect-figures.js');
+    const timeline = (await collectFigures(store, { findings: f, window })).flatMap((x) => x.figures).find((x) => x.type === 'timeline');
+    assert.ok(timeline?.type === 'timeline');
+    assert.deepEqual(timeline.events.filter((e) => e.kind === 'deploy').map((e) => [(e.atUs - T) / 1e6, e.label]), [[118, 'config pricing cache.ttl: 300 → 0 (announced in its log)']]);
   } finally {
     await store.close();
   }

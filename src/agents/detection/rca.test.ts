@@ -1,6 +1,6 @@
-import { declaredChanges } from '../declared-changes.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { declaredChanges } from '../declared-changes.js';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS, migrate } from '../../store/sqlite/migrations.js';

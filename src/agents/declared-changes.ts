@@ -56,39 +56,58 @@ export function changeEvidence(change: SystemChange | undefined): Pick<Finding['
  * The changes findings cite that a service only announced in its log (`declared.source: 'log'`), as change
  * events: recorded by the agent that made the findings, so the change list, the dashboard, the report's timeline
  * and the next cycle's agents know of them as of a declared change (still said to be announced, never declared).
- * Only cited ones: an announcement tied to nothing may be a poller's restatement the lines read did not show.
  */
 export function announcedChangesCited(findings: readonly Pick<Finding, 'evidence'>[]): ChangeEvent[] {
   const out = new Map<string, ChangeEvent>();
   for (const f of findings) {
     for (const c of f.evidence.configChanges ?? []) {
       if (c.declared?.source !== 'log') continue;
-      const { by, description } = c.declared;
-      const e: ChangeEvent = {
-        kind: c.kind === 'flag' ? 'flag' : 'config',
-        service: c.service,
-        key: c.key,
-        value: c.value,
-        ...(c.previous !== undefined ? { previous: c.previous } : {}),
-        atUs: c.atUs,
-        ...(by !== undefined ? { by } : {}),
-        ...(description !== undefined ? { description } : {}),
-        source: 'log',
-      };
+      const e = announcedEvent({ ...c, kind: c.kind === 'flag' ? 'flag' : 'config' });
       out.set(changeKey(e), e);
     }
   }
   return [...out.values()];
 }
 
+/** A change read from a log line (announced-changes.ts) as a change event of the change list. */
+export function announcedEvent(c: SystemChange): ChangeEvent {
+  const { by, description } = c.declared ?? {};
+  return {
+    kind: c.kind === 'flag' ? 'flag' : 'config',
+    service: c.service,
+    key: c.key,
+    value: c.value,
+    ...(c.previous !== undefined ? { previous: c.previous } : {}),
+    atUs: c.atUs,
+    ...(by !== undefined ? { by } : {}),
+    ...(description !== undefined ? { description } : {}),
+    source: 'log',
+  };
+}
+
+/** How far back the value a setting had is looked up: a restatement of it is no change. */
+const RESTATED_LOOKBACK_US = 7 * 86_400e6;
+
 /**
- * Records announcedChangesCited(findings), the same announcement once however many cycles cite it; never over a
- * change someone declared with the same service, key and time (the declaration says more).
+ * Records announced changes: the same announcement once however many cycles see it; never over a change someone
+ * declared with the same service, key and time (the declaration says more); and not when it restates the value
+ * the setting already had in memory (a service that re-announces its settings on every reload, rarer than three
+ * times in the lines read, changed nothing).
  */
-export async function recordAnnounced(store: Pick<MemoryStore, 'patterns'>, findings: readonly Pick<Finding, 'evidence'>[]): Promise<number> {
-  const cited = announcedChangesCited(findings);
-  const existing = await Promise.all(cited.map((c) => store.patterns.get<ChangeEvent>(CHANGE_KIND, changeKey(c))));
-  const fresh = cited.filter((_, i) => existing[i] === undefined);
+export async function recordAnnouncedChanges(store: Pick<MemoryStore, 'patterns'>, changes: readonly ChangeEvent[]): Promise<number> {
+  const fresh: ChangeEvent[] = [];
+  for (const c of changes) {
+    if (await store.patterns.get<ChangeEvent>(CHANGE_KIND, changeKey(c))) continue;
+    const before = (await declaredChanges(store, { fromUs: c.atUs - RESTATED_LOOKBACK_US, toUs: c.atUs - 1 }, [c.service])).filter((d) => d.kind === c.kind && d.key === c.key);
+    const last = [...before, ...fresh.filter((d) => d.service === c.service && d.kind === c.kind && d.key === c.key && d.atUs < c.atUs)].sort((a, b) => a.atUs - b.atUs).at(-1);
+    if (last && last.value === c.value && c.value !== '') continue;
+    fresh.push(c);
+  }
   if (fresh.length) await recordChanges(store, fresh);
   return fresh.length;
+}
+
+/** Records announcedChangesCited(findings) (recordAnnouncedChanges). */
+export function recordAnnounced(store: Pick<MemoryStore, 'patterns'>, findings: readonly Pick<Finding, 'evidence'>[]): Promise<number> {
+  return recordAnnouncedChanges(store, announcedChangesCited(findings));
 }

@@ -278,3 +278,26 @@ test('rejects an invalid window with a clear error', async () => {
   const store = await memoryStore();
   await assert.rejects(new PatternLearnerAgent().run({ id: 'x', kind: 'analyze-window', params: {}, window: { fromUs: 10, toUs: 5 } }, ctx(store)), /invalid window/);
 });
+
+test('every change the window\'s lines announce by name and value joins the change list, cited or not; restatements and bare reloads do not', async () => {
+  const store = await memoryStore();
+  const t0 = 1_700_000_000 * S;
+  const b = traffic(t0, t0 + 20 * 60 * S);
+  const line = (atMin: number, key: string, from: string, to: string) => log('cart', t0 + atMin * 60 * S, `configuration reloaded: ${key} changed from ${from} to ${to}`);
+  // Before the window (the baseline): cart's pool goes to 20. In the window: the same line again (a service that
+  // re-announces its settings), then a real change of its timeout, and a bare reload that names nothing (a line cart
+  // has logged before: no new template a finding would tell as a change).
+  b.logs.push(line(3, 'pool.size', '10', '20'), line(12, 'pool.size', '10', '20'), line(14, 'http.timeout', '2s', '50ms'));
+  b.logs.push(log('cart', t0 + 1 * 60 * S, 'configuration reloaded'), log('cart', t0 + 15 * 60 * S, 'configuration reloaded'));
+  await store.telemetry.ingest(b);
+  const agent = new PatternLearnerAgent();
+  // A first cycle over the baseline records the first pool change; the second over the window adds only the timeout.
+  await agent.run({ id: 'w0', kind: 'analyze-window', params: { baselineSpans: 0 }, window: { fromUs: t0, toUs: t0 + 10 * 60 * S } }, ctx(store));
+  await agent.run({ id: 'w1', kind: 'analyze-window', params: {}, window: { fromUs: t0 + 10 * 60 * S, toUs: t0 + 20 * 60 * S } }, ctx(store));
+  const listed = await declaredChanges(store, { fromUs: t0, toUs: t0 + 20 * 60 * S });
+  assert.deepEqual(listed.map((c) => [(c.atUs - t0) / (60 * S), c.key, c.previous, c.value, c.source]), [
+    [3, 'pool.size', '10', '20', 'log'],
+    [14, 'http.timeout', '2s', '50ms', 'log'],
+  ]);
+  await store.close();
+});

@@ -14,13 +14,13 @@ import { groupBy } from '../../util/group-by.js';
 import { createHash } from 'node:crypto';
 import { AGENT_IDS, type Agent, type AgentContext, type AgentTask, type Finding, type Severity, type TimeWindow } from '../../fleet/contracts.js';
 import { isErrorSeverity, type LogRecord } from '../../signals/model.js';
-import { announcedChange, ROUTINE_REPEATS } from '../../algorithms/perf/announced-changes.js';
+import { announcedChange, announcedChanges, namesSetting, ROUTINE_REPEATS } from '../../algorithms/perf/announced-changes.js';
 import { settingPhrase } from '../../signals/change-event.js';
 import { TemplateMiner, type MinerState } from '../../algorithms/logs/miner.js';
 import { ErrorGrouper, type ErrorGroup } from '../../algorithms/errors/grouping.js';
 import { detectChanges, errorCoOccurrence, type PatternEvent, type PatternChange } from '../../algorithms/patterns/tracker.js';
 import { matchIncident, type IncidentSignature } from '../../algorithms/patterns/signatures.js';
-import { changeEvidence, recordAnnounced } from '../declared-changes.js';
+import { announcedEvent, changeEvidence, recordAnnounced, recordAnnouncedChanges } from '../declared-changes.js';
 import { describeDisturbances, knownDisturbances, quietRangesUs, touches } from '../own-disturbances.js';
 
 const MINER_KEY = 'miner-state';
@@ -318,7 +318,11 @@ export class PatternLearnerAgent implements Agent {
       [...counts].map(([id, c]) => ({ key: id, service: c.service, value: { template: miner.get(id)?.template ?? '', windowCount: c.n, samples: samples.get(id) ?? [] } })),
     );
     await store.patterns.putMany<ErrorGroup>('error-group', groups.filter((g) => known.has(g.fingerprint) || loud.has(g.fingerprint)).map((g) => ({ key: g.fingerprint, value: g, service: Object.keys(g.services)[0] })));
+    // The change list: what the findings cite, and every change the window's lines announce by name and value (the
+    // agent reads every line, with the baseline before it to tell a poller's restatements), so "what changed?" is
+    // answered before anything breaks.
     await recordAnnounced(store, findings);
+    await recordAnnouncedChanges(store, announcedChanges(logs).filter((c) => c.atUs >= window.fromUs && c.atUs < window.toUs && namesSetting(c)).map(announcedEvent));
     return findings;
   }
 }

@@ -145,6 +145,15 @@ export function announcedChange(log: LogRecord): SystemChange | undefined {
   };
 }
 
+/**
+ * An announcement that names the setting and its new value ("cache.ttl changed from 300 to 0"), not a bare
+ * "configuration reloaded" or "Refresh keys changed: [a]": one whose restatement can be told from a change by its
+ * value, which an agent may list without a finding that cites it.
+ */
+export function namesSetting(c: Pick<SystemChange, 'key' | 'value'>): boolean {
+  return c.value !== '' && c.key !== 'configuration' && c.key !== 'flag';
+}
+
 /** A word that names configuration itself, not a key ("configuration changed from A to B" names no key). */
 const NOUN_ONLY = new RegExp(String.raw`^${NOUN}$`, 'i');
 

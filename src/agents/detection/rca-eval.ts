@@ -86,7 +86,7 @@ export async function evaluate(cases: RcaCase[], opts: { weights?: WeightState; 
     opts.onCase?.(i, cases.length, c0.id);
     const c = await withTelemetry(c0);
     const t0 = performance.now();
-    const run = runRca(c, { weights: opts.weights, exclude: ['traffic', 'loadgenerator', 'redis', 'sqlite'] });
+    const run = runRca(c, { weights: opts.weights, exclude: ['traffic', 'loadgenerator', 'redis', 'sqlite'], readAnnouncements: true });
     const ms = performance.now() - t0;
     const loc = codeLocations(run.errors, 1)[0];
     rows.push({ id: c.id, system: c.system, fault: c.truth?.fault ?? '?', truth: c.truth?.service ?? '?', ranking: run.candidates.map((x) => x.service), ...(loc ? { code: `${loc.file}:${loc.line ?? '?'}` } : {}), ms, ...(opts.keepRuns ? { run } : {}) });

@@ -13,6 +13,8 @@ import type { ErrorEvent, LogRecord, MetricPoint, Span } from '../../signals/mod
 import type { RcaCase } from './rca-cases.js';
 import { describeDisturbances, KNOWN_SETTLE_S, settledRangesS, type KnownDisturbance } from '../own-disturbances.js';
 import type { SystemChange } from '../../algorithms/perf/regressions.js';
+import { announcedBeyond } from '../../algorithms/perf/announced-changes.js';
+import { asSystemChange } from '../declared-changes.js';
 import { declaredBy, declaredSuffix, type ChangeEvent } from '../../signals/change-event.js';
 import type { DeclaredEvidence } from '../../fleet/contracts.js';
 
@@ -126,6 +128,11 @@ export interface RunOptions {
    * declared ones); they count as declared changes do, by the same reach around the onset.
    */
   announced?: readonly SystemChange[];
+  /**
+   * Read the announcements out of the case's own logs (`c.logs`: a case folder or a recorded store holds every
+   * severity), beside `announced`. The agent reads them itself (its window read holds warnings and errors only).
+   */
+  readAnnouncements?: boolean;
 }
 
 /** A declared or announced config change or flag flip as the run lists it: `key=value` (the key alone when no value was said). */
@@ -211,7 +218,8 @@ export function runRca(c: Pick<RcaCase, 'metrics' | 'edges' | 'injectS' | 'resol
       configChanges.push(configEntry({ ...d, declared }));
     }
   }
-  for (const a of opts.announced ?? []) if (nearOnset(a.atUs)) configChanges.push(configEntry(a));
+  const announced = [...(opts.announced ?? []), ...(opts.readAnnouncements && c.logs?.length ? announcedBeyond((opts.declared ?? []).map(asSystemChange), c.logs) : [])];
+  for (const a of announced) if (nearOnset(a.atUs)) configChanges.push(configEntry(a));
   deploys.sort((a, b) => a.atUs - b.atUs);
   configChanges.sort((a, b) => a.atUs - b.atUs);
   if (c.logs?.length || c.errors?.length) {

@@ -175,6 +175,24 @@ test('a config change the culprit announces in its own log before the onset is d
   }
 });
 
+test('a case folder\'s own logs are read for announced changes (every severity is in them): the culprit\'s config change is named, a poller\'s reloads are not', async () => {
+  const { runRca } = await import('./rca-run.js');
+  const { spans, errors } = traffic(200, 230);
+  const T = spans[0]!.startUs;
+  const logLine = (service: string, atS: number, body: string): LogRecord => ({ timeUs: T + atS * 1e6, service, severityNumber: 9, body, attributes: {}, resource: { attributes: { 'service.name': service } } });
+  const logs = [
+    logLine('payment', 190, '2026-12-03T10:00:00Z INFO [payment] configuration reloaded: retry.max changed from 3 to 0 by=ops-console'),
+    ...Array.from({ length: 12 }, (_, i) => logLine('checkout', i * 20, 'configuration reloaded')),
+  ];
+  const c = { metrics: new Map(), edges: [], resolutionS: 1, spans, logs, errors };
+  const run = runRca(c, { readAnnouncements: true });
+  assert.equal(run.candidates[0]?.service, 'payment');
+  assert.equal(run.candidates[0]?.faultType, 'bad-config');
+  assert.deepEqual(run.configChanges.map((x) => [x.service, x.previous, x.config, x.declared?.source]), [['payment', 'retry.max=3', 'retry.max=0', 'log']]);
+  // Not asked to (the agent, whose window read has no info lines, reads them itself): nothing read.
+  assert.deepEqual(runRca(c).configChanges, []);
+});
+
 test('a flag flip declared shortly before the onset is direct evidence on the culprit; a change declared long before is not cited', async () => {
   const store = await openStore(':memory:');
   try {

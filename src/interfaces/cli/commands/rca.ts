@@ -23,7 +23,7 @@ export function register(program: Command): void {
           if (e instanceof CaseError) throw new CliError(e.message, 2);
           throw e;
         }
-        const r = runRca(c, { exclude: ['traffic', 'loadgenerator'] });
+        const r = runRca(c, { exclude: ['traffic', 'loadgenerator'], readAnnouncements: true });
         const code = codeLocations(r.errors);
         const out = { case: c.id, onsetS: r.onsetS, onsetEstimated: r.onsetEstimated, candidates: r.candidates.slice(0, 10), chain: r.chain, code };
         if (opts.json) return printJson(out);

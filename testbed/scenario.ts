@@ -156,8 +156,8 @@ export function planScenario(scenario: string, seed: number, opts: PlanOptions):
 }
 
 /**
- * Plans a set of cases that covers every scenario fault type (SCENARIO_FAULTS) (round robin over a seeded shuffle) and spreads each fault
- * over the services it applies to (least-used service first).
+ * Plans a set of cases that covers every fault of SCENARIO_FAULTS (round robin over a seeded shuffle) and spreads
+ * each fault over the services it applies to (least-used service first).
  */
 export function planSet(count: number, seed: number, opts: PlanOptions): ScenarioPlan[] {
   if (!Number.isInteger(count) || count < 1 || count > 1000) throw new Error(`count must be an integer in [1, 1000], got ${count}`);

@@ -7,6 +7,7 @@ import type { MemoryStore } from '../store/store.js';
 import { changeKey, declaredBy, type ChangeEvent } from '../signals/change-event.js';
 import type { SystemChange } from '../algorithms/perf/regressions.js';
 import type { Finding } from '../fleet/contracts.js';
+import { groupBy } from '../util/group-by.js';
 
 export const CHANGE_KIND = 'change-event';
 
@@ -62,7 +63,7 @@ export function announcedChangesCited(findings: readonly Pick<Finding, 'evidence
   for (const f of findings) {
     for (const c of f.evidence.configChanges ?? []) {
       if (c.declared?.source !== 'log') continue;
-      const e = announcedEvent({ ...c, kind: c.kind === 'flag' ? 'flag' : 'config' });
+      const e = announcedEvent({ ...c, kind: c.kind ?? 'config' });
       out.set(changeKey(e), e);
     }
   }
@@ -96,12 +97,20 @@ const RESTATED_LOOKBACK_US = 7 * 86_400e6;
  */
 export async function recordAnnouncedChanges(store: Pick<MemoryStore, 'patterns'>, changes: readonly ChangeEvent[]): Promise<number> {
   const fresh: ChangeEvent[] = [];
-  for (const c of changes) {
-    if (await store.patterns.get<ChangeEvent>(CHANGE_KIND, changeKey(c))) continue;
-    const before = (await declaredChanges(store, { fromUs: c.atUs - RESTATED_LOOKBACK_US, toUs: c.atUs - 1 }, [c.service])).filter((d) => d.kind === c.kind && d.key === c.key);
-    const last = [...before, ...fresh.filter((d) => d.service === c.service && d.kind === c.kind && d.key === c.key && d.atUs < c.atUs)].sort((a, b) => a.atUs - b.atUs).at(-1);
-    if (last && last.value === c.value && c.value !== '') continue;
-    fresh.push(c);
+  // One read per service: what it already has (a change recorded under the same key has the same time) and the
+  // values its settings had before.
+  for (const [service, mine] of groupBy(changes, (c) => c.service)) {
+    const times = mine.map((c) => c.atUs);
+    const history = await declaredChanges(store, { fromUs: Math.min(...times) - RESTATED_LOOKBACK_US, toUs: Math.max(...times) }, [service]);
+    const keys = new Set(history.map(changeKey));
+    for (const c of [...mine].sort((a, b) => a.atUs - b.atUs)) {
+      if (keys.has(changeKey(c))) continue;
+      const last = history.filter((d) => d.kind === c.kind && d.key === c.key && d.atUs < c.atUs && d.atUs >= c.atUs - RESTATED_LOOKBACK_US).sort((a, b) => a.atUs - b.atUs).at(-1);
+      if (last && last.value === c.value && c.value !== '') continue;
+      fresh.push(c);
+      history.push(c);
+      keys.add(changeKey(c));
+    }
   }
   if (fresh.length) await recordChanges(store, fresh);
   return fresh.length;

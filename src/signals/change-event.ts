@@ -26,8 +26,8 @@ export interface ChangeEvent {
   url?: string;
   description?: string;
   /**
-   * `log`: not declared by anyone but announced by the service in its own log and recorded by the agent that tied a
-   * finding to it (agents/declared-changes.ts `recordAnnounced`); the description is the line's message.
+   * `log`: not declared by anyone but announced by the service in its own log, recorded by the agent that read it
+   * (agents/declared-changes.ts `recordAnnouncedChanges`); the description is the line's message.
    */
   source?: 'log';
 }

@@ -219,8 +219,8 @@ export async function changeRecord(store: MemoryStore, input: unknown, defaultBy
 }
 
 /**
- * Declared changes of the last `days` (default 7) days, of one service when given, newest first, with the ones a
- * service announced in its log that a finding cited (`source: 'log'`).
+ * Declared changes of the last `days` (default 7) days, of one service when given, newest first, with the ones
+ * services announced in their logs (`source: 'log'`: cited by a finding, or naming the setting and its value).
  */
 export async function changeList(store: MemoryStore, args: { service?: string; days?: number }): Promise<ToolAnswer<{ changes: ChangeEvent[] }>> {
   const days = args.days ?? 7;
